@@ -1,0 +1,1 @@
+//! GObjects that the widgets bind to.

@@ -1,0 +1,1 @@
+//! The GTK-free libvirt layer.

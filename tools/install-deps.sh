@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+#! Installs the Debian 12 packages Vireo needs to build (`build`), or to build and run
+#! its whole test suite (`test`). Only packages that are missing are installed.
+set -euo pipefail
+
+mode=${1:-build}
+
+build_pkgs=(pkg-config gettext libglib2.0-dev-bin libgtk-4-dev libadwaita-1-dev
+  libvte-2.91-gtk4-dev libgvnc-1.0-dev libvirt-dev desktop-file-utils appstream)
+run_pkgs=(libvirt-clients osinfo-db dbus)
+test_pkgs=(xvfb xauth dbus-x11 xdotool x11vnc imagemagick jq
+  libvirt-daemon libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86
+  busybox-static cpio xorriso isolinux syslinux-common acpid kmod zstd)
+
+case "$mode" in
+  build) want=("${build_pkgs[@]}" "${run_pkgs[@]}") ;;
+  test) want=("${build_pkgs[@]}" "${run_pkgs[@]}" "${test_pkgs[@]}") ;;
+  *) echo "usage: $0 [build|test]" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "Installing Debian packages: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q >/dev/null
+extra=()
+# The image may carry a newer qemu-utils from backports that blocks Debian 12's QEMU:
+# pin it to the version qemu-system-common comes with.
+if printf '%s\n' "${missing[@]}" | grep -q '^qemu-system-x86$'; then
+  qemu_version=$(apt-cache policy qemu-system-common | awk '/Candidate:/ {print $2}')
+  extra=(--allow-downgrades "qemu-utils=$qemu_version")
+fi
+$sudo apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 \
+  "${missing[@]}" "${extra[@]}" >/dev/null
