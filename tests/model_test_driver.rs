@@ -351,6 +351,48 @@ fn big_fill_and_lazy_metadata() {
     c.close();
 }
 
+/// The test driver reports only state in bulk stats; the tick still runs end to end:
+/// running and paused domains get a sample each tick, shut-off ones none.
+fn stats_tick_reaches_active_domains_only() {
+    let c = connect(&node(
+        "stats",
+        NodeSpec {
+            domains: 6,
+            ..Default::default()
+        },
+    ));
+    let ticks = std::rc::Rc::new(std::cell::Cell::new(0u32));
+    let t2 = ticks.clone();
+    c.connect_local("stats-tick", false, move |_| {
+        t2.set(t2.get() + 1);
+        None
+    });
+    c.set_stats_fields(true, true, false, false);
+    c.set_stats_interval(30);
+    assert_eq!(c.stats_effective_interval(), 30);
+    let (run, off) = (dom(&c, 0), dom(&c, 1));
+    act(&c, &dom(&c, 2), DomainAction::Pause);
+    wait_until("3 ticks", T, || ticks.get() >= 3);
+    assert!(run.cpu_history().len() >= 2);
+    assert!(
+        dom(&c, 2).cpu_history().len() >= 2,
+        "paused domains are active"
+    );
+    assert!(off.cpu_history().is_empty());
+    act(&c, &run, DomainAction::ForceOff);
+    wait_state(&run, DomainState::Shutoff);
+    assert!(
+        run.cpu_history().is_empty(),
+        "a stopped domain's history is cleared"
+    );
+    c.set_stats_interval(0);
+    assert_eq!(c.stats_effective_interval(), 0);
+    let n = ticks.get();
+    support::pump(Duration::from_millis(150));
+    assert!(ticks.get() <= n + 1, "no ticks after stopping");
+    c.close();
+}
+
 fn main() {
     support::run(&[
         ("fill_default", fill_default),
@@ -379,6 +421,10 @@ fn main() {
             close_and_reopen_has_no_duplicates,
         ),
         ("open_failure_is_reported", open_failure_is_reported),
+        (
+            "stats_tick_reaches_active_domains_only",
+            stats_tick_reaches_active_domains_only,
+        ),
         ("big_fill_and_lazy_metadata", big_fill_and_lazy_metadata),
     ]);
 }

@@ -78,6 +78,9 @@ mod imp {
         pub(crate) stats_fields: Cell<StatsFields>,
         pub(crate) stats_source: RefCell<Option<glib::SourceId>>,
         pub(crate) stats_busy: Cell<bool>,
+        /// Worker time of the last tick and the interval the timer runs at.
+        pub(crate) stats_costs_ms: RefCell<std::collections::VecDeque<u32>>,
+        pub(crate) stats_timer_ms: Cell<u32>,
         pub(crate) stats_active: RefCell<HashSet<String>>,
         pub(crate) host_cpus: Cell<u32>,
         pub(crate) safety_source: RefCell<Option<glib::SourceId>>,
@@ -107,6 +110,8 @@ mod imp {
                 stats_fields: Cell::new(StatsFields::default()),
                 stats_source: RefCell::default(),
                 stats_busy: Cell::new(false),
+                stats_costs_ms: RefCell::default(),
+                stats_timer_ms: Cell::new(0),
                 stats_active: RefCell::default(),
                 host_cpus: Cell::new(1),
                 safety_source: RefCell::default(),
@@ -152,6 +157,9 @@ mod imp {
                     Signal::builder("storage-pool-changed")
                         .param_types([String::static_type()])
                         .build(),
+                    // A stats tick was applied to every active domain (after their
+                    // own `stats-updated`).
+                    Signal::builder("stats-tick").build(),
                 ]
             })
         }
@@ -319,15 +327,35 @@ impl ConnectionObject {
         self.imp().raw.borrow().as_ref().and_then(clone_connect)
     }
 
+    /// Connects to `credentials-requested` (emitted on the main thread when libvirt's
+    /// auth callback needs a login; the worker waits for `respond` or `cancel`).
+    pub fn connect_credentials_requested<F: Fn(&Self, &CredentialsRequest) + 'static>(
+        &self,
+        f: F,
+    ) -> glib::SignalHandlerId {
+        self.connect_local("credentials-requested", false, move |args| {
+            let obj = args[0].get::<Self>().ok()?;
+            let req = args[1].get::<CredentialsRequest>().ok()?;
+            f(&obj, &req);
+            None
+        })
+    }
+
     /// Sets the stats tick in milliseconds (0 stops collecting). Default 1000.
     pub fn set_stats_interval(&self, ms: u32) {
         self.imp().stats_interval_ms.set(ms);
         self.restart_stats_timer();
     }
 
-    /// The stats tick in milliseconds.
+    /// The stats tick in milliseconds, as configured.
     pub fn stats_interval(&self) -> u32 {
         self.imp().stats_interval_ms.get()
+    }
+
+    /// The tick in use: the configured one, stretched while collecting is slow (0 when
+    /// no tick runs).
+    pub fn stats_effective_interval(&self) -> u32 {
+        self.imp().stats_timer_ms.get()
     }
 
     /// Chooses which figures the stats tick collects.

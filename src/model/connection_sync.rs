@@ -8,7 +8,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use gettextrs::gettext;
 use glib::prelude::*;
@@ -163,6 +163,7 @@ impl ConnectionObject {
                 imp.domains.reconcile(&o.records, Some(self));
                 imp.reconnect_attempt.set(0);
                 self.set_state(ConnectionState::Connected, None);
+                imp.stats_costs_ms.borrow_mut().clear();
                 self.restart_stats_timer();
                 self.start_safety_timer();
                 self.load_metadata(generation);
@@ -421,10 +422,14 @@ impl ConnectionObject {
     pub(super) fn restart_stats_timer(&self) {
         let imp = self.imp();
         clear_source(&imp.stats_source);
-        let ms = imp.stats_interval_ms.get();
-        if ms == 0 || self.state() != ConnectionState::Connected {
+        imp.stats_timer_ms.set(0);
+        let configured = imp.stats_interval_ms.get();
+        if configured == 0 || self.state() != ConnectionState::Connected {
             return;
         }
+        let costs: Vec<u32> = imp.stats_costs_ms.borrow().iter().copied().collect();
+        let ms = stats::effective_interval_ms(configured, &costs);
+        imp.stats_timer_ms.set(ms);
         let weak = self.downgrade();
         let id = glib::timeout_add_local(Duration::from_millis(ms.into()), move || {
             match weak.upgrade() {
@@ -448,9 +453,10 @@ impl ConnectionObject {
         let fields = imp.stats_fields.get();
         let generation = imp.generation.get();
         let fut = self.worker().run(move |st: &mut WorkerState| {
+            let t = Instant::now();
             let WorkerState { session, stats } = st;
             let s = session.as_ref().ok_or(VirtError::NotConnected)?;
-            stats::poll(s, fields, stats)
+            stats::poll(s, fields, stats).map(|r| (r, t.elapsed()))
         });
         let weak = self.downgrade();
         glib::spawn_future_local(async move {
@@ -461,10 +467,37 @@ impl ConnectionObject {
                 return;
             }
             match r {
-                Ok(tick) => obj.apply_tick(tick),
+                Ok((tick, cost)) => {
+                    obj.apply_tick(tick);
+                    obj.adapt_stats_interval(cost);
+                }
                 Err(e) => tracing::debug!(error = %e, "stats tick failed"),
             }
         });
+    }
+
+    fn adapt_stats_interval(&self, cost: Duration) {
+        let imp = self.imp();
+        let cost_ms = u32::try_from(cost.as_millis()).unwrap_or(u32::MAX);
+        tracing::trace!(cost_ms, "stats tick");
+        let costs: Vec<u32> = {
+            let mut c = imp.stats_costs_ms.borrow_mut();
+            if c.len() == 3 {
+                c.pop_front();
+            }
+            c.push_back(cost_ms);
+            c.iter().copied().collect()
+        };
+        let current = imp.stats_timer_ms.get();
+        if current == 0 {
+            return;
+        }
+        let want = stats::effective_interval_ms(imp.stats_interval_ms.get(), &costs);
+        // Only restart on a real change, not on jitter.
+        if want > current + current / 4 || want < current - current / 5 {
+            tracing::debug!(from = current, to = want, cost_ms, "stats tick adapted");
+            self.restart_stats_timer();
+        }
     }
 
     fn apply_tick(&self, tick: TickResult) {
@@ -484,5 +517,6 @@ impl ConnectionObject {
                 d.clear_stats();
             }
         }
+        self.emit_by_name::<()>("stats-tick", &[]);
     }
 }

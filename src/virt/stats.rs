@@ -213,6 +213,23 @@ pub fn cpu_percent_of(busy: f64, ncpus: u32) -> f64 {
     (busy * 100.0 / f64::from(ncpus)).clamp(0.0, 100.0)
 }
 
+/// The tick actually used: the configured one, stretched so that collecting stats
+/// takes at most a quarter of the connection's worker time (a slow remote host or
+/// thousands of running domains must not starve actions queued behind the ticks).
+///
+/// `recent_costs_ms` are the worker times of the latest ticks, newest last. Only a
+/// sustained slowness counts (the fastest of the last three), so one slow call, such
+/// as the first one while a guest boots, does not stretch the tick; the stretch is
+/// capped at 30 s.
+pub fn effective_interval_ms(configured_ms: u32, recent_costs_ms: &[u32]) -> u32 {
+    let last3 = &recent_costs_ms[recent_costs_ms.len().saturating_sub(3)..];
+    if last3.len() < 3 {
+        return configured_ms;
+    }
+    let sustained = last3.iter().copied().min().unwrap_or(0);
+    configured_ms.max(sustained.saturating_mul(4).min(30_000))
+}
+
 /// Figures of one active domain for one tick. Rates are `None` on a domain's first
 /// sample (no delta yet).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -432,6 +449,20 @@ mod tests {
         // b comes back: fresh baseline, no rate from the stale sample.
         let r = t.update(t1 + Duration::from_secs(1), vec![("b".into(), s(9))]);
         assert_eq!(r[0].cpu_busy, None);
+    }
+
+    #[test]
+    fn tick_stretches_when_collecting_is_slow() {
+        assert_eq!(effective_interval_ms(1000, &[10, 10, 10]), 1000);
+        assert_eq!(effective_interval_ms(1000, &[900, 400, 500, 450]), 1600);
+        // One slow call (a guest booting) does not count, nor do too few samples.
+        assert_eq!(effective_interval_ms(250, &[10, 7700, 12]), 250);
+        assert_eq!(effective_interval_ms(250, &[7700, 7700]), 250);
+        // Capped.
+        assert_eq!(
+            effective_interval_ms(1000, &[60_000, 60_000, 60_000]),
+            30_000
+        );
     }
 
     #[test]

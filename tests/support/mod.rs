@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod daemon;
+
 use std::time::{Duration, Instant};
 
 use glib::prelude::*;
@@ -13,6 +15,11 @@ use vireo::model::{ConnectionObject, ConnectionState};
 /// filters by substring, like the standard harness.
 pub fn run(tests: &[(&str, fn())]) {
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    // RUST_LOG=vireo=debug shows the core's logs.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
     vireo::model::init();
     let ctx = glib::MainContext::default();
     let _owner = ctx.acquire().expect("the default main context is free");
