@@ -393,6 +393,50 @@ fn stats_tick_reaches_active_domains_only() {
     c.close();
 }
 
+/// Several connections at once: each keeps its own list and gets its own events;
+/// two connections on the shared `test:///default` both see a change made by one.
+fn several_connections_at_once() {
+    let a = connect(&node(
+        "multi-a",
+        NodeSpec {
+            domains: 5,
+            ..Default::default()
+        },
+    ));
+    let b = connect(&node(
+        "multi-b",
+        NodeSpec {
+            domains: 8,
+            ..Default::default()
+        },
+    ));
+    let d1 = connect("test:///default");
+    let d2 = connect("test:///default");
+    assert_eq!((a.domains().len(), b.domains().len()), (5, 8));
+    // Same UUIDs in a and b (same generator) but separate drivers and objects.
+    let (a0, b0) = (dom(&a, 0), dom(&b, 0));
+    assert!(a0 != b0);
+    act(&a, &a0, DomainAction::Pause);
+    wait_state(&a0, DomainState::Paused);
+    support::pump(Duration::from_millis(50));
+    assert_eq!(
+        b0.state(),
+        DomainState::Running,
+        "b's driver did not change"
+    );
+
+    let t1 = d1.domains().snapshot().remove(0);
+    let t2 = d2.domains().snapshot().remove(0);
+    act(&d1, &t1, DomainAction::Pause);
+    wait_state(&t1, DomainState::Paused);
+    wait_state(&t2, DomainState::Paused);
+    act(&d2, &t2, DomainAction::Resume);
+    wait_state(&t1, DomainState::Running);
+    for c in [a, b, d1, d2] {
+        c.close();
+    }
+}
+
 fn main() {
     support::run(&[
         ("fill_default", fill_default),
@@ -421,6 +465,7 @@ fn main() {
             close_and_reopen_has_no_duplicates,
         ),
         ("open_failure_is_reported", open_failure_is_reported),
+        ("several_connections_at_once", several_connections_at_once),
         (
             "stats_tick_reaches_active_domains_only",
             stats_tick_reaches_active_domains_only,
