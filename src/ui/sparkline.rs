@@ -60,7 +60,8 @@ mod imp {
             let widget = self.obj();
             let (width, height) = (widget.width() as f64, widget.height() as f64);
             let values = self.values.borrow();
-            if width < 2.0 || height < 2.0 {
+            // A stopped machine has no graph at all rather than a flat line.
+            if width < 2.0 || height < 2.0 || values.is_empty() {
                 return;
             }
             let color = widget.style_context().color();
