@@ -49,14 +49,6 @@ fn search_entry(window: &VireoWindow) -> Result<gtk::SearchEntry, String> {
         .ok_or_else(|| "no search entry".to_owned())
 }
 
-fn visible_page(list: &DomainListView) -> String {
-    find_widgets::<gtk::Stack>(list.upcast_ref())
-        .first()
-        .and_then(|s| s.visible_child_name())
-        .map(|n| n.to_string())
-        .unwrap_or_default()
-}
-
 fn fill_and_search() -> Result<(), String> {
     let (app, window, list) = start_big_host()?;
     let rows = find_widgets::<DomainRow>(window.upcast_ref()).len();
@@ -82,7 +74,7 @@ fn fill_and_search() -> Result<(), String> {
     })?;
     entry.set_text("no-such-machine");
     wait_until("the no-results page shows", || {
-        visible_page(&list) == "no-results"
+        list.visible_page_name() == "no-results"
     })?;
     save_png(window.upcast_ref(), "search-no-results.png")?;
     entry.set_text("");

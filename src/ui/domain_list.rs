@@ -368,6 +368,15 @@ impl DomainListView {
             .sum()
     }
 
+    /// Which page shows: "list", "empty", "no-vms" or "no-results".
+    pub fn visible_page_name(&self) -> String {
+        self.imp()
+            .stack
+            .visible_child_name()
+            .map(|n| n.to_string())
+            .unwrap_or_default()
+    }
+
     fn update_page(&self) {
         let imp = self.imp();
         let connections = imp.connections.borrow().clone();
