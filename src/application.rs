@@ -23,6 +23,7 @@ mod imp {
         pub options: RefCell<Options>,
         pub settings: OnceCell<gio::Settings>,
         pub connections: OnceCell<gio::ListStore>,
+        pub connections_opened: std::cell::Cell<bool>,
     }
 
     #[glib::object_subclass]
@@ -38,7 +39,6 @@ mod imp {
         fn startup(&self) {
             self.parent_startup();
             let app = self.obj();
-            crate::model::init();
             app.setup_actions();
             app.setup_style();
         }
@@ -142,7 +142,14 @@ impl VireoApplication {
 
     /// `--connect` wins; else the saved connections; on the first start the local
     /// hypervisors are tried in turn and the demo driver is the last resort.
-    fn open_initial_connections(&self) {
+    ///
+    /// `main` calls this before GTK starts, so that libvirt opens the hosts on worker
+    /// threads while GTK loads; later calls do nothing.
+    pub fn open_initial_connections(&self) {
+        if self.imp().connections_opened.replace(true) {
+            return;
+        }
+        crate::model::init();
         if let Some(uri) = self.options().connect {
             self.add_connection(&uri, true);
             return;
