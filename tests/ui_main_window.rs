@@ -4,7 +4,7 @@
 
 mod ui_support;
 
-use gtk::prelude::*;
+use adw::prelude::*;
 use ui_support::{find_widgets, run_cases, save_png, settle, wait_until, Case, TestApp};
 use vireo::model::{ConnectionState, DomainObject, DomainState};
 use vireo::ui::{DomainListView, DomainRow, VireoWindow};
@@ -17,6 +17,7 @@ fn main() {
         Case::new("thousand_domains_fill_and_search_narrows", fill_and_search),
         Case::new("actions_follow_the_selected_state", actions_follow_state),
         Case::new("light_dark_and_narrow_screenshots", screenshots),
+        Case::new("login_dialog_answers_libvirts_auth", login_dialog),
     ]);
 }
 
@@ -180,4 +181,71 @@ fn screenshots() -> Result<(), String> {
     save_png(window.upcast_ref(), "main-window-narrow.png")?;
     app.quit();
     Ok(())
+}
+
+/// A host that wants a login: the dialog appears, the person types, libvirt accepts.
+fn login_dialog() -> Result<(), String> {
+    let dir = std::env::temp_dir().join(format!("vireo-ui-auth-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let spec = NodeSpec {
+        domains: 3,
+        auth: Some(("alice".into(), "s3cret".into())),
+        ..NodeSpec::default()
+    };
+    let uri = test_node::write_node(&dir, "auth.xml", &spec).map_err(|e| e.to_string())?;
+    let app = TestApp::start(Some(&uri))?;
+    let window = app.window()?;
+    let connection = app.connection(0)?;
+    // libvirt asks for the user name, then for the password, one prompt at a time.
+    for (answer, secret) in [("alice", false), ("s3cret", true)] {
+        wait_until("a login dialog appears", || {
+            window.list_toplevels_dialog().is_some()
+        })?;
+        let dialog = window.list_toplevels_dialog().ok_or("no dialog")?;
+        let field: Option<gtk::Editable> = if secret {
+            find_widgets::<gtk::PasswordEntry>(dialog.upcast_ref())
+                .into_iter()
+                .next()
+                .map(|e| e.upcast())
+        } else {
+            find_widgets::<gtk::Entry>(dialog.upcast_ref())
+                .into_iter()
+                .next()
+                .map(|e| e.upcast())
+        };
+        let field = field.ok_or_else(|| format!("the dialog has no field for {answer}"))?;
+        field.set_text(answer);
+        save_png(
+            dialog.upcast_ref(),
+            if secret {
+                "login-password.png"
+            } else {
+                "login-user.png"
+            },
+        )?;
+        dialog.response("login");
+        dialog.close();
+        ui_support::settle();
+    }
+    wait_until("the host accepts the login", || {
+        connection.state() == ConnectionState::Connected
+    })?;
+    if connection.domains().n_items() != 3 {
+        return Err("the host's 3 VMs are not listed".into());
+    }
+    app.quit();
+    Ok(())
+}
+
+trait DialogLookup {
+    fn list_toplevels_dialog(&self) -> Option<adw::MessageDialog>;
+}
+
+impl DialogLookup for VireoWindow {
+    fn list_toplevels_dialog(&self) -> Option<adw::MessageDialog> {
+        gtk::Window::list_toplevels()
+            .into_iter()
+            .filter_map(|w| w.downcast::<adw::MessageDialog>().ok())
+            .find(|d| d.is_visible())
+    }
 }

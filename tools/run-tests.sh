@@ -30,6 +30,6 @@ step "cargo test (under Xvfb with a session bus)"
 # GTK needs a display and a session bus; the settings must not touch the user's dconf.
 export GSETTINGS_BACKEND=memory
 xvfb-run -a -s "-screen 0 1280x800x24" \
-  dbus-run-session -- cargo test --locked --all-targets -- --test-threads=2
+  dbus-run-session -- cargo test --locked --no-fail-fast --all-targets -- --test-threads=2
 
 printf '\nAll checks passed in %s s\n' "$(( $(date +%s) - started ))"
