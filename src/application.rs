@@ -200,6 +200,22 @@ impl VireoApplication {
         ));
     }
 
+    /// Closes `connection`, takes it out of the window and out of the saved list.
+    pub fn forget_connection(&self, connection: &ConnectionObject) {
+        let uri = connection.uri();
+        let settings = self.settings();
+        for key in ["connections", "autoconnect"] {
+            let kept: Vec<String> = settings
+                .strv(key)
+                .iter()
+                .map(|u| u.to_string())
+                .filter(|u| *u != uri)
+                .collect();
+            let _ = settings.set_strv(key, kept.iter().map(String::as_str).collect::<Vec<_>>());
+        }
+        self.remove_connection(connection);
+    }
+
     pub fn remove_connection(&self, connection: &ConnectionObject) {
         connection.close();
         if let Some(pos) = self.connections().find(connection) {
