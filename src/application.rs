@@ -41,6 +41,7 @@ mod imp {
             let app = self.obj();
             app.setup_actions();
             app.setup_style();
+            app.follow_stats_settings();
         }
 
         fn activate(&self) {
@@ -257,6 +258,24 @@ impl VireoApplication {
                 );
             }
         }
+    }
+
+    /// Preferences about live figures apply to every open connection at once.
+    fn follow_stats_settings(&self) {
+        self.settings().connect_changed(
+            None,
+            glib::clone!(
+                #[weak(rename_to = app)]
+                self,
+                move |_, key| {
+                    if key.starts_with("stats-") {
+                        for connection in app.connections().iter::<ConnectionObject>().flatten() {
+                            app.apply_stats_settings(&connection);
+                        }
+                    }
+                }
+            ),
+        );
     }
 
     /// The style follows the desktop unless Preferences force light or dark.

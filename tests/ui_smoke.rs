@@ -23,6 +23,7 @@ fn main() {
             disconnect_then_remove,
         ),
         Case::new("add_connection_checks_its_fields", add_connection_dialog),
+        Case::new("menu_windows_open", menu_windows_open),
     ]);
 }
 
@@ -151,6 +152,40 @@ fn add_connection_dialog() -> Result<(), String> {
     let saved = app.app.settings().strv("connections");
     if !saved.iter().any(|u| u == "test:///default") {
         return Err(format!("the connection was not saved: {saved:?}"));
+    }
+    app.quit();
+    Ok(())
+}
+
+/// Preferences, Keyboard Shortcuts and About open from the primary menu's actions.
+fn menu_windows_open() -> Result<(), String> {
+    let app = TestApp::start(Some("test:///default"))?;
+    let window = app.window()?;
+    let find = |type_name: &str| {
+        gtk::Window::list_toplevels()
+            .into_iter()
+            .filter_map(|w| w.downcast::<gtk::Window>().ok())
+            .find(|w| w.type_().name() == type_name && w.is_visible())
+    };
+    for (action, type_name, png) in [
+        (
+            "app.preferences",
+            "VireoPreferencesWindow",
+            "preferences.png",
+        ),
+        (
+            "win.show-help-overlay",
+            "GtkShortcutsWindow",
+            "keyboard-shortcuts.png",
+        ),
+        ("app.about", "AdwAboutWindow", "about.png"),
+    ] {
+        WidgetExt::activate_action(&window, action, None).map_err(|e| format!("{action}: {e}"))?;
+        wait_until(&format!("{type_name} opens"), || find(type_name).is_some())?;
+        let opened = find(type_name).ok_or("gone")?;
+        save_png(opened.upcast_ref(), png)?;
+        opened.close();
+        settle();
     }
     app.quit();
     Ok(())
