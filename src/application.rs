@@ -163,42 +163,60 @@ impl VireoApplication {
             }
             return;
         }
-        self.probe_first_start(0);
+        let mut candidates: Vec<String> = FIRST_START_URIS.iter().map(|u| u.to_string()).collect();
+        candidates.push(config::DEMO_URI.to_owned());
+        self.open_first_answering(candidates);
     }
 
-    fn probe_first_start(&self, index: usize) {
-        let Some(uri) = FIRST_START_URIS.get(index) else {
-            tracing::info!(
-                "no local hypervisor answered; opening the demo {}",
-                config::DEMO_URI
-            );
-            self.add_connection(config::DEMO_URI, true);
+    /// Opens the first of `candidates` that answers and forgets the others; the last
+    /// one is opened whatever happens (on the first start, the demo). A real host that
+    /// answers is saved so that later starts open it directly.
+    pub fn open_first_answering(&self, mut candidates: Vec<String>) {
+        if candidates.is_empty() {
             return;
-        };
-        let connection = self.add_connection(uri, true);
-        connection.connect_state_notify(glib::clone!(
+        }
+        let uri = candidates.remove(0);
+        if candidates.is_empty() {
+            tracing::info!("opening {uri}, the last choice");
+            self.add_connection(&uri, true);
+            return;
+        }
+        let connection = self.add_connection(&uri, true);
+        let handler = std::rc::Rc::new(std::cell::Cell::new(None));
+        let id = connection.connect_state_notify(glib::clone!(
             #[weak(rename_to = app)]
             self,
-            move |connection| match connection.state() {
-                ConnectionState::Connected => {
-                    let settings = app.settings();
-                    let uri = connection.uri();
-                    let _ = settings.set_strv("connections", [uri.as_str()]);
-                    let _ = settings.set_strv("autoconnect", [uri.as_str()]);
-                    let _ = settings.set_boolean("connections-initialized", true);
+            #[strong]
+            handler,
+            move |connection| {
+                let state = connection.state();
+                if !matches!(state, ConnectionState::Connected | ConnectionState::Failed) {
+                    return;
                 }
-                ConnectionState::Failed => {
+                // Only the first answer counts; a later loss is the connection's own business.
+                if let Some(id) = handler.take() {
+                    connection.disconnect(id);
+                }
+                if state == ConnectionState::Connected {
+                    if !connection.is_demo() {
+                        let settings = app.settings();
+                        let uri = connection.uri();
+                        let _ = settings.set_strv("connections", [uri.as_str()]);
+                        let _ = settings.set_strv("autoconnect", [uri.as_str()]);
+                        let _ = settings.set_boolean("connections-initialized", true);
+                    }
+                } else {
                     tracing::info!(
                         "{} did not answer: {}",
                         connection.uri(),
                         connection.error().unwrap_or_default()
                     );
                     app.remove_connection(connection);
-                    app.probe_first_start(index + 1);
+                    app.open_first_answering(candidates.clone());
                 }
-                _ => {}
             }
         ));
+        handler.set(Some(id));
     }
 
     /// Closes `connection`, takes it out of the window and out of the saved list.

@@ -24,6 +24,10 @@ fn main() {
         ),
         Case::new("add_connection_checks_its_fields", add_connection_dialog),
         Case::new("menu_windows_open", menu_windows_open),
+        Case::new(
+            "first_start_falls_back_to_what_answers",
+            first_start_fallback,
+        ),
     ]);
 }
 
@@ -187,6 +191,25 @@ fn menu_windows_open() -> Result<(), String> {
         opened.close();
         settle();
     }
+    app.quit();
+    Ok(())
+}
+
+/// The first start tries hosts in turn: those that fail go, the one that answers stays.
+fn first_start_fallback() -> Result<(), String> {
+    let app = TestApp::start(None)?;
+    app.app.open_first_answering(vec![
+        "nope://".into(),
+        "test:///nonexistent/node.xml".into(),
+        "test:///default".into(),
+    ]);
+    wait_until("the demo host is what remains", || {
+        let connections = app.app.connections();
+        connections.n_items() == 1
+            && app.connection(0).is_ok_and(|c| {
+                c.uri() == "test:///default" && c.state() == ConnectionState::Connected
+            })
+    })?;
     app.quit();
     Ok(())
 }

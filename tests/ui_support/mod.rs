@@ -98,6 +98,11 @@ impl TestApp {
             ..Options::default()
         };
         let app = VireoApplication::with_id(options, None);
+        if connect.is_none() {
+            // Without --connect a first start would probe the local hypervisors (and
+            // start a session daemon); tests choose their hosts themselves.
+            let _ = app.settings().set_boolean("connections-initialized", true);
+        }
         app.register(None::<&gio::Cancellable>)
             .map_err(|e| format!("registering the application: {e}"))?;
         app.activate();
