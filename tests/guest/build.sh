@@ -241,7 +241,8 @@ EOF
 xorriso -as mkisofs -quiet -o vireo-guest.iso -V VIREO_GUEST -J -R \
   -isohybrid-mbr "$isohdpfx" \
   -b isolinux/isolinux.bin -c isolinux/boot.cat \
-  -no-emul-boot -boot-load-size 4 -boot-info-table iso
+  -no-emul-boot -boot-load-size 4 -boot-info-table iso 2>xorriso.log ||
+  { cat xorriso.log >&2; exit 1; }
 
 cat >guest.env <<EOF
 VIREO_GUEST_KERNEL=$outdir/vmlinuz
