@@ -1,1 +1,27 @@
-//! GObjects that the widgets bind to.
+//! GObjects that the widgets bind to (no widgets here).
+//!
+//! `ConnectionObject` owns a worker thread per libvirt connection and a `DomainList`
+//! of `DomainObject`s that follow libvirt's events on the main loop.
+
+mod actions;
+mod connection_object;
+mod connection_sync;
+mod credentials_request;
+mod domain_list;
+mod domain_object;
+mod history;
+mod state_text;
+
+pub use actions::{DomainAction, StorageInfo};
+pub use connection_object::{ConnectionObject, ConnectionState};
+pub use credentials_request::CredentialsRequest;
+pub use domain_list::DomainList;
+pub use domain_object::{DomainObject, DomainState};
+pub use history::{StatKind, HISTORY_LEN};
+
+/// Prepares libvirt for the GLib main loop: installs libvirt's default event
+/// implementation (which runs on GLib's default main context) and silences libvirt's
+/// printing of errors. Call once before the first connection opens.
+pub fn init() {
+    crate::virt::init();
+}
