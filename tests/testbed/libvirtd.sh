@@ -15,7 +15,7 @@
 # libvirt-sock, virtlogd-sock), so Vireo and virsh use the plain URI qemu:///system.
 # A root libvirtd cannot move its QEMU state (/etc/libvirt/qemu, /run/libvirt/qemu,
 # /var/lib/libvirt/qemu) anyway, so private sockets would not buy isolation. To stay
-# safe, `start` refuses when some other libvirtd/virtqemud (not started from DIR) runs.
+# safe, `start` refuses when some other daemon (not started from DIR) answers there.
 # Only the daemon config and pid files are private (in DIR):
 #   DIR/libvirtd.conf  unix_sock_group="libvirt", rw perms 0770, auth_unix_rw="none"
 #   DIR/libvirtd.pid, DIR/virtlogd.pid, DIR/libvirtd.log, DIR/virtlogd.log
@@ -76,13 +76,13 @@ start() {
   local t0 pid other
   t0=$(now)
   # Someone else's daemon on the same sockets would mix our tests with real VMs.
-  for other in $(pgrep -x libvirtd || true) $(pgrep -x virtqemud || true); do
-    if [ "$other" != "$(cat "$dir/libvirtd.pid" 2>/dev/null)" ]; then
-      echo "libvirtd.sh: another $(cat "/proc/$other/comm") (pid $other) already serves" \
-        "this machine; refusing to start a test daemon next to it" >&2
-      exit 1
-    fi
-  done
+  # (Daemons in private mount namespaces with their own /run do not count.)
+  if ! alive "$dir/libvirtd.pid" libvirtd &&
+    timeout 10 virsh -q -c "$uri" version >/dev/null 2>&1; then
+    echo "libvirtd.sh: another daemon already serves $uri on this machine;" \
+      "refusing to start a test daemon next to it" >&2
+    exit 1
+  fi
   getent group libvirt >/dev/null || groupadd --system libvirt
 
   cat >"$dir/libvirtd.conf" <<'EOF'
