@@ -61,7 +61,10 @@ pub fn run(tests: &[Test]) -> Vec<&'static str> {
     let mut ran = 0;
     let suite = Instant::now();
     for (name, limit, f) in tests {
-        if filter.as_ref().is_some_and(|flt| !name.contains(flt.as_str())) {
+        if filter
+            .as_ref()
+            .is_some_and(|flt| !name.contains(flt.as_str()))
+        {
             continue;
         }
         ran += 1;
@@ -87,7 +90,10 @@ pub fn run(tests: &[Test]) -> Vec<&'static str> {
         match r {
             Ok(()) => println!("test {name} ... ok ({:.1} s)", t.elapsed().as_secs_f64()),
             Err(_) => {
-                println!("test {name} ... FAILED ({:.1} s)", t.elapsed().as_secs_f64());
+                println!(
+                    "test {name} ... FAILED ({:.1} s)",
+                    t.elapsed().as_secs_f64()
+                );
                 failed.push(*name);
             }
         }

@@ -165,7 +165,10 @@ impl Guest {
         };
         for f in [&g.kernel, &g.initrd, &g.disk, &g.iso] {
             if !f.is_file() {
-                return Err(format!("{} is missing: run tests/guest/build.sh", f.display()));
+                return Err(format!(
+                    "{} is missing: run tests/guest/build.sh",
+                    f.display()
+                ));
             }
         }
         Ok(g)
@@ -174,9 +177,12 @@ impl Guest {
     /// A qcow2 overlay on the data disk at `path` (each domain writes its own).
     pub fn overlay(&self, path: &Path) -> PathBuf {
         let _ = std::fs::remove_file(path);
-        run_ok(Command::new("qemu-img").args(["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b"])
-            .arg(&self.disk)
-            .arg(path));
+        run_ok(
+            Command::new("qemu-img")
+                .args(["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b"])
+                .arg(&self.disk)
+                .arg(path),
+        );
         path.to_owned()
     }
 
@@ -246,7 +252,10 @@ impl SystemDaemon {
         let script = repo().join("tests/testbed/libvirtd.sh");
         // Leftovers of a killed run (daemon, test domains, QEMUs) go first.
         run(Command::new(&script).arg("stop").arg(&dir));
-        let mut d = SystemDaemon { dir, start_secs: 0.0 };
+        let mut d = SystemDaemon {
+            dir,
+            start_secs: 0.0,
+        };
         let stop_dir = d.dir.clone();
         super::on_abort(move || {
             let _ = Command::new(repo().join("tests/testbed/libvirtd.sh"))
@@ -291,11 +300,9 @@ impl SystemDaemon {
 
 impl Drop for SystemDaemon {
     fn drop(&mut self) {
-        let out = run(
-            Command::new(repo().join("tests/testbed/libvirtd.sh"))
-                .arg("stop")
-                .arg(&self.dir),
-        );
+        let out = run(Command::new(repo().join("tests/testbed/libvirtd.sh"))
+            .arg("stop")
+            .arg(&self.dir));
         if !out.status.success() {
             eprintln!(
                 "testbed: stopping the daemon failed: {}",
@@ -309,7 +316,9 @@ impl Drop for SystemDaemon {
 ///
 /// `DIR/etc/qemu.conf` makes QEMU run as root without relabelling: as the default
 /// `libvirt-qemu` user, libvirt found the root-only `/dev/kvm` unusable after probing
-/// QEMU with it, and re-probed on every open (15-60 s). The capability cache is shared
+/// QEMU with it, and re-probed on every open (15-60 s). It also has QEMU write its
+/// logs itself (`stdio_handler = "file"`): the default asks the system's virtlogd,
+/// which a daemon-less test does not have. The capability cache is shared
 /// between roots through `<target>/testbed/embed-caps`, so only the first root ever
 /// probes (~8 s); later opens take ~0.05 s. On drop, the QEMUs of the root are killed
 /// (an embedded driver's QEMUs outlive it) and the directory removed.
@@ -327,13 +336,16 @@ impl EmbedRoot {
         std::fs::create_dir_all(dir.join("etc")).expect("embed root");
         std::fs::write(
             dir.join("etc/qemu.conf"),
-            "user = \"root\"\ngroup = \"root\"\ndynamic_ownership = 0\n",
+            "user = \"root\"\ngroup = \"root\"\ndynamic_ownership = 0\nstdio_handler = \"file\"\n",
         )
         .expect("embed qemu.conf");
         let caps = state_dir().join("embed-caps");
         if caps.join("qemu").is_dir() {
             std::fs::create_dir_all(dir.join("cache")).expect("embed cache dir");
-            run(Command::new("cp").arg("-a").arg(caps.join("qemu")).arg(dir.join("cache")));
+            run(Command::new("cp")
+                .arg("-a")
+                .arg(caps.join("qemu"))
+                .arg(dir.join("cache")));
         }
         let kill_dir = dir.clone();
         super::on_abort(move || kill_pidfiles(&kill_dir.join("run/qemu")));
@@ -391,7 +403,10 @@ pub fn run_self_as_test_user(args: &[&str]) -> Output {
     let exe = std::env::current_exe().expect("current exe");
     run(Command::new(repo().join("tests/testbed/as-user.sh"))
         .env("VIREO_GUEST_DIR", Guest::dir())
-        .env("VIREO_AS_USER_ENV", "VIREO_GUEST_DIR CI RUST_LOG RUST_BACKTRACE")
+        .env(
+            "VIREO_AS_USER_ENV",
+            "VIREO_GUEST_DIR CI RUST_LOG RUST_BACKTRACE",
+        )
         .arg(exe)
         .args(args))
 }
