@@ -399,16 +399,43 @@ pub const TEST_USER: &str = "vireo-test";
 /// Runs this test binary again as [`TEST_USER`] with `args` (for `qemu:///session`
 /// checks through Vireo's own code), with `VIREO_GUEST_DIR` passed on. The session
 /// daemon it autostarts and its QEMUs are stopped afterwards by the script.
+///
+/// When the user cannot reach the binary or the guest (a checkout under a private home
+/// directory), both are copied to a world-readable temporary directory first.
 pub fn run_self_as_test_user(args: &[&str]) -> Output {
-    let exe = std::env::current_exe().expect("current exe");
-    run(Command::new(repo().join("tests/testbed/as-user.sh"))
-        .env("VIREO_GUEST_DIR", Guest::dir())
+    let script = repo().join("tests/testbed/as-user.sh");
+    let mut exe = std::env::current_exe().expect("current exe");
+    let mut guest_dir = Guest::dir();
+    let reachable = run(Command::new(&script)
+        .arg("test")
+        .arg("-x")
+        .arg(&exe)
+        .arg("-a")
+        .arg("-r")
+        .arg(guest_dir.join("vmlinuz")))
+    .status
+    .success();
+    let copy = std::env::temp_dir().join(format!("vireo-as-user-{}", std::process::id()));
+    if !reachable {
+        std::fs::create_dir_all(copy.join("guest")).expect("temp dir");
+        for f in ["vmlinuz", "initrd.gz", "disk.qcow2", "vireo-guest.iso"] {
+            std::fs::copy(guest_dir.join(f), copy.join("guest").join(f)).expect("copy guest");
+        }
+        std::fs::copy(&exe, copy.join("test-binary")).expect("copy test binary");
+        run_ok(Command::new("chmod").args(["-R", "a+rX"]).arg(&copy));
+        exe = copy.join("test-binary");
+        guest_dir = copy.join("guest");
+    }
+    let out = run(Command::new(&script)
+        .env("VIREO_GUEST_DIR", &guest_dir)
         .env(
             "VIREO_AS_USER_ENV",
             "VIREO_GUEST_DIR CI RUST_LOG RUST_BACKTRACE",
         )
         .arg(exe)
-        .args(args))
+        .args(args));
+    let _ = std::fs::remove_dir_all(&copy);
+    out
 }
 
 /// Defines a domain from `xml` on `conn`; returns its UUID. (Vireo's `virt` layer has
