@@ -112,6 +112,20 @@ pub const READY_LINE: &str = "VIREO-GUEST-READY";
 pub const POWEROFF_LINE: &str = "VIREO-GUEST-POWEROFF";
 /// The serial shell's prompt.
 pub const PROMPT: &str = "vireo-guest# ";
+/// The guest's VGA text screen once ready: 720x400 pixels.
+pub const VGA_SIZE: (u32, u32) = (720, 400);
+/// Pixels of the ready guest's VGA picture (x, y, RGB) as QEMU renders them (VNC,
+/// `virsh screenshot`): blue, red, green and grey bands, the shell rows black. See the
+/// header of `tests/guest/build.sh` for the full layout; `tests/testbed/smoke.sh`
+/// checks these with `virsh screenshot`.
+pub const VGA_PIXELS: [(u32, u32, [u8; 3]); 6] = [
+    (5, 5, [0, 0, 168]),
+    (100, 40, [168, 0, 0]),
+    (100, 100, [0, 168, 0]),
+    (100, 170, [168, 168, 168]),
+    (100, 250, [0, 0, 168]),
+    (600, 380, [0, 0, 0]),
+];
 
 static GUEST: OnceLock<Result<Guest, String>> = OnceLock::new();
 
