@@ -419,7 +419,7 @@ fn main() {
         )]);
         std::process::exit(i32::from(!failed.is_empty()));
     }
-    if let Some(why) = testbed::unavailable(true) {
+    if let Some(why) = testbed::unavailable(true).or_else(SystemDaemon::foreign_daemon) {
         common::skip_or_fail(BIN, &why);
     }
     let suite = Instant::now();
