@@ -1,0 +1,339 @@
+//! The `adw::Application`: app-wide actions, the style, and which hosts open at start.
+
+use adw::prelude::*;
+use adw::subclass::prelude::*;
+use gettextrs::gettext;
+use gtk::{gio, glib};
+
+use crate::cli::Options;
+use crate::config;
+use crate::model::{ConnectionObject, ConnectionState};
+use crate::ui::{PreferencesWindow, VireoWindow};
+
+/// Local hosts tried in order on the very first start.
+const FIRST_START_URIS: [&str; 2] = ["qemu:///system", "qemu:///session"];
+
+mod imp {
+    use std::cell::{OnceCell, RefCell};
+
+    use super::*;
+
+    #[derive(Default)]
+    pub struct VireoApplication {
+        pub options: RefCell<Options>,
+        pub settings: OnceCell<gio::Settings>,
+        pub connections: OnceCell<gio::ListStore>,
+        pub connections_opened: std::cell::Cell<bool>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for VireoApplication {
+        const NAME: &'static str = "VireoApplication";
+        type Type = super::VireoApplication;
+        type ParentType = adw::Application;
+    }
+
+    impl ObjectImpl for VireoApplication {}
+
+    impl ApplicationImpl for VireoApplication {
+        fn startup(&self) {
+            self.parent_startup();
+            let app = self.obj();
+            app.setup_actions();
+            app.setup_style();
+            app.follow_stats_settings();
+        }
+
+        fn activate(&self) {
+            self.parent_activate();
+            let app = self.obj();
+            if let Some(window) = app.active_window() {
+                window.present();
+                return;
+            }
+            let window = VireoWindow::new(&app);
+            window.present();
+            app.open_initial_connections();
+        }
+
+        fn shutdown(&self) {
+            for connection in self
+                .obj()
+                .connections()
+                .iter::<ConnectionObject>()
+                .flatten()
+            {
+                connection.close();
+            }
+            self.parent_shutdown();
+        }
+    }
+
+    impl GtkApplicationImpl for VireoApplication {}
+    impl AdwApplicationImpl for VireoApplication {}
+}
+
+glib::wrapper! {
+    pub struct VireoApplication(ObjectSubclass<imp::VireoApplication>)
+        @extends adw::Application, gtk::Application, gio::Application,
+        @implements gio::ActionGroup, gio::ActionMap;
+}
+
+impl VireoApplication {
+    pub fn new(options: Options) -> Self {
+        Self::with_id(options, Some(config::APP_ID))
+    }
+
+    /// Without an id nothing is exported on the session bus, so several instances can
+    /// live one after another in one process, as the UI tests need.
+    pub fn with_id(options: Options, application_id: Option<&str>) -> Self {
+        let app: Self = glib::Object::builder()
+            .property("application-id", application_id)
+            .property("resource-base-path", config::RESOURCE_BASE)
+            .property("flags", gio::ApplicationFlags::NON_UNIQUE)
+            .build();
+        app.imp().options.replace(options);
+        app
+    }
+
+    pub fn options(&self) -> Options {
+        self.imp().options.borrow().clone()
+    }
+
+    pub fn settings(&self) -> &gio::Settings {
+        self.imp().settings.get_or_init(crate::settings::settings)
+    }
+
+    /// Every open connection, in the order they appear in the window.
+    pub fn connections(&self) -> &gio::ListStore {
+        self.imp()
+            .connections
+            .get_or_init(gio::ListStore::new::<ConnectionObject>)
+    }
+
+    /// Adds `uri` to the window unless it is there already, and opens it when `open`.
+    pub fn add_connection(&self, uri: &str, open: bool) -> ConnectionObject {
+        if let Some(existing) = self
+            .connections()
+            .iter::<ConnectionObject>()
+            .flatten()
+            .find(|c| c.uri() == uri)
+        {
+            return existing;
+        }
+        let connection = ConnectionObject::new(uri);
+        self.apply_stats_settings(&connection);
+        self.connections().append(&connection);
+        if open {
+            connection.open();
+        }
+        connection
+    }
+
+    fn apply_stats_settings(&self, connection: &ConnectionObject) {
+        let settings = self.settings();
+        connection.set_stats_interval(settings.uint("stats-interval"));
+        connection.set_stats_fields(
+            settings.boolean("stats-cpu"),
+            settings.boolean("stats-memory"),
+            settings.boolean("stats-disk"),
+            settings.boolean("stats-network"),
+        );
+    }
+
+    /// `--connect` wins; else the saved connections; on the first start the local
+    /// hypervisors are tried in turn and the demo driver is the last resort.
+    ///
+    /// `main` calls this before GTK starts, so that libvirt opens the hosts on worker
+    /// threads while GTK loads; later calls do nothing.
+    pub fn open_initial_connections(&self) {
+        if self.imp().connections_opened.replace(true) {
+            return;
+        }
+        crate::model::init();
+        if let Some(uri) = self.options().connect {
+            self.add_connection(&uri, true);
+            return;
+        }
+        let settings = self.settings();
+        if settings.boolean("connections-initialized") {
+            let autoconnect = settings.strv("autoconnect");
+            for uri in settings.strv("connections") {
+                self.add_connection(&uri, autoconnect.contains(uri.as_str()));
+            }
+            return;
+        }
+        let mut candidates: Vec<String> = FIRST_START_URIS.iter().map(|u| u.to_string()).collect();
+        candidates.push(config::DEMO_URI.to_owned());
+        self.open_first_answering(candidates);
+    }
+
+    /// Opens the first of `candidates` that answers and forgets the others; the last
+    /// one is opened whatever happens (on the first start, the demo). A real host that
+    /// answers is saved so that later starts open it directly.
+    pub fn open_first_answering(&self, mut candidates: Vec<String>) {
+        if candidates.is_empty() {
+            return;
+        }
+        let uri = candidates.remove(0);
+        if candidates.is_empty() {
+            tracing::info!("opening {uri}, the last choice");
+            self.add_connection(&uri, true);
+            return;
+        }
+        let connection = self.add_connection(&uri, true);
+        let handler = std::rc::Rc::new(std::cell::Cell::new(None));
+        let id = connection.connect_state_notify(glib::clone!(
+            #[weak(rename_to = app)]
+            self,
+            #[strong]
+            handler,
+            move |connection| {
+                let state = connection.state();
+                if !matches!(state, ConnectionState::Connected | ConnectionState::Failed) {
+                    return;
+                }
+                // Only the first answer counts; a later loss is the connection's own business.
+                if let Some(id) = handler.take() {
+                    connection.disconnect(id);
+                }
+                if state == ConnectionState::Connected {
+                    if !connection.is_demo() {
+                        let settings = app.settings();
+                        let uri = connection.uri();
+                        let _ = settings.set_strv("connections", [uri.as_str()]);
+                        let _ = settings.set_strv("autoconnect", [uri.as_str()]);
+                        let _ = settings.set_boolean("connections-initialized", true);
+                    }
+                } else {
+                    tracing::info!(
+                        "{} did not answer: {}",
+                        connection.uri(),
+                        connection.error().unwrap_or_default()
+                    );
+                    app.remove_connection(connection);
+                    app.open_first_answering(candidates.clone());
+                }
+            }
+        ));
+        handler.set(Some(id));
+    }
+
+    /// Closes `connection`, takes it out of the window and out of the saved list.
+    pub fn forget_connection(&self, connection: &ConnectionObject) {
+        let uri = connection.uri();
+        let settings = self.settings();
+        for key in ["connections", "autoconnect"] {
+            let kept: Vec<String> = settings
+                .strv(key)
+                .iter()
+                .map(|u| u.to_string())
+                .filter(|u| *u != uri)
+                .collect();
+            let _ = settings.set_strv(key, kept.iter().map(String::as_str).collect::<Vec<_>>());
+        }
+        self.remove_connection(connection);
+    }
+
+    pub fn remove_connection(&self, connection: &ConnectionObject) {
+        connection.close();
+        if let Some(pos) = self.connections().find(connection) {
+            self.connections().remove(pos);
+        }
+    }
+
+    fn setup_actions(&self) {
+        let quit = gio::ActionEntry::builder("quit")
+            .activate(|app: &Self, _, _| {
+                for window in app.windows() {
+                    window.close();
+                }
+                app.quit();
+            })
+            .build();
+        let about = gio::ActionEntry::builder("about")
+            .activate(|app: &Self, _, _| app.show_about())
+            .build();
+        let preferences = gio::ActionEntry::builder("preferences")
+            .activate(|app: &Self, _, _| {
+                let window = PreferencesWindow::new(app.settings());
+                window.set_transient_for(app.active_window().as_ref());
+                window.present();
+            })
+            .build();
+        self.add_action_entries([quit, about, preferences]);
+
+        self.set_accels_for_action("app.quit", &["<Control>q"]);
+        self.set_accels_for_action("app.preferences", &["<Control>comma"]);
+        self.set_accels_for_action("window.close", &["<Control>w"]);
+        self.set_accels_for_action("win.search", &["<Control>f"]);
+        self.set_accels_for_action("win.add-connection", &["<Control><Shift>n"]);
+        for action in crate::ui::ListAction::ALL {
+            if action != crate::ui::ListAction::Delete {
+                self.set_accels_for_action(
+                    &format!("win.{}", action.action_name()),
+                    action.accels(),
+                );
+            }
+        }
+    }
+
+    /// Preferences about live figures apply to every open connection at once.
+    fn follow_stats_settings(&self) {
+        self.settings().connect_changed(
+            None,
+            glib::clone!(
+                #[weak(rename_to = app)]
+                self,
+                move |_, key| {
+                    if key.starts_with("stats-") {
+                        for connection in app.connections().iter::<ConnectionObject>().flatten() {
+                            app.apply_stats_settings(&connection);
+                        }
+                    }
+                }
+            ),
+        );
+    }
+
+    /// The style follows the desktop unless Preferences force light or dark.
+    fn setup_style(&self) {
+        let settings = self.settings();
+        let apply = |settings: &gio::Settings| {
+            let scheme = match settings.string("style").as_str() {
+                "light" => adw::ColorScheme::ForceLight,
+                "dark" => adw::ColorScheme::ForceDark,
+                _ => adw::ColorScheme::Default,
+            };
+            adw::StyleManager::default().set_color_scheme(scheme);
+        };
+        apply(settings);
+        settings.connect_changed(Some("style"), move |settings, _| apply(settings));
+    }
+
+    fn show_about(&self) {
+        let about = adw::AboutWindow::builder()
+            .application_name("Vireo")
+            .application_icon(config::APP_ID)
+            .developer_name(gettext("The Vireo developers"))
+            .version(config::VERSION)
+            .comments(gettext(
+                "Manage virtual machines on local and remote libvirt hosts",
+            ))
+            .website("https://github.com/vireo/vireo")
+            .issue_url("https://github.com/vireo/vireo/issues")
+            .license_type(gtk::License::Gpl30)
+            .copyright("© 2026 The Vireo developers")
+            // Translators: put your names here, one per line.
+            .translator_credits(gettext("translator-credits"))
+            .build();
+        about.set_transient_for(self.active_window().as_ref());
+        about.present();
+    }
+}
+
+impl Default for VireoApplication {
+    fn default() -> Self {
+        Self::new(Options::default())
+    }
+}

@@ -1,0 +1,244 @@
+//! One VM in the list: state, name, title and its live figures.
+
+use adw::subclass::prelude::*;
+use gtk::prelude::*;
+use gtk::{glib, CompositeTemplate};
+
+use crate::i18n::gettext_f;
+use crate::model::{DomainObject, DomainState};
+use crate::ui::formatting::{format_kib, format_rate, state_icon_name, state_label};
+use crate::ui::Sparkline;
+
+mod imp {
+    use std::cell::RefCell;
+
+    use super::*;
+
+    #[derive(Default, CompositeTemplate)]
+    #[template(resource = "/io/github/vireo/Vireo/ui/domain-row.ui")]
+    pub struct DomainRow {
+        #[template_child]
+        pub state_icon: TemplateChild<gtk::Image>,
+        #[template_child]
+        pub name_label: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub subtitle_label: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub cpu_graph: TemplateChild<Sparkline>,
+        #[template_child]
+        pub cpu_label: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub disk_label: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub net_label: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub memory_label: TemplateChild<gtk::Label>,
+        pub domain: RefCell<Option<DomainObject>>,
+        pub handlers: RefCell<Vec<glib::SignalHandlerId>>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for DomainRow {
+        const NAME: &'static str = "VireoDomainRow";
+        type Type = super::DomainRow;
+        type ParentType = gtk::Widget;
+
+        fn class_init(klass: &mut Self::Class) {
+            Sparkline::ensure_type();
+            klass.bind_template();
+            klass.set_layout_manager_type::<gtk::BoxLayout>();
+            klass.set_accessible_role(gtk::AccessibleRole::Group);
+        }
+
+        fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
+            obj.init_template();
+        }
+    }
+
+    impl ObjectImpl for DomainRow {
+        fn constructed(&self) {
+            self.parent_constructed();
+            if let Some(layout) = self.obj().layout_manager().and_downcast::<gtk::BoxLayout>() {
+                layout.set_spacing(12);
+            }
+            // The columns shown are the figures Preferences collect.
+            let settings = crate::settings::shared();
+            for (key, widgets) in [
+                (
+                    "stats-cpu",
+                    vec![
+                        self.cpu_graph.upcast_ref::<gtk::Widget>(),
+                        self.cpu_label.upcast_ref(),
+                    ],
+                ),
+                ("stats-memory", vec![self.memory_label.upcast_ref()]),
+                ("stats-disk", vec![self.disk_label.upcast_ref()]),
+                ("stats-network", vec![self.net_label.upcast_ref()]),
+            ] {
+                for widget in widgets {
+                    settings.bind(key, widget, "visible").get_only().build();
+                }
+            }
+        }
+
+        fn dispose(&self) {
+            self.obj().unbind();
+            // Template children without an id are not disposed by dispose_template.
+            while let Some(child) = self.obj().first_child() {
+                child.unparent();
+            }
+        }
+    }
+
+    impl WidgetImpl for DomainRow {}
+}
+
+glib::wrapper! {
+    pub struct DomainRow(ObjectSubclass<imp::DomainRow>)
+        @extends gtk::Widget,
+        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
+}
+
+impl Default for DomainRow {
+    fn default() -> Self {
+        glib::Object::new()
+    }
+}
+
+impl DomainRow {
+    /// Shows `domain` and follows its changes until `unbind`. Only rows on screen are
+    /// bound, so a list of thousands costs only what is visible.
+    pub fn bind(&self, domain: &DomainObject) {
+        self.unbind();
+        let imp = self.imp();
+        let mut handlers = Vec::new();
+        for property in ["name", "title", "state", "state-reason"] {
+            handlers.push(domain.connect_notify_local(
+                Some(property),
+                glib::clone!(
+                    #[weak(rename_to = row)]
+                    self,
+                    move |domain, _| row.update_identity(domain)
+                ),
+            ));
+        }
+        handlers.push(domain.connect_local(
+            "stats-updated",
+            false,
+            glib::clone!(
+                #[weak(rename_to = row)]
+                self,
+                #[upgrade_or]
+                None,
+                move |values| {
+                    if let Some(domain) = values.first().and_then(|v| v.get::<DomainObject>().ok())
+                    {
+                        row.update_figures(&domain);
+                    }
+                    None
+                }
+            ),
+        ));
+        imp.handlers.replace(handlers);
+        imp.domain.replace(Some(domain.clone()));
+        self.update_identity(domain);
+        self.update_figures(domain);
+    }
+
+    pub fn unbind(&self) {
+        let imp = self.imp();
+        if let Some(domain) = imp.domain.take() {
+            for handler in imp.handlers.take() {
+                domain.disconnect(handler);
+            }
+        }
+    }
+
+    pub fn domain(&self) -> Option<DomainObject> {
+        self.imp().domain.borrow().clone()
+    }
+
+    fn update_identity(&self, domain: &DomainObject) {
+        let imp = self.imp();
+        let state = domain.state();
+        imp.name_label.set_label(&domain.name());
+        let title = domain.title();
+        let state_text = state_label(state);
+        let subtitle = if title.is_empty() {
+            state_text.clone()
+        } else {
+            format!("{title} · {state_text}")
+        };
+        imp.subtitle_label.set_label(&subtitle);
+        imp.state_icon.set_icon_name(Some(state_icon_name(state)));
+        for (class, on) in [
+            ("state-running", state == DomainState::Running),
+            ("state-paused", state == DomainState::Paused),
+            ("state-crashed", state == DomainState::Crashed),
+        ] {
+            if on {
+                imp.state_icon.add_css_class(class);
+            } else {
+                imp.state_icon.remove_css_class(class);
+            }
+        }
+        imp.state_icon
+            .update_property(&[gtk::accessible::Property::Label(&state_text)]);
+        self.update_accessible_label(domain);
+    }
+
+    fn update_figures(&self, domain: &DomainObject) {
+        let imp = self.imp();
+        let active = domain.state().is_active();
+        let cpu = if active {
+            format!("{:.0} %", domain.cpu_percent())
+        } else {
+            String::new()
+        };
+        imp.cpu_label.set_label(&cpu);
+        imp.cpu_graph.set_values(
+            if active {
+                domain.cpu_history()
+            } else {
+                Vec::new()
+            },
+            &gettext_f("CPU usage {percent}", &[("percent", &cpu)]),
+        );
+        let memory = if active && domain.memory_used_kib() > 0 {
+            domain.memory_used_kib()
+        } else {
+            domain.memory_kib()
+        };
+        imp.memory_label.set_label(&format_kib(memory));
+        let (disk, net) = if active {
+            (
+                format!(
+                    "↓{} ↑{}",
+                    format_rate(domain.disk_read_bps()),
+                    format_rate(domain.disk_write_bps())
+                ),
+                format!(
+                    "↓{} ↑{}",
+                    format_rate(domain.net_rx_bps()),
+                    format_rate(domain.net_tx_bps())
+                ),
+            )
+        } else {
+            (String::new(), String::new())
+        };
+        imp.disk_label.set_label(&disk);
+        imp.net_label.set_label(&net);
+        self.update_accessible_label(domain);
+    }
+
+    /// A screen reader reads a row as "name, state, CPU figure".
+    fn update_accessible_label(&self, domain: &DomainObject) {
+        let imp = self.imp();
+        let mut parts = vec![domain.name().to_string(), state_label(domain.state())];
+        let cpu = imp.cpu_label.label();
+        if !cpu.is_empty() {
+            parts.push(gettext_f("CPU {percent}", &[("percent", &cpu)]));
+        }
+        self.update_property(&[gtk::accessible::Property::Label(&parts.join(", "))]);
+    }
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+#! Runs every check and test of Vireo: formatting, lints, packaging validators,
+#! licences, then the whole cargo test suite under Xvfb and a private session bus.
+#! Called by `make test` (after tools/install-deps.sh test) and so by CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+step() { printf '\n==> %s\n' "$*"; }
+started=$(date +%s)
+
+step "rustfmt"
+cargo fmt --all -- --check
+
+step "clippy"
+cargo clippy --all-targets --locked -- -D warnings
+
+step "desktop file, AppStream metainfo, settings schema"
+desktop-file-validate data/io.github.vireo.Vireo.desktop
+appstreamcli validate --no-net data/io.github.vireo.Vireo.metainfo.xml
+glib-compile-schemas --strict --dry-run data
+
+step "licences (cargo-deny)"
+if ! command -v cargo-deny >/dev/null; then
+  cargo install --locked cargo-deny
+fi
+cargo deny --log-level error check licenses
+
+step "test bed: the guest on a private libvirtd, proven with virsh alone"
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+tests/testbed/smoke.sh "$target_dir/guest"
+
+step "cargo test (under Xvfb with a session bus)"
+# GTK needs a display and a session bus; the settings must not touch the user's dconf.
+export GSETTINGS_BACKEND=memory
+xvfb-run -a -s "-screen 0 1280x800x24" \
+  dbus-run-session -- cargo test --locked --no-fail-fast --all-targets -- --test-threads=2
+
+printf '\nAll checks passed in %s s\n' "$(( $(date +%s) - started ))"
