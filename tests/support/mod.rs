@@ -99,7 +99,7 @@ pub fn connect(uri: &str) -> ConnectionObject {
 
 /// A fresh directory under the target dir for node files.
 pub fn temp_dir(name: &str) -> std::path::PathBuf {
-    let base = std::env::var_os("CARGO_TARGET_TMPDIR")
+    let base = option_env!("CARGO_TARGET_TMPDIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(std::env::temp_dir);
     let d = base.join(format!("vireo-{}-{name}", std::process::id()));
