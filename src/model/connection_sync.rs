@@ -7,6 +7,7 @@
 //! under and is dropped if the connection was closed or reopened since.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -94,14 +95,19 @@ impl ConnectionObject {
         });
     }
 
-    fn auth_handler(&self) -> Arc<AuthHandler> {
+    /// The auth relay for one open; `declined` is set when the user cancels a login.
+    fn auth_handler(&self, declined: Arc<AtomicBool>) -> Arc<AuthHandler> {
         let tx = self.imp().auth_tx.get().cloned();
         Arc::new(move |prompts: Vec<AuthPrompt>| {
             let tx = tx.as_ref()?;
             let (reply, answer) = std::sync::mpsc::channel();
             tx.send_blocking(AuthAsk { prompts, reply }).ok()?;
             // Blocks the worker (never the main thread) until answered or cancelled.
-            answer.recv().ok().flatten()
+            let a = answer.recv().ok().flatten();
+            if a.is_none() {
+                declined.store(true, Ordering::Relaxed);
+            }
+            a
         })
     }
 
@@ -125,7 +131,8 @@ impl ConnectionObject {
                 let _ = tx.try_send((generation, ev));
             }
         });
-        let auth = self.auth_handler();
+        let declined = Arc::new(AtomicBool::new(false));
+        let auth = self.auth_handler(declined.clone());
         let fut = self.worker().run(move |st| -> Result<Opened, VirtError> {
             st.close();
             let mut s = Session::open(&uri, &*auth, sink)?;
@@ -143,12 +150,12 @@ impl ConnectionObject {
         glib::spawn_future_local(async move {
             let r = fut.await.and_then(|r| r);
             if let Some(obj) = weak.upgrade() {
-                obj.on_open_result(generation, r);
+                obj.on_open_result(generation, r, declined.load(Ordering::Relaxed));
             }
         });
     }
 
-    fn on_open_result(&self, generation: u64, r: Result<Opened, VirtError>) {
+    fn on_open_result(&self, generation: u64, r: Result<Opened, VirtError>, declined: bool) {
         if !self.is_current(generation) {
             return;
         }
@@ -171,7 +178,8 @@ impl ConnectionObject {
             Err(e) => {
                 let text = error_text(&e);
                 tracing::warn!(uri = %self.uri(), error = %text, "could not open connection");
-                if self.state() == ConnectionState::Lost {
+                // A login the user declined is not retried behind their back.
+                if self.state() == ConnectionState::Lost && !declined {
                     self.set_state(ConnectionState::Lost, Some(text));
                     self.schedule_reconnect();
                 } else {
