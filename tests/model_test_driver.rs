@@ -385,6 +385,19 @@ fn stats_tick_reaches_active_domains_only() {
         run.cpu_history().is_empty(),
         "a stopped domain's history is cleared"
     );
+    // Restricted to some rows: only those (when active) are sampled; the others keep
+    // their history as it was.
+    let d4 = dom(&c, 4);
+    let kept = d4.cpu_history().len();
+    assert!(kept >= 2);
+    c.set_stats_domains(Some(vec![domain_uuid(2), domain_uuid(1)]));
+    let (n2, n) = (dom(&c, 2).cpu_history().len(), ticks.get());
+    wait_until("3 restricted ticks", T, || ticks.get() >= n + 3);
+    assert_eq!(d4.cpu_history().len(), kept, "not sampled, not cleared");
+    assert!(dom(&c, 2).cpu_history().len() > n2);
+    assert!(dom(&c, 1).cpu_history().is_empty(), "shut off");
+    c.set_stats_domains(None);
+    wait_until("d4 sampled again", T, || d4.cpu_history().len() > kept);
     c.set_stats_interval(0);
     assert_eq!(c.stats_effective_interval(), 0);
     let n = ticks.get();

@@ -33,7 +33,7 @@ fn main() {
         .unwrap_or(50);
     let t = Instant::now();
     for i in 0..ticks {
-        let r = poll(&session, StatsFields::default(), &mut tracker).expect("stats");
+        let r = poll(&session, StatsFields::default(), &mut tracker, None).expect("stats");
         assert_eq!(r.domains.len(), 100, "only the running half");
         assert!(r.domains.iter().all(|d| {
             let n: usize = usize::from_str_radix(&d.uuid[24..], 16).unwrap() - 0x100_0000;
@@ -50,6 +50,17 @@ fn main() {
         "{ticks} ticks over 100 running domains in {:.3} s: ok",
         t.elapsed().as_secs_f64()
     );
+    // A restricted tick: only the domains asked for (say the rows on screen).
+    let only: Vec<String> = [0, 4, 8].into_iter().map(domain_uuid).collect();
+    for _ in 0..ticks {
+        let r = poll(&session, StatsFields::default(), &mut tracker, Some(&only)).expect("stats");
+        let mut got: Vec<String> = r.domains.iter().map(|d| d.uuid.clone()).collect();
+        got.sort();
+        assert_eq!(got, only);
+    }
+    let r = poll(&session, StatsFields::default(), &mut tracker, Some(&[])).unwrap();
+    assert!(r.domains.is_empty());
+    println!("{ticks} restricted ticks over 3 domains: ok");
     session.close();
     let _ = std::fs::remove_dir_all(&dir);
 }

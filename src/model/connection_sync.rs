@@ -460,11 +460,22 @@ impl ConnectionObject {
         }
         let fields = imp.stats_fields.get();
         let generation = imp.generation.get();
+        // With a restriction, only the active domains of it are asked for.
+        let only: Option<Vec<String>> = imp.stats_only.borrow().as_ref().map(|set| {
+            set.iter()
+                .filter(|u| {
+                    imp.domains
+                        .by_uuid(u)
+                        .is_some_and(|d| d.state().is_active())
+                })
+                .cloned()
+                .collect()
+        });
         let fut = self.worker().run(move |st: &mut WorkerState| {
             let t = Instant::now();
             let WorkerState { session, stats } = st;
             let s = session.as_ref().ok_or(VirtError::NotConnected)?;
-            stats::poll(s, fields, stats).map(|r| (r, t.elapsed()))
+            stats::poll(s, fields, stats, only.as_deref()).map(|r| (r, t.elapsed()))
         });
         let weak = self.downgrade();
         glib::spawn_future_local(async move {
@@ -520,11 +531,18 @@ impl ConnectionObject {
             active.insert(r.uuid.clone());
         }
         let old = imp.stats_active.replace(active);
+        let only = imp.stats_only.borrow();
         for uuid in old.difference(&imp.stats_active.borrow()) {
+            // A domain left out by a restriction keeps its figures and history; one
+            // that stopped (and whose event was missed) is cleared.
+            if only.as_ref().is_some_and(|set| !set.contains(uuid)) {
+                continue;
+            }
             if let Some(d) = list.by_uuid(uuid) {
                 d.clear_stats();
             }
         }
+        drop(only);
         self.emit_by_name::<()>("stats-tick", &[]);
     }
 }
