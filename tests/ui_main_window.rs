@@ -225,7 +225,6 @@ fn login_dialog() -> Result<(), String> {
             },
         )?;
         dialog.response("login");
-        dialog.close();
         ui_support::settle();
     }
     wait_until("the host accepts the login", || {
