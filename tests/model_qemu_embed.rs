@@ -25,8 +25,14 @@ fn real_guest_stats() {
     // them takes tens of seconds on a busy machine).
     let root = dir.parent().unwrap().join("vireo-embed-root");
     std::fs::create_dir_all(root.join("etc")).unwrap();
-    // Log QEMU's output to files rather than through virtlogd (no daemon here).
-    std::fs::write(root.join("etc/qemu.conf"), "stdio_handler = \"file\"\n").unwrap();
+    // QEMU runs as root without relabelling (as the default user, libvirt finds the
+    // root-only /dev/kvm unusable and re-probes QEMU on every define: 15-60 s), and
+    // logs to files rather than through virtlogd (no daemon here).
+    std::fs::write(
+        root.join("etc/qemu.conf"),
+        "user = \"root\"\ngroup = \"root\"\ndynamic_ownership = 0\nstdio_handler = \"file\"\n",
+    )
+    .unwrap();
     let uri = format!("qemu:///embed?root={}", root.display());
     let t = std::time::Instant::now();
     let c = connect(&uri);
