@@ -73,13 +73,58 @@ fn daemon_killed_and_restarted_is_survived() {
     c.close();
 }
 
+/// A host that stops answering (the daemon frozen with SIGSTOP) is noticed by
+/// keepalive (5 s x 3) and reported as lost with that reason; once it answers again
+/// the connection comes back by itself.
+fn frozen_daemon_is_noticed_by_keepalive() {
+    let dir = temp_dir("frozen");
+    let daemon = Daemon::start(&dir);
+    let c = ConnectionObject::new(&Daemon::test_uri(&dir));
+    c.set_stats_interval(500);
+    c.open();
+    wait_until("connected", Duration::from_secs(30), || {
+        c.state() == ConnectionState::Connected
+    });
+    daemon.signal(libc::SIGSTOP);
+    let t = Instant::now();
+    wait_until("lost by keepalive", Duration::from_secs(60), || {
+        c.state() == ConnectionState::Lost
+    });
+    println!(
+        "  lost after {:.1} s: {:?}",
+        t.elapsed().as_secs_f64(),
+        c.error()
+    );
+    assert!(
+        t.elapsed() >= Duration::from_secs(10),
+        "keepalive needs 3 missed probes 5 s apart"
+    );
+    assert!(
+        c.error().is_some_and(|e| e.contains("keepalive")),
+        "{:?}",
+        c.error()
+    );
+    daemon.signal(libc::SIGCONT);
+    wait_until("reconnected", Duration::from_secs(90), || {
+        c.state() == ConnectionState::Connected
+    });
+    assert_eq!(c.domains().len(), 1);
+    c.close();
+}
+
 fn main() {
     if let Some(why) = unavailable() {
         println!("SKIPPED model_reconnect_daemon: {why}");
         return;
     }
-    support::run(&[(
-        "daemon_killed_and_restarted_is_survived",
-        daemon_killed_and_restarted_is_survived,
-    )]);
+    support::run(&[
+        (
+            "daemon_killed_and_restarted_is_survived",
+            daemon_killed_and_restarted_is_survived,
+        ),
+        (
+            "frozen_daemon_is_noticed_by_keepalive",
+            frozen_daemon_is_noticed_by_keepalive,
+        ),
+    ]);
 }

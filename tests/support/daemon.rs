@@ -87,8 +87,19 @@ impl Daemon {
         )
     }
 
+    /// Sends `sig` to the daemon (SIGSTOP freezes it like a hung host, SIGCONT thaws it).
+    pub fn signal(&self, sig: i32) {
+        if let Some(c) = &self.child {
+            // SAFETY: plain kill(2) on our own child.
+            unsafe {
+                libc::kill(c.id() as i32, sig);
+            }
+        }
+    }
+
     /// Kills the daemon hard (SIGKILL), like a crash.
     pub fn kill(&mut self) {
+        self.signal(libc::SIGCONT);
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
             let _ = c.wait();
