@@ -25,6 +25,14 @@ pub fn unavailable() -> Option<String> {
             return Some(format!("{tool} is not installed"));
         }
     }
+    // Containers without CAP_SYS_ADMIN cannot make a mount namespace.
+    let ok = Command::new("/usr/bin/unshare")
+        .args(["-m", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        return Some("cannot create a mount namespace (unshare -m)".into());
+    }
     None
 }
 
