@@ -52,6 +52,11 @@ pub fn run(tests: &[(&str, fn())]) {
     }
 }
 
+/// True in CI (`CI=true`), where tests must not skip.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
 /// Dispatches main-loop work for `d`.
 pub fn pump(d: Duration) {
     let ctx = glib::MainContext::default();
