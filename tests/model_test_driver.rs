@@ -450,6 +450,43 @@ fn several_connections_at_once() {
     }
 }
 
+/// Network and storage pool lifecycle events reach the connection's signals.
+fn network_and_pool_events_are_signalled() {
+    let c = connect(&node(
+        "netpool",
+        NodeSpec {
+            domains: 1,
+            ..Default::default()
+        },
+    ));
+    let nets = std::rc::Rc::new(std::cell::RefCell::new(Vec::<String>::new()));
+    let pools = std::rc::Rc::new(std::cell::RefCell::new(Vec::<String>::new()));
+    let (n2, p2) = (nets.clone(), pools.clone());
+    c.connect_local("network-changed", false, move |args| {
+        n2.borrow_mut().push(args[1].get::<String>().unwrap());
+        None
+    });
+    c.connect_local("storage-pool-changed", false, move |args| {
+        p2.borrow_mut().push(args[1].get::<String>().unwrap());
+        None
+    });
+    block_on(c.with_connect(|conn| {
+        let net = conn.lookup_network_by_name("default")?;
+        net.destroy()?;
+        net.create()?;
+        let pool = conn.lookup_storage_pool_by_name("default")?;
+        pool.destroy()?;
+        pool.create(0)
+    }))
+    .unwrap()
+    .unwrap();
+    wait_until("network events", T, || nets.borrow().len() >= 2);
+    wait_until("pool events", T, || pools.borrow().len() >= 2);
+    assert!(nets.borrow().iter().all(|n| n == "default"));
+    assert!(pools.borrow().iter().all(|n| n == "default"));
+    c.close();
+}
+
 fn main() {
     support::run(&[
         ("fill_default", fill_default),
@@ -479,6 +516,10 @@ fn main() {
         ),
         ("open_failure_is_reported", open_failure_is_reported),
         ("several_connections_at_once", several_connections_at_once),
+        (
+            "network_and_pool_events_are_signalled",
+            network_and_pool_events_are_signalled,
+        ),
         (
             "stats_tick_reaches_active_domains_only",
             stats_tick_reaches_active_domains_only,
