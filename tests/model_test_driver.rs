@@ -37,7 +37,7 @@ fn wait_state(d: &DomainObject, s: DomainState) {
 fn fill_default() {
     let c = connect("test:///default");
     assert!(c.is_demo());
-    assert_eq!(c.display_name(), "Test (demo)");
+    assert_eq!(c.display_name(), "Test Host");
     let list = c.domains();
     assert_eq!(list.len(), 1);
     let d = list.snapshot().remove(0);

@@ -182,7 +182,8 @@ glib::wrapper! {
 pub fn display_name_for(uri: &str) -> String {
     let u = UriInfo::parse(uri);
     if u.is_test() {
-        return gettext("Test (demo)");
+        // The header adds a "Demo" badge, so the name itself stays plain.
+        return gettext("Test Host");
     }
     let driver = match u.driver.as_str() {
         "qemu" if u.is_session() => gettext("QEMU/KVM User Session"),
@@ -426,7 +427,7 @@ mod tests {
             display_name_for("qemu+ssh://root@host/system"),
             "QEMU/KVM on host"
         );
-        assert_eq!(display_name_for("test:///default"), "Test (demo)");
+        assert_eq!(display_name_for("test:///default"), "Test Host");
         assert_eq!(display_name_for("weird:///x"), "weird:///x");
     }
 }
