@@ -1,5 +1,6 @@
 //! A window with Vireo's VNC display alone, for the viewer benchmark and manual tries:
-//! `vnc_viewer HOST:PORT [--size WxH] [--fit]` (1:1 by default, like gvncviewer).
+//! `vnc_viewer HOST:PORT [--size WxH] [--fit] [--lossy]` (1:1 by default, like
+//! gvncviewer; `--lossy` lets the server use JPEG as gvncviewer does).
 //! Prints how many frames it showed each second to stderr.
 
 use std::time::Duration;
@@ -26,10 +27,12 @@ fn main() -> glib::ExitCode {
         .and_then(|s| s.split_once('x'))
         .and_then(|(w, h)| Some((w.parse::<i32>().ok()?, h.parse::<i32>().ok()?)));
     let fit = args.iter().any(|a| a == "--fit");
+    let lossy = args.iter().any(|a| a == "--lossy");
 
     vireo::logging::init(std::env::var_os("VIREO_DEBUG").is_some());
     adw::init().expect("a display");
     let display = VncDisplay::new();
+    display.set_lossy_encoding(lossy);
     display.set_scale_mode(if fit {
         ScaleMode::Fit
     } else {

@@ -21,7 +21,8 @@ use super::vnc::canvas::{ScaleMode, VncCanvas};
 use super::vnc::framebuffer::{local_pixel_format, Framebuffer, TexturePool};
 use super::vnc::status::ConsoleState;
 
-/// Encodings in order of preference, as gtk-vnc asks for them (lossy tight+JPEG first).
+/// Encodings in order of preference, as gtk-vnc asks for them; the first (tight with
+/// JPEG) only when `lossy-encoding` is on.
 const ENCODINGS: &[gvnc::ConnectionEncoding] = &[
     gvnc::ConnectionEncoding::TightJpeg5,
     gvnc::ConnectionEncoding::Tight,
@@ -61,6 +62,9 @@ pub(crate) mod imp {
         pub scale_mode: Cell<ScaleMode>,
         #[property(get, set, default = true)]
         pub share_clipboard: Cell<bool>,
+        /// Let the server send JPEG (less bandwidth for remote hosts, not pixel-exact).
+        #[property(get, set = Self::set_lossy_encoding)]
+        pub lossy_encoding: Cell<bool>,
         #[property(get, builder(ConsoleState::default()))]
         pub state: Cell<ConsoleState>,
         /// True while keys go to the guest and desktop shortcuts are inhibited.
@@ -178,6 +182,12 @@ pub(crate) mod imp {
     }
 
     impl VncDisplay {
+        fn set_lossy_encoding(&self, lossy: bool) {
+            if self.lossy_encoding.replace(lossy) != lossy {
+                self.obj().send_encodings();
+            }
+        }
+
         fn set_scale_mode(&self, mode: ScaleMode) {
             self.scale_mode.set(mode);
             self.canvas.set_scale_mode(mode);
@@ -494,11 +504,7 @@ impl VncDisplay {
             return;
         }
         self.init_framebuffer(None);
-        let encodings: Vec<i32> = ENCODINGS.iter().map(|e| e.into_glib()).collect();
-        if connection.set_encodings(&encodings).is_err() {
-            self.fail(&gettext("The display rejected the encodings"));
-            return;
-        }
+        self.send_encodings();
         self.imp().absolute_pointer.set(connection.is_abs_pointer());
         self.request_update(false);
         self.start_watchdog();
@@ -513,6 +519,21 @@ impl VncDisplay {
             connection.height(),
             connection.name()
         );
+    }
+
+    fn send_encodings(&self) {
+        let Some(connection) = self.connection().filter(|c| c.is_initialized()) else {
+            return;
+        };
+        let lossy = self.lossy_encoding();
+        let encodings: Vec<i32> = ENCODINGS
+            .iter()
+            .filter(|&&e| lossy || e != gvnc::ConnectionEncoding::TightJpeg5)
+            .map(|e| e.into_glib())
+            .collect();
+        if connection.set_encodings(&encodings).is_err() {
+            self.fail(&gettext("The display rejected the encodings"));
+        }
     }
 
     /// (Re)makes the framebuffer at the connection's size, converting from `remote`
