@@ -57,7 +57,7 @@ fn connected(server: &RawServer, mode: ScaleMode) -> Result<(gtk::Window, VncDis
 fn wait_for_picture(display: &VncDisplay, expected: &[u8]) -> Result<(), String> {
     let mut last = Err("no frame".to_string());
     wait_until(Duration::from_secs(10), || {
-        last = match display.shown_texture() {
+        last = match display.screenshot_texture() {
             Some(t) => compare(&t, expected, W),
             None => Err("no frame".into()),
         };
@@ -92,17 +92,28 @@ fn pixels_exact_at_1to1() -> Result<(), String> {
             (free_h / 2.0).max(0.0).round(),
         )
     };
-    let paintable = gtk::WidgetPaintable::new(Some(&canvas));
-    let snapshot = gtk::Snapshot::new();
-    paintable.snapshot(&snapshot, canvas.width() as f64, canvas.height() as f64);
-    let node = snapshot.to_node().ok_or("canvas drew nothing")?;
     let renderer = window
         .native()
         .and_then(|n| n.renderer())
         .ok_or("no renderer")?;
-    let drawn =
-        renderer.render_texture(&node, Some(&graphene::Rect::new(x, y, W as f32, H as f32)));
-    compare(&drawn, &picture, W).map_err(|e| format!("drawn at 1:1: {e}"))?;
+    let viewport = graphene::Rect::new(x, y, W as f32, H as f32);
+    // The canvas shows the framebuffer from the next frame tick on.
+    let mut drawn_result = Err("nothing drawn".to_string());
+    wait_until(Duration::from_secs(5), || {
+        let paintable = gtk::WidgetPaintable::new(Some(&canvas));
+        let snapshot = gtk::Snapshot::new();
+        paintable.snapshot(&snapshot, canvas.width() as f64, canvas.height() as f64);
+        drawn_result = match snapshot.to_node() {
+            Some(node) => compare(
+                &renderer.render_texture(&node, Some(&viewport)),
+                &picture,
+                W,
+            ),
+            None => Err("canvas drew nothing".into()),
+        };
+        drawn_result.is_ok()
+    });
+    drawn_result.map_err(|e| format!("drawn at 1:1: {e}"))?;
     window.destroy();
     Ok(())
 }

@@ -3,9 +3,10 @@
 //!
 //! Frames: gvnc decodes into our framebuffer and reports damaged rectangles; we only
 //! note that something changed. On the next frame-clock tick one texture is built from
-//! the whole framebuffer and one incremental update is requested, so however many
-//! rectangles the server sends, the widget costs one upload per displayed frame, and a
-//! hidden display (no ticks) stops asking the server for frames.
+//! the whole framebuffer, so however many rectangles the server sends, the widget costs
+//! one upload per displayed frame. The next incremental update is requested as soon as
+//! an update starts arriving (so the server prepares it while we decode) but at most
+//! once per tick, and a hidden display (no ticks) stops asking the server for frames.
 
 use std::cell::{Cell, RefCell};
 use std::os::fd::{IntoRawFd, OwnedFd};
@@ -17,7 +18,7 @@ use gettextrs::gettext;
 use glib::translate::IntoGlib;
 use gtk::{gdk, gio, glib};
 
-use super::vnc::canvas::{ScaleMode, VncCanvas};
+use super::vnc::canvas::{Frame, ScaleMode, VncCanvas};
 use super::vnc::framebuffer::{local_pixel_format, Framebuffer, TexturePool};
 use super::vnc::status::ConsoleState;
 
@@ -91,6 +92,10 @@ pub(crate) mod imp {
         pub pool: TexturePool,
         /// Something changed since the last frame (pixels, cursor, size).
         pub dirty: Cell<bool>,
+        /// A rectangle started an early request since the last tick.
+        pub early_request: Cell<bool>,
+        /// When the last rectangle arrived.
+        pub last_rect: Cell<Option<std::time::Instant>>,
         pub tick: RefCell<Option<gtk::TickCallbackId>>,
         pub idle_ticks: Cell<u32>,
         pub watchdog: RefCell<Option<glib::SourceId>>,
@@ -312,11 +317,6 @@ impl VncDisplay {
         framebuffer.as_ref().map(|fb| imp.pool.texture(fb))
     }
 
-    /// The texture currently on screen (what the last frame tick drew).
-    pub fn shown_texture(&self) -> Option<gdk::Texture> {
-        self.imp().canvas.texture()
-    }
-
     /// The remote desktop's name, once connected.
     pub fn desktop_name(&self) -> Option<String> {
         let connection = self.imp().connection.borrow();
@@ -410,8 +410,10 @@ impl VncDisplay {
             }
         });
         on!(connect_vnc_initialized, |d| d.on_initialized());
-        on!(connect_vnc_framebuffer_update, |d, _x, _y, _w, _h| d
-            .mark_dirty());
+        on!(connect_vnc_framebuffer_update, |d, x, y, w, h| {
+            tracing::trace!("update {x},{y} {w}x{h}");
+            d.on_rect();
+        });
         on!(connect_vnc_desktop_resize, |d, w, h| d
             .on_desktop_resize(w, h));
         on!(connect_vnc_pixel_format_changed, |d, format| d
@@ -546,7 +548,14 @@ impl VncDisplay {
             return;
         };
         let (w, h) = (connection.width().max(1), connection.height().max(1));
-        let framebuffer = Framebuffer::new(w as u16, h as u16, &format);
+        let framebuffer = match Framebuffer::new(w as u16, h as u16, &format) {
+            Ok(framebuffer) => framebuffer,
+            Err(err) => {
+                tracing::warn!("no framebuffer of {w}x{h}: {err}");
+                self.fail(&gettext("The display could not be set up"));
+                return;
+            }
+        };
         if connection.set_framebuffer(framebuffer.gvnc()).is_err() {
             self.fail(&gettext("The display could not be set up"));
             return;
@@ -608,6 +617,15 @@ impl VncDisplay {
 
     fn on_tick(&self) {
         let imp = self.imp();
+        imp.early_request.set(false);
+        // The server answered our last request: ask for the next frame.
+        let answered = match (imp.last_rect.get(), imp.last_request.get()) {
+            (Some(rect), Some(request)) => rect > request,
+            _ => false,
+        };
+        if answered {
+            self.request_update(true);
+        }
         if !imp.dirty.replace(false) {
             // Idle for a second: stop waking up every frame.
             let idle = imp.idle_ticks.get() + 1;
@@ -619,15 +637,40 @@ impl VncDisplay {
             }
             return;
         }
-        let texture = {
+        let started = std::time::Instant::now();
+        let frame = {
             let framebuffer = imp.framebuffer.borrow();
-            framebuffer.as_ref().map(|fb| imp.pool.texture(fb))
+            framebuffer.as_ref().map(|fb| {
+                if imp.canvas.renders_with_cairo() {
+                    Frame::Surface(fb.surface().clone())
+                } else {
+                    Frame::Texture(imp.pool.texture(fb))
+                }
+            })
         };
-        if texture.is_some() {
-            imp.canvas.set_texture(texture);
+        tracing::trace!("frame built in {:?}", started.elapsed());
+        if frame.is_some() {
+            imp.canvas.set_frame(frame);
             imp.frames_shown.set(imp.frames_shown.get() + 1);
         }
-        self.request_update(true);
+    }
+
+    /// A rectangle arrived. The first one after a request shows the server is sending
+    /// its answer: ask for the next update right away so the server prepares it while
+    /// we decode this one (once per frame at most; later rectangles of the same update
+    /// would otherwise each send a request).
+    fn on_rect(&self) {
+        let imp = self.imp();
+        let now = std::time::Instant::now();
+        let first_of_answer = imp
+            .last_request
+            .get()
+            .is_some_and(|r| imp.last_rect.get().map_or(true, |last| last < r));
+        imp.last_rect.set(Some(now));
+        self.mark_dirty();
+        if first_of_answer && !imp.early_request.replace(true) {
+            self.request_update(true);
+        }
     }
 
     /// Asks the server for the next update of the whole screen.
@@ -639,6 +682,7 @@ impl VncDisplay {
             return;
         }
         let (w, h) = (connection.width(), connection.height());
+        tracing::trace!("update request (incremental: {incremental})");
         let _ = connection.framebuffer_update_request(incremental, 0, 0, w as u16, h as u16);
         self.imp().last_request.set(Some(std::time::Instant::now()));
     }

@@ -1,10 +1,30 @@
-//! The widget that draws the remote screen texture, scaled to fit or 1:1 in device
-//! pixels, centred, with its aspect ratio kept; it also maps widget coordinates back to
+//! The widget that draws the remote screen, scaled to fit or 1:1 in device pixels,
+//! centred, with its aspect ratio kept; it also maps widget coordinates back to
 //! framebuffer pixels for the pointer.
+//!
+//! It draws either a texture (GL renderer) or, under the cairo renderer, the
+//! framebuffer's own cairo surface: no copy at all per frame.
 
 use gtk::prelude::*;
 use gtk::subclass::prelude::*;
-use gtk::{gdk, glib, graphene};
+use gtk::{cairo, gdk, glib, graphene};
+
+/// What the canvas shows.
+#[derive(Clone)]
+pub enum Frame {
+    Texture(gdk::Texture),
+    /// Drawn straight from memory that changes under it.
+    Surface(cairo::ImageSurface),
+}
+
+impl Frame {
+    pub fn size(&self) -> (i32, i32) {
+        match self {
+            Frame::Texture(t) => (t.width(), t.height()),
+            Frame::Surface(s) => (s.width(), s.height()),
+        }
+    }
+}
 
 /// How the remote screen is sized in the widget.
 #[derive(glib::Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
@@ -24,7 +44,7 @@ mod imp {
 
     #[derive(Default)]
     pub struct VncCanvas {
-        pub texture: RefCell<Option<gdk::Texture>>,
+        pub frame: RefCell<Option<Frame>>,
         pub scale_mode: Cell<ScaleMode>,
     }
 
@@ -54,12 +74,12 @@ mod imp {
     impl WidgetImpl for VncCanvas {
         fn measure(&self, orientation: gtk::Orientation, _for_size: i32) -> (i32, i32, i32, i32) {
             let obj = self.obj();
-            let Some(texture) = self.texture.borrow().clone() else {
+            let Some((width, height)) = self.frame.borrow().as_ref().map(Frame::size) else {
                 return (0, 0, -1, -1);
             };
             let pixels = match orientation {
-                gtk::Orientation::Horizontal => texture.width(),
-                _ => texture.height(),
+                gtk::Orientation::Horizontal => width,
+                _ => height,
             };
             let logical = (pixels as f64 / obj.scale_factor().max(1) as f64).ceil() as i32;
             match self.scale_mode.get() {
@@ -69,9 +89,35 @@ mod imp {
         }
 
         fn snapshot(&self, snapshot: &gtk::Snapshot) {
-            let texture = self.texture.borrow();
-            if let (Some(texture), Some(rect)) = (texture.as_ref(), self.obj().frame_rect()) {
-                snapshot.append_texture(texture, &rect);
+            let frame = self.frame.borrow();
+            let (Some(frame), Some(rect)) = (frame.as_ref(), self.obj().frame_rect()) else {
+                return;
+            };
+            match frame {
+                Frame::Texture(texture) => snapshot.append_texture(texture, &rect),
+                Frame::Surface(surface) => {
+                    let cr = snapshot.append_cairo(&rect);
+                    let (w, h) = frame.size();
+                    cr.translate(rect.x() as f64, rect.y() as f64);
+                    cr.scale(
+                        rect.width() as f64 / w as f64,
+                        rect.height() as f64 / h as f64,
+                    );
+                    if cr.set_source_surface(surface, 0.0, 0.0).is_ok() {
+                        let exact = (rect.width() as f64 * self.obj().scale_factor() as f64
+                            - w as f64)
+                            .abs()
+                            < 0.01;
+                        let filter = if exact {
+                            cairo::Filter::Nearest
+                        } else {
+                            cairo::Filter::Good
+                        };
+                        cr.source().set_filter(filter);
+                        cr.set_operator(cairo::Operator::Source);
+                        let _ = cr.paint();
+                    }
+                }
             }
         }
     }
@@ -91,17 +137,24 @@ impl Default for VncCanvas {
 
 impl VncCanvas {
     /// Shows a new frame; resizes only when the frame size changed.
-    pub fn set_texture(&self, texture: Option<gdk::Texture>) {
-        let old = self.imp().texture.replace(texture.clone());
-        let size = |t: &Option<gdk::Texture>| t.as_ref().map(|t| (t.width(), t.height()));
-        if size(&old) != size(&texture) {
+    pub fn set_frame(&self, frame: Option<Frame>) {
+        let size = frame.as_ref().map(Frame::size);
+        let old = self.imp().frame.replace(frame);
+        if old.as_ref().map(Frame::size) != size {
             self.queue_resize();
         }
         self.queue_draw();
     }
 
-    pub fn texture(&self) -> Option<gdk::Texture> {
-        self.imp().texture.borrow().clone()
+    pub fn frame(&self) -> Option<Frame> {
+        self.imp().frame.borrow().clone()
+    }
+
+    /// True when the window draws with cairo, so frames can be drawn from memory.
+    pub fn renders_with_cairo(&self) -> bool {
+        self.native()
+            .and_then(|n| n.renderer())
+            .is_some_and(|r| r.type_().name() == "GskCairoRenderer")
     }
 
     pub fn set_scale_mode(&self, mode: ScaleMode) {
@@ -113,8 +166,8 @@ impl VncCanvas {
     /// Where the frame is drawn, in widget coordinates, snapped to device pixels so
     /// 1:1 is exact.
     pub fn frame_rect(&self) -> Option<graphene::Rect> {
-        let texture = self.imp().texture.borrow().clone()?;
-        let (tw, th) = (texture.width() as f64, texture.height() as f64);
+        let (tw, th) = self.imp().frame.borrow().as_ref().map(Frame::size)?;
+        let (tw, th) = (tw as f64, th as f64);
         let (ww, wh) = (self.width() as f64, self.height() as f64);
         if tw <= 0.0 || th <= 0.0 || ww <= 0.0 || wh <= 0.0 {
             return None;
@@ -136,8 +189,8 @@ impl VncCanvas {
     /// Widget coordinates to framebuffer pixels, clamped to the framebuffer.
     pub fn to_framebuffer(&self, x: f64, y: f64) -> Option<(u16, u16)> {
         let rect = self.frame_rect()?;
-        let texture = self.texture()?;
-        let (tw, th) = (texture.width() as f64, texture.height() as f64);
+        let (tw, th) = self.imp().frame.borrow().as_ref().map(Frame::size)?;
+        let (tw, th) = (tw as f64, th as f64);
         let fx = (x - rect.x() as f64) * tw / rect.width() as f64;
         let fy = (y - rect.y() as f64) * th / rect.height() as f64;
         let clamp = |v: f64, max: f64| v.floor().clamp(0.0, (max - 1.0).max(0.0)) as u16;

@@ -2,17 +2,17 @@
 //!
 //! gvnc writes pixels into memory we own (its `BaseFramebuffer` constructor is not bound
 //! in the crate, so it is called through ffi). The local pixel format is 32-bit
-//! little-endian BGRx, which is GDK's `B8G8R8A8_PREMULTIPLIED` layout once the padding byte is set to
-//! 0xff: the server leaves it 0, so the copy into each texture forces it opaque.
+//! little-endian BGRx: cairo's `RGB24` as it is, and GDK's `B8G8R8A8_PREMULTIPLIED` once
+//! the padding byte is 0xff (the server leaves it 0, so the texture copy sets it).
 //! Texture buffers are recycled through a small pool, which saves a fresh 8 MiB
 //! allocation (and its page faults) for every 1080p frame.
 
 use std::sync::{Arc, Mutex};
 
 use glib::translate::{from_glib_full, ToGlibPtr};
+use gtk::cairo;
+use gtk::prelude::*;
 use gtk::{gdk, glib};
-use gvnc::prelude::*;
-use gvnc::FramebufferManualExt;
 
 const BYTES_PER_PIXEL: usize = 4;
 /// Buffers kept for reuse: one on screen, one being built, one spare.
@@ -31,46 +31,66 @@ pub fn local_pixel_format() -> gvnc::PixelFormat {
     .expect("a constant pixel format is valid")
 }
 
-/// Memory owned by us that gvnc decodes into. Boxed so its address never moves.
-struct PixelStore(Box<[u8]>);
-
 /// A framebuffer of a given size, registered with the connection.
+///
+/// The pixels are the data of a cairo `RGB24` image surface (cairo's xRGB32 is this very
+/// layout and ignores the padding byte), so the cairo renderer draws straight from the
+/// memory gvnc decodes into, with no copy; the GL renderer gets textures instead.
 pub struct Framebuffer {
     fb: gvnc::BaseFramebuffer,
+    surface: cairo::ImageSurface,
+    pixels: *const u8,
     width: usize,
     height: usize,
 }
 
 impl Framebuffer {
     /// Allocates a `width` x `height` framebuffer converting from `remote` to the local
-    /// format (a no-op copy when the server honoured our format).
-    pub fn new(width: u16, height: u16, remote: &gvnc::PixelFormat) -> Self {
-        let (w, h) = (width as usize, height as usize);
+    /// format (a plain copy when the server honoured our format).
+    pub fn new(width: u16, height: u16, remote: &gvnc::PixelFormat) -> Result<Self, cairo::Error> {
+        let (w, h) = (width.max(1) as usize, height.max(1) as usize);
         let stride = w * BYTES_PER_PIXEL;
-        let mut store = PixelStore(vec![0u8; stride * h.max(1)].into_boxed_slice());
+        let mut store = vec![0u8; stride * h].into_boxed_slice();
+        // The heap block keeps its address when the box moves into the surface.
+        let pixels = store.as_mut_ptr();
+        // The surface owns the memory from now on and frees it when destroyed.
+        let surface = cairo::ImageSurface::create_for_data(
+            store,
+            cairo::Format::Rgb24,
+            w as i32,
+            h as i32,
+            stride as i32,
+        )?;
         let local = local_pixel_format();
         let fb: gvnc::BaseFramebuffer = unsafe {
             from_glib_full(gvnc::ffi::vnc_base_framebuffer_new(
-                store.0.as_mut_ptr(),
-                width,
-                height,
+                pixels,
+                w as u16,
+                h as u16,
                 stride as i32,
                 local.to_glib_none().0,
                 remote.to_glib_none().0,
             ))
         };
-        // The pixels must live exactly as long as the GObject that points at them, even
-        // if the connection keeps its reference after we drop ours: tie them together.
-        unsafe { fb.set_data("vireo-pixels", store) };
-        Self {
+        // gvnc writes into the memory for as long as the framebuffer object lives, even
+        // if the connection keeps it after we drop ours: it holds the surface alive.
+        unsafe { fb.set_data("vireo-pixels", surface.clone()) };
+        Ok(Self {
             fb,
+            surface,
+            pixels,
             width: w,
             height: h,
-        }
+        })
     }
 
     pub fn gvnc(&self) -> &gvnc::BaseFramebuffer {
         &self.fb
+    }
+
+    /// The pixels as a cairo surface (they change under it as updates arrive).
+    pub fn surface(&self) -> &cairo::ImageSurface {
+        &self.surface
     }
 
     pub fn width(&self) -> usize {
@@ -83,7 +103,11 @@ impl Framebuffer {
 
     /// The raw BGRx pixels, row after row without padding.
     fn pixels(&self) -> &[u8] {
-        self.fb.buffer()
+        // SAFETY: the memory belongs to `self.surface`, alive as long as `self`, and is
+        // written only by gvnc on this (the main) thread, never during this borrow.
+        unsafe {
+            std::slice::from_raw_parts(self.pixels, self.width * self.height * BYTES_PER_PIXEL)
+        }
     }
 }
 
@@ -127,9 +151,8 @@ impl TexturePool {
     /// An opaque `B8G8R8A8_PREMULTIPLIED` texture of the whole framebuffer as it is now.
     pub fn texture(&self, fb: &Framebuffer) -> gdk::Texture {
         let src = fb.pixels();
-        let len = fb.width * fb.height * BYTES_PER_PIXEL;
-        let mut data = self.take(len);
-        copy_opaque(&src[..len.min(src.len())], &mut data);
+        let mut data = self.take(src.len());
+        copy_opaque(src, &mut data);
         let bytes = glib::Bytes::from_owned(Pooled {
             data,
             pool: self.free.clone(),
@@ -156,8 +179,6 @@ fn copy_opaque(src: &[u8], dst: &mut [u8]) {
         d.copy_from_slice(&px.to_le_bytes());
     }
 }
-
-use gtk::prelude::Cast;
 
 #[cfg(test)]
 mod tests {
