@@ -11,6 +11,7 @@ pub mod connection;
 pub mod domains;
 pub mod error;
 pub mod events;
+pub mod graphics;
 pub mod handles;
 pub mod stats;
 pub mod storage;

@@ -199,7 +199,11 @@ pub fn save_png(widget: &gtk::Widget, name: &str) -> Result<PathBuf, String> {
     let mut node = None;
     wait_until(&format!("{name}: the widget draws"), || {
         let snapshot = gtk::Snapshot::new();
-        paintable.snapshot(&snapshot, f64::from(widget.width()), f64::from(widget.height()));
+        paintable.snapshot(
+            &snapshot,
+            f64::from(widget.width()),
+            f64::from(widget.height()),
+        );
         node = snapshot.to_node();
         node.is_some()
     })?;
