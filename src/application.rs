@@ -224,6 +224,16 @@ impl VireoApplication {
         self.set_accels_for_action("app.quit", &["<Control>q"]);
         self.set_accels_for_action("app.preferences", &["<Control>comma"]);
         self.set_accels_for_action("window.close", &["<Control>w"]);
+        self.set_accels_for_action("win.search", &["<Control>f"]);
+        self.set_accels_for_action("win.add-connection", &["<Control><Shift>n"]);
+        for action in crate::ui::ListAction::ALL {
+            if action != crate::ui::ListAction::Delete {
+                self.set_accels_for_action(
+                    &format!("win.{}", action.action_name()),
+                    action.accels(),
+                );
+            }
+        }
     }
 
     /// The style follows the desktop unless Preferences force light or dark.
