@@ -7,6 +7,7 @@
 
 pub mod actions;
 pub mod auth;
+pub mod console_stream;
 pub mod connection;
 pub mod domains;
 pub mod error;
