@@ -1,6 +1,7 @@
 //! Widgets, one per file, each with its template in `data/resources/ui/`.
 
 mod add_connection_dialog;
+pub mod console;
 mod connection_header;
 mod connection_uri;
 mod delete_dialog;
