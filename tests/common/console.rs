@@ -38,7 +38,10 @@ unsafe extern "C" fn on_stream(st: sys::virStreamPtr, events: c_int, opaque: *mu
         loop {
             let n = sys::virStreamRecv(st, buf.as_mut_ptr().cast(), buf.len());
             match n {
-                n if n > 0 => shared.borrow_mut().bytes.extend_from_slice(&buf[..n as usize]),
+                n if n > 0 => shared
+                    .borrow_mut()
+                    .bytes
+                    .extend_from_slice(&buf[..n as usize]),
                 -2 => break, // nothing more for now
                 0 => {
                     shared.borrow_mut().closed = Some("end of stream".into());

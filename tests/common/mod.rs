@@ -4,7 +4,8 @@
 //! Tests run one after the other on the main thread: GLib's default main context and
 //! libvirt's event loop (installed on it) belong to one thread. A test that runs past
 //! its time limit aborts the whole binary, after the abort hooks stopped everything
-//! the fixtures started (daemon, QEMUs), so a hang can never leave VMs behind.
+//! the fixtures started (daemon, QEMUs), so a hang can never leave VMs behind; SIGINT
+//! and SIGTERM do the same. (Only SIGKILL cannot: the next run cleans up first.)
 
 #![allow(dead_code)]
 
@@ -57,11 +58,23 @@ pub fn run(tests: &[Test]) -> Vec<&'static str> {
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let ctx = glib::MainContext::default();
     let _owner = ctx.acquire().expect("the default main context is free");
+    // Ctrl-C or a CI runner's SIGTERM: stop what the fixtures started, then leave.
+    // (Tests iterate the main loop nearly all the time, so this runs promptly.)
+    for sig in [libc::SIGINT, libc::SIGTERM] {
+        glib::unix_signal_add_local(sig, move || {
+            eprintln!("signal {sig}: cleaning up and exiting");
+            run_abort_hooks();
+            std::process::exit(128 + sig);
+        });
+    }
     let mut failed = Vec::new();
     let mut ran = 0;
     let suite = Instant::now();
     for (name, limit, f) in tests {
-        if filter.as_ref().is_some_and(|flt| !name.contains(flt.as_str())) {
+        if filter
+            .as_ref()
+            .is_some_and(|flt| !name.contains(flt.as_str()))
+        {
             continue;
         }
         ran += 1;
@@ -87,7 +100,10 @@ pub fn run(tests: &[Test]) -> Vec<&'static str> {
         match r {
             Ok(()) => println!("test {name} ... ok ({:.1} s)", t.elapsed().as_secs_f64()),
             Err(_) => {
-                println!("test {name} ... FAILED ({:.1} s)", t.elapsed().as_secs_f64());
+                println!(
+                    "test {name} ... FAILED ({:.1} s)",
+                    t.elapsed().as_secs_f64()
+                );
                 failed.push(*name);
             }
         }

@@ -112,6 +112,20 @@ pub const READY_LINE: &str = "VIREO-GUEST-READY";
 pub const POWEROFF_LINE: &str = "VIREO-GUEST-POWEROFF";
 /// The serial shell's prompt.
 pub const PROMPT: &str = "vireo-guest# ";
+/// The guest's VGA text screen once ready: 720x400 pixels.
+pub const VGA_SIZE: (u32, u32) = (720, 400);
+/// Pixels of the ready guest's VGA picture (x, y, RGB) as QEMU renders them (VNC,
+/// `virsh screenshot`): blue, red, green and grey bands, the shell rows black. See the
+/// header of `tests/guest/build.sh` for the full layout; `tests/testbed/smoke.sh`
+/// checks these with `virsh screenshot`.
+pub const VGA_PIXELS: [(u32, u32, [u8; 3]); 6] = [
+    (5, 5, [0, 0, 168]),
+    (100, 40, [168, 0, 0]),
+    (100, 100, [0, 168, 0]),
+    (100, 170, [168, 168, 168]),
+    (100, 250, [0, 0, 168]),
+    (600, 380, [0, 0, 0]),
+];
 
 static GUEST: OnceLock<Result<Guest, String>> = OnceLock::new();
 
@@ -165,7 +179,10 @@ impl Guest {
         };
         for f in [&g.kernel, &g.initrd, &g.disk, &g.iso] {
             if !f.is_file() {
-                return Err(format!("{} is missing: run tests/guest/build.sh", f.display()));
+                return Err(format!(
+                    "{} is missing: run tests/guest/build.sh",
+                    f.display()
+                ));
             }
         }
         Ok(g)
@@ -174,9 +191,12 @@ impl Guest {
     /// A qcow2 overlay on the data disk at `path` (each domain writes its own).
     pub fn overlay(&self, path: &Path) -> PathBuf {
         let _ = std::fs::remove_file(path);
-        run_ok(Command::new("qemu-img").args(["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b"])
-            .arg(&self.disk)
-            .arg(path));
+        run_ok(
+            Command::new("qemu-img")
+                .args(["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b"])
+                .arg(&self.disk)
+                .arg(path),
+        );
         path.to_owned()
     }
 
@@ -246,7 +266,10 @@ impl SystemDaemon {
         let script = repo().join("tests/testbed/libvirtd.sh");
         // Leftovers of a killed run (daemon, test domains, QEMUs) go first.
         run(Command::new(&script).arg("stop").arg(&dir));
-        let mut d = SystemDaemon { dir, start_secs: 0.0 };
+        let mut d = SystemDaemon {
+            dir,
+            start_secs: 0.0,
+        };
         let stop_dir = d.dir.clone();
         super::on_abort(move || {
             let _ = Command::new(repo().join("tests/testbed/libvirtd.sh"))
@@ -291,11 +314,9 @@ impl SystemDaemon {
 
 impl Drop for SystemDaemon {
     fn drop(&mut self) {
-        let out = run(
-            Command::new(repo().join("tests/testbed/libvirtd.sh"))
-                .arg("stop")
-                .arg(&self.dir),
-        );
+        let out = run(Command::new(repo().join("tests/testbed/libvirtd.sh"))
+            .arg("stop")
+            .arg(&self.dir));
         if !out.status.success() {
             eprintln!(
                 "testbed: stopping the daemon failed: {}",
@@ -309,7 +330,9 @@ impl Drop for SystemDaemon {
 ///
 /// `DIR/etc/qemu.conf` makes QEMU run as root without relabelling: as the default
 /// `libvirt-qemu` user, libvirt found the root-only `/dev/kvm` unusable after probing
-/// QEMU with it, and re-probed on every open (15-60 s). The capability cache is shared
+/// QEMU with it, and re-probed on every open (15-60 s). It also has QEMU write its
+/// logs itself (`stdio_handler = "file"`): the default asks the system's virtlogd,
+/// which a daemon-less test does not have. The capability cache is shared
 /// between roots through `<target>/testbed/embed-caps`, so only the first root ever
 /// probes (~8 s); later opens take ~0.05 s. On drop, the QEMUs of the root are killed
 /// (an embedded driver's QEMUs outlive it) and the directory removed.
@@ -327,13 +350,16 @@ impl EmbedRoot {
         std::fs::create_dir_all(dir.join("etc")).expect("embed root");
         std::fs::write(
             dir.join("etc/qemu.conf"),
-            "user = \"root\"\ngroup = \"root\"\ndynamic_ownership = 0\n",
+            "user = \"root\"\ngroup = \"root\"\ndynamic_ownership = 0\nstdio_handler = \"file\"\n",
         )
         .expect("embed qemu.conf");
         let caps = state_dir().join("embed-caps");
         if caps.join("qemu").is_dir() {
             std::fs::create_dir_all(dir.join("cache")).expect("embed cache dir");
-            run(Command::new("cp").arg("-a").arg(caps.join("qemu")).arg(dir.join("cache")));
+            run(Command::new("cp")
+                .arg("-a")
+                .arg(caps.join("qemu"))
+                .arg(dir.join("cache")));
         }
         let kill_dir = dir.clone();
         super::on_abort(move || kill_pidfiles(&kill_dir.join("run/qemu")));
@@ -387,13 +413,43 @@ pub const TEST_USER: &str = "vireo-test";
 /// Runs this test binary again as [`TEST_USER`] with `args` (for `qemu:///session`
 /// checks through Vireo's own code), with `VIREO_GUEST_DIR` passed on. The session
 /// daemon it autostarts and its QEMUs are stopped afterwards by the script.
+///
+/// When the user cannot reach the binary or the guest (a checkout under a private home
+/// directory), both are copied to a world-readable temporary directory first.
 pub fn run_self_as_test_user(args: &[&str]) -> Output {
-    let exe = std::env::current_exe().expect("current exe");
-    run(Command::new(repo().join("tests/testbed/as-user.sh"))
-        .env("VIREO_GUEST_DIR", Guest::dir())
-        .env("VIREO_AS_USER_ENV", "VIREO_GUEST_DIR CI RUST_LOG RUST_BACKTRACE")
+    let script = repo().join("tests/testbed/as-user.sh");
+    let mut exe = std::env::current_exe().expect("current exe");
+    let mut guest_dir = Guest::dir();
+    let reachable = run(Command::new(&script)
+        .arg("test")
+        .arg("-x")
+        .arg(&exe)
+        .arg("-a")
+        .arg("-r")
+        .arg(guest_dir.join("vmlinuz")))
+    .status
+    .success();
+    let copy = std::env::temp_dir().join(format!("vireo-as-user-{}", std::process::id()));
+    if !reachable {
+        std::fs::create_dir_all(copy.join("guest")).expect("temp dir");
+        for f in ["vmlinuz", "initrd.gz", "disk.qcow2", "vireo-guest.iso"] {
+            std::fs::copy(guest_dir.join(f), copy.join("guest").join(f)).expect("copy guest");
+        }
+        std::fs::copy(&exe, copy.join("test-binary")).expect("copy test binary");
+        run_ok(Command::new("chmod").args(["-R", "a+rX"]).arg(&copy));
+        exe = copy.join("test-binary");
+        guest_dir = copy.join("guest");
+    }
+    let out = run(Command::new(&script)
+        .env("VIREO_GUEST_DIR", &guest_dir)
+        .env(
+            "VIREO_AS_USER_ENV",
+            "VIREO_GUEST_DIR CI RUST_LOG RUST_BACKTRACE",
+        )
         .arg(exe)
-        .args(args))
+        .args(args));
+    let _ = std::fs::remove_dir_all(&copy);
+    out
 }
 
 /// Defines a domain from `xml` on `conn`; returns its UUID. (Vireo's `virt` layer has

@@ -69,8 +69,16 @@ cd "$work"
 
 # --- Debian packages ---------------------------------------------------------------
 # The "current Debian 12 kernel" is whatever linux-image-amd64 depends on right now.
-kpkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
-  awk '/Depends: linux-image-[0-9].*-amd64$/ {print $2; exit}')
+resolve_kernel() {
+  apt-cache depends linux-image-amd64 2>/dev/null |
+    awk '/Depends: linux-image-[0-9].*-amd64$/ {print $2; exit}'
+}
+kpkg=$(resolve_kernel)
+if [ -z "$kpkg" ] && [ "$(id -u)" -eq 0 ]; then
+  # A machine whose package lists were never fetched (or were cleaned).
+  apt-get update -q >/dev/null
+  kpkg=$(resolve_kernel)
+fi
 if [ -z "$kpkg" ]; then
   echo "guest: cannot resolve linux-image-amd64 (apt-get update needed?)" >&2
   exit 1

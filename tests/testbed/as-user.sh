@@ -44,7 +44,12 @@ cleanup() {
     # Only processes of the test user, never anything else that reused the pid.
     if [ -n "$pid" ] && [ "$(stat -c %u "/proc/$pid" 2>/dev/null)" = "$uid" ]; then
       kill -TERM "$pid" 2>/dev/null || true
-      for _ in $(seq 1 50); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+      # Gone, or a zombie waiting for its reaper: either way it is over.
+      for _ in $(seq 1 50); do
+        grep -q '^State:[[:space:]]*[ZX]' "/proc/$pid/status" 2>/dev/null && break
+        [ -d "/proc/$pid" ] || break
+        sleep 0.1
+      done
       kill -KILL "$pid" 2>/dev/null || true
     fi
   done

@@ -46,10 +46,16 @@ prefix=${VIREO_TEST_PREFIX:-vireo-test}
 mkdir -p "$dir"
 dir=$(readlink -f "$dir")
 
-alive() { # alive PIDFILE NAME: the pid in PIDFILE runs NAME
-  local pid
-  pid=$(cat "$1" 2>/dev/null) || return 1
-  [ -n "$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$2" ]
+# running PID NAME: PID is a live (not zombie) NAME process. A killed daemon stays a
+# zombie until whoever adopted it reaps it, which may take a while in containers.
+running() {
+  [ -n "$1" ] && [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ] || return 1
+  local state
+  state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+  [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
+alive() { # alive PIDFILE NAME: the pid in PIDFILE is a running NAME
+  running "$(cat "$1" 2>/dev/null)" "$2"
 }
 
 now() { date +%s.%N; }
@@ -62,10 +68,10 @@ terminate() {
   pid=$(cat "$pidfile")
   kill -TERM "$pid" 2>/dev/null || true
   for i in $(seq 1 100); do
-    [ -d "/proc/$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$name" ] || break
+    running "$pid" "$name" || break
     sleep 0.1
   done
-  if [ -d "/proc/$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = "$name" ]; then
+  if running "$pid" "$name"; then
     echo "libvirtd.sh: $name ($pid) ignored SIGTERM; SIGKILL" >&2
     kill -KILL "$pid" 2>/dev/null || true
   fi

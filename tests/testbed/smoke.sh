@@ -110,7 +110,7 @@ V undefine $dom >/dev/null
 # --- qemu:///embed (no daemon; QEMU as root, see tests/common/testbed.rs) -----------
 dom=vireo-smoke-embed
 mkdir -p "$embed_root/etc"
-printf 'user = "root"\ngroup = "root"\ndynamic_ownership = 0\n' >"$embed_root/etc/qemu.conf"
+printf 'user = "root"\ngroup = "root"\ndynamic_ownership = 0\nstdio_handler = "file"\n' >"$embed_root/etc/qemu.conf"
 "$here/domain-xml.sh" $dom "$guest" kernel "" "$work/embed.log" >"$work/embed.xml"
 # The embedded driver lives in the virsh process (QEMU dies with it), so one virsh
 # shell, fed through a pipe, does the whole round.
