@@ -84,7 +84,7 @@ mod tests {
             for dark in [false, true] {
                 let p = palette(name, dark);
                 for c in p.colors.iter().chain([&p.foreground, &p.background]) {
-                    assert!(gdk::RGBA::parse(c).is_ok(), "{name}: {c}");
+                    assert!(gdk::RGBA::parse(*c).is_ok(), "{name}: {c}");
                 }
             }
         }
