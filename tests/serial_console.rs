@@ -236,6 +236,31 @@ fn typing_reaches_the_guest() {
     let _ = std::fs::remove_file(&path);
     assert!(saved.contains(READY_LINE) && saved.contains(&tag), "saved output");
     save_png(&bed.window, "serial-console.png");
+
+    // Font and palette follow the settings, live.
+    let settings = vireo::settings::settings();
+    let dark = adw::StyleManager::default().is_dark();
+    let background = |t: &vte4::Terminal| {
+        let c = t.color_background_for_draw();
+        format!("{:.3} {:.3} {:.3}", c.red(), c.green(), c.blue())
+    };
+    let rgb = |s: &str| {
+        let c = gtk::gdk::RGBA::parse(s).unwrap();
+        format!("{:.3} {:.3} {:.3}", c.red(), c.green(), c.blue())
+    };
+    let terminal = bed.console.terminal();
+    assert_eq!(
+        background(&terminal),
+        rgb(if dark { "#1e1e1e" } else { "#fafafa" }),
+        "system palette (dark style: {dark})"
+    );
+    settings.set_string("terminal-palette", "solarized-dark").unwrap();
+    assert_eq!(background(&terminal), rgb("#002b36"), "solarized dark");
+    settings.set_string("terminal-font", "Monospace 17").unwrap();
+    assert_eq!(terminal.font().map(|f| f.size()), Some(17 * gtk::pango::SCALE));
+    save_png(&bed.window, "serial-console-solarized.png");
+    settings.reset("terminal-palette");
+    settings.reset("terminal-font");
 }
 
 fn flood_arrives_intact_without_stalling() {
