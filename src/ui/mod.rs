@@ -1,9 +1,9 @@
 //! Widgets, one per file, each with its template in `data/resources/ui/`.
 
 mod add_connection_dialog;
-pub mod console;
 mod connection_header;
 mod connection_uri;
+pub mod console;
 mod delete_dialog;
 mod domain_actions;
 mod domain_list;

@@ -87,7 +87,12 @@ impl Drop for OpenedConsole {
 /// Opens the console `device` (a device alias such as `serial0` or `console1`; `None` is
 /// the domain's first console) of the running domain `uuid`. `force` takes the console
 /// over from another client. Blocking: call it on a worker thread.
-pub fn open(conn: &Connect, uuid: &str, device: Option<&str>, force: bool) -> Result<OpenedConsole> {
+pub fn open(
+    conn: &Connect,
+    uuid: &str,
+    device: Option<&str>,
+    force: bool,
+) -> Result<OpenedConsole> {
     let dom = DomainRef::lookup_uuid(conn, uuid)?;
     let device = device.map(CString::new).transpose()?;
     // SAFETY: valid connection; the new stream reference is owned by `opened` at once.
@@ -114,10 +119,13 @@ pub fn open(conn: &Connect, uuid: &str, device: Option<&str>, force: bool) -> Re
     Ok(opened)
 }
 
+/// The owner's callback.
+type Handler = Box<dyn FnMut(ConsoleEvent<'_>)>;
+
 struct Inner {
     /// Null once released.
     stream: Cell<sys::virStreamPtr>,
-    handler: RefCell<Option<Box<dyn FnMut(ConsoleEvent<'_>)>>>,
+    handler: RefCell<Option<Handler>>,
     defer: Defer,
     max_per_turn: Cell<usize>,
     /// Bytes typed but not yet accepted by the stream.
@@ -527,7 +535,10 @@ mod tests {
 
     #[test]
     fn broken_xml_is_an_error() {
-        assert!(matches!(console_devices("<domain>"), Err(VirtError::Xml(_))));
+        assert!(matches!(
+            console_devices("<domain>"),
+            Err(VirtError::Xml(_))
+        ));
     }
 
     #[test]

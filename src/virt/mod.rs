@@ -7,8 +7,8 @@
 
 pub mod actions;
 pub mod auth;
-pub mod console_stream;
 pub mod connection;
+pub mod console_stream;
 pub mod domains;
 pub mod error;
 pub mod events;

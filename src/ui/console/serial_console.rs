@@ -21,8 +21,8 @@ use glib::subclass::Signal;
 use gtk::{gio, glib, CompositeTemplate};
 
 use crate::model::DomainObject;
-use vte4::TerminalExt;
 use crate::virt::console_stream::{ConsoleDevice, ConsoleStream};
+use vte4::TerminalExt;
 
 /// Where the console stands.
 #[derive(glib::Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
@@ -289,7 +289,11 @@ impl SerialConsole {
         let text_changed = *imp.status_text.borrow() != text;
         imp.status_text.replace(text.clone());
         let (title, description, action) = match status {
-            SerialStatus::NoDomain => (gettext("No Virtual Machine"), String::new(), ButtonAction::None),
+            SerialStatus::NoDomain => (
+                gettext("No Virtual Machine"),
+                String::new(),
+                ButtonAction::None,
+            ),
             SerialStatus::NotRunning => (
                 gettext("The Virtual Machine Is Not Running"),
                 gettext("Run it to use its serial console."),
@@ -297,10 +301,16 @@ impl SerialConsole {
             ),
             SerialStatus::Busy => (
                 gettext("The Console Is in Use"),
-                gettext("Another client is connected to this console. Take it over to use it here."),
+                gettext(
+                    "Another client is connected to this console. Take it over to use it here.",
+                ),
                 ButtonAction::TakeOver,
             ),
-            SerialStatus::NoDevice => (gettext("No Serial Console"), text.clone(), ButtonAction::None),
+            SerialStatus::NoDevice => (
+                gettext("No Serial Console"),
+                text.clone(),
+                ButtonAction::None,
+            ),
             SerialStatus::Disconnected => (
                 gettext("Console Disconnected"),
                 text.clone(),
@@ -336,7 +346,11 @@ impl SerialConsole {
                 SerialStatus::NotRunning => gtk::MessageType::Info,
                 _ => gtk::MessageType::Warning,
             });
-            let sentence = if description.is_empty() { title } else { description };
+            let sentence = if description.is_empty() {
+                title
+            } else {
+                description
+            };
             imp.banner_label.set_label(&sentence);
             imp.banner_button.set_label(&button_label);
             imp.banner_button.set_visible(action != ButtonAction::None);

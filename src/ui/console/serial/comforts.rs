@@ -28,7 +28,10 @@ const SHORTCUTS: [(&str, &str); 7] = [
     ("<Control><Shift>v", "console.paste"),
     ("<Control><Shift>f", "console.find"),
     ("<Control><Shift>s", "console.save"),
-    ("<Control>plus|<Control>equal|<Control>KP_Add", "console.zoom-in"),
+    (
+        "<Control>plus|<Control>equal|<Control>KP_Add",
+        "console.zoom-in",
+    ),
     ("<Control>minus|<Control>KP_Subtract", "console.zoom-out"),
     ("<Control>0|<Control>KP_0", "console.zoom-reset"),
 ];
@@ -38,8 +41,12 @@ pub(crate) fn install_actions(klass: &mut <imp::SerialConsole as ObjectSubclass>
     klass.install_action("console.copy", None, |obj, _, _| {
         obj.terminal().copy_clipboard_format(vte4::Format::Text);
     });
-    klass.install_action("console.paste", None, |obj, _, _| obj.terminal().paste_clipboard());
-    klass.install_action("console.select-all", None, |obj, _, _| obj.terminal().select_all());
+    klass.install_action("console.paste", None, |obj, _, _| {
+        obj.terminal().paste_clipboard()
+    });
+    klass.install_action("console.select-all", None, |obj, _, _| {
+        obj.terminal().select_all()
+    });
     klass.install_action("console.find", None, |obj, _, _| obj.show_search());
     klass.install_action("console.find-next", None, |obj, _, _| {
         obj.find(false);
@@ -171,7 +178,9 @@ impl SerialConsole {
 
     fn popup_menu_at(&self, x: f64, y: f64) {
         let imp = self.imp();
-        let Some(menu) = imp.context_menu.get() else { return };
+        let Some(menu) = imp.context_menu.get() else {
+            return;
+        };
         let point = imp
             .terminal
             .compute_point(self, &gtk::graphene::Point::new(x as f32, y as f32))
@@ -288,7 +297,9 @@ impl SerialConsole {
             self,
             move |dialog, response| {
                 this.imp().save_dialog.take();
-                let file = dialog.file().filter(|_| response == gtk::ResponseType::Accept);
+                let file = dialog
+                    .file()
+                    .filter(|_| response == gtk::ResponseType::Accept);
                 let Some(file) = file else { return };
                 glib::spawn_future_local(async move {
                     match this.save_output(&file).await {
@@ -310,10 +321,15 @@ impl SerialConsole {
     /// Writes the scrollback and screen, as text, to `file`.
     pub async fn save_output(&self, file: &gio::File) -> Result<(), glib::Error> {
         let bytes = self.text().into_bytes();
-        file.replace_contents_future(bytes, None, false, gio::FileCreateFlags::REPLACE_DESTINATION)
-            .await
-            .map(|_| ())
-            .map_err(|(_, e)| e)
+        file.replace_contents_future(
+            bytes,
+            None,
+            false,
+            gio::FileCreateFlags::REPLACE_DESTINATION,
+        )
+        .await
+        .map(|_| ())
+        .map_err(|(_, e)| e)
     }
 
     fn setup_settings(&self) {
@@ -345,12 +361,17 @@ impl SerialConsole {
     /// Applies the `terminal-font`, `terminal-palette` and `terminal-scrollback` settings.
     fn apply_settings(&self) {
         let imp = self.imp();
-        let Some(settings) = imp.settings.get() else { return };
+        let Some(settings) = imp.settings.get() else {
+            return;
+        };
         let terminal = &*imp.terminal;
         terminal.set_font(palette::font(&settings.string("terminal-font")).as_ref());
         terminal.set_scrollback_lines(settings.int("terminal-scrollback").into());
         let dark = adw::StyleManager::default().is_dark();
-        palette::apply(terminal, palette::palette(&settings.string("terminal-palette"), dark));
+        palette::apply(
+            terminal,
+            palette::palette(&settings.string("terminal-palette"), dark),
+        );
     }
 }
 
@@ -361,7 +382,10 @@ mod tests {
     #[test]
     fn escapes_every_pattern_character() {
         assert_eq!(regex_escape("a.b*c"), r"a\.b\*c");
-        assert_eq!(regex_escape(r"[x](y){z}|^$\?+"), r"\[x\]\(y\)\{z\}\|\^\$\\\?\+");
+        assert_eq!(
+            regex_escape(r"[x](y){z}|^$\?+"),
+            r"\[x\]\(y\)\{z\}\|\^\$\\\?\+"
+        );
         assert_eq!(regex_escape("vireo-guest# "), "vireo-guest# ");
     }
 

@@ -80,7 +80,13 @@ mod tests {
 
     #[test]
     fn every_choice_has_a_full_palette() {
-        for name in ["system", "light", "dark", "solarized-dark", "solarized-light"] {
+        for name in [
+            "system",
+            "light",
+            "dark",
+            "solarized-dark",
+            "solarized-light",
+        ] {
             for dark in [false, true] {
                 let p = palette(name, dark);
                 for c in p.colors.iter().chain([&p.foreground, &p.background]) {
@@ -97,6 +103,9 @@ mod tests {
     fn empty_font_is_the_system_font() {
         assert!(font("").is_none());
         assert!(font("  ").is_none());
-        assert_eq!(font("Monospace 13").map(|f| f.size()), Some(13 * gtk::pango::SCALE));
+        assert_eq!(
+            font("Monospace 13").map(|f| f.size()),
+            Some(13 * gtk::pango::SCALE)
+        );
     }
 }

@@ -10,12 +10,12 @@ use gettextrs::gettext;
 use gtk::glib;
 
 use crate::model::DomainObject;
-use vte4::TerminalExt;
 use crate::ui::console::serial_console::{SerialConsole, SerialStatus};
 use crate::virt::console_stream::{
     self, CloseReason, ConsoleDevice, ConsoleEvent, Defer, DeviceKind, OpenedConsole,
 };
 use crate::virt::VirtError;
+use vte4::TerminalExt;
 
 /// Automatic reattach attempts after a broken stream, before waiting for the person.
 const MAX_RETRIES: u32 = 3;
@@ -158,7 +158,9 @@ impl SerialConsole {
         let this = self.downgrade();
         glib::spawn_future_local(async move {
             let xml = connection.domain_xml(&domain, false).await;
-            let Some(obj) = this.upgrade().filter(|o| o.imp().generation.get() == generation)
+            let Some(obj) = this
+                .upgrade()
+                .filter(|o| o.imp().generation.get() == generation)
             else {
                 return;
             };
@@ -189,7 +191,9 @@ impl SerialConsole {
             let opened = connection
                 .with_connect(move |c| console_stream::open(c, &uuid, device.as_deref(), force))
                 .await;
-            let Some(obj) = this.upgrade().filter(|o| o.imp().generation.get() == generation)
+            let Some(obj) = this
+                .upgrade()
+                .filter(|o| o.imp().generation.get() == generation)
             else {
                 return;
             };
@@ -331,7 +335,9 @@ impl SerialConsole {
 
     fn fill_dropdown(&self) {
         let imp = self.imp();
-        let Some(model) = imp.device_model.get() else { return };
+        let Some(model) = imp.device_model.get() else {
+            return;
+        };
         let labels: Vec<String> = imp
             .devices
             .borrow()
