@@ -57,6 +57,11 @@ struct Bed {
 
 impl Bed {
     fn new(name: &str) -> Bed {
+        Bed::with_xml(name, |xml| xml)
+    }
+
+    /// A bed whose domain XML `edit` changed.
+    fn with_xml(name: &str, edit: impl FnOnce(String) -> String) -> Bed {
         let connection = ConnectionObject::new(&uri());
         connection.set_stats_interval(0);
         connection.open();
@@ -70,7 +75,7 @@ impl Bed {
             connection.state() == ConnectionState::Connected
         });
         let guest = Guest::get().expect("guest");
-        let xml = guest.domain_xml(name, Boot::Kernel, None);
+        let xml = edit(guest.domain_xml(name, Boot::Kernel, None));
         let uuid = block_on(connection.with_connect(move |c| define_xml(c, &xml)))
             .expect("connected")
             .expect("define");
@@ -470,6 +475,79 @@ fn busy_console_offers_take_over() {
     drop(other);
 }
 
+fn several_devices_offer_a_choice() {
+    // A second serial port and a virtio console beside the first serial port.
+    let bed = Bed::with_xml("vireo-test-serial-devices", |xml| {
+        xml.replace(
+            "</devices>",
+            "<serial type='pty'><target port='1'/></serial>\
+             <console type='pty'><target type='virtio' port='1'/></console></devices>",
+        )
+    });
+    bed.start();
+    bed.console.set_domain(Some(&bed.domain));
+    bed.wait_ready(1);
+    let aliases: Vec<String> = bed.console.devices().into_iter().map(|d| d.alias).collect();
+    assert_eq!(aliases, ["serial0", "serial1", "console1"]);
+    assert_eq!(
+        bed.console.device(),
+        "serial0",
+        "the first serial port by default"
+    );
+    let dropdown = find_visible::<gtk::DropDown>(bed.console.upcast_ref()).expect("a drop-down");
+    assert_eq!(dropdown.model().map(|m| m.n_items()), Some(3));
+
+    // Another client types into serial0; the guest writes to the other devices.
+    let raw = bed.connection.raw().expect("connection");
+    let other = common::console::SerialConsole::open(&raw, &bed.domain.uuid());
+    release_connect(raw);
+    let other = other.expect("serial0 for another client");
+    for (index, alias, dev) in [
+        (2u32, "console1", "/dev/hvc0"),
+        (1, "serial1", "/dev/ttyS1"),
+    ] {
+        // Chosen the way a person does: in the drop-down.
+        dropdown.set_selected(index);
+        wait_until(&format!("attached to {alias}"), EVENT, || {
+            bed.console.device() == alias && bed.console.status() == SerialStatus::Connected
+        });
+        let tag = format!("{}-{alias}", random_tag());
+        // QEMU notices a newly opened pty by polling once a second and drops what the
+        // guest writes before: write again until it shows.
+        let t = Instant::now();
+        while bed.count_screen(&tag) == 0 {
+            assert!(
+                t.elapsed() < EVENT,
+                "{tag} not shown through {alias}; serial0 shows:\n{}",
+                other.text()
+            );
+            other
+                .send(&format!("echo {tag} > {dev}\r"))
+                .expect("type on serial0");
+            common::pump(Duration::from_millis(1500));
+        }
+    }
+    save_png(&bed.window, "serial-console-devices.png");
+}
+
+/// The first visible widget of type `W` under `root`.
+fn find_visible<W: IsA<gtk::Widget>>(root: &gtk::Widget) -> Option<W> {
+    let mut stack = vec![root.clone()];
+    while let Some(w) = stack.pop() {
+        if w.is_visible() {
+            if let Some(found) = w.downcast_ref::<W>() {
+                return Some(found.clone());
+            }
+            let mut child = w.first_child();
+            while let Some(c) = child {
+                child = c.next_sibling();
+                stack.push(c);
+            }
+        }
+    }
+    None
+}
+
 /// Runs a libvirt call on the domain from a new thread with its own connection reference.
 fn other_thread(c: &ConnectionObject, uuid: &str, f: fn(virt::sys::virDomainPtr) -> i32) {
     let conn = c.raw().expect("connection");
@@ -622,6 +700,11 @@ fn main() {
             "busy_console_offers_take_over",
             Duration::from_secs(240),
             busy_console_offers_take_over,
+        ),
+        (
+            "several_devices_offer_a_choice",
+            Duration::from_secs(240),
+            several_devices_offer_a_choice,
         ),
     ];
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));

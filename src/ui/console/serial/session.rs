@@ -104,6 +104,9 @@ impl SerialConsole {
         imp.device.replace(alias.to_owned());
         self.notify_device();
         self.sync_dropdown_selection();
+        // Each device has its own output: do not mix them in one scrollback.
+        imp.terminal.reset(true, true);
+        imp.has_output.set(false);
         self.attach(false);
     }
 
