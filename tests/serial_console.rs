@@ -184,6 +184,29 @@ fn random_tag() -> String {
     format!("vireo-{:08x}", nanos ^ std::process::id().rotate_left(16))
 }
 
+/// The X keysym name of a character typed with `xdotool key`.
+fn keysym(c: char) -> String {
+    match c {
+        ' ' => "space".into(),
+        '-' => "minus".into(),
+        c => c.to_string(),
+    }
+}
+
+/// Runs xdotool on the test's X display (key presses reach GTK as real events).
+fn xdotool(args: &[&str]) {
+    let out = std::process::Command::new("xdotool")
+        .args(args)
+        .output()
+        .expect("xdotool (tools/install-deps.sh test)");
+    assert!(
+        out.status.success(),
+        "xdotool {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    common::pump(Duration::from_millis(100));
+}
+
 /// Finds a button of `root` by its label.
 fn button(root: &gtk::Widget, label: &str) -> gtk::Button {
     let mut stack = vec![root.clone()];
@@ -258,6 +281,37 @@ fn typing_reaches_the_guest() {
         bed.count_screen(&format!("{pasted}-pasted")) >= 1
     });
 
+    // Real key presses (XTEST) through GTK's key handling and VTE: typing, then
+    // Ctrl+Shift+V, which the console catches before VTE.
+    let digits = format!("{:06}", std::process::id() % 1_000_000);
+    bed.window.set_title(Some("vireo-serial-test"));
+    bed.console.grab_focus();
+    common::pump(Duration::from_millis(300));
+    let mut keys: Vec<String> = "echo kb".chars().map(keysym).collect();
+    keys.push("minus".into());
+    keys.extend(digits.chars().map(keysym));
+    keys.push("Return".into());
+    xdotool(&[
+        "search",
+        "--sync",
+        "--name",
+        "vireo-serial-test",
+        "windowfocus",
+        "--sync",
+    ]);
+    let mut args = vec!["key", "--delay", "30"];
+    args.extend(keys.iter().map(String::as_str));
+    xdotool(&args);
+    wait_until("the typed keys' answer", EVENT, || {
+        bed.count_screen(&format!("kb-{digits}")) >= 1
+    });
+    clipboard.set_text(&format!("echo {pasted}-shortcut\n"));
+    common::pump(Duration::from_millis(50));
+    xdotool(&["key", "ctrl+shift+v"]);
+    wait_until("the Ctrl+Shift+V paste's answer", EVENT, || {
+        bed.count_screen(&format!("{pasted}-shortcut")) >= 1
+    });
+
     // Search the scrollback: found and not found.
     bed.console.set_search_text(&tag);
     assert!(bed.console.find(true), "{tag} found by search");
@@ -278,11 +332,13 @@ fn typing_reaches_the_guest() {
         .unwrap_or_default();
     assert!(copied.contains(&tag), "the copied text holds the answer");
 
-    // Zoom with the actions the shortcuts trigger.
-    bed.console
-        .activate_action("console.zoom-in", None)
-        .unwrap();
-    assert!(bed.console.zoom() > 1.0);
+    bed.console.terminal().unselect_all();
+    // Zoom with the keyboard shortcuts, and back with the action.
+    bed.console.grab_focus();
+    xdotool(&["key", "ctrl+plus"]);
+    assert!(bed.console.zoom() > 1.0, "Ctrl++ zooms in");
+    xdotool(&["key", "ctrl+minus", "ctrl+minus"]);
+    assert!(bed.console.zoom() < 1.0, "Ctrl+- zooms out");
     bed.console
         .activate_action("console.zoom-reset", None)
         .unwrap();
