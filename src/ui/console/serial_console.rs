@@ -110,6 +110,9 @@ pub(crate) mod imp {
 
         pub(crate) domain: RefCell<Option<DomainObject>>,
         pub(crate) domain_handlers: RefCell<Vec<glib::SignalHandlerId>>,
+        /// The domain's connection and our `notify::state` handler on it.
+        pub(crate) connection_handler:
+            RefCell<Option<(crate::model::ConnectionObject, glib::SignalHandlerId)>>,
         /// Shared so that a send can run without holding the cell (a failing send ends
         /// the stream, whose handler clears the cell).
         pub(crate) stream: RefCell<Option<Rc<ConsoleStream>>>,

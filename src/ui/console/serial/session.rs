@@ -9,7 +9,7 @@ use adw::subclass::prelude::*;
 use gettextrs::gettext;
 use gtk::glib;
 
-use crate::model::DomainObject;
+use crate::model::{ConnectionObject, ConnectionState, DomainObject};
 use crate::ui::console::serial_console::{SerialConsole, SerialStatus};
 use crate::virt::console_stream::{
     self, CloseReason, ConsoleDevice, ConsoleEvent, Defer, DeviceKind, OpenedConsole,
@@ -56,6 +56,9 @@ impl SerialConsole {
                 old.disconnect(h);
             }
         }
+        if let Some((connection, h)) = imp.connection_handler.take() {
+            connection.disconnect(h);
+        }
         self.close_stream();
         imp.devices.borrow_mut().clear();
         imp.device.replace(String::new());
@@ -73,6 +76,14 @@ impl SerialConsole {
             move |_| this.on_domain_state()
         ));
         imp.domain_handlers.borrow_mut().push(h);
+        if let Some(connection) = domain.connection() {
+            let h = connection.connect_state_notify(glib::clone!(
+                #[weak(rename_to = this)]
+                self,
+                move |c| this.on_connection_state(c)
+            ));
+            imp.connection_handler.replace(Some((connection, h)));
+        }
         self.attach(false);
     }
 
@@ -126,6 +137,25 @@ impl SerialConsole {
         } else {
             self.close_stream();
             self.show_status(SerialStatus::NotRunning, String::new());
+        }
+    }
+
+    /// A lost connection ends the stream; once it is back, attach again.
+    fn on_connection_state(&self, connection: &ConnectionObject) {
+        if connection.state() == ConnectionState::Connected {
+            if matches!(
+                self.status(),
+                SerialStatus::Disconnected | SerialStatus::Failed
+            ) {
+                self.imp().retries.set(0);
+                self.attach(false);
+            }
+        } else if !matches!(self.status(), SerialStatus::NoDomain) {
+            self.close_stream();
+            self.show_status(
+                SerialStatus::Disconnected,
+                gettext("The connection to the host is closed. The console comes back when the connection does."),
+            );
         }
     }
 
