@@ -59,6 +59,7 @@ fn typing_reaches_the_guest() {
             c.run_action(&d, DomainAction::Start).await.expect("start");
         });
     });
+    save_png(&bed.window, "serial-console-not-running.png");
     button(bed.console.upcast_ref(), "Run").emit_clicked();
     assert!(asked.get(), "run-requested was emitted");
     wait_until("attached", BOOT, || {
@@ -243,6 +244,7 @@ fn reboot_and_restart_show_the_new_boot() {
     wait_until("not running", EVENT, || {
         bed.console.status() == SerialStatus::NotRunning
     });
+    save_png(&bed.window, "serial-console-stopped.png");
     other_thread(&bed.connection, &uuid, |dom| unsafe {
         virt::sys::virDomainCreate(dom)
     });
@@ -261,6 +263,7 @@ fn busy_console_offers_take_over() {
     bed.console.set_domain(Some(&bed.domain));
     wait_until("busy", EVENT, || bed.console.status() == SerialStatus::Busy);
     println!("  libvirt said: {}", bed.console.status_text());
+    save_png(&bed.window, "serial-console-busy.png");
     button(bed.console.upcast_ref(), "Take Over").emit_clicked();
     wait_until("taken over", EVENT, || {
         bed.console.status() == SerialStatus::Connected
