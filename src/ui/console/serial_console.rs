@@ -341,7 +341,12 @@ impl SerialConsole {
             _ => title.clone(),
         });
         let quiet = matches!(status, SerialStatus::Connecting | SerialStatus::Connected);
-        if quiet || imp.has_output.get() {
+        let terminal_shown = quiet || imp.has_output.get();
+        // Search and save only make sense with a terminal to look at.
+        imp.search_button.set_sensitive(terminal_shown);
+        self.action_set_enabled("console.save", terminal_shown);
+        self.action_set_enabled("console.find", terminal_shown);
+        if terminal_shown {
             imp.stack.set_visible_child_name("terminal");
             imp.banner.set_revealed(!quiet);
             imp.banner.set_message_type(match status {
@@ -393,6 +398,9 @@ impl SerialConsole {
         imp.retries.set(0);
         if !imp.has_output.replace(true) {
             imp.stack.set_visible_child_name("terminal");
+            imp.search_button.set_sensitive(true);
+            self.action_set_enabled("console.save", true);
+            self.action_set_enabled("console.find", true);
         }
     }
 
