@@ -1,7 +1,8 @@
 //! End-to-end tests against real QEMU (TCG) and a real `qemu:///system` daemon, through
-//! Vireo's own `virt`/`model` layers: boot with serial console and stats, changes made
-//! by `virsh` in another process reaching the model as events, the daemon killed and
-//! restarted under an open connection, and `qemu:///session` as an unprivileged user.
+//! Vireo's own `virt`/`model` layers: boot with serial console, VGA picture and stats,
+//! changes made by `virsh` in another process reaching the model as events, the daemon
+//! killed and restarted under an open connection, and `qemu:///session` as an
+//! unprivileged user.
 //!
 //! Needs root, QEMU and libvirtd (`tools/install-deps.sh test`). Skipped with one loud
 //! line where they are missing, except in CI (`CI=true`), where that is a failure.
@@ -16,8 +17,10 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use common::console::SerialConsole;
+use common::screen::{decode, pixel, screenshot_bytes};
 use common::testbed::{
-    self, define_xml, virsh, Boot, Guest, SystemDaemon, POWEROFF_LINE, READY_LINE,
+    self, define_xml, virsh, Boot, Guest, SystemDaemon, POWEROFF_LINE, READY_LINE, VGA_PIXELS,
+    VGA_SIZE,
 };
 use common::{block_on, wait_until};
 use glib::prelude::*;
@@ -139,6 +142,21 @@ fn boots_with_console_and_stats() {
         "{}",
         con.text()
     );
+
+    // The VGA picture, as a VNC client would see it.
+    let uuid = d.uuid();
+    let (mime, png) = block_on(c.with_connect(move |conn| screenshot_bytes(conn, &uuid)))
+        .expect("connected")
+        .expect("screenshot");
+    let shot = decode(&png).expect("decode the screenshot");
+    assert_eq!(
+        (shot.width() as u32, shot.height() as u32),
+        VGA_SIZE,
+        "{mime}"
+    );
+    for (x, y, rgb) in VGA_PIXELS {
+        assert_eq!(pixel(&shot, x, y), rgb, "VGA pixel ({x}, {y})");
+    }
 
     // The console is two-way: the guest's shell answers what we type.
     con.send("echo VIREO-$((6*7))\n").expect("send");
@@ -401,7 +419,7 @@ fn main() {
         )]);
         std::process::exit(i32::from(!failed.is_empty()));
     }
-    if let Some(why) = testbed::unavailable(true) {
+    if let Some(why) = testbed::unavailable(true).or_else(SystemDaemon::foreign_daemon) {
         common::skip_or_fail(BIN, &why);
     }
     let suite = Instant::now();

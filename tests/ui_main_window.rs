@@ -4,10 +4,10 @@
 
 mod ui_support;
 
-use gtk::prelude::*;
+use adw::prelude::*;
 use ui_support::{find_widgets, run_cases, save_png, settle, wait_until, Case, TestApp};
 use vireo::model::{ConnectionState, DomainObject, DomainState};
-use vireo::ui::{DomainListView, DomainRow, VireoWindow};
+use vireo::ui::{DomainListView, DomainRow, VireoWindow, VmPage};
 use vireo::virt::test_node::{self, NodeSpec};
 
 const DOMAINS: usize = 1000;
@@ -17,6 +17,8 @@ fn main() {
         Case::new("thousand_domains_fill_and_search_narrows", fill_and_search),
         Case::new("actions_follow_the_selected_state", actions_follow_state),
         Case::new("light_dark_and_narrow_screenshots", screenshots),
+        Case::new("login_dialog_answers_libvirts_auth", login_dialog),
+        Case::new("opening_vms_gives_each_a_tab", open_tabs),
     ]);
 }
 
@@ -178,6 +180,129 @@ fn screenshots() -> Result<(), String> {
     settle();
     wait_until("the window narrows to 360 px", || window.width() <= 400)?;
     save_png(window.upcast_ref(), "main-window-narrow.png")?;
+    app.quit();
+    Ok(())
+}
+
+/// A host that wants a login: the dialog appears, the person types, libvirt accepts.
+fn login_dialog() -> Result<(), String> {
+    let dir = std::env::temp_dir().join(format!("vireo-ui-auth-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let spec = NodeSpec {
+        domains: 3,
+        auth: Some(("alice".into(), "s3cret".into())),
+        ..NodeSpec::default()
+    };
+    let uri = test_node::write_node(&dir, "auth.xml", &spec).map_err(|e| e.to_string())?;
+    let app = TestApp::start(Some(&uri))?;
+    let window = app.window()?;
+    let connection = app.connection(0)?;
+    // libvirt asks for the user name, then for the password, one prompt at a time.
+    for (answer, secret) in [("alice", false), ("s3cret", true)] {
+        wait_until("a login dialog appears", || {
+            window.list_toplevels_dialog().is_some()
+        })?;
+        let dialog = window.list_toplevels_dialog().ok_or("no dialog")?;
+        let field: Option<gtk::Editable> = if secret {
+            find_widgets::<gtk::PasswordEntry>(dialog.upcast_ref())
+                .into_iter()
+                .next()
+                .map(|e| e.upcast())
+        } else {
+            find_widgets::<gtk::Entry>(dialog.upcast_ref())
+                .into_iter()
+                .next()
+                .map(|e| e.upcast())
+        };
+        let field = field.ok_or_else(|| format!("the dialog has no field for {answer}"))?;
+        field.set_text(answer);
+        save_png(
+            dialog.upcast_ref(),
+            if secret {
+                "login-password.png"
+            } else {
+                "login-user.png"
+            },
+        )?;
+        dialog.response("login");
+        ui_support::settle();
+    }
+    wait_until("the host accepts the login", || {
+        connection.state() == ConnectionState::Connected
+    })?;
+    if connection.domains().n_items() != 3 {
+        return Err("the host's 3 VMs are not listed".into());
+    }
+    app.quit();
+    Ok(())
+}
+
+trait DialogLookup {
+    fn list_toplevels_dialog(&self) -> Option<adw::MessageDialog>;
+}
+
+impl DialogLookup for VireoWindow {
+    fn list_toplevels_dialog(&self) -> Option<adw::MessageDialog> {
+        gtk::Window::list_toplevels()
+            .into_iter()
+            .filter_map(|w| w.downcast::<adw::MessageDialog>().ok())
+            .find(|d| d.is_visible())
+    }
+}
+
+/// Open puts each selected VM in a tab of its own, with its details and live XML.
+fn open_tabs() -> Result<(), String> {
+    let (app, window, list) = start_big_host()?;
+    let connection = app.connection(0)?;
+    let domains: Vec<DomainObject> = ["vm0000", "vm0001"]
+        .iter()
+        .map(|name| {
+            connection
+                .domains()
+                .iter::<DomainObject>()
+                .flatten()
+                .find(|d| d.name() == *name)
+                .ok_or(format!("{name} is listed"))
+        })
+        .collect::<Result<_, _>>()?;
+    for domain in &domains {
+        list.select_domain(domain);
+        settle();
+        find_widgets::<gtk::Button>(window.upcast_ref())
+            .into_iter()
+            .find(|b| b.action_name().as_deref() == Some("win.domain-open"))
+            .ok_or("no Open button")?
+            .emit_clicked();
+    }
+    wait_until("two VM tabs are open", || {
+        find_widgets::<VmPage>(window.upcast_ref()).len() == 2
+    })?;
+    let pages = find_widgets::<VmPage>(window.upcast_ref());
+    let shut_off = pages
+        .iter()
+        .find(|p| p.domain().as_ref() == Some(&domains[1]))
+        .ok_or("no tab for vm0001")?;
+    save_png(window.upcast_ref(), "vm-tab-console.png")?;
+    wait_until("the tab shows vm0001's XML", || {
+        find_widgets::<gtk::TextView>(shut_off.upcast_ref())
+            .iter()
+            .any(|v| {
+                let buffer = v.buffer();
+                buffer
+                    .text(&buffer.start_iter(), &buffer.end_iter(), false)
+                    .contains("<name>vm0001</name>")
+            })
+    })?;
+    // The tab's own Run button starts this VM.
+    find_widgets::<gtk::Button>(shut_off.upcast_ref())
+        .into_iter()
+        .find(|b| b.action_name().as_deref() == Some("vm.start") && b.is_sensitive())
+        .ok_or("no sensitive Run button in the tab")?
+        .emit_clicked();
+    wait_until("vm0001 runs", || domains[1].state() == DomainState::Running)?;
+    shut_off.show_details();
+    settle();
+    save_png(window.upcast_ref(), "vm-tab-details.png")?;
     app.quit();
     Ok(())
 }

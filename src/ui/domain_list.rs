@@ -95,6 +95,9 @@ mod imp {
         pub selection: RefCell<Option<gtk::MultiSelection>>,
         pub watched: RefCell<Vec<(DomainObject, glib::SignalHandlerId)>>,
         pub popover: RefCell<Option<gtk::PopoverMenu>>,
+        /// The VMs that have a row now, by UUID: only they need live figures.
+        pub bound: RefCell<std::collections::HashMap<String, DomainObject>>,
+        pub stats_flush_pending: Cell<bool>,
     }
 
     #[glib::object_subclass]
@@ -204,18 +207,31 @@ impl DomainListView {
         ));
 
         let factory = gtk::SignalListItemFactory::new();
-        factory.connect_bind(|_, item| {
-            let item = item.downcast_ref::<gtk::ListItem>().expect("a list item");
-            bind_list_item(item);
-        });
-        factory.connect_unbind(|_, item| {
-            let item = item.downcast_ref::<gtk::ListItem>().expect("a list item");
-            if let Some(row) = item.child().and_downcast::<DomainRow>() {
-                row.unbind();
-            } else if let Some(header) = item.child().and_downcast::<ConnectionHeader>() {
-                header.unbind();
+        factory.connect_bind(glib::clone!(
+            #[weak(rename_to = list)]
+            self,
+            move |_, item| {
+                let item = item.downcast_ref::<gtk::ListItem>().expect("a list item");
+                if let Some(domain) = bind_list_item(item) {
+                    list.track_row(&domain, true);
+                }
             }
-        });
+        ));
+        factory.connect_unbind(glib::clone!(
+            #[weak(rename_to = list)]
+            self,
+            move |_, item| {
+                let item = item.downcast_ref::<gtk::ListItem>().expect("a list item");
+                if let Some(row) = item.child().and_downcast::<DomainRow>() {
+                    if let Some(domain) = row.domain() {
+                        list.track_row(&domain, false);
+                    }
+                    row.unbind();
+                } else if let Some(header) = item.child().and_downcast::<ConnectionHeader>() {
+                    header.unbind();
+                }
+            }
+        ));
         imp.list_view.set_factory(Some(&factory));
         imp.list_view.set_model(Some(&selection));
         imp.selection.replace(Some(selection));
@@ -271,6 +287,43 @@ impl DomainListView {
             }
         ));
         imp.list_view.add_controller(right_click);
+    }
+
+    /// Notes that `domain` got or lost its row; the connections learn once per main-loop
+    /// turn which VMs to measure, so a tick costs only what is on screen.
+    fn track_row(&self, domain: &DomainObject, bound: bool) {
+        let imp = self.imp();
+        if bound {
+            imp.bound
+                .borrow_mut()
+                .insert(domain.uuid().to_string(), domain.clone());
+        } else {
+            imp.bound.borrow_mut().remove(domain.uuid().as_str());
+        }
+        if !imp.stats_flush_pending.replace(true) {
+            glib::idle_add_local_once(glib::clone!(
+                #[weak(rename_to = list)]
+                self,
+                move || list.flush_stats_domains()
+            ));
+        }
+    }
+
+    fn flush_stats_domains(&self) {
+        let imp = self.imp();
+        imp.stats_flush_pending.set(false);
+        let Some(connections) = imp.connections.borrow().clone() else {
+            return;
+        };
+        let bound = imp.bound.borrow();
+        for connection in connections.iter::<ConnectionObject>().flatten() {
+            let uuids: Vec<String> = bound
+                .iter()
+                .filter(|(_, d)| d.connection().as_ref() == Some(&connection))
+                .map(|(uuid, _)| uuid.clone())
+                .collect();
+            connection.set_stats_domains(Some(uuids));
+        }
     }
 
     /// Follows `connections`: one section per connection, in order.
@@ -517,8 +570,9 @@ impl DomainListView {
     }
 }
 
-/// Puts a header or a VM row into a recycled list item, whichever its item is.
-fn bind_list_item(item: &gtk::ListItem) {
+/// Puts a header or a VM row into a recycled list item, whichever its item is;
+/// returns the VM when it is one.
+fn bind_list_item(item: &gtk::ListItem) -> Option<DomainObject> {
     let object = item.item();
     if let Some(connection) = object.and_downcast_ref::<ConnectionObject>() {
         let header = item
@@ -532,7 +586,8 @@ fn bind_list_item(item: &gtk::ListItem) {
         item.set_selectable(false);
         item.set_activatable(false);
         header.bind(connection);
-    } else if let Some(domain) = item.item().and_downcast_ref::<DomainObject>() {
+        None
+    } else if let Some(domain) = item.item().and_downcast::<DomainObject>() {
         let row = item.child().and_downcast::<DomainRow>().unwrap_or_else(|| {
             let row = DomainRow::default();
             item.set_child(Some(&row));
@@ -540,6 +595,9 @@ fn bind_list_item(item: &gtk::ListItem) {
         });
         item.set_selectable(true);
         item.set_activatable(true);
-        row.bind(domain);
+        row.bind(&domain);
+        Some(domain)
+    } else {
+        None
     }
 }

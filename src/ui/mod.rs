@@ -4,6 +4,7 @@ mod add_connection_dialog;
 mod connection_header;
 mod connection_uri;
 pub mod console;
+mod credentials_dialog;
 mod delete_dialog;
 mod domain_actions;
 mod domain_list;

@@ -113,6 +113,10 @@ impl VmPage {
         self.imp().view_stack.set_visible_child_name("console");
     }
 
+    pub fn show_details(&self) {
+        self.imp().view_stack.set_visible_child_name("details");
+    }
+
     fn follow_domain(&self) {
         let Some(domain) = self.domain() else { return };
         let imp = self.imp();

@@ -8,7 +8,7 @@ use gtk::{gio, glib, CompositeTemplate};
 
 use crate::application::VireoApplication;
 use crate::i18n::gettext_f;
-use crate::model::{ConnectionObject, ConnectionState, DomainObject};
+use crate::model::{ConnectionObject, ConnectionState, CredentialsRequest, DomainObject};
 use crate::ui::domain_actions::{self, ListAction};
 use crate::ui::{delete_dialog, AddConnectionDialog, DomainListView, SortKey, VmPage};
 
@@ -331,6 +331,25 @@ impl VireoWindow {
     /// Logs once when a connection's list is filled and drawn, and handles the
     /// command line's `--show-domain-*` requests once their VM can be found.
     fn watch_connection(&self, connection: &ConnectionObject) {
+        connection.connect_local(
+            "credentials-requested",
+            false,
+            glib::clone!(
+                #[weak(rename_to = window)]
+                self,
+                #[upgrade_or]
+                None,
+                move |values| {
+                    if let Some(request) = values
+                        .get(1)
+                        .and_then(|v| v.get::<CredentialsRequest>().ok())
+                    {
+                        crate::ui::credentials_dialog::present(window.upcast_ref(), &request);
+                    }
+                    None
+                }
+            ),
+        );
         connection.connect_state_notify(glib::clone!(
             #[weak(rename_to = window)]
             self,

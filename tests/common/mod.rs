@@ -10,6 +10,7 @@
 #![allow(dead_code)]
 
 pub mod console;
+pub mod screen;
 pub mod testbed;
 
 use std::sync::mpsc;

@@ -260,6 +260,28 @@ impl SystemDaemon {
     /// The URI it serves.
     pub const URI: &'static str = "qemu:///system";
 
+    /// Why the test daemon cannot start here: some other daemon (not one of ours left
+    /// by a killed run) already serves `qemu:///system`.
+    pub fn foreign_daemon() -> Option<String> {
+        let dir = state_dir().join("daemon");
+        let ours = run(Command::new(repo().join("tests/testbed/libvirtd.sh"))
+            .arg("status")
+            .arg(&dir))
+        .status
+        .success();
+        let answers =
+            run(Command::new("timeout").args(["10", "virsh", "-q", "-c", Self::URI, "version"]))
+                .status
+                .success();
+        (answers && !ours).then(|| {
+            format!(
+                "another libvirt daemon already serves {} on this machine; the tests will \
+                 not run their own next to it",
+                Self::URI
+            )
+        })
+    }
+
     /// Cleans up after any earlier crashed run, then starts the daemon.
     pub fn start() -> SystemDaemon {
         let dir = state_dir().join("daemon");

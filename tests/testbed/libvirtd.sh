@@ -152,9 +152,11 @@ EOF
   echo "libvirtd.sh: libvirtd (pid $pid) answers on $uri after $(elapsed "$t0") s"
 }
 
-# Destroy and undefine every domain whose name starts with the test prefix.
+# Destroy and undefine every domain whose name starts with the test prefix, on our
+# own daemon only (never on someone else's that happens to answer).
 clean_domains() {
   local name
+  alive "$dir/libvirtd.pid" libvirtd || return 0
   virsh -q -c "$uri" version >/dev/null 2>&1 || return 0
   for name in $(virsh -q -c "$uri" list --all --name 2>/dev/null); do
     case "$name" in "$prefix"*) ;; *) continue ;; esac
