@@ -228,7 +228,8 @@ impl SerialConsole {
     pub fn find(&self, backwards: bool) -> bool {
         let imp = self.imp();
         let terminal = &*imp.terminal;
-        if terminal.search_get_regex().is_none() {
+        // VTE 0.70 crashes when searching a terminal that is not realized yet.
+        if terminal.search_get_regex().is_none() || !terminal.is_realized() {
             return false;
         }
         let found = if backwards {
