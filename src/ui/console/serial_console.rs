@@ -9,6 +9,16 @@
 //!
 //! The session logic is in `serial/session.rs`, the terminal comforts (clipboard,
 //! search, zoom, save, font and palette) in `serial/comforts.rs`.
+//!
+//! Embedding it (a VM tab):
+//!
+//! ```ignore
+//! let console = SerialConsole::new();
+//! console.set_domain(Some(&domain)); // follows domain.state and its connection
+//! console.connect_run_requested(move |_| start_the_domain()); // the Run button
+//! stack.add_titled(&console, Some("serial"), &gettext("Serial Console"));
+//! console.grab_focus(); // focuses the terminal
+//! ```
 
 use std::cell::{Cell, OnceCell, RefCell};
 use std::rc::Rc;
@@ -128,6 +138,9 @@ pub(crate) mod imp {
         /// Automatic reattach attempts since output last arrived.
         pub(crate) retries: Cell<u32>,
         pub(crate) retry_source: RefCell<Option<glib::SourceId>>,
+        /// When our own last stream ended: a "busy" answer soon after is libvirt still
+        /// releasing it (its lock on the pty), not another client.
+        pub(crate) last_close: Cell<Option<std::time::Instant>>,
         pub(crate) taps: RefCell<Vec<OutputTap>>,
         pub(crate) max_per_turn: Cell<usize>,
         pub(crate) settings: OnceCell<gio::Settings>,

@@ -2,7 +2,7 @@
 //! opening the console on the connection's worker and reading it on the main loop.
 
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
@@ -21,6 +21,9 @@ use vte4::TerminalExt;
 const MAX_RETRIES: u32 = 3;
 /// Delay before an automatic reattach (a restarting QEMU needs a moment for its pty).
 const RETRY_DELAY: Duration = Duration::from_millis(700);
+/// How long after our own stream ended a "busy" answer is taken for libvirt still
+/// releasing that stream.
+const OWN_RELEASE_TIME: Duration = Duration::from_secs(10);
 
 /// The text shown for an error: libvirt's own message when libvirt failed.
 fn error_text(e: &VirtError) -> String {
@@ -167,6 +170,7 @@ impl SerialConsole {
         }
         if let Some(stream) = imp.stream.take() {
             stream.close();
+            imp.last_close.set(Some(Instant::now()));
         }
     }
 
@@ -242,6 +246,14 @@ impl SerialConsole {
         let message = error_text(e);
         if console_stream::is_busy_error(e) {
             self.show_status(SerialStatus::Busy, message);
+            let ours = self
+                .imp()
+                .last_close
+                .get()
+                .is_some_and(|t| t.elapsed() < OWN_RELEASE_TIME);
+            if ours {
+                self.schedule_retry(SerialStatus::Busy);
+            }
         } else if console_stream::is_not_running_error(e) || !domain.state().is_active() {
             self.show_status(SerialStatus::NotRunning, String::new());
         } else if e.is_no_domain() {
@@ -283,6 +295,7 @@ impl SerialConsole {
         if let Some(stream) = imp.stream.take() {
             stream.close();
         }
+        imp.last_close.set(Some(Instant::now()));
         let running = self.domain().is_some_and(|d| d.state().is_active());
         if !running {
             self.show_status(SerialStatus::NotRunning, String::new());
@@ -299,21 +312,29 @@ impl SerialConsole {
         self.show_status(SerialStatus::Disconnected, text);
         // The domain may be restarting (new QEMU, new pty): try again shortly, a few
         // times; its state change reattaches too.
+        self.schedule_retry(SerialStatus::Disconnected);
+    }
+
+    /// Attaches again after a short delay if the status is still `status` then (at most
+    /// `MAX_RETRIES` times in a row).
+    fn schedule_retry(&self, status: SerialStatus) {
+        let imp = self.imp();
         let tries = imp.retries.get();
-        if tries < MAX_RETRIES {
-            imp.retries.set(tries + 1);
-            let generation = imp.generation.get();
-            let this = self.downgrade();
-            let source = glib::timeout_add_local_once(RETRY_DELAY, move || {
-                let Some(obj) = this.upgrade() else { return };
-                obj.imp().retry_source.take();
-                if obj.imp().generation.get() == generation
-                    && obj.status() == SerialStatus::Disconnected
-                {
-                    obj.attach(false);
-                }
-            });
-            imp.retry_source.replace(Some(source));
+        if tries >= MAX_RETRIES {
+            return;
+        }
+        imp.retries.set(tries + 1);
+        let generation = imp.generation.get();
+        let this = self.downgrade();
+        let source = glib::timeout_add_local_once(RETRY_DELAY, move || {
+            let Some(obj) = this.upgrade() else { return };
+            obj.imp().retry_source.take();
+            if obj.imp().generation.get() == generation && obj.status() == status {
+                obj.attach(false);
+            }
+        });
+        if let Some(old) = imp.retry_source.replace(Some(source)) {
+            old.remove();
         }
     }
 
