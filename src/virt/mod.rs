@@ -8,6 +8,7 @@
 pub mod actions;
 pub mod auth;
 pub mod connection;
+pub mod console_stream;
 pub mod domains;
 pub mod error;
 pub mod events;

@@ -1,0 +1,325 @@
+//! Serial console benchmark: guest -> screen throughput and main-loop stalls while a
+//! real guest (QEMU TCG, embedded libvirt driver) floods ttyS0.
+//!
+//! For each bound on the bytes read per main-loop turn it floods 4 MiB of base64 text
+//! (`cat` of a file made in the guest beforehand) and prints: stream throughput, time
+//! until the last line is on the terminal's screen, frames drawn, the longest gap
+//! between frames and between runs of a 5 ms timer, and the process's CPU time. A
+//! baseline reader without GTK or VTE (libvirt stream into a Vec) shows what the guest
+//! and QEMU deliver at most.
+//!
+//! Run: `tools/bench-serial.sh` (= `xvfb-run ... cargo bench --bench serial_console`).
+//! Figures, not pass/fail. Needs root and QEMU.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use common::testbed::{self, define_xml, Boot, EmbedRoot, Guest, READY_LINE};
+use common::{block_on, wait_until};
+use gtk::glib;
+use gtk::prelude::*;
+use vireo::model::{ConnectionObject, ConnectionState, DomainAction, DomainState};
+use vireo::ui::console::{SerialConsole, SerialStatus};
+use vireo::virt::handles::release_connect;
+use vte4::TerminalExt;
+
+static ROOT: Mutex<Option<EmbedRoot>> = Mutex::new(None);
+const FLOOD_RAW_BYTES: usize = 3 * 1024 * 1024;
+
+/// The process's user + system CPU seconds.
+fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage fills the struct.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    tv(u.ru_utime) + tv(u.ru_stime)
+}
+
+/// The CPU seconds of the QEMU processes of the embedded root (from their pid files).
+fn qemu_cpu_seconds() -> f64 {
+    let dir = ROOT
+        .lock()
+        .unwrap()
+        .as_ref()
+        .map(|r| r.dir.join("run/qemu"));
+    let Some(Ok(entries)) = dir.map(std::fs::read_dir) else {
+        return 0.0;
+    };
+    // SAFETY: sysconf has no preconditions.
+    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    let mut total = 0.0;
+    for e in entries
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "pid"))
+    {
+        let pid = std::fs::read_to_string(e.path()).unwrap_or_default();
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
+        // Fields after the command name: utime and stime are the 12th and 13th.
+        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+        let f: Vec<f64> = rest
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        if f.len() > 12 {
+            total += (f[11] + f[12]) / ticks;
+        }
+    }
+    total
+}
+
+/// The terminal's visible text (not the scrollback).
+fn visible_text(t: &vte4::Terminal) -> String {
+    use glib::translate::ToGlibPtr;
+    // SAFETY: plain VTE call; the returned string is ours to free.
+    unsafe {
+        let p = vte4::ffi::vte_terminal_get_text(
+            t.to_glib_none().0,
+            None,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        );
+        if p.is_null() {
+            return String::new();
+        }
+        let s = std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned();
+        glib::ffi::g_free(p.cast());
+        s
+    }
+}
+
+/// Turns the main loop (blocking in poll like an application) until `cond` holds.
+fn run_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let ctx = glib::MainContext::default();
+    let end = Instant::now() + limit;
+    let wake = glib::timeout_add_local(Duration::from_millis(10), || glib::ControlFlow::Continue);
+    let mut ok = true;
+    while !cond() {
+        if Instant::now() > end {
+            ok = false;
+            break;
+        }
+        ctx.iteration(true);
+    }
+    wake.remove();
+    ok
+}
+
+struct Figures {
+    label: String,
+    stream_mib_s: f64,
+    screen_mib_s: f64,
+    frames_per_s: f64,
+    frame_gap_ms: f64,
+    loop_gap_ms: f64,
+    cpu_s_per_mib: f64,
+    qemu_cpu_percent: f64,
+}
+
+fn flood_with_widget(
+    console: &SerialConsole,
+    tapped: &Rc<RefCell<Vec<u8>>>,
+    max_per_turn: usize,
+) -> Figures {
+    console.set_max_bytes_per_turn(max_per_turn);
+    let terminal = console.terminal();
+    // Frame clock and a 5 ms timer measure what the person would see.
+    let frames = Rc::new(Cell::new((None::<i64>, 0i64, 0u64)));
+    let f = frames.clone();
+    let tick = console.add_tick_callback(move |w, clock| {
+        let now = clock.frame_time();
+        let (last, gap, n) = f.get();
+        f.set((Some(now), last.map_or(gap, |l| gap.max(now - l)), n + 1));
+        w.queue_draw();
+        glib::ControlFlow::Continue
+    });
+    let loop_gap = Rc::new(Cell::new((Instant::now(), 0.0f64)));
+    let l = loop_gap.clone();
+    let timer = glib::timeout_add_local(Duration::from_millis(5), move || {
+        let (last, gap) = l.get();
+        l.set((Instant::now(), gap.max(last.elapsed().as_secs_f64())));
+        glib::ControlFlow::Continue
+    });
+    let before = tapped.borrow().len();
+    let (t, cpu, qemu) = (Instant::now(), cpu_seconds(), qemu_cpu_seconds());
+    terminal.feed_child(b"M=FLOOD; echo $M-BEGIN; cat /tmp/b; echo $M-END\r");
+    let mut scanned = before;
+    let ok = run_until(Duration::from_secs(600), || {
+        let b = tapped.borrow();
+        let from = scanned.saturating_sub(16);
+        scanned = b.len();
+        b[from..].windows(11).any(|w| w == b"\nFLOOD-END\r")
+    });
+    assert!(ok, "the flood ended");
+    let stream_s = t.elapsed().as_secs_f64();
+    let qemu = qemu_cpu_seconds() - qemu;
+    run_until(Duration::from_secs(60), || {
+        visible_text(&terminal)
+            .lines()
+            .any(|l| l.trim_end() == "FLOOD-END")
+    });
+    let screen_s = t.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu;
+    tick.remove();
+    timer.remove();
+    let bytes = (tapped.borrow().len() - before) as f64 / 1048576.0;
+    let (_, gap, n) = frames.get();
+    Figures {
+        label: format!("widget, {} KiB/turn", max_per_turn / 1024),
+        stream_mib_s: bytes / stream_s,
+        screen_mib_s: bytes / screen_s,
+        frames_per_s: n as f64 / screen_s,
+        frame_gap_ms: gap as f64 / 1e3,
+        loop_gap_ms: loop_gap.get().1 * 1e3,
+        cpu_s_per_mib: cpu / bytes,
+        qemu_cpu_percent: 100.0 * qemu / stream_s,
+    }
+}
+
+fn flood_baseline(c: &ConnectionObject, uuid: &str) -> Figures {
+    let raw = c.raw().expect("connection");
+    let con = common::console::SerialConsole::open(&raw, uuid);
+    release_connect(raw);
+    let con = con.expect("console");
+    let (t, cpu, qemu) = (Instant::now(), cpu_seconds(), qemu_cpu_seconds());
+    con.send("M=FLOOD; echo $M-BEGIN; cat /tmp/b; echo $M-END\r")
+        .expect("send");
+    // Looking through the whole text is costly: only every 100 ms.
+    let mut last = Instant::now();
+    let ok = run_until(Duration::from_secs(600), || {
+        if last.elapsed() < Duration::from_millis(100) {
+            return false;
+        }
+        last = Instant::now();
+        con.count_lines("FLOOD-END") >= 1
+    });
+    assert!(ok, "the baseline flood ended");
+    let secs = t.elapsed().as_secs_f64();
+    let (cpu, qemu) = (cpu_seconds() - cpu, qemu_cpu_seconds() - qemu);
+    let bytes = con.text().len() as f64 / 1048576.0;
+    Figures {
+        label: "baseline: stream -> Vec, no GTK".into(),
+        stream_mib_s: bytes / secs,
+        screen_mib_s: f64::NAN,
+        frames_per_s: f64::NAN,
+        frame_gap_ms: f64::NAN,
+        loop_gap_ms: f64::NAN,
+        cpu_s_per_mib: cpu / bytes,
+        qemu_cpu_percent: 100.0 * qemu / secs,
+    }
+}
+
+fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("serial_console bench: run it with `tools/bench-serial.sh` (cargo bench)");
+        return;
+    }
+    if let Some(why) = testbed::unavailable(false) {
+        eprintln!("serial bench: cannot run: {why}");
+        std::process::exit(1);
+    }
+    let guest = Guest::get().expect("guest");
+    let log = testbed::state_dir().join("bench-serial-libvirt.log");
+    std::env::set_var("LIBVIRT_LOG_OUTPUTS", format!("3:file:{}", log.display()));
+    std::env::set_var("GSETTINGS_BACKEND", "memory");
+    vireo::resources::register();
+    adw::init().expect("a display (run under xvfb-run)");
+    vireo::settings::settings()
+        .set_int("terminal-scrollback", 10_000)
+        .expect("scrollback");
+    vireo::model::init();
+    let ctx = glib::MainContext::default();
+    let _owner = ctx.acquire().expect("main context");
+    *ROOT.lock().unwrap() = Some(EmbedRoot::new("bench-serial"));
+    let uri = ROOT.lock().unwrap().as_ref().unwrap().uri();
+
+    let c = ConnectionObject::new(&uri);
+    c.set_stats_interval(0);
+    c.open();
+    wait_until("connected", Duration::from_secs(120), || {
+        c.state() == ConnectionState::Connected
+    });
+    let xml = guest.domain_xml("vireo-test-bench-serial", Boot::Kernel, None);
+    let uuid = block_on(c.with_connect(move |conn| define_xml(conn, &xml)))
+        .expect("connected")
+        .expect("define");
+    wait_until("listed", Duration::from_secs(15), || {
+        c.domains().by_uuid(&uuid).is_some()
+    });
+    let d = c.domains().by_uuid(&uuid).unwrap();
+    block_on(c.run_action(&d, DomainAction::Start)).expect("start");
+    wait_until("running", Duration::from_secs(15), || {
+        d.state() == DomainState::Running
+    });
+
+    let console = SerialConsole::new();
+    let tapped = Rc::new(RefCell::new(Vec::new()));
+    let t = tapped.clone();
+    console.connect_output(move |b| t.borrow_mut().extend_from_slice(b));
+    let window = gtk::Window::new();
+    window.set_default_size(1000, 700);
+    window.set_child(Some(&console));
+    window.present();
+    console.set_domain(Some(&d));
+    let text = |t: &Rc<RefCell<Vec<u8>>>| String::from_utf8_lossy(&t.borrow()).replace('\r', "");
+    assert!(run_until(Duration::from_secs(120), || {
+        console.status() == SerialStatus::Connected && text(&tapped).contains(READY_LINE)
+    }));
+    console.terminal().feed_child(
+        format!("head -c {FLOOD_RAW_BYTES} /dev/urandom | base64 > /tmp/b; echo SIZE=$(wc -c < /tmp/b)\r")
+            .as_bytes(),
+    );
+    assert!(run_until(Duration::from_secs(60), || text(&tapped)
+        .contains("\nSIZE=")));
+
+    let mut rows = Vec::new();
+    for max in [4 * 1024, 64 * 1024, 1024 * 1024] {
+        rows.push(flood_with_widget(&console, &tapped, max));
+    }
+    console.detach();
+    rows.push(flood_baseline(&c, &uuid));
+
+    println!(
+        "\nGSK_RENDERER={}",
+        std::env::var("GSK_RENDERER").unwrap_or_else(|_| "(default)".into())
+    );
+    println!("serial console flood: 4 MiB of base64 text from the guest's ttyS0 (TCG)");
+    println!(
+        "{:<34} {:>10} {:>10} {:>8} {:>10} {:>10} {:>9} {:>7}",
+        "reader", "stream", "screen", "fps", "max frame", "max loop", "CPU s", "QEMU"
+    );
+    println!(
+        "{:<34} {:>10} {:>10} {:>8} {:>10} {:>10} {:>9} {:>7}",
+        "", "MiB/s", "MiB/s", "", "gap ms", "gap ms", "per MiB", "CPU %"
+    );
+    for r in &rows {
+        println!(
+            "{:<34} {:>10.3} {:>10.3} {:>8.1} {:>10.0} {:>10.0} {:>9.2} {:>7.0}",
+            r.label,
+            r.stream_mib_s,
+            r.screen_mib_s,
+            r.frames_per_s,
+            r.frame_gap_ms,
+            r.loop_gap_ms,
+            r.cpu_s_per_mib,
+            r.qemu_cpu_percent
+        );
+    }
+
+    let _ = block_on(c.run_action(&d, DomainAction::ForceOff));
+    let _ = block_on(c.run_action(
+        &d,
+        DomainAction::Delete {
+            remove_storage: vec![],
+        },
+    ));
+    window.destroy();
+    c.close();
+    common::pump(Duration::from_millis(50));
+    drop(ROOT.lock().unwrap_or_else(|p| p.into_inner()).take());
+}
