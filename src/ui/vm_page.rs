@@ -41,6 +41,7 @@ mod imp {
         #[template_child]
         pub fullscreen_button: TemplateChild<gtk::ToggleButton>,
         pub vnc: VncDisplay,
+        pub serial: std::cell::OnceCell<crate::ui::console::SerialConsole>,
         /// Bumped on every (re)connection attempt, so a stale answer is dropped.
         pub graphics_attempt: std::cell::Cell<u64>,
         #[template_child]

@@ -9,7 +9,7 @@ use gtk::glib;
 use gtk::prelude::*;
 
 use crate::model::{DomainState, GraphicsEndpoint};
-use crate::ui::console::{ConsoleState, VncDisplay};
+use crate::ui::console::{ConsoleState, SerialConsole, VncDisplay};
 use crate::ui::domain_actions::ListAction;
 use crate::ui::VmPage;
 
@@ -28,6 +28,28 @@ impl VmPage {
             .add_titled(vnc, Some("graphical"), &gettext("Graphical"));
         page.set_icon_name("video-display-symbolic");
         self.insert_action_group("vnc", Some(&vnc.action_group()));
+
+        let serial = SerialConsole::new();
+        serial.set_domain(self.domain().as_ref());
+        serial.connect_run_requested(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            move |_| page.run(ListAction::Start)
+        ));
+        let page = imp
+            .console_stack
+            .add_titled(&serial, Some("serial"), &gettext("Serial"));
+        page.set_icon_name("utilities-terminal-symbolic");
+        let _ = imp.serial.set(serial);
+        imp.console_stack
+            .connect_visible_child_name_notify(glib::clone!(
+                #[weak(rename_to = page)]
+                self,
+                move |stack| {
+                    let graphical = stack.visible_child_name().as_deref() == Some("graphical");
+                    page.imp().send_keys_button.set_visible(graphical);
+                }
+            ));
         imp.send_keys_button
             .set_menu_model(Some(&VncDisplay::send_keys_menu()));
 
@@ -113,6 +135,8 @@ impl VmPage {
                     Err(error) => {
                         tracing::warn!("no graphical console for {}: {error}", domain.name());
                         imp.vnc.set_state(ConsoleState::Disconnected, Some(&error));
+                        // A machine without a screen is reached through its serial port.
+                        imp.console_stack.set_visible_child_name("serial");
                     }
                 }
             }
@@ -143,6 +167,11 @@ impl VmPage {
                 }
             ),
         );
+    }
+
+    /// The serial console widget of this tab.
+    pub fn serial_console(&self) -> Option<SerialConsole> {
+        self.imp().serial.get().cloned()
     }
 
     /// The graphical console widget of this tab.
