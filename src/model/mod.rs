@@ -1,118 +1,27 @@
-//! TEMPORARY STUB (not committed): replaced by the core branch.
-#![allow(dead_code, unused)]
-use glib::prelude::*;
-use glib::subclass::prelude::*;
-use gtk::{gio, glib};
+//! GObjects that the widgets bind to (no widgets here).
+//!
+//! `ConnectionObject` owns a worker thread per libvirt connection and a `DomainList`
+//! of `DomainObject`s that follow libvirt's events on the main loop.
 
-#[derive(glib::Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
-#[enum_type(name = "VireoConnectionState")]
-pub enum ConnectionState {
-    #[default]
-    Disconnected,
-    Connecting,
-    Connected,
-    Lost,
-    Failed,
-}
-#[derive(glib::Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
-#[enum_type(name = "VireoDomainState")]
-pub enum DomainState {
-    #[default]
-    NoState,
-    Running,
-    Blocked,
-    Paused,
-    ShuttingDown,
-    Shutoff,
-    Crashed,
-    PmSuspended,
-}
+mod actions;
+mod connection_object;
+mod connection_sync;
+mod credentials_request;
+mod domain_list;
+mod domain_object;
+mod history;
+mod state_text;
 
-pub fn init() {}
+pub use actions::{DomainAction, StorageInfo};
+pub use connection_object::{ConnectionObject, ConnectionState};
+pub use credentials_request::CredentialsRequest;
+pub use domain_list::DomainList;
+pub use domain_object::{DomainObject, DomainState};
+pub use history::{StatKind, HISTORY_LEN};
 
-mod cimp {
-    use super::*;
-    use std::cell::{Cell, RefCell};
-    #[derive(glib::Properties, Default)]
-    #[properties(wrapper_type = super::ConnectionObject)]
-    pub struct ConnectionObject {
-        #[property(get, set, construct_only)]
-        pub uri: RefCell<String>,
-        #[property(get)]
-        pub display_name: RefCell<String>,
-        #[property(get, builder(ConnectionState::default()))]
-        pub state: Cell<ConnectionState>,
-        #[property(get)]
-        pub error: RefCell<Option<String>>,
-        #[property(get)]
-        pub is_demo: Cell<bool>,
-        pub domains: std::cell::OnceCell<gio::ListStore>,
-    }
-    #[glib::object_subclass]
-    impl ObjectSubclass for ConnectionObject {
-        const NAME: &'static str = "VireoConnectionObject";
-        type Type = super::ConnectionObject;
-    }
-    #[glib::derived_properties]
-    impl ObjectImpl for ConnectionObject {}
+/// Prepares libvirt for the GLib main loop: installs libvirt's default event
+/// implementation (which runs on GLib's default main context) and silences libvirt's
+/// printing of errors. Call once before the first connection opens.
+pub fn init() {
+    crate::virt::init();
 }
-glib::wrapper! { pub struct ConnectionObject(ObjectSubclass<cimp::ConnectionObject>); }
-impl ConnectionObject {
-    pub fn new(uri: &str) -> Self {
-        glib::Object::builder().property("uri", uri).build()
-    }
-    pub fn domains(&self) -> gio::ListStore {
-        self.imp()
-            .domains
-            .get_or_init(gio::ListStore::new::<DomainObject>)
-            .clone()
-    }
-    pub fn open(&self) {
-        self.imp().display_name.replace("Test".into());
-        self.imp().is_demo.set(true);
-        for n in ["test", "other"] {
-            let d: DomainObject = glib::Object::builder().property("name", n).build();
-            self.domains().append(&d);
-        }
-        self.imp().state.set(ConnectionState::Connected);
-        self.notify_state();
-    }
-    pub fn close(&self) {}
-    pub fn set_stats_interval(&self, _ms: u32) {}
-    pub fn set_stats_fields(&self, _a: bool, _b: bool, _c: bool, _d: bool) {}
-}
-mod dimp {
-    use super::*;
-    use std::cell::{Cell, RefCell};
-    #[derive(glib::Properties, Default)]
-    #[properties(wrapper_type = super::DomainObject)]
-    pub struct DomainObject {
-        #[property(get, set)]
-        pub name: RefCell<String>,
-        #[property(get, set)]
-        pub title: RefCell<String>,
-        #[property(get, set, builder(DomainState::default()))]
-        pub state: Cell<DomainState>,
-        #[property(get, set)]
-        pub state_reason: RefCell<String>,
-        #[property(get, set)]
-        pub cpu_percent: Cell<f64>,
-        #[property(get, set)]
-        pub memory_kib: Cell<u64>,
-        #[property(get, set)]
-        pub memory_used_kib: Cell<u64>,
-    }
-    #[glib::object_subclass]
-    impl ObjectSubclass for DomainObject {
-        const NAME: &'static str = "VireoDomainObject";
-        type Type = super::DomainObject;
-    }
-    #[glib::derived_properties]
-    impl ObjectImpl for DomainObject {
-        fn signals() -> &'static [glib::subclass::Signal] {
-            static S: std::sync::OnceLock<Vec<glib::subclass::Signal>> = std::sync::OnceLock::new();
-            S.get_or_init(|| vec![glib::subclass::Signal::builder("stats-updated").build()])
-        }
-    }
-}
-glib::wrapper! { pub struct DomainObject(ObjectSubclass<dimp::DomainObject>); }

@@ -1,1 +1,38 @@
-//! The GTK-free libvirt layer.
+//! The GTK-free libvirt layer: connections, events, stats and actions.
+//!
+//! Nothing here imports GTK or GLib. Blocking libvirt calls run on a [`worker::Worker`]
+//! thread owned by each connection; libvirt's event callbacks (registered once the
+//! default event implementation is installed by [`init`]) run wherever the default
+//! event loop runs, which since libvirt 6 is GLib's default main context.
+
+pub mod actions;
+pub mod auth;
+pub mod connection;
+pub mod domains;
+pub mod error;
+pub mod events;
+pub mod handles;
+pub mod stats;
+pub mod storage;
+pub mod test_node;
+pub mod uri;
+pub mod worker;
+
+pub use error::VirtError;
+
+use std::sync::Once;
+
+static INIT: Once = Once::new();
+
+/// Installs libvirt's default event implementation and silences libvirt's own printing
+/// of errors to stderr (we log them ourselves with their full text).
+///
+/// Must run once before the first connection opens. Safe to call many times.
+pub fn init() {
+    INIT.call_once(|| {
+        virt::error::clear_error_callback();
+        if let Err(e) = virt::event::event_register_default_impl() {
+            tracing::error!(error = %e.message(), "could not register libvirt's default event loop");
+        }
+    });
+}

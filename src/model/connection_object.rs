@@ -1,0 +1,392 @@
+//! `ConnectionObject`: one libvirt connection as a GObject, with its domain list.
+//!
+//! Public face only; the machinery that keeps the list in step with libvirt (open,
+//! events, refreshes, stats ticks, reconnect) is in `connection_sync.rs`. Every libvirt
+//! call runs on the connection's own worker thread; results come back to the main
+//! loop as futures awaited with `glib::spawn_future_local`.
+
+use std::cell::{Cell, OnceCell, RefCell};
+use std::collections::HashSet;
+use std::future::Future;
+use std::sync::OnceLock;
+
+use gettextrs::gettext;
+use glib::prelude::*;
+use glib::subclass::prelude::*;
+use glib::subclass::Signal;
+use virt::connect::Connect;
+
+use super::connection_sync::AuthAsk;
+use super::{CredentialsRequest, DomainAction, DomainList, DomainObject, StorageInfo};
+use crate::virt::events::VirtEvent;
+use crate::virt::handles::{clone_connect, release_connect};
+use crate::virt::stats::StatsFields;
+use crate::virt::uri::UriInfo;
+use crate::virt::worker::Worker;
+use crate::virt::{actions, storage, VirtError};
+
+/// Where a connection stands.
+#[derive(glib::Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
+#[enum_type(name = "VireoConnectionState")]
+pub enum ConnectionState {
+    /// Not open (initially, or closed by the user).
+    #[default]
+    Disconnected,
+    /// Opening (may be waiting for credentials).
+    Connecting,
+    /// Open, domain list filled.
+    Connected,
+    /// The connection dropped; reconnect attempts with backoff are running.
+    Lost,
+    /// Opening failed; `error` holds libvirt's message.
+    Failed,
+}
+
+/// The default stats tick.
+pub const DEFAULT_STATS_INTERVAL_MS: u32 = 1000;
+
+mod imp {
+    use super::*;
+
+    #[derive(glib::Properties)]
+    #[properties(wrapper_type = super::ConnectionObject)]
+    pub struct ConnectionObject {
+        #[property(get, construct_only)]
+        pub(super) uri: RefCell<String>,
+        #[property(get)]
+        pub(super) display_name: RefCell<String>,
+        #[property(get, builder(ConnectionState::default()))]
+        pub(super) state: Cell<ConnectionState>,
+        #[property(get)]
+        pub(super) error: RefCell<Option<String>>,
+        #[property(get)]
+        pub(super) is_demo: Cell<bool>,
+        #[property(get)]
+        pub(super) hostname: RefCell<String>,
+
+        pub(crate) domains: DomainList,
+        pub(crate) worker: OnceCell<Worker>,
+        /// A main-thread reference on the open connection (streams, consoles).
+        pub(crate) raw: RefCell<Option<Connect>>,
+        /// Bumped at every open and close: events and replies of an older session
+        /// carry an older number and are ignored.
+        pub(crate) generation: Cell<u64>,
+        pub(crate) events_tx: OnceCell<async_channel::Sender<(u64, VirtEvent)>>,
+        pub(crate) auth_tx: OnceCell<async_channel::Sender<AuthAsk>>,
+        pub(crate) pending_auth: glib::WeakRef<CredentialsRequest>,
+        pub(crate) stats_interval_ms: Cell<u32>,
+        pub(crate) stats_fields: Cell<StatsFields>,
+        pub(crate) stats_source: RefCell<Option<glib::SourceId>>,
+        pub(crate) stats_busy: Cell<bool>,
+        pub(crate) stats_active: RefCell<HashSet<String>>,
+        pub(crate) host_cpus: Cell<u32>,
+        pub(crate) safety_source: RefCell<Option<glib::SourceId>>,
+        pub(crate) refresh_pending: RefCell<HashSet<String>>,
+        pub(crate) refresh_scheduled: Cell<bool>,
+        pub(crate) reconnect_attempt: Cell<u32>,
+        pub(crate) reconnect_source: RefCell<Option<glib::SourceId>>,
+    }
+
+    impl Default for ConnectionObject {
+        fn default() -> Self {
+            ConnectionObject {
+                uri: RefCell::default(),
+                display_name: RefCell::default(),
+                state: Cell::default(),
+                error: RefCell::default(),
+                is_demo: Cell::default(),
+                hostname: RefCell::default(),
+                domains: DomainList::new(),
+                worker: OnceCell::new(),
+                raw: RefCell::default(),
+                generation: Cell::new(0),
+                events_tx: OnceCell::new(),
+                auth_tx: OnceCell::new(),
+                pending_auth: glib::WeakRef::new(),
+                stats_interval_ms: Cell::new(DEFAULT_STATS_INTERVAL_MS),
+                stats_fields: Cell::new(StatsFields::default()),
+                stats_source: RefCell::default(),
+                stats_busy: Cell::new(false),
+                stats_active: RefCell::default(),
+                host_cpus: Cell::new(1),
+                safety_source: RefCell::default(),
+                refresh_pending: RefCell::default(),
+                refresh_scheduled: Cell::new(false),
+                reconnect_attempt: Cell::new(0),
+                reconnect_source: RefCell::default(),
+            }
+        }
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for ConnectionObject {
+        const NAME: &'static str = "VireoConnectionObject";
+        type Type = super::ConnectionObject;
+    }
+
+    #[glib::derived_properties]
+    impl ObjectImpl for ConnectionObject {
+        fn constructed(&self) {
+            self.parent_constructed();
+            let obj = self.obj();
+            let uri = obj.uri();
+            self.display_name.replace(display_name_for(&uri));
+            self.is_demo.set(UriInfo::parse(&uri).is_test());
+            let _ = self.worker.set(Worker::spawn(&uri));
+            obj.start_receivers();
+        }
+
+        fn signals() -> &'static [Signal] {
+            static SIGNALS: OnceLock<Vec<Signal>> = OnceLock::new();
+            SIGNALS.get_or_init(|| {
+                vec![
+                    // libvirt needs a login; answer through the request.
+                    Signal::builder("credentials-requested")
+                        .param_types([CredentialsRequest::static_type()])
+                        .build(),
+                    // A virtual network was defined, started, stopped... (its name).
+                    Signal::builder("network-changed")
+                        .param_types([String::static_type()])
+                        .build(),
+                    // A storage pool changed (its name).
+                    Signal::builder("storage-pool-changed")
+                        .param_types([String::static_type()])
+                        .build(),
+                ]
+            })
+        }
+
+        fn dispose(&self) {
+            self.obj().close();
+        }
+    }
+}
+
+glib::wrapper! {
+    /// One libvirt connection and its domains.
+    pub struct ConnectionObject(ObjectSubclass<imp::ConnectionObject>);
+}
+
+/// The name people see for a URI ("QEMU/KVM", "QEMU/KVM on host"...).
+pub fn display_name_for(uri: &str) -> String {
+    let u = UriInfo::parse(uri);
+    if u.is_test() {
+        return gettext("Test (demo)");
+    }
+    let driver = match u.driver.as_str() {
+        "qemu" if u.is_session() => gettext("QEMU/KVM User Session"),
+        "qemu" if u.is_embed() => gettext("QEMU/KVM (embedded)"),
+        "qemu" => gettext("QEMU/KVM"),
+        "lxc" => gettext("LXC"),
+        "xen" => gettext("Xen"),
+        "ch" => gettext("Cloud Hypervisor"),
+        "vbox" => gettext("VirtualBox"),
+        "bhyve" => gettext("bhyve"),
+        _ => return uri.to_owned(),
+    };
+    if u.is_remote() {
+        // Translators: "QEMU/KVM on myhost.example.com".
+        gettext("{driver} on {host}")
+            .replace("{driver}", &driver)
+            .replace("{host}", &u.host)
+    } else {
+        driver
+    }
+}
+
+/// The text shown for an error of the libvirt layer: libvirt's own message when
+/// libvirt failed, a translated sentence otherwise.
+pub fn error_text(e: &VirtError) -> String {
+    match e {
+        VirtError::Libvirt { message, .. } => message.clone(),
+        VirtError::NotConnected => gettext("Not connected to the host"),
+        VirtError::WorkerGone => gettext("The connection's background worker stopped"),
+        VirtError::Xml(m) => gettext("Could not read the XML from libvirt: {}").replace("{}", m),
+        VirtError::InvalidArgument(m) => gettext("Invalid value: {}").replace("{}", m),
+    }
+}
+
+impl ConnectionObject {
+    /// A (closed) connection object for `uri`. Call [`Self::open`] to connect.
+    pub fn new(uri: &str) -> Self {
+        glib::Object::builder().property("uri", uri).build()
+    }
+
+    /// The domains of this connection (empty until connected).
+    pub fn domains(&self) -> DomainList {
+        self.imp().domains.clone()
+    }
+
+    /// Starts opening on the worker thread; returns at once. The state goes
+    /// Connecting -> Connected (after the domain list is filled) or Failed.
+    pub fn open(&self) {
+        match self.state() {
+            ConnectionState::Connecting | ConnectionState::Connected => {}
+            ConnectionState::Lost => {
+                // Try now instead of waiting for the backoff.
+                self.cancel_reconnect();
+                self.start_open();
+            }
+            ConnectionState::Disconnected | ConnectionState::Failed => {
+                self.set_state(ConnectionState::Connecting, None);
+                self.start_open();
+            }
+        }
+    }
+
+    /// Closes the connection and empties the domain list.
+    pub fn close(&self) {
+        let imp = self.imp();
+        imp.generation.set(imp.generation.get() + 1);
+        self.stop_timers();
+        self.cancel_reconnect();
+        if let Some(req) = imp.pending_auth.upgrade() {
+            req.cancel();
+        }
+        if let Some(w) = imp.worker.get() {
+            w.post(|st| st.close());
+        }
+        if let Some(c) = imp.raw.take() {
+            release_connect(c);
+        }
+        imp.refresh_pending.borrow_mut().clear();
+        imp.stats_active.borrow_mut().clear();
+        imp.domains.clear();
+        if self.state() != ConnectionState::Disconnected {
+            self.set_state(ConnectionState::Disconnected, None);
+        }
+    }
+
+    /// Runs a lifecycle action; `Err` holds libvirt's own message.
+    pub async fn run_action(
+        &self,
+        domain: &DomainObject,
+        action: DomainAction,
+    ) -> Result<(), String> {
+        let uuid = domain.uuid();
+        let r = self
+            .worker()
+            .run(move |st| actions::run(st.session()?.conn(), &uuid, &action))
+            .await;
+        // Some changes (autostart, managed save removal) raise no event: re-read.
+        self.schedule_refresh(domain.uuid());
+        flatten(r)
+    }
+
+    /// The domain's XML; `inactive` gives the persistent definition.
+    pub async fn domain_xml(
+        &self,
+        domain: &DomainObject,
+        inactive: bool,
+    ) -> Result<String, String> {
+        let uuid = domain.uuid();
+        let r = self
+            .worker()
+            .run(move |st| actions::domain_xml(st.session()?.conn(), &uuid, inactive))
+            .await;
+        flatten(r)
+    }
+
+    /// The disks of a domain, with their storage volumes, for the delete dialog.
+    pub async fn deletable_storage(
+        &self,
+        domain: &DomainObject,
+    ) -> Result<Vec<StorageInfo>, String> {
+        let uuid = domain.uuid();
+        let r = self
+            .worker()
+            .run(move |st| storage::domain_storage(st.session()?.conn(), &uuid))
+            .await;
+        flatten(r)
+    }
+
+    /// Runs `f` with the libvirt connection on the connection's worker thread.
+    pub fn with_connect<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connect) -> R + Send + 'static,
+    ) -> impl Future<Output = Result<R, String>> + 'static {
+        let fut = self
+            .worker()
+            .run(move |st| st.session().map(|s| f(s.conn())));
+        async move { flatten(fut.await) }
+    }
+
+    /// A new reference on the open connection, for main-thread use (streams and
+    /// consoles, whose callbacks run on the main loop). Release it with
+    /// [`crate::virt::handles::release_connect`] rather than dropping it (the `virt`
+    /// crate's `Drop` panics on a libvirt error).
+    pub fn raw(&self) -> Option<Connect> {
+        self.imp().raw.borrow().as_ref().and_then(clone_connect)
+    }
+
+    /// Sets the stats tick in milliseconds (0 stops collecting). Default 1000.
+    pub fn set_stats_interval(&self, ms: u32) {
+        self.imp().stats_interval_ms.set(ms);
+        self.restart_stats_timer();
+    }
+
+    /// The stats tick in milliseconds.
+    pub fn stats_interval(&self) -> u32 {
+        self.imp().stats_interval_ms.get()
+    }
+
+    /// Chooses which figures the stats tick collects.
+    pub fn set_stats_fields(&self, cpu: bool, memory: bool, disk: bool, net: bool) {
+        self.imp().stats_fields.set(StatsFields {
+            cpu,
+            memory,
+            disk,
+            net,
+        });
+    }
+
+    pub(crate) fn worker(&self) -> &Worker {
+        self.imp()
+            .worker
+            .get()
+            .expect("the worker is created in constructed()")
+    }
+
+    pub(crate) fn set_state(&self, state: ConnectionState, error: Option<String>) {
+        let imp = self.imp();
+        if *imp.error.borrow() != error {
+            imp.error.replace(error);
+            self.notify_error();
+        }
+        if imp.state.get() != state {
+            imp.state.set(state);
+            self.notify_state();
+        }
+    }
+
+    pub(crate) fn set_hostname(&self, h: &str) {
+        if *self.imp().hostname.borrow() != h {
+            self.imp().hostname.replace(h.to_owned());
+            self.notify_hostname();
+        }
+    }
+}
+
+fn flatten<T>(r: Result<Result<T, VirtError>, VirtError>) -> Result<T, String> {
+    match r {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) | Err(e) => Err(error_text(&e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names() {
+        assert_eq!(display_name_for("qemu:///system"), "QEMU/KVM");
+        assert_eq!(display_name_for("qemu:///session"), "QEMU/KVM User Session");
+        assert_eq!(
+            display_name_for("qemu+ssh://root@host/system"),
+            "QEMU/KVM on host"
+        );
+        assert_eq!(display_name_for("test:///default"), "Test (demo)");
+        assert_eq!(display_name_for("weird:///x"), "weird:///x");
+    }
+}

@@ -1,0 +1,316 @@
+//! `DomainObject`: one virtual machine as a GObject with bindable properties.
+//!
+//! Properties are read-only from outside: they follow libvirt (events, refreshes and
+//! stats ticks feed them through the crate-internal `apply_*` methods). Each setter
+//! notifies only on a real change, so a stats tick that changes nothing costs no
+//! redraw; `stats-updated` fires once per tick for sparklines.
+
+use std::cell::{Cell, RefCell};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use glib::prelude::*;
+use glib::subclass::prelude::*;
+use glib::subclass::Signal;
+
+use super::history::{History, StatKind};
+use super::state_text::reason_text;
+use super::ConnectionObject;
+use crate::virt::domains::{DomainRecord, RunState};
+use crate::virt::stats::{cpu_percent_of, DomainRates};
+
+/// A domain's state (mirrors virDomainState).
+#[derive(glib::Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
+#[enum_type(name = "VireoDomainState")]
+pub enum DomainState {
+    #[default]
+    NoState,
+    Running,
+    Blocked,
+    Paused,
+    ShuttingDown,
+    Shutoff,
+    Crashed,
+    PmSuspended,
+}
+
+impl From<RunState> for DomainState {
+    fn from(s: RunState) -> Self {
+        match s {
+            RunState::NoState => Self::NoState,
+            RunState::Running => Self::Running,
+            RunState::Blocked => Self::Blocked,
+            RunState::Paused => Self::Paused,
+            RunState::ShuttingDown => Self::ShuttingDown,
+            RunState::Shutoff => Self::Shutoff,
+            RunState::Crashed => Self::Crashed,
+            RunState::PmSuspended => Self::PmSuspended,
+        }
+    }
+}
+
+impl DomainState {
+    /// True when the domain has a running process.
+    pub fn is_active(self) -> bool {
+        !matches!(self, Self::Shutoff | Self::NoState)
+    }
+}
+
+mod imp {
+    use super::*;
+
+    #[derive(glib::Properties, Default)]
+    #[properties(wrapper_type = super::DomainObject)]
+    pub struct DomainObject {
+        #[property(get)]
+        pub(super) uuid: RefCell<String>,
+        #[property(get)]
+        pub(super) name: RefCell<String>,
+        #[property(get)]
+        pub(super) title: RefCell<String>,
+        #[property(get)]
+        pub(super) description: RefCell<String>,
+        #[property(get, builder(DomainState::default()))]
+        pub(super) state: Cell<DomainState>,
+        #[property(get)]
+        pub(super) state_reason: RefCell<String>,
+        #[property(get)]
+        pub(super) vcpus: Cell<u32>,
+        #[property(get)]
+        pub(super) memory_kib: Cell<u64>,
+        #[property(get)]
+        pub(super) autostart: Cell<bool>,
+        #[property(get)]
+        pub(super) persistent: Cell<bool>,
+        #[property(get)]
+        pub(super) has_managed_save: Cell<bool>,
+        /// Guest-normalised: 100 = all vCPUs busy.
+        #[property(get)]
+        pub(super) cpu_percent: Cell<f64>,
+        /// Host-relative: 100 = all host CPUs busy.
+        #[property(get)]
+        pub(super) cpu_host_percent: Cell<f64>,
+        #[property(get)]
+        pub(super) memory_used_kib: Cell<u64>,
+        #[property(get)]
+        pub(super) disk_read_bps: Cell<f64>,
+        #[property(get)]
+        pub(super) disk_write_bps: Cell<f64>,
+        #[property(get)]
+        pub(super) net_rx_bps: Cell<f64>,
+        #[property(get)]
+        pub(super) net_tx_bps: Cell<f64>,
+        pub(super) connection: glib::WeakRef<ConnectionObject>,
+        pub(super) history: RefCell<History>,
+        pub(super) last_event: Cell<Option<Instant>>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for DomainObject {
+        const NAME: &'static str = "VireoDomainObject";
+        type Type = super::DomainObject;
+    }
+
+    #[glib::derived_properties]
+    impl ObjectImpl for DomainObject {
+        fn signals() -> &'static [Signal] {
+            static SIGNALS: OnceLock<Vec<Signal>> = OnceLock::new();
+            SIGNALS.get_or_init(|| {
+                vec![
+                    // Once per stats tick, after the figures and histories changed.
+                    Signal::builder("stats-updated").build(),
+                    // The definition changed (device hot-plug, metadata, redefine):
+                    // details views re-read the XML.
+                    Signal::builder("config-changed").build(),
+                ]
+            })
+        }
+    }
+}
+
+glib::wrapper! {
+    /// One libvirt domain.
+    pub struct DomainObject(ObjectSubclass<imp::DomainObject>);
+}
+
+macro_rules! set_cell {
+    ($self:ident, $field:ident, $v:expr, $notify:ident) => {{
+        let v = $v;
+        if $self.imp().$field.get() != v {
+            $self.imp().$field.set(v);
+            $self.$notify();
+        }
+    }};
+}
+
+macro_rules! set_string {
+    ($self:ident, $field:ident, $v:expr, $notify:ident) => {{
+        let v: &str = $v;
+        if *$self.imp().$field.borrow() != v {
+            $self.imp().$field.replace(v.to_owned());
+            $self.$notify();
+        }
+    }};
+}
+
+impl DomainObject {
+    /// A domain object for `rec`, belonging to `connection`.
+    pub(crate) fn new(rec: &DomainRecord, connection: Option<&ConnectionObject>) -> Self {
+        let obj: Self = glib::Object::new();
+        obj.imp().connection.set(connection);
+        obj.imp().uuid.replace(rec.uuid.clone());
+        obj.apply_record(rec);
+        obj
+    }
+
+    /// The connection this domain belongs to (weak: `None` once it is gone).
+    pub fn connection(&self) -> Option<ConnectionObject> {
+        self.imp().connection.upgrade()
+    }
+
+    /// Recent CPU % samples, oldest first (at most 60, one per tick).
+    pub fn cpu_history(&self) -> Vec<f64> {
+        self.history(StatKind::Cpu)
+    }
+
+    /// Recent memory-in-use samples (KiB), oldest first.
+    pub fn memory_history(&self) -> Vec<f64> {
+        self.history(StatKind::Memory)
+    }
+
+    /// Recent disk read + write rates (bytes/s), oldest first.
+    pub fn disk_history(&self) -> Vec<f64> {
+        self.imp()
+            .history
+            .borrow()
+            .sum(StatKind::DiskRead, StatKind::DiskWrite)
+    }
+
+    /// Recent network rx + tx rates (bytes/s), oldest first.
+    pub fn net_history(&self) -> Vec<f64> {
+        self.imp()
+            .history
+            .borrow()
+            .sum(StatKind::NetRx, StatKind::NetTx)
+    }
+
+    /// Recent samples of one figure, oldest first.
+    pub fn history(&self, kind: StatKind) -> Vec<f64> {
+        self.imp().history.borrow().get(kind)
+    }
+
+    /// When the libvirt callback of the latest event about this domain ran (used for
+    /// latency figures).
+    pub fn last_event_instant(&self) -> Option<Instant> {
+        self.imp().last_event.get()
+    }
+
+    pub(crate) fn set_last_event_instant(&self, at: Instant) {
+        self.imp().last_event.set(Some(at));
+    }
+
+    /// Takes everything a refresh read; title and description only when read.
+    pub(crate) fn apply_record(&self, rec: &DomainRecord) {
+        let _guard = self.freeze_notify();
+        set_string!(self, name, &rec.name, notify_name);
+        if let Some(t) = &rec.title {
+            set_string!(self, title, t, notify_title);
+        }
+        if let Some(d) = &rec.description {
+            set_string!(self, description, d, notify_description);
+        }
+        self.apply_state(rec.state, rec.reason);
+        set_cell!(self, vcpus, rec.vcpus, notify_vcpus);
+        set_cell!(self, memory_kib, rec.memory_kib, notify_memory_kib);
+        set_cell!(self, autostart, rec.autostart, notify_autostart);
+        set_cell!(self, persistent, rec.persistent, notify_persistent);
+        set_cell!(
+            self,
+            has_managed_save,
+            rec.has_managed_save,
+            notify_has_managed_save
+        );
+    }
+
+    /// Sets title and description.
+    pub(crate) fn apply_metadata(&self, title: &str, description: &str) {
+        set_string!(self, title, title, notify_title);
+        set_string!(self, description, description, notify_description);
+    }
+
+    /// Sets state and reason; clears the figures when the domain stops.
+    pub(crate) fn apply_state(&self, run_state: RunState, reason: i32) {
+        let state = DomainState::from(run_state);
+        set_string!(
+            self,
+            state_reason,
+            &reason_text(run_state, reason),
+            notify_state_reason
+        );
+        set_cell!(self, state, state, notify_state);
+        if !state.is_active() {
+            self.clear_stats();
+        }
+    }
+
+    /// Takes one tick's figures (`None` rates on a first sample keep 0).
+    pub(crate) fn apply_rates(&self, r: &DomainRates, host_cpus: u32) {
+        let vcpus = self.vcpus();
+        let cpu = r.cpu_percent(vcpus).unwrap_or(0.0);
+        let host = r.cpu_busy.map_or(0.0, |b| cpu_percent_of(b, host_cpus));
+        let mem = r.mem_used_kib.unwrap_or(0);
+        let (rd, wr) = (
+            r.disk_read_bps.unwrap_or(0.0),
+            r.disk_write_bps.unwrap_or(0.0),
+        );
+        let (rx, tx) = (r.net_rx_bps.unwrap_or(0.0), r.net_tx_bps.unwrap_or(0.0));
+        set_cell!(self, cpu_percent, cpu, notify_cpu_percent);
+        set_cell!(self, cpu_host_percent, host, notify_cpu_host_percent);
+        set_cell!(self, memory_used_kib, mem, notify_memory_used_kib);
+        set_cell!(self, disk_read_bps, rd, notify_disk_read_bps);
+        set_cell!(self, disk_write_bps, wr, notify_disk_write_bps);
+        set_cell!(self, net_rx_bps, rx, notify_net_rx_bps);
+        set_cell!(self, net_tx_bps, tx, notify_net_tx_bps);
+        {
+            let mut h = self.imp().history.borrow_mut();
+            h.push(StatKind::Cpu, cpu);
+            h.push(StatKind::Memory, mem as f64);
+            h.push(StatKind::DiskRead, rd);
+            h.push(StatKind::DiskWrite, wr);
+            h.push(StatKind::NetRx, rx);
+            h.push(StatKind::NetTx, tx);
+        }
+        self.emit_by_name::<()>("stats-updated", &[]);
+    }
+
+    /// Zeroes the figures and forgets the history (the domain stopped).
+    pub(crate) fn clear_stats(&self) {
+        set_cell!(self, cpu_percent, 0.0, notify_cpu_percent);
+        set_cell!(self, cpu_host_percent, 0.0, notify_cpu_host_percent);
+        set_cell!(self, memory_used_kib, 0, notify_memory_used_kib);
+        set_cell!(self, disk_read_bps, 0.0, notify_disk_read_bps);
+        set_cell!(self, disk_write_bps, 0.0, notify_disk_write_bps);
+        set_cell!(self, net_rx_bps, 0.0, notify_net_rx_bps);
+        set_cell!(self, net_tx_bps, 0.0, notify_net_tx_bps);
+        self.imp().history.borrow_mut().clear();
+    }
+
+    pub(crate) fn emit_config_changed(&self) {
+        self.emit_by_name::<()>("config-changed", &[]);
+    }
+}
+
+impl From<DomainState> for RunState {
+    fn from(s: DomainState) -> Self {
+        match s {
+            DomainState::NoState => RunState::NoState,
+            DomainState::Running => RunState::Running,
+            DomainState::Blocked => RunState::Blocked,
+            DomainState::Paused => RunState::Paused,
+            DomainState::ShuttingDown => RunState::ShuttingDown,
+            DomainState::Shutoff => RunState::Shutoff,
+            DomainState::Crashed => RunState::Crashed,
+            DomainState::PmSuspended => RunState::PmSuspended,
+        }
+    }
+}

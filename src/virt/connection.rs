@@ -1,0 +1,163 @@
+//! One open libvirt connection: auth, keepalive, close callback and event callbacks.
+//!
+//! A [`Session`] lives on its connection's worker thread. Opening registers the close
+//! callback (which reports a dropped connection as [`VirtEvent::Closed`] through the
+//! same sink as the other events) and keepalive, so a dead remote host is noticed in
+//! about 15 s instead of at the next call's TCP timeout.
+
+use std::ffi::c_void;
+use std::time::Duration;
+
+use virt::connect::Connect;
+use virt::sys;
+
+use super::auth::{open_with_auth, AuthHandler};
+use super::error::{check, Result, VirtError};
+use super::events::{CloseReason, EventRegistrations, EventSink, VirtEvent};
+use super::handles::{release_connect, take_c_string, DomainRef};
+
+/// Keepalive: a probe every 5 s, the connection is dead after 3 unanswered ones.
+pub const KEEPALIVE_INTERVAL_S: i32 = 5;
+/// See [`KEEPALIVE_INTERVAL_S`].
+pub const KEEPALIVE_COUNT: u32 = 3;
+
+/// The delay before reconnect attempt number `attempt` (0-based): 1, 2, 4, 8, 16, then
+/// 30 s for every later attempt.
+pub fn reconnect_delay(attempt: u32) -> Duration {
+    let secs = 1u64.checked_shl(attempt).unwrap_or(u64::MAX).min(30);
+    Duration::from_secs(secs)
+}
+
+unsafe extern "C" fn on_close(_conn: sys::virConnectPtr, reason: i32, opaque: *mut c_void) {
+    let sink = &*(opaque as *const EventSink);
+    let ev = VirtEvent::Closed {
+        reason: CloseReason::from_raw(reason),
+    };
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink(ev)));
+}
+
+unsafe extern "C" fn free_close_sink(opaque: *mut c_void) {
+    drop(Box::from_raw(opaque as *mut EventSink));
+}
+
+/// An open connection with its callbacks. Close it with [`Session::close`] (dropping
+/// does the same).
+pub struct Session {
+    conn: Option<Connect>,
+    events: EventRegistrations,
+    close_cb: bool,
+    /// The URI as given.
+    pub uri: String,
+    /// The host's name as libvirt reports it.
+    pub hostname: String,
+    /// Host CPUs (for the host-relative CPU figure).
+    pub host_cpus: u32,
+    /// Domains whose title and description are still to be read (see
+    /// [`super::domains::read_metadata_batch`]).
+    pub pending_metadata: Vec<DomainRef>,
+}
+
+impl Session {
+    /// Opens `uri`, asking `auth` for credentials, and registers keepalive, the close
+    /// callback and the event callbacks feeding `sink`.
+    pub fn open(uri: &str, auth: &AuthHandler, sink: EventSink) -> Result<Session> {
+        let conn = open_with_auth(uri, auth)?;
+        let mut session = Session {
+            conn: Some(conn),
+            events: EventRegistrations::default(),
+            close_cb: false,
+            uri: uri.to_owned(),
+            hostname: String::new(),
+            host_cpus: 1,
+            pending_metadata: Vec::new(),
+        };
+        // SAFETY: only copies the pointer; the session keeps the reference.
+        let conn_ptr = unsafe { session.conn().as_ptr() };
+        // SAFETY: valid connection for all raw calls below.
+        unsafe {
+            // Local drivers have no keepalive and say so; that is fine.
+            let r =
+                sys::virConnectSetKeepAlive(conn_ptr, KEEPALIVE_INTERVAL_S, KEEPALIVE_COUNT as _);
+            if r < 0 {
+                let e = VirtError::last("virConnectSetKeepAlive");
+                tracing::debug!(uri, error = %e, "no keepalive on this connection");
+            }
+            let opaque = Box::into_raw(Box::new(sink.clone())) as *mut c_void;
+            let r = sys::virConnectRegisterCloseCallback(
+                conn_ptr,
+                Some(on_close),
+                opaque,
+                Some(free_close_sink),
+            );
+            if r < 0 {
+                free_close_sink(opaque);
+                let e = VirtError::last("virConnectRegisterCloseCallback");
+                tracing::debug!(uri, error = %e, "no close callback on this connection");
+            } else {
+                session.close_cb = true;
+            }
+            session.hostname =
+                take_c_string(sys::virConnectGetHostname(conn_ptr)).unwrap_or_default();
+            let mut info: sys::virNodeInfo = std::mem::zeroed();
+            if sys::virNodeGetInfo(conn_ptr, &mut info) == 0 && info.cpus > 0 {
+                session.host_cpus = info.cpus;
+            }
+        }
+        session.events = EventRegistrations::register(session.conn(), &sink)?;
+        tracing::debug!(uri, hostname = %session.hostname, "connection open");
+        Ok(session)
+    }
+
+    /// The libvirt connection.
+    pub fn conn(&self) -> &Connect {
+        self.conn
+            .as_ref()
+            .expect("a Session always holds its connection until closed")
+    }
+
+    /// True while libvirt considers the connection alive.
+    pub fn is_alive(&self) -> bool {
+        // SAFETY: valid connection.
+        unsafe { sys::virConnectIsAlive(self.conn().as_ptr()) == 1 }
+    }
+
+    /// Deregisters callbacks and closes the connection.
+    pub fn close(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        let Some(conn) = self.conn.take() else {
+            return;
+        };
+        self.pending_metadata.clear();
+        self.events.deregister(&conn);
+        if self.close_cb {
+            // SAFETY: same callback pointer as registered.
+            let r =
+                unsafe { sys::virConnectUnregisterCloseCallback(conn.as_ptr(), Some(on_close)) };
+            let _ = check("virConnectUnregisterCloseCallback", r);
+            self.close_cb = false;
+        }
+        tracing::debug!(uri = %self.uri, "connection closed");
+        release_connect(conn);
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_then_caps_at_30s() {
+        let secs: Vec<u64> = (0..8).map(|a| reconnect_delay(a).as_secs()).collect();
+        assert_eq!(secs, vec![1, 2, 4, 8, 16, 30, 30, 30]);
+        assert_eq!(reconnect_delay(200).as_secs(), 30);
+    }
+}

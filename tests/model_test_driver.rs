@@ -1,0 +1,384 @@
+//! The model against libvirt's test driver: fill, every action and its event, list
+//! consistency on define/undefine/rename, libvirt's error text, close and reopen.
+
+mod support;
+
+use std::time::Duration;
+
+use gio::prelude::*;
+
+use support::{block_on, connect, temp_dir, wait_until};
+use vireo::model::{ConnectionObject, ConnectionState, DomainAction, DomainObject, DomainState};
+use vireo::virt::test_node::{domain_name, domain_uuid, write_node, NodeSpec};
+
+const T: Duration = Duration::from_secs(10);
+
+fn node(name: &str, spec: NodeSpec) -> String {
+    write_node(&temp_dir(name), "node.xml", &spec).expect("node file")
+}
+
+fn dom(c: &ConnectionObject, i: usize) -> DomainObject {
+    c.domains().by_uuid(&domain_uuid(i)).expect("domain listed")
+}
+
+fn act(c: &ConnectionObject, d: &DomainObject, a: DomainAction) {
+    let what = format!("{a:?} on {}", d.name());
+    block_on(c.run_action(d, a)).unwrap_or_else(|e| panic!("{what} failed: {e}"));
+}
+
+fn wait_state(d: &DomainObject, s: DomainState) {
+    wait_until(
+        &format!("{} {:?} (is {:?})", d.name(), s, d.state()),
+        T,
+        || d.state() == s,
+    );
+}
+
+fn fill_default() {
+    let c = connect("test:///default");
+    assert!(c.is_demo());
+    assert_eq!(c.display_name(), "Test (demo)");
+    let list = c.domains();
+    assert_eq!(list.len(), 1);
+    let d = list.snapshot().remove(0);
+    assert_eq!(d.name(), "test");
+    assert_eq!(d.state(), DomainState::Running);
+    assert_eq!(d.vcpus(), 2);
+    assert_eq!(d.memory_kib(), 8_388_608);
+    assert!(d.persistent());
+    assert_eq!(d.connection().as_ref(), Some(&c));
+    c.close();
+    assert_eq!(c.state(), ConnectionState::Disconnected);
+    assert_eq!(list.len(), 0);
+}
+
+fn every_action_produces_its_event() {
+    let c = connect(&node(
+        "actions",
+        NodeSpec {
+            domains: 4,
+            ..Default::default()
+        },
+    ));
+    let d0 = dom(&c, 0); // running
+    let d1 = dom(&c, 1); // shut off
+    assert_eq!(d0.state(), DomainState::Running);
+    assert_eq!(d1.state(), DomainState::Shutoff);
+
+    act(&c, &d0, DomainAction::Pause);
+    wait_state(&d0, DomainState::Paused);
+    assert_eq!(d0.state_reason(), "Paused by the user");
+    act(&c, &d0, DomainAction::Resume);
+    wait_state(&d0, DomainState::Running);
+
+    act(&c, &d0, DomainAction::Shutdown);
+    wait_state(&d0, DomainState::Shutoff);
+    assert_eq!(d0.state_reason(), "Shut down");
+
+    act(&c, &d0, DomainAction::Start);
+    wait_state(&d0, DomainState::Running);
+    assert_eq!(d0.state_reason(), "Booted");
+
+    act(&c, &d0, DomainAction::Reboot);
+    act(&c, &d0, DomainAction::Reset);
+    pump_a_bit();
+    assert_eq!(d0.state(), DomainState::Running);
+
+    act(&c, &d0, DomainAction::ForceOff);
+    wait_state(&d0, DomainState::Shutoff);
+    assert_eq!(d0.state_reason(), "Forced off");
+
+    act(&c, &d1, DomainAction::Start);
+    wait_state(&d1, DomainState::Running);
+    act(&c, &d1, DomainAction::ManagedSave);
+    wait_state(&d1, DomainState::Shutoff);
+    wait_until("managed save flag", T, || d1.has_managed_save());
+    assert_eq!(d1.state_reason(), "Saved");
+    // Start restores the managed save image.
+    act(&c, &d1, DomainAction::Start);
+    wait_state(&d1, DomainState::Running);
+    wait_until("managed save consumed", T, || !d1.has_managed_save());
+
+    assert!(!d1.autostart());
+    act(&c, &d1, DomainAction::SetAutostart(true));
+    wait_until("autostart on", T, || d1.autostart());
+    act(&c, &d1, DomainAction::SetAutostart(false));
+    wait_until("autostart off", T, || !d1.autostart());
+    c.close();
+}
+
+/// Changes made on the connection without going through the model reach it only by
+/// libvirt's events.
+fn changes_behind_the_models_back_arrive_by_events() {
+    let c = connect(&node(
+        "events",
+        NodeSpec {
+            domains: 3,
+            ..Default::default()
+        },
+    ));
+    let d0 = dom(&c, 0);
+    let d1 = dom(&c, 1);
+    assert!(d0.last_event_instant().is_none());
+    let raw = |name: &'static str,
+               f: fn(&virt::domain::Domain) -> Result<(), virt::error::Error>| {
+        block_on(c.with_connect(move |conn| {
+            let d = conn.lookup_domain_by_name(name)?;
+            f(&d)
+        }))
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}"));
+    };
+    raw("vm0000", |d| d.suspend().map(|_| ()));
+    wait_state(&d0, DomainState::Paused);
+    assert!(d0.last_event_instant().is_some());
+    raw("vm0000", |d| d.resume().map(|_| ()));
+    wait_state(&d0, DomainState::Running);
+    raw("vm0000", |d| d.destroy().map(|_| ()));
+    wait_state(&d0, DomainState::Shutoff);
+    raw("vm0001", |d| d.create().map(|_| ()));
+    wait_state(&d1, DomainState::Running);
+    raw("vm0001", |d| d.managed_save(0).map(|_| ()));
+    wait_until("managed save seen", T, || {
+        d1.state() == DomainState::Shutoff && d1.has_managed_save()
+    });
+    raw("vm0002", |d| d.set_autostart(true).map(|_| ()));
+    // Autostart raises no event in libvirt: the model only learns it on a re-read.
+    c.refresh_all();
+    wait_until("autostart read", T, || dom(&c, 2).autostart());
+    c.close();
+}
+
+fn pump_a_bit() {
+    support::pump(Duration::from_millis(50));
+}
+
+fn failing_call_gives_libvirts_message() {
+    let c = connect(&node(
+        "errors",
+        NodeSpec {
+            domains: 2,
+            ..Default::default()
+        },
+    ));
+    let running = dom(&c, 0);
+    let err = block_on(c.run_action(&running, DomainAction::Start)).unwrap_err();
+    assert!(err.contains("already running"), "unexpected message: {err}");
+    let off = dom(&c, 1);
+    let err = block_on(c.run_action(&off, DomainAction::Pause)).unwrap_err();
+    assert!(err.contains("not running"), "unexpected message: {err}");
+    // The model did not move.
+    pump_a_bit();
+    assert_eq!(running.state(), DomainState::Running);
+    assert_eq!(off.state(), DomainState::Shutoff);
+    c.close();
+}
+
+fn define_undefine_rename_keep_list_consistent() {
+    let c = connect(&node(
+        "define",
+        NodeSpec {
+            domains: 3,
+            ..Default::default()
+        },
+    ));
+    let list = c.domains();
+    let added = std::rc::Rc::new(std::cell::Cell::new((0u32, 0u32)));
+    let a2 = added.clone();
+    list.connect_items_changed(move |_, _, removed, added| {
+        let (r, a) = a2.get();
+        a2.set((r + removed, a + added));
+    });
+
+    let xml =
+        "<domain type='test'><name>fresh</name><uuid>11111111-2222-3333-4444-555555555555</uuid>\
+               <memory>1048576</memory><vcpu>3</vcpu><os><type>hvm</type></os></domain>";
+    block_on(c.with_connect(move |conn| conn.define_domain_xml(xml).map(|_| ())))
+        .unwrap()
+        .unwrap();
+    let uuid = "11111111-2222-3333-4444-555555555555";
+    wait_until("defined domain listed", T, || list.by_uuid(uuid).is_some());
+    let d = list.by_uuid(uuid).unwrap();
+    assert_eq!(
+        (d.name().as_str(), d.vcpus(), d.state()),
+        ("fresh", 3, DomainState::Shutoff)
+    );
+    assert_eq!(list.len(), 4);
+    assert_eq!(added.get(), (0, 1), "one single insert");
+
+    // Rename keeps the object (same UUID) and the list length.
+    act(&c, &d, DomainAction::Rename("renamed".into()));
+    wait_until("renamed", T, || d.name() == "renamed");
+    assert_eq!(list.len(), 4);
+    assert!(list.by_uuid(uuid).is_some_and(|o| o == d));
+
+    // A second definition of the same UUID updates in place.
+    let xml2 = xml
+        .replace("<vcpu>3</vcpu>", "<vcpu>4</vcpu>")
+        .replace("fresh", "renamed");
+    block_on(c.with_connect(move |conn| conn.define_domain_xml(&xml2).map(|_| ())))
+        .unwrap()
+        .unwrap();
+    wait_until("redefined", T, || d.vcpus() == 4);
+    assert_eq!(list.len(), 4);
+
+    act(
+        &c,
+        &d,
+        DomainAction::Delete {
+            remove_storage: vec![],
+        },
+    );
+    wait_until("undefined domain removed", T, || {
+        list.by_uuid(uuid).is_none()
+    });
+    assert_eq!(list.len(), 3);
+    // Positions and the UUID index agree.
+    for (i, o) in list.snapshot().iter().enumerate() {
+        assert_eq!(list.position(&o.uuid()), Some(i as u32));
+    }
+    assert_eq!(added.get(), (1, 1));
+    c.close();
+}
+
+fn delete_running_domain_and_its_volume() {
+    let c = connect(&node(
+        "delete",
+        NodeSpec {
+            domains: 2,
+            volumes: true,
+            ..Default::default()
+        },
+    ));
+    let d0 = dom(&c, 0);
+    let storage = block_on(c.deletable_storage(&d0)).unwrap();
+    assert_eq!(storage.len(), 1, "{storage:?}");
+    let s = &storage[0];
+    let path = format!("/var/lib/libvirt/images/{}.qcow2", domain_name(0));
+    assert_eq!(s.path, path);
+    assert_eq!(s.target, "vda");
+    assert_eq!(s.pool.as_deref(), Some("default"));
+    assert_eq!(s.volume.as_deref(), Some("vm0000.qcow2"));
+    assert_eq!(s.capacity, Some(1 << 30));
+
+    act(
+        &c,
+        &d0,
+        DomainAction::Delete {
+            remove_storage: vec![path.clone()],
+        },
+    );
+    wait_until("deleted", T, || {
+        c.domains().by_uuid(&domain_uuid(0)).is_none()
+    });
+    let p2 = path.clone();
+    let still =
+        block_on(c.with_connect(move |conn| conn.lookup_storage_vol_by_path(&p2).is_ok())).unwrap();
+    assert!(!still, "volume {path} should be gone");
+    // The other domain's volume is untouched.
+    let other = format!("/var/lib/libvirt/images/{}.qcow2", domain_name(1));
+    let kept =
+        block_on(c.with_connect(move |conn| conn.lookup_storage_vol_by_path(&other).is_ok()))
+            .unwrap();
+    assert!(kept);
+    c.close();
+}
+
+fn close_and_reopen_has_no_duplicates() {
+    let uri = node(
+        "reopen",
+        NodeSpec {
+            domains: 50,
+            ..Default::default()
+        },
+    );
+    let c = connect(&uri);
+    assert_eq!(c.domains().len(), 50);
+    let first = dom(&c, 7);
+    c.close();
+    assert_eq!(c.domains().len(), 0);
+    c.open();
+    wait_until("reconnected", T, || c.state() == ConnectionState::Connected);
+    assert_eq!(c.domains().len(), 50);
+    // A reopen builds fresh objects; the old one is no longer listed.
+    assert!(dom(&c, 7) != first);
+    // A full re-read changes nothing.
+    c.refresh_all();
+    support::pump(Duration::from_millis(200));
+    assert_eq!(c.domains().len(), 50);
+    c.close();
+}
+
+fn open_failure_is_reported() {
+    let c = ConnectionObject::new("test:///nonexistent/dir/node.xml");
+    c.open();
+    assert_eq!(c.state(), ConnectionState::Connecting);
+    wait_until("failed", T, || c.state() == ConnectionState::Failed);
+    let e = c.error().unwrap();
+    assert!(!e.is_empty());
+    println!("  libvirt said: {e}");
+}
+
+fn big_fill_and_lazy_metadata() {
+    let uri = node(
+        "big",
+        NodeSpec {
+            domains: 5000,
+            ..Default::default()
+        },
+    );
+    let t = std::time::Instant::now();
+    let c = connect(&uri);
+    println!(
+        "  5000 domains connected in {:.3} s",
+        t.elapsed().as_secs_f64()
+    );
+    let list = c.domains();
+    assert_eq!(list.len(), 5000);
+    let running = list
+        .snapshot()
+        .iter()
+        .filter(|d| d.state() == DomainState::Running)
+        .count();
+    assert_eq!(running, 2500);
+    let last = dom(&c, 4999);
+    assert_eq!(last.name(), "vm4999");
+    assert_eq!(last.vcpus(), 4);
+    assert_eq!(last.memory_kib(), 4 * 1_048_576);
+    wait_until("descriptions loaded", Duration::from_secs(30), || {
+        last.description() == "Generated test guest 4999 (shut off)"
+    });
+    c.close();
+}
+
+fn main() {
+    support::run(&[
+        ("fill_default", fill_default),
+        (
+            "every_action_produces_its_event",
+            every_action_produces_its_event,
+        ),
+        (
+            "changes_behind_the_models_back_arrive_by_events",
+            changes_behind_the_models_back_arrive_by_events,
+        ),
+        (
+            "failing_call_gives_libvirts_message",
+            failing_call_gives_libvirts_message,
+        ),
+        (
+            "define_undefine_rename_keep_list_consistent",
+            define_undefine_rename_keep_list_consistent,
+        ),
+        (
+            "delete_running_domain_and_its_volume",
+            delete_running_domain_and_its_volume,
+        ),
+        (
+            "close_and_reopen_has_no_duplicates",
+            close_and_reopen_has_no_duplicates,
+        ),
+        ("open_failure_is_reported", open_failure_is_reported),
+        ("big_fill_and_lazy_metadata", big_fill_and_lazy_metadata),
+    ]);
+}
