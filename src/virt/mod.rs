@@ -7,6 +7,7 @@
 
 pub mod actions;
 pub mod auth;
+pub mod capabilities;
 pub mod connection;
 pub mod domains;
 pub mod error;
