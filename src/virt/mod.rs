@@ -13,6 +13,7 @@ pub mod domains;
 pub mod error;
 pub mod events;
 pub mod handles;
+pub mod osinfo;
 pub mod stats;
 pub mod storage;
 pub mod test_node;
