@@ -8,11 +8,13 @@
 pub mod actions;
 pub mod auth;
 pub mod capabilities;
+pub mod cloud_init;
 pub mod connection;
 pub mod domains;
 pub mod error;
 pub mod events;
 pub mod handles;
+pub mod new_vm;
 pub mod osinfo;
 pub mod stats;
 pub mod storage;
