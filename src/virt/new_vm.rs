@@ -5,6 +5,7 @@
 //! thread) and undoes its own work when a step fails.
 
 pub mod create;
+pub mod host;
 mod validate;
 mod xml;
 
