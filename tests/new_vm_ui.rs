@@ -76,6 +76,7 @@ fn wizard_defines_a_vm_from_an_iso() -> Result<(), String> {
     if !css_error(&m.iso_row) || !m.media_error.is_visible() || dialog.forward_button().is_sensitive() {
         return Err("an unreadable ISO must be marked and block Forward".into());
     }
+    m.iso_row.grab_focus(); // scrolls the field and its error into view
     save_png(&win, "new-vm-1-method-bad-iso.png")?;
 
     let iso = debian_iso()?;

@@ -430,6 +430,12 @@ impl NewVmDialog {
             .max(h.caps.cpus);
         i.res.set_host(h.caps.memory_kib / 1024, h.caps.cpus, max);
         i.res.cpus_spin.set_value(2.0_f64.min(h.caps.cpus.max(1) as f64));
+        let uefi = h.domcaps.as_ref().is_some_and(|d| d.supports_uefi());
+        i.finish.firmware_row.set_subtitle(&if uefi {
+            String::new()
+        } else {
+            gettext("No UEFI firmware on this host")
+        });
         self.apply_os_defaults();
     }
 
@@ -479,9 +485,11 @@ impl NewVmDialog {
         let host_mib = i.host.borrow().as_ref().map(|h| h.caps.memory_kib / 1024).unwrap_or(0);
         let ram = if host_mib > 0 { ram.min(host_mib / 2).max(ram.min(host_mib)) } else { ram };
         i.res.memory_spin.set_value(ram as f64);
-        if let Some(n) = r.recommended.n_cpus.or(r.minimum.n_cpus) {
-            i.res.cpus_spin.set_value(n.max(1) as f64);
-        }
+        // Two processors unless the OS asks for more, never more than the host has.
+        let host_cpus = i.host.borrow().as_ref().map(|h| h.caps.cpus).unwrap_or(0);
+        let want = r.recommended.n_cpus.or(r.minimum.n_cpus).unwrap_or(1).max(2);
+        let cpus = if host_cpus > 0 { want.min(host_cpus) } else { want };
+        i.res.cpus_spin.set_value(cpus as f64);
         if let Some(s) = r.recommended.storage.or(r.minimum.storage) {
             i.storage.size_spin.set_value((s >> 30).max(1) as f64);
         }
