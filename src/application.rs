@@ -23,6 +23,7 @@ mod imp {
         pub options: RefCell<Options>,
         pub settings: OnceCell<gio::Settings>,
         pub connections: OnceCell<gio::ListStore>,
+        pub connections_opened: std::cell::Cell<bool>,
     }
 
     #[glib::object_subclass]
@@ -38,9 +39,9 @@ mod imp {
         fn startup(&self) {
             self.parent_startup();
             let app = self.obj();
-            crate::model::init();
             app.setup_actions();
             app.setup_style();
+            app.follow_stats_settings();
         }
 
         fn activate(&self) {
@@ -142,7 +143,14 @@ impl VireoApplication {
 
     /// `--connect` wins; else the saved connections; on the first start the local
     /// hypervisors are tried in turn and the demo driver is the last resort.
-    fn open_initial_connections(&self) {
+    ///
+    /// `main` calls this before GTK starts, so that libvirt opens the hosts on worker
+    /// threads while GTK loads; later calls do nothing.
+    pub fn open_initial_connections(&self) {
+        if self.imp().connections_opened.replace(true) {
+            return;
+        }
+        crate::model::init();
         if let Some(uri) = self.options().connect {
             self.add_connection(&uri, true);
             return;
@@ -155,42 +163,76 @@ impl VireoApplication {
             }
             return;
         }
-        self.probe_first_start(0);
+        let mut candidates: Vec<String> = FIRST_START_URIS.iter().map(|u| u.to_string()).collect();
+        candidates.push(config::DEMO_URI.to_owned());
+        self.open_first_answering(candidates);
     }
 
-    fn probe_first_start(&self, index: usize) {
-        let Some(uri) = FIRST_START_URIS.get(index) else {
-            tracing::info!(
-                "no local hypervisor answered; opening the demo {}",
-                config::DEMO_URI
-            );
-            self.add_connection(config::DEMO_URI, true);
+    /// Opens the first of `candidates` that answers and forgets the others; the last
+    /// one is opened whatever happens (on the first start, the demo). A real host that
+    /// answers is saved so that later starts open it directly.
+    pub fn open_first_answering(&self, mut candidates: Vec<String>) {
+        if candidates.is_empty() {
             return;
-        };
-        let connection = self.add_connection(uri, true);
-        connection.connect_state_notify(glib::clone!(
+        }
+        let uri = candidates.remove(0);
+        if candidates.is_empty() {
+            tracing::info!("opening {uri}, the last choice");
+            self.add_connection(&uri, true);
+            return;
+        }
+        let connection = self.add_connection(&uri, true);
+        let handler = std::rc::Rc::new(std::cell::Cell::new(None));
+        let id = connection.connect_state_notify(glib::clone!(
             #[weak(rename_to = app)]
             self,
-            move |connection| match connection.state() {
-                ConnectionState::Connected => {
-                    let settings = app.settings();
-                    let uri = connection.uri();
-                    let _ = settings.set_strv("connections", [uri.as_str()]);
-                    let _ = settings.set_strv("autoconnect", [uri.as_str()]);
-                    let _ = settings.set_boolean("connections-initialized", true);
+            #[strong]
+            handler,
+            move |connection| {
+                let state = connection.state();
+                if !matches!(state, ConnectionState::Connected | ConnectionState::Failed) {
+                    return;
                 }
-                ConnectionState::Failed => {
+                // Only the first answer counts; a later loss is the connection's own business.
+                if let Some(id) = handler.take() {
+                    connection.disconnect(id);
+                }
+                if state == ConnectionState::Connected {
+                    if !connection.is_demo() {
+                        let settings = app.settings();
+                        let uri = connection.uri();
+                        let _ = settings.set_strv("connections", [uri.as_str()]);
+                        let _ = settings.set_strv("autoconnect", [uri.as_str()]);
+                        let _ = settings.set_boolean("connections-initialized", true);
+                    }
+                } else {
                     tracing::info!(
                         "{} did not answer: {}",
                         connection.uri(),
                         connection.error().unwrap_or_default()
                     );
                     app.remove_connection(connection);
-                    app.probe_first_start(index + 1);
+                    app.open_first_answering(candidates.clone());
                 }
-                _ => {}
             }
         ));
+        handler.set(Some(id));
+    }
+
+    /// Closes `connection`, takes it out of the window and out of the saved list.
+    pub fn forget_connection(&self, connection: &ConnectionObject) {
+        let uri = connection.uri();
+        let settings = self.settings();
+        for key in ["connections", "autoconnect"] {
+            let kept: Vec<String> = settings
+                .strv(key)
+                .iter()
+                .map(|u| u.to_string())
+                .filter(|u| *u != uri)
+                .collect();
+            let _ = settings.set_strv(key, kept.iter().map(String::as_str).collect::<Vec<_>>());
+        }
+        self.remove_connection(connection);
     }
 
     pub fn remove_connection(&self, connection: &ConnectionObject) {
@@ -224,6 +266,34 @@ impl VireoApplication {
         self.set_accels_for_action("app.quit", &["<Control>q"]);
         self.set_accels_for_action("app.preferences", &["<Control>comma"]);
         self.set_accels_for_action("window.close", &["<Control>w"]);
+        self.set_accels_for_action("win.search", &["<Control>f"]);
+        self.set_accels_for_action("win.add-connection", &["<Control><Shift>n"]);
+        for action in crate::ui::ListAction::ALL {
+            if action != crate::ui::ListAction::Delete {
+                self.set_accels_for_action(
+                    &format!("win.{}", action.action_name()),
+                    action.accels(),
+                );
+            }
+        }
+    }
+
+    /// Preferences about live figures apply to every open connection at once.
+    fn follow_stats_settings(&self) {
+        self.settings().connect_changed(
+            None,
+            glib::clone!(
+                #[weak(rename_to = app)]
+                self,
+                move |_, key| {
+                    if key.starts_with("stats-") {
+                        for connection in app.connections().iter::<ConnectionObject>().flatten() {
+                            app.apply_stats_settings(&connection);
+                        }
+                    }
+                }
+            ),
+        );
     }
 
     /// The style follows the desktop unless Preferences force light or dark.

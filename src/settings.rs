@@ -23,3 +23,12 @@ pub fn settings() -> gio::Settings {
         .expect("the settings schema holds io.github.vireo.Vireo");
     gio::Settings::new_full(&schema, None::<&gio::SettingsBackend>, None)
 }
+
+thread_local! {
+    static SHARED: gio::Settings = settings();
+}
+
+/// One settings object for the many widgets that bind to it (list rows).
+pub fn shared() -> gio::Settings {
+    SHARED.with(Clone::clone)
+}

@@ -37,7 +37,7 @@ fn wait_state(d: &DomainObject, s: DomainState) {
 fn fill_default() {
     let c = connect("test:///default");
     assert!(c.is_demo());
-    assert_eq!(c.display_name(), "Test (demo)");
+    assert_eq!(c.display_name(), "Test Host");
     let list = c.domains();
     assert_eq!(list.len(), 1);
     let d = list.snapshot().remove(0);
@@ -351,6 +351,142 @@ fn big_fill_and_lazy_metadata() {
     c.close();
 }
 
+/// The test driver reports only state in bulk stats; the tick still runs end to end:
+/// running and paused domains get a sample each tick, shut-off ones none.
+fn stats_tick_reaches_active_domains_only() {
+    let c = connect(&node(
+        "stats",
+        NodeSpec {
+            domains: 6,
+            ..Default::default()
+        },
+    ));
+    let ticks = std::rc::Rc::new(std::cell::Cell::new(0u32));
+    let t2 = ticks.clone();
+    c.connect_local("stats-tick", false, move |_| {
+        t2.set(t2.get() + 1);
+        None
+    });
+    c.set_stats_fields(true, true, false, false);
+    c.set_stats_interval(30);
+    assert_eq!(c.stats_effective_interval(), 30);
+    let (run, off) = (dom(&c, 0), dom(&c, 1));
+    act(&c, &dom(&c, 2), DomainAction::Pause);
+    wait_until("3 ticks", T, || ticks.get() >= 3);
+    assert!(run.cpu_history().len() >= 2);
+    assert!(
+        dom(&c, 2).cpu_history().len() >= 2,
+        "paused domains are active"
+    );
+    assert!(off.cpu_history().is_empty());
+    act(&c, &run, DomainAction::ForceOff);
+    wait_state(&run, DomainState::Shutoff);
+    assert!(
+        run.cpu_history().is_empty(),
+        "a stopped domain's history is cleared"
+    );
+    // Restricted to some rows: only those (when active) are sampled; the others keep
+    // their history as it was.
+    let d4 = dom(&c, 4);
+    let kept = d4.cpu_history().len();
+    assert!(kept >= 2);
+    c.set_stats_domains(Some(vec![domain_uuid(2), domain_uuid(1)]));
+    let (n2, n) = (dom(&c, 2).cpu_history().len(), ticks.get());
+    wait_until("3 restricted ticks", T, || ticks.get() >= n + 3);
+    assert_eq!(d4.cpu_history().len(), kept, "not sampled, not cleared");
+    assert!(dom(&c, 2).cpu_history().len() > n2);
+    assert!(dom(&c, 1).cpu_history().is_empty(), "shut off");
+    c.set_stats_domains(None);
+    wait_until("d4 sampled again", T, || d4.cpu_history().len() > kept);
+    c.set_stats_interval(0);
+    assert_eq!(c.stats_effective_interval(), 0);
+    let n = ticks.get();
+    support::pump(Duration::from_millis(150));
+    assert!(ticks.get() <= n + 1, "no ticks after stopping");
+    c.close();
+}
+
+/// Several connections at once: each keeps its own list and gets its own events;
+/// two connections on the shared `test:///default` both see a change made by one.
+fn several_connections_at_once() {
+    let a = connect(&node(
+        "multi-a",
+        NodeSpec {
+            domains: 5,
+            ..Default::default()
+        },
+    ));
+    let b = connect(&node(
+        "multi-b",
+        NodeSpec {
+            domains: 8,
+            ..Default::default()
+        },
+    ));
+    let d1 = connect("test:///default");
+    let d2 = connect("test:///default");
+    assert_eq!((a.domains().len(), b.domains().len()), (5, 8));
+    // Same UUIDs in a and b (same generator) but separate drivers and objects.
+    let (a0, b0) = (dom(&a, 0), dom(&b, 0));
+    assert!(a0 != b0);
+    act(&a, &a0, DomainAction::Pause);
+    wait_state(&a0, DomainState::Paused);
+    support::pump(Duration::from_millis(50));
+    assert_eq!(
+        b0.state(),
+        DomainState::Running,
+        "b's driver did not change"
+    );
+
+    let t1 = d1.domains().snapshot().remove(0);
+    let t2 = d2.domains().snapshot().remove(0);
+    act(&d1, &t1, DomainAction::Pause);
+    wait_state(&t1, DomainState::Paused);
+    wait_state(&t2, DomainState::Paused);
+    act(&d2, &t2, DomainAction::Resume);
+    wait_state(&t1, DomainState::Running);
+    for c in [a, b, d1, d2] {
+        c.close();
+    }
+}
+
+/// Network and storage pool lifecycle events reach the connection's signals.
+fn network_and_pool_events_are_signalled() {
+    let c = connect(&node(
+        "netpool",
+        NodeSpec {
+            domains: 1,
+            ..Default::default()
+        },
+    ));
+    let nets = std::rc::Rc::new(std::cell::RefCell::new(Vec::<String>::new()));
+    let pools = std::rc::Rc::new(std::cell::RefCell::new(Vec::<String>::new()));
+    let (n2, p2) = (nets.clone(), pools.clone());
+    c.connect_local("network-changed", false, move |args| {
+        n2.borrow_mut().push(args[1].get::<String>().unwrap());
+        None
+    });
+    c.connect_local("storage-pool-changed", false, move |args| {
+        p2.borrow_mut().push(args[1].get::<String>().unwrap());
+        None
+    });
+    block_on(c.with_connect(|conn| {
+        let net = conn.lookup_network_by_name("default")?;
+        net.destroy()?;
+        net.create()?;
+        let pool = conn.lookup_storage_pool_by_name("default")?;
+        pool.destroy()?;
+        pool.create(0)
+    }))
+    .unwrap()
+    .unwrap();
+    wait_until("network events", T, || nets.borrow().len() >= 2);
+    wait_until("pool events", T, || pools.borrow().len() >= 2);
+    assert!(nets.borrow().iter().all(|n| n == "default"));
+    assert!(pools.borrow().iter().all(|n| n == "default"));
+    c.close();
+}
+
 fn main() {
     support::run(&[
         ("fill_default", fill_default),
@@ -379,6 +515,15 @@ fn main() {
             close_and_reopen_has_no_duplicates,
         ),
         ("open_failure_is_reported", open_failure_is_reported),
+        ("several_connections_at_once", several_connections_at_once),
+        (
+            "network_and_pool_events_are_signalled",
+            network_and_pool_events_are_signalled,
+        ),
+        (
+            "stats_tick_reaches_active_domains_only",
+            stats_tick_reaches_active_domains_only,
+        ),
         ("big_fill_and_lazy_metadata", big_fill_and_lazy_metadata),
     ]);
 }

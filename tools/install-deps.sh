@@ -10,7 +10,7 @@ build_pkgs=(pkg-config gettext libglib2.0-dev-bin libgtk-4-dev libadwaita-1-dev
 run_pkgs=(libvirt-clients osinfo-db dbus)
 test_pkgs=(xvfb xauth dbus-x11 xdotool x11vnc imagemagick jq
   libvirt-daemon libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86
-  busybox-static cpio xorriso isolinux syslinux-common acpid kmod zstd)
+  qemu-utils busybox-static cpio xorriso isolinux syslinux-common acpid kmod zstd)
 
 case "$mode" in
   build) want=("${build_pkgs[@]}" "${run_pkgs[@]}") ;;
@@ -32,9 +32,10 @@ $sudo apt-get update -q >/dev/null
 extra=()
 # The image may carry a newer qemu-utils from backports that blocks Debian 12's QEMU:
 # pin it to the version qemu-system-common comes with.
-if printf '%s\n' "${missing[@]}" | grep -q '^qemu-system-x86$'; then
+if printf '%s\n' "${missing[@]}" | grep -qE '^qemu-(system-x86|utils)$'; then
   qemu_version=$(apt-cache policy qemu-system-common | awk '/Candidate:/ {print $2}')
   extra=(--allow-downgrades "qemu-utils=$qemu_version")
+  for i in "${!missing[@]}"; do [ "${missing[$i]}" = qemu-utils ] && unset 'missing[i]'; done
 fi
 $sudo apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 \
   "${missing[@]}" "${extra[@]}" >/dev/null

@@ -26,10 +26,14 @@ if ! command -v cargo-deny >/dev/null; then
 fi
 cargo deny --log-level error check licenses
 
+step "test bed: the guest on a private libvirtd, proven with virsh alone"
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+tests/testbed/smoke.sh "$target_dir/guest"
+
 step "cargo test (under Xvfb with a session bus)"
 # GTK needs a display and a session bus; the settings must not touch the user's dconf.
 export GSETTINGS_BACKEND=memory
 xvfb-run -a -s "-screen 0 1280x800x24" \
-  dbus-run-session -- cargo test --locked --all-targets -- --test-threads=2
+  dbus-run-session -- cargo test --locked --no-fail-fast --all-targets -- --test-threads=2
 
 printf '\nAll checks passed in %s s\n' "$(( $(date +%s) - started ))"

@@ -78,7 +78,12 @@ mod imp {
         pub(crate) stats_fields: Cell<StatsFields>,
         pub(crate) stats_source: RefCell<Option<glib::SourceId>>,
         pub(crate) stats_busy: Cell<bool>,
+        /// Worker time of the last tick and the interval the timer runs at.
+        pub(crate) stats_costs_ms: RefCell<std::collections::VecDeque<u32>>,
+        pub(crate) stats_timer_ms: Cell<u32>,
         pub(crate) stats_active: RefCell<HashSet<String>>,
+        /// `Some`: collect stats only for these UUIDs (rows on screen, recorded ones).
+        pub(crate) stats_only: RefCell<Option<HashSet<String>>>,
         pub(crate) host_cpus: Cell<u32>,
         pub(crate) safety_source: RefCell<Option<glib::SourceId>>,
         pub(crate) refresh_pending: RefCell<HashSet<String>>,
@@ -107,7 +112,10 @@ mod imp {
                 stats_fields: Cell::new(StatsFields::default()),
                 stats_source: RefCell::default(),
                 stats_busy: Cell::new(false),
+                stats_costs_ms: RefCell::default(),
+                stats_timer_ms: Cell::new(0),
                 stats_active: RefCell::default(),
+                stats_only: RefCell::default(),
                 host_cpus: Cell::new(1),
                 safety_source: RefCell::default(),
                 refresh_pending: RefCell::default(),
@@ -152,6 +160,9 @@ mod imp {
                     Signal::builder("storage-pool-changed")
                         .param_types([String::static_type()])
                         .build(),
+                    // A stats tick was applied to every active domain (after their
+                    // own `stats-updated`).
+                    Signal::builder("stats-tick").build(),
                 ]
             })
         }
@@ -171,7 +182,8 @@ glib::wrapper! {
 pub fn display_name_for(uri: &str) -> String {
     let u = UriInfo::parse(uri);
     if u.is_test() {
-        return gettext("Test (demo)");
+        // The header adds a "Demo" badge, so the name itself stays plain.
+        return gettext("Test Host");
     }
     let driver = match u.driver.as_str() {
         "qemu" if u.is_session() => gettext("QEMU/KVM User Session"),
@@ -319,15 +331,44 @@ impl ConnectionObject {
         self.imp().raw.borrow().as_ref().and_then(clone_connect)
     }
 
+    /// Connects to `credentials-requested` (emitted on the main thread when libvirt's
+    /// auth callback needs a login; the worker waits for `respond` or `cancel`).
+    pub fn connect_credentials_requested<F: Fn(&Self, &CredentialsRequest) + 'static>(
+        &self,
+        f: F,
+    ) -> glib::SignalHandlerId {
+        self.connect_local("credentials-requested", false, move |args| {
+            let obj = args[0].get::<Self>().ok()?;
+            let req = args[1].get::<CredentialsRequest>().ok()?;
+            f(&obj, &req);
+            None
+        })
+    }
+
     /// Sets the stats tick in milliseconds (0 stops collecting). Default 1000.
     pub fn set_stats_interval(&self, ms: u32) {
         self.imp().stats_interval_ms.set(ms);
         self.restart_stats_timer();
     }
 
-    /// The stats tick in milliseconds.
+    /// The stats tick in milliseconds, as configured.
     pub fn stats_interval(&self) -> u32 {
         self.imp().stats_interval_ms.get()
+    }
+
+    /// The tick in use: the configured one, stretched while collecting is slow (0 when
+    /// no tick runs).
+    pub fn stats_effective_interval(&self) -> u32 {
+        self.imp().stats_timer_ms.get()
+    }
+
+    /// Restricts the stats tick to these domains (by UUID), e.g. the rows on screen
+    /// plus any whose graphs are open; `None` (the default) collects for every active
+    /// domain. With thousands of running domains this keeps a tick cheap.
+    pub fn set_stats_domains(&self, uuids: Option<Vec<String>>) {
+        self.imp()
+            .stats_only
+            .replace(uuids.map(|v| v.into_iter().collect()));
     }
 
     /// Chooses which figures the stats tick collects.
@@ -386,7 +427,7 @@ mod tests {
             display_name_for("qemu+ssh://root@host/system"),
             "QEMU/KVM on host"
         );
-        assert_eq!(display_name_for("test:///default"), "Test (demo)");
+        assert_eq!(display_name_for("test:///default"), "Test Host");
         assert_eq!(display_name_for("weird:///x"), "weird:///x");
     }
 }

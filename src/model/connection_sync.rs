@@ -7,8 +7,9 @@
 //! under and is dropped if the connection was closed or reopened since.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use gettextrs::gettext;
 use glib::prelude::*;
@@ -94,14 +95,19 @@ impl ConnectionObject {
         });
     }
 
-    fn auth_handler(&self) -> Arc<AuthHandler> {
+    /// The auth relay for one open; `declined` is set when the user cancels a login.
+    fn auth_handler(&self, declined: Arc<AtomicBool>) -> Arc<AuthHandler> {
         let tx = self.imp().auth_tx.get().cloned();
         Arc::new(move |prompts: Vec<AuthPrompt>| {
             let tx = tx.as_ref()?;
             let (reply, answer) = std::sync::mpsc::channel();
             tx.send_blocking(AuthAsk { prompts, reply }).ok()?;
             // Blocks the worker (never the main thread) until answered or cancelled.
-            answer.recv().ok().flatten()
+            let a = answer.recv().ok().flatten();
+            if a.is_none() {
+                declined.store(true, Ordering::Relaxed);
+            }
+            a
         })
     }
 
@@ -125,7 +131,8 @@ impl ConnectionObject {
                 let _ = tx.try_send((generation, ev));
             }
         });
-        let auth = self.auth_handler();
+        let declined = Arc::new(AtomicBool::new(false));
+        let auth = self.auth_handler(declined.clone());
         let fut = self.worker().run(move |st| -> Result<Opened, VirtError> {
             st.close();
             let mut s = Session::open(&uri, &*auth, sink)?;
@@ -143,12 +150,12 @@ impl ConnectionObject {
         glib::spawn_future_local(async move {
             let r = fut.await.and_then(|r| r);
             if let Some(obj) = weak.upgrade() {
-                obj.on_open_result(generation, r);
+                obj.on_open_result(generation, r, declined.load(Ordering::Relaxed));
             }
         });
     }
 
-    fn on_open_result(&self, generation: u64, r: Result<Opened, VirtError>) {
+    fn on_open_result(&self, generation: u64, r: Result<Opened, VirtError>, declined: bool) {
         if !self.is_current(generation) {
             return;
         }
@@ -163,6 +170,7 @@ impl ConnectionObject {
                 imp.domains.reconcile(&o.records, Some(self));
                 imp.reconnect_attempt.set(0);
                 self.set_state(ConnectionState::Connected, None);
+                imp.stats_costs_ms.borrow_mut().clear();
                 self.restart_stats_timer();
                 self.start_safety_timer();
                 self.load_metadata(generation);
@@ -170,7 +178,8 @@ impl ConnectionObject {
             Err(e) => {
                 let text = error_text(&e);
                 tracing::warn!(uri = %self.uri(), error = %text, "could not open connection");
-                if self.state() == ConnectionState::Lost {
+                // A login the user declined is not retried behind their back.
+                if self.state() == ConnectionState::Lost && !declined {
                     self.set_state(ConnectionState::Lost, Some(text));
                     self.schedule_reconnect();
                 } else {
@@ -421,10 +430,14 @@ impl ConnectionObject {
     pub(super) fn restart_stats_timer(&self) {
         let imp = self.imp();
         clear_source(&imp.stats_source);
-        let ms = imp.stats_interval_ms.get();
-        if ms == 0 || self.state() != ConnectionState::Connected {
+        imp.stats_timer_ms.set(0);
+        let configured = imp.stats_interval_ms.get();
+        if configured == 0 || self.state() != ConnectionState::Connected {
             return;
         }
+        let costs: Vec<u32> = imp.stats_costs_ms.borrow().iter().copied().collect();
+        let ms = stats::effective_interval_ms(configured, &costs);
+        imp.stats_timer_ms.set(ms);
         let weak = self.downgrade();
         let id = glib::timeout_add_local(Duration::from_millis(ms.into()), move || {
             match weak.upgrade() {
@@ -447,10 +460,22 @@ impl ConnectionObject {
         }
         let fields = imp.stats_fields.get();
         let generation = imp.generation.get();
+        // With a restriction, only the active domains of it are asked for.
+        let only: Option<Vec<String>> = imp.stats_only.borrow().as_ref().map(|set| {
+            set.iter()
+                .filter(|u| {
+                    imp.domains
+                        .by_uuid(u)
+                        .is_some_and(|d| d.state().is_active())
+                })
+                .cloned()
+                .collect()
+        });
         let fut = self.worker().run(move |st: &mut WorkerState| {
+            let t = Instant::now();
             let WorkerState { session, stats } = st;
             let s = session.as_ref().ok_or(VirtError::NotConnected)?;
-            stats::poll(s, fields, stats)
+            stats::poll(s, fields, stats, only.as_deref()).map(|r| (r, t.elapsed()))
         });
         let weak = self.downgrade();
         glib::spawn_future_local(async move {
@@ -461,10 +486,37 @@ impl ConnectionObject {
                 return;
             }
             match r {
-                Ok(tick) => obj.apply_tick(tick),
+                Ok((tick, cost)) => {
+                    obj.apply_tick(tick);
+                    obj.adapt_stats_interval(cost);
+                }
                 Err(e) => tracing::debug!(error = %e, "stats tick failed"),
             }
         });
+    }
+
+    fn adapt_stats_interval(&self, cost: Duration) {
+        let imp = self.imp();
+        let cost_ms = u32::try_from(cost.as_millis()).unwrap_or(u32::MAX);
+        tracing::trace!(cost_ms, "stats tick");
+        let costs: Vec<u32> = {
+            let mut c = imp.stats_costs_ms.borrow_mut();
+            if c.len() == 3 {
+                c.pop_front();
+            }
+            c.push_back(cost_ms);
+            c.iter().copied().collect()
+        };
+        let current = imp.stats_timer_ms.get();
+        if current == 0 {
+            return;
+        }
+        let want = stats::effective_interval_ms(imp.stats_interval_ms.get(), &costs);
+        // Only restart on a real change, not on jitter.
+        if want > current + current / 4 || want < current - current / 5 {
+            tracing::debug!(from = current, to = want, cost_ms, "stats tick adapted");
+            self.restart_stats_timer();
+        }
     }
 
     fn apply_tick(&self, tick: TickResult) {
@@ -479,10 +531,18 @@ impl ConnectionObject {
             active.insert(r.uuid.clone());
         }
         let old = imp.stats_active.replace(active);
+        let only = imp.stats_only.borrow();
         for uuid in old.difference(&imp.stats_active.borrow()) {
+            // A domain left out by a restriction keeps its figures and history; one
+            // that stopped (and whose event was missed) is cleared.
+            if only.as_ref().is_some_and(|set| !set.contains(uuid)) {
+                continue;
+            }
             if let Some(d) = list.by_uuid(uuid) {
                 d.clear_stats();
             }
         }
+        drop(only);
+        self.emit_by_name::<()>("stats-tick", &[]);
     }
 }

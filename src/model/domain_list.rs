@@ -103,11 +103,10 @@ impl DomainList {
             let mut index = imp.index.borrow_mut();
             start = items.len();
             for o in objs {
-                let uuid = o.uuid();
-                if index.contains_key(&uuid) {
+                if o.with_uuid(|u| index.contains_key(u)) {
                     continue;
                 }
-                index.insert(uuid, items.len());
+                index.insert(o.with_uuid(str::to_owned), items.len());
                 items.push(o);
             }
             added = items.len() - start;
@@ -127,7 +126,11 @@ impl DomainList {
             let obj = items.remove(pos);
             // Shift the indices after the hole.
             for (i, o) in items.iter().enumerate().skip(pos) {
-                index.insert(o.uuid(), i);
+                o.with_uuid(|u| {
+                    if let Some(slot) = index.get_mut(u) {
+                        *slot = i;
+                    }
+                });
             }
             (pos, obj)
         };
@@ -162,8 +165,8 @@ impl DomainList {
             .items
             .borrow()
             .iter()
-            .map(|o| o.uuid())
-            .filter(|u| !present.contains(u.as_str()))
+            .filter(|o| o.with_uuid(|u| !present.contains(u)))
+            .map(|o| o.with_uuid(str::to_owned))
             .collect();
         for u in &gone {
             self.remove(u);
@@ -175,8 +178,62 @@ impl DomainList {
                 None => new.push(DomainObject::new(r, connection)),
             }
         }
-        let added = new.iter().map(|o| o.uuid()).collect();
+        let added = new.iter().map(|o| o.with_uuid(str::to_owned)).collect();
         self.append(new);
         added
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    fn rec(i: u32, name: &str) -> DomainRecord {
+        DomainRecord {
+            uuid: format!("00000000-0000-0000-0000-{i:012}"),
+            name: name.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn reconcile_emits_minimal_changes_and_keeps_objects() {
+        let list = DomainList::new();
+        let log = Rc::new(RefCell::new(Vec::new()));
+        let l2 = log.clone();
+        list.connect_items_changed(move |_, p, r, a| l2.borrow_mut().push((p, r, a)));
+
+        let added = list.reconcile(&[rec(1, "a"), rec(2, "b"), rec(3, "c")], None);
+        assert_eq!(added.len(), 3);
+        assert_eq!(*log.borrow(), vec![(0, 0, 3)], "one batch insert");
+        let b = list.by_uuid(&rec(2, "").uuid).unwrap();
+
+        // b renamed, a gone, d new: one removal, one insert, b updated in place.
+        log.borrow_mut().clear();
+        list.reconcile(&[rec(2, "b2"), rec(3, "c"), rec(4, "d")], None);
+        assert_eq!(*log.borrow(), vec![(0, 1, 0), (2, 0, 1)]);
+        assert_eq!(list.len(), 3);
+        let b_again = list.by_uuid(&rec(2, "").uuid).unwrap();
+        assert!(b_again == b, "same object");
+        assert_eq!(b.name(), "b2");
+        for (i, o) in list.snapshot().iter().enumerate() {
+            assert_eq!(list.position(&o.uuid()), Some(i as u32));
+            assert_eq!(
+                list.item(i as u32).and_downcast::<DomainObject>().as_ref(),
+                Some(o)
+            );
+        }
+
+        // Appending a known UUID does nothing.
+        log.borrow_mut().clear();
+        list.append(vec![DomainObject::new(&rec(3, "dup"), None)]);
+        assert!(log.borrow().is_empty());
+        assert_eq!(list.len(), 3);
+
+        list.clear();
+        assert_eq!(*log.borrow(), vec![(0, 3, 0)]);
+        assert!(list.by_uuid(&rec(3, "").uuid).is_none());
     }
 }

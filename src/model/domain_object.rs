@@ -199,6 +199,11 @@ impl DomainObject {
         self.imp().history.borrow().get(kind)
     }
 
+    /// The UUID without going through GValue (hot paths: list index, stats ticks).
+    pub(crate) fn with_uuid<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        f(self.imp().uuid.borrow().as_str())
+    }
+
     /// When the libvirt callback of the latest event about this domain ran (used for
     /// latency figures).
     pub fn last_event_instant(&self) -> Option<Instant> {
@@ -255,7 +260,7 @@ impl DomainObject {
 
     /// Takes one tick's figures (`None` rates on a first sample keep 0).
     pub(crate) fn apply_rates(&self, r: &DomainRates, host_cpus: u32) {
-        let vcpus = self.vcpus();
+        let vcpus = self.imp().vcpus.get();
         let cpu = r.cpu_percent(vcpus).unwrap_or(0.0);
         let host = r.cpu_busy.map_or(0.0, |b| cpu_percent_of(b, host_cpus));
         let mem = r.mem_used_kib.unwrap_or(0);
@@ -280,7 +285,12 @@ impl DomainObject {
             h.push(StatKind::NetRx, rx);
             h.push(StatKind::NetTx, tx);
         }
-        self.emit_by_name::<()>("stats-updated", &[]);
+        static STATS_UPDATED: OnceLock<glib::subclass::SignalId> = OnceLock::new();
+        let id = STATS_UPDATED.get_or_init(|| {
+            glib::subclass::SignalId::lookup("stats-updated", Self::static_type())
+                .expect("stats-updated is registered")
+        });
+        self.emit::<()>(*id, &[]);
     }
 
     /// Zeroes the figures and forgets the history (the domain stopped).

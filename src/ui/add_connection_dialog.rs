@@ -121,6 +121,25 @@ impl AddConnectionDialog {
         dialog
     }
 
+    /// Whether Connect can be pressed now.
+    pub fn connect_enabled(&self) -> bool {
+        self.validate().is_some()
+    }
+
+    /// The URI as shown under Address (or what is wrong).
+    pub fn uri_preview(&self) -> String {
+        self.imp()
+            .preview_row
+            .subtitle()
+            .map(|s| s.to_string())
+            .unwrap_or_default()
+    }
+
+    /// Presses Connect.
+    pub fn activate_connect(&self) {
+        self.connect_clicked();
+    }
+
     fn kind(&self) -> HypervisorKind {
         match self.imp().kind_row.selected() {
             0 => HypervisorKind::QemuSystem,

@@ -38,6 +38,22 @@ mod imp {
 
         fn class_init(klass: &mut Self::Class) {
             klass.bind_template();
+            klass.install_action("connection.disconnect", None, |header, _, _| {
+                if let Some(connection) = header.imp().connection.borrow().clone() {
+                    connection.close();
+                }
+            });
+            klass.install_action("connection.remove", None, |header, _, _| {
+                let connection = header.imp().connection.borrow().clone();
+                let app = header
+                    .root()
+                    .and_downcast::<gtk::Window>()
+                    .and_then(|w| w.application())
+                    .and_downcast::<crate::application::VireoApplication>();
+                if let (Some(connection), Some(app)) = (connection, app) {
+                    app.forget_connection(&connection);
+                }
+            });
             klass.set_layout_manager_type::<gtk::BoxLayout>();
             klass.set_accessible_role(gtk::AccessibleRole::Group);
         }
@@ -153,6 +169,13 @@ impl ConnectionHeader {
             } else {
                 gettextrs::gettext("_Reconnect")
             });
+        self.action_set_enabled(
+            "connection.disconnect",
+            matches!(
+                state,
+                ConnectionState::Connected | ConnectionState::Connecting | ConnectionState::Lost
+            ),
+        );
         imp.reconnect_button.set_visible(matches!(
             state,
             ConnectionState::Failed | ConnectionState::Lost | ConnectionState::Disconnected

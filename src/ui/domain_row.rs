@@ -6,7 +6,8 @@ use gtk::{glib, CompositeTemplate};
 
 use crate::i18n::gettext_f;
 use crate::model::{DomainObject, DomainState};
-use crate::ui::formatting::{format_kib, state_icon_name, state_label};
+use crate::ui::formatting::{format_kib, format_rate, state_icon_name, state_label};
+use crate::ui::Sparkline;
 
 mod imp {
     use std::cell::RefCell;
@@ -23,7 +24,13 @@ mod imp {
         #[template_child]
         pub subtitle_label: TemplateChild<gtk::Label>,
         #[template_child]
+        pub cpu_graph: TemplateChild<Sparkline>,
+        #[template_child]
         pub cpu_label: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub disk_label: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub net_label: TemplateChild<gtk::Label>,
         #[template_child]
         pub memory_label: TemplateChild<gtk::Label>,
         pub domain: RefCell<Option<DomainObject>>,
@@ -37,6 +44,7 @@ mod imp {
         type ParentType = gtk::Widget;
 
         fn class_init(klass: &mut Self::Class) {
+            Sparkline::ensure_type();
             klass.bind_template();
             klass.set_layout_manager_type::<gtk::BoxLayout>();
             klass.set_accessible_role(gtk::AccessibleRole::Group);
@@ -52,6 +60,24 @@ mod imp {
             self.parent_constructed();
             if let Some(layout) = self.obj().layout_manager().and_downcast::<gtk::BoxLayout>() {
                 layout.set_spacing(12);
+            }
+            // The columns shown are the figures Preferences collect.
+            let settings = crate::settings::shared();
+            for (key, widgets) in [
+                (
+                    "stats-cpu",
+                    vec![
+                        self.cpu_graph.upcast_ref::<gtk::Widget>(),
+                        self.cpu_label.upcast_ref(),
+                    ],
+                ),
+                ("stats-memory", vec![self.memory_label.upcast_ref()]),
+                ("stats-disk", vec![self.disk_label.upcast_ref()]),
+                ("stats-network", vec![self.net_label.upcast_ref()]),
+            ] {
+                for widget in widgets {
+                    settings.bind(key, widget, "visible").get_only().build();
+                }
             }
         }
 
@@ -163,18 +189,45 @@ impl DomainRow {
 
     fn update_figures(&self, domain: &DomainObject) {
         let imp = self.imp();
-        let active = matches!(domain.state(), DomainState::Running | DomainState::Paused);
-        if active {
-            imp.cpu_label.set_label(&gettext_f(
-                "CPU {percent}",
-                &[("percent", &format!("{:.0} %", domain.cpu_percent()))],
-            ));
-            imp.memory_label
-                .set_label(&format_kib(domain.memory_used_kib()));
+        let active = domain.state().is_active();
+        let cpu = if active {
+            format!("{:.0} %", domain.cpu_percent())
         } else {
-            imp.cpu_label.set_label("");
-            imp.memory_label.set_label(&format_kib(domain.memory_kib()));
-        }
+            String::new()
+        };
+        imp.cpu_label.set_label(&cpu);
+        imp.cpu_graph.set_values(
+            if active {
+                domain.cpu_history()
+            } else {
+                Vec::new()
+            },
+            &gettext_f("CPU usage {percent}", &[("percent", &cpu)]),
+        );
+        let memory = if active && domain.memory_used_kib() > 0 {
+            domain.memory_used_kib()
+        } else {
+            domain.memory_kib()
+        };
+        imp.memory_label.set_label(&format_kib(memory));
+        let (disk, net) = if active {
+            (
+                format!(
+                    "↓{} ↑{}",
+                    format_rate(domain.disk_read_bps()),
+                    format_rate(domain.disk_write_bps())
+                ),
+                format!(
+                    "↓{} ↑{}",
+                    format_rate(domain.net_rx_bps()),
+                    format_rate(domain.net_tx_bps())
+                ),
+            )
+        } else {
+            (String::new(), String::new())
+        };
+        imp.disk_label.set_label(&disk);
+        imp.net_label.set_label(&net);
         self.update_accessible_label(domain);
     }
 
@@ -184,7 +237,7 @@ impl DomainRow {
         let mut parts = vec![domain.name().to_string(), state_label(domain.state())];
         let cpu = imp.cpu_label.label();
         if !cpu.is_empty() {
-            parts.push(cpu.to_string());
+            parts.push(gettext_f("CPU {percent}", &[("percent", &cpu)]));
         }
         self.update_property(&[gtk::accessible::Property::Label(&parts.join(", "))]);
     }

@@ -53,6 +53,27 @@ pub fn format_kib(kib: u64) -> String {
     }
 }
 
+/// A size in bytes: "20.0 GiB".
+pub fn format_bytes(bytes: u64) -> String {
+    format_kib(bytes / 1024)
+}
+
+/// A rate in bytes per second: "1.2 MB/s".
+pub fn format_rate(bytes_per_second: f64) -> String {
+    let units = ["B/s", "kB/s", "MB/s", "GB/s"];
+    let mut value = bytes_per_second.max(0.0);
+    let mut unit = 0;
+    while value >= 1000.0 && unit < units.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{value:.0} {}", units[unit])
+    } else {
+        format!("{value:.1} {}", units[unit])
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::format_kib;
@@ -62,5 +83,11 @@ mod tests {
         assert_eq!(format_kib(512), "512 KiB");
         assert_eq!(format_kib(524_288), "512 MiB");
         assert_eq!(format_kib(2 * 1024 * 1024), "2.0 GiB");
+    }
+
+    #[test]
+    fn rates_read_in_the_right_unit() {
+        assert_eq!(super::format_rate(512.0), "512 B/s");
+        assert_eq!(super::format_rate(1_234_000.0), "1.2 MB/s");
     }
 }

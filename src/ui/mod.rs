@@ -3,15 +3,47 @@
 mod add_connection_dialog;
 mod connection_header;
 mod connection_uri;
+mod credentials_dialog;
+mod delete_dialog;
+mod domain_actions;
+mod domain_list;
 mod domain_row;
 pub mod new_vm;
 mod formatting;
 mod preferences_window;
+mod sparkline;
+mod vm_page;
 mod window;
 
 pub use add_connection_dialog::AddConnectionDialog;
 pub use connection_header::ConnectionHeader;
+pub use domain_actions::ListAction;
+pub use domain_list::{DomainListView, SortKey};
 pub use domain_row::DomainRow;
 pub use new_vm::NewVmDialog;
 pub use preferences_window::PreferencesWindow;
+pub use sparkline::Sparkline;
+pub use vm_page::VmPage;
 pub use window::VireoWindow;
+
+/// Shows `text` as a toast in the main window that holds `widget`.
+pub fn toast(widget: &impl gtk::prelude::IsA<gtk::Widget>, text: &str) {
+    use gtk::prelude::*;
+    if let Some(window) = widget.as_ref().root().and_downcast::<VireoWindow>() {
+        window.show_toast(text);
+    } else {
+        tracing::warn!("{text}");
+    }
+}
+
+/// Presents `dialog` and waits for the person's answer (libadwaita 1.2 has no
+/// `choose`): the response id, or the close response when dismissed.
+pub async fn choose(dialog: &adw::MessageDialog) -> String {
+    use adw::prelude::*;
+    let (sender, receiver) = async_channel::bounded(1);
+    dialog.connect_response(None, move |_, response| {
+        let _ = sender.try_send(response.to_owned());
+    });
+    dialog.present();
+    receiver.recv().await.unwrap_or_default()
+}

@@ -1,13 +1,16 @@
-//! The main window: every open host with its VMs, in one list.
+//! The main window: the VM list in a pinned first tab, each opened VM in a tab of
+//! its own, and the actions on the selection.
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
+use gettextrs::gettext;
 use gtk::{gio, glib, CompositeTemplate};
 
 use crate::application::VireoApplication;
 use crate::i18n::gettext_f;
-use crate::model::{ConnectionObject, ConnectionState, DomainObject};
-use crate::ui::{AddConnectionDialog, ConnectionHeader, DomainRow};
+use crate::model::{ConnectionObject, ConnectionState, CredentialsRequest, DomainObject};
+use crate::ui::domain_actions::{self, ListAction};
+use crate::ui::{delete_dialog, AddConnectionDialog, DomainListView, SortKey, VmPage};
 
 mod imp {
     use std::cell::OnceCell;
@@ -22,10 +25,12 @@ mod imp {
         #[template_child]
         pub window_title: TemplateChild<adw::WindowTitle>,
         #[template_child]
-        pub stack: TemplateChild<gtk::Stack>,
+        pub search_button: TemplateChild<gtk::ToggleButton>,
         #[template_child]
-        pub list_view: TemplateChild<gtk::ListView>,
-        pub selection: OnceCell<gtk::SingleSelection>,
+        pub tab_bar: TemplateChild<adw::TabBar>,
+        #[template_child]
+        pub tab_view: TemplateChild<adw::TabView>,
+        pub list: OnceCell<DomainListView>,
     }
 
     #[glib::object_subclass]
@@ -39,11 +44,19 @@ mod imp {
             klass.install_action("win.add-connection", None, |window, _, _| {
                 AddConnectionDialog::new(window).present();
             });
-            klass.add_binding_action(
-                gtk::gdk::Key::n,
-                gtk::gdk::ModifierType::CONTROL_MASK | gtk::gdk::ModifierType::SHIFT_MASK,
-                "win.add-connection",
-            );
+            klass.install_action("win.search", None, |window, _, _| {
+                let button = &window.imp().search_button;
+                button.set_active(!button.is_active());
+            });
+            for action in ListAction::ALL {
+                klass.install_action(
+                    &format!("win.{}", action.action_name()),
+                    None,
+                    move |window, _, _| {
+                        window.run_list_action(action);
+                    },
+                );
+            }
         }
 
         fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
@@ -76,7 +89,7 @@ impl VireoWindow {
     pub fn new(app: &VireoApplication) -> Self {
         let window: Self = glib::Object::builder().property("application", app).build();
         window.restore_window_size();
-        window.setup_list(app.connections());
+        window.setup_list(app);
         window
     }
 
@@ -86,54 +99,89 @@ impl VireoWindow {
             .expect("the window belongs to a VireoApplication")
     }
 
-    pub fn show_toast(&self, text: &str) {
-        self.imp().toast_overlay.add_toast(adw::Toast::new(text));
+    pub fn list(&self) -> &DomainListView {
+        self.imp().list.get().expect("the list is made in new()")
     }
 
-    /// The list shows, for each connection, a header item then its VMs sorted by name.
-    /// One flat model in one `GtkListView` keeps only the visible rows alive.
-    fn setup_list(&self, connections: &gio::ListStore) {
-        let per_connection = gtk::MapListModel::new(Some(connections.clone()), |item| {
-            let connection = item
-                .downcast_ref::<ConnectionObject>()
-                .expect("the connection list holds connections");
-            let header = gio::ListStore::new::<ConnectionObject>();
-            header.append(connection);
-            let sorter = gtk::StringSorter::new(Some(gtk::PropertyExpression::new(
-                DomainObject::static_type(),
-                None::<gtk::Expression>,
-                "name",
-            )));
-            let domains = gtk::SortListModel::new(Some(connection.domains()), Some(sorter));
-            let parts = gio::ListStore::new::<gio::ListModel>();
-            parts.append(&header);
-            parts.append(&domains);
-            gtk::FlattenListModel::new(Some(parts)).upcast::<glib::Object>()
-        });
-        let flat = gtk::FlattenListModel::new(Some(per_connection));
-        let selection = gtk::SingleSelection::new(Some(flat));
-        selection.set_autoselect(false);
-        selection.set_can_unselect(true);
+    pub fn show_toast(&self, text: &str) {
+        let toast = adw::Toast::new(text);
+        toast.set_timeout(8);
+        self.imp().toast_overlay.add_toast(toast);
+    }
 
-        let factory = gtk::SignalListItemFactory::new();
-        factory.connect_bind(|_, item| {
-            let item = item.downcast_ref::<gtk::ListItem>().expect("a list item");
-            bind_list_item(item);
-        });
-        factory.connect_unbind(|_, item| {
-            let item = item.downcast_ref::<gtk::ListItem>().expect("a list item");
-            if let Some(row) = item.child().and_downcast::<DomainRow>() {
-                row.unbind();
-            } else if let Some(header) = item.child().and_downcast::<ConnectionHeader>() {
-                header.unbind();
-            }
-        });
-
+    fn setup_list(&self, app: &VireoApplication) {
         let imp = self.imp();
-        imp.list_view.set_factory(Some(&factory));
-        imp.list_view.set_model(Some(&selection));
-        let _ = imp.selection.set(selection);
+        let list = DomainListView::default();
+        list.set_connections(app.connections());
+        let page = imp.tab_view.append_pinned(&list);
+        page.set_title(&gettext("Virtual Machines"));
+        page.set_icon(Some(&gio::ThemedIcon::new("view-list-symbolic")));
+        let _ = imp.list.set(list.clone());
+        // The list's own tab is pinned; the bar appears once a VM has a tab.
+        imp.tab_view.connect_n_pages_notify(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move |view| window.imp().tab_bar.set_visible(view.n_pages() > 1)
+        ));
 
+        let search_bar = list.search_bar();
+        imp.search_button
+            .bind_property("active", &search_bar, "search-mode-enabled")
+            .bidirectional()
+            .sync_create()
+            .build();
+        search_bar.set_key_capture_widget(Some(self));
+
+        list.connect_local(
+            "selection-changed",
+            false,
+            glib::clone!(
+                #[weak(rename_to = window)]
+                self,
+                #[upgrade_or]
+                None,
+                move |_| {
+                    window.update_action_states();
+                    None
+                }
+            ),
+        );
+        list.connect_local(
+            "domain-activated",
+            false,
+            glib::clone!(
+                #[weak(rename_to = window)]
+                self,
+                #[upgrade_or]
+                None,
+                move |values| {
+                    if let Some(domain) = values.get(1).and_then(|v| v.get::<DomainObject>().ok()) {
+                        window.open_domain(&domain);
+                    }
+                    None
+                }
+            ),
+        );
+
+        let sort = gio::SimpleAction::new_stateful(
+            "sort-by",
+            Some(glib::VariantTy::STRING),
+            &"name".to_variant(),
+        );
+        sort.connect_activate(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move |action, target| {
+                let Some(key) = target.and_then(|t| t.get::<String>()) else {
+                    return;
+                };
+                action.set_state(&key.to_variant());
+                window.list().set_sort_key(SortKey::from_name(&key));
+            }
+        ));
+        self.add_action(&sort);
+
+        let connections = app.connections();
         connections.connect_items_changed(glib::clone!(
             #[weak(rename_to = window)]
             self,
@@ -143,39 +191,165 @@ impl VireoWindow {
                         window.watch_connection(&connection);
                     }
                 }
-                window.update_page();
+                window.update_title();
             }
         ));
         for connection in connections.iter::<ConnectionObject>().flatten() {
             self.watch_connection(&connection);
         }
-        self.update_page();
+        self.update_title();
+        self.update_action_states();
     }
 
-    fn update_page(&self) {
+    fn update_title(&self) {
         let connections = self.app().connections().clone();
-        let imp = self.imp();
-        let page = if connections.n_items() == 0 {
-            "empty"
-        } else {
-            "list"
-        };
-        imp.stack.set_visible_child_name(page);
         let demo_only = connections.n_items() > 0
             && connections
                 .iter::<ConnectionObject>()
                 .flatten()
                 .all(|c| c.is_demo());
-        imp.window_title.set_subtitle(&if demo_only {
-            gettextrs::gettext("Demo connection")
+        self.imp().window_title.set_subtitle(&if demo_only {
+            gettext("Demo connection")
         } else {
             String::new()
         });
     }
 
+    /// Each action is enabled only where it applies to some selected VM.
+    fn update_action_states(&self) {
+        let selected = self.list().selected_domains();
+        let states: Vec<_> = selected.iter().map(DomainObject::state).collect();
+        for action in ListAction::ALL {
+            self.action_set_enabled(
+                &format!("win.{}", action.action_name()),
+                action.enabled_for(&states),
+            );
+        }
+    }
+
+    fn run_list_action(&self, action: ListAction) {
+        let selected = self.list().selected_domains();
+        if selected.is_empty() {
+            return;
+        }
+        match action {
+            ListAction::Open => {
+                for domain in &selected {
+                    self.open_domain(domain);
+                }
+            }
+            ListAction::Delete => {
+                let window = self.downgrade();
+                delete_dialog::present(self.upcast_ref(), selected, move |text| {
+                    if let Some(window) = window.upgrade() {
+                        window.show_toast(text);
+                    }
+                });
+            }
+            _ if action.is_destructive()
+                && self.app().settings().boolean("confirm-destructive") =>
+            {
+                self.confirm_then_run(action, selected);
+            }
+            _ => self.run_now(action, selected),
+        }
+    }
+
+    fn run_now(&self, action: ListAction, domains: Vec<DomainObject>) {
+        let window = self.downgrade();
+        domain_actions::spawn_run(action, domains, move |text| {
+            if let Some(window) = window.upgrade() {
+                window.show_toast(text);
+            }
+        });
+    }
+
+    fn confirm_then_run(&self, action: ListAction, domains: Vec<DomainObject>) {
+        let names: Vec<String> = domains
+            .iter()
+            .filter(|d| action.applies_to(d.state()))
+            .map(|d| d.name().to_string())
+            .collect();
+        let (heading, body, confirm) = action.confirmation(&names);
+        let dialog = adw::MessageDialog::new(Some(self), Some(&heading), Some(&body));
+        dialog.add_responses(&[("cancel", &gettext("_Cancel")), ("confirm", &confirm)]);
+        dialog.set_response_appearance("confirm", adw::ResponseAppearance::Destructive);
+        dialog.set_default_response(Some("cancel"));
+        dialog.set_close_response("cancel");
+        glib::spawn_future_local(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            async move {
+                if crate::ui::choose(&dialog).await == "confirm" {
+                    window.run_now(action, domains);
+                }
+            }
+        ));
+    }
+
+    /// Shows `domain` in its tab, opening one when it has none.
+    pub fn open_domain(&self, domain: &DomainObject) -> VmPage {
+        let tab_view = &self.imp().tab_view;
+        for index in 0..tab_view.n_pages() {
+            let page = tab_view.nth_page(index);
+            if let Some(vm_page) = page.child().downcast_ref::<VmPage>() {
+                if vm_page.domain().as_ref() == Some(domain) {
+                    tab_view.set_selected_page(&page);
+                    return vm_page.clone();
+                }
+            }
+        }
+        let vm_page = VmPage::new(domain);
+        let page = tab_view.append(&vm_page);
+        domain
+            .bind_property("name", &page, "title")
+            .sync_create()
+            .build();
+        page.set_icon(Some(&gio::ThemedIcon::new("computer-symbolic")));
+        tab_view.set_selected_page(&page);
+        // A VM that is undefined elsewhere takes its tab with it.
+        if let Some(connection) = domain.connection() {
+            let uuid = domain.uuid().to_string();
+            connection.domains().connect_items_changed(glib::clone!(
+                #[weak]
+                page,
+                #[weak]
+                tab_view,
+                move |domains, _, removed, _| {
+                    if removed > 0
+                        && domains.by_uuid(&uuid).is_none()
+                        && tab_view.page_position(&page) >= 0
+                    {
+                        tab_view.close_page(&page);
+                    }
+                }
+            ));
+        }
+        vm_page
+    }
+
     /// Logs once when a connection's list is filled and drawn, and handles the
     /// command line's `--show-domain-*` requests once their VM can be found.
     fn watch_connection(&self, connection: &ConnectionObject) {
+        connection.connect_local(
+            "credentials-requested",
+            false,
+            glib::clone!(
+                #[weak(rename_to = window)]
+                self,
+                #[upgrade_or]
+                None,
+                move |values| {
+                    if let Some(request) = values
+                        .get(1)
+                        .and_then(|v| v.get::<CredentialsRequest>().ok())
+                    {
+                        crate::ui::credentials_dialog::present(window.upcast_ref(), &request);
+                    }
+                    None
+                }
+            ),
+        );
         connection.connect_state_notify(glib::clone!(
             #[weak(rename_to = window)]
             self,
@@ -223,39 +397,28 @@ impl VireoWindow {
 
     fn handle_show_requests(&self, connection: &ConnectionObject) {
         let options = self.app().options();
-        let wanted = options
-            .show_domain_console
-            .as_deref()
-            .or(options.show_domain_editor.as_deref());
-        let Some(name) = wanted else { return };
-        let domains = connection.domains();
-        let found = domains
+        let (name, console) = match (&options.show_domain_console, &options.show_domain_editor) {
+            (Some(name), _) => (name.clone(), true),
+            (None, Some(name)) => (name.clone(), false),
+            (None, None) => return,
+        };
+        let found = connection
+            .domains()
             .iter::<DomainObject>()
             .flatten()
             .find(|d| d.name() == name);
         match found {
-            Some(domain) => self.select_domain(&domain),
+            Some(domain) => {
+                self.list().select_domain(&domain);
+                let page = self.open_domain(&domain);
+                if console {
+                    page.show_console();
+                }
+            }
             None => self.show_toast(&gettext_f(
                 "No virtual machine named “{name}” on {uri}",
-                &[("name", name), ("uri", &connection.uri())],
+                &[("name", &name), ("uri", &connection.uri())],
             )),
-        }
-    }
-
-    pub fn select_domain(&self, domain: &DomainObject) {
-        let Some(selection) = self.imp().selection.get() else {
-            return;
-        };
-        let position = selection
-            .iter::<glib::Object>()
-            .flatten()
-            .position(|item| item == *domain.upcast_ref::<glib::Object>());
-        if let Some(position) = position {
-            selection.set_selected(position as u32);
-            self.imp()
-                .list_view
-                .activate_action("list.scroll-to-item", Some(&(position as u32).to_variant()))
-                .ok();
         }
     }
 
@@ -273,32 +436,5 @@ impl VireoWindow {
         let _ = settings.set_int("window-width", width);
         let _ = settings.set_int("window-height", height);
         let _ = settings.set_boolean("window-maximized", self.is_maximized());
-    }
-}
-
-/// Puts a header or a VM row into a recycled list item, whichever its item is.
-fn bind_list_item(item: &gtk::ListItem) {
-    let object = item.item();
-    if let Some(connection) = object.and_downcast_ref::<ConnectionObject>() {
-        let header = item
-            .child()
-            .and_downcast::<ConnectionHeader>()
-            .unwrap_or_else(|| {
-                let header = ConnectionHeader::default();
-                item.set_child(Some(&header));
-                header
-            });
-        item.set_selectable(false);
-        item.set_activatable(false);
-        header.bind(connection);
-    } else if let Some(domain) = item.item().and_downcast_ref::<DomainObject>() {
-        let row = item.child().and_downcast::<DomainRow>().unwrap_or_else(|| {
-            let row = DomainRow::default();
-            item.set_child(Some(&row));
-            row
-        });
-        item.set_selectable(true);
-        item.set_activatable(true);
-        row.bind(domain);
     }
 }

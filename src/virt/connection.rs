@@ -36,16 +36,21 @@ unsafe extern "C" fn on_close(_conn: sys::virConnectPtr, reason: i32, opaque: *m
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink(ev)));
 }
 
-unsafe extern "C" fn free_close_sink(opaque: *mut c_void) {
-    drop(Box::from_raw(opaque as *mut EventSink));
-}
+/// The close callback's data, owned by the session rather than by libvirt: drivers
+/// without close-callback support (test, embedded QEMU) accept the registration but
+/// never call `freecb`, which would leak it.
+struct CloseData(*mut EventSink);
+
+// SAFETY: the pointer is only dereferenced by libvirt's callback (on the event loop
+// thread) and freed by the session after the callback is unregistered.
+unsafe impl Send for CloseData {}
 
 /// An open connection with its callbacks. Close it with [`Session::close`] (dropping
 /// does the same).
 pub struct Session {
     conn: Option<Connect>,
     events: EventRegistrations,
-    close_cb: bool,
+    close_cb: Option<CloseData>,
     /// The URI as given.
     pub uri: String,
     /// The host's name as libvirt reports it.
@@ -65,7 +70,7 @@ impl Session {
         let mut session = Session {
             conn: Some(conn),
             events: EventRegistrations::default(),
-            close_cb: false,
+            close_cb: None,
             uri: uri.to_owned(),
             hostname: String::new(),
             host_cpus: 1,
@@ -82,19 +87,19 @@ impl Session {
                 let e = VirtError::last("virConnectSetKeepAlive");
                 tracing::debug!(uri, error = %e, "no keepalive on this connection");
             }
-            let opaque = Box::into_raw(Box::new(sink.clone())) as *mut c_void;
+            let data = Box::into_raw(Box::new(sink.clone()));
             let r = sys::virConnectRegisterCloseCallback(
                 conn_ptr,
                 Some(on_close),
-                opaque,
-                Some(free_close_sink),
+                data as *mut c_void,
+                None,
             );
             if r < 0 {
-                free_close_sink(opaque);
+                drop(Box::from_raw(data));
                 let e = VirtError::last("virConnectRegisterCloseCallback");
                 tracing::debug!(uri, error = %e, "no close callback on this connection");
             } else {
-                session.close_cb = true;
+                session.close_cb = Some(CloseData(data));
             }
             session.hostname =
                 take_c_string(sys::virConnectGetHostname(conn_ptr)).unwrap_or_default();
@@ -132,12 +137,16 @@ impl Session {
         };
         self.pending_metadata.clear();
         self.events.deregister(&conn);
-        if self.close_cb {
-            // SAFETY: same callback pointer as registered.
+        if let Some(CloseData(data)) = self.close_cb.take() {
+            // SAFETY: same callback pointer as registered. Once unregistered libvirt
+            // never calls it again, so the data can go; if unregistering failed the
+            // data is leaked on purpose rather than risk a call on freed memory.
             let r =
                 unsafe { sys::virConnectUnregisterCloseCallback(conn.as_ptr(), Some(on_close)) };
-            let _ = check("virConnectUnregisterCloseCallback", r);
-            self.close_cb = false;
+            if check("virConnectUnregisterCloseCallback", r).is_ok() {
+                // SAFETY: allocated by Box::into_raw in open().
+                drop(unsafe { Box::from_raw(data) });
+            }
         }
         tracing::debug!(uri = %self.uri, "connection closed");
         release_connect(conn);

@@ -19,7 +19,7 @@ use virt::sys;
 
 use super::connection::Session;
 use super::error::{Result, VirtError};
-use super::handles::format_uuid;
+use super::handles::{format_uuid, DomainRef};
 
 /// A typed parameter's value.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -213,6 +213,23 @@ pub fn cpu_percent_of(busy: f64, ncpus: u32) -> f64 {
     (busy * 100.0 / f64::from(ncpus)).clamp(0.0, 100.0)
 }
 
+/// The tick actually used: the configured one, stretched so that collecting stats
+/// takes at most a quarter of the connection's worker time (a slow remote host or
+/// thousands of running domains must not starve actions queued behind the ticks).
+///
+/// `recent_costs_ms` are the worker times of the latest ticks, newest last. Only a
+/// sustained slowness counts (the fastest of the last three), so one slow call, such
+/// as the first one while a guest boots, does not stretch the tick; the stretch is
+/// capped at 30 s.
+pub fn effective_interval_ms(configured_ms: u32, recent_costs_ms: &[u32]) -> u32 {
+    let last3 = &recent_costs_ms[recent_costs_ms.len().saturating_sub(3)..];
+    if last3.len() < 3 {
+        return configured_ms;
+    }
+    let sustained = last3.iter().copied().min().unwrap_or(0);
+    configured_ms.max(sustained.saturating_mul(4).min(30_000))
+}
+
 /// Figures of one active domain for one tick. Rates are `None` on a domain's first
 /// sample (no delta yet).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -251,10 +268,12 @@ pub fn rates_between(uuid: &str, prev: Option<(&Sample, u64)>, cur: &Sample) -> 
     r
 }
 
-/// Previous samples per domain UUID, kept on the worker between ticks.
+/// Previous samples per domain UUID, kept on the worker between ticks, and the
+/// domain handles of a restricted tick (looked up once, not every tick).
 #[derive(Default)]
 pub struct StatsTracker {
     prev: HashMap<String, (Instant, Sample)>,
+    handles: HashMap<String, DomainRef>,
 }
 
 /// One tick's result.
@@ -265,6 +284,31 @@ pub struct TickResult {
 }
 
 impl StatsTracker {
+    /// Raw pointers of the domains in `uuids` (owned by the tracker), looking up the
+    /// ones not seen before and forgetting the ones no longer asked for.
+    fn handles_for(&mut self, session: &Session, uuids: &[String]) -> Vec<sys::virDomainPtr> {
+        let wanted: std::collections::HashSet<&str> = uuids.iter().map(String::as_str).collect();
+        self.handles.retain(|u, _| wanted.contains(u.as_str()));
+        let mut out = Vec::with_capacity(uuids.len());
+        for u in uuids {
+            if !self.handles.contains_key(u) {
+                match DomainRef::lookup_uuid(session.conn(), u) {
+                    Ok(d) => {
+                        self.handles.insert(u.clone(), d);
+                    }
+                    Err(e) => {
+                        tracing::debug!(uuid = %u, error = %e, "no stats for a domain");
+                        continue;
+                    }
+                }
+            }
+            if let Some(d) = self.handles.get(u) {
+                out.push(d.as_ptr());
+            }
+        }
+        out
+    }
+
     /// Feeds one tick's samples (all taken at `now`); domains absent from `samples`
     /// are forgotten so a restarted domain starts from a fresh baseline.
     pub fn update(&mut self, now: Instant, samples: Vec<(String, Sample)>) -> Vec<DomainRates> {
@@ -283,56 +327,82 @@ impl StatsTracker {
     }
 }
 
-/// Collects one tick of stats for all active domains in one call.
+/// Decodes and releases a record list from libvirt.
+///
+/// # Safety
+/// `recs` must be null or a list of `n` records from a stats call; it is freed here.
+unsafe fn take_records(recs: *mut sys::virDomainStatsRecordPtr, n: c_int) -> Vec<(String, Sample)> {
+    let mut samples = Vec::with_capacity(n.max(0) as usize);
+    if recs.is_null() {
+        return samples;
+    }
+    for i in 0..n.max(0) as usize {
+        let rec = *recs.add(i);
+        let mut raw = [0u8; 16];
+        if sys::virDomainGetUUID((*rec).dom, raw.as_mut_ptr()) < 0 {
+            continue;
+        }
+        let mut s = Sample::default();
+        for_each_param((*rec).params, (*rec).nparams, |name, v| {
+            s.accumulate(name, v)
+        });
+        samples.push((format_uuid(&raw), s));
+    }
+    // Frees every record and drops the domain references they hold.
+    sys::virDomainStatsRecordListFree(recs);
+    samples
+}
+
+/// Collects one tick of stats in one call: for all active domains, or with `only`
+/// for just those UUIDs (say the rows on screen; pass active domains only).
 pub fn poll(
     session: &Session,
     fields: StatsFields,
     tracker: &mut StatsTracker,
+    only: Option<&[String]>,
 ) -> Result<TickResult> {
     let mask = fields.mask();
-    if mask == 0 {
-        return Ok(TickResult {
-            host_cpus: session.host_cpus,
-            domains: Vec::new(),
-        });
-    }
-    let mut recs: *mut sys::virDomainStatsRecordPtr = ptr::null_mut();
-    let mut samples = Vec::new();
-    // SAFETY: the record list is read then released with virDomainStatsRecordListFree,
-    // which also drops the domain references it holds.
-    let now = unsafe {
-        let n = sys::virConnectGetAllDomainStats(
-            session.conn().as_ptr(),
-            mask,
-            &mut recs,
-            sys::VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE,
-        );
-        let now = Instant::now();
-        if n < 0 {
-            return Err(VirtError::last("virConnectGetAllDomainStats"));
-        }
-        samples.reserve(n as usize);
-        for i in 0..n as usize {
-            let rec = *recs.add(i);
-            let mut raw = [0u8; 16];
-            if sys::virDomainGetUUID((*rec).dom, raw.as_mut_ptr()) < 0 {
-                continue;
-            }
-            let mut s = Sample::default();
-            for_each_param((*rec).params, (*rec).nparams, |name, v| {
-                s.accumulate(name, v)
-            });
-            samples.push((format_uuid(&raw), s));
-        }
-        if !recs.is_null() {
-            sys::virDomainStatsRecordListFree(recs);
-        }
-        now
-    };
-    Ok(TickResult {
+    let done = |tracker: &mut StatsTracker, now, samples| TickResult {
         host_cpus: session.host_cpus,
         domains: tracker.update(now, samples),
-    })
+    };
+    if mask == 0 {
+        return Ok(done(tracker, Instant::now(), Vec::new()));
+    }
+    let mut recs: *mut sys::virDomainStatsRecordPtr = ptr::null_mut();
+    let n = match only {
+        None => {
+            // SAFETY: valid connection; records are taken and freed below.
+            unsafe {
+                sys::virConnectGetAllDomainStats(
+                    session.conn().as_ptr(),
+                    mask,
+                    &mut recs,
+                    sys::VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE,
+                )
+            }
+        }
+        Some(uuids) => {
+            let mut doms = tracker.handles_for(session, uuids);
+            if doms.is_empty() {
+                return Ok(done(tracker, Instant::now(), Vec::new()));
+            }
+            doms.push(ptr::null_mut());
+            // SAFETY: null-terminated array of domains kept alive by the tracker.
+            unsafe { sys::virDomainListGetStats(doms.as_mut_ptr(), mask, &mut recs, 0) }
+        }
+    };
+    let now = Instant::now();
+    if n < 0 {
+        return Err(VirtError::last(if only.is_some() {
+            "virDomainListGetStats"
+        } else {
+            "virConnectGetAllDomainStats"
+        }));
+    }
+    // SAFETY: `recs` holds `n` records from the call above.
+    let samples = unsafe { take_records(recs, n) };
+    Ok(done(tracker, now, samples))
 }
 
 #[cfg(test)]
@@ -432,6 +502,20 @@ mod tests {
         // b comes back: fresh baseline, no rate from the stale sample.
         let r = t.update(t1 + Duration::from_secs(1), vec![("b".into(), s(9))]);
         assert_eq!(r[0].cpu_busy, None);
+    }
+
+    #[test]
+    fn tick_stretches_when_collecting_is_slow() {
+        assert_eq!(effective_interval_ms(1000, &[10, 10, 10]), 1000);
+        assert_eq!(effective_interval_ms(1000, &[900, 400, 500, 450]), 1600);
+        // One slow call (a guest booting) does not count, nor do too few samples.
+        assert_eq!(effective_interval_ms(250, &[10, 7700, 12]), 250);
+        assert_eq!(effective_interval_ms(250, &[7700, 7700]), 250);
+        // Capped.
+        assert_eq!(
+            effective_interval_ms(1000, &[60_000, 60_000, 60_000]),
+            30_000
+        );
     }
 
     #[test]

@@ -55,7 +55,13 @@ impl Worker {
             .spawn(move || {
                 let mut state = WorkerState::default();
                 while let Ok(job) = rx.recv() {
-                    job(&mut state);
+                    // A panicking job (say a `with_connect` closure) must not take the
+                    // connection down with it: its caller sees WorkerGone, later jobs run.
+                    let r =
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut state)));
+                    if r.is_err() {
+                        tracing::error!("a libvirt job panicked");
+                    }
                 }
                 state.close();
             });

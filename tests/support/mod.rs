@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod daemon;
+
 use std::time::{Duration, Instant};
 
 use glib::prelude::*;
@@ -13,6 +15,11 @@ use vireo::model::{ConnectionObject, ConnectionState};
 /// filters by substring, like the standard harness.
 pub fn run(tests: &[(&str, fn())]) {
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    // RUST_LOG=vireo=debug shows the core's logs.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
     vireo::model::init();
     let ctx = glib::MainContext::default();
     let _owner = ctx.acquire().expect("the default main context is free");
@@ -43,6 +50,11 @@ pub fn run(tests: &[(&str, fn())]) {
         println!("failed: {failed:?}");
         std::process::exit(1);
     }
+}
+
+/// True in CI (`CI=true`), where tests must not skip.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
 }
 
 /// Dispatches main-loop work for `d`.
@@ -92,7 +104,7 @@ pub fn connect(uri: &str) -> ConnectionObject {
 
 /// A fresh directory under the target dir for node files.
 pub fn temp_dir(name: &str) -> std::path::PathBuf {
-    let base = std::env::var_os("CARGO_TARGET_TMPDIR")
+    let base = option_env!("CARGO_TARGET_TMPDIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(std::env::temp_dir);
     let d = base.join(format!("vireo-{}-{name}", std::process::id()));

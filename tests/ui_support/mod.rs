@@ -98,6 +98,11 @@ impl TestApp {
             ..Options::default()
         };
         let app = VireoApplication::with_id(options, None);
+        if connect.is_none() {
+            // Without --connect a first start would probe the local hypervisors (and
+            // start a session daemon); tests choose their hosts themselves.
+            let _ = app.settings().set_boolean("connections-initialized", true);
+        }
         app.register(None::<&gio::Cancellable>)
             .map_err(|e| format!("registering the application: {e}"))?;
         app.activate();
@@ -186,10 +191,10 @@ pub fn screenshot_dir() -> PathBuf {
 /// Renders `widget` as it is on screen into `target/screenshots/NAME`.
 pub fn save_png(widget: &gtk::Widget, name: &str) -> Result<PathBuf, String> {
     settle();
+    wait_until(&format!("{name}: the widget is laid out"), || {
+        widget.width() > 0 && widget.height() > 0
+    })?;
     let (width, height) = (widget.width(), widget.height());
-    if width == 0 || height == 0 {
-        return Err(format!("{name}: the widget has no size yet"));
-    }
     let paintable = gtk::WidgetPaintable::new(Some(widget));
     let snapshot = gtk::Snapshot::new();
     paintable.snapshot(&snapshot, f64::from(width), f64::from(height));

@@ -1,0 +1,603 @@
+//! The VM list: every connection's header and its VMs in one virtualised list, with
+//! search, sorting, multi-selection, a context menu and an action bar.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::OnceLock;
+
+use adw::subclass::prelude::*;
+use gtk::prelude::*;
+use gtk::{gio, glib, CompositeTemplate};
+
+use crate::i18n::ngettext_f;
+use crate::model::{ConnectionObject, ConnectionState, DomainObject};
+use crate::ui::formatting::state_label;
+use crate::ui::{ConnectionHeader, DomainRow};
+
+/// What the list is sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    #[default]
+    Name,
+    State,
+    Cpu,
+    Memory,
+}
+
+impl SortKey {
+    pub fn from_name(name: &str) -> Self {
+        match name {
+            "state" => SortKey::State,
+            "cpu" => SortKey::Cpu,
+            "memory" => SortKey::Memory,
+            _ => SortKey::Name,
+        }
+    }
+
+    fn compare(self, a: &DomainObject, b: &DomainObject) -> std::cmp::Ordering {
+        let by_name = || a.name().to_lowercase().cmp(&b.name().to_lowercase());
+        match self {
+            SortKey::Name => by_name(),
+            SortKey::State => (a.state() as i32)
+                .cmp(&(b.state() as i32))
+                .then_with(by_name),
+            SortKey::Cpu => b
+                .cpu_percent()
+                .total_cmp(&a.cpu_percent())
+                .then_with(by_name),
+            SortKey::Memory => b.memory_kib().cmp(&a.memory_kib()).then_with(by_name),
+        }
+    }
+}
+
+/// True when `domain` matches every word of `query` in its name, title or state.
+pub fn matches_query(domain: &DomainObject, query: &str) -> bool {
+    let haystack = format!(
+        "{} {} {}",
+        domain.name(),
+        domain.title(),
+        state_label(domain.state())
+    )
+    .to_lowercase();
+    query
+        .split_whitespace()
+        .all(|word| haystack.contains(&word.to_lowercase()))
+}
+
+mod imp {
+    use super::*;
+
+    #[derive(Default, CompositeTemplate)]
+    #[template(resource = "/io/github/vireo/Vireo/ui/domain-list.ui")]
+    pub struct DomainListView {
+        #[template_child]
+        pub search_bar: TemplateChild<gtk::SearchBar>,
+        #[template_child]
+        pub search_entry: TemplateChild<gtk::SearchEntry>,
+        #[template_child]
+        pub stack: TemplateChild<gtk::Stack>,
+        #[template_child]
+        pub list_view: TemplateChild<gtk::ListView>,
+        #[template_child]
+        pub action_bar: TemplateChild<gtk::ActionBar>,
+        #[template_child]
+        pub selection_label: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub context_menu: TemplateChild<gio::MenuModel>,
+        pub connections: RefCell<Option<gio::ListStore>>,
+        /// One model per connection (header + its filtered, sorted VMs), flattened.
+        pub sections: std::cell::OnceCell<gio::ListStore>,
+        pub filters: RefCell<Vec<gtk::FilterListModel>>,
+        pub filter: RefCell<Option<gtk::CustomFilter>>,
+        pub sorter: RefCell<Option<gtk::CustomSorter>>,
+        pub query: Rc<RefCell<String>>,
+        pub sort_key: Rc<Cell<SortKey>>,
+        pub selection: RefCell<Option<gtk::MultiSelection>>,
+        pub watched: RefCell<Vec<(DomainObject, glib::SignalHandlerId)>>,
+        pub popover: RefCell<Option<gtk::PopoverMenu>>,
+        /// The VMs that have a row now, by UUID: only they need live figures.
+        pub bound: RefCell<std::collections::HashMap<String, DomainObject>>,
+        pub stats_flush_pending: Cell<bool>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for DomainListView {
+        const NAME: &'static str = "VireoDomainListView";
+        type Type = super::DomainListView;
+        type ParentType = gtk::Widget;
+
+        fn class_init(klass: &mut Self::Class) {
+            klass.bind_template();
+            klass.set_layout_manager_type::<gtk::BoxLayout>();
+        }
+
+        fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
+            obj.init_template();
+        }
+    }
+
+    impl ObjectImpl for DomainListView {
+        fn signals() -> &'static [glib::subclass::Signal] {
+            static SIGNALS: OnceLock<Vec<glib::subclass::Signal>> = OnceLock::new();
+            SIGNALS.get_or_init(|| {
+                vec![
+                    glib::subclass::Signal::builder("selection-changed").build(),
+                    glib::subclass::Signal::builder("domain-activated")
+                        .param_types([DomainObject::static_type()])
+                        .build(),
+                ]
+            })
+        }
+
+        fn constructed(&self) {
+            self.parent_constructed();
+            let obj = self.obj();
+            if let Some(layout) = obj.layout_manager().and_downcast::<gtk::BoxLayout>() {
+                layout.set_orientation(gtk::Orientation::Vertical);
+            }
+            obj.setup();
+        }
+
+        fn dispose(&self) {
+            if let Some(popover) = self.popover.take() {
+                popover.unparent();
+            }
+            while let Some(child) = self.obj().first_child() {
+                child.unparent();
+            }
+        }
+    }
+
+    impl WidgetImpl for DomainListView {}
+}
+
+glib::wrapper! {
+    pub struct DomainListView(ObjectSubclass<imp::DomainListView>)
+        @extends gtk::Widget,
+        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
+}
+
+impl Default for DomainListView {
+    fn default() -> Self {
+        glib::Object::new()
+    }
+}
+
+impl DomainListView {
+    fn sections(&self) -> &gio::ListStore {
+        self.imp()
+            .sections
+            .get_or_init(gio::ListStore::new::<gio::ListModel>)
+    }
+
+    fn setup(&self) {
+        let imp = self.imp();
+        let query = imp.query.clone();
+        let filter = gtk::CustomFilter::new(move |item| {
+            let query = query.borrow();
+            query.is_empty()
+                || item
+                    .downcast_ref::<DomainObject>()
+                    .is_some_and(|d| matches_query(d, &query))
+        });
+        let sort_key = imp.sort_key.clone();
+        let sorter = gtk::CustomSorter::new(move |a, b| {
+            let (Some(a), Some(b)) = (
+                a.downcast_ref::<DomainObject>(),
+                b.downcast_ref::<DomainObject>(),
+            ) else {
+                return gtk::Ordering::Equal;
+            };
+            sort_key.get().compare(a, b).into()
+        });
+        imp.filter.replace(Some(filter));
+        imp.sorter.replace(Some(sorter));
+
+        let flat = gtk::FlattenListModel::new(Some(self.sections().clone()));
+        let selection = gtk::MultiSelection::new(Some(flat));
+        selection.connect_selection_changed(glib::clone!(
+            #[weak(rename_to = list)]
+            self,
+            move |_, _, _| list.selection_changed()
+        ));
+        selection.connect_items_changed(glib::clone!(
+            #[weak(rename_to = list)]
+            self,
+            move |_, _, _, _| list.update_page()
+        ));
+
+        let factory = gtk::SignalListItemFactory::new();
+        factory.connect_bind(glib::clone!(
+            #[weak(rename_to = list)]
+            self,
+            move |_, item| {
+                let item = item.downcast_ref::<gtk::ListItem>().expect("a list item");
+                if let Some(domain) = bind_list_item(item) {
+                    list.track_row(&domain, true);
+                }
+            }
+        ));
+        factory.connect_unbind(glib::clone!(
+            #[weak(rename_to = list)]
+            self,
+            move |_, item| {
+                let item = item.downcast_ref::<gtk::ListItem>().expect("a list item");
+                if let Some(row) = item.child().and_downcast::<DomainRow>() {
+                    if let Some(domain) = row.domain() {
+                        list.track_row(&domain, false);
+                    }
+                    row.unbind();
+                } else if let Some(header) = item.child().and_downcast::<ConnectionHeader>() {
+                    header.unbind();
+                }
+            }
+        ));
+        imp.list_view.set_factory(Some(&factory));
+        imp.list_view.set_model(Some(&selection));
+        imp.selection.replace(Some(selection));
+
+        imp.list_view.connect_activate(glib::clone!(
+            #[weak(rename_to = list)]
+            self,
+            move |view, position| {
+                let item = view.model().and_then(|m| m.item(position));
+                if let Some(domain) = item.and_downcast::<DomainObject>() {
+                    list.emit_by_name::<()>("domain-activated", &[&domain]);
+                }
+            }
+        ));
+
+        imp.search_entry.connect_search_changed(glib::clone!(
+            #[weak(rename_to = list)]
+            self,
+            move |entry| list.set_query(&entry.text())
+        ));
+        imp.search_bar.connect_entry(&*imp.search_entry);
+
+        // The Delete key deletes only while the list has focus, never in the search.
+        let shortcuts = gtk::ShortcutController::new();
+        shortcuts.add_shortcut(gtk::Shortcut::new(
+            gtk::ShortcutTrigger::parse_string("Delete"),
+            Some(gtk::NamedAction::new("win.domain-delete")),
+        ));
+        shortcuts.add_shortcut(gtk::Shortcut::new(
+            gtk::ShortcutTrigger::parse_string("<Shift>F10|Menu"),
+            Some(gtk::CallbackAction::new(glib::clone!(
+                #[weak(rename_to = list)]
+                self,
+                #[upgrade_or]
+                glib::Propagation::Proceed,
+                move |_, _| {
+                    list.popup_context_menu(None);
+                    glib::Propagation::Stop
+                }
+            ))),
+        ));
+        imp.list_view.add_controller(shortcuts);
+
+        let right_click = gtk::GestureClick::new();
+        right_click.set_button(gtk::gdk::BUTTON_SECONDARY);
+        right_click.connect_pressed(glib::clone!(
+            #[weak(rename_to = list)]
+            self,
+            move |gesture, _, x, y| {
+                gesture.set_state(gtk::EventSequenceState::Claimed);
+                list.select_row_at(x, y);
+                list.popup_context_menu(Some((x, y)));
+            }
+        ));
+        imp.list_view.add_controller(right_click);
+    }
+
+    /// Notes that `domain` got or lost its row; the connections learn once per main-loop
+    /// turn which VMs to measure, so a tick costs only what is on screen.
+    fn track_row(&self, domain: &DomainObject, bound: bool) {
+        let imp = self.imp();
+        if bound {
+            imp.bound
+                .borrow_mut()
+                .insert(domain.uuid().to_string(), domain.clone());
+        } else {
+            imp.bound.borrow_mut().remove(domain.uuid().as_str());
+        }
+        if !imp.stats_flush_pending.replace(true) {
+            glib::idle_add_local_once(glib::clone!(
+                #[weak(rename_to = list)]
+                self,
+                move || list.flush_stats_domains()
+            ));
+        }
+    }
+
+    fn flush_stats_domains(&self) {
+        let imp = self.imp();
+        imp.stats_flush_pending.set(false);
+        let Some(connections) = imp.connections.borrow().clone() else {
+            return;
+        };
+        let bound = imp.bound.borrow();
+        for connection in connections.iter::<ConnectionObject>().flatten() {
+            let uuids: Vec<String> = bound
+                .iter()
+                .filter(|(_, d)| d.connection().as_ref() == Some(&connection))
+                .map(|(uuid, _)| uuid.clone())
+                .collect();
+            connection.set_stats_domains(Some(uuids));
+        }
+    }
+
+    /// Follows `connections`: one section per connection, in order.
+    pub fn set_connections(&self, connections: &gio::ListStore) {
+        self.imp().connections.replace(Some(connections.clone()));
+        self.rebuild_sections(
+            connections,
+            0,
+            self.sections().n_items(),
+            connections.n_items(),
+        );
+        connections.connect_items_changed(glib::clone!(
+            #[weak(rename_to = list)]
+            self,
+            move |connections, position, removed, added| {
+                list.rebuild_sections(connections, position, removed, added)
+            }
+        ));
+    }
+
+    fn rebuild_sections(
+        &self,
+        connections: &gio::ListStore,
+        position: u32,
+        removed: u32,
+        added: u32,
+    ) {
+        let imp = self.imp();
+        let filter = imp.filter.borrow().clone();
+        let sorter = imp.sorter.borrow().clone();
+        let mut new_sections = Vec::new();
+        let mut new_filters = Vec::new();
+        for index in position..position + added {
+            let Some(connection) = connections.item(index).and_downcast::<ConnectionObject>()
+            else {
+                continue;
+            };
+            let header = gio::ListStore::new::<ConnectionObject>();
+            header.append(&connection);
+            let filtered = gtk::FilterListModel::new(Some(connection.domains()), filter.clone());
+            let sorted = gtk::SortListModel::new(Some(filtered.clone()), sorter.clone());
+            let parts = gio::ListStore::new::<gio::ListModel>();
+            parts.append(&header);
+            parts.append(&sorted);
+            new_sections.push(gtk::FlattenListModel::new(Some(parts)).upcast::<glib::Object>());
+            new_filters.push(filtered);
+            connection.connect_state_notify(glib::clone!(
+                #[weak(rename_to = list)]
+                self,
+                move |_| list.update_page()
+            ));
+        }
+        self.sections().splice(position, removed, &new_sections);
+        imp.filters.borrow_mut().splice(
+            position as usize..(position + removed) as usize,
+            new_filters,
+        );
+        self.update_page();
+    }
+
+    fn set_query(&self, text: &str) {
+        let imp = self.imp();
+        let text = text.trim().to_owned();
+        let narrower = text.contains(imp.query.borrow().as_str());
+        imp.query.replace(text);
+        if let Some(filter) = imp.filter.borrow().as_ref() {
+            filter.changed(if narrower {
+                gtk::FilterChange::MoreStrict
+            } else {
+                gtk::FilterChange::Different
+            });
+        }
+        self.update_page();
+    }
+
+    pub fn set_sort_key(&self, key: SortKey) {
+        let imp = self.imp();
+        imp.sort_key.set(key);
+        if let Some(sorter) = imp.sorter.borrow().as_ref() {
+            sorter.changed(gtk::SorterChange::Different);
+        }
+    }
+
+    pub fn search_bar(&self) -> gtk::SearchBar {
+        self.imp().search_bar.clone()
+    }
+
+    /// The number of VMs shown (after the search).
+    pub fn visible_domain_count(&self) -> u32 {
+        self.imp()
+            .filters
+            .borrow()
+            .iter()
+            .map(|f| f.n_items())
+            .sum()
+    }
+
+    /// Which page shows: "list", "empty", "no-vms" or "no-results".
+    pub fn visible_page_name(&self) -> String {
+        self.imp()
+            .stack
+            .visible_child_name()
+            .map(|n| n.to_string())
+            .unwrap_or_default()
+    }
+
+    fn update_page(&self) {
+        let imp = self.imp();
+        let connections = imp.connections.borrow().clone();
+        let Some(connections) = connections else {
+            return;
+        };
+        let all_connected_and_empty = connections.n_items() > 0
+            && connections
+                .iter::<ConnectionObject>()
+                .flatten()
+                .all(|c| c.state() == ConnectionState::Connected && c.domains().n_items() == 0);
+        let page = if connections.n_items() == 0 {
+            "empty"
+        } else if !imp.query.borrow().is_empty() && self.visible_domain_count() == 0 {
+            "no-results"
+        } else if all_connected_and_empty {
+            "no-vms"
+        } else {
+            "list"
+        };
+        imp.stack.set_visible_child_name(page);
+    }
+
+    /// The selected VMs, in list order.
+    pub fn selected_domains(&self) -> Vec<DomainObject> {
+        let Some(selection) = self.imp().selection.borrow().clone() else {
+            return Vec::new();
+        };
+        let bitset = selection.selection();
+        let mut domains = Vec::new();
+        if let Some((mut iter, first)) = gtk::BitsetIter::init_first(&bitset) {
+            let mut position = Some(first);
+            while let Some(p) = position {
+                if let Some(domain) = selection.item(p).and_downcast::<DomainObject>() {
+                    domains.push(domain);
+                }
+                position = iter.next();
+            }
+        }
+        domains
+    }
+
+    /// Selects `domain` alone and scrolls to it.
+    pub fn select_domain(&self, domain: &DomainObject) -> bool {
+        let Some(selection) = self.imp().selection.borrow().clone() else {
+            return false;
+        };
+        let target = domain.upcast_ref::<glib::Object>();
+        let position =
+            (0..selection.n_items()).find(|&p| selection.item(p).as_ref() == Some(target));
+        let Some(position) = position else {
+            return false;
+        };
+        selection.select_item(position, true);
+        let _ = self
+            .imp()
+            .list_view
+            .activate_action("list.scroll-to-item", Some(&position.to_variant()));
+        true
+    }
+
+    pub fn select_all(&self) {
+        if let Some(selection) = self.imp().selection.borrow().as_ref() {
+            selection.select_all();
+        }
+    }
+
+    fn selection_changed(&self) {
+        let imp = self.imp();
+        for (domain, handler) in imp.watched.take() {
+            domain.disconnect(handler);
+        }
+        let selected = self.selected_domains();
+        let mut watched = Vec::new();
+        for domain in &selected {
+            let handler = domain.connect_notify_local(
+                Some("state"),
+                glib::clone!(
+                    #[weak(rename_to = list)]
+                    self,
+                    move |_, _| list.emit_by_name::<()>("selection-changed", &[])
+                ),
+            );
+            watched.push((domain.clone(), handler));
+        }
+        imp.watched.replace(watched);
+        imp.action_bar.set_revealed(!selected.is_empty());
+        imp.selection_label.set_label(&ngettext_f(
+            "{n} selected",
+            "{n} selected",
+            selected.len() as u32,
+            &[("n", &selected.len().to_string())],
+        ));
+        self.emit_by_name::<()>("selection-changed", &[]);
+    }
+
+    /// A right click on a VM that is not selected selects it alone first.
+    fn select_row_at(&self, x: f64, y: f64) {
+        let imp = self.imp();
+        let mut widget = imp.list_view.pick(x, y, gtk::PickFlags::DEFAULT);
+        while let Some(w) = widget {
+            if let Some(row) = w.downcast_ref::<DomainRow>() {
+                if let Some(domain) = row.domain() {
+                    if !self.selected_domains().contains(&domain) {
+                        self.select_domain(&domain);
+                    }
+                }
+                return;
+            }
+            widget = w.parent();
+        }
+    }
+
+    fn popup_context_menu(&self, at: Option<(f64, f64)>) {
+        if self.selected_domains().is_empty() {
+            return;
+        }
+        let imp = self.imp();
+        let popover = imp
+            .popover
+            .borrow_mut()
+            .get_or_insert_with(|| {
+                let popover = gtk::PopoverMenu::from_model(Some(&*imp.context_menu));
+                popover.set_has_arrow(false);
+                popover.set_halign(gtk::Align::Start);
+                popover.set_parent(self);
+                popover
+            })
+            .clone();
+        let (x, y) = at
+            .and_then(|(x, y)| imp.list_view.translate_coordinates(self, x, y))
+            .unwrap_or((
+                f64::from(self.width()) / 2.0,
+                f64::from(self.height()) / 3.0,
+            ));
+        popover.set_pointing_to(Some(&gtk::gdk::Rectangle::new(x as i32, y as i32, 1, 1)));
+        popover.popup();
+    }
+}
+
+/// Puts a header or a VM row into a recycled list item, whichever its item is;
+/// returns the VM when it is one.
+fn bind_list_item(item: &gtk::ListItem) -> Option<DomainObject> {
+    let object = item.item();
+    if let Some(connection) = object.and_downcast_ref::<ConnectionObject>() {
+        let header = item
+            .child()
+            .and_downcast::<ConnectionHeader>()
+            .unwrap_or_else(|| {
+                let header = ConnectionHeader::default();
+                item.set_child(Some(&header));
+                header
+            });
+        item.set_selectable(false);
+        item.set_activatable(false);
+        header.bind(connection);
+        None
+    } else if let Some(domain) = item.item().and_downcast::<DomainObject>() {
+        let row = item.child().and_downcast::<DomainRow>().unwrap_or_else(|| {
+            let row = DomainRow::default();
+            item.set_child(Some(&row));
+            row
+        });
+        item.set_selectable(true);
+        item.set_activatable(true);
+        row.bind(&domain);
+        Some(domain)
+    } else {
+        None
+    }
+}

@@ -1,0 +1,495 @@
+//! Fixtures for end-to-end tests against real QEMU: the tiny guest, the private
+//! `qemu:///system` daemon, `qemu:///embed` roots and runs as an unprivileged user.
+//!
+//! Everything shells out to the scripts in `tests/guest` and `tests/testbed`, so a
+//! developer can reproduce any step by hand. Guards stop what they started when
+//! dropped, and [`super::cleanup`] hooks do the same when the watchdog aborts a test.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Cargo's target directory (integration tests know `CARGO_TARGET_TMPDIR` = target/tmp).
+pub fn target_dir() -> PathBuf {
+    let tmp = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    tmp.parent().map(Path::to_path_buf).unwrap_or(tmp)
+}
+
+/// Where the test bed keeps its state between runs: `<target>/testbed`.
+pub fn state_dir() -> PathBuf {
+    let d = target_dir().join("testbed");
+    let _ = std::fs::create_dir_all(&d);
+    d
+}
+
+/// True when running in CI (`CI=true`): tests must never skip there.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Why QEMU end-to-end tests cannot run on this machine, if they cannot.
+pub fn unavailable(needs_daemon: bool) -> Option<String> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return Some("not root (the test daemon, QEMU and the test user need root)".into());
+    }
+    let mut tools = vec![
+        "/usr/bin/qemu-system-x86_64",
+        "/usr/bin/qemu-img",
+        "/usr/bin/virsh",
+        "/usr/bin/unshare",
+    ];
+    if needs_daemon {
+        tools.extend(["/usr/sbin/libvirtd", "/usr/sbin/virtlogd"]);
+    }
+    for t in tools {
+        if !Path::new(t).exists() {
+            return Some(format!(
+                "{t} is missing (run tools/install-deps.sh test to install QEMU and libvirt)"
+            ));
+        }
+    }
+    None
+}
+
+/// Runs a command, returning its output; panics if it cannot be started.
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+}
+
+/// Runs a command that must succeed; returns its stdout.
+pub fn run_ok(cmd: &mut Command) -> String {
+    let out = run(cmd);
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({}):\n{}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `virsh -q -c URI ARGS...`, in another process (as another client would).
+pub fn virsh(uri: &str, args: &[&str]) -> String {
+    run_ok(Command::new("virsh").args(["-q", "-c", uri]).args(args))
+}
+
+/// How the guest boots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Boot {
+    /// `<kernel>` + `<initrd>` + `<cmdline>`.
+    Kernel,
+    /// The isolinux ISO from a CD-ROM.
+    Iso,
+}
+
+/// The guest built by `tests/guest/build.sh` (see its header for what it does).
+#[derive(Debug)]
+pub struct Guest {
+    pub dir: PathBuf,
+    pub kernel: PathBuf,
+    pub initrd: PathBuf,
+    pub disk: PathBuf,
+    pub iso: PathBuf,
+    /// Seconds the build (or cache check) took.
+    pub build_secs: f64,
+}
+
+/// The line the guest prints on ttyS0 once booted.
+pub const READY_LINE: &str = "VIREO-GUEST-READY";
+/// The line the guest prints when the ACPI power button powers it off.
+pub const POWEROFF_LINE: &str = "VIREO-GUEST-POWEROFF";
+/// The serial shell's prompt.
+pub const PROMPT: &str = "vireo-guest# ";
+/// The guest's VGA text screen once ready: 720x400 pixels.
+pub const VGA_SIZE: (u32, u32) = (720, 400);
+/// Pixels of the ready guest's VGA picture (x, y, RGB) as QEMU renders them (VNC,
+/// `virsh screenshot`): blue, red, green and grey bands, the shell rows black. See the
+/// header of `tests/guest/build.sh` for the full layout; `tests/testbed/smoke.sh`
+/// checks these with `virsh screenshot`.
+pub const VGA_PIXELS: [(u32, u32, [u8; 3]); 6] = [
+    (5, 5, [0, 0, 168]),
+    (100, 40, [168, 0, 0]),
+    (100, 100, [0, 168, 0]),
+    (100, 170, [168, 168, 168]),
+    (100, 250, [0, 0, 168]),
+    (600, 380, [0, 0, 0]),
+];
+
+static GUEST: OnceLock<Result<Guest, String>> = OnceLock::new();
+
+impl Guest {
+    /// The guest directory: `$VIREO_GUEST_DIR` or `<target>/guest`.
+    pub fn dir() -> PathBuf {
+        std::env::var_os("VIREO_GUEST_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| target_dir().join("guest"))
+    }
+
+    /// Builds the guest once per process (a no-op when the cache is fresh).
+    pub fn get() -> Result<&'static Guest, String> {
+        GUEST
+            .get_or_init(|| {
+                let dir = Self::dir();
+                let t = Instant::now();
+                let out = run(Command::new(repo().join("tests/guest/build.sh")).arg(&dir));
+                if !out.status.success() {
+                    return Err(format!(
+                        "tests/guest/build.sh failed:\n{}{}",
+                        String::from_utf8_lossy(&out.stdout),
+                        String::from_utf8_lossy(&out.stderr)
+                    ));
+                }
+                print!("  {}", String::from_utf8_lossy(&out.stdout));
+                Ok(Guest {
+                    kernel: dir.join("vmlinuz"),
+                    initrd: dir.join("initrd.gz"),
+                    disk: dir.join("disk.qcow2"),
+                    iso: dir.join("vireo-guest.iso"),
+                    dir,
+                    build_secs: t.elapsed().as_secs_f64(),
+                })
+            })
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    /// The guest as already built in [`Self::dir`], without running the build (for a
+    /// process that cannot write there, such as the unprivileged test user).
+    pub fn prebuilt() -> Result<Guest, String> {
+        let dir = Self::dir();
+        let g = Guest {
+            kernel: dir.join("vmlinuz"),
+            initrd: dir.join("initrd.gz"),
+            disk: dir.join("disk.qcow2"),
+            iso: dir.join("vireo-guest.iso"),
+            dir,
+            build_secs: 0.0,
+        };
+        for f in [&g.kernel, &g.initrd, &g.disk, &g.iso] {
+            if !f.is_file() {
+                return Err(format!(
+                    "{} is missing: run tests/guest/build.sh",
+                    f.display()
+                ));
+            }
+        }
+        Ok(g)
+    }
+
+    /// A qcow2 overlay on the data disk at `path` (each domain writes its own).
+    pub fn overlay(&self, path: &Path) -> PathBuf {
+        let _ = std::fs::remove_file(path);
+        run_ok(
+            Command::new("qemu-img")
+                .args(["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b"])
+                .arg(&self.disk)
+                .arg(path),
+        );
+        path.to_owned()
+    }
+
+    /// The domain XML of a test guest (same as `tests/testbed/domain-xml.sh`): TCG,
+    /// 192 MiB, serial pty + console, VNC on 127.0.0.1, VGA, virtio disk `vda` when
+    /// `disk` is given, user-mode virtio NIC.
+    pub fn domain_xml(&self, name: &str, boot: Boot, disk: Option<&Path>) -> String {
+        let os = match boot {
+            Boot::Kernel => format!(
+                "<kernel>{}</kernel><initrd>{}</initrd>\
+                 <cmdline>console=tty0 console=ttyS0</cmdline>",
+                self.kernel.display(),
+                self.initrd.display()
+            ),
+            Boot::Iso => "<boot dev='cdrom'/>".to_owned(),
+        };
+        let cdrom = match boot {
+            Boot::Kernel => String::new(),
+            Boot::Iso => format!(
+                "<disk type='file' device='cdrom'><driver name='qemu' type='raw'/>\
+                 <source file='{}'/><target dev='hdc' bus='ide'/><readonly/></disk>",
+                self.iso.display()
+            ),
+        };
+        let vda = disk.map_or(String::new(), |d| {
+            format!(
+                "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>\
+                 <source file='{}'/><target dev='vda' bus='virtio'/></disk>",
+                d.display()
+            )
+        });
+        format!(
+            "<domain type='qemu'><name>{name}</name><memory unit='MiB'>192</memory>\
+             <vcpu>1</vcpu><os><type arch='x86_64' machine='pc'>hvm</type>{os}</os>\
+             <features><acpi/><apic/></features><clock offset='utc'/>\
+             <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot>\
+             <on_crash>destroy</on_crash><devices>{vda}{cdrom}\
+             <interface type='user'><model type='virtio'/></interface>\
+             <serial type='pty'><target port='0'/></serial>\
+             <console type='pty'><target type='serial' port='0'/></console>\
+             <input type='keyboard' bus='ps2'/>\
+             <graphics type='vnc' autoport='yes' listen='127.0.0.1'/>\
+             <video><model type='vga'/></video><memballoon model='virtio'/>\
+             </devices></domain>"
+        )
+    }
+}
+
+/// The prefix of every test domain's name; `libvirtd.sh stop` removes such domains.
+pub const DOMAIN_PREFIX: &str = "vireo-test";
+
+/// The private `virtlogd` + `libvirtd` serving `qemu:///system`
+/// (`tests/testbed/libvirtd.sh`). Stopped, with its test domains, on drop.
+pub struct SystemDaemon {
+    dir: PathBuf,
+    /// Seconds `start` took until `virsh version` answered.
+    pub start_secs: f64,
+}
+
+impl SystemDaemon {
+    /// The URI it serves.
+    pub const URI: &'static str = "qemu:///system";
+
+    /// Why the test daemon cannot start here: some other daemon (not one of ours left
+    /// by a killed run) already serves `qemu:///system`.
+    pub fn foreign_daemon() -> Option<String> {
+        let dir = state_dir().join("daemon");
+        let ours = run(Command::new(repo().join("tests/testbed/libvirtd.sh"))
+            .arg("status")
+            .arg(&dir))
+        .status
+        .success();
+        let answers =
+            run(Command::new("timeout").args(["10", "virsh", "-q", "-c", Self::URI, "version"]))
+                .status
+                .success();
+        (answers && !ours).then(|| {
+            format!(
+                "another libvirt daemon already serves {} on this machine; the tests will \
+                 not run their own next to it",
+                Self::URI
+            )
+        })
+    }
+
+    /// Cleans up after any earlier crashed run, then starts the daemon.
+    pub fn start() -> SystemDaemon {
+        let dir = state_dir().join("daemon");
+        let script = repo().join("tests/testbed/libvirtd.sh");
+        // Leftovers of a killed run (daemon, test domains, QEMUs) go first.
+        run(Command::new(&script).arg("stop").arg(&dir));
+        let mut d = SystemDaemon {
+            dir,
+            start_secs: 0.0,
+        };
+        let stop_dir = d.dir.clone();
+        super::on_abort(move || {
+            let _ = Command::new(repo().join("tests/testbed/libvirtd.sh"))
+                .arg("stop")
+                .arg(&stop_dir)
+                .status();
+        });
+        d.start_secs = d.restart();
+        d
+    }
+
+    /// (Re)starts the daemon if it is not running; returns the seconds it took.
+    pub fn restart(&self) -> f64 {
+        let t = Instant::now();
+        let out = run_ok(
+            Command::new(repo().join("tests/testbed/libvirtd.sh"))
+                .arg("start")
+                .arg(&self.dir),
+        );
+        print!("  {out}");
+        t.elapsed().as_secs_f64()
+    }
+
+    /// SIGKILLs libvirtd (QEMUs and virtlogd live on), like a crash.
+    pub fn kill(&self) {
+        run_ok(
+            Command::new(repo().join("tests/testbed/libvirtd.sh"))
+                .arg("kill")
+                .arg(&self.dir),
+        );
+    }
+
+    /// The pid of a running domain's QEMU (from libvirt's pid file).
+    pub fn qemu_pid(name: &str) -> Option<i32> {
+        std::fs::read_to_string(format!("/run/libvirt/qemu/{name}.pid"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+}
+
+impl Drop for SystemDaemon {
+    fn drop(&mut self) {
+        let out = run(Command::new(repo().join("tests/testbed/libvirtd.sh"))
+            .arg("stop")
+            .arg(&self.dir));
+        if !out.status.success() {
+            eprintln!(
+                "testbed: stopping the daemon failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
+
+/// A root for the embedded QEMU driver (`qemu:///embed?root=DIR`), no daemon.
+///
+/// `DIR/etc/qemu.conf` makes QEMU run as root without relabelling: as the default
+/// `libvirt-qemu` user, libvirt found the root-only `/dev/kvm` unusable after probing
+/// QEMU with it, and re-probed on every open (15-60 s). It also has QEMU write its
+/// logs itself (`stdio_handler = "file"`): the default asks the system's virtlogd,
+/// which a daemon-less test does not have. The capability cache is shared
+/// between roots through `<target>/testbed/embed-caps`, so only the first root ever
+/// probes (~8 s); later opens take ~0.05 s. On drop, the QEMUs of the root are killed
+/// (an embedded driver's QEMUs outlive it) and the directory removed.
+pub struct EmbedRoot {
+    pub dir: PathBuf,
+}
+
+impl EmbedRoot {
+    /// A fresh root under `<target>/tmp`.
+    pub fn new(name: &str) -> EmbedRoot {
+        let dir = target_dir()
+            .join("tmp")
+            .join(format!("vireo-embed-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("etc")).expect("embed root");
+        std::fs::write(
+            dir.join("etc/qemu.conf"),
+            "user = \"root\"\ngroup = \"root\"\ndynamic_ownership = 0\nstdio_handler = \"file\"\n",
+        )
+        .expect("embed qemu.conf");
+        let caps = state_dir().join("embed-caps");
+        if caps.join("qemu").is_dir() {
+            std::fs::create_dir_all(dir.join("cache")).expect("embed cache dir");
+            run(Command::new("cp")
+                .arg("-a")
+                .arg(caps.join("qemu"))
+                .arg(dir.join("cache")));
+        }
+        let kill_dir = dir.clone();
+        super::on_abort(move || kill_pidfiles(&kill_dir.join("run/qemu")));
+        EmbedRoot { dir }
+    }
+
+    /// The connection URI.
+    pub fn uri(&self) -> String {
+        format!("qemu:///embed?root={}", self.dir.display())
+    }
+}
+
+impl Drop for EmbedRoot {
+    fn drop(&mut self) {
+        kill_pidfiles(&self.dir.join("run/qemu"));
+        let caps = state_dir().join("embed-caps");
+        let probed = self.dir.join("cache/qemu");
+        if !caps.join("qemu").is_dir() && probed.is_dir() {
+            let _ = std::fs::create_dir_all(&caps);
+            run(Command::new("cp").arg("-a").arg(&probed).arg(&caps));
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// SIGKILLs the QEMU of every `*.pid` file in `dir`.
+pub fn kill_pidfiles(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.extension().is_some_and(|x| x == "pid") {
+            let pid = std::fs::read_to_string(&p)
+                .ok()
+                .and_then(|s| s.trim().parse::<i32>().ok());
+            if let Some(pid) = pid.filter(|&p| p > 1) {
+                let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+                if comm.starts_with("qemu") {
+                    // SAFETY: plain kill(2) of a QEMU we started.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                }
+            }
+        }
+    }
+}
+
+/// The unprivileged test user (created by `tests/testbed/as-user.sh`).
+pub const TEST_USER: &str = "vireo-test";
+
+/// Runs this test binary again as [`TEST_USER`] with `args` (for `qemu:///session`
+/// checks through Vireo's own code), with `VIREO_GUEST_DIR` passed on. The session
+/// daemon it autostarts and its QEMUs are stopped afterwards by the script.
+///
+/// When the user cannot reach the binary or the guest (a checkout under a private home
+/// directory), both are copied to a world-readable temporary directory first.
+pub fn run_self_as_test_user(args: &[&str]) -> Output {
+    let script = repo().join("tests/testbed/as-user.sh");
+    let mut exe = std::env::current_exe().expect("current exe");
+    let mut guest_dir = Guest::dir();
+    let reachable = run(Command::new(&script)
+        .arg("test")
+        .arg("-x")
+        .arg(&exe)
+        .arg("-a")
+        .arg("-r")
+        .arg(guest_dir.join("vmlinuz")))
+    .status
+    .success();
+    let copy = std::env::temp_dir().join(format!("vireo-as-user-{}", std::process::id()));
+    if !reachable {
+        std::fs::create_dir_all(copy.join("guest")).expect("temp dir");
+        for f in ["vmlinuz", "initrd.gz", "disk.qcow2", "vireo-guest.iso"] {
+            std::fs::copy(guest_dir.join(f), copy.join("guest").join(f)).expect("copy guest");
+        }
+        std::fs::copy(&exe, copy.join("test-binary")).expect("copy test binary");
+        run_ok(Command::new("chmod").args(["-R", "a+rX"]).arg(&copy));
+        exe = copy.join("test-binary");
+        guest_dir = copy.join("guest");
+    }
+    let out = run(Command::new(&script)
+        .env("VIREO_GUEST_DIR", &guest_dir)
+        .env(
+            "VIREO_AS_USER_ENV",
+            "VIREO_GUEST_DIR CI RUST_LOG RUST_BACKTRACE",
+        )
+        .arg(exe)
+        .args(args));
+    let _ = std::fs::remove_dir_all(&copy);
+    out
+}
+
+/// Defines a domain from `xml` on `conn`; returns its UUID. (Vireo's `virt` layer has
+/// no define call yet: this is the raw libvirt one.)
+pub fn define_xml(conn: &virt::connect::Connect, xml: &str) -> Result<String, String> {
+    let c = std::ffi::CString::new(xml).map_err(|e| e.to_string())?;
+    // SAFETY: valid connection and C string; the domain reference is freed here.
+    unsafe {
+        let d = virt::sys::virDomainDefineXML(conn.as_ptr(), c.as_ptr());
+        if d.is_null() {
+            return Err(virt::error::Error::last_error().message().to_owned());
+        }
+        let mut raw = [0u8; 16];
+        let r = virt::sys::virDomainGetUUID(d, raw.as_mut_ptr());
+        virt::sys::virDomainFree(d);
+        if r < 0 {
+            return Err(virt::error::Error::last_error().message().to_owned());
+        }
+        Ok(vireo::virt::handles::format_uuid(&raw))
+    }
+}
