@@ -94,7 +94,11 @@ fn failed_define_removes_the_volume() {
     // "test" exists on the test driver with another UUID: the define fails after the
     // volume was made.
     let s = spec("test", "default-pool");
-    let before = c.lookup_domain_by_name("test").unwrap().uuid_string().unwrap();
+    let before = c
+        .lookup_domain_by_name("test")
+        .unwrap()
+        .uuid_string()
+        .unwrap();
     let plan = CreatePlan::from_spec(&s, None, None, true).unwrap();
     let e = create(&c, &plan).unwrap_err();
     assert!(
@@ -103,7 +107,11 @@ fn failed_define_removes_the_volume() {
     );
     assert!(!volumes(&c, "default-pool").contains(&"test.qcow2".to_owned()));
     // Other tests of this process add domains concurrently: look at "test" itself.
-    let after = c.lookup_domain_by_name("test").unwrap().uuid_string().unwrap();
+    let after = c
+        .lookup_domain_by_name("test")
+        .unwrap()
+        .uuid_string()
+        .unwrap();
     assert_eq!(after, before);
     assert_eq!(domain_names(&c).iter().filter(|n| *n == "test").count(), 1);
 }

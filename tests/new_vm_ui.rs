@@ -18,8 +18,14 @@ use vireo::ui::NewVmDialog;
 
 fn main() {
     run_cases(&[
-        Case::new("wizard_defines_a_vm_from_an_iso", wizard_defines_a_vm_from_an_iso),
-        Case::new("refused_creation_leaves_nothing", refused_creation_leaves_nothing),
+        Case::new(
+            "wizard_defines_a_vm_from_an_iso",
+            wizard_defines_a_vm_from_an_iso,
+        ),
+        Case::new(
+            "refused_creation_leaves_nothing",
+            refused_creation_leaves_nothing,
+        ),
     ]);
 }
 
@@ -31,7 +37,14 @@ fn debian_iso() -> Result<PathBuf, String> {
     std::fs::write(root.join("README"), "vireo wizard test\n").map_err(|e| e.to_string())?;
     let iso = dir.join("debian-11.7.0-i386-netinst.iso");
     let out = Command::new("xorriso")
-        .args(["-as", "mkisofs", "-quiet", "-V", "Debian 11.7.0 i386 n", "-o"])
+        .args([
+            "-as",
+            "mkisofs",
+            "-quiet",
+            "-V",
+            "Debian 11.7.0 i386 n",
+            "-o",
+        ])
         .arg(&iso)
         .arg(&root)
         .output()
@@ -73,7 +86,10 @@ fn wizard_defines_a_vm_from_an_iso() -> Result<(), String> {
     // An unreadable ISO is marked on its field, and Forward stays off.
     m.iso_row.set_text("/nonexistent/medium.iso");
     settle();
-    if !css_error(&m.iso_row) || !m.media_error.is_visible() || dialog.forward_button().is_sensitive() {
+    if !css_error(&m.iso_row)
+        || !m.media_error.is_visible()
+        || dialog.forward_button().is_sensitive()
+    {
         return Err("an unreadable ISO must be marked and block Forward".into());
     }
     m.iso_row.grab_focus(); // scrolls the field and its error into view
@@ -84,7 +100,9 @@ fn wizard_defines_a_vm_from_an_iso() -> Result<(), String> {
     wait_until("the ISO is detected as Debian 11", || {
         dialog.os_page().detected().as_deref() == Some("http://debian.org/debian/11")
     })?;
-    wait_until("Forward is possible", || dialog.forward_button().is_sensitive())?;
+    wait_until("Forward is possible", || {
+        dialog.forward_button().is_sensitive()
+    })?;
     if css_error(&m.iso_row) {
         return Err("a readable ISO must not stay marked".into());
     }
@@ -97,7 +115,9 @@ fn wizard_defines_a_vm_from_an_iso() -> Result<(), String> {
     let os = dialog.os_page();
     os.search.set_text("debian 11");
     wait_until("the OS list filters", || {
-        os.list.row_at_index(1).is_some_and(|r| r.widget_name() == "http://debian.org/debian/11")
+        os.list
+            .row_at_index(1)
+            .is_some_and(|r| r.widget_name() == "http://debian.org/debian/11")
     })?;
     if os.chosen_os().map(|o| o.short_id().to_owned()).as_deref() != Some("debian11") {
         return Err("the detected OS must be the chosen one".into());
@@ -109,7 +129,10 @@ fn wizard_defines_a_vm_from_an_iso() -> Result<(), String> {
     // Debian 11 recommends 1 GiB; the test host has 3 GiB.
     let r = dialog.resources_page();
     if r.memory_spin.value() as u64 != 1024 {
-        return Err(format!("memory default {} MiB, want the OS's 1024", r.memory_spin.value()));
+        return Err(format!(
+            "memory default {} MiB, want the OS's 1024",
+            r.memory_spin.value()
+        ));
     }
     r.memory_spin.set_range(64.0, 1_048_576.0); // let the test type more than the host has
     r.memory_spin.set_value(8192.0);
@@ -118,7 +141,10 @@ fn wizard_defines_a_vm_from_an_iso() -> Result<(), String> {
         return Err("memory over the host must be marked and block Forward".into());
     }
     if !r.error.label().contains("3072") {
-        return Err(format!("the error should name the host's memory: {}", r.error.label()));
+        return Err(format!(
+            "the error should name the host's memory: {}",
+            r.error.label()
+        ));
     }
     save_png(&win, "new-vm-3-resources-error.png")?;
     r.memory_spin.set_value(1024.0);
@@ -165,7 +191,9 @@ fn wizard_defines_a_vm_from_an_iso() -> Result<(), String> {
         return Err("without “customize” the VM starts".into());
     }
     let c = test_conn();
-    let d = c.lookup_domain_by_name("wizard-vm").map_err(|e| e.to_string())?;
+    let d = c
+        .lookup_domain_by_name("wizard-vm")
+        .map_err(|e| e.to_string())?;
     let xml = d.xml_desc(0).map_err(|e| e.to_string())?;
     for want in [
         iso.to_string_lossy().as_ref(),
@@ -178,8 +206,14 @@ fn wizard_defines_a_vm_from_an_iso() -> Result<(), String> {
         }
     }
     // The test driver has no pool named "default": the wizard made it, as virt-manager does.
-    let pool = c.lookup_storage_pool_by_name("default").map_err(|e| e.to_string())?;
-    if !pool.list_volumes().unwrap_or_default().contains(&"wizard-vm.qcow2".to_owned()) {
+    let pool = c
+        .lookup_storage_pool_by_name("default")
+        .map_err(|e| e.to_string())?;
+    if !pool
+        .list_volumes()
+        .unwrap_or_default()
+        .contains(&"wizard-vm.qcow2".to_owned())
+    {
         return Err("the new volume is missing".into());
     }
     app.quit();
@@ -211,7 +245,9 @@ fn refused_creation_leaves_nothing() -> Result<(), String> {
     let theirs = c.define_domain_xml(other).map_err(|e| e.to_string())?;
     let their_uuid = theirs.uuid_string().map_err(|e| e.to_string())?;
     dialog.create_button().emit_clicked();
-    wait_until("libvirt's refusal is shown", || dialog.banner_text().contains("already exists"))?;
+    wait_until("libvirt's refusal is shown", || {
+        dialog.banner_text().contains("already exists")
+    })?;
     save_png(&win, "new-vm-6-creation-refused.png")?;
     if !dialog.window().is_visible() || dialog.is_busy() {
         return Err("the wizard stays open for another try".into());
@@ -223,7 +259,10 @@ fn refused_creation_leaves_nothing() -> Result<(), String> {
     if vols.iter().any(|v| v.starts_with("late-vm")) {
         return Err(format!("a volume was left behind: {vols:?}"));
     }
-    let still = c.lookup_domain_by_name("late-vm").and_then(|d| d.uuid_string()).map_err(|e| e.to_string())?;
+    let still = c
+        .lookup_domain_by_name("late-vm")
+        .and_then(|d| d.uuid_string())
+        .map_err(|e| e.to_string())?;
     if still != their_uuid {
         return Err("the other client's domain was touched".into());
     }

@@ -16,8 +16,8 @@ use crate::model::{ConnectionObject, ConnectionState};
 use crate::virt::cloud_init;
 use crate::virt::new_vm::host::{self, HostInfo};
 use crate::virt::new_vm::{
-    create, validate, CloudInit, CreatePlan, Created, DiskFormat, Field, HostLimits,
-    InstallMethod, MediaSource, NewVmSpec, OsProfile, Problem, Storage,
+    create, validate, CloudInit, CreatePlan, Created, DiskFormat, Field, HostLimits, InstallMethod,
+    MediaSource, NewVmSpec, OsProfile, Problem, Storage,
 };
 use crate::virt::osinfo::OsDb;
 use crate::virt::uri::UriInfo;
@@ -107,9 +107,15 @@ impl NewVmDialog {
             StoragePage::new(),
             FinishPage::new(),
         );
-        for (i, p) in [&method.page, &os.page, &res.page, &storage.page, &finish.page]
-            .into_iter()
-            .enumerate()
+        for (i, p) in [
+            &method.page,
+            &os.page,
+            &res.page,
+            &storage.page,
+            &finish.page,
+        ]
+        .into_iter()
+        .enumerate()
         {
             stack.add_named(p, Some(&i.to_string()));
         }
@@ -296,9 +302,12 @@ impl NewVmDialog {
             })
         });
         let w = self.weak();
-        i.method.connection_row.connect_selected_notify(move |_| Self::with(&w, |d| d.load_host()));
+        i.method
+            .connection_row
+            .connect_selected_notify(move |_| Self::with(&w, |d| d.load_host()));
         let w = self.weak();
-        i.os.search.connect_search_changed(move |_| Self::with(&w, |d| d.inner.os.refill()));
+        i.os.search
+            .connect_search_changed(move |_| Self::with(&w, |d| d.inner.os.refill()));
         let w = self.weak();
         i.os.list.connect_row_selected(move |_, row| {
             if let Some(row) = row {
@@ -318,15 +327,18 @@ impl NewVmDialog {
             })
         });
         let w = self.weak();
-        i.back.connect_clicked(move |_| Self::with(&w, |d| d.go_back()));
+        i.back
+            .connect_clicked(move |_| Self::with(&w, |d| d.go_back()));
         let w = self.weak();
-        i.forward.connect_clicked(move |_| Self::with(&w, |d| d.go_forward()));
+        i.forward
+            .connect_clicked(move |_| Self::with(&w, |d| d.go_forward()));
         let w = self.weak();
-        i.create.connect_clicked(move |_| Self::with(&w, |d| d.start_create()));
+        i.create
+            .connect_clicked(move |_| Self::with(&w, |d| d.start_create()));
         let w = self.weak();
-        i.method.iso_browse.connect_clicked(move |_| {
-            Self::with(&w, |d| d.browse(d.inner.method.iso_row.clone()))
-        });
+        i.method
+            .iso_browse
+            .connect_clicked(move |_| Self::with(&w, |d| d.browse(d.inner.method.iso_row.clone())));
         let w = self.weak();
         i.method.image_browse.connect_clicked(move |_| {
             Self::with(&w, |d| d.browse(d.inner.method.image_row.clone()))
@@ -429,7 +441,9 @@ impl NewVmDialog {
             .unwrap_or(0)
             .max(h.caps.cpus);
         i.res.set_host(h.caps.memory_kib / 1024, h.caps.cpus, max);
-        i.res.cpus_spin.set_value(2.0_f64.min(h.caps.cpus.max(1) as f64));
+        i.res
+            .cpus_spin
+            .set_value(2.0_f64.min(h.caps.cpus.max(1) as f64));
         let uefi = h.domcaps.as_ref().is_some_and(|d| d.supports_uefi());
         i.finish.firmware_row.set_subtitle(&if uefi {
             String::new()
@@ -459,7 +473,9 @@ impl NewVmDialog {
         });
         let w = self.weak();
         glib::spawn_future_local(async move {
-            let Ok((path, found)) = rx.recv().await else { return };
+            let Ok((path, found)) = rx.recv().await else {
+                return;
+            };
             Self::with(&w, |d| {
                 // Only the answer for what the field still says counts.
                 if d.inner.method.iso_row.text().trim() == path {
@@ -482,23 +498,47 @@ impl NewVmDialog {
         let r = db.resources(&os, if arch.is_empty() { "x86_64" } else { &arch });
         let mib = |b: u64| b >> 20;
         let ram = r.recommended.ram.or(r.minimum.ram).map(mib).unwrap_or(2048);
-        let host_mib = i.host.borrow().as_ref().map(|h| h.caps.memory_kib / 1024).unwrap_or(0);
-        let ram = if host_mib > 0 { ram.min(host_mib / 2).max(ram.min(host_mib)) } else { ram };
+        let host_mib = i
+            .host
+            .borrow()
+            .as_ref()
+            .map(|h| h.caps.memory_kib / 1024)
+            .unwrap_or(0);
+        let ram = if host_mib > 0 {
+            ram.min(host_mib / 2).max(ram.min(host_mib))
+        } else {
+            ram
+        };
         i.res.memory_spin.set_value(ram as f64);
         // Two processors unless the OS asks for more, never more than the host has.
         let host_cpus = i.host.borrow().as_ref().map(|h| h.caps.cpus).unwrap_or(0);
-        let want = r.recommended.n_cpus.or(r.minimum.n_cpus).unwrap_or(1).max(2);
-        let cpus = if host_cpus > 0 { want.min(host_cpus) } else { want };
+        let want = r
+            .recommended
+            .n_cpus
+            .or(r.minimum.n_cpus)
+            .unwrap_or(1)
+            .max(2);
+        let cpus = if host_cpus > 0 {
+            want.min(host_cpus)
+        } else {
+            want
+        };
         i.res.cpus_spin.set_value(cpus as f64);
         if let Some(s) = r.recommended.storage.or(r.minimum.storage) {
             i.storage.size_spin.set_value((s >> 30).max(1) as f64);
         }
         i.res.set_recommendation(
             r.recommended.ram.map(|b| {
-                gettext_f("{os} recommends {mib} MiB", &[("os", &os.name), ("mib", &mib(b).to_string())])
+                gettext_f(
+                    "{os} recommends {mib} MiB",
+                    &[("os", &os.name), ("mib", &mib(b).to_string())],
+                )
             }),
             r.minimum.n_cpus.map(|n| {
-                gettext_f("{os} needs at least {n}", &[("os", &os.name), ("n", &n.to_string())])
+                gettext_f(
+                    "{os} needs at least {n}",
+                    &[("os", &os.name), ("n", &n.to_string())],
+                )
             }),
         );
     }
@@ -511,8 +551,12 @@ impl NewVmDialog {
         let fmt = || DiskFormat::sniff(std::path::Path::new(&image)).unwrap_or(DiskFormat::Raw);
         let install = match m.kind() {
             MethodKind::Media => match m.iso_volume() {
-                Some((pool, volume)) => InstallMethod::LocalMedia(MediaSource::Volume { pool, volume }),
-                None => InstallMethod::LocalMedia(MediaSource::Path(m.iso_row.text().trim().to_owned())),
+                Some((pool, volume)) => {
+                    InstallMethod::LocalMedia(MediaSource::Volume { pool, volume })
+                }
+                None => {
+                    InstallMethod::LocalMedia(MediaSource::Path(m.iso_row.text().trim().to_owned()))
+                }
             },
             MethodKind::Url => InstallMethod::NetworkTree {
                 url: m.url_row.text().trim().to_owned(),
@@ -522,16 +566,26 @@ impl NewVmDialog {
                 },
             },
             MethodKind::Import => InstallMethod::ImportDisk {
-                format: if self.uri().is_remote() { DiskFormat::Raw } else { fmt() },
+                format: if self.uri().is_remote() {
+                    DiskFormat::Raw
+                } else {
+                    fmt()
+                },
                 path: image.clone(),
             },
             MethodKind::Cloud => InstallMethod::CloudImage {
-                format: if self.uri().is_remote() { DiskFormat::Qcow2 } else { fmt() },
+                format: if self.uri().is_remote() {
+                    DiskFormat::Qcow2
+                } else {
+                    fmt()
+                },
                 image: image.clone(),
                 cloud_init: CloudInit {
                     user: m.cloud_user_row.text().trim().to_owned(),
-                    password: Some(m.cloud_password_row.text().to_string()).filter(|p| !p.is_empty()),
-                    ssh_key: Some(m.cloud_key_row.text().trim().to_owned()).filter(|k| !k.is_empty()),
+                    password: Some(m.cloud_password_row.text().to_string())
+                        .filter(|p| !p.is_empty()),
+                    ssh_key: Some(m.cloud_key_row.text().trim().to_owned())
+                        .filter(|k| !k.is_empty()),
                 },
             },
             MethodKind::Manual => InstallMethod::Manual,
@@ -569,7 +623,9 @@ impl NewVmDialog {
     fn limits(&self) -> HostLimits {
         let i = &self.inner;
         let host = i.host.borrow();
-        let Some(h) = host.as_ref() else { return HostLimits::default() };
+        let Some(h) = host.as_ref() else {
+            return HostLimits::default();
+        };
         let arch = i.method.arch();
         let machine = i.method.machine();
         let max_vcpus = h
@@ -579,14 +635,24 @@ impl NewVmDialog {
             .or_else(|| h.caps.max_cpus(&arch, &machine))
             .unwrap_or(0);
         let min_mem = match (i.os.db(), i.os.chosen_os()) {
-            (Some(db), Some(os)) => db.resources(&os, &arch).minimum.ram.map(|b| b >> 20).unwrap_or(0),
+            (Some(db), Some(os)) => db
+                .resources(&os, &arch)
+                .minimum
+                .ram
+                .map(|b| b >> 20)
+                .unwrap_or(0),
             _ => 0,
         };
         HostLimits {
             memory_mib: h.caps.memory_kib / 1024,
             max_vcpus,
             existing_names: h.domain_names.clone(),
-            pool_free: h.pools.iter().filter(|p| p.active).map(|p| (p.name.clone(), p.available)).collect(),
+            pool_free: h
+                .pools
+                .iter()
+                .filter(|p| p.active)
+                .map(|p| (p.name.clone(), p.available))
+                .collect(),
             uefi_available: h.domcaps.as_ref().is_some_and(|d| d.supports_uefi()),
             local_files: !self.uri().is_remote(),
             os_min_memory_mib: min_mem,
@@ -631,7 +697,8 @@ impl NewVmDialog {
         let here_ok = !problems.iter().any(|(f, _)| Self::step_of(*f) == step);
         let busy = i.busy.get();
         i.forward.set_sensitive(loaded && here_ok && !busy);
-        i.create.set_sensitive(loaded && problems.is_empty() && !busy);
+        i.create
+            .set_sensitive(loaded && problems.is_empty() && !busy);
         i.back.set_sensitive(!busy);
         if step == STEPS - 1 {
             self.update_summary();
@@ -642,7 +709,9 @@ impl NewVmDialog {
         let s = self.spec();
         let install = match &s.install {
             InstallMethod::LocalMedia(MediaSource::Path(p)) => p.clone(),
-            InstallMethod::LocalMedia(MediaSource::Volume { pool, volume }) => format!("{pool}/{volume}"),
+            InstallMethod::LocalMedia(MediaSource::Volume { pool, volume }) => {
+                format!("{pool}/{volume}")
+            }
             InstallMethod::NetworkTree { url, .. } => url.clone(),
             InstallMethod::ImportDisk { path, .. } => path.clone(),
             InstallMethod::CloudImage { image, .. } => image.clone(),
@@ -656,14 +725,23 @@ impl NewVmDialog {
             Storage::Existing { path } => path.clone(),
             Storage::None => gettext("None"),
         };
-        let os = s.os.as_ref().map(|o| o.name.clone()).unwrap_or_else(|| gettext("Generic Operating System"));
+        let os =
+            s.os.as_ref()
+                .map(|o| o.name.clone())
+                .unwrap_or_else(|| gettext("Generic Operating System"));
         self.inner.finish.set_summary(&[
             (gettext("Operating System"), os),
             (gettext("Install From"), install),
-            (gettext("Memory"), gettext_f("{mib} MiB", &[("mib", &s.memory_mib.to_string())])),
+            (
+                gettext("Memory"),
+                gettext_f("{mib} MiB", &[("mib", &s.memory_mib.to_string())]),
+            ),
             (gettext("Processors"), s.vcpus.to_string()),
             (gettext("Storage"), storage),
-            (gettext("Virtualization"), format!("{} · {} · {}", s.domain_type, s.arch, s.machine)),
+            (
+                gettext("Virtualization"),
+                format!("{} · {} · {}", s.domain_type, s.arch, s.machine),
+            ),
         ]);
     }
 
@@ -681,9 +759,16 @@ impl NewVmDialog {
         i.title.set_title(&titles[step]);
         i.title.set_subtitle(&gettext_f(
             "Step {n} of {total}",
-            &[("n", &(step + 1).to_string()), ("total", &STEPS.to_string())],
+            &[
+                ("n", &(step + 1).to_string()),
+                ("total", &STEPS.to_string()),
+            ],
         ));
-        i.back.set_label(&if step == 0 { gettext("_Cancel") } else { gettext("_Back") });
+        i.back.set_label(&if step == 0 {
+            gettext("_Cancel")
+        } else {
+            gettext("_Back")
+        });
         i.forward.set_visible(step < STEPS - 1);
         i.create.set_visible(step == STEPS - 1);
         if step == STEPS - 1 && i.finish.name_row.text().is_empty() {
@@ -700,11 +785,20 @@ impl NewVmDialog {
             .map(|o| o.short_id().to_owned())
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "vm".to_owned());
-        let taken = self.inner.host.borrow().as_ref().map(|h| h.domain_names.clone()).unwrap_or_default();
+        let taken = self
+            .inner
+            .host
+            .borrow()
+            .as_ref()
+            .map(|h| h.domain_names.clone())
+            .unwrap_or_default();
         if !taken.contains(&base) {
             return base;
         }
-        (2..).map(|n| format!("{base}-{n}")).find(|n| !taken.contains(n)).unwrap_or(base)
+        (2..)
+            .map(|n| format!("{base}-{n}"))
+            .find(|n| !taken.contains(n))
+            .unwrap_or(base)
     }
 
     fn go_back(&self) {
@@ -748,7 +842,9 @@ impl NewVmDialog {
         if i.busy.get() || !self.problems().is_empty() {
             return;
         }
-        let Some(conn) = self.connection() else { return };
+        let Some(conn) = self.connection() else {
+            return;
+        };
         let spec = self.spec();
         if let InstallMethod::NetworkTree { .. } = spec.install {
             self.show_banner(Some(gettext(
@@ -758,7 +854,10 @@ impl NewVmDialog {
         }
         let uri = self.uri();
         let pool_path = if uri.is_session() {
-            glib::user_data_dir().join("libvirt/images").to_string_lossy().into_owned()
+            glib::user_data_dir()
+                .join("libvirt/images")
+                .to_string_lossy()
+                .into_owned()
         } else {
             "/var/lib/libvirt/images".to_owned()
         };
@@ -771,9 +870,14 @@ impl NewVmDialog {
             let mut seed_dir: Option<PathBuf> = None;
             let seed = match &spec.install {
                 InstallMethod::CloudImage { cloud_init: ci, .. } => {
-                    let dir = std::env::temp_dir().join(format!("vireo-cidata-{}-{}", spec.name, std::process::id()));
+                    let dir = std::env::temp_dir().join(format!(
+                        "vireo-cidata-{}-{}",
+                        spec.name,
+                        std::process::id()
+                    ));
                     let iid = format!("{}-{}", spec.name, glib::monotonic_time());
-                    let p = cloud_init::build_seed_iso(&dir, ci, &spec.name, &iid).map_err(|e| e.to_string())?;
+                    let p = cloud_init::build_seed_iso(&dir, ci, &spec.name, &iid)
+                        .map_err(|e| e.to_string())?;
                     seed_dir = Some(dir);
                     Some(p)
                 }

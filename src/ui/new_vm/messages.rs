@@ -32,10 +32,9 @@ pub fn problem_text(p: &Problem) -> String {
             &[("n", &max.to_string())],
         ),
         Problem::DiskTooSmall => gettext("The disk needs at least 1 GiB"),
-        Problem::DiskOverPool(free) => gettext_f(
-            "The pool has only {gib} GiB free",
-            &[("gib", &gib(*free))],
-        ),
+        Problem::DiskOverPool(free) => {
+            gettext_f("The pool has only {gib} GiB free", &[("gib", &gib(*free))])
+        }
         Problem::PathEmpty => gettext("Choose a file"),
         Problem::Unreadable(why) => {
             gettext_f("The file cannot be read: {reason}", &[("reason", why)])

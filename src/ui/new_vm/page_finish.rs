@@ -73,10 +73,9 @@ impl FinishPage {
         let labels: Vec<String> = kinds
             .iter()
             .map(|k| match k {
-                NetKind::Network(n) => crate::i18n::gettext_f(
-                    "Virtual network “{name}” (NAT)",
-                    &[("name", n)],
-                ),
+                NetKind::Network(n) => {
+                    crate::i18n::gettext_f("Virtual network “{name}” (NAT)", &[("name", n)])
+                }
                 NetKind::Bridge => gettext("Host bridge"),
                 NetKind::User => gettext("User-mode networking"),
                 NetKind::None => gettext("No network"),
@@ -89,7 +88,11 @@ impl FinishPage {
 
     /// Shows the bridge name only when a bridge is chosen.
     pub fn update_visibility(&self) {
-        let k = self.nets.borrow().get(self.network_row.selected() as usize).cloned();
+        let k = self
+            .nets
+            .borrow()
+            .get(self.network_row.selected() as usize)
+            .cloned();
         self.bridge_row.set_visible(k == Some(NetKind::Bridge));
     }
 
@@ -140,7 +143,11 @@ impl FinishPage {
                 .collect();
             (!t.is_empty()).then(|| t.join("\n"))
         };
-        show_error(&self.name_error, Some(self.name_row.upcast_ref()), text(Field::Name));
+        show_error(
+            &self.name_error,
+            Some(self.name_row.upcast_ref()),
+            text(Field::Name),
+        );
         show_error(
             &self.firmware_error,
             Some(self.firmware_row.upcast_ref()),

@@ -95,7 +95,8 @@ impl MethodPage {
             machines: RefCell::default(),
             volumes: RefCell::default(),
         };
-        p.cloud_user_row.set_text(&glib::user_name().to_string_lossy().to_lowercase());
+        p.cloud_user_row
+            .set_text(&glib::user_name().to_string_lossy().to_lowercase());
         p
     }
 
@@ -119,7 +120,8 @@ impl MethodPage {
         let k = self.kind();
         self.media_group.set_visible(k == MethodKind::Media);
         self.url_group.set_visible(k == MethodKind::Url);
-        self.image_group.set_visible(matches!(k, MethodKind::Import | MethodKind::Cloud));
+        self.image_group
+            .set_visible(matches!(k, MethodKind::Import | MethodKind::Cloud));
         self.cloud_group.set_visible(k == MethodKind::Cloud);
         self.image_group.set_title(&if k == MethodKind::Cloud {
             gettext("Cloud Image")
@@ -208,10 +210,26 @@ impl MethodPage {
                 .collect();
             (!t.is_empty()).then(|| t.join("\n"))
         };
-        show_error(&self.media_error, Some(self.iso_row.upcast_ref()), text(Field::Media));
-        show_error(&self.url_error, Some(self.url_row.upcast_ref()), text(Field::Url));
-        show_error(&self.image_error, Some(self.image_row.upcast_ref()), text(Field::Image));
-        show_error(&self.cloud_error, Some(self.cloud_user_row.upcast_ref()), text(Field::CloudInit));
+        show_error(
+            &self.media_error,
+            Some(self.iso_row.upcast_ref()),
+            text(Field::Media),
+        );
+        show_error(
+            &self.url_error,
+            Some(self.url_row.upcast_ref()),
+            text(Field::Url),
+        );
+        show_error(
+            &self.image_error,
+            Some(self.image_row.upcast_ref()),
+            text(Field::Image),
+        );
+        show_error(
+            &self.cloud_error,
+            Some(self.cloud_user_row.upcast_ref()),
+            text(Field::CloudInit),
+        );
     }
 }
 

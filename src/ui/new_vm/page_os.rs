@@ -87,7 +87,11 @@ impl OsPage {
             .and_then(|d| d.format("%Y-%m-%d").ok())
             .map(|s| s.to_string())
             .unwrap_or_default();
-        for os in db.search(&self.search.text(), &today).into_iter().take(MAX_ROWS) {
+        for os in db
+            .search(&self.search.text(), &today)
+            .into_iter()
+            .take(MAX_ROWS)
+        {
             let row = adw::ActionRow::builder()
                 .title(glib::markup_escape_text(&os.name).as_str())
                 .subtitle(glib::markup_escape_text(&describe(os)).as_str())
@@ -115,7 +119,8 @@ impl OsPage {
             .chosen_os()
             .map(|o| o.name)
             .unwrap_or_else(|| gettext("Generic Operating System"));
-        self.chosen_row.set_subtitle(&glib::markup_escape_text(&name));
+        self.chosen_row
+            .set_subtitle(&glib::markup_escape_text(&name));
     }
 
     /// The chosen OS.

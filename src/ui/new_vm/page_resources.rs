@@ -42,13 +42,17 @@ impl ResourcesPage {
         }
         self.group.set_description(Some(&gettext_f(
             "The host has {mib} MiB of memory and {cpus} processors",
-            &[("mib", &memory_mib.to_string()), ("cpus", &cpus.to_string())],
+            &[
+                ("mib", &memory_mib.to_string()),
+                ("cpus", &cpus.to_string()),
+            ],
         )));
     }
 
     /// Says what the chosen OS asks for.
     pub fn set_recommendation(&self, memory: Option<String>, cpus: Option<String>) {
-        self.memory_row.set_subtitle(memory.as_deref().unwrap_or(""));
+        self.memory_row
+            .set_subtitle(memory.as_deref().unwrap_or(""));
         self.cpus_row.set_subtitle(cpus.as_deref().unwrap_or(""));
     }
 

@@ -74,7 +74,8 @@ impl StoragePage {
     /// Shows the inputs of the chosen kind of disk.
     pub fn update_visibility(&self) {
         self.new_group.set_visible(self.new_check.is_active());
-        self.existing_group.set_visible(self.existing_check.is_active());
+        self.existing_group
+            .set_visible(self.existing_check.is_active());
     }
 
     /// The chosen storage.
@@ -110,7 +111,11 @@ impl StoragePage {
         } else {
             self.size_row.upcast_ref()
         };
-        show_error(&self.error, Some(field), (!t.is_empty()).then(|| t.join("\n")));
+        show_error(
+            &self.error,
+            Some(field),
+            (!t.is_empty()).then(|| t.join("\n")),
+        );
     }
 }
 

@@ -39,7 +39,11 @@ pub struct HostInfo {
 impl HostInfo {
     /// The architecture a new VM gets by default (the host's own when it can run it).
     pub fn default_arch(&self) -> String {
-        self.caps.hvm_arches().into_iter().next().unwrap_or_default()
+        self.caps
+            .hvm_arches()
+            .into_iter()
+            .next()
+            .unwrap_or_default()
     }
 }
 
@@ -58,10 +62,11 @@ pub fn gather(conn: &Connect) -> Result<HostInfo> {
         .filter_map(|d| d.name().ok())
         .collect();
     let mut pools = Vec::new();
-    for p in conn
-        .list_all_storage_pools(0)
-        .map_err(lib_err("virConnectListAllStoragePools"))?
-    {
+    // Drivers without storage or networks (the embedded QEMU driver) have none.
+    for p in optional(
+        conn.list_all_storage_pools(0),
+        "virConnectListAllStoragePools",
+    )? {
         let name = p.name().unwrap_or_default();
         let active = p.is_active().unwrap_or(false);
         let available = if active {
@@ -93,12 +98,11 @@ pub fn gather(conn: &Connect) -> Result<HostInfo> {
             .cmp(&(b.name != "default"))
             .then(a.name.cmp(&b.name))
     });
-    let mut nets: Vec<(bool, String)> = conn
-        .list_all_networks(0)
-        .map_err(lib_err("virConnectListAllNetworks"))?
-        .iter()
-        .filter_map(|n| Some((!n.is_active().ok()?, n.name().ok()?)))
-        .collect();
+    let mut nets: Vec<(bool, String)> =
+        optional(conn.list_all_networks(0), "virConnectListAllNetworks")?
+            .iter()
+            .filter_map(|n| Some((!n.is_active().ok()?, n.name().ok()?)))
+            .collect();
     nets.sort();
     Ok(HostInfo {
         caps,
@@ -110,14 +114,31 @@ pub fn gather(conn: &Connect) -> Result<HostInfo> {
 }
 
 /// Domain capabilities for another architecture/type/machine choice.
-pub fn domcaps(conn: &Connect, virttype: &str, arch: &str, machine: &str) -> Result<Option<DomainCapabilities>> {
+pub fn domcaps(
+    conn: &Connect,
+    virttype: &str,
+    arch: &str,
+    machine: &str,
+) -> Result<Option<DomainCapabilities>> {
     capabilities::domain_capabilities(conn, virttype, arch, machine)
+}
+
+/// A list that a driver may not implement: "not supported" is an empty list.
+fn optional<T>(
+    r: std::result::Result<Vec<T>, virt::error::Error>,
+    op: &'static str,
+) -> Result<Vec<T>> {
+    match r {
+        Ok(v) => Ok(v),
+        Err(e) if e.code().to_raw() == virt::sys::VIR_ERR_NO_SUPPORT => Ok(Vec::new()),
+        Err(e) => Err(lib_err(op)(e)),
+    }
 }
 
 fn lib_err(op: &'static str) -> impl Fn(virt::error::Error) -> VirtError {
     move |e| VirtError::Libvirt {
         op,
-        code: 0,
+        code: e.code().to_raw() as i32,
         message: e.message().to_owned(),
     }
 }
