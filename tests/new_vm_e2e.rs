@@ -18,7 +18,8 @@ use vireo::model::{ConnectionObject, ConnectionState};
 use vireo::virt::handles::release_connect;
 use vireo::virt::new_vm::host::{self, HostInfo};
 use vireo::virt::new_vm::{
-    create, CreatePlan, Firmware, InstallMethod, MediaSource, NetworkChoice, NewVmSpec, Storage,
+    create, tree, CreatePlan, Firmware, InstallMethod, MediaSource, NetworkChoice, NewVmSpec,
+    Storage, TreeBoot,
 };
 
 const BIN: &str = "new_vm_e2e";
@@ -158,6 +159,122 @@ fn wizard_vm_boots_from_the_guest_iso() {
     c.close();
 }
 
+/// Serves `dir` over HTTP on a free local port; the server stops on drop.
+struct HttpServer(std::process::Child, u16);
+
+impl HttpServer {
+    fn start(dir: &std::path::Path) -> HttpServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new("python3")
+            .args([
+                "-m",
+                "http.server",
+                "--bind",
+                "127.0.0.1",
+                &port.to_string(),
+            ])
+            .current_dir(dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 -m http.server");
+        wait_until("the tree server listens", Duration::from_secs(10), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        HttpServer(child, port)
+    }
+}
+
+impl Drop for HttpServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn network_install_boots_the_trees_kernel() {
+    let guest = Guest::get().expect("guest");
+    // A distribution tree laid out like Fedora's, holding the test guest's kernel.
+    let tree = testbed::state_dir().join("wizard-tree");
+    std::fs::create_dir_all(tree.join("images/pxeboot")).unwrap();
+    std::fs::copy(&guest.kernel, tree.join("images/pxeboot/vmlinuz")).unwrap();
+    std::fs::copy(&guest.initrd, tree.join("images/pxeboot/initrd.img")).unwrap();
+    let server = HttpServer::start(&tree);
+    let url = format!("http://127.0.0.1:{}/", server.1);
+
+    let c = open();
+    let h = host_info(&c);
+    let mut s = spec(&h, "vireo-test-wizard-net", String::new());
+    s.install = InstallMethod::NetworkTree {
+        url: url.clone(),
+        boot: TreeBoot {
+            kernel: tree::KERNEL_PLACEHOLDER.into(),
+            initrd: tree::INITRD_PLACEHOLDER.into(),
+            args: "console=tty0 console=ttyS0".into(),
+        },
+    };
+    let dl = testbed::state_dir().join("wizard-tree-download");
+    let (k, i) = tree::fetch_boot_files(&url, &s.arch, &dl).expect("fetch");
+    assert_eq!(
+        std::fs::read(&k).unwrap(),
+        std::fs::read(&guest.kernel).unwrap()
+    );
+    let mut plan = CreatePlan::from_spec(
+        &s,
+        None,
+        Some(images().to_string_lossy().into_owned()),
+        true,
+    )
+    .unwrap();
+    plan.add_tree_files(&s, &k, &i).unwrap();
+    let t = Instant::now();
+    let made = block_on(c.with_connect(move |conn| create(conn, &plan)))
+        .expect("connected")
+        .unwrap_or_else(|e| panic!("creation failed: {e}"));
+    // QEMU read the kernel at start: its upload volumes are gone again.
+    let vols = pool_volumes(&c);
+    assert!(
+        !vols
+            .iter()
+            .any(|v| v.ends_with("-vmlinuz") || v.ends_with("-initrd")),
+        "{vols:?}"
+    );
+    let raw = c.raw().expect("open connection");
+    let con = SerialConsole::open(&raw, &made.uuid);
+    release_connect(raw);
+    let con = con.expect("serial console");
+    wait_until(&format!("{READY_LINE} on the console"), BOOT, || {
+        con.count_lines(READY_LINE) >= 1
+    });
+    println!(
+        "  network install: {READY_LINE} {:.1} s after creation",
+        t.elapsed().as_secs_f64()
+    );
+    // The persistent definition has no kernel: the next start boots the disk.
+    let uuid = made.uuid.clone();
+    let persistent = block_on(c.with_connect(move |conn| {
+        let d = conn.lookup_domain_by_uuid_string(&uuid).expect("domain");
+        let x = d.xml_desc(virt::sys::VIR_DOMAIN_XML_INACTIVE).expect("xml");
+        let _ = d.destroy();
+        d.undefine().expect("undefine");
+        let p = conn.lookup_storage_pool_by_name("default").expect("pool");
+        p.lookup_storage_vol_by_name("vireo-test-wizard-net.qcow2")
+            .expect("vol")
+            .delete(0)
+            .expect("delete");
+        x
+    }))
+    .expect("connected");
+    assert!(!persistent.contains("<kernel>"), "{persistent}");
+    drop(con);
+    drop(server);
+    c.close();
+}
+
 fn failed_start_leaves_nothing() {
     let c = open();
     let h = host_info(&c);
@@ -207,6 +324,11 @@ fn main() {
             "wizard_vm_boots_from_the_guest_iso",
             Duration::from_secs(240),
             wizard_vm_boots_from_the_guest_iso,
+        ),
+        (
+            "network_install_boots_the_trees_kernel",
+            Duration::from_secs(240),
+            network_install_boots_the_trees_kernel,
         ),
         (
             "failed_start_leaves_nothing",

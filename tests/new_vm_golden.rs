@@ -45,6 +45,7 @@ fn methods() -> Vec<(&'static str, InstallMethod)> {
                 boot: TreeBoot {
                     kernel: "/var/lib/libvirt/boot/vireo-vm1-vmlinuz".into(),
                     initrd: "/var/lib/libvirt/boot/vireo-vm1-initrd.img".into(),
+                    args: String::new(),
                 },
             },
         ),

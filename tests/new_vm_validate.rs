@@ -99,6 +99,7 @@ fn bad_url() {
         boot: TreeBoot {
             kernel: "/k".into(),
             initrd: "/i".into(),
+            args: String::new(),
         },
     };
     assert_eq!(

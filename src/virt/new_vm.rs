@@ -6,6 +6,7 @@
 
 pub mod create;
 pub mod host;
+pub mod tree;
 mod validate;
 mod xml;
 
@@ -91,6 +92,8 @@ pub struct TreeBoot {
     pub kernel: String,
     /// Host path of the initrd.
     pub initrd: String,
+    /// Extra kernel arguments (e.g. `console=ttyS0`).
+    pub args: String,
 }
 
 /// How the guest OS gets onto the VM.

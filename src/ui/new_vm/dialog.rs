@@ -15,6 +15,7 @@ use crate::i18n::gettext_f;
 use crate::model::{ConnectionObject, ConnectionState};
 use crate::virt::cloud_init;
 use crate::virt::new_vm::host::{self, HostInfo};
+use crate::virt::new_vm::tree;
 use crate::virt::new_vm::{
     create, validate, CloudInit, CreatePlan, Created, DiskFormat, Field, HostLimits, InstallMethod,
     MediaSource, NewVmSpec, OsProfile, Problem, Storage,
@@ -560,9 +561,11 @@ impl NewVmDialog {
             },
             MethodKind::Url => InstallMethod::NetworkTree {
                 url: m.url_row.text().trim().to_owned(),
+                // The creation step fetches the files and puts their volumes' paths here.
                 boot: crate::virt::new_vm::TreeBoot {
-                    kernel: String::new(),
-                    initrd: String::new(),
+                    kernel: tree::KERNEL_PLACEHOLDER.to_owned(),
+                    initrd: tree::INITRD_PLACEHOLDER.to_owned(),
+                    args: m.kernel_args_row.text().trim().to_owned(),
                 },
             },
             MethodKind::Import => InstallMethod::ImportDisk {
@@ -846,12 +849,6 @@ impl NewVmDialog {
             return;
         };
         let spec = self.spec();
-        if let InstallMethod::NetworkTree { .. } = spec.install {
-            self.show_banner(Some(gettext(
-                "Network installs need the tree’s kernel and initrd on the host, which this version cannot fetch yet: download the tree’s boot ISO and use it as a local install medium",
-            )));
-            return;
-        }
         let uri = self.uri();
         let pool_path = if uri.is_session() {
             glib::user_data_dir()
@@ -883,8 +880,24 @@ impl NewVmDialog {
                 }
                 _ => None,
             };
-            let plan = CreatePlan::from_spec(&spec, seed.as_deref(), Some(pool_path), !customize)
-                .map_err(|e| e.to_string());
+            let mut plan =
+                CreatePlan::from_spec(&spec, seed.as_deref(), Some(pool_path), !customize)
+                    .map_err(|e| e.to_string());
+            if let (Ok(p), InstallMethod::NetworkTree { url, .. }) = (&mut plan, &spec.install) {
+                let dir = std::env::temp_dir().join(format!(
+                    "vireo-tree-{}-{}",
+                    spec.name,
+                    std::process::id()
+                ));
+                let fetched =
+                    tree::fetch_boot_files(url, &spec.arch, &dir).map_err(|e| e.to_string());
+                let added = fetched
+                    .and_then(|(k, i)| p.add_tree_files(&spec, &k, &i).map_err(|e| e.to_string()));
+                seed_dir = Some(dir);
+                if let Err(e) = added {
+                    plan = Err(e);
+                }
+            }
             let r = plan.and_then(|p| create(c, &p).map_err(|e| e.to_string()));
             if let Some(d) = seed_dir {
                 let _ = std::fs::remove_dir_all(d);

@@ -12,9 +12,9 @@ use virt::connect::Connect;
 use virt::sys;
 
 use crate::virt::error::{Result, VirtError};
-use crate::virt::handles::{DomainRef, PoolRef, VolRef};
+use crate::virt::handles::{take_c_string, DomainRef, PoolRef, VolRef};
 
-use super::{volume_xml, DiskFormat, NewVmSpec, Storage};
+use super::{escape, volume_xml, DiskFormat, InstallMethod, NewVmSpec, Storage};
 
 /// libvirt's `VIR_ERR_NO_STORAGE_POOL`.
 const ERR_NO_STORAGE_POOL: i32 = 49;
@@ -26,8 +26,13 @@ pub struct PlannedVolume {
     pub pool: String,
     /// Volume XML.
     pub xml: String,
-    /// A local file whose bytes are uploaded into the new volume (the cloud-init seed).
+    /// A local file whose bytes are uploaded into the new volume (the cloud-init seed,
+    /// a network install's kernel and initrd).
     pub upload: Option<PathBuf>,
+    /// Text in the domain XMLs to replace with this volume's path once it exists.
+    pub placeholder: Option<String>,
+    /// Delete the volume once the VM started (QEMU has read the tree's kernel then).
+    pub remove_after_start: bool,
 }
 
 /// Everything [`create`] does.
@@ -63,6 +68,8 @@ impl CreatePlan {
                 pool,
                 xml,
                 upload: None,
+                placeholder: None,
+                remove_after_start: false,
             })
             .collect();
         if let (Some(seed), Storage::NewVolume { pool, .. }) = (seed, &spec.storage) {
@@ -71,6 +78,8 @@ impl CreatePlan {
                 pool: pool.clone(),
                 xml: volume_xml(&spec.seed_volume_name(), size, DiskFormat::Raw, None),
                 upload: Some(seed.to_owned()),
+                placeholder: None,
+                remove_after_start: false,
             });
         }
         Ok(CreatePlan {
@@ -80,6 +89,43 @@ impl CreatePlan {
             install_xml: spec.install_xml(),
             start,
         })
+    }
+
+    /// Adds a network install's kernel and initrd (fetched to local files): uploaded
+    /// into volumes of the VM's pool, put into the first-boot XML in place of the
+    /// spec's placeholders, and deleted again once the VM started.
+    pub fn add_tree_files(
+        &mut self,
+        spec: &NewVmSpec,
+        kernel: &Path,
+        initrd: &Path,
+    ) -> std::io::Result<()> {
+        let InstallMethod::NetworkTree { boot, .. } = &spec.install else {
+            return Ok(());
+        };
+        let pool = match &spec.storage {
+            Storage::NewVolume { pool, .. } => pool.clone(),
+            _ => "default".to_owned(),
+        };
+        for (file, suffix, placeholder) in [
+            (kernel, "vmlinuz", &boot.kernel),
+            (initrd, "initrd", &boot.initrd),
+        ] {
+            let size = std::fs::metadata(file)?.len();
+            self.volumes.push(PlannedVolume {
+                pool: pool.clone(),
+                xml: volume_xml(
+                    &format!("{}-{suffix}", spec.name),
+                    size,
+                    DiskFormat::Raw,
+                    None,
+                ),
+                upload: Some(file.to_owned()),
+                placeholder: Some(placeholder.clone()),
+                remove_after_start: true,
+            });
+        }
+        Ok(())
     }
 }
 
@@ -158,6 +204,8 @@ fn run(
     made: &mut Made,
     made_default_pool: &mut bool,
 ) -> Result<Created> {
+    let mut domain_xml = plan.domain_xml.clone();
+    let mut install_xml = plan.install_xml.clone();
     for v in &plan.volumes {
         let pool = pool_for(
             conn,
@@ -172,12 +220,19 @@ fn run(
         }
         .ok_or_else(|| VirtError::last("virStorageVolCreateXML"))?;
         made.volumes.push(vol);
+        let vol = made.volumes.last().expect("just pushed");
         if let Some(path) = &v.upload {
-            let vol = made.volumes.last().expect("just pushed");
             upload(conn, vol, path)?;
         }
+        if let Some(ph) = &v.placeholder {
+            // SAFETY: owned volume reference; the string is ours to free.
+            let path = unsafe { take_c_string(sys::virStorageVolGetPath(vol.as_ptr())) }
+                .ok_or_else(|| VirtError::last("virStorageVolGetPath"))?;
+            domain_xml = domain_xml.replace(ph.as_str(), &escape(&path));
+            install_xml = install_xml.map(|x| x.replace(ph.as_str(), &escape(&path)));
+        }
     }
-    let xml = CString::new(plan.domain_xml.as_str())?;
+    let xml = CString::new(domain_xml.as_str())?;
     // SAFETY: valid connection and string; owned result.
     let dom = unsafe { DomainRef::from_raw(sys::virDomainDefineXML(conn.as_ptr(), xml.as_ptr())) }
         .ok_or_else(|| VirtError::last("virDomainDefineXML"))?;
@@ -187,7 +242,7 @@ fn run(
     let mut started = false;
     if plan.start {
         let d = made.domain.as_ref().expect("just set");
-        match &plan.install_xml {
+        match &install_xml {
             Some(ix) => {
                 // Same name and UUID as the persistent definition: libvirt runs this
                 // one now and keeps the persistent one for the next start.
@@ -209,6 +264,15 @@ fn run(
             }
         }
         started = true;
+        for (vol, planned) in made.volumes.iter().zip(&plan.volumes) {
+            // SAFETY: owned volume reference.
+            if planned.remove_after_start
+                && unsafe { sys::virStorageVolDelete(vol.as_ptr(), 0) } < 0
+            {
+                let e = VirtError::last("virStorageVolDelete");
+                tracing::warn!(error = %e, "could not remove a network install's boot file");
+            }
+        }
     }
     // Success: keep everything (dropping the handles only releases references).
     *made = Made::default();

@@ -150,7 +150,11 @@ pub(super) fn domain_xml(spec: &NewVmSpec, install: bool) -> String {
     if let (true, InstallMethod::NetworkTree { url, boot }) = (install, &spec.install) {
         let _ = writeln!(w, "    <kernel>{}</kernel>", escape(&boot.kernel));
         let _ = writeln!(w, "    <initrd>{}</initrd>", escape(&boot.initrd));
-        let args = tree_cmdline(&p.short_id, url);
+        let args = [tree_cmdline(&p.short_id, url), boot.args.trim().to_owned()]
+            .into_iter()
+            .filter(|a| !a.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
         if !args.is_empty() {
             let _ = writeln!(w, "    <cmdline>{}</cmdline>", escape(&args));
         }
