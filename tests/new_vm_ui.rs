@@ -95,6 +95,24 @@ fn wizard_defines_a_vm_from_an_iso() -> Result<(), String> {
     m.iso_row.grab_focus(); // scrolls the field and its error into view
     save_png(&win, "new-vm-1-method-bad-iso.png")?;
 
+    m.cloud_check.set_active(true);
+    settle();
+    m.cloud_password_row.grab_focus();
+    save_png(&win, "new-vm-1-method-cloud.png")?;
+    if !m.image_error.is_visible() || !css_error(&m.image_row) {
+        return Err("a cloud image needs its image file".into());
+    }
+    m.url_check.set_active(true);
+    m.url_row.set_text("deb.debian.org/debian");
+    settle();
+    m.url_row.grab_focus();
+    if !m.url_error.is_visible() {
+        return Err("a URL without a scheme must be marked".into());
+    }
+    save_png(&win, "new-vm-1-method-url-error.png")?;
+    m.media_check.set_active(true);
+    settle();
+
     let iso = debian_iso()?;
     m.iso_row.set_text(&iso.to_string_lossy());
     wait_until("the ISO is detected as Debian 11", || {
@@ -258,6 +276,14 @@ fn refused_creation_leaves_nothing() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     if vols.iter().any(|v| v.starts_with("late-vm")) {
         return Err(format!("a volume was left behind: {vols:?}"));
+    }
+    // The wizard re-read the names: the field now says the name is taken.
+    let f = dialog.finish_page();
+    wait_until("the taken name is marked", || {
+        f.name_row.has_css_class("error")
+    })?;
+    if dialog.create_button().is_sensitive() {
+        return Err("Create must wait for another name".into());
     }
     let still = c
         .lookup_domain_by_name("late-vm")

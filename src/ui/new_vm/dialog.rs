@@ -299,9 +299,14 @@ impl NewVmDialog {
                 if let Some(h) = d.inner.host.borrow().as_ref() {
                     d.inner.method.fill_machines(h);
                 }
+                d.reload_domcaps();
                 d.refresh();
             })
         });
+        let w = self.weak();
+        i.method
+            .machine_row
+            .connect_selected_notify(move |_| Self::with(&w, |d| d.reload_domcaps()));
         let w = self.weak();
         i.method
             .connection_row
@@ -452,6 +457,60 @@ impl NewVmDialog {
             gettext("No UEFI firmware on this host")
         });
         self.apply_os_defaults();
+    }
+
+    /// Re-reads the domain capabilities (UEFI, vCPU limit) for the chosen
+    /// architecture and machine type.
+    fn reload_domcaps(&self) {
+        let (Some(conn), Some(vt)) = (
+            self.connection(),
+            self.inner
+                .host
+                .borrow()
+                .as_ref()
+                .and_then(|h| h.caps.best_domain_type(&self.inner.method.arch())),
+        ) else {
+            return;
+        };
+        let (arch, machine) = (self.inner.method.arch(), self.inner.method.machine());
+        if machine.is_empty() {
+            return;
+        }
+        let fut = conn.with_connect(move |c| host::domcaps(c, &vt, &arch, &machine));
+        let w = self.weak();
+        glib::spawn_future_local(async move {
+            if let Ok(Ok(dc)) = fut.await {
+                Self::with(&w, |d| {
+                    if let Some(h) = d.inner.host.borrow_mut().as_mut() {
+                        h.domcaps = dc;
+                    }
+                    d.refresh();
+                });
+            }
+        });
+    }
+
+    /// Re-reads the host's domain names (after another client defined one).
+    fn reload_names(&self) {
+        let Some(conn) = self.connection() else {
+            return;
+        };
+        let fut = conn.with_connect(|c| {
+            c.list_all_domains(0)
+                .map(|ds| ds.iter().filter_map(|d| d.name().ok()).collect::<Vec<_>>())
+                .unwrap_or_default()
+        });
+        let w = self.weak();
+        glib::spawn_future_local(async move {
+            if let Ok(names) = fut.await {
+                Self::with(&w, |d| {
+                    if let Some(h) = d.inner.host.borrow_mut().as_mut() {
+                        h.domain_names = names;
+                    }
+                    d.refresh();
+                });
+            }
+        });
     }
 
     /// Detects the OS of a local ISO on a thread.
@@ -923,6 +982,7 @@ impl NewVmDialog {
                             "The virtual machine could not be created: {reason}",
                             &[("reason", &e)],
                         )));
+                        d.reload_names();
                         d.refresh();
                     }
                 }

@@ -39,9 +39,9 @@ pub fn problem_text(p: &Problem) -> String {
         Problem::Unreadable(why) => {
             gettext_f("The file cannot be read: {reason}", &[("reason", why)])
         }
-        Problem::UrlInvalid => {
-            gettext("Enter an address starting with http://, https:// or ftp://")
-        }
+        Problem::UrlInvalid => gettext(
+            "Enter an address starting with http:// (the tree’s kernel is fetched over plain HTTP)",
+        ),
         Problem::CloudUserInvalid => {
             gettext("Use lower-case letters, digits, “_” and “-” for the user name")
         }

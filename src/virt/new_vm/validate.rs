@@ -73,7 +73,7 @@ pub enum Problem {
     PathEmpty,
     /// The file cannot be read: the OS error text.
     Unreadable(String),
-    /// Not an http, https or ftp address with a host.
+    /// Not an http:// address with a host.
     UrlInvalid,
     /// cloud-init needs a user name of lower-case letters, digits, `_` and `-`.
     CloudUserInvalid,
@@ -134,7 +134,8 @@ pub fn validate(spec: &NewVmSpec, host: &HostLimits) -> Vec<(Field, Problem)> {
             }
         }
         InstallMethod::NetworkTree { url, .. } => {
-            if !url_ok(url) {
+            // The tree's kernel is fetched over plain HTTP (see `tree`).
+            if !url_ok(url) || !url.starts_with("http://") {
                 out.push((Field::Url, Problem::UrlInvalid));
             }
         }
