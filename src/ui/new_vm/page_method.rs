@@ -97,8 +97,11 @@ impl MethodPage {
             machines: RefCell::default(),
             volumes: RefCell::default(),
         };
+        // The guest user is named after the local one (not "root": cloud images keep
+        // root locked and expect an ordinary sudo user).
+        let me = glib::user_name().to_string_lossy().to_lowercase();
         p.cloud_user_row
-            .set_text(&glib::user_name().to_string_lossy().to_lowercase());
+            .set_text(if me == "root" { "user" } else { me.as_str() });
         p
     }
 
