@@ -106,6 +106,18 @@ fn bad_url() {
         validate(&s, &host()),
         vec![(Field::Url, Problem::UrlInvalid)]
     );
+    // Only plain HTTP trees can be fetched.
+    if let InstallMethod::NetworkTree { url, .. } = &mut s.install {
+        *url = "https://dl.fedoraproject.org/pub/fedora/linux/releases/37/Server/x86_64/os/".into();
+    }
+    assert_eq!(
+        validate(&s, &host()),
+        vec![(Field::Url, Problem::UrlInvalid)]
+    );
+    if let InstallMethod::NetworkTree { url, .. } = &mut s.install {
+        *url = "http://dl.fedoraproject.org/pub/fedora/linux/releases/37/Server/x86_64/os/".into();
+    }
+    assert_eq!(validate(&s, &host()), vec![]);
 }
 
 #[test]
