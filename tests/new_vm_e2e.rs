@@ -15,11 +15,12 @@ use common::console::SerialConsole;
 use common::testbed::{self, Guest, SystemDaemon, READY_LINE};
 use common::{block_on, wait_until};
 use vireo::model::{ConnectionObject, ConnectionState};
+use vireo::virt::cloud_init;
 use vireo::virt::handles::release_connect;
 use vireo::virt::new_vm::host::{self, HostInfo};
 use vireo::virt::new_vm::{
-    create, tree, CreatePlan, Firmware, InstallMethod, MediaSource, NetworkChoice, NewVmSpec,
-    Storage, TreeBoot,
+    create, tree, CloudInit, CreatePlan, DiskFormat, Firmware, InstallMethod, MediaSource,
+    NetworkChoice, NewVmSpec, Storage, TreeBoot,
 };
 
 const BIN: &str = "new_vm_e2e";
@@ -275,6 +276,75 @@ fn network_install_boots_the_trees_kernel() {
     c.close();
 }
 
+/// A cloud image: the new volume is a qcow2 overlay on the image, and the cloud-init
+/// seed is uploaded into the pool as an ISO with the volume id `cidata`. (The test
+/// guest has no cloud-init, so this checks what is made, not a first boot.)
+fn cloud_image_makes_overlay_and_seed() {
+    let guest = Guest::get().expect("guest");
+    let c = open();
+    let h = host_info(&c);
+    let mut s = spec(&h, "vireo-test-wizard-cloud", String::new());
+    let ci = CloudInit {
+        user: "ada".into(),
+        password: Some("secret".into()),
+        ssh_key: Some("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBvireotestkey ada@host".into()),
+    };
+    s.install = InstallMethod::CloudImage {
+        image: guest.disk.to_string_lossy().into_owned(),
+        format: DiskFormat::Qcow2,
+        cloud_init: ci.clone(),
+    };
+    let dir = testbed::state_dir().join("wizard-seed");
+    let seed = cloud_init::build_seed_iso(&dir, &ci, &s.name, "iid-e2e").expect("seed");
+    let plan = CreatePlan::from_spec(
+        &s,
+        Some(&seed),
+        Some(images().to_string_lossy().into_owned()),
+        false,
+    )
+    .unwrap();
+    let made = block_on(c.with_connect(move |conn| create(conn, &plan)))
+        .expect("connected")
+        .unwrap_or_else(|e| panic!("creation failed: {e}"));
+    assert!(!made.started);
+    let (overlay_xml, seed_path) = block_on(c.with_connect(|conn| {
+        let p = conn.lookup_storage_pool_by_name("default").expect("pool");
+        let o = p
+            .lookup_storage_vol_by_name("vireo-test-wizard-cloud.qcow2")
+            .expect("overlay");
+        let sd = p
+            .lookup_storage_vol_by_name("vireo-test-wizard-cloud-cidata.iso")
+            .expect("seed");
+        (o.xml_desc(0).expect("xml"), sd.path().expect("path"))
+    }))
+    .expect("connected");
+    assert!(
+        overlay_xml.contains(&*guest.disk.to_string_lossy()),
+        "backing store: {overlay_xml}"
+    );
+    let iso =
+        vireo::virt::osinfo::read_iso_info(std::path::Path::new(&seed_path)).expect("seed ISO");
+    assert_eq!(iso.volume_id, "cidata");
+    let uuid = made.uuid.clone();
+    block_on(c.with_connect(move |conn| {
+        let d = conn.lookup_domain_by_uuid_string(&uuid).expect("domain");
+        d.undefine().expect("undefine");
+        let p = conn.lookup_storage_pool_by_name("default").expect("pool");
+        for v in [
+            "vireo-test-wizard-cloud.qcow2",
+            "vireo-test-wizard-cloud-cidata.iso",
+        ] {
+            p.lookup_storage_vol_by_name(v)
+                .expect("vol")
+                .delete(0)
+                .expect("delete");
+        }
+    }))
+    .expect("connected");
+    let _ = std::fs::remove_dir_all(dir);
+    c.close();
+}
+
 fn failed_start_leaves_nothing() {
     let c = open();
     let h = host_info(&c);
@@ -329,6 +399,11 @@ fn main() {
             "network_install_boots_the_trees_kernel",
             Duration::from_secs(240),
             network_install_boots_the_trees_kernel,
+        ),
+        (
+            "cloud_image_makes_overlay_and_seed",
+            Duration::from_secs(120),
+            cloud_image_makes_overlay_and_seed,
         ),
         (
             "failed_start_leaves_nothing",
