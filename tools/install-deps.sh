@@ -7,10 +7,10 @@ mode=${1:-build}
 
 build_pkgs=(pkg-config gettext libglib2.0-dev-bin libgtk-4-dev libadwaita-1-dev
   libvte-2.91-gtk4-dev libgvnc-1.0-dev libvirt-dev desktop-file-utils appstream)
-run_pkgs=(libvirt-clients osinfo-db dbus)
+run_pkgs=(libvirt-clients osinfo-db dbus xorriso)
 test_pkgs=(xvfb xauth dbus-x11 xdotool x11vnc imagemagick jq
   libvirt-daemon libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86
-  qemu-utils busybox-static cpio xorriso isolinux syslinux-common acpid kmod zstd)
+  qemu-utils busybox-static cpio isolinux syslinux-common acpid kmod zstd python3)
 
 case "$mode" in
   build) want=("${build_pkgs[@]}" "${run_pkgs[@]}") ;;

@@ -7,6 +7,8 @@
 
 pub mod actions;
 pub mod auth;
+pub mod capabilities;
+pub mod cloud_init;
 pub mod connection;
 pub mod console_stream;
 pub mod domains;
@@ -14,6 +16,8 @@ pub mod error;
 pub mod events;
 pub mod graphics;
 pub mod handles;
+pub mod new_vm;
+pub mod osinfo;
 pub mod stats;
 pub mod storage;
 pub mod test_node;

@@ -1,0 +1,57 @@
+//! The words the wizard shows for each validation problem.
+
+use gettextrs::gettext;
+
+use crate::i18n::gettext_f;
+use crate::virt::new_vm::Problem;
+
+fn gib(bytes: u64) -> String {
+    format!("{:.1}", bytes as f64 / (1u64 << 30) as f64)
+}
+
+/// The sentence shown next to the field.
+pub fn problem_text(p: &Problem) -> String {
+    match p {
+        Problem::NameEmpty => gettext("Enter a name for the virtual machine"),
+        Problem::NameInvalidChar(c) => gettext_f(
+            "“{char}” cannot be used: use letters, digits, “.”, “_”, “+” and “-”",
+            &[("char", &c.to_string())],
+        ),
+        Problem::NameTooLong => gettext("Use at most 64 characters"),
+        Problem::NameTaken => gettext("A virtual machine with this name already exists"),
+        Problem::MemoryTooLow(min) => {
+            gettext_f("Give at least {mib} MiB", &[("mib", &min.to_string())])
+        }
+        Problem::MemoryOverHost(host) => gettext_f(
+            "The host has only {mib} MiB of memory",
+            &[("mib", &host.to_string())],
+        ),
+        Problem::VcpusZero => gettext("Give at least one processor"),
+        Problem::VcpusOverMax(max) => gettext_f(
+            "This machine type allows at most {n} processors",
+            &[("n", &max.to_string())],
+        ),
+        Problem::DiskTooSmall => gettext("The disk needs at least 1 GiB"),
+        Problem::DiskOverPool(free) => {
+            gettext_f("The pool has only {gib} GiB free", &[("gib", &gib(*free))])
+        }
+        Problem::PathEmpty => gettext("Choose a file"),
+        Problem::Unreadable(why) => {
+            gettext_f("The file cannot be read: {reason}", &[("reason", why)])
+        }
+        Problem::UrlInvalid => gettext(
+            "Enter an address starting with http:// (the tree’s kernel is fetched over plain HTTP)",
+        ),
+        Problem::CloudUserInvalid => {
+            gettext("Use lower-case letters, digits, “_” and “-” for the user name")
+        }
+        Problem::CloudNoCredential => {
+            gettext("Give a password or an SSH key, or nobody can log in")
+        }
+        Problem::SshKeyInvalid => gettext("This is not an SSH public key"),
+        Problem::UefiUnavailable => gettext("The host has no UEFI firmware for this machine"),
+        Problem::CloudNeedsVolume => {
+            gettext("A cloud image needs a new volume in a pool for its changes")
+        }
+    }
+}
