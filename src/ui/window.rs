@@ -10,7 +10,7 @@ use crate::application::VireoApplication;
 use crate::i18n::gettext_f;
 use crate::model::{ConnectionObject, ConnectionState, CredentialsRequest, DomainObject};
 use crate::ui::domain_actions::{self, ListAction};
-use crate::ui::{delete_dialog, AddConnectionDialog, DomainListView, SortKey, VmPage};
+use crate::ui::{delete_dialog, AddConnectionDialog, DomainListView, NewVmDialog, SortKey, VmPage};
 
 mod imp {
     use std::cell::OnceCell;
@@ -31,6 +31,8 @@ mod imp {
         #[template_child]
         pub tab_view: TemplateChild<adw::TabView>,
         pub list: OnceCell<DomainListView>,
+        /// `--show-domain-creator` opens the assistant once, with the first host.
+        pub creator_shown: std::cell::Cell<bool>,
     }
 
     #[glib::object_subclass]
@@ -43,6 +45,9 @@ mod imp {
             klass.bind_template();
             klass.install_action("win.add-connection", None, |window, _, _| {
                 AddConnectionDialog::new(window).present();
+            });
+            klass.install_action("win.new-vm", None, |window, _, _| {
+                window.open_new_vm_dialog();
             });
             klass.install_action("win.search", None, |window, _, _| {
                 let button = &window.imp().search_button;
@@ -287,6 +292,56 @@ impl VireoWindow {
         ));
     }
 
+    /// The New Virtual Machine assistant; the machine it makes opens in its tab, on the
+    /// console when it was started, on its details when it is to be customised first.
+    pub fn open_new_vm_dialog(&self) -> NewVmDialog {
+        let dialog = NewVmDialog::new(self, self.app().connections());
+        dialog.connect_created(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move |connection, created, customize| {
+                window.open_when_listed(connection, created.uuid.clone(), !customize);
+            }
+        ));
+        dialog.present();
+        dialog
+    }
+
+    /// Opens the VM `uuid` of `connection` once its definition event has listed it.
+    fn open_when_listed(&self, connection: &ConnectionObject, uuid: String, console: bool) {
+        let open = glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move |domain: &DomainObject| {
+                let page = window.open_domain(domain);
+                if console {
+                    page.show_console();
+                } else {
+                    page.show_details();
+                }
+            }
+        );
+        let domains = connection.domains();
+        if let Some(domain) = domains.by_uuid(&uuid) {
+            open(&domain);
+            return;
+        }
+        let handler = std::rc::Rc::new(std::cell::Cell::new(None));
+        let id = domains.connect_items_changed(glib::clone!(
+            #[strong]
+            handler,
+            move |domains, _, _, _| {
+                if let Some(domain) = domains.by_uuid(&uuid) {
+                    if let Some(id) = handler.take() {
+                        domains.disconnect(id);
+                    }
+                    open(&domain);
+                }
+            }
+        ));
+        handler.set(Some(id));
+    }
+
     /// Shows `domain` in its tab, opening one when it has none.
     pub fn open_domain(&self, domain: &DomainObject) -> VmPage {
         let tab_view = &self.imp().tab_view;
@@ -397,6 +452,9 @@ impl VireoWindow {
 
     fn handle_show_requests(&self, connection: &ConnectionObject) {
         let options = self.app().options();
+        if options.show_domain_creator && !self.imp().creator_shown.replace(true) {
+            self.open_new_vm_dialog();
+        }
         let (name, console) = match (&options.show_domain_console, &options.show_domain_editor) {
             (Some(name), _) => (name.clone(), true),
             (None, Some(name)) => (name.clone(), false),
