@@ -6,6 +6,7 @@
 mod actions;
 mod connection_object;
 mod connection_sync;
+mod consoles;
 mod credentials_request;
 mod domain_list;
 mod domain_object;
@@ -14,6 +15,7 @@ mod state_text;
 
 pub use actions::{DomainAction, StorageInfo};
 pub use connection_object::{ConnectionObject, ConnectionState};
+pub use consoles::GraphicsEndpoint;
 pub use credentials_request::CredentialsRequest;
 pub use domain_list::DomainList;
 pub use domain_object::{DomainObject, DomainState};

@@ -13,6 +13,7 @@ mod formatting;
 mod preferences_window;
 mod sparkline;
 mod vm_page;
+mod vm_page_consoles;
 mod window;
 
 pub use add_connection_dialog::AddConnectionDialog;

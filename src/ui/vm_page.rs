@@ -2,10 +2,10 @@
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
-use gettextrs::gettext;
 use gtk::{glib, CompositeTemplate};
 
-use crate::model::{DomainObject, DomainState};
+use crate::model::DomainObject;
+use crate::ui::console::VncDisplay;
 use crate::ui::domain_actions::{self, ListAction};
 use crate::ui::formatting::{format_kib, state_label};
 
@@ -33,9 +33,17 @@ mod imp {
         #[template_child]
         pub view_stack: TemplateChild<adw::ViewStack>,
         #[template_child]
-        pub console_status: TemplateChild<adw::StatusPage>,
+        pub console_stack: TemplateChild<gtk::Stack>,
         #[template_child]
-        pub console_run_button: TemplateChild<gtk::Button>,
+        pub console_switcher: TemplateChild<gtk::StackSwitcher>,
+        #[template_child]
+        pub send_keys_button: TemplateChild<gtk::MenuButton>,
+        #[template_child]
+        pub fullscreen_button: TemplateChild<gtk::ToggleButton>,
+        pub vnc: VncDisplay,
+        pub serial: std::cell::OnceCell<crate::ui::console::SerialConsole>,
+        /// Bumped on every (re)connection attempt, so a stale answer is dropped.
+        pub graphics_attempt: std::cell::Cell<u64>,
         #[template_child]
         pub state_row: TemplateChild<adw::ActionRow>,
         #[template_child]
@@ -80,6 +88,7 @@ mod imp {
             if let Some(layout) = obj.layout_manager().and_downcast::<gtk::BoxLayout>() {
                 layout.set_orientation(gtk::Orientation::Vertical);
             }
+            obj.setup_consoles();
             obj.follow_domain();
         }
 
@@ -177,21 +186,7 @@ impl VmPage {
         for (name, action) in PAGE_ACTIONS {
             self.action_set_enabled(&format!("vm.{name}"), action.applies_to(state));
         }
-        let (title, description) = if state.is_active() {
-            (
-                gettext("The Console Opens Here"),
-                gettext("The virtual machine is running; its screen and serial console are shown in this tab"),
-            )
-        } else {
-            (
-                gettext("Not Running"),
-                gettext("Run the virtual machine to see its screen"),
-            )
-        };
-        imp.console_status.set_title(&title);
-        imp.console_status.set_description(Some(&description));
-        imp.console_run_button
-            .set_visible(state == DomainState::Shutoff || state == DomainState::Crashed);
+        self.follow_state_in_consoles(state);
     }
 
     fn load_xml(&self) {
@@ -212,7 +207,7 @@ impl VmPage {
         ));
     }
 
-    fn run(&self, action: ListAction) {
+    pub(super) fn run(&self, action: ListAction) {
         let Some(domain) = self.domain() else { return };
         let page = self.downgrade();
         domain_actions::spawn_run(action, vec![domain], move |text| {

@@ -12,6 +12,7 @@ pub mod console_stream;
 pub mod domains;
 pub mod error;
 pub mod events;
+pub mod graphics;
 pub mod handles;
 pub mod stats;
 pub mod storage;

@@ -194,13 +194,20 @@ pub fn save_png(widget: &gtk::Widget, name: &str) -> Result<PathBuf, String> {
     wait_until(&format!("{name}: the widget is laid out"), || {
         widget.width() > 0 && widget.height() > 0
     })?;
-    let (width, height) = (widget.width(), widget.height());
+    // A widget that was just mapped may not have drawn yet: wait for its first picture.
     let paintable = gtk::WidgetPaintable::new(Some(widget));
-    let snapshot = gtk::Snapshot::new();
-    paintable.snapshot(&snapshot, f64::from(width), f64::from(height));
-    let node = snapshot
-        .to_node()
-        .ok_or_else(|| format!("{name}: nothing was drawn"))?;
+    let mut node = None;
+    wait_until(&format!("{name}: the widget draws"), || {
+        let snapshot = gtk::Snapshot::new();
+        paintable.snapshot(
+            &snapshot,
+            f64::from(widget.width()),
+            f64::from(widget.height()),
+        );
+        node = snapshot.to_node();
+        node.is_some()
+    })?;
+    let node = node.ok_or_else(|| format!("{name}: nothing was drawn"))?;
     let renderer = widget
         .native()
         .and_then(|n| n.renderer())

@@ -1,0 +1,712 @@
+//! `VncDisplay`: Vireo's GTK4 VNC console widget over gvnc (the connection, the frame
+//! pipeline and the public API). Input, states and actions live in `vnc/`.
+//!
+//! Frames: gvnc decodes into our framebuffer and reports damaged rectangles; we only
+//! note that something changed. On the next frame-clock tick one texture is built from
+//! the whole framebuffer, so however many rectangles the server sends, the widget costs
+//! one upload per displayed frame. The next incremental update is requested as soon as
+//! an update starts arriving (so the server prepares it while we decode) but at most
+//! once per tick, and a hidden display (no ticks) stops asking the server for frames.
+
+use std::cell::{Cell, RefCell};
+use std::os::fd::{IntoRawFd, OwnedFd};
+use std::time::Duration;
+
+use adw::prelude::*;
+use adw::subclass::prelude::*;
+use gettextrs::gettext;
+use glib::translate::IntoGlib;
+use gtk::{gdk, gio, glib};
+
+use super::vnc::canvas::{Frame, ScaleMode, VncCanvas};
+use super::vnc::framebuffer::{local_pixel_format, Framebuffer, TexturePool};
+use super::vnc::status::ConsoleState;
+
+/// Encodings in order of preference, as gtk-vnc asks for them; the first (tight with
+/// JPEG) only when `lossy-encoding` is on.
+const ENCODINGS: &[gvnc::ConnectionEncoding] = &[
+    gvnc::ConnectionEncoding::TightJpeg5,
+    gvnc::ConnectionEncoding::Tight,
+    gvnc::ConnectionEncoding::ExtKeyEvent,
+    gvnc::ConnectionEncoding::ExtendedDesktopResize,
+    gvnc::ConnectionEncoding::DesktopResize,
+    gvnc::ConnectionEncoding::DesktopName,
+    gvnc::ConnectionEncoding::LastRect,
+    gvnc::ConnectionEncoding::Wmvi,
+    gvnc::ConnectionEncoding::AlphaCursor,
+    gvnc::ConnectionEncoding::RichCursor,
+    gvnc::ConnectionEncoding::Xcursor,
+    gvnc::ConnectionEncoding::PointerChange,
+    gvnc::ConnectionEncoding::LedState,
+    gvnc::ConnectionEncoding::Zrle,
+    gvnc::ConnectionEncoding::Hextile,
+    gvnc::ConnectionEncoding::Rre,
+    gvnc::ConnectionEncoding::CopyRect,
+    gvnc::ConnectionEncoding::Raw,
+];
+
+/// Ask again for an update when none was asked for this long (a server may answer a
+/// request with a message that carries no framebuffer rectangle).
+const WATCHDOG: Duration = Duration::from_millis(1000);
+
+pub(crate) mod imp {
+    use std::sync::OnceLock;
+
+    use glib::subclass::Signal;
+
+    use super::*;
+
+    #[derive(glib::Properties, Default)]
+    #[properties(wrapper_type = super::VncDisplay)]
+    pub struct VncDisplay {
+        #[property(get, set = Self::set_scale_mode, builder(ScaleMode::default()))]
+        pub scale_mode: Cell<ScaleMode>,
+        #[property(get, set, default = true)]
+        pub share_clipboard: Cell<bool>,
+        /// Let the server send JPEG (less bandwidth for remote hosts, not pixel-exact).
+        #[property(get, set = Self::set_lossy_encoding)]
+        pub lossy_encoding: Cell<bool>,
+        #[property(get, builder(ConsoleState::default()))]
+        pub state: Cell<ConsoleState>,
+        /// True while keys go to the guest and desktop shortcuts are inhibited.
+        #[property(get)]
+        pub keyboard_grabbed: Cell<bool>,
+        /// Textures shown since the widget was made (for tests and the benchmark).
+        #[property(get)]
+        pub frames_shown: Cell<u64>,
+        /// The VNC password, if known; asked for in a dialog when the server wants one.
+        #[property(get, set, nullable)]
+        pub password: RefCell<Option<String>>,
+
+        pub overlay: gtk::Overlay,
+        pub scroller: gtk::ScrolledWindow,
+        pub canvas: VncCanvas,
+        pub status: RefCell<Option<super::super::vnc::status::StatusOverlay>>,
+        pub hint: gtk::Revealer,
+        pub hint_label: gtk::Label,
+        pub hint_timeout: RefCell<Option<glib::SourceId>>,
+
+        pub connection: RefCell<Option<gvnc::Connection>>,
+        pub handlers: RefCell<Vec<glib::SignalHandlerId>>,
+        pub framebuffer: RefCell<Option<Framebuffer>>,
+        pub pool: TexturePool,
+        /// Something changed since the last frame (pixels, cursor, size).
+        pub dirty: Cell<bool>,
+        /// A rectangle started an early request since the last tick.
+        pub early_request: Cell<bool>,
+        /// When the last rectangle arrived.
+        pub last_rect: Cell<Option<std::time::Instant>>,
+        pub tick: RefCell<Option<gtk::TickCallbackId>>,
+        pub idle_ticks: Cell<u32>,
+        pub watchdog: RefCell<Option<glib::SourceId>>,
+        pub last_request: Cell<Option<std::time::Instant>>,
+        /// Why the connection ended, from gvnc's error and auth signals.
+        pub disconnect_reason: RefCell<Option<String>>,
+
+        pub absolute_pointer: Cell<bool>,
+        pub button_mask: Cell<u8>,
+        pub last_pointer: Cell<Option<(f64, f64)>>,
+        /// Keys pressed in the guest: (keyval, scancode), released on ungrab.
+        pub pressed_keys: RefCell<Vec<(u32, u16)>>,
+        pub actions: gio::SimpleActionGroup,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for VncDisplay {
+        const NAME: &'static str = "VireoVncDisplay";
+        type Type = super::VncDisplay;
+        type ParentType = gtk::Widget;
+
+        fn class_init(klass: &mut Self::Class) {
+            klass.set_layout_manager_type::<gtk::BinLayout>();
+            klass.set_css_name("vnc-display");
+            klass.set_accessible_role(gtk::AccessibleRole::Group);
+        }
+    }
+
+    #[glib::derived_properties]
+    impl ObjectImpl for VncDisplay {
+        fn signals() -> &'static [Signal] {
+            static SIGNALS: OnceLock<Vec<Signal>> = OnceLock::new();
+            SIGNALS.get_or_init(|| {
+                vec![
+                    // The user pressed Run on the "not running" page.
+                    Signal::builder("run-requested").build(),
+                    // The user pressed Reconnect on the "disconnected" page.
+                    Signal::builder("reconnect-requested").build(),
+                    // The display is up: first frame requested.
+                    Signal::builder("connected").build(),
+                    // The connection ended; the argument is the reason shown to the user.
+                    Signal::builder("disconnected")
+                        .param_types([String::static_type()])
+                        .build(),
+                    // The remote desktop changed size (width, height).
+                    Signal::builder("desktop-resized")
+                        .param_types([i32::static_type(), i32::static_type()])
+                        .build(),
+                ]
+            })
+        }
+
+        fn constructed(&self) {
+            self.parent_constructed();
+            let obj = self.obj();
+            obj.build_children();
+            obj.setup_input();
+            obj.setup_actions();
+            obj.set_state(ConsoleState::NotRunning, None);
+        }
+
+        fn dispose(&self) {
+            self.obj().close();
+            if let Some(id) = self.watchdog.take() {
+                id.remove();
+            }
+            if let Some(id) = self.hint_timeout.take() {
+                id.remove();
+            }
+            if let Some(tick) = self.tick.take() {
+                tick.remove();
+            }
+            self.overlay.unparent();
+        }
+    }
+
+    impl WidgetImpl for VncDisplay {
+        fn map(&self) {
+            self.parent_map();
+            // Frames are only asked for while shown: catch up on what was missed.
+            self.obj().request_update(false);
+            self.obj().mark_dirty();
+        }
+
+        fn unmap(&self) {
+            self.obj().ungrab_keyboard();
+            self.parent_unmap();
+        }
+    }
+
+    impl VncDisplay {
+        fn set_lossy_encoding(&self, lossy: bool) {
+            if self.lossy_encoding.replace(lossy) != lossy {
+                self.obj().send_encodings();
+            }
+        }
+
+        fn set_scale_mode(&self, mode: ScaleMode) {
+            self.scale_mode.set(mode);
+            self.canvas.set_scale_mode(mode);
+            let policy = match mode {
+                ScaleMode::Fit => gtk::PolicyType::Never,
+                ScaleMode::OneToOne => gtk::PolicyType::Automatic,
+            };
+            self.scroller.set_policy(policy, policy);
+        }
+    }
+}
+
+glib::wrapper! {
+    /// A VNC console: draws a remote screen and sends it keys and pointer events.
+    pub struct VncDisplay(ObjectSubclass<imp::VncDisplay>)
+        @extends gtk::Widget,
+        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
+}
+
+impl Default for VncDisplay {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl VncDisplay {
+    pub fn new() -> Self {
+        glib::Object::new()
+    }
+
+    fn build_children(&self) {
+        let imp = self.imp();
+        self.set_focusable(true);
+        self.set_hexpand(true);
+        self.set_vexpand(true);
+        imp.scroller.set_child(Some(&imp.canvas));
+        imp.scroller
+            .set_policy(gtk::PolicyType::Never, gtk::PolicyType::Never);
+        imp.overlay.set_child(Some(&imp.scroller));
+
+        imp.hint_label.add_css_class("osd");
+        imp.hint_label.add_css_class("toolbar");
+        imp.hint.set_child(Some(&imp.hint_label));
+        imp.hint.set_halign(gtk::Align::Center);
+        imp.hint.set_valign(gtk::Align::Start);
+        imp.hint.set_margin_top(12);
+        imp.hint.set_can_target(false);
+        imp.hint
+            .set_transition_type(gtk::RevealerTransitionType::Crossfade);
+        imp.overlay.add_overlay(&imp.hint);
+
+        let status = super::vnc::status::StatusOverlay::new(self);
+        imp.overlay.add_overlay(status.widget());
+        imp.status.replace(Some(status));
+        imp.overlay.set_parent(self);
+
+        self.update_property(&[gtk::accessible::Property::Label(&gettext(
+            "Virtual machine display",
+        ))]);
+        self.add_css_class("vnc-display");
+    }
+
+    /// The action group of the display ("send-keys", "type-clipboard", "screenshot",
+    /// "scale-mode", "release-keyboard"). Insert it as "vnc" on a widget that holds both
+    /// the display and the header, so `Self::send_keys_menu` items resolve.
+    pub fn action_group(&self) -> gio::SimpleActionGroup {
+        self.imp().actions.clone()
+    }
+
+    /// Connects through a socket from libvirt's `virDomainOpenGraphicsFD`; gvnc takes
+    /// the descriptor over and closes it with the connection.
+    pub fn open_fd(&self, fd: OwnedFd) {
+        let connection = self.new_connection();
+        let raw = fd.into_raw_fd();
+        if let Err(err) = connection.open_fd(raw) {
+            // Not taken over: close it ourselves.
+            drop(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(raw) });
+            self.fail_to_open(&err.to_string());
+        }
+    }
+
+    /// Connects over TCP (the fallback when `virDomainOpenGraphicsFD` is unavailable).
+    pub fn open_host(&self, host: &str, port: u16) {
+        let connection = self.new_connection();
+        if let Err(err) = connection.open_host(host, &port.to_string()) {
+            self.fail_to_open(&err.to_string());
+        }
+    }
+
+    /// Ends the connection, if any; "disconnected" follows once gvnc has closed it.
+    pub fn close(&self) {
+        if let Some(connection) = self.imp().connection.borrow().as_ref() {
+            if connection.is_open() {
+                connection.shutdown();
+            }
+        }
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.state() == ConsoleState::Connected
+    }
+
+    /// Shows `state` over the display, with `detail` (a reason, or what is happening)
+    /// under the title. The tab drives NotRunning and Reconnecting; Connecting,
+    /// Connected and Disconnected also follow from the connection by themselves.
+    pub fn set_state(&self, state: ConsoleState, detail: Option<&str>) {
+        let imp = self.imp();
+        imp.state.set(state);
+        if let Some(status) = imp.status.borrow().as_ref() {
+            status.show(state, detail);
+        }
+        if state != ConsoleState::Connected {
+            self.ungrab_keyboard();
+        }
+        self.notify_state();
+    }
+
+    /// The remote screen as it is now, or None before the first frame.
+    pub fn screenshot_texture(&self) -> Option<gdk::Texture> {
+        let imp = self.imp();
+        let framebuffer = imp.framebuffer.borrow();
+        framebuffer.as_ref().map(|fb| imp.pool.texture(fb))
+    }
+
+    /// The remote desktop's name, once connected.
+    pub fn desktop_name(&self) -> Option<String> {
+        let connection = self.imp().connection.borrow();
+        connection
+            .as_ref()
+            .and_then(|c| c.name())
+            .map(|n| n.to_string())
+    }
+
+    pub(crate) fn connection(&self) -> Option<gvnc::Connection> {
+        self.imp().connection.borrow().clone()
+    }
+
+    fn fail_to_open(&self, message: &str) {
+        tracing::warn!("VNC open failed: {message}");
+        self.imp().connection.replace(None);
+        let reason = gettext("Could not open the display connection");
+        self.set_state(ConsoleState::Disconnected, Some(&reason));
+        self.emit_by_name::<()>("disconnected", &[&reason]);
+    }
+
+    /// Drops any previous connection and makes a new one wired to this widget.
+    fn new_connection(&self) -> gvnc::Connection {
+        let imp = self.imp();
+        if let Some(old) = imp.connection.take() {
+            // Its late signals must not reach us.
+            self.unwire(&old);
+            if old.is_open() {
+                old.shutdown();
+            }
+        }
+        imp.disconnect_reason.replace(None);
+        imp.button_mask.set(0);
+        imp.last_pointer.set(None);
+        let connection = gvnc::Connection::new();
+        let _ = connection.set_shared(true);
+        self.wire(&connection);
+        imp.connection.replace(Some(connection.clone()));
+        if self.state() != ConsoleState::Reconnecting {
+            self.set_state(ConsoleState::Connecting, None);
+        }
+        connection
+    }
+
+    fn unwire(&self, connection: &gvnc::Connection) {
+        for id in self.imp().handlers.take() {
+            connection.disconnect(id);
+        }
+    }
+
+    fn wire(&self, c: &gvnc::Connection) {
+        let this = self.downgrade();
+        let mut ids = Vec::new();
+        macro_rules! on {
+            ($connect:ident, |$d:ident $(, $arg:ident)*| $body:expr) => {{
+                let this = this.clone();
+                ids.push(c.$connect(move |_c $(, $arg)*| {
+                    if let Some($d) = this.upgrade() {
+                        $body
+                    }
+                }));
+            }};
+        }
+        on!(connect_vnc_auth_choose_type, |d, types| d
+            .choose_auth(types));
+        on!(connect_vnc_auth_choose_subtype, |d, kind, _subtypes| {
+            d.fail(&gettext(
+                "The display asks for an unsupported security type",
+            ));
+            tracing::warn!("VNC auth subtype for type {kind} unsupported");
+        });
+        on!(connect_vnc_auth_credential, |d, creds| d
+            .provide_credentials(creds));
+        on!(connect_vnc_auth_failure, |d, reason| {
+            d.imp().password.replace(None);
+            d.imp().disconnect_reason.replace(Some(format!(
+                "{}: {reason}",
+                gettext("Authentication failed")
+            )));
+        });
+        on!(connect_vnc_auth_unsupported, |d, kind| {
+            tracing::warn!("VNC auth type {kind} unsupported");
+            d.imp().disconnect_reason.replace(Some(gettext(
+                "The display asks for an unsupported security type",
+            )));
+        });
+        on!(connect_vnc_error, |d, message| {
+            tracing::warn!("VNC error: {message}");
+            if d.imp().disconnect_reason.borrow().is_none() {
+                d.imp().disconnect_reason.replace(Some(message.to_string()));
+            }
+        });
+        on!(connect_vnc_initialized, |d| d.on_initialized());
+        on!(connect_vnc_framebuffer_update, |d, x, y, w, h| {
+            tracing::trace!("update {x},{y} {w}x{h}");
+            d.on_rect();
+        });
+        on!(connect_vnc_desktop_resize, |d, w, h| d
+            .on_desktop_resize(w, h));
+        on!(connect_vnc_pixel_format_changed, |d, format| d
+            .init_framebuffer(Some(format)));
+        on!(connect_vnc_cursor_changed, |d, cursor| d
+            .set_remote_cursor(cursor));
+        on!(connect_vnc_pointer_mode_changed, |d, absolute| {
+            d.imp().absolute_pointer.set(absolute);
+            d.imp().last_pointer.set(None);
+        });
+        on!(connect_vnc_server_cut_text, |d, text| {
+            if d.share_clipboard() {
+                d.clipboard().set_text(text);
+            }
+        });
+        on!(connect_vnc_bell, |d| d.error_bell());
+        on!(connect_vnc_disconnected, |d| d.on_disconnected());
+        self.imp().handlers.replace(ids);
+    }
+
+    fn fail(&self, reason: &str) {
+        self.imp()
+            .disconnect_reason
+            .replace(Some(reason.to_string()));
+        self.close();
+    }
+
+    fn choose_auth(&self, types: &glib::ValueArray) {
+        let offered: Vec<gvnc::ConnectionAuth> = types
+            .iter()
+            .filter_map(|v| v.get::<gvnc::ConnectionAuth>().ok())
+            .collect();
+        tracing::debug!("VNC auth types offered: {offered:?}");
+        let chosen = [gvnc::ConnectionAuth::None, gvnc::ConnectionAuth::Vnc]
+            .into_iter()
+            .find(|t| offered.contains(t));
+        let connection = self.connection();
+        match (chosen, connection) {
+            (Some(auth), Some(c)) => {
+                let _ = c.set_auth_type(auth.into_glib() as u32);
+            }
+            _ => self.fail(&gettext(
+                "The display asks for an unsupported security type",
+            )),
+        }
+    }
+
+    fn provide_credentials(&self, creds: &glib::ValueArray) {
+        let wanted: Vec<gvnc::ConnectionCredential> = creds
+            .iter()
+            .filter_map(|v| v.get::<gvnc::ConnectionCredential>().ok())
+            .collect();
+        let Some(connection) = self.connection() else {
+            return;
+        };
+        let needs_password = wanted.contains(&gvnc::ConnectionCredential::Password);
+        for cred in &wanted {
+            let value = match cred {
+                gvnc::ConnectionCredential::Username => String::new(),
+                gvnc::ConnectionCredential::Clientname => "vireo".to_string(),
+                _ => continue,
+            };
+            let _ = connection.set_credential(cred.into_glib(), &value);
+        }
+        if !needs_password {
+            return;
+        }
+        if let Some(password) = self.password() {
+            let _ = connection
+                .set_credential(gvnc::ConnectionCredential::Password.into_glib(), &password);
+            return;
+        }
+        super::vnc::status::ask_password(self, move |display, password| match password {
+            Some(password) => {
+                display.set_password(Some(password.as_str()));
+                let _ = connection
+                    .set_credential(gvnc::ConnectionCredential::Password.into_glib(), &password);
+            }
+            None => display.fail(&gettext("No password given")),
+        });
+    }
+
+    fn on_initialized(&self) {
+        let Some(connection) = self.connection() else {
+            return;
+        };
+        // Ask for our own format so gvnc copies pixels instead of converting them.
+        if connection.set_pixel_format(&local_pixel_format()).is_err() {
+            self.fail(&gettext("The display rejected the pixel format"));
+            return;
+        }
+        self.init_framebuffer(None);
+        self.send_encodings();
+        self.imp().absolute_pointer.set(connection.is_abs_pointer());
+        self.request_update(false);
+        self.start_watchdog();
+        self.set_state(ConsoleState::Connected, None);
+        if self.has_focus() {
+            self.grab_keyboard();
+        }
+        self.emit_by_name::<()>("connected", &[]);
+        tracing::info!(
+            "VNC display up: {}x{} {:?}",
+            connection.width(),
+            connection.height(),
+            connection.name()
+        );
+    }
+
+    fn send_encodings(&self) {
+        let Some(connection) = self.connection().filter(|c| c.is_initialized()) else {
+            return;
+        };
+        let lossy = self.lossy_encoding();
+        let encodings: Vec<i32> = ENCODINGS
+            .iter()
+            .filter(|&&e| lossy || e != gvnc::ConnectionEncoding::TightJpeg5)
+            .map(|e| e.into_glib())
+            .collect();
+        if connection.set_encodings(&encodings).is_err() {
+            self.fail(&gettext("The display rejected the encodings"));
+        }
+    }
+
+    /// (Re)makes the framebuffer at the connection's size, converting from `remote`
+    /// (or the connection's current format).
+    fn init_framebuffer(&self, remote: Option<&gvnc::PixelFormat>) {
+        let Some(connection) = self.connection() else {
+            return;
+        };
+        let Some(format) = remote.cloned().or_else(|| connection.pixel_format()) else {
+            return;
+        };
+        let (w, h) = (connection.width().max(1), connection.height().max(1));
+        let framebuffer = match Framebuffer::new(w as u16, h as u16, &format) {
+            Ok(framebuffer) => framebuffer,
+            Err(err) => {
+                tracing::warn!("no framebuffer of {w}x{h}: {err}");
+                self.fail(&gettext("The display could not be set up"));
+                return;
+            }
+        };
+        if connection.set_framebuffer(framebuffer.gvnc()).is_err() {
+            self.fail(&gettext("The display could not be set up"));
+            return;
+        }
+        self.imp().framebuffer.replace(Some(framebuffer));
+        self.mark_dirty();
+    }
+
+    fn on_desktop_resize(&self, width: i32, height: i32) {
+        self.init_framebuffer(None);
+        self.request_update(false);
+        self.emit_by_name::<()>("desktop-resized", &[&width, &height]);
+    }
+
+    fn set_remote_cursor(&self, cursor: Option<&gvnc::Cursor>) {
+        let gdk_cursor = cursor.filter(|c| c.width() > 0 && c.height() > 0).map(|c| {
+            let (w, h) = (c.width() as i32, c.height() as i32);
+            let bytes = glib::Bytes::from(c.data());
+            let texture =
+                gdk::MemoryTexture::new(w, h, gdk::MemoryFormat::R8g8b8a8, &bytes, w as usize * 4);
+            gdk::Cursor::from_texture(&texture, c.hotx() as i32, c.hoty() as i32, None)
+        });
+        self.imp().canvas.set_cursor(gdk_cursor.as_ref());
+        // The update that carried the cursor may hold no pixels: keep asking.
+        self.mark_dirty();
+    }
+
+    fn on_disconnected(&self) {
+        let imp = self.imp();
+        if let Some(old) = imp.connection.take() {
+            self.unwire(&old);
+        }
+        if let Some(id) = imp.watchdog.take() {
+            id.remove();
+        }
+        let reason = imp
+            .disconnect_reason
+            .take()
+            .unwrap_or_else(|| gettext("The display connection was closed"));
+        tracing::info!("VNC display disconnected: {reason}");
+        self.set_state(ConsoleState::Disconnected, Some(&reason));
+        self.emit_by_name::<()>("disconnected", &[&reason]);
+    }
+
+    /// Notes a change; the next frame-clock tick shows it.
+    pub(crate) fn mark_dirty(&self) {
+        let imp = self.imp();
+        imp.dirty.set(true);
+        imp.idle_ticks.set(0);
+        if imp.tick.borrow().is_some() {
+            return;
+        }
+        let id = self.add_tick_callback(|display, _clock| {
+            display.on_tick();
+            glib::ControlFlow::Continue
+        });
+        imp.tick.replace(Some(id));
+    }
+
+    fn on_tick(&self) {
+        let imp = self.imp();
+        imp.early_request.set(false);
+        // The server answered our last request: ask for the next frame.
+        let answered = match (imp.last_rect.get(), imp.last_request.get()) {
+            (Some(rect), Some(request)) => rect > request,
+            _ => false,
+        };
+        if answered {
+            self.request_update(true);
+        }
+        if !imp.dirty.replace(false) {
+            // Idle for a second: stop waking up every frame.
+            let idle = imp.idle_ticks.get() + 1;
+            imp.idle_ticks.set(idle);
+            if idle > 60 {
+                if let Some(tick) = imp.tick.take() {
+                    tick.remove();
+                }
+            }
+            return;
+        }
+        let started = std::time::Instant::now();
+        let frame = {
+            let framebuffer = imp.framebuffer.borrow();
+            framebuffer.as_ref().map(|fb| {
+                if imp.canvas.renders_with_cairo() {
+                    Frame::Surface(fb.surface().clone())
+                } else {
+                    Frame::Texture(imp.pool.texture(fb))
+                }
+            })
+        };
+        tracing::trace!("frame built in {:?}", started.elapsed());
+        if frame.is_some() {
+            imp.canvas.set_frame(frame);
+            imp.frames_shown.set(imp.frames_shown.get() + 1);
+        }
+    }
+
+    /// A rectangle arrived. The first one after a request shows the server is sending
+    /// its answer: ask for the next update right away so the server prepares it while
+    /// we decode this one (once per frame at most; later rectangles of the same update
+    /// would otherwise each send a request).
+    fn on_rect(&self) {
+        let imp = self.imp();
+        let now = std::time::Instant::now();
+        let first_of_answer = imp
+            .last_request
+            .get()
+            .is_some_and(|r| imp.last_rect.get().map_or(true, |last| last < r));
+        imp.last_rect.set(Some(now));
+        self.mark_dirty();
+        if first_of_answer && !imp.early_request.replace(true) {
+            self.request_update(true);
+        }
+    }
+
+    /// Asks the server for the next update of the whole screen.
+    pub(crate) fn request_update(&self, incremental: bool) {
+        let Some(connection) = self.connection() else {
+            return;
+        };
+        if !connection.is_initialized() {
+            return;
+        }
+        let (w, h) = (connection.width(), connection.height());
+        tracing::trace!("update request (incremental: {incremental})");
+        let _ = connection.framebuffer_update_request(incremental, 0, 0, w as u16, h as u16);
+        self.imp().last_request.set(Some(std::time::Instant::now()));
+    }
+
+    fn start_watchdog(&self) {
+        let imp = self.imp();
+        if let Some(id) = imp.watchdog.take() {
+            id.remove();
+        }
+        let this = self.downgrade();
+        let id = glib::timeout_add_local(WATCHDOG, move || {
+            let Some(display) = this.upgrade() else {
+                return glib::ControlFlow::Break;
+            };
+            let stale = display
+                .imp()
+                .last_request
+                .get()
+                .map_or(true, |t| t.elapsed() >= WATCHDOG);
+            if stale && display.is_mapped() {
+                display.request_update(true);
+            }
+            glib::ControlFlow::Continue
+        });
+        imp.watchdog.replace(Some(id));
+    }
+}

@@ -1,0 +1,266 @@
+//! Shared helpers of the VNC tests: a case runner for `harness = false` binaries, an
+//! x11vnc server over a raw framebuffer file (killed on drop) whose input events are
+//! logged through `-pipeinput`, and waiting on the GTK main loop.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use gtk::prelude::*;
+use gtk::{gdk, glib};
+
+pub type CaseFn = fn() -> Result<(), String>;
+
+/// Runs the cases named on the command line (all by default) in this process, one
+/// after another, and ends with the `N passed, N failed` line.
+pub fn run_cases(cases: &[(&str, CaseFn)]) {
+    let filter: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    std::env::set_var("GSETTINGS_BACKEND", "memory");
+    vireo::i18n::init();
+    vireo::resources::register();
+    if let Err(err) = adw::init() {
+        eprintln!("no display for the VNC tests ({err}); run them under xvfb-run");
+        std::process::exit(1);
+    }
+    let (mut passed, mut failed) = (0, 0);
+    for (name, case) in cases {
+        if !filter.is_empty() && !filter.iter().any(|f| name.contains(f.as_str())) {
+            continue;
+        }
+        let started = Instant::now();
+        match case() {
+            Ok(()) => {
+                passed += 1;
+                println!("test {name} ... ok ({:.2?})", started.elapsed());
+            }
+            Err(err) => {
+                failed += 1;
+                println!("test {name} ... FAILED: {err}");
+            }
+        }
+    }
+    println!();
+    println!("{passed} passed, {failed} failed");
+    std::process::exit(if failed > 0 { 1 } else { 0 });
+}
+
+/// Iterates the main loop until `cond` holds or `timeout` passes.
+pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let ctx = glib::MainContext::default();
+    let end = Instant::now() + timeout;
+    while Instant::now() < end {
+        if cond() {
+            return true;
+        }
+        while ctx.iteration(false) {}
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    cond()
+}
+
+/// Iterates the main loop for `time`.
+pub fn pump(time: Duration) {
+    wait_until(time, || false);
+}
+
+/// A test picture in x11vnc's 32-bit format (BGRx in memory): every pixel differs from
+/// its neighbours in all three channels, so any offset, swap or scaling shows.
+pub fn pattern(width: usize, height: usize, seed: u32) -> Vec<u8> {
+    let mut data = Vec::with_capacity(width * height * 4);
+    for y in 0..height as u32 {
+        for x in 0..width as u32 {
+            let b = (x.wrapping_mul(7) + y + seed) & 0xff;
+            let g = (y.wrapping_mul(3) + seed.wrapping_mul(5)) & 0xff;
+            let r = ((x ^ y) + seed.wrapping_mul(11)) & 0xff;
+            data.extend_from_slice(&[b as u8, g as u8, r as u8, 0]);
+        }
+    }
+    data
+}
+
+/// The pixels of a texture as opaque BGRA bytes (GDK's download format).
+pub fn texture_bytes(texture: &gdk::Texture) -> Vec<u8> {
+    let stride = texture.width() as usize * 4;
+    let mut data = vec![0u8; stride * texture.height() as usize];
+    texture.download(&mut data, stride);
+    data
+}
+
+/// Compares a downloaded texture with a BGRx pattern; Err says where they differ.
+pub fn compare(texture: &gdk::Texture, expected: &[u8], width: usize) -> Result<(), String> {
+    let got = texture_bytes(texture);
+    if got.len() != expected.len() {
+        return Err(format!(
+            "size {}x{} instead of {} bytes",
+            texture.width(),
+            texture.height(),
+            expected.len()
+        ));
+    }
+    let mut bad = 0usize;
+    let mut first = None;
+    for (i, (g, e)) in got
+        .chunks_exact(4)
+        .zip(expected.chunks_exact(4))
+        .enumerate()
+    {
+        if g[..3] != e[..3] || g[3] != 0xff {
+            bad += 1;
+            first.get_or_insert((i % width, i / width, g.to_vec(), e.to_vec()));
+        }
+    }
+    match first {
+        None => Ok(()),
+        Some((x, y, g, e)) => Err(format!(
+            "{bad} pixels differ; first at ({x},{y}): got {g:?} expected {e:?}"
+        )),
+    }
+}
+
+/// x11vnc serving a raw framebuffer file, with its input events logged.
+pub struct RawServer {
+    child: Child,
+    pub port: u16,
+    pub dir: PathBuf,
+    pub width: usize,
+    pub height: usize,
+}
+
+impl RawServer {
+    /// Serves `pixels` (BGRx, `width` x `height`); `extra` are more x11vnc arguments.
+    pub fn start(
+        width: usize,
+        height: usize,
+        pixels: &[u8],
+        extra: &[&str],
+    ) -> Result<Self, String> {
+        static COUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("vireo-vnc-test-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        std::fs::write(dir.join("fb.raw"), pixels).map_err(|e| e.to_string())?;
+        let input_log = dir.join("input.log");
+        std::fs::write(&input_log, b"").map_err(|e| e.to_string())?;
+        let mut child = Command::new("x11vnc")
+            .arg("-rawfb")
+            .arg(format!(
+                "map:{}@{width}x{height}x32:ff0000/00ff00/0000ff",
+                dir.join("fb.raw").display()
+            ))
+            .arg("-pipeinput")
+            .arg(format!("cat >> {}", input_log.display()))
+            .args(["-autoport", "6100"])
+            .args(["-localhost", "-forever", "-shared", "-nocursor"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("x11vnc: {e}"))?;
+        // x11vnc prints the port it listens on as PORT=N once ready.
+        let stdout = child.stdout.take().ok_or("no x11vnc stdout")?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(port) = line.strip_prefix("PORT=") {
+                    let _ = tx.send(port.trim().parse::<u16>().ok());
+                }
+            }
+        });
+        let port = match rx.recv_timeout(Duration::from_secs(15)) {
+            Ok(Some(port)) => port,
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err("x11vnc did not start".into());
+            }
+        };
+        Ok(Self {
+            child,
+            port,
+            dir,
+            width,
+            height,
+        })
+    }
+
+    /// Overwrites the served picture in place (x11vnc maps the file and polls it).
+    pub fn repaint(&self, pixels: &[u8]) -> Result<(), String> {
+        use std::io::{Seek, Write};
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(self.dir.join("fb.raw"))
+            .map_err(|e| e.to_string())?;
+        f.seek(std::io::SeekFrom::Start(0))
+            .map_err(|e| e.to_string())?;
+        f.write_all(pixels).map_err(|e| e.to_string())
+    }
+
+    /// Key events x11vnc received: (down, keysym name), in order.
+    pub fn keys(&self) -> Vec<(bool, String)> {
+        let log = std::fs::read_to_string(self.dir.join("input.log")).unwrap_or_default();
+        log.lines()
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                (f.first() == Some(&"Keysym") && f.len() >= 5)
+                    .then(|| (f[2] == "1", f[4].to_string()))
+            })
+            .collect()
+    }
+
+    /// Pointer events x11vnc received: (x, y, button mask).
+    pub fn pointer(&self) -> Vec<(i32, i32, i32)> {
+        let log = std::fs::read_to_string(self.dir.join("input.log")).unwrap_or_default();
+        log.lines()
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                if f.first() != Some(&"Pointer") || f.len() < 5 {
+                    return None;
+                }
+                Some((f[2].parse().ok()?, f[3].parse().ok()?, f[4].parse().ok()?))
+            })
+            .collect()
+    }
+
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+}
+
+impl Drop for RawServer {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Runs `xdotool` with `args` on the test display, pumping the main loop meanwhile.
+pub fn xdotool(args: &[&str]) -> Result<(), String> {
+    let mut child = Command::new("xdotool")
+        .args(args)
+        .spawn()
+        .map_err(|e| format!("xdotool: {e}"))?;
+    let mut status = None;
+    wait_until(Duration::from_secs(10), || {
+        status = child.try_wait().ok().flatten();
+        status.is_some()
+    });
+    match status {
+        Some(s) if s.success() => Ok(()),
+        other => {
+            let _ = child.kill();
+            let _ = child.wait();
+            Err(format!("xdotool {args:?}: {other:?}"))
+        }
+    }
+}
