@@ -119,6 +119,7 @@ struct Figures {
     loop_gap_ms: f64,
     cpu_s_per_mib: f64,
     qemu_cpu_percent: f64,
+    qemu_cpu_s_per_mib: f64,
 }
 
 fn flood_with_widget(
@@ -178,6 +179,7 @@ fn flood_with_widget(
         loop_gap_ms: loop_gap.get().1 * 1e3,
         cpu_s_per_mib: cpu / bytes,
         qemu_cpu_percent: 100.0 * qemu / stream_s,
+        qemu_cpu_s_per_mib: qemu / bytes,
     }
 }
 
@@ -211,6 +213,7 @@ fn flood_baseline(c: &ConnectionObject, uuid: &str) -> Figures {
         loop_gap_ms: f64::NAN,
         cpu_s_per_mib: cpu / bytes,
         qemu_cpu_percent: 100.0 * qemu / secs,
+        qemu_cpu_s_per_mib: qemu / bytes,
     }
 }
 
@@ -290,16 +293,16 @@ fn main() {
     );
     println!("serial console flood: 4 MiB of base64 text from the guest's ttyS0 (TCG)");
     println!(
-        "{:<34} {:>10} {:>10} {:>8} {:>10} {:>10} {:>9} {:>7}",
-        "reader", "stream", "screen", "fps", "max frame", "max loop", "CPU s", "QEMU"
+        "{:<34} {:>10} {:>10} {:>8} {:>10} {:>10} {:>9} {:>7} {:>9}",
+        "reader", "stream", "screen", "fps", "max frame", "max loop", "CPU s", "QEMU", "QEMU s"
     );
     println!(
-        "{:<34} {:>10} {:>10} {:>8} {:>10} {:>10} {:>9} {:>7}",
-        "", "MiB/s", "MiB/s", "", "gap ms", "gap ms", "per MiB", "CPU %"
+        "{:<34} {:>10} {:>10} {:>8} {:>10} {:>10} {:>9} {:>7} {:>9}",
+        "", "MiB/s", "MiB/s", "", "gap ms", "gap ms", "per MiB", "CPU %", "per MiB"
     );
     for r in &rows {
         println!(
-            "{:<34} {:>10.3} {:>10.3} {:>8.1} {:>10.0} {:>10.0} {:>9.2} {:>7.0}",
+            "{:<34} {:>10.3} {:>10.3} {:>8.1} {:>10.0} {:>10.0} {:>9.2} {:>7.0} {:>9.2}",
             r.label,
             r.stream_mib_s,
             r.screen_mib_s,
@@ -307,7 +310,25 @@ fn main() {
             r.frame_gap_ms,
             r.loop_gap_ms,
             r.cpu_s_per_mib,
-            r.qemu_cpu_percent
+            r.qemu_cpu_percent,
+            r.qemu_cpu_s_per_mib
+        );
+    }
+    // QEMU's CPU per MiB does not depend on the machine's load: at one full core
+    // (TCG runs the guest's vCPU on one thread), the guest cannot send faster than this.
+    if let Some(best) = rows
+        .iter()
+        .map(|r| r.qemu_cpu_s_per_mib)
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .reduce(f64::min)
+    {
+        println!(
+            "\nbound: QEMU spends {best:.2} CPU s per MiB of console output (one TCG vCPU \
+             thread): at most {:.2} MiB/s with a whole core. Load average: {}",
+            1.0 / best,
+            std::fs::read_to_string("/proc/loadavg")
+                .unwrap_or_default()
+                .trim()
         );
     }
 
