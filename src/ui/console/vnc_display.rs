@@ -7,6 +7,20 @@
 //! one upload per displayed frame. The next incremental update is requested as soon as
 //! an update starts arriving (so the server prepares it while we decode) but at most
 //! once per tick, and a hidden display (no ticks) stops asking the server for frames.
+//!
+//! Embedding it in a VM tab:
+//!
+//! ```ignore
+//! let display = VncDisplay::new();
+//! tab.insert_action_group("vnc", Some(&display.action_group()));
+//! send_key_button.set_menu_model(Some(&VncDisplay::send_keys_menu()));
+//! display.connect_local("run-requested", false, /* start the domain */);
+//! display.connect_local("disconnected", false, /* reason: values[1] */);
+//! // When the domain runs: an fd from virDomainOpenGraphicsFD (on a worker thread).
+//! display.open_fd(fd);                  // or open_host("127.0.0.1", port)
+//! // When it stops: display.set_state(ConsoleState::NotRunning, None);
+//! // After a restart: set_state(ConsoleState::Reconnecting, None) then open_fd(new fd).
+//! ```
 
 use std::cell::{Cell, RefCell};
 use std::os::fd::{IntoRawFd, OwnedFd};
@@ -92,8 +106,6 @@ pub(crate) mod imp {
         pub pool: TexturePool,
         /// Something changed since the last frame (pixels, cursor, size).
         pub dirty: Cell<bool>,
-        /// A rectangle started an early request since the last tick.
-        pub early_request: Cell<bool>,
         /// When the last rectangle arrived.
         pub last_rect: Cell<Option<std::time::Instant>>,
         pub tick: RefCell<Option<gtk::TickCallbackId>>,
@@ -175,8 +187,9 @@ pub(crate) mod imp {
     impl WidgetImpl for VncDisplay {
         fn map(&self) {
             self.parent_map();
-            // Frames are only asked for while shown: catch up on what was missed.
-            self.obj().request_update(false);
+            // Frames are only asked for while shown: catch up on what was missed (an
+            // incremental request brings everything changed since the last update).
+            self.obj().request_update(true);
             self.obj().mark_dirty();
         }
 
@@ -256,7 +269,7 @@ impl VncDisplay {
     }
 
     /// The action group of the display ("send-keys", "type-clipboard", "screenshot",
-    /// "scale-mode", "release-keyboard"). Insert it as "vnc" on a widget that holds both
+    /// "scale-mode" ("fit" or "1:1"), "fullscreen", "release-keyboard"). Insert it as "vnc" on a widget that holds both
     /// the display and the header, so `Self::send_keys_menu` items resolve.
     pub fn action_group(&self) -> gio::SimpleActionGroup {
         self.imp().actions.clone()
@@ -617,7 +630,6 @@ impl VncDisplay {
 
     fn on_tick(&self) {
         let imp = self.imp();
-        imp.early_request.set(false);
         // The server answered our last request: ask for the next frame.
         let answered = match (imp.last_rect.get(), imp.last_request.get()) {
             (Some(rect), Some(request)) => rect > request,
@@ -655,20 +667,15 @@ impl VncDisplay {
         }
     }
 
-    /// A rectangle arrived. The first one after a request shows the server is sending
-    /// its answer: ask for the next update right away so the server prepares it while
-    /// we decode this one (once per frame at most; later rectangles of the same update
-    /// would otherwise each send a request).
+    /// A rectangle arrived: the server is answering, so ask for the next update at once
+    /// (as gtk-vnc does). Servers merge pending requests, and a request that is already
+    /// pending keeps the server sending as soon as it has changes, while we decode. A
+    /// hidden display stops asking: it catches up when mapped again.
     fn on_rect(&self) {
         let imp = self.imp();
-        let now = std::time::Instant::now();
-        let first_of_answer = imp
-            .last_request
-            .get()
-            .is_some_and(|r| imp.last_rect.get().map_or(true, |last| last < r));
-        imp.last_rect.set(Some(now));
+        imp.last_rect.set(Some(std::time::Instant::now()));
         self.mark_dirty();
-        if first_of_answer && !imp.early_request.replace(true) {
+        if self.is_mapped() {
             self.request_update(true);
         }
     }
