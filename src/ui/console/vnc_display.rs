@@ -63,6 +63,11 @@ const ENCODINGS: &[gvnc::ConnectionEncoding] = &[
 /// request with a message that carries no framebuffer rectangle).
 const WATCHDOG: Duration = Duration::from_millis(1000);
 
+/// A rectangle this recent means the rest of its update is probably still arriving.
+const STREAMING: Duration = Duration::from_millis(3);
+/// Ticks a frame may wait for the end of its update (bounds the added latency).
+const MAX_POSTPONED: u8 = 2;
+
 pub(crate) mod imp {
     use std::sync::OnceLock;
 
@@ -106,6 +111,8 @@ pub(crate) mod imp {
         pub pool: TexturePool,
         /// Something changed since the last frame (pixels, cursor, size).
         pub dirty: Cell<bool>,
+        /// Ticks skipped in a row while an update was streaming in.
+        pub postponed: Cell<u8>,
         /// When the last rectangle arrived.
         pub last_rect: Cell<Option<std::time::Instant>>,
         pub tick: RefCell<Option<gtk::TickCallbackId>>,
@@ -630,15 +637,7 @@ impl VncDisplay {
 
     fn on_tick(&self) {
         let imp = self.imp();
-        // The server answered our last request: ask for the next frame.
-        let answered = match (imp.last_rect.get(), imp.last_request.get()) {
-            (Some(rect), Some(request)) => rect > request,
-            _ => false,
-        };
-        if answered {
-            self.request_update(true);
-        }
-        if !imp.dirty.replace(false) {
+        if !imp.dirty.get() {
             // Idle for a second: stop waking up every frame.
             let idle = imp.idle_ticks.get() + 1;
             imp.idle_ticks.set(idle);
@@ -649,6 +648,15 @@ impl VncDisplay {
             }
             return;
         }
+        // An update still streaming in (a rectangle just arrived): wait a tick or two
+        // for the rest rather than draw a half-updated screen and then draw again.
+        let streaming = imp.last_rect.get().is_some_and(|t| t.elapsed() < STREAMING);
+        if streaming && imp.postponed.get() < MAX_POSTPONED {
+            imp.postponed.set(imp.postponed.get() + 1);
+            return;
+        }
+        imp.postponed.set(0);
+        imp.dirty.set(false);
         let started = std::time::Instant::now();
         let frame = {
             let framebuffer = imp.framebuffer.borrow();
