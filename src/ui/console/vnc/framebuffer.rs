@@ -180,19 +180,6 @@ fn copy_opaque(src: &[u8], dst: &mut [u8]) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn padding_becomes_opaque() {
-        let src = [1u8, 2, 3, 0, 4, 5, 6, 0];
-        let mut dst = [0u8; 8];
-        copy_opaque(&src, &mut dst);
-        assert_eq!(dst, [1, 2, 3, 255, 4, 5, 6, 255]);
-    }
-}
-
 /// Keeps big short-lived allocations in the process instead of giving them back to the
 /// kernel at every free. A VNC display allocates and frees several MiB per frame (gvnc's
 /// decoded JPEG rectangles, cairo's upload buffers); with glibc's defaults those come
@@ -214,5 +201,18 @@ pub fn keep_frame_memory() {
             mallopt(M_MMAP_THRESHOLD, 32 << 20);
             mallopt(M_TRIM_THRESHOLD, 128 << 20);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn padding_becomes_opaque() {
+        let src = [1u8, 2, 3, 0, 4, 5, 6, 0];
+        let mut dst = [0u8; 8];
+        copy_opaque(&src, &mut dst);
+        assert_eq!(dst, [1, 2, 3, 255, 4, 5, 6, 255]);
     }
 }
