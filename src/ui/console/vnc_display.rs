@@ -1,5 +1,6 @@
 //! `VncDisplay`: Vireo's GTK4 VNC console widget over gvnc (the connection, the frame
-//! pipeline and the public API). Input, states and actions live in `vnc/`.
+//! pipeline and the public API). Frames, authentication, input, states and actions
+//! live in `vnc/`.
 //!
 //! Frames: gvnc decodes into our framebuffer and reports damaged rectangles; we only
 //! note that something changed. On the next frame-clock tick one texture is built from
@@ -24,7 +25,6 @@
 
 use std::cell::{Cell, RefCell};
 use std::os::fd::{IntoRawFd, OwnedFd};
-use std::time::Duration;
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
@@ -32,7 +32,7 @@ use gettextrs::gettext;
 use glib::translate::IntoGlib;
 use gtk::{gdk, gio, glib};
 
-use super::vnc::canvas::{Frame, ScaleMode, VncCanvas};
+use super::vnc::canvas::{ScaleMode, VncCanvas};
 use super::vnc::framebuffer::{local_pixel_format, Framebuffer, TexturePool};
 use super::vnc::status::ConsoleState;
 
@@ -58,15 +58,6 @@ const ENCODINGS: &[gvnc::ConnectionEncoding] = &[
     gvnc::ConnectionEncoding::CopyRect,
     gvnc::ConnectionEncoding::Raw,
 ];
-
-/// Ask again for an update when none was asked for this long (a server may answer a
-/// request with a message that carries no framebuffer rectangle).
-const WATCHDOG: Duration = Duration::from_millis(1000);
-
-/// A rectangle this recent means the rest of its update is probably still arriving.
-const STREAMING: Duration = Duration::from_millis(3);
-/// Ticks a frame may wait for the end of its update (bounds the added latency).
-const MAX_POSTPONED: u8 = 2;
 
 pub(crate) mod imp {
     use std::sync::OnceLock;
@@ -111,8 +102,8 @@ pub(crate) mod imp {
         pub pool: TexturePool,
         /// Something changed since the last frame (pixels, cursor, size).
         pub dirty: Cell<bool>,
-        /// Ticks skipped in a row while an update was streaming in.
-        pub postponed: Cell<u8>,
+        /// When the last frame was drawn.
+        pub last_draw: Cell<Option<std::time::Instant>>,
         /// When the last rectangle arrived.
         pub last_rect: Cell<Option<std::time::Instant>>,
         pub tick: RefCell<Option<gtk::TickCallbackId>>,
@@ -454,66 +445,11 @@ impl VncDisplay {
         self.imp().handlers.replace(ids);
     }
 
-    fn fail(&self, reason: &str) {
+    pub(crate) fn fail(&self, reason: &str) {
         self.imp()
             .disconnect_reason
             .replace(Some(reason.to_string()));
         self.close();
-    }
-
-    fn choose_auth(&self, types: &glib::ValueArray) {
-        let offered: Vec<gvnc::ConnectionAuth> = types
-            .iter()
-            .filter_map(|v| v.get::<gvnc::ConnectionAuth>().ok())
-            .collect();
-        tracing::debug!("VNC auth types offered: {offered:?}");
-        let chosen = [gvnc::ConnectionAuth::None, gvnc::ConnectionAuth::Vnc]
-            .into_iter()
-            .find(|t| offered.contains(t));
-        let connection = self.connection();
-        match (chosen, connection) {
-            (Some(auth), Some(c)) => {
-                let _ = c.set_auth_type(auth.into_glib() as u32);
-            }
-            _ => self.fail(&gettext(
-                "The display asks for an unsupported security type",
-            )),
-        }
-    }
-
-    fn provide_credentials(&self, creds: &glib::ValueArray) {
-        let wanted: Vec<gvnc::ConnectionCredential> = creds
-            .iter()
-            .filter_map(|v| v.get::<gvnc::ConnectionCredential>().ok())
-            .collect();
-        let Some(connection) = self.connection() else {
-            return;
-        };
-        let needs_password = wanted.contains(&gvnc::ConnectionCredential::Password);
-        for cred in &wanted {
-            let value = match cred {
-                gvnc::ConnectionCredential::Username => String::new(),
-                gvnc::ConnectionCredential::Clientname => "vireo".to_string(),
-                _ => continue,
-            };
-            let _ = connection.set_credential(cred.into_glib(), &value);
-        }
-        if !needs_password {
-            return;
-        }
-        if let Some(password) = self.password() {
-            let _ = connection
-                .set_credential(gvnc::ConnectionCredential::Password.into_glib(), &password);
-            return;
-        }
-        super::vnc::status::ask_password(self, move |display, password| match password {
-            Some(password) => {
-                display.set_password(Some(password.as_str()));
-                let _ = connection
-                    .set_credential(gvnc::ConnectionCredential::Password.into_glib(), &password);
-            }
-            None => display.fail(&gettext("No password given")),
-        });
     }
 
     fn on_initialized(&self) {
@@ -618,110 +554,5 @@ impl VncDisplay {
         tracing::info!("VNC display disconnected: {reason}");
         self.set_state(ConsoleState::Disconnected, Some(&reason));
         self.emit_by_name::<()>("disconnected", &[&reason]);
-    }
-
-    /// Notes a change; the next frame-clock tick shows it.
-    pub(crate) fn mark_dirty(&self) {
-        let imp = self.imp();
-        imp.dirty.set(true);
-        imp.idle_ticks.set(0);
-        if imp.tick.borrow().is_some() {
-            return;
-        }
-        let id = self.add_tick_callback(|display, _clock| {
-            display.on_tick();
-            glib::ControlFlow::Continue
-        });
-        imp.tick.replace(Some(id));
-    }
-
-    fn on_tick(&self) {
-        let imp = self.imp();
-        if !imp.dirty.get() {
-            // Idle for a second: stop waking up every frame.
-            let idle = imp.idle_ticks.get() + 1;
-            imp.idle_ticks.set(idle);
-            if idle > 60 {
-                if let Some(tick) = imp.tick.take() {
-                    tick.remove();
-                }
-            }
-            return;
-        }
-        // An update still streaming in (a rectangle just arrived): wait a tick or two
-        // for the rest rather than draw a half-updated screen and then draw again.
-        let streaming = imp.last_rect.get().is_some_and(|t| t.elapsed() < STREAMING);
-        if streaming && imp.postponed.get() < MAX_POSTPONED {
-            imp.postponed.set(imp.postponed.get() + 1);
-            return;
-        }
-        imp.postponed.set(0);
-        imp.dirty.set(false);
-        let started = std::time::Instant::now();
-        let frame = {
-            let framebuffer = imp.framebuffer.borrow();
-            framebuffer.as_ref().map(|fb| {
-                if imp.canvas.renders_with_cairo() {
-                    Frame::Surface(fb.surface().clone())
-                } else {
-                    Frame::Texture(imp.pool.texture(fb))
-                }
-            })
-        };
-        tracing::trace!("frame built in {:?}", started.elapsed());
-        if frame.is_some() {
-            imp.canvas.set_frame(frame);
-            imp.frames_shown.set(imp.frames_shown.get() + 1);
-        }
-    }
-
-    /// A rectangle arrived: the server is answering, so ask for the next update at once
-    /// (as gtk-vnc does). Servers merge pending requests, and a request that is already
-    /// pending keeps the server sending as soon as it has changes, while we decode. A
-    /// hidden display stops asking: it catches up when mapped again.
-    fn on_rect(&self) {
-        let imp = self.imp();
-        imp.last_rect.set(Some(std::time::Instant::now()));
-        self.mark_dirty();
-        if self.is_mapped() {
-            self.request_update(true);
-        }
-    }
-
-    /// Asks the server for the next update of the whole screen.
-    pub(crate) fn request_update(&self, incremental: bool) {
-        let Some(connection) = self.connection() else {
-            return;
-        };
-        if !connection.is_initialized() {
-            return;
-        }
-        let (w, h) = (connection.width(), connection.height());
-        tracing::trace!("update request (incremental: {incremental})");
-        let _ = connection.framebuffer_update_request(incremental, 0, 0, w as u16, h as u16);
-        self.imp().last_request.set(Some(std::time::Instant::now()));
-    }
-
-    fn start_watchdog(&self) {
-        let imp = self.imp();
-        if let Some(id) = imp.watchdog.take() {
-            id.remove();
-        }
-        let this = self.downgrade();
-        let id = glib::timeout_add_local(WATCHDOG, move || {
-            let Some(display) = this.upgrade() else {
-                return glib::ControlFlow::Break;
-            };
-            let stale = display
-                .imp()
-                .last_request
-                .get()
-                .map_or(true, |t| t.elapsed() >= WATCHDOG);
-            if stale && display.is_mapped() {
-                display.request_update(true);
-            }
-            glib::ControlFlow::Continue
-        });
-        imp.watchdog.replace(Some(id));
     }
 }
