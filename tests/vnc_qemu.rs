@@ -95,7 +95,14 @@ impl EmbeddedGuest {
     fn start() -> Result<Self, String> {
         let root = std::env::temp_dir().join(format!("vireo-vnc-qemu-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
-        std::fs::create_dir_all(&root).map_err(|e| e.to_string())?;
+        std::fs::create_dir_all(root.join("etc")).map_err(|e| e.to_string())?;
+        // QEMU as root without relabelling, and writing its own logs: there is no
+        // system virtlogd for a daemon-less test to ask.
+        std::fs::write(
+            root.join("etc/qemu.conf"),
+            "user = \"root\"\ngroup = \"root\"\ndynamic_ownership = 0\nstdio_handler = \"file\"\n",
+        )
+        .map_err(|e| e.to_string())?;
         virt::error::clear_error_callback();
         let _ = virt::event::event_register_default_impl();
         let conn =
