@@ -30,6 +30,10 @@ fn main() -> glib::ExitCode {
     let lossy = args.iter().any(|a| a == "--lossy");
 
     vireo::logging::init(std::env::var_os("VIREO_DEBUG").is_some());
+    // As Vireo does at start-up (see keep_frame_memory); VIREO_VNC_DEFAULT_MALLOC=1 skips it.
+    if std::env::var_os("VIREO_VNC_DEFAULT_MALLOC").is_none() {
+        vireo::ui::console::keep_frame_memory();
+    }
     adw::init().expect("a display");
     let display = VncDisplay::new();
     display.set_lossy_encoding(lossy);

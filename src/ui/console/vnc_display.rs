@@ -1,5 +1,6 @@
 //! `VncDisplay`: Vireo's GTK4 VNC console widget over gvnc (the connection, the frame
-//! pipeline and the public API). Input, states and actions live in `vnc/`.
+//! pipeline and the public API). Frames, authentication, input, states and actions
+//! live in `vnc/`.
 //!
 //! Frames: gvnc decodes into our framebuffer and reports damaged rectangles; we only
 //! note that something changed. On the next frame-clock tick one texture is built from
@@ -7,10 +8,23 @@
 //! one upload per displayed frame. The next incremental update is requested as soon as
 //! an update starts arriving (so the server prepares it while we decode) but at most
 //! once per tick, and a hidden display (no ticks) stops asking the server for frames.
+//!
+//! Embedding it in a VM tab:
+//!
+//! ```ignore
+//! let display = VncDisplay::new();
+//! tab.insert_action_group("vnc", Some(&display.action_group()));
+//! send_key_button.set_menu_model(Some(&VncDisplay::send_keys_menu()));
+//! display.connect_local("run-requested", false, /* start the domain */);
+//! display.connect_local("disconnected", false, /* reason: values[1] */);
+//! // When the domain runs: an fd from virDomainOpenGraphicsFD (on a worker thread).
+//! display.open_fd(fd);                  // or open_host("127.0.0.1", port)
+//! // When it stops: display.set_state(ConsoleState::NotRunning, None);
+//! // After a restart: set_state(ConsoleState::Reconnecting, None) then open_fd(new fd).
+//! ```
 
 use std::cell::{Cell, RefCell};
 use std::os::fd::{IntoRawFd, OwnedFd};
-use std::time::Duration;
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
@@ -18,7 +32,7 @@ use gettextrs::gettext;
 use glib::translate::IntoGlib;
 use gtk::{gdk, gio, glib};
 
-use super::vnc::canvas::{Frame, ScaleMode, VncCanvas};
+use super::vnc::canvas::{ScaleMode, VncCanvas};
 use super::vnc::framebuffer::{local_pixel_format, Framebuffer, TexturePool};
 use super::vnc::status::ConsoleState;
 
@@ -44,10 +58,6 @@ const ENCODINGS: &[gvnc::ConnectionEncoding] = &[
     gvnc::ConnectionEncoding::CopyRect,
     gvnc::ConnectionEncoding::Raw,
 ];
-
-/// Ask again for an update when none was asked for this long (a server may answer a
-/// request with a message that carries no framebuffer rectangle).
-const WATCHDOG: Duration = Duration::from_millis(1000);
 
 pub(crate) mod imp {
     use std::sync::OnceLock;
@@ -92,8 +102,8 @@ pub(crate) mod imp {
         pub pool: TexturePool,
         /// Something changed since the last frame (pixels, cursor, size).
         pub dirty: Cell<bool>,
-        /// A rectangle started an early request since the last tick.
-        pub early_request: Cell<bool>,
+        /// When the last frame was drawn.
+        pub last_draw: Cell<Option<std::time::Instant>>,
         /// When the last rectangle arrived.
         pub last_rect: Cell<Option<std::time::Instant>>,
         pub tick: RefCell<Option<gtk::TickCallbackId>>,
@@ -175,8 +185,9 @@ pub(crate) mod imp {
     impl WidgetImpl for VncDisplay {
         fn map(&self) {
             self.parent_map();
-            // Frames are only asked for while shown: catch up on what was missed.
-            self.obj().request_update(false);
+            // Frames are only asked for while shown: catch up on what was missed (an
+            // incremental request brings everything changed since the last update).
+            self.obj().request_update(true);
             self.obj().mark_dirty();
         }
 
@@ -256,7 +267,7 @@ impl VncDisplay {
     }
 
     /// The action group of the display ("send-keys", "type-clipboard", "screenshot",
-    /// "scale-mode", "release-keyboard"). Insert it as "vnc" on a widget that holds both
+    /// "scale-mode" ("fit" or "1:1"), "fullscreen", "release-keyboard"). Insert it as "vnc" on a widget that holds both
     /// the display and the header, so `Self::send_keys_menu` items resolve.
     pub fn action_group(&self) -> gio::SimpleActionGroup {
         self.imp().actions.clone()
@@ -434,66 +445,11 @@ impl VncDisplay {
         self.imp().handlers.replace(ids);
     }
 
-    fn fail(&self, reason: &str) {
+    pub(crate) fn fail(&self, reason: &str) {
         self.imp()
             .disconnect_reason
             .replace(Some(reason.to_string()));
         self.close();
-    }
-
-    fn choose_auth(&self, types: &glib::ValueArray) {
-        let offered: Vec<gvnc::ConnectionAuth> = types
-            .iter()
-            .filter_map(|v| v.get::<gvnc::ConnectionAuth>().ok())
-            .collect();
-        tracing::debug!("VNC auth types offered: {offered:?}");
-        let chosen = [gvnc::ConnectionAuth::None, gvnc::ConnectionAuth::Vnc]
-            .into_iter()
-            .find(|t| offered.contains(t));
-        let connection = self.connection();
-        match (chosen, connection) {
-            (Some(auth), Some(c)) => {
-                let _ = c.set_auth_type(auth.into_glib() as u32);
-            }
-            _ => self.fail(&gettext(
-                "The display asks for an unsupported security type",
-            )),
-        }
-    }
-
-    fn provide_credentials(&self, creds: &glib::ValueArray) {
-        let wanted: Vec<gvnc::ConnectionCredential> = creds
-            .iter()
-            .filter_map(|v| v.get::<gvnc::ConnectionCredential>().ok())
-            .collect();
-        let Some(connection) = self.connection() else {
-            return;
-        };
-        let needs_password = wanted.contains(&gvnc::ConnectionCredential::Password);
-        for cred in &wanted {
-            let value = match cred {
-                gvnc::ConnectionCredential::Username => String::new(),
-                gvnc::ConnectionCredential::Clientname => "vireo".to_string(),
-                _ => continue,
-            };
-            let _ = connection.set_credential(cred.into_glib(), &value);
-        }
-        if !needs_password {
-            return;
-        }
-        if let Some(password) = self.password() {
-            let _ = connection
-                .set_credential(gvnc::ConnectionCredential::Password.into_glib(), &password);
-            return;
-        }
-        super::vnc::status::ask_password(self, move |display, password| match password {
-            Some(password) => {
-                display.set_password(Some(password.as_str()));
-                let _ = connection
-                    .set_credential(gvnc::ConnectionCredential::Password.into_glib(), &password);
-            }
-            None => display.fail(&gettext("No password given")),
-        });
     }
 
     fn on_initialized(&self) {
@@ -598,115 +554,5 @@ impl VncDisplay {
         tracing::info!("VNC display disconnected: {reason}");
         self.set_state(ConsoleState::Disconnected, Some(&reason));
         self.emit_by_name::<()>("disconnected", &[&reason]);
-    }
-
-    /// Notes a change; the next frame-clock tick shows it.
-    pub(crate) fn mark_dirty(&self) {
-        let imp = self.imp();
-        imp.dirty.set(true);
-        imp.idle_ticks.set(0);
-        if imp.tick.borrow().is_some() {
-            return;
-        }
-        let id = self.add_tick_callback(|display, _clock| {
-            display.on_tick();
-            glib::ControlFlow::Continue
-        });
-        imp.tick.replace(Some(id));
-    }
-
-    fn on_tick(&self) {
-        let imp = self.imp();
-        imp.early_request.set(false);
-        // The server answered our last request: ask for the next frame.
-        let answered = match (imp.last_rect.get(), imp.last_request.get()) {
-            (Some(rect), Some(request)) => rect > request,
-            _ => false,
-        };
-        if answered {
-            self.request_update(true);
-        }
-        if !imp.dirty.replace(false) {
-            // Idle for a second: stop waking up every frame.
-            let idle = imp.idle_ticks.get() + 1;
-            imp.idle_ticks.set(idle);
-            if idle > 60 {
-                if let Some(tick) = imp.tick.take() {
-                    tick.remove();
-                }
-            }
-            return;
-        }
-        let started = std::time::Instant::now();
-        let frame = {
-            let framebuffer = imp.framebuffer.borrow();
-            framebuffer.as_ref().map(|fb| {
-                if imp.canvas.renders_with_cairo() {
-                    Frame::Surface(fb.surface().clone())
-                } else {
-                    Frame::Texture(imp.pool.texture(fb))
-                }
-            })
-        };
-        tracing::trace!("frame built in {:?}", started.elapsed());
-        if frame.is_some() {
-            imp.canvas.set_frame(frame);
-            imp.frames_shown.set(imp.frames_shown.get() + 1);
-        }
-    }
-
-    /// A rectangle arrived. The first one after a request shows the server is sending
-    /// its answer: ask for the next update right away so the server prepares it while
-    /// we decode this one (once per frame at most; later rectangles of the same update
-    /// would otherwise each send a request).
-    fn on_rect(&self) {
-        let imp = self.imp();
-        let now = std::time::Instant::now();
-        let first_of_answer = imp
-            .last_request
-            .get()
-            .is_some_and(|r| imp.last_rect.get().map_or(true, |last| last < r));
-        imp.last_rect.set(Some(now));
-        self.mark_dirty();
-        if first_of_answer && !imp.early_request.replace(true) {
-            self.request_update(true);
-        }
-    }
-
-    /// Asks the server for the next update of the whole screen.
-    pub(crate) fn request_update(&self, incremental: bool) {
-        let Some(connection) = self.connection() else {
-            return;
-        };
-        if !connection.is_initialized() {
-            return;
-        }
-        let (w, h) = (connection.width(), connection.height());
-        tracing::trace!("update request (incremental: {incremental})");
-        let _ = connection.framebuffer_update_request(incremental, 0, 0, w as u16, h as u16);
-        self.imp().last_request.set(Some(std::time::Instant::now()));
-    }
-
-    fn start_watchdog(&self) {
-        let imp = self.imp();
-        if let Some(id) = imp.watchdog.take() {
-            id.remove();
-        }
-        let this = self.downgrade();
-        let id = glib::timeout_add_local(WATCHDOG, move || {
-            let Some(display) = this.upgrade() else {
-                return glib::ControlFlow::Break;
-            };
-            let stale = display
-                .imp()
-                .last_request
-                .get()
-                .map_or(true, |t| t.elapsed() >= WATCHDOG);
-            if stale && display.is_mapped() {
-                display.request_update(true);
-            }
-            glib::ControlFlow::Continue
-        });
-        imp.watchdog.replace(Some(id));
     }
 }

@@ -1,5 +1,6 @@
 //! Actions of `VncDisplay`: key combinations the desktop would catch (the Send Key
-//! menu), typing text as key presses, screenshots, scale mode and releasing the grab.
+//! menu), typing text as key presses, screenshots, scale mode, fullscreen and releasing
+//! the grab.
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
@@ -132,6 +133,23 @@ impl VncDisplay {
             }
         ));
         group.add_action(&release);
+
+        let fullscreen = gio::SimpleAction::new_stateful("fullscreen", None, &false.to_variant());
+        fullscreen.connect_change_state(glib::clone!(
+            #[strong]
+            weak,
+            move |action, value| {
+                let (Some(display), Some(on)) = (weak.upgrade(), value.and_then(|v| v.get()))
+                else {
+                    return;
+                };
+                if let Some(window) = display.root().and_downcast::<gtk::Window>() {
+                    window.set_fullscreened(on);
+                    action.set_state(&on.to_variant());
+                }
+            }
+        ));
+        group.add_action(&fullscreen);
 
         let scale = gio::SimpleAction::new_stateful(
             "scale-mode",

@@ -1,9 +1,11 @@
 //! The parts of the VNC console widget: key translation, framebuffer and textures, the
-//! drawing canvas, input, states and actions.
+//! frame pipeline, the drawing canvas, authentication, input, states and actions.
 
 pub mod actions;
+pub mod auth;
 pub mod canvas;
 pub mod framebuffer;
+pub mod frames;
 pub mod input;
 pub mod keymap;
 pub mod status;

@@ -1,0 +1,125 @@
+//! The frame pipeline of `VncDisplay`: damage from gvnc marks the display dirty, the
+//! frame clock turns it into one drawn frame per tick, and update requests keep the
+//! server sending while the display is shown (a watchdog asks again if it goes quiet).
+
+use adw::prelude::*;
+use adw::subclass::prelude::*;
+use gtk::glib;
+
+use super::canvas::Frame;
+use crate::ui::console::VncDisplay;
+
+/// Ask again for an update when none was asked for this long (a server may answer a
+/// request with a message that carries no framebuffer rectangle).
+const WATCHDOG: std::time::Duration = std::time::Duration::from_millis(1000);
+/// Frames are drawn at most this often (30 per second, what VNC servers deliver).
+const MIN_FRAME_INTERVAL: std::time::Duration = std::time::Duration::from_millis(30);
+
+impl VncDisplay {
+    /// Notes a change; the next frame-clock tick shows it.
+    pub(crate) fn mark_dirty(&self) {
+        let imp = self.imp();
+        imp.dirty.set(true);
+        imp.idle_ticks.set(0);
+        if imp.tick.borrow().is_some() {
+            return;
+        }
+        let id = self.add_tick_callback(|display, _clock| {
+            display.on_tick();
+            glib::ControlFlow::Continue
+        });
+        imp.tick.replace(Some(id));
+    }
+
+    pub(crate) fn on_tick(&self) {
+        let imp = self.imp();
+        if !imp.dirty.get() {
+            // Idle for a second: stop waking up every frame.
+            let idle = imp.idle_ticks.get() + 1;
+            imp.idle_ticks.set(idle);
+            if idle > 60 {
+                if let Some(tick) = imp.tick.take() {
+                    tick.remove();
+                }
+            }
+            return;
+        }
+        // Drawing a frame costs more than decoding one on software renderers: at most
+        // one every other tick leaves the main loop time to decode the next update.
+        if imp
+            .last_draw
+            .get()
+            .is_some_and(|t| t.elapsed() < MIN_FRAME_INTERVAL)
+        {
+            return;
+        }
+        imp.last_draw.set(Some(std::time::Instant::now()));
+        imp.dirty.set(false);
+        let started = std::time::Instant::now();
+        let frame = {
+            let framebuffer = imp.framebuffer.borrow();
+            framebuffer.as_ref().map(|fb| {
+                if imp.canvas.renders_with_cairo() {
+                    Frame::Surface(fb.surface().clone())
+                } else {
+                    Frame::Texture(imp.pool.texture(fb))
+                }
+            })
+        };
+        tracing::trace!("frame built in {:?}", started.elapsed());
+        if frame.is_some() {
+            imp.canvas.set_frame(frame);
+            imp.frames_shown.set(imp.frames_shown.get() + 1);
+        }
+    }
+
+    /// A rectangle arrived: the server is answering, so ask for the next update at once
+    /// (as gtk-vnc does). Servers merge pending requests, and a request that is already
+    /// pending keeps the server sending as soon as it has changes, while we decode. A
+    /// hidden display stops asking: it catches up when mapped again.
+    pub(crate) fn on_rect(&self) {
+        let imp = self.imp();
+        imp.last_rect.set(Some(std::time::Instant::now()));
+        self.mark_dirty();
+        if self.is_mapped() {
+            self.request_update(true);
+        }
+    }
+
+    /// Asks the server for the next update of the whole screen.
+    pub(crate) fn request_update(&self, incremental: bool) {
+        let Some(connection) = self.connection() else {
+            return;
+        };
+        if !connection.is_initialized() {
+            return;
+        }
+        let (w, h) = (connection.width(), connection.height());
+        tracing::trace!("update request (incremental: {incremental})");
+        let _ = connection.framebuffer_update_request(incremental, 0, 0, w as u16, h as u16);
+        self.imp().last_request.set(Some(std::time::Instant::now()));
+    }
+
+    pub(crate) fn start_watchdog(&self) {
+        let imp = self.imp();
+        if let Some(id) = imp.watchdog.take() {
+            id.remove();
+        }
+        let this = self.downgrade();
+        let id = glib::timeout_add_local(WATCHDOG, move || {
+            let Some(display) = this.upgrade() else {
+                return glib::ControlFlow::Break;
+            };
+            let stale = display
+                .imp()
+                .last_request
+                .get()
+                .map_or(true, |t| t.elapsed() >= WATCHDOG);
+            if stale && display.is_mapped() {
+                display.request_update(true);
+            }
+            glib::ControlFlow::Continue
+        });
+        imp.watchdog.replace(Some(id));
+    }
+}
