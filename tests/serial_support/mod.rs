@@ -138,6 +138,9 @@ impl Bed {
         wait_until("the shell prompt", EVENT, || {
             String::from_utf8_lossy(&self.tapped.borrow()[since..]).contains(PROMPT)
         });
+        // The guest's shell prints its prompt a moment before its tty reads input; under
+        // load, bytes typed at once were seen to be dropped by the guest.
+        common::pump(Duration::from_millis(1000));
         println!(
             "  {READY_LINE} x{n} after {:.1} s",
             t.elapsed().as_secs_f64()
