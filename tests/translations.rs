@@ -177,6 +177,7 @@ fn po_translations(text: &str) -> BTreeSet<Key> {
         fuzzy: bool,
         context: Option<String>,
         id: String,
+        plural: Option<String>,
         strs: Vec<String>,
     }
     fn finish(entry: Entry, out: &mut BTreeSet<Key>) {
@@ -185,6 +186,10 @@ fn po_translations(text: &str) -> BTreeSet<Key> {
             && entry.strs.iter().all(|s| !s.is_empty())
             && !entry.strs.is_empty()
         {
+            // The scanner counts an ngettext plural as a string of its own.
+            if let Some(plural) = entry.plural {
+                out.insert((entry.context.clone(), plural));
+            }
             out.insert((entry.context, entry.id));
         }
     }
@@ -215,7 +220,7 @@ fn po_translations(text: &str) -> BTreeSet<Key> {
             entry.context = Some(quoted(rest));
             field = Some("ctxt");
         } else if let Some(rest) = line.strip_prefix("msgid_plural ") {
-            let _ = quoted(rest);
+            entry.plural = Some(quoted(rest));
             field = Some("plural");
         } else if let Some(rest) = line.strip_prefix("msgid ") {
             if !entry.id.is_empty() || !entry.strs.is_empty() {
@@ -235,6 +240,10 @@ fn po_translations(text: &str) -> BTreeSet<Key> {
                     .get_or_insert_with(String::new)
                     .push_str(&value),
                 Some("id") => entry.id.push_str(&value),
+                Some("plural") => entry
+                    .plural
+                    .get_or_insert_with(String::new)
+                    .push_str(&value),
                 Some("str") => entry
                     .strs
                     .last_mut()
@@ -286,9 +295,13 @@ fn the_scanners_read_what_they_should() {
         ui_strings(ui),
         [(Some("shortcut window".into()), "Quit & Go".into())]
     );
-    let po = "msgctxt \"c\"\nmsgid \"A\"\nmsgstr \"B\"\n\n#, fuzzy\nmsgid \"C\"\nmsgstr \"D\"\n\nmsgid \"E\"\nmsgstr \"\"\n";
+    let po = "msgid \"{n} VM\"\nmsgid_plural \"{n} VMs\"\nmsgstr[0] \"x\"\nmsgstr[1] \"y\"\n\nmsgctxt \"c\"\nmsgid \"A\"\nmsgstr \"B\"\n\n#, fuzzy\nmsgid \"C\"\nmsgstr \"D\"\n\nmsgid \"E\"\nmsgstr \"\"\n";
     let translated = po_translations(po);
     assert!(translated.contains(&(Some("c".into()), "A".into())));
+    assert!(
+        translated.contains(&(None, "{n} VMs".into())),
+        "plurals count too"
+    );
     assert!(!translated.contains(&(None, "C".into())));
     assert!(!translated.contains(&(None, "E".into())));
 }
