@@ -199,11 +199,7 @@ impl VireoApplication {
                 }
                 if state == ConnectionState::Connected {
                     if !connection.is_demo() {
-                        let settings = app.settings();
-                        let uri = connection.uri();
-                        let _ = settings.set_strv("connections", [uri.as_str()]);
-                        let _ = settings.set_strv("autoconnect", [uri.as_str()]);
-                        let _ = settings.set_boolean("connections-initialized", true);
+                        app.remember_connection(&connection.uri(), true);
                     }
                 } else {
                     tracing::info!(
@@ -219,20 +215,45 @@ impl VireoApplication {
         handler.set(Some(id));
     }
 
+    /// Saves `uri` among the connections, opened at every start when `autoconnect`.
+    pub fn remember_connection(&self, uri: &str, autoconnect: bool) {
+        let mut saved = self.saved_uris("connections");
+        if !saved.iter().any(|u| u == uri) {
+            saved.push(uri.to_owned());
+        }
+        let mut opened_at_start = self.saved_uris("autoconnect");
+        opened_at_start.retain(|u| u != uri);
+        if autoconnect {
+            opened_at_start.push(uri.to_owned());
+        }
+        self.save_uris("connections", &saved);
+        self.save_uris("autoconnect", &opened_at_start);
+        let _ = self.settings().set_boolean("connections-initialized", true);
+    }
+
     /// Closes `connection`, takes it out of the window and out of the saved list.
     pub fn forget_connection(&self, connection: &ConnectionObject) {
         let uri = connection.uri();
-        let settings = self.settings();
         for key in ["connections", "autoconnect"] {
-            let kept: Vec<String> = settings
-                .strv(key)
-                .iter()
-                .map(|u| u.to_string())
-                .filter(|u| *u != uri)
-                .collect();
-            let _ = settings.set_strv(key, kept.iter().map(String::as_str).collect::<Vec<_>>());
+            let mut kept = self.saved_uris(key);
+            kept.retain(|u| *u != uri);
+            self.save_uris(key, &kept);
         }
         self.remove_connection(connection);
+    }
+
+    fn saved_uris(&self, key: &str) -> Vec<String> {
+        self.settings()
+            .strv(key)
+            .iter()
+            .map(|u| u.to_string())
+            .collect()
+    }
+
+    fn save_uris(&self, key: &str, uris: &[String]) {
+        let _ = self
+            .settings()
+            .set_strv(key, uris.iter().map(String::as_str).collect::<Vec<_>>());
     }
 
     pub fn remove_connection(&self, connection: &ConnectionObject) {

@@ -198,33 +198,7 @@ impl AddConnectionDialog {
             return;
         };
         let app = window.app();
-        let settings = app.settings();
-        let mut saved: Vec<String> = settings
-            .strv("connections")
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        if !saved.contains(&uri) {
-            saved.push(uri.clone());
-        }
-        let mut autoconnect: Vec<String> = settings
-            .strv("autoconnect")
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        autoconnect.retain(|u| *u != uri);
-        if self.imp().autoconnect_switch.is_active() {
-            autoconnect.push(uri.clone());
-        }
-        let _ = settings.set_strv(
-            "connections",
-            saved.iter().map(String::as_str).collect::<Vec<_>>(),
-        );
-        let _ = settings.set_strv(
-            "autoconnect",
-            autoconnect.iter().map(String::as_str).collect::<Vec<_>>(),
-        );
-        let _ = settings.set_boolean("connections-initialized", true);
+        app.remember_connection(&uri, self.imp().autoconnect_switch.is_active());
         app.add_connection(&uri, true);
         self.close();
     }
