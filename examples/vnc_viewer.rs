@@ -1,6 +1,7 @@
 //! A window with Vireo's VNC display alone, for the viewer benchmark and manual tries:
-//! `vnc_viewer HOST:PORT [--size WxH] [--fit] [--lossy]` (1:1 by default, like
-//! gvncviewer; `--lossy` lets the server use JPEG as gvncviewer does).
+//! `vnc_viewer HOST:PORT|unix:PATH [--size WxH] [--fit] [--lossy]` (1:1 by default, like
+//! gvncviewer; `--lossy` lets a remote server use JPEG as gvncviewer does). A unix
+//! socket stands for what libvirt hands over for a VM on this host.
 //! Prints how many frames it showed each second to stderr.
 
 use std::time::Duration;
@@ -12,7 +13,7 @@ use vireo::ui::console::{ScaleMode, VncDisplay};
 fn main() -> glib::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(target) = args.iter().find(|a| !a.starts_with("--")).cloned() else {
-        eprintln!("usage: vnc_viewer HOST:PORT [--size WxH] [--fit]");
+        eprintln!("usage: vnc_viewer HOST:PORT|unix:PATH [--size WxH] [--fit] [--lossy]");
         return glib::ExitCode::FAILURE;
     };
     let target = target.trim_start_matches("vnc://").to_string();
@@ -65,7 +66,16 @@ fn main() -> glib::ExitCode {
     });
     window.present();
     display.grab_focus();
-    display.open_host(&host, port);
+    match target.strip_prefix("unix:") {
+        Some(path) => match std::os::unix::net::UnixStream::connect(path) {
+            Ok(stream) => display.open_fd(stream.into()),
+            Err(err) => {
+                eprintln!("{path}: {err}");
+                return glib::ExitCode::FAILURE;
+            }
+        },
+        None => display.open_host(&host, port),
+    }
 
     let mut last = 0;
     glib::timeout_add_local(

@@ -1,7 +1,8 @@
 //! The VNC display against a real VNC server: x11vnc serving a known raw framebuffer.
-//! Pixel-exact frames at 1:1 (the texture and what the renderer draws), updates,
-//! aspect-kept scaling, keys and pointer reaching the server, password auth, and the
-//! disconnected state when the server goes away.
+//! Pixel-exact frames at 1:1 (the texture and what the renderer draws), updates, a
+//! desktop resize, the server's cursor shape, aspect-kept scaling, keys and pointer
+//! reaching the server, password auth, and the disconnected state when the server goes
+//! away.
 //!
 //! Run: xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- cargo test --test vnc_x11vnc
 
@@ -22,6 +23,8 @@ fn main() {
     run_cases(&[
         ("pixels_exact_at_1to1", pixels_exact_at_1to1),
         ("updates_follow_the_server", updates_follow_the_server),
+        ("desktop_resize_is_followed", desktop_resize_is_followed),
+        ("remote_cursor_is_shown", remote_cursor_is_shown),
         ("fit_keeps_aspect_ratio", fit_keeps_aspect_ratio),
         ("keys_reach_the_server", keys_reach_the_server),
         ("send_keys_and_type_text", send_keys_and_type_text),
@@ -55,15 +58,33 @@ fn connected(server: &RawServer, mode: ScaleMode) -> Result<(gtk::Window, VncDis
 
 /// Waits until the texture on screen equals `expected`.
 fn wait_for_picture(display: &VncDisplay, expected: &[u8]) -> Result<(), String> {
+    wait_for_picture_of_width(display, expected, W)
+}
+
+fn wait_for_picture_of_width(
+    display: &VncDisplay,
+    expected: &[u8],
+    width: usize,
+) -> Result<(), String> {
     let mut last = Err("no frame".to_string());
     wait_until(Duration::from_secs(10), || {
         last = match display.screenshot_texture() {
-            Some(t) => compare(&t, expected, W),
+            Some(t) => compare(&t, expected, width),
             None => Err("no frame".into()),
         };
         last.is_ok()
     });
     last
+}
+
+/// The widget that draws the frame.
+fn canvas_of(display: &VncDisplay) -> Result<gtk::Widget, String> {
+    display
+        .first_child()
+        .and_then(|overlay| overlay.first_child())
+        .and_then(|scroller| scroller.first_child())
+        .and_then(|viewport| viewport.first_child())
+        .ok_or_else(|| "no canvas".to_string())
 }
 
 fn pixels_exact_at_1to1() -> Result<(), String> {
@@ -75,12 +96,7 @@ fn pixels_exact_at_1to1() -> Result<(), String> {
     compare(&shot, &picture, W).map_err(|e| format!("screenshot: {e}"))?;
 
     // What the renderer draws for the canvas, cut to the frame, is the picture too.
-    let canvas = display
-        .first_child()
-        .and_then(|overlay| overlay.first_child())
-        .and_then(|scroller| scroller.first_child())
-        .and_then(|viewport| viewport.first_child())
-        .ok_or("no canvas")?;
+    let canvas = canvas_of(&display)?;
     let (x, y) = {
         let rect = canvas
             .compute_bounds(&canvas)
@@ -136,6 +152,68 @@ fn updates_follow_the_server() -> Result<(), String> {
         return Err(format!("only {more} new frames"));
     }
     Ok(())
+}
+
+fn desktop_resize_is_followed() -> Result<(), String> {
+    let mut server = RawServer::start(W, H, &pattern(W, H, 1), &[])?;
+    let (window, display) = connected(&server, ScaleMode::OneToOne)?;
+    wait_for_picture(&display, &pattern(W, H, 1))?;
+    let sizes = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    display.connect_local(
+        "desktop-resized",
+        false,
+        glib::clone!(
+            #[strong]
+            sizes,
+            move |values| {
+                let w: i32 = values[1].get().unwrap_or_default();
+                let h: i32 = values[2].get().unwrap_or_default();
+                sizes.borrow_mut().push((w, h));
+                None
+            }
+        ),
+    );
+
+    let (w2, h2) = (800, 600);
+    let bigger = pattern(w2, h2, 7);
+    server.resize(w2, h2, &bigger)?;
+    let shown = wait_for_picture_of_width(&display, &bigger, w2);
+    // At 1:1 the canvas asks for the new size, in logical pixels.
+    let canvas = canvas_of(&display)?;
+    let wanted = (
+        canvas.measure(gtk::Orientation::Horizontal, -1).0,
+        canvas.measure(gtk::Orientation::Vertical, -1).0,
+    );
+    let sf = canvas.scale_factor();
+    window.destroy();
+    shown.map_err(|e| format!("after the resize: {e}"))?;
+    if !sizes.borrow().contains(&(w2 as i32, h2 as i32)) {
+        return Err(format!("desktop-resized gave {:?}", sizes.borrow()));
+    }
+    if wanted != (w2 as i32 / sf, h2 as i32 / sf) {
+        return Err(format!("the canvas asks for {wanted:?} at scale {sf}"));
+    }
+    Ok(())
+}
+
+fn remote_cursor_is_shown() -> Result<(), String> {
+    // x11vnc sends its arrow as a cursor shape (rich cursor) when asked to show one.
+    let server = RawServer::start(W, H, &pattern(W, H, 1), &["-cursor", "arrow"])?;
+    let (window, display) = connected(&server, ScaleMode::OneToOne)?;
+    let canvas = canvas_of(&display)?;
+    let mut seen = None;
+    wait_until(Duration::from_secs(10), || {
+        seen = canvas
+            .cursor()
+            .and_then(|c| c.texture())
+            .map(|t| (t.width(), t.height()));
+        seen.is_some()
+    });
+    window.destroy();
+    match seen {
+        Some((w, h)) if w > 0 && h > 0 => Ok(()),
+        other => Err(format!("no cursor shape from the server: {other:?}")),
+    }
 }
 
 fn fit_keeps_aspect_ratio() -> Result<(), String> {

@@ -1,23 +1,27 @@
 #!/usr/bin/env bash
 #! VNC viewer benchmark: frames shown per second and viewer CPU for Vireo's VNC display
-#! (examples/vnc_viewer.rs) beside gtk-vnc's GTK3 gvncviewer, same server, same sitting.
+#! (examples/vnc_viewer.rs) beside gtk-vnc's GTK3 gvncviewer, same server, same sitting,
+#! over TCP; and Vireo over a unix socket too, the way a VM on this host is reached
+#! (gvncviewer has no unix-socket mode to set beside it).
 #!
 #! An Xvfb whose whole picture changes 60 times a second (with a frame counter in its
 #! corner, see tools/bench-vnc.py) is served by x11vnc; each viewer runs alone on a
 #! second Xvfb and the counter is read off that screen: every change is a frame the
 #! viewer really showed. CPU % is the viewer's (with its children) user+system time
-#! over wall time, 100 = one core.
+#! over wall time, 100 = one core. gvncviewer lets the server use JPEG; Vireo picks its
+#! own encodings (raw pixels from a server on this machine).
 #!
 #! Usage: tools/bench-vnc.sh [SIZE...]            (default: 1280x800 1920x1080)
-#! Env:   VIEWERS="gvncviewer vireo-cairo vireo-gl"  WINDOW=30 REPS=3 WARMUP=5 FPS=60
+#! Env:   VIEWERS="gvncviewer vireo vireo-unix" (also: vireo-gl)
+#!        WINDOW=30 REPS=3 WARMUP=5 FPS=60
 #!        VIREO_BIN=target/release/examples/vnc_viewer  RESULTS=file.jsonl
-#! Needs: xvfb x11vnc gvncviewer python3-xlib python3-numpy, and a release build:
+#! Needs: tools/install-deps.sh bench, and a release build:
 #!        cargo build --release --example vnc_viewer
 set -u
 cd "$(dirname "$0")/.."
 HERE=$(pwd)
 SIZES=("$@"); [ ${#SIZES[@]} -eq 0 ] && SIZES=(1280x800 1920x1080)
-VIEWERS=${VIEWERS:-"gvncviewer vireo-cairo vireo-gl"}
+VIEWERS=${VIEWERS:-"gvncviewer vireo vireo-unix"}
 WINDOW=${WINDOW:-30}; REPS=${REPS:-3}; WARMUP=${WARMUP:-5}; FPS=${FPS:-60}
 TARGET=${CARGO_TARGET_DIR:-$HERE/target}
 VIREO_BIN=${VIREO_BIN:-$TARGET/release/examples/vnc_viewer}
@@ -61,12 +65,13 @@ run_one() {
     >"$T/source.log" 2>&1 & PIDS+=($!)
   for _ in $(seq 300); do [ -e "$T/ready" ] && break; sleep 0.1; done
   [ -e "$T/ready" ] || { echo "source failed: $(cat "$T/source.log")" >&2; cleanup; return 1; }
-  x11vnc -display :$SRC_DISPLAY -rfbport $VNC_PORT -localhost -shared -forever -nopw -quiet \
+  x11vnc -display :$SRC_DISPLAY -rfbport $VNC_PORT -listen 127.0.0.1 -unixsock "$T/vnc.sock" \
+    -shared -forever -nopw -quiet \
     >"$T/x11vnc.log" 2>&1 & PIDS+=($!); local x11vnc=$!
   wait_port $VNC_PORT || { echo "x11vnc failed" >&2; cleanup; return 1; }
   local cmd=("$@")
   cmd=("${cmd[@]//\{PORT\}/$VNC_PORT}"); cmd=("${cmd[@]//\{DISP\}/$((VNC_PORT-5900))}")
-  cmd=("${cmd[@]//\{SIZE\}/$size}")
+  cmd=("${cmd[@]//\{SIZE\}/$size}"); cmd=("${cmd[@]//\{SOCK\}/$T/vnc.sock}")
   echo "# $label $size: ${cmd[*]} (env: $env)"
   setsid env DISPLAY=:$VIEW_DISPLAY NO_AT_BRIDGE=1 GTK_A11Y=none GDK_BACKEND=x11 \
     GSETTINGS_BACKEND=memory $env "${cmd[@]}" >"$T/viewer.log" 2>&1 & VPID=$!
@@ -84,11 +89,9 @@ for size in "${SIZES[@]}"; do
   for v in $VIEWERS; do
     case $v in
       gvncviewer) run_one gvncviewer "$size" "" gvncviewer 127.0.0.1:{DISP} ;;
-      vireo-cairo) run_one vireo-cairo "$size" GSK_RENDERER=cairo \
-        "$VIREO_BIN" 127.0.0.1:{PORT} --lossy --size {SIZE} ;;
-      vireo-gl) run_one vireo-gl "$size" "" "$VIREO_BIN" 127.0.0.1:{PORT} --lossy --size {SIZE} ;;
-      vireo-lossless) run_one vireo-lossless "$size" GSK_RENDERER=cairo \
-        "$VIREO_BIN" 127.0.0.1:{PORT} --size {SIZE} ;;
+      vireo) run_one vireo "$size" GSK_RENDERER=cairo "$VIREO_BIN" 127.0.0.1:{PORT} --size {SIZE} ;;
+      vireo-unix) run_one vireo-unix "$size" GSK_RENDERER=cairo "$VIREO_BIN" unix:{SOCK} --size {SIZE} ;;
+      vireo-gl) run_one vireo-gl "$size" "" "$VIREO_BIN" 127.0.0.1:{PORT} --size {SIZE} ;;
       *) echo "unknown viewer $v" >&2 ;;
     esac
   done
@@ -97,8 +100,13 @@ echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 $PY - "$RESULTS" <<'PYEOF'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-print(f"\n{'viewer':<28}{'fps shown':>10}{'viewer CPU %':>14}{'x11vnc CPU %':>14}{'peak RSS MiB':>14}")
+base = {r['label'].split()[1]: r for r in rows if r['label'].startswith('gvncviewer ')}
+print(f"\n{'viewer':<24}{'fps shown':>10}{'viewer CPU %':>13}{'x11vnc CPU %':>13}"
+      f"{'peak RSS MiB':>13}{'fps / gvnc':>11}{'CPU / gvnc':>11}")
 for r in rows:
-    print(f"{r['label']:<28}{r['shown_fps']:>10}{r['cpu_viewer']:>14}{r.get('cpu_x11vnc', 0):>14}"
-          f"{r.get('viewer_peak_rss_MiB', 0):>14}")
+    g = base.get(r['label'].split()[1])
+    fps = f"{r['shown_fps'] / g['shown_fps']:.2f}" if g and g['shown_fps'] else '-'
+    cpu = f"{r['cpu_viewer'] / g['cpu_viewer']:.2f}" if g and g['cpu_viewer'] > 0 else '-'
+    print(f"{r['label']:<24}{r['shown_fps']:>10.1f}{r['cpu_viewer']:>13.1f}"
+          f"{r.get('cpu_x11vnc', 0):>13.1f}{r.get('viewer_peak_rss_MiB', 0):>13.1f}{fps:>11}{cpu:>11}")
 PYEOF

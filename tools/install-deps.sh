@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-#! Installs the Debian 12 packages Vireo needs to build (`build`), or to build and run
-#! its whole test suite (`test`). Only packages that are missing are installed.
+#! Installs the Debian 12 packages Vireo needs to build (`build`), to build and run its
+#! whole test suite (`test`), or also to run the side-by-side benchmarks in tools/
+#! (`bench`: virt-manager, gtk-vnc's viewers). Only packages that are missing are installed.
 set -euo pipefail
 
 mode=${1:-build}
@@ -11,11 +12,13 @@ run_pkgs=(libvirt-clients osinfo-db dbus xorriso)
 test_pkgs=(xvfb xauth dbus-x11 xdotool x11vnc imagemagick jq
   libvirt-daemon libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86
   qemu-utils busybox-static cpio isolinux syslinux-common acpid kmod zstd python3)
+bench_pkgs=(virt-manager gvncviewer python3-xlib python3-numpy linux-perf)
 
 case "$mode" in
   build) want=("${build_pkgs[@]}" "${run_pkgs[@]}") ;;
   test) want=("${build_pkgs[@]}" "${run_pkgs[@]}" "${test_pkgs[@]}") ;;
-  *) echo "usage: $0 [build|test]" >&2; exit 2 ;;
+  bench) want=("${build_pkgs[@]}" "${run_pkgs[@]}" "${test_pkgs[@]}" "${bench_pkgs[@]}") ;;
+  *) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -1,5 +1,6 @@
-//! Reaching a VM's graphical console: a socket from `virDomainOpenGraphicsFD` (local
-//! and remote hosts alike, no extra port), or the VNC address in the live XML.
+//! Reaching a VM's graphical console: a socket from `virDomainOpenGraphicsFD` (libvirt
+//! passes descriptors only over its local unix socket, so for VMs on this machine), or
+//! the VNC address in the live XML (remote hosts).
 
 use std::os::fd::{FromRawFd, OwnedFd};
 
@@ -9,6 +10,7 @@ use virt::sys;
 use super::actions::domain_xml;
 use super::error::{Result, VirtError};
 use super::handles::DomainRef;
+use super::uri::is_loopback_host;
 
 /// A connected socket to the VM's first graphics device.
 pub fn open_graphics_fd(conn: &Connect, uuid: &str) -> Result<OwnedFd> {
@@ -24,7 +26,7 @@ pub fn open_graphics_fd(conn: &Connect, uuid: &str) -> Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
-/// Where the VM's VNC server listens, from its live XML: (host, port).
+/// Where the VM's VNC server listens, from its live XML: (listen address, port).
 pub fn vnc_address(conn: &Connect, uuid: &str) -> Result<(String, u16)> {
     let xml = domain_xml(conn, uuid, false)?;
     parse_vnc_address(&xml).ok_or_else(|| {
@@ -32,8 +34,9 @@ pub fn vnc_address(conn: &Connect, uuid: &str) -> Result<(String, u16)> {
     })
 }
 
-/// The first `<graphics type='vnc'>` with a port; a listen address of "any" means the
-/// host itself.
+/// The first `<graphics type='vnc'>` with a port: (listen address, port). The address is
+/// as libvirt wrote it ("0.0.0.0" for all of the host's addresses); see
+/// `reachable_vnc_host`.
 pub fn parse_vnc_address(xml: &str) -> Option<(String, u16)> {
     let doc = roxmltree::Document::parse(xml).ok()?;
     let graphics = doc
@@ -50,23 +53,32 @@ pub fn parse_vnc_address(xml: &str) -> Option<(String, u16)> {
                 .and_then(|l| l.attribute("address"))
         })
         .unwrap_or("127.0.0.1");
-    let host = match listen {
-        "0.0.0.0" | "::" | "" => "127.0.0.1",
-        other => other,
-    };
-    Some((host.to_owned(), port))
+    Some((listen.to_owned(), port))
+}
+
+/// Where to connect to a VNC server listening on `listen`, on the host of a libvirt
+/// connection (`remote_host`, or `None` for this machine). `None` when it listens only
+/// on a remote host's loopback, out of reach without a tunnel.
+pub fn reachable_vnc_host(listen: &str, remote_host: Option<&str>) -> Option<String> {
+    let wildcard = matches!(listen, "" | "0.0.0.0" | "::" | "[::]");
+    match remote_host {
+        None if wildcard => Some("127.0.0.1".to_owned()),
+        Some(host) if wildcard => Some(host.to_owned()),
+        Some(_) if is_loopback_host(listen) => None,
+        _ => Some(listen.to_owned()),
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parse_vnc_address;
+    use super::{parse_vnc_address, reachable_vnc_host};
 
     #[test]
     fn reads_the_live_vnc_port() {
         let xml = "<domain><devices><graphics type='spice' port='5901'/>\
                    <graphics type='vnc' port='5902' autoport='yes' listen='0.0.0.0'>\
                    <listen type='address' address='0.0.0.0'/></graphics></devices></domain>";
-        assert_eq!(parse_vnc_address(xml), Some(("127.0.0.1".into(), 5902)));
+        assert_eq!(parse_vnc_address(xml), Some(("0.0.0.0".into(), 5902)));
     }
 
     #[test]
@@ -81,5 +93,30 @@ mod tests {
         let xml =
             "<domain><devices><graphics type='vnc' port='-1' autoport='yes'/></devices></domain>";
         assert_eq!(parse_vnc_address(xml), None);
+    }
+
+    #[test]
+    fn the_address_to_dial_depends_on_the_host() {
+        // This machine: any address, or the one it names.
+        assert_eq!(
+            reachable_vnc_host("0.0.0.0", None).as_deref(),
+            Some("127.0.0.1")
+        );
+        assert_eq!(
+            reachable_vnc_host("127.0.0.1", None).as_deref(),
+            Some("127.0.0.1")
+        );
+        // A remote host listening everywhere is reached by its own name...
+        assert_eq!(
+            reachable_vnc_host("::", Some("h.example")).as_deref(),
+            Some("h.example")
+        );
+        assert_eq!(
+            reachable_vnc_host("192.0.2.7", Some("h")).as_deref(),
+            Some("192.0.2.7")
+        );
+        // ...but not when it listens on its own loopback only.
+        assert_eq!(reachable_vnc_host("127.0.0.1", Some("h")), None);
+        assert_eq!(reachable_vnc_host("::1", Some("h")), None);
     }
 }

@@ -1,5 +1,14 @@
 //! Reading a libvirt URI: which driver, which host, which instance (pure).
 
+/// True when `host` ("localhost", "127.0.0.1", "[::1]"...) names this machine.
+pub fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// The parts of a libvirt URI that matter for naming a connection.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct UriInfo {
@@ -51,7 +60,7 @@ impl UriInfo {
 
     /// True when the URI names another machine.
     pub fn is_remote(&self) -> bool {
-        !self.host.is_empty() && self.host != "localhost"
+        !self.host.is_empty() && !is_loopback_host(&self.host)
     }
 
     /// True for a per-user ("session") instance.
@@ -68,6 +77,16 @@ impl UriInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_names() {
+        for host in ["localhost", "127.0.0.1", "127.1.2.3", "::1", "[::1]"] {
+            assert!(super::is_loopback_host(host), "{host}");
+        }
+        for host in ["example.org", "192.168.1.2", "::", ""] {
+            assert!(!super::is_loopback_host(host), "{host}");
+        }
+    }
 
     #[test]
     fn parses_common_uris() {

@@ -128,6 +128,8 @@ pub struct RawServer {
     child: Child,
     pub port: u16,
     pub dir: PathBuf,
+    /// The file served now.
+    file: PathBuf,
     pub width: usize,
     pub height: usize,
 }
@@ -149,10 +151,9 @@ impl RawServer {
         std::fs::write(&input_log, b"").map_err(|e| e.to_string())?;
         let mut child = Command::new("x11vnc")
             .arg("-rawfb")
-            .arg(format!(
-                "map:{}@{width}x{height}x32:ff0000/00ff00/0000ff",
-                dir.join("fb.raw").display()
-            ))
+            // "+" keeps the X display open: its remote-control channel is how `resize`
+            // switches the picture.
+            .arg(format!("+{}", rawfb(&dir.join("fb.raw"), width, height)))
             .arg("-pipeinput")
             .arg(format!("cat >> {}", input_log.display()))
             .args(["-autoport", "6100"])
@@ -183,6 +184,7 @@ impl RawServer {
         Ok(Self {
             child,
             port,
+            file: dir.join("fb.raw"),
             dir,
             width,
             height,
@@ -194,7 +196,7 @@ impl RawServer {
         use std::io::{Seek, Write};
         let mut f = std::fs::OpenOptions::new()
             .write(true)
-            .open(self.dir.join("fb.raw"))
+            .open(&self.file)
             .map_err(|e| e.to_string())?;
         f.seek(std::io::SeekFrom::Start(0))
             .map_err(|e| e.to_string())?;
@@ -227,6 +229,25 @@ impl RawServer {
             .collect()
     }
 
+    /// Serves a picture of another size (`pixels`, BGRx): the server tells its clients
+    /// the desktop was resized. Only one server may run on the display meanwhile.
+    pub fn resize(&mut self, width: usize, height: usize, pixels: &[u8]) -> Result<(), String> {
+        let file = self.dir.join(format!("fb-{width}x{height}.raw"));
+        std::fs::write(&file, pixels).map_err(|e| e.to_string())?;
+        let status = Command::new("x11vnc")
+            .arg("-R")
+            .arg(format!("rawfb:+{}", rawfb(&file, width, height)))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map_err(|e| format!("x11vnc -R: {e}"))?;
+        if !status.success() {
+            return Err(format!("x11vnc -R: {status}"));
+        }
+        (self.file, self.width, self.height) = (file, width, height);
+        Ok(())
+    }
+
     pub fn stop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -235,6 +256,14 @@ impl RawServer {
     pub fn path(&self) -> &Path {
         &self.dir
     }
+}
+
+/// x11vnc's `-rawfb` description of a BGRx file.
+fn rawfb(file: &Path, width: usize, height: usize) -> String {
+    format!(
+        "map:{}@{width}x{height}x32:ff0000/00ff00/0000ff",
+        file.display()
+    )
 }
 
 impl Drop for RawServer {

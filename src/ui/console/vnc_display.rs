@@ -2,6 +2,9 @@
 //! pipeline and the public API). Frames, authentication, input, states and actions
 //! live in `vnc/`.
 //!
+//! Encodings: raw pixels from a server on this machine, compressed ones from a remote
+//! one (`vnc::encodings`).
+//!
 //! Frames: gvnc decodes into our framebuffer and reports damaged rectangles; we only
 //! note that something changed. On the next frame-clock tick one texture is built from
 //! the whole framebuffer, so however many rectangles the server sends, the widget costs
@@ -33,31 +36,10 @@ use glib::translate::IntoGlib;
 use gtk::{gdk, gio, glib};
 
 use super::vnc::canvas::{ScaleMode, VncCanvas};
+use super::vnc::encodings::encodings;
 use super::vnc::framebuffer::{local_pixel_format, Framebuffer, TexturePool};
 use super::vnc::status::ConsoleState;
-
-/// Encodings in order of preference, as gtk-vnc asks for them; the first (tight with
-/// JPEG) only when `lossy-encoding` is on.
-const ENCODINGS: &[gvnc::ConnectionEncoding] = &[
-    gvnc::ConnectionEncoding::TightJpeg5,
-    gvnc::ConnectionEncoding::Tight,
-    gvnc::ConnectionEncoding::ExtKeyEvent,
-    gvnc::ConnectionEncoding::ExtendedDesktopResize,
-    gvnc::ConnectionEncoding::DesktopResize,
-    gvnc::ConnectionEncoding::DesktopName,
-    gvnc::ConnectionEncoding::LastRect,
-    gvnc::ConnectionEncoding::Wmvi,
-    gvnc::ConnectionEncoding::AlphaCursor,
-    gvnc::ConnectionEncoding::RichCursor,
-    gvnc::ConnectionEncoding::Xcursor,
-    gvnc::ConnectionEncoding::PointerChange,
-    gvnc::ConnectionEncoding::LedState,
-    gvnc::ConnectionEncoding::Zrle,
-    gvnc::ConnectionEncoding::Hextile,
-    gvnc::ConnectionEncoding::Rre,
-    gvnc::ConnectionEncoding::CopyRect,
-    gvnc::ConnectionEncoding::Raw,
-];
+use crate::virt::uri::is_loopback_host;
 
 pub(crate) mod imp {
     use std::sync::OnceLock;
@@ -73,9 +55,11 @@ pub(crate) mod imp {
         pub scale_mode: Cell<ScaleMode>,
         #[property(get, set, default = true)]
         pub share_clipboard: Cell<bool>,
-        /// Let the server send JPEG (less bandwidth for remote hosts, not pixel-exact).
+        /// Let a remote server send JPEG (less bandwidth, not pixel-exact).
         #[property(get, set = Self::set_lossy_encoding)]
         pub lossy_encoding: Cell<bool>,
+        /// The server runs on this machine (a socket from libvirt, or a loopback address).
+        pub local_server: Cell<bool>,
         #[property(get, builder(ConsoleState::default()))]
         pub state: Cell<ConsoleState>,
         /// True while keys go to the guest and desktop shortcuts are inhibited.
@@ -102,8 +86,6 @@ pub(crate) mod imp {
         pub pool: TexturePool,
         /// Something changed since the last frame (pixels, cursor, size).
         pub dirty: Cell<bool>,
-        /// When the last frame was drawn.
-        pub last_draw: Cell<Option<std::time::Instant>>,
         /// When the last rectangle arrived.
         pub last_rect: Cell<Option<std::time::Instant>>,
         pub tick: RefCell<Option<gtk::TickCallbackId>>,
@@ -276,6 +258,8 @@ impl VncDisplay {
     /// Connects through a socket from libvirt's `virDomainOpenGraphicsFD`; gvnc takes
     /// the descriptor over and closes it with the connection.
     pub fn open_fd(&self, fd: OwnedFd) {
+        // libvirt passes descriptors only over local sockets: the VM runs on this host.
+        self.imp().local_server.set(true);
         let connection = self.new_connection();
         let raw = fd.into_raw_fd();
         if let Err(err) = connection.open_fd(raw) {
@@ -287,6 +271,7 @@ impl VncDisplay {
 
     /// Connects over TCP (the fallback when `virDomainOpenGraphicsFD` is unavailable).
     pub fn open_host(&self, host: &str, port: u16) {
+        self.imp().local_server.set(is_loopback_host(host));
         let connection = self.new_connection();
         if let Err(err) = connection.open_host(host, &port.to_string()) {
             self.fail_to_open(&err.to_string());
@@ -483,10 +468,9 @@ impl VncDisplay {
         let Some(connection) = self.connection().filter(|c| c.is_initialized()) else {
             return;
         };
-        let lossy = self.lossy_encoding();
-        let encodings: Vec<i32> = ENCODINGS
-            .iter()
-            .filter(|&&e| lossy || e != gvnc::ConnectionEncoding::TightJpeg5)
+        let local = self.imp().local_server.get();
+        let encodings: Vec<i32> = encodings(local, self.lossy_encoding())
+            .into_iter()
             .map(|e| e.into_glib())
             .collect();
         if connection.set_encodings(&encodings).is_err() {
@@ -504,7 +488,8 @@ impl VncDisplay {
             return;
         };
         let (w, h) = (connection.width().max(1), connection.height().max(1));
-        let framebuffer = match Framebuffer::new(w as u16, h as u16, &format) {
+        let storage = self.imp().canvas.shared_image(w, h);
+        let framebuffer = match Framebuffer::new(w as u16, h as u16, &format, storage) {
             Ok(framebuffer) => framebuffer,
             Err(err) => {
                 tracing::warn!("no framebuffer of {w}x{h}: {err}");

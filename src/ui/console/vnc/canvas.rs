@@ -157,6 +157,15 @@ impl VncCanvas {
             .is_some_and(|r| r.type_().name() == "GskCairoRenderer")
     }
 
+    /// An image in shared memory of this canvas's X display, to hold the framebuffer
+    /// (see `x11_shm`; only under the cairo renderer, the GL renderer takes textures).
+    pub fn shared_image(&self, width: i32, height: i32) -> Option<cairo::ImageSurface> {
+        if !self.renders_with_cairo() {
+            return None;
+        }
+        super::x11_shm::shared_image(&self.native()?, width, height)
+    }
+
     pub fn set_scale_mode(&self, mode: ScaleMode) {
         if self.imp().scale_mode.replace(mode) != mode {
             self.queue_resize();

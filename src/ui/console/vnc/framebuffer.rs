@@ -42,25 +42,38 @@ pub struct Framebuffer {
     pixels: *const u8,
     width: usize,
     height: usize,
+    stride: usize,
 }
 
 impl Framebuffer {
     /// Allocates a `width` x `height` framebuffer converting from `remote` to the local
     /// format (a plain copy when the server honoured our format).
-    pub fn new(width: u16, height: u16, remote: &gvnc::PixelFormat) -> Result<Self, cairo::Error> {
+    ///
+    /// `storage`, an RGB24 image of that size, holds the pixels when given (X11 shared
+    /// memory, see `x11_shm`); otherwise a plain image does.
+    pub fn new(
+        width: u16,
+        height: u16,
+        remote: &gvnc::PixelFormat,
+        storage: Option<cairo::ImageSurface>,
+    ) -> Result<Self, cairo::Error> {
         let (w, h) = (width.max(1) as usize, height.max(1) as usize);
-        let stride = w * BYTES_PER_PIXEL;
-        let mut store = vec![0u8; stride * h].into_boxed_slice();
-        // The heap block keeps its address when the box moves into the surface.
-        let pixels = store.as_mut_ptr();
-        // The surface owns the memory from now on and frees it when destroyed.
-        let surface = cairo::ImageSurface::create_for_data(
-            store,
-            cairo::Format::Rgb24,
-            w as i32,
-            h as i32,
-            stride as i32,
-        )?;
+        let surface = match storage {
+            Some(image)
+                if image.format() == cairo::Format::Rgb24
+                    && (image.width(), image.height()) == (w as i32, h as i32) =>
+            {
+                image
+            }
+            _ => cairo::ImageSurface::create(cairo::Format::Rgb24, w as i32, h as i32)?,
+        };
+        surface.flush();
+        // SAFETY: an image surface's data stays where it is for the surface's lifetime.
+        let pixels = unsafe { cairo::ffi::cairo_image_surface_get_data(surface.to_raw_none()) };
+        if pixels.is_null() {
+            return Err(cairo::Error::NullPointer);
+        }
+        let stride = surface.stride() as usize;
         let local = local_pixel_format();
         let fb: gvnc::BaseFramebuffer = unsafe {
             from_glib_full(gvnc::ffi::vnc_base_framebuffer_new(
@@ -81,6 +94,7 @@ impl Framebuffer {
             pixels,
             width: w,
             height: h,
+            stride,
         })
     }
 
@@ -101,13 +115,11 @@ impl Framebuffer {
         self.height
     }
 
-    /// The raw BGRx pixels, row after row without padding.
+    /// The raw BGRx pixels, rows `stride` bytes apart.
     fn pixels(&self) -> &[u8] {
         // SAFETY: the memory belongs to `self.surface`, alive as long as `self`, and is
         // written only by gvnc on this (the main) thread, never during this borrow.
-        unsafe {
-            std::slice::from_raw_parts(self.pixels, self.width * self.height * BYTES_PER_PIXEL)
-        }
+        unsafe { std::slice::from_raw_parts(self.pixels, self.stride * self.height) }
     }
 }
 
@@ -150,9 +162,14 @@ impl TexturePool {
 
     /// An opaque `B8G8R8A8_PREMULTIPLIED` texture of the whole framebuffer as it is now.
     pub fn texture(&self, fb: &Framebuffer) -> gdk::Texture {
-        let src = fb.pixels();
-        let mut data = self.take(src.len());
-        copy_opaque(src, &mut data);
+        let row = fb.width * BYTES_PER_PIXEL;
+        let mut data = self.take(row * fb.height);
+        for (dst, src) in data
+            .chunks_exact_mut(row)
+            .zip(fb.pixels().chunks(fb.stride))
+        {
+            copy_opaque(&src[..row], dst);
+        }
         let bytes = glib::Bytes::from_owned(Pooled {
             data,
             pool: self.free.clone(),

@@ -12,8 +12,6 @@ use crate::ui::console::VncDisplay;
 /// Ask again for an update when none was asked for this long (a server may answer a
 /// request with a message that carries no framebuffer rectangle).
 const WATCHDOG: std::time::Duration = std::time::Duration::from_millis(1000);
-/// Frames are drawn at most this often (30 per second, what VNC servers deliver).
-const MIN_FRAME_INTERVAL: std::time::Duration = std::time::Duration::from_millis(30);
 
 impl VncDisplay {
     /// Notes a change; the next frame-clock tick shows it.
@@ -44,16 +42,6 @@ impl VncDisplay {
             }
             return;
         }
-        // Drawing a frame costs more than decoding one on software renderers: at most
-        // one every other tick leaves the main loop time to decode the next update.
-        if imp
-            .last_draw
-            .get()
-            .is_some_and(|t| t.elapsed() < MIN_FRAME_INTERVAL)
-        {
-            return;
-        }
-        imp.last_draw.set(Some(std::time::Instant::now()));
         imp.dirty.set(false);
         let started = std::time::Instant::now();
         let frame = {

@@ -1,11 +1,13 @@
-//! The parts of the VNC console widget: key translation, framebuffer and textures, the
-//! frame pipeline, the drawing canvas, authentication, input, states and actions.
+//! The parts of the VNC console widget: key translation, encodings, framebuffer and
+//! textures, the frame pipeline, the drawing canvas, authentication, input, states and actions.
 
 pub mod actions;
 pub mod auth;
 pub mod canvas;
+pub mod encodings;
 pub mod framebuffer;
 pub mod frames;
 pub mod input;
 pub mod keymap;
 pub mod status;
+pub mod x11_shm;
