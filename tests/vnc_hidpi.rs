@@ -1,6 +1,9 @@
 //! The VNC display on a window of scale factor 2 (GDK_SCALE=2, as on a HiDPI screen):
 //! at 1:1 each framebuffer pixel lands on exactly one device pixel, so what the
 //! renderer draws at the window's scale is the server's picture, pixel for pixel.
+//! Drawn with GTK's cairo renderer, where on X11 the framebuffer lives in shared memory
+//! (the other VNC tests take the default renderer, which draws textures): also when the
+//! display connected before it had a window, and moved its framebuffer there once shown.
 //!
 //! Run: xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- cargo test --test vnc_hidpi
 
@@ -17,27 +20,56 @@ const W: usize = 320;
 const H: usize = 240;
 
 fn main() {
-    // Read by GDK when it opens the display, which run_cases does.
+    // Read by GDK and GSK when they start, which run_cases does.
     std::env::set_var("GDK_SCALE", "2");
-    run_cases(&[(
-        "one_to_one_is_exact_in_device_pixels",
-        one_to_one_is_exact_in_device_pixels,
-    )]);
+    std::env::set_var("GSK_RENDERER", "cairo");
+    run_cases(&[
+        (
+            "one_to_one_is_exact_in_device_pixels",
+            one_to_one_is_exact_in_device_pixels,
+        ),
+        ("shown_after_connecting", shown_after_connecting),
+    ]);
+}
+
+fn window_with(display: &VncDisplay) -> gtk::Window {
+    display.set_scale_mode(ScaleMode::OneToOne);
+    gtk::Window::builder()
+        .default_width(400)
+        .default_height(300)
+        .child(display)
+        .build()
 }
 
 fn one_to_one_is_exact_in_device_pixels() -> Result<(), String> {
     let picture = pattern(W, H, 3);
     let server = RawServer::start(W, H, &picture, &[])?;
     let display = VncDisplay::new();
-    display.set_scale_mode(ScaleMode::OneToOne);
-    let window = gtk::Window::builder()
-        .default_width(400)
-        .default_height(300)
-        .child(&display)
-        .build();
+    let window = window_with(&display);
     window.present();
     display.open_host("127.0.0.1", server.port);
     let result = check(&window, &display, &picture);
+    window.destroy();
+    result
+}
+
+/// A VM tab opened in the background connects before it is ever drawn.
+fn shown_after_connecting() -> Result<(), String> {
+    let picture = pattern(W, H, 4);
+    let server = RawServer::start(W, H, &picture, &[])?;
+    let display = VncDisplay::new();
+    let window = window_with(&display);
+    display.open_host("127.0.0.1", server.port);
+    let connected = wait_until(Duration::from_secs(15), || {
+        display.state() == ConsoleState::Connected
+    });
+    pump(Duration::from_millis(300));
+    window.present();
+    let result = if connected {
+        check(&window, &display, &picture)
+    } else {
+        Err(format!("not connected while hidden: {:?}", display.state()))
+    };
     window.destroy();
     result
 }
@@ -70,6 +102,9 @@ fn check(window: &gtk::Window, display: &VncDisplay, picture: &[u8]) -> Result<(
         .native()
         .and_then(|n| n.renderer())
         .ok_or("no renderer")?;
+    if renderer.type_().name() != "GskCairoRenderer" {
+        return Err(format!("drawn by {}, not cairo", renderer.type_().name()));
+    }
     let mut drawn = Err("nothing drawn".to_string());
     wait_until(Duration::from_secs(10), || {
         drawn = draw_in_device_pixels(&canvas, &renderer)

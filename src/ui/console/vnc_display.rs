@@ -167,10 +167,23 @@ pub(crate) mod imp {
     impl WidgetImpl for VncDisplay {
         fn map(&self) {
             self.parent_map();
+            let obj = self.obj();
+            // A framebuffer made before the display had a window is in plain memory:
+            // move it to the window's shared memory now, with the whole screen again.
+            let plain = self
+                .framebuffer
+                .borrow()
+                .as_ref()
+                .is_some_and(|fb| !fb.in_storage());
+            if plain && self.canvas.can_share_memory() {
+                obj.init_framebuffer(None);
+                obj.request_update(false);
+                return;
+            }
             // Frames are only asked for while shown: catch up on what was missed (an
             // incremental request brings everything changed since the last update).
-            self.obj().request_update(true);
-            self.obj().mark_dirty();
+            obj.request_update(true);
+            obj.mark_dirty();
         }
 
         fn unmap(&self) {
@@ -480,7 +493,7 @@ impl VncDisplay {
 
     /// (Re)makes the framebuffer at the connection's size, converting from `remote`
     /// (or the connection's current format).
-    fn init_framebuffer(&self, remote: Option<&gvnc::PixelFormat>) {
+    pub(crate) fn init_framebuffer(&self, remote: Option<&gvnc::PixelFormat>) {
         let Some(connection) = self.connection() else {
             return;
         };

@@ -43,6 +43,8 @@ pub struct Framebuffer {
     width: usize,
     height: usize,
     stride: usize,
+    /// The pixels live in the image given to `new` (shared memory), not a plain one.
+    in_storage: bool,
 }
 
 impl Framebuffer {
@@ -58,14 +60,14 @@ impl Framebuffer {
         storage: Option<cairo::ImageSurface>,
     ) -> Result<Self, cairo::Error> {
         let (w, h) = (width.max(1) as usize, height.max(1) as usize);
+        let storage = storage.filter(|image| {
+            image.format() == cairo::Format::Rgb24
+                && (image.width(), image.height()) == (w as i32, h as i32)
+        });
+        let in_storage = storage.is_some();
         let surface = match storage {
-            Some(image)
-                if image.format() == cairo::Format::Rgb24
-                    && (image.width(), image.height()) == (w as i32, h as i32) =>
-            {
-                image
-            }
-            _ => cairo::ImageSurface::create(cairo::Format::Rgb24, w as i32, h as i32)?,
+            Some(image) => image,
+            None => cairo::ImageSurface::create(cairo::Format::Rgb24, w as i32, h as i32)?,
         };
         surface.flush();
         // SAFETY: an image surface's data stays where it is for the surface's lifetime.
@@ -95,6 +97,7 @@ impl Framebuffer {
             width: w,
             height: h,
             stride,
+            in_storage,
         })
     }
 
@@ -105,6 +108,11 @@ impl Framebuffer {
     /// The pixels as a cairo surface (they change under it as updates arrive).
     pub fn surface(&self) -> &cairo::ImageSurface {
         &self.surface
+    }
+
+    /// True when the pixels live in the storage given to `new`.
+    pub fn in_storage(&self) -> bool {
+        self.in_storage
     }
 
     pub fn width(&self) -> usize {

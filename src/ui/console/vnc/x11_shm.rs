@@ -41,18 +41,27 @@ unsafe fn symbol<T: Copy>(name: &CStr) -> Option<T> {
     (!pointer.is_null()).then(|| std::mem::transmute_copy(&pointer))
 }
 
+/// True when `native` is realized on an X11 display.
+pub fn on_x11(native: &impl IsA<gtk::Native>) -> bool {
+    native
+        .as_ref()
+        .surface()
+        .is_some_and(|s| s.display().type_().name() == "GdkX11Display")
+}
+
 /// A `width` x `height` RGB24 image in shared memory of the X display showing `native`,
-/// or `None` when that display is not X11 or has no MIT-SHM.
+/// or `None` when that display is not X11. Without MIT-SHM on the server, cairo makes
+/// an ordinary image instead.
 pub fn shared_image(
     native: &impl IsA<gtk::Native>,
     width: i32,
     height: i32,
 ) -> Option<cairo::ImageSurface> {
-    let surface = native.as_ref().surface()?;
-    let display = surface.display();
-    if display.type_().name() != "GdkX11Display" {
+    if !on_x11(native) {
         return None;
     }
+    let surface = native.as_ref().surface()?;
+    let display = surface.display();
     // SAFETY: each symbol is cast to its documented C signature; the X display and the
     // window outlive these calls (they belong to the realized GTK surface).
     unsafe {
@@ -72,10 +81,8 @@ pub fn shared_image(
         let anchor =
             cairo::Surface::from_raw_full(xlib_surface_create(xdisplay, window, visual, 1, 1))
                 .ok()?;
-        let image = anchor
+        anchor
             .create_similar_image(cairo::Format::Rgb24, width, height)
-            .ok()?;
-        // cairo falls back to an ordinary image when the server has no MIT-SHM: fine too.
-        Some(image)
+            .ok()
     }
 }
