@@ -3,10 +3,24 @@
 use gettextrs::gettext;
 
 use crate::i18n::gettext_f;
-use crate::virt::new_vm::Problem;
+use crate::virt::new_vm::{Field, Problem};
 
 fn gib(bytes: u64) -> String {
     format!("{:.1}", bytes as f64 / (1u64 << 30) as f64)
+}
+
+/// The sentences for the problems of the fields `wanted` picks, one per line; `None`
+/// when there are none.
+pub fn problems_text(
+    problems: &[(Field, Problem)],
+    wanted: impl Fn(Field) -> bool,
+) -> Option<String> {
+    let lines: Vec<String> = problems
+        .iter()
+        .filter(|(field, _)| wanted(*field))
+        .map(|(_, p)| problem_text(p))
+        .collect();
+    (!lines.is_empty()).then(|| lines.join("\n"))
 }
 
 /// The sentence shown next to the field.

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use adw::prelude::*;
 use gettextrs::gettext;
 
-use super::{messages::problem_text, obj, show_error, string_list};
+use super::{messages::problems_text, obj, show_error, string_list};
 use crate::virt::new_vm::host::HostInfo;
 use crate::virt::new_vm::{Field, Problem};
 
@@ -207,14 +207,7 @@ impl MethodPage {
 
     /// Marks this page's problems.
     pub fn show_problems(&self, problems: &[(Field, Problem)]) {
-        let text = |f: Field| {
-            let t: Vec<String> = problems
-                .iter()
-                .filter(|(pf, _)| *pf == f)
-                .map(|(_, p)| problem_text(p))
-                .collect();
-            (!t.is_empty()).then(|| t.join("\n"))
-        };
+        let text = |f: Field| problems_text(problems, |pf| pf == f);
         show_error(
             &self.media_error,
             Some(self.iso_row.upcast_ref()),

@@ -2,7 +2,7 @@
 
 use adw::prelude::*;
 
-use super::{messages::problem_text, obj, show_error};
+use super::{messages::problems_text, obj, show_error};
 use crate::i18n::gettext_f;
 use crate::virt::new_vm::{Field, Problem};
 
@@ -58,11 +58,7 @@ impl ResourcesPage {
 
     /// Marks this page's problems.
     pub fn show_problems(&self, problems: &[(Field, Problem)]) {
-        let t: Vec<String> = problems
-            .iter()
-            .filter(|(f, _)| matches!(f, Field::Memory | Field::Vcpus))
-            .map(|(_, p)| problem_text(p))
-            .collect();
+        let text = problems_text(problems, |f| matches!(f, Field::Memory | Field::Vcpus));
         let mem = problems.iter().any(|(f, _)| *f == Field::Memory);
         let cpu = problems.iter().any(|(f, _)| *f == Field::Vcpus);
         for (row, bad) in [(&self.memory_row, mem), (&self.cpus_row, cpu)] {
@@ -72,7 +68,7 @@ impl ResourcesPage {
                 row.remove_css_class("error");
             }
         }
-        show_error(&self.error, None, (!t.is_empty()).then(|| t.join("\n")));
+        show_error(&self.error, None, text);
     }
 }
 

@@ -4,7 +4,7 @@ use std::cell::RefCell;
 
 use adw::prelude::*;
 
-use super::{messages::problem_text, obj, show_error, string_list};
+use super::{messages::problems_text, obj, show_error, string_list};
 use crate::i18n::gettext_f;
 use crate::virt::new_vm::host::HostInfo;
 use crate::virt::new_vm::{Field, Problem, Storage};
@@ -101,21 +101,13 @@ impl StoragePage {
 
     /// Marks this page's problems.
     pub fn show_problems(&self, problems: &[(Field, Problem)]) {
-        let t: Vec<String> = problems
-            .iter()
-            .filter(|(f, _)| *f == Field::Storage)
-            .map(|(_, p)| problem_text(p))
-            .collect();
+        let text = problems_text(problems, |f| f == Field::Storage);
         let field: &gtk::Widget = if self.existing_check.is_active() {
             self.path_row.upcast_ref()
         } else {
             self.size_row.upcast_ref()
         };
-        show_error(
-            &self.error,
-            Some(field),
-            (!t.is_empty()).then(|| t.join("\n")),
-        );
+        show_error(&self.error, Some(field), text);
     }
 }
 
