@@ -80,12 +80,7 @@ fn check(window: &gtk::Window, display: &VncDisplay, picture: &[u8]) -> Result<(
     }) {
         return Err(format!("not connected: state {:?}", display.state()));
     }
-    let canvas = display
-        .first_child()
-        .and_then(|overlay| overlay.first_child())
-        .and_then(|scroller| scroller.first_child())
-        .and_then(|viewport| viewport.first_child())
-        .ok_or("no canvas")?;
+    let canvas = canvas_of(display)?;
     let scale = canvas.scale_factor();
     if scale != 2 {
         return Err(format!("the window has scale factor {scale}, not 2"));

@@ -77,16 +77,6 @@ fn wait_for_picture_of_width(
     last
 }
 
-/// The widget that draws the frame.
-fn canvas_of(display: &VncDisplay) -> Result<gtk::Widget, String> {
-    display
-        .first_child()
-        .and_then(|overlay| overlay.first_child())
-        .and_then(|scroller| scroller.first_child())
-        .and_then(|viewport| viewport.first_child())
-        .ok_or_else(|| "no canvas".to_string())
-}
-
 fn pixels_exact_at_1to1() -> Result<(), String> {
     let picture = pattern(W, H, 1);
     let server = RawServer::start(W, H, &picture, &[])?;
@@ -222,13 +212,9 @@ fn fit_keeps_aspect_ratio() -> Result<(), String> {
     let (window, display) = connected(&server, ScaleMode::Fit)?;
     window.set_default_size(1000, 500);
     pump(Duration::from_millis(300));
-    let canvas = display
-        .first_child()
-        .and_then(|o| o.first_child())
-        .and_then(|s| s.first_child())
-        .and_then(|v| v.first_child())
-        .and_downcast::<vireo::ui::console::vnc::canvas::VncCanvas>()
-        .ok_or("no canvas")?;
+    let canvas = canvas_of(&display)?
+        .downcast::<vireo::ui::console::vnc::canvas::VncCanvas>()
+        .map_err(|_| "the canvas is not a VncCanvas")?;
     let rect = canvas.frame_rect().ok_or("no frame rect")?;
     let (cw, ch) = (canvas.width() as f32, canvas.height() as f32);
     let aspect = rect.width() / rect.height();
@@ -341,13 +327,9 @@ fn pointer_reaches_the_server() -> Result<(), String> {
     let server = RawServer::start(W, H, &pattern(W, H, 7), &[])?;
     let (window, display) = connected(&server, ScaleMode::OneToOne)?;
     // Where framebuffer pixel (100, 50) is on the screen.
-    let canvas = display
-        .first_child()
-        .and_then(|o| o.first_child())
-        .and_then(|s| s.first_child())
-        .and_then(|v| v.first_child())
-        .and_downcast::<vireo::ui::console::vnc::canvas::VncCanvas>()
-        .ok_or("no canvas")?;
+    let canvas = canvas_of(&display)?
+        .downcast::<vireo::ui::console::vnc::canvas::VncCanvas>()
+        .map_err(|_| "the canvas is not a VncCanvas")?;
     let rect = canvas.frame_rect().ok_or("no frame")?;
     let point = canvas
         .compute_point(

@@ -50,6 +50,16 @@ pub fn run_cases(cases: &[(&str, CaseFn)]) {
     std::process::exit(if failed > 0 { 1 } else { 0 });
 }
 
+/// The widget inside a `VncDisplay` that draws the frame.
+pub fn canvas_of(display: &vireo::ui::console::VncDisplay) -> Result<gtk::Widget, String> {
+    display
+        .first_child()
+        .and_then(|overlay| overlay.first_child())
+        .and_then(|scroller| scroller.first_child())
+        .and_then(|viewport| viewport.first_child())
+        .ok_or_else(|| "no canvas".to_string())
+}
+
 /// Iterates the main loop until `cond` holds or `timeout` passes.
 pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let ctx = glib::MainContext::default();
