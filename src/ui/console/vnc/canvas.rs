@@ -160,9 +160,10 @@ impl VncCanvas {
     /// An image in shared memory of this canvas's X display, to hold the framebuffer
     /// (see `x11_shm`; only under the cairo renderer, the GL renderer takes textures).
     pub fn shared_image(&self, width: i32, height: i32) -> Option<cairo::ImageSurface> {
-        if !self.can_share_memory() {
+        if !self.renders_with_cairo() {
             return None;
         }
+        // Checks for X11 itself.
         super::x11_shm::shared_image(&self.native()?, width, height)
     }
 
