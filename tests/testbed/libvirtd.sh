@@ -49,7 +49,10 @@ dir=$(readlink -f "$dir")
 # running PID NAME: PID is a live (not zombie) NAME process. A killed daemon stays a
 # zombie until whoever adopted it reaps it, which may take a while in containers.
 running() {
-  [ -n "$1" ] && [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ] || return 1
+  [ -n "$1" ] && [ "$(cat "/proc/$1/comm" 2>/dev/null)" = "$2" ] && live "$1"
+}
+# live PID: PID is a process that has not exited, whatever it runs now.
+live() {
   local state
   state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
   [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
@@ -136,7 +139,10 @@ EOF
   pid=$(cat "$dir/libvirtd.pid")
   local deadline=$((SECONDS + ${VIREO_LIBVIRTD_TIMEOUT:-90}))
   until virsh -q -c "$uri" version >/dev/null 2>&1; do
-    if ! alive "$dir/libvirtd.pid" libvirtd; then
+    # Not `alive ... libvirtd`: until the wrapper (setsid, unshare, sh, mount) has
+    # exec'd libvirtd, the process has another name; on a busy machine that takes a
+    # while and must not read as a failed start.
+    if ! live "$pid"; then
       echo "libvirtd.sh: libvirtd exited during start-up; log:" >&2
       tail -n 30 "$dir/libvirtd.log" >&2
       exit 1
