@@ -149,7 +149,9 @@ EOF
     fi
     if [ $SECONDS -ge $deadline ]; then
       echo "libvirtd.sh: libvirtd (pid $pid) did not answer within" \
-        "${VIREO_LIBVIRTD_TIMEOUT:-90} s; log:" >&2
+        "${VIREO_LIBVIRTD_TIMEOUT:-90} s; killed it; log:" >&2
+      # Here, not by `stop`: that knows the process only once it is named libvirtd.
+      kill -KILL "$pid" 2>/dev/null || true
       tail -n 30 "$dir/libvirtd.log" >&2
       exit 1
     fi
