@@ -35,20 +35,7 @@ pub fn present(parent: &gtk::Window, request: &CredentialsRequest) {
         fields.append(&entry);
         entries.push(entry);
     }
-    // Enter in the last field logs in.
-    if let Some(last) = entries.last() {
-        let activate = glib::clone!(
-            #[weak]
-            dialog,
-            move || dialog.response("login")
-        );
-        if let Some(entry) = last.downcast_ref::<gtk::Entry>() {
-            let activate = activate.clone();
-            entry.connect_activate(move |_| activate());
-        } else if let Some(entry) = last.downcast_ref::<gtk::PasswordEntry>() {
-            entry.connect_activate(move |_| activate());
-        }
-    }
+    chain_enter(&entries);
     dialog.set_extra_child(Some(&fields));
     dialog.add_responses(&[
         ("cancel", &gettext("_Cancel")),
@@ -73,4 +60,24 @@ pub fn present(parent: &gtk::Window, request: &CredentialsRequest) {
             request.cancel();
         }
     });
+}
+
+/// Enter in a field moves to the next one; in the last it logs in through the default
+/// response, which (unlike `MessageDialog::response`) also closes the dialog.
+fn chain_enter(entries: &[gtk::Widget]) {
+    for (entry, next) in entries.iter().zip(entries.iter().skip(1)) {
+        let next = next.downgrade();
+        entry.connect_closure(
+            "activate",
+            false,
+            glib::closure_local!(move |_: gtk::Widget| {
+                if let Some(next) = next.upgrade() {
+                    next.grab_focus();
+                }
+            }),
+        );
+    }
+    if let Some(last) = entries.last() {
+        last.set_property("activates-default", true);
+    }
 }
