@@ -1,6 +1,7 @@
 //! The VNC display on a real QEMU guest, through `virDomainOpenGraphicsFD` as the VM tab
 //! does: the guest's known VGA picture pixel by pixel, keys typed in the widget reaching
-//! the guest's shell (it runs `reboot`), and the picture coming back after the reboot.
+//! the guest's shell (it runs `reboot`), the picture coming back after the reboot, and
+//! the pointer in relative mode (the guest has a PS/2 mouse and no tablet).
 //!
 //! Needs root, QEMU and the test guest of the test bed (`tests/guest/build.sh`, built in
 //! `$VIREO_GUEST_DIR` or `<target>/guest`); without them it says SKIPPED and passes
@@ -8,12 +9,15 @@
 //!
 //! Run: xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- cargo test --test vnc_qemu
 
+#[path = "common/console.rs"]
+mod console;
 mod vnc_support;
 
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use console::SerialConsole;
 use gtk::prelude::*;
 use vireo::ui::console::{ConsoleState, ScaleMode, VncDisplay};
 use vnc_support::*;
@@ -40,10 +44,16 @@ fn main() {
         println!("0 passed, 0 failed");
         return;
     }
-    run_cases(&[(
-        "guest_picture_keys_and_reboot",
-        guest_picture_keys_and_reboot,
-    )]);
+    run_cases(&[
+        (
+            "guest_picture_keys_and_reboot",
+            guest_picture_keys_and_reboot,
+        ),
+        (
+            "relative_pointer_moves_the_guest_mouse",
+            relative_pointer_moves_the_guest_mouse,
+        ),
+    ]);
 }
 
 fn guest_dir() -> PathBuf {
@@ -88,6 +98,8 @@ extern "C" {
 struct EmbeddedGuest {
     conn: Option<virt::connect::Connect>,
     domain: Option<virt::domain::Domain>,
+    /// Its serial console, opened at once so that nothing the guest prints is missed.
+    serial: Option<SerialConsole>,
     root: PathBuf,
 }
 
@@ -128,6 +140,7 @@ impl EmbeddedGuest {
         let mut guest = Self {
             conn: Some(conn),
             domain: None,
+            serial: None,
             root,
         };
         let domain = guest
@@ -136,8 +149,19 @@ impl EmbeddedGuest {
             .ok_or("no connection")?
             .create_domain_xml(&xml, 0)
             .map_err(|e| format!("create domain: {e}"))?;
+        let uuid = domain.uuid_string().map_err(|e| e.to_string())?;
         guest.domain = Some(domain);
+        guest.serial = Some(SerialConsole::open(
+            guest.conn.as_ref().ok_or("no connection")?,
+            &uuid,
+        )?);
         Ok(guest)
+    }
+
+    fn serial(&self) -> Result<&SerialConsole, String> {
+        self.serial
+            .as_ref()
+            .ok_or_else(|| "no serial console".into())
     }
 
     /// A socket to the guest's VNC server, as the VM tab gets it.
@@ -155,6 +179,7 @@ impl EmbeddedGuest {
 
 impl Drop for EmbeddedGuest {
     fn drop(&mut self) {
+        self.serial = None;
         if let Some(domain) = self.domain.take() {
             let _ = domain.destroy();
             // virt's Drop panics on libvirt errors: free explicitly, then forget.
@@ -185,11 +210,17 @@ fn shows_ready_picture(display: &VncDisplay) -> bool {
     })
 }
 
-fn guest_picture_keys_and_reboot() -> Result<(), String> {
-    let guest = EmbeddedGuest::start()?;
+/// A window with a display on `guest`, once it shows the guest's ready picture.
+fn show(guest: &EmbeddedGuest) -> Result<(gtk::Window, VncDisplay), String> {
     let display = VncDisplay::new();
     display.set_scale_mode(ScaleMode::OneToOne);
-    let window = gtk::Window::builder().child(&display).build();
+    // Room for the whole 720x400 picture at 1:1 (a window sized before the first frame
+    // stays small and scrolls it).
+    let window = gtk::Window::builder()
+        .default_width(800)
+        .default_height(480)
+        .child(&display)
+        .build();
     window.present();
     display.open_fd(guest.graphics_fd()?);
     if !wait_until(Duration::from_secs(20), || {
@@ -202,6 +233,12 @@ fn guest_picture_keys_and_reboot() -> Result<(), String> {
         window.destroy();
         return Err("the guest's ready picture never showed".into());
     }
+    Ok((window, display))
+}
+
+fn guest_picture_keys_and_reboot() -> Result<(), String> {
+    let guest = EmbeddedGuest::start()?;
+    let (window, display) = show(&guest)?;
 
     // Typed on the VGA console's shell: the guest reboots, its picture goes away...
     display.type_text("reboot\n");
@@ -218,4 +255,78 @@ fn guest_picture_keys_and_reboot() -> Result<(), String> {
         return Err(format!("after the reboot: picture {back}, state {state:?}"));
     }
     Ok(())
+}
+
+/// Without a tablet the guest has only its PS/2 mouse, so the display sends motion, not
+/// positions. The guest's shell prints every packet of /dev/input/mice on the serial
+/// console: pointer moves must arrive as the same motion, and the wheel as none.
+fn relative_pointer_moves_the_guest_mouse() -> Result<(), String> {
+    let guest = EmbeddedGuest::start()?;
+    let (window, display) = show(&guest)?;
+    let result = relative_pointer_checks(guest.serial()?, &window, &display);
+    window.destroy();
+    result
+}
+
+fn relative_pointer_checks(
+    serial: &SerialConsole,
+    window: &gtk::Window,
+    display: &VncDisplay,
+) -> Result<(), String> {
+    // The marker is computed so that the echo of the command line does not match it.
+    serial.send("echo VIREO-MICE-$((6*7)); od -An -td1 -w3 -v /dev/input/mice\n")?;
+    if !wait_until(Duration::from_secs(20), || {
+        serial.count_lines(MICE_MARKER) == 1
+    }) {
+        return Err(format!(
+            "the guest's mouse reader did not start:\n{}",
+            serial.text()
+        ));
+    }
+    // Entering the display only sets where motion is measured from.
+    move_pointer_to(window, display, 200.0, 100.0)?;
+    pump(Duration::from_millis(500));
+    let start = mouse_motion(&serial.text());
+    xdotool(&["mousemove_relative", "--", "30", "20"])?;
+    // PS/2 counts y upwards.
+    let moved = (start.0 + 30, start.1 - 20);
+    if !wait_until(Duration::from_secs(10), || {
+        mouse_motion(&serial.text()) == moved
+    }) {
+        return Err(format!(
+            "moving 30 right and 20 down: the guest's mouse went from {start:?} to {:?}, \
+             not {moved:?}; its console:\n{}",
+            mouse_motion(&serial.text()),
+            serial.text()
+        ));
+    }
+    xdotool(&["click", "4"])?;
+    xdotool(&["click", "5"])?;
+    pump(Duration::from_millis(1500));
+    let after_wheel = mouse_motion(&serial.text());
+    if after_wheel != moved {
+        return Err(format!(
+            "the wheel moved the guest's mouse from {moved:?} to {after_wheel:?}"
+        ));
+    }
+    Ok(())
+}
+
+const MICE_MARKER: &str = "VIREO-MICE-42";
+
+/// The sum of the (x, y) motion in the PS/2 packets printed after `MICE_MARKER`, one per
+/// line as `od -td1` shows them: flags, x, y.
+fn mouse_motion(console: &str) -> (i32, i32) {
+    console
+        .lines()
+        .skip_while(|l| l.trim_end() != MICE_MARKER)
+        .filter_map(|l| {
+            let v: Vec<i32> = l
+                .split_whitespace()
+                .map(str::parse)
+                .collect::<Result<_, _>>()
+                .ok()?;
+            (v.len() == 3).then(|| (v[1], v[2]))
+        })
+        .fold((0, 0), |(x, y), (dx, dy)| (x + dx, y + dy))
 }

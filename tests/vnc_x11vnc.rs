@@ -326,34 +326,7 @@ fn send_keys_and_type_text() -> Result<(), String> {
 fn pointer_reaches_the_server() -> Result<(), String> {
     let server = RawServer::start(W, H, &pattern(W, H, 7), &[])?;
     let (window, display) = connected(&server, ScaleMode::OneToOne)?;
-    // Where framebuffer pixel (100, 50) is on the screen.
-    let canvas = canvas_of(&display)?
-        .downcast::<vireo::ui::console::vnc::canvas::VncCanvas>()
-        .map_err(|_| "the canvas is not a VncCanvas")?;
-    let rect = canvas.frame_rect().ok_or("no frame")?;
-    let point = canvas
-        .compute_point(
-            &window,
-            &graphene::Point::new(rect.x() + 100.5, rect.y() + 50.5),
-        )
-        .ok_or("no point")?;
-    // Widget coordinates of the window to coordinates in its X11 window.
-    let (sx, sy) = window.native().ok_or("no native")?.surface_transform();
-    let surface_x = (point.x() as f64 + sx) as i32;
-    let surface_y = (point.y() as f64 + sy) as i32;
-    window.set_title(Some("vireo-vnc-pointer-test"));
-    pump(Duration::from_millis(200));
-    xdotool(&[
-        "search",
-        "--sync",
-        "--name",
-        "vireo-vnc-pointer-test",
-        "mousemove",
-        "--window",
-        "%1",
-        &surface_x.to_string(),
-        &surface_y.to_string(),
-    ])?;
+    move_pointer_to(&window, &display, 100.0, 50.0)?;
     xdotool(&["click", "3"])?;
     xdotool(&["click", "4"])?;
     pump(Duration::from_millis(500));

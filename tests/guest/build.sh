@@ -18,7 +18,8 @@
 # What the guest does (boot with cmdline "console=tty0 console=ttyS0"):
 #   - /init mounts proc, sys, devtmpfs, devpts, then execs busybox init (/etc/inittab).
 #   - rcS loads virtio_pci, virtio_blk, virtio_net, virtio_console, virtio_balloon,
-#     virtio_rng, evdev and button (and their dependencies) from the kernel package,
+#     virtio_rng, evdev, button and psmouse (and their dependencies) from the kernel
+#     package (psmouse: the PS/2 mouse, read through /dev/input/mice),
 #     starts busybox acpid (ACPI power button -> poweroff), reads the data disk, then
 #     prints, on ttyS0 (= /dev/console):
 #         VIREO-GUEST-DISK vda VIREO-DATA-DISK      (only when a virtio disk is attached)
@@ -122,7 +123,8 @@ for applet in $("$root/bin/busybox" --list-full); do
 done
 
 # Modules in load order (dependencies first), each copied once.
-modules=(virtio_pci virtio_blk virtio_net virtio_console virtio_balloon virtio_rng evdev button)
+modules=(virtio_pci virtio_blk virtio_net virtio_console virtio_balloon virtio_rng evdev button
+  psmouse)
 : >"$root/etc/modules.order"
 for m in "${modules[@]}"; do
   modprobe -d "$PWD/k" -S "$kver" --show-depends "$m" | while read -r kind path _; do

@@ -303,3 +303,54 @@ pub fn xdotool(args: &[&str]) -> Result<(), String> {
         }
     }
 }
+
+/// Moves the X pointer over framebuffer pixel (`fx`, `fy`) of `display` in `window`.
+pub fn move_pointer_to(
+    window: &gtk::Window,
+    display: &vireo::ui::console::VncDisplay,
+    fx: f32,
+    fy: f32,
+) -> Result<(), String> {
+    use gtk::prelude::*;
+    let (x, y) = window_point(window, display, fx, fy)?;
+    let title = format!("vireo-vnc-pointer-{}", std::process::id());
+    window.set_title(Some(&title));
+    pump(Duration::from_millis(200));
+    xdotool(&[
+        "search",
+        "--sync",
+        "--name",
+        &title,
+        "mousemove",
+        "--window",
+        "%1",
+        &x.to_string(),
+        &y.to_string(),
+    ])
+}
+
+/// Where framebuffer pixel (`fx`, `fy`) of `display` is, in `window`'s X11 window
+/// coordinates (what `xdotool mousemove --window` takes).
+fn window_point(
+    window: &gtk::Window,
+    display: &vireo::ui::console::VncDisplay,
+    fx: f32,
+    fy: f32,
+) -> Result<(i32, i32), String> {
+    use gtk::prelude::*;
+    let canvas = canvas_of(display)?
+        .downcast::<vireo::ui::console::vnc::canvas::VncCanvas>()
+        .map_err(|_| "the canvas is not a VncCanvas")?;
+    let rect = canvas.frame_rect().ok_or("no frame")?;
+    let point = canvas
+        .compute_point(
+            window,
+            &gtk::graphene::Point::new(rect.x() + fx + 0.5, rect.y() + fy + 0.5),
+        )
+        .ok_or("no point")?;
+    let (sx, sy) = window.native().ok_or("no native")?.surface_transform();
+    Ok((
+        (point.x() as f64 + sx) as i32,
+        (point.y() as f64 + sy) as i32,
+    ))
+}

@@ -268,17 +268,21 @@ impl VncDisplay {
     }
 
     /// Wheel steps as presses and releases of buttons 4 (up), 5 (down), 6 (left), 7
-    /// (right), at the pointer's last position.
+    /// (right), at the pointer's last position (absolute mode) or without motion.
     fn on_scroll(&self, dx: f64, dy: f64) {
         let imp = self.imp();
         let Some(connection) = self.connection().filter(|c| c.is_initialized()) else {
             return;
         };
-        let (x, y) = imp
-            .last_pointer
-            .get()
-            .map(|(x, y)| (x as u16, y as u16))
-            .unwrap_or((0, 0));
+        // In relative mode a position is a motion: the wheel must not move the pointer.
+        let (x, y) = if imp.absolute_pointer.get() {
+            imp.last_pointer
+                .get()
+                .map(|(x, y)| (x as u16, y as u16))
+                .unwrap_or((0, 0))
+        } else {
+            (RELATIVE_ORIGIN as u16, RELATIVE_ORIGIN as u16)
+        };
         let click = |bit: u8, steps: f64| {
             for _ in 0..(steps.abs().round() as u32).max(1) {
                 let mask = imp.button_mask.get();
