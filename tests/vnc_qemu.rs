@@ -3,46 +3,32 @@
 //! the guest's shell (it runs `reboot`), the picture coming back after the reboot, and
 //! the pointer in relative mode (the guest has a PS/2 mouse and no tablet).
 //!
-//! Needs root, QEMU and the test guest of the test bed (`tests/guest/build.sh`, built in
-//! `$VIREO_GUEST_DIR` or `<target>/guest`); without them it says SKIPPED and passes
-//! (fails with CI=true). Uses libvirt's embedded QEMU driver: no daemon.
+//! Needs root, QEMU and the test guest of the test bed (`tests/common/testbed.rs`, which
+//! builds it); without them it says SKIPPED and passes (fails with CI=true). Uses
+//! libvirt's embedded QEMU driver: no daemon.
 //!
 //! Run: xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- cargo test --test vnc_qemu
 
-#[path = "common/console.rs"]
-mod console;
+mod common;
 mod vnc_support;
 
 use std::os::fd::{FromRawFd, OwnedFd};
-use std::path::PathBuf;
 use std::time::Duration;
 
-use console::SerialConsole;
+use common::console::SerialConsole;
+use common::testbed::{Boot, EmbedRoot, Guest, VGA_PIXELS, VGA_SIZE};
 use gtk::prelude::*;
 use vireo::ui::console::{ConsoleState, ScaleMode, VncDisplay};
 use vnc_support::*;
 
-/// The guest's VGA text screen once ready (see tests/guest/build.sh).
-const VGA_SIZE: (i32, i32) = (720, 400);
-/// (x, y, RGB) of the ready guest's picture: blue, red, green, grey bands, black shell.
-const VGA_PIXELS: [(usize, usize, [u8; 3]); 6] = [
-    (5, 5, [0, 0, 168]),
-    (100, 40, [168, 0, 0]),
-    (100, 100, [0, 168, 0]),
-    (100, 170, [168, 168, 168]),
-    (100, 250, [0, 0, 168]),
-    (600, 380, [0, 0, 0]),
-];
 const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
 
 fn main() {
-    if let Err(why) = prerequisites() {
-        println!("!!!!! vnc_qemu: SKIPPED (all tests): {why} !!!!!");
-        if std::env::var("CI").is_ok_and(|v| v == "true") {
-            std::process::exit(1);
-        }
-        println!("0 passed, 0 failed");
-        return;
+    if let Some(why) = common::testbed::unavailable(false) {
+        common::skip_or_fail("vnc_qemu", &why);
+    }
+    if let Err(why) = Guest::get() {
+        common::skip_or_fail("vnc_qemu", &why);
     }
     run_cases(&[
         (
@@ -56,92 +42,31 @@ fn main() {
     ]);
 }
 
-fn guest_dir() -> PathBuf {
-    std::env::var_os("VIREO_GUEST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            let target = std::env::var_os("CARGO_TARGET_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
-            target.join("guest")
-        })
-}
-
-fn prerequisites() -> Result<(), String> {
-    if unsafe { libc_geteuid() } != 0 {
-        return Err("needs root (embedded QEMU driver)".into());
-    }
-    if std::process::Command::new("qemu-system-x86_64")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        return Err("no qemu-system-x86_64".into());
-    }
-    for f in ["vmlinuz", "initrd.gz"] {
-        if !guest_dir().join(f).is_file() {
-            return Err(format!(
-                "no test guest in {} (tests/guest/build.sh, or set VIREO_GUEST_DIR)",
-                guest_dir().display()
-            ));
-        }
-    }
-    Ok(())
-}
-
-extern "C" {
-    #[link_name = "geteuid"]
-    fn libc_geteuid() -> u32;
-}
-
-/// An embedded QEMU driver root with one transient guest, destroyed on drop.
+/// One transient test guest on an embedded QEMU driver root, destroyed on drop. It has
+/// a PS/2 mouse and no tablet, so its pointer is in relative mode.
 struct EmbeddedGuest {
     conn: Option<virt::connect::Connect>,
     domain: Option<virt::domain::Domain>,
     /// Its serial console, opened at once so that nothing the guest prints is missed.
     serial: Option<SerialConsole>,
-    root: PathBuf,
+    /// Dropped last: it kills what is left of the guest's QEMU and removes the root.
+    _root: EmbedRoot,
 }
 
 impl EmbeddedGuest {
     fn start() -> Result<Self, String> {
-        let root = std::env::temp_dir().join(format!("vireo-vnc-qemu-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
-        std::fs::create_dir_all(root.join("etc")).map_err(|e| e.to_string())?;
-        // QEMU as root without relabelling, and writing its own logs: there is no
-        // system virtlogd for a daemon-less test to ask.
-        std::fs::write(
-            root.join("etc/qemu.conf"),
-            "user = \"root\"\ngroup = \"root\"\ndynamic_ownership = 0\nstdio_handler = \"file\"\n",
-        )
-        .map_err(|e| e.to_string())?;
+        let root = EmbedRoot::new("vnc");
         virt::error::clear_error_callback();
         let _ = virt::event::event_register_default_impl();
-        let conn =
-            virt::connect::Connect::open(Some(&format!("qemu:///embed?root={}", root.display())))
-                .map_err(|e| format!("embedded driver: {e}"))?;
-        let dir = guest_dir();
-        let xml = format!(
-            "<domain type='qemu'><name>vireo-test-vnc-{pid}</name>\
-             <memory unit='MiB'>192</memory><vcpu>1</vcpu>\
-             <os><type arch='x86_64' machine='pc'>hvm</type>\
-             <kernel>{kernel}</kernel><initrd>{initrd}</initrd>\
-             <cmdline>console=tty0 console=ttyS0</cmdline></os>\
-             <features><acpi/><apic/></features><clock offset='utc'/>\
-             <on_poweroff>destroy</on_poweroff><on_reboot>restart</on_reboot>\
-             <devices><serial type='pty'><target port='0'/></serial>\
-             <input type='keyboard' bus='ps2'/>\
-             <graphics type='vnc' autoport='yes' listen='127.0.0.1'/>\
-             <video><model type='vga'/></video></devices></domain>",
-            pid = std::process::id(),
-            kernel = dir.join("vmlinuz").display(),
-            initrd = dir.join("initrd.gz").display(),
-        );
+        let conn = virt::connect::Connect::open(Some(&root.uri()))
+            .map_err(|e| format!("embedded driver: {e}"))?;
+        let name = format!("vireo-test-vnc-{}", std::process::id());
+        let xml = Guest::get()?.domain_xml(&name, Boot::Kernel, None);
         let mut guest = Self {
             conn: Some(conn),
             domain: None,
             serial: None,
-            root,
+            _root: root,
         };
         let domain = guest
             .conn
@@ -190,7 +115,6 @@ impl Drop for EmbeddedGuest {
             unsafe { virt::sys::virConnectClose(conn.as_ptr()) };
             std::mem::forget(conn);
         }
-        let _ = std::fs::remove_dir_all(&self.root);
     }
 }
 
@@ -199,12 +123,12 @@ fn shows_ready_picture(display: &VncDisplay) -> bool {
     let Some(shot) = display.screenshot_texture() else {
         return false;
     };
-    if (shot.width(), shot.height()) != VGA_SIZE {
+    if (shot.width() as u32, shot.height() as u32) != VGA_SIZE {
         return false;
     }
     let bytes = texture_bytes(&shot);
     VGA_PIXELS.iter().all(|&(x, y, rgb)| {
-        let i = (y * VGA_SIZE.0 as usize + x) * 4;
+        let i = ((y * VGA_SIZE.0 + x) * 4) as usize;
         // Downloaded as BGRA.
         [bytes[i + 2], bytes[i + 1], bytes[i]] == rgb
     })
