@@ -98,41 +98,31 @@ impl VncDisplay {
         ));
         group.add_action(&send);
 
-        let type_clipboard = gio::SimpleAction::new("type-clipboard", None);
-        type_clipboard.connect_activate(glib::clone!(
-            #[strong]
-            weak,
-            move |_, _| {
-                if let Some(display) = weak.upgrade() {
-                    display.type_clipboard();
+        // Actions that only call one method of the display; those that talk to the
+        // guest are disabled while there is none.
+        type Method = fn(&VncDisplay);
+        let plain: [(&str, Method, bool); 3] = [
+            ("type-clipboard", VncDisplay::type_clipboard, true),
+            ("screenshot", VncDisplay::save_screenshot_dialog, true),
+            ("release-keyboard", VncDisplay::ungrab_keyboard, false),
+        ];
+        let mut need_guest = vec![send.clone()];
+        for (name, method, needs_guest) in plain {
+            let action = gio::SimpleAction::new(name, None);
+            action.connect_activate(glib::clone!(
+                #[strong]
+                weak,
+                move |_, _| {
+                    if let Some(display) = weak.upgrade() {
+                        method(&display);
+                    }
                 }
+            ));
+            group.add_action(&action);
+            if needs_guest {
+                need_guest.push(action);
             }
-        ));
-        group.add_action(&type_clipboard);
-
-        let screenshot = gio::SimpleAction::new("screenshot", None);
-        screenshot.connect_activate(glib::clone!(
-            #[strong]
-            weak,
-            move |_, _| {
-                if let Some(display) = weak.upgrade() {
-                    display.save_screenshot_dialog();
-                }
-            }
-        ));
-        group.add_action(&screenshot);
-
-        let release = gio::SimpleAction::new("release-keyboard", None);
-        release.connect_activate(glib::clone!(
-            #[strong]
-            weak,
-            move |_, _| {
-                if let Some(display) = weak.upgrade() {
-                    display.ungrab_keyboard();
-                }
-            }
-        ));
-        group.add_action(&release);
+        }
 
         let fullscreen = gio::SimpleAction::new_stateful("fullscreen", None, &false.to_variant());
         fullscreen.connect_change_state(glib::clone!(
@@ -184,21 +174,12 @@ impl VncDisplay {
             }
         ));
 
-        // Disabled while there is no guest to send to.
-        self.connect_state_notify(glib::clone!(
-            #[weak]
-            send,
-            #[weak]
-            type_clipboard,
-            #[weak]
-            screenshot,
-            move |display| {
-                let up = display.is_connected();
-                send.set_enabled(up);
-                type_clipboard.set_enabled(up);
-                screenshot.set_enabled(up);
+        self.connect_state_notify(move |display| {
+            let up = display.is_connected();
+            for action in &need_guest {
+                action.set_enabled(up);
             }
-        ));
+        });
         self.insert_action_group("vnc", Some(&group));
     }
 
