@@ -13,8 +13,10 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "../tests/serial_support/mod.rs"]
+mod serial_support;
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -23,6 +25,7 @@ use common::testbed::{self, define_xml, Boot, EmbedRoot, Guest, READY_LINE};
 use common::{block_on, wait_until};
 use gtk::glib;
 use gtk::prelude::*;
+use serial_support::StallMeter;
 use vireo::model::{ConnectionObject, ConnectionState, DomainAction, DomainState};
 use vireo::ui::console::{SerialConsole, SerialStatus};
 use vireo::virt::handles::release_connect;
@@ -130,22 +133,7 @@ fn flood_with_widget(
     console.set_max_bytes_per_turn(max_per_turn);
     let terminal = console.terminal();
     // Frame clock and a 5 ms timer measure what the person would see.
-    let frames = Rc::new(Cell::new((None::<i64>, 0i64, 0u64)));
-    let f = frames.clone();
-    let tick = console.add_tick_callback(move |w, clock| {
-        let now = clock.frame_time();
-        let (last, gap, n) = f.get();
-        f.set((Some(now), last.map_or(gap, |l| gap.max(now - l)), n + 1));
-        w.queue_draw();
-        glib::ControlFlow::Continue
-    });
-    let loop_gap = Rc::new(Cell::new((Instant::now(), 0.0f64)));
-    let l = loop_gap.clone();
-    let timer = glib::timeout_add_local(Duration::from_millis(5), move || {
-        let (last, gap) = l.get();
-        l.set((Instant::now(), gap.max(last.elapsed().as_secs_f64())));
-        glib::ControlFlow::Continue
-    });
+    let meter = StallMeter::start(console);
     let before = tapped.borrow().len();
     let (t, cpu, qemu) = (Instant::now(), cpu_seconds(), qemu_cpu_seconds());
     terminal.feed_child(b"M=FLOOD; echo $M-BEGIN; cat /tmp/b; echo $M-END\r");
@@ -166,17 +154,15 @@ fn flood_with_widget(
     });
     let screen_s = t.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - cpu;
-    tick.remove();
-    timer.remove();
+    let (frame_gap_s, loop_gap_s, n) = meter.stop();
     let bytes = (tapped.borrow().len() - before) as f64 / 1048576.0;
-    let (_, gap, n) = frames.get();
     Figures {
         label: format!("widget, {} KiB/turn", max_per_turn / 1024),
         stream_mib_s: bytes / stream_s,
         screen_mib_s: bytes / screen_s,
         frames_per_s: n as f64 / screen_s,
-        frame_gap_ms: gap as f64 / 1e3,
-        loop_gap_ms: loop_gap.get().1 * 1e3,
+        frame_gap_ms: frame_gap_s * 1e3,
+        loop_gap_ms: loop_gap_s * 1e3,
         cpu_s_per_mib: cpu / bytes,
         qemu_cpu_percent: 100.0 * qemu / stream_s,
         qemu_cpu_s_per_mib: qemu / bytes,
