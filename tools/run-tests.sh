@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 #! Runs every check and test of Vireo: formatting, lints, packaging validators,
-#! licences, then the whole cargo test suite under Xvfb and a private session bus.
+#! licences, the README's run command (`make run` until Vireo is ready), then the whole
+#! cargo test suite under Xvfb and a private session bus.
 #! Called by `make test` (after tools/install-deps.sh test) and so by CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,14 +27,18 @@ if ! command -v cargo-deny >/dev/null; then
 fi
 cargo deny --log-level error check licenses
 
+# GTK needs a display and a session bus; the settings must not touch the user's dconf.
+export GSETTINGS_BACKEND=memory
+xvfb_run=(xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session --)
+
+step "the README's run command (make run) until Vireo is ready, then Ctrl+Q"
+"${xvfb_run[@]}" tools/check-run-command.sh
+
 step "test bed: the guest on a private libvirtd, proven with virsh alone"
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 tests/testbed/smoke.sh "$target_dir/guest"
 
 step "cargo test (under Xvfb with a session bus)"
-# GTK needs a display and a session bus; the settings must not touch the user's dconf.
-export GSETTINGS_BACKEND=memory
-xvfb-run -a -s "-screen 0 1280x800x24" \
-  dbus-run-session -- cargo test --locked --no-fail-fast --all-targets -- --test-threads=2
+"${xvfb_run[@]}" cargo test --locked --no-fail-fast --all-targets -- --test-threads=2
 
 printf '\nAll checks passed in %s s\n' "$(( $(date +%s) - started ))"

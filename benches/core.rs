@@ -2,7 +2,8 @@
 //! model fill time and main-thread CPU for 1000 and 5000 domains, CPU per stats tick
 //! per 100 running domains, and libvirt event -> property change latency.
 //!
-//! Run: `cargo run --release --bin vireo-bench-core` (`-- --quick` for fewer rounds).
+//! Run: `cargo bench --bench core` (`cargo bench --bench core -- --quick` for fewer
+//! rounds). `cargo test --all-targets` only builds it and runs nothing.
 
 use std::cell::{Cell, RefCell};
 use std::ffi::CString;
@@ -375,6 +376,11 @@ fn bench_latency(dir: &std::path::Path, rounds: usize) {
 }
 
 fn main() {
+    // `cargo test --all-targets` runs bench targets too, without `--bench`: no figures then.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("core bench: run it with `cargo bench --bench core`");
+        return;
+    }
     let quick = std::env::args().any(|a| a == "--quick");
     model::init();
     let ctx = glib::MainContext::default();
