@@ -7,78 +7,30 @@
 //! (`CI=true`), where that is a failure. One embedded root serves the whole process
 //! (libvirt allows a single embedded QEMU driver per process).
 
-mod common;
+mod kit;
 
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::console::SerialConsole;
-use common::testbed::{self, define_xml, Boot, EmbedRoot, Guest, POWEROFF_LINE, READY_LINE};
-use common::{block_on, wait_until};
-use vireo::model::{ConnectionObject, ConnectionState, DomainAction, DomainObject, DomainState};
-use vireo::virt::handles::release_connect;
-
-const BIN: &str = "e2e_embed";
-const BOOT: Duration = Duration::from_secs(90);
-const EVENT: Duration = Duration::from_secs(15);
-
-static ROOT: Mutex<Option<EmbedRoot>> = Mutex::new(None);
-
-fn uri() -> String {
-    let guard = ROOT.lock().unwrap_or_else(|p| p.into_inner());
-    guard.as_ref().expect("the root is made in main").uri()
-}
-
-fn root_dir() -> std::path::PathBuf {
-    let guard = ROOT.lock().unwrap_or_else(|p| p.into_inner());
-    guard
-        .as_ref()
-        .expect("the root is made in main")
-        .dir
-        .clone()
-}
+use kit::console::SerialConsole;
+use kit::model::{connect, define, remove, start};
+use kit::testbed::{embed_root, Boot, Guest, Need, POWEROFF_LINE, READY_LINE};
+use kit::{block_on, test, wait_until, Runner, BOOT};
+use vireo::model::{ConnectionObject, DomainAction, DomainObject, DomainState};
 
 fn open() -> ConnectionObject {
-    let c = ConnectionObject::new(&uri());
-    c.set_stats_interval(0);
     let t = Instant::now();
-    c.open();
-    // The first root on a machine probes QEMU's capabilities (~8 s).
-    wait_until("connected", Duration::from_secs(120), || {
-        assert_ne!(
-            c.state(),
-            ConnectionState::Failed,
-            "open failed: {:?}",
-            c.error()
-        );
-        c.state() == ConnectionState::Connected
-    });
+    let c = connect(&embed_root().uri());
+    c.set_stats_interval(0);
     println!("  open {}: {:.2} s", c.uri(), t.elapsed().as_secs_f64());
     c
-}
-
-fn define(c: &ConnectionObject, xml: String) -> DomainObject {
-    let uuid = block_on(c.with_connect(move |conn| define_xml(conn, &xml)))
-        .expect("connected")
-        .expect("define");
-    wait_until("the defined domain in the model", EVENT, || {
-        c.domains().by_uuid(&uuid).is_some()
-    });
-    c.domains().by_uuid(&uuid).unwrap()
 }
 
 /// Starts `d`, opens its console and waits for the ready line; returns the console.
 fn boot(c: &ConnectionObject, d: &DomainObject) -> SerialConsole {
     let t = Instant::now();
-    block_on(c.run_action(d, DomainAction::Start)).expect("start");
-    wait_until("running", EVENT, || d.state() == DomainState::Running);
-    let raw = c.raw().expect("open connection");
-    let con = SerialConsole::open(&raw, &d.uuid());
-    release_connect(raw);
-    let con = con.expect("serial console");
-    wait_until(&format!("{READY_LINE} on the console"), BOOT, || {
-        con.count_lines(READY_LINE) >= 1
-    });
+    start(c, d);
+    let con = SerialConsole::of(c, d);
+    con.wait_lines(READY_LINE, 1, BOOT);
     println!(
         "  {}: boot to {READY_LINE}: {:.1} s",
         d.name(),
@@ -87,23 +39,9 @@ fn boot(c: &ConnectionObject, d: &DomainObject) -> SerialConsole {
     con
 }
 
-fn remove(c: &ConnectionObject, d: &DomainObject) {
-    let _ = block_on(c.run_action(d, DomainAction::ForceOff));
-    block_on(c.run_action(
-        d,
-        DomainAction::Delete {
-            remove_storage: vec![],
-        },
-    ))
-    .expect("delete");
-    wait_until("removed from the model", EVENT, || {
-        c.domains().by_uuid(&d.uuid()).is_none()
-    });
-}
-
 fn kernel_boot_and_acpi_shutdown() {
     let guest = Guest::get().unwrap();
-    let disk = guest.overlay(&root_dir().join("vda.qcow2"));
+    let disk = guest.overlay(&embed_root().dir.join("vda.qcow2"));
     let c = open();
     let d = define(
         &c,
@@ -147,30 +85,13 @@ fn iso_boot() {
 }
 
 fn main() {
-    if let Some(why) = testbed::unavailable(false) {
-        common::skip_or_fail(BIN, &why);
-    }
-    let suite = Instant::now();
-    if let Err(e) = Guest::get() {
-        common::skip_or_fail(BIN, &e);
-    }
-    // The embedded driver logs its warnings to stderr; keep them in a file instead.
-    if std::env::var_os("LIBVIRT_LOG_OUTPUTS").is_none() {
-        let log = testbed::state_dir().join("e2e_embed-libvirt.log");
-        std::env::set_var("LIBVIRT_LOG_OUTPUTS", format!("3:file:{}", log.display()));
-    }
-    vireo::model::init();
-    *ROOT.lock().unwrap() = Some(EmbedRoot::new("e2e"));
-    let failed = common::run(&[
-        (
+    kit::testbed::require(&[Need::Qemu, Need::Guest]);
+    Runner::new().run(vec![
+        test(
             "kernel_boot_and_acpi_shutdown",
-            Duration::from_secs(180),
             kernel_boot_and_acpi_shutdown,
-        ),
-        ("iso_boot", Duration::from_secs(180), iso_boot),
+        )
+        .limit(180),
+        test("iso_boot", iso_boot).limit(180),
     ]);
-    // Kills what the embedded driver left running and removes the root.
-    drop(ROOT.lock().unwrap_or_else(|p| p.into_inner()).take());
-    println!("{BIN}: {:.1} s in all", suite.elapsed().as_secs_f64());
-    std::process::exit(i32::from(!failed.is_empty()));
 }

@@ -7,113 +7,53 @@
 //! Needs root, QEMU and libvirtd (`tools/install-deps.sh test`). Skipped with one loud
 //! line where they are missing, except in CI (`CI=true`), where that is a failure.
 
-mod common;
+mod kit;
 
 use std::cell::Cell;
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::rc::Rc;
-use std::sync::Mutex;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use common::console::SerialConsole;
-use common::screen::{decode, pixel, screenshot_bytes};
-use common::testbed::{
-    self, define_xml, virsh, Boot, Guest, SystemDaemon, POWEROFF_LINE, READY_LINE, VGA_PIXELS,
+use glib::prelude::*;
+use kit::console::SerialConsole;
+use kit::model::{act, connect, define, domain, remove, start};
+use kit::screen::{decode, domain_screenshot, pixel};
+use kit::testbed::{
+    self, daemon, virsh, Boot, Guest, Need, SystemDaemon, POWEROFF_LINE, READY_LINE, VGA_PIXELS,
     VGA_SIZE,
 };
-use common::{block_on, wait_until};
-use glib::prelude::*;
+use kit::{block_on, test, wait_until, Runner, BOOT, EVENT};
 use vireo::model::{ConnectionObject, ConnectionState, DomainAction, DomainObject, DomainState};
-use vireo::virt::handles::release_connect;
 
-const BIN: &str = "e2e_qemu";
 const URI: &str = SystemDaemon::URI;
-/// Boot to the ready line takes ~6 s under TCG on 2 cores; allow for a loaded machine.
-const BOOT: Duration = Duration::from_secs(90);
-/// An event's effect on the model takes milliseconds; allow for a loaded machine.
-const EVENT: Duration = Duration::from_secs(15);
 
-static DAEMON: Mutex<Option<SystemDaemon>> = Mutex::new(None);
-
-fn with_daemon<R>(f: impl FnOnce(&SystemDaemon) -> R) -> R {
-    let guard = DAEMON.lock().unwrap_or_else(|p| p.into_inner());
-    f(guard.as_ref().expect("the daemon is started in main"))
-}
-
-/// A scratch directory QEMU (as libvirt-qemu) can reach.
+/// A scratch directory QEMU (as libvirt-qemu) can reach, removed when the suite ends.
 fn work_dir() -> PathBuf {
-    let d = testbed::target_dir()
-        .join("tmp")
-        .join(format!("vireo-e2e-{}", std::process::id()));
-    std::fs::create_dir_all(&d).expect("work dir");
-    d
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| testbed::temp_dir("e2e")).clone()
 }
 
-fn open(uri: &str, timeout: Duration) -> ConnectionObject {
-    let c = ConnectionObject::new(uri);
+/// The daemon's connection, with stats every 250 ms.
+fn open() -> ConnectionObject {
+    daemon();
+    let c = connect(URI);
     c.set_stats_interval(250);
-    c.open();
-    wait_until("connected", timeout, || {
-        assert_ne!(
-            c.state(),
-            ConnectionState::Failed,
-            "open failed: {:?}",
-            c.error()
-        );
-        c.state() == ConnectionState::Connected
-    });
     c
 }
 
-/// Defines `xml` through the connection's worker and waits for the model to list it.
-fn define(c: &ConnectionObject, xml: String) -> DomainObject {
-    let uuid = block_on(c.with_connect(move |conn| define_xml(conn, &xml)))
-        .expect("connected")
-        .expect("define");
-    wait_until("the defined domain in the model", EVENT, || {
-        c.domains().by_uuid(&uuid).is_some()
-    });
-    c.domains().by_uuid(&uuid).unwrap()
-}
-
-fn console(c: &ConnectionObject, d: &DomainObject) -> SerialConsole {
-    let raw = c.raw().expect("an open connection");
-    let con = SerialConsole::open(&raw, &d.uuid());
-    release_connect(raw);
-    con.expect("open the serial console")
-}
-
-fn wait_ready(con: &SerialConsole, n: usize) -> Duration {
-    wait_until(
-        &format!("{READY_LINE} x{n} on the serial console"),
-        BOOT,
-        || con.count_lines(READY_LINE) >= n,
-    )
-}
-
 /// Waits for `d` to reach `state` through an event that arrived after `since`.
-fn wait_event_state(d: &DomainObject, state: DomainState, since: Instant, what: &str) -> Duration {
+fn wait_event_state(d: &DomainObject, state: DomainState, since: Instant, what: &str) {
     wait_until(what, EVENT, || {
         d.state() == state && d.last_event_instant().is_some_and(|t| t >= since)
-    })
-}
-
-fn remove(c: &ConnectionObject, d: &DomainObject) {
-    let _ = block_on(c.run_action(d, DomainAction::ForceOff));
-    block_on(c.run_action(
-        d,
-        DomainAction::Delete {
-            remove_storage: vec![],
-        },
-    ))
-    .expect("delete");
+    });
 }
 
 fn boots_with_console_and_stats() {
     let guest = Guest::get().unwrap();
     let disk = guest.overlay(&work_dir().join("boot.qcow2"));
-    let c = open(URI, Duration::from_secs(30));
+    let c = open();
     let d = define(
         &c,
         guest.domain_xml("vireo-test-boot", Boot::Kernel, Some(&disk)),
@@ -129,10 +69,9 @@ fn boots_with_console_and_stats() {
     });
 
     let t = Instant::now();
-    block_on(c.run_action(&d, DomainAction::Start)).expect("start");
-    wait_until("running", EVENT, || d.state() == DomainState::Running);
-    let con = console(&c, &d);
-    wait_ready(&con, 1);
+    start(&c, &d);
+    let con = SerialConsole::of(&c, &d);
+    con.wait_lines(READY_LINE, 1, BOOT);
     println!(
         "  boot to {READY_LINE} on the console: {:.1} s",
         t.elapsed().as_secs_f64()
@@ -145,7 +84,7 @@ fn boots_with_console_and_stats() {
 
     // The VGA picture, as a VNC client would see it.
     let uuid = d.uuid();
-    let (mime, png) = block_on(c.with_connect(move |conn| screenshot_bytes(conn, &uuid)))
+    let (mime, png) = block_on(c.with_connect(move |conn| domain_screenshot(conn, &uuid)))
         .expect("connected")
         .expect("screenshot");
     let shot = decode(&png).expect("decode the screenshot");
@@ -177,9 +116,10 @@ fn boots_with_console_and_stats() {
     );
     drop(con);
     remove(&c, &d);
-    wait_until("deleted domain gone from the model", EVENT, || {
-        c.domains().is_empty()
-    });
+    assert!(
+        c.domains().is_empty(),
+        "the deleted domain was the only one"
+    );
     c.close();
 }
 
@@ -190,19 +130,12 @@ fn virsh_changes_reach_the_model() {
     let name = "vireo-test-virsh";
     let xml_path = work.join("virsh.xml");
     std::fs::write(&xml_path, guest.domain_xml(name, Boot::Kernel, Some(&disk))).unwrap();
-    let c = open(URI, Duration::from_secs(30));
+    let c = open();
     let list = c.domains();
 
     let t = Instant::now();
     virsh(URI, &["define", xml_path.to_str().unwrap()]);
-    wait_until("defined by virsh", EVENT, || {
-        list.snapshot().iter().any(|d| d.name() == name)
-    });
-    let d = list
-        .snapshot()
-        .into_iter()
-        .find(|d| d.name() == name)
-        .unwrap();
+    let d = wait_until("defined by virsh", EVENT, || domain(&c, name));
     println!("  define -> model: {:.3} s", t.elapsed().as_secs_f64());
     assert!(d.persistent());
 
@@ -219,8 +152,8 @@ fn virsh_changes_reach_the_model() {
         );
     };
     step(&["start", name], DomainState::Running);
-    let con = console(&c, &d);
-    wait_ready(&con, 1); // acpid runs from here on
+    let con = SerialConsole::of(&c, &d);
+    con.wait_lines(READY_LINE, 1, BOOT); // acpid runs from here on
     step(&["suspend", name], DomainState::Paused);
     step(&["resume", name], DomainState::Running);
     step(&["shutdown", name], DomainState::Shutoff);
@@ -275,7 +208,7 @@ fn assert_matches_daemon(c: &ConnectionObject) {
 fn daemon_killed_and_restarted() {
     let guest = Guest::get().unwrap();
     let work = work_dir();
-    let c = open(URI, Duration::from_secs(30));
+    let c = open();
     let list = c.domains();
     // Survives: persistent and running.
     let disk = guest.overlay(&work.join("keep.qcow2"));
@@ -283,7 +216,7 @@ fn daemon_killed_and_restarted() {
         &c,
         guest.domain_xml("vireo-test-keep", Boot::Kernel, Some(&disk)),
     );
-    block_on(c.run_action(&keep, DomainAction::Start)).expect("start");
+    act(&c, &keep, DomainAction::Start);
     // Becomes a ghost: transient, its QEMU dies while the daemon is down.
     let ghost_xml = work.join("ghost.xml");
     std::fs::write(
@@ -299,14 +232,10 @@ fn daemon_killed_and_restarted() {
                 .iter()
                 .all(|d| d.state() == DomainState::Running)
     });
-    let ghost = list
-        .snapshot()
-        .into_iter()
-        .find(|d| d.name() == "vireo-test-ghost")
-        .unwrap();
+    let ghost = domain(&c, "vireo-test-ghost").expect("the ghost is listed");
 
     let t = Instant::now();
-    with_daemon(SystemDaemon::kill);
+    daemon().kill();
     wait_until("connection lost", Duration::from_secs(30), || {
         c.state() == ConnectionState::Lost
     });
@@ -324,9 +253,9 @@ fn daemon_killed_and_restarted() {
     unsafe { libc::kill(pid, libc::SIGKILL) };
 
     // Let at least one reconnect attempt fail against the dead socket.
-    common::pump(Duration::from_millis(1500));
+    kit::pump(Duration::from_millis(1500));
     assert_eq!(c.state(), ConnectionState::Lost);
-    let secs = with_daemon(SystemDaemon::restart);
+    let secs = daemon().restart();
     let t = Instant::now();
     // Defined after the restart, maybe before Vireo is back: must show up once.
     let new_xml = work.join("new.xml");
@@ -359,7 +288,6 @@ fn daemon_killed_and_restarted() {
     for d in list.snapshot() {
         remove(&c, &d);
     }
-    wait_until("all removed", EVENT, || list.is_empty());
     assert_matches_daemon(&c);
     c.close();
 }
@@ -382,7 +310,8 @@ fn session_as_unprivileged_user() {
 fn session_child() {
     let guest = Guest::prebuilt().expect("guest");
     let t = Instant::now();
-    let c = open("qemu:///session", Duration::from_secs(120));
+    let c = connect("qemu:///session");
+    c.set_stats_interval(250);
     println!(
         "session daemon autostart + open: {:.1} s",
         t.elapsed().as_secs_f64()
@@ -398,67 +327,29 @@ fn session_child() {
         guest.domain_xml("vireo-test-session", Boot::Kernel, None),
     );
     let t = Instant::now();
-    block_on(c.run_action(&d, DomainAction::Start)).expect("start");
-    wait_until("running", EVENT, || d.state() == DomainState::Running);
-    let con = console(&c, &d);
-    wait_ready(&con, 1);
+    start(&c, &d);
+    let con = SerialConsole::of(&c, &d);
+    con.wait_lines(READY_LINE, 1, BOOT);
     println!("boot to {READY_LINE}: {:.1} s", t.elapsed().as_secs_f64());
     drop(con);
     remove(&c, &d);
-    wait_until("removed", EVENT, || c.domains().is_empty());
+    assert!(c.domains().is_empty());
     c.close();
 }
 
 fn main() {
     if std::env::args().any(|a| a == "--session-child") {
-        vireo::model::init();
-        let failed = common::run(&[(
-            "session_child",
-            Duration::from_secs(240),
-            session_child as fn(),
-        )]);
-        std::process::exit(i32::from(!failed.is_empty()));
+        Runner::new().run(vec![test("session_child", session_child).limit(240)]);
     }
-    if let Some(why) = testbed::unavailable(true).or_else(SystemDaemon::foreign_daemon) {
-        common::skip_or_fail(BIN, &why);
-    }
-    let suite = Instant::now();
-    let guest = match Guest::get() {
-        Ok(g) => g,
-        Err(e) => common::skip_or_fail(BIN, &e),
-    };
-    vireo::model::init();
-    let daemon = SystemDaemon::start();
-    println!(
-        "  guest ready in {:.1} s; daemon up in {:.2} s",
-        guest.build_secs, daemon.start_secs
-    );
-    *DAEMON.lock().unwrap() = Some(daemon);
-    let failed = common::run(&[
-        (
-            "boots_with_console_and_stats",
-            Duration::from_secs(180),
-            boots_with_console_and_stats,
-        ),
-        (
+    testbed::require(&[Need::Daemon, Need::Guest]);
+    Runner::new().run(vec![
+        test("boots_with_console_and_stats", boots_with_console_and_stats).limit(180),
+        test(
             "virsh_changes_reach_the_model",
-            Duration::from_secs(240),
             virsh_changes_reach_the_model,
-        ),
-        (
-            "daemon_killed_and_restarted",
-            Duration::from_secs(240),
-            daemon_killed_and_restarted,
-        ),
-        (
-            "session_as_unprivileged_user",
-            Duration::from_secs(300),
-            session_as_unprivileged_user,
-        ),
+        )
+        .limit(240),
+        test("daemon_killed_and_restarted", daemon_killed_and_restarted).limit(240),
+        test("session_as_unprivileged_user", session_as_unprivileged_user).limit(300),
     ]);
-    // Stops the daemon, destroys and undefines leftover test domains.
-    drop(DAEMON.lock().unwrap_or_else(|p| p.into_inner()).take());
-    let _ = std::fs::remove_dir_all(work_dir());
-    println!("{BIN}: {:.1} s in all", suite.elapsed().as_secs_f64());
-    std::process::exit(i32::from(!failed.is_empty()));
 }

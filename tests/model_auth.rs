@@ -1,13 +1,14 @@
 //! libvirt's auth callback relayed to the main thread: the test driver asks for a
 //! user name and a password when its node file has an `<auth>` element.
 
-mod support;
+mod kit;
 
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use support::{temp_dir, wait_until};
+use kit::testbed::temp_dir;
+use kit::{test, wait_until, Runner};
 use vireo::model::{ConnectionObject, ConnectionState};
 use vireo::virt::test_node::{write_node, NodeSpec};
 
@@ -88,7 +89,7 @@ fn cancelled_or_unanswered_login_fails() {
     c.open();
     for _ in 0..2 {
         wait_until("a prompt", T, || !kept.borrow().is_empty());
-        support::pump(Duration::from_millis(100));
+        kit::pump(Duration::from_millis(100));
         assert_eq!(c.state(), ConnectionState::Connecting);
         let req = kept.borrow_mut().remove(0);
         let answers = req
@@ -127,17 +128,17 @@ fn close_while_prompting_does_not_hang() {
 }
 
 fn main() {
-    support::run(&[
-        ("right_password_connects", right_password_connects),
-        (
+    Runner::new().run(vec![
+        test("right_password_connects", right_password_connects),
+        test(
             "wrong_password_fails_with_libvirts_message",
             wrong_password_fails_with_libvirts_message,
         ),
-        (
+        test(
             "cancelled_or_unanswered_login_fails",
             cancelled_or_unanswered_login_fails,
         ),
-        (
+        test(
             "close_while_prompting_does_not_hang",
             close_while_prompting_does_not_hang,
         ),

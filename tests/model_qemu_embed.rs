@@ -4,36 +4,28 @@
 //! machine with a blank disk (TCG), enough to have counters. Skipped, loudly, without
 //! QEMU.
 
-mod support;
+mod kit;
 
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
 use glib::prelude::*;
-use support::{block_on, connect, temp_dir, wait_until};
+use kit::model::connect;
+use kit::testbed::{embed_root, temp_dir, Need};
+use kit::{block_on, test, wait_until, Runner};
 use vireo::model::{DomainAction, DomainState};
 
 fn real_guest_stats() {
-    let dir = temp_dir("embed");
+    let dir = temp_dir("stats-disk");
     let disk = dir.join("disk.raw");
     std::fs::File::create(&disk)
         .unwrap()
         .set_len(16 << 20)
         .unwrap();
-    // A root kept between runs: libvirt caches QEMU's capabilities there (probing
-    // them takes tens of seconds on a busy machine).
-    let root = dir.parent().unwrap().join("vireo-embed-root");
-    std::fs::create_dir_all(root.join("etc")).unwrap();
-    // QEMU runs as root without relabelling (as the default user, libvirt finds the
-    // root-only /dev/kvm unusable and re-probes QEMU on every define: 15-60 s), and
-    // logs to files rather than through virtlogd (no daemon here).
-    std::fs::write(
-        root.join("etc/qemu.conf"),
-        "user = \"root\"\ngroup = \"root\"\ndynamic_ownership = 0\nstdio_handler = \"file\"\n",
-    )
-    .unwrap();
-    let uri = format!("qemu:///embed?root={}", root.display());
+    // The process's embedded root (its QEMU capabilities come from the test bed's
+    // cache: probing them takes tens of seconds on a busy machine).
+    let uri = embed_root().uri();
     let t = std::time::Instant::now();
     let c = connect(&uri);
     println!(
@@ -137,14 +129,6 @@ fn real_guest_stats() {
 }
 
 fn main() {
-    if !std::path::Path::new("/usr/bin/qemu-system-x86_64").exists() {
-        // CI must run everything; elsewhere say loudly what was left out.
-        assert!(
-            !support::in_ci(),
-            "model_qemu_embed needs qemu-system-x86_64 in CI"
-        );
-        println!("SKIPPED model_qemu_embed: qemu-system-x86_64 is not installed");
-        return;
-    }
-    support::run(&[("real_guest_stats", real_guest_stats)]);
+    kit::testbed::require(&[Need::Qemu]);
+    Runner::new().run(vec![test("real_guest_stats", real_guest_stats)]);
 }

@@ -1,22 +1,23 @@
 //! Reconnect against a real daemon: libvirtd is killed under an open connection, the
 //! model goes Lost with a reason, reconnects with backoff once the daemon is back, and
 //! the list matches the host again (same objects for surviving UUIDs, no ghosts, no
-//! duplicates). Skipped, loudly, where a private daemon cannot run.
+//! duplicates). The host is the test driver inside the test bed's private daemon
+//! (`test+unix:///default`: each connection gets its own, gone with the daemon).
+//! Skipped, loudly, where the private daemon cannot run (failed in CI).
 
-mod support;
+mod kit;
 
 use std::time::{Duration, Instant};
 
-use support::daemon::{unavailable, Daemon};
-use support::{block_on, temp_dir, wait_until};
+use kit::testbed::{daemon, Need, SystemDaemon};
+use kit::{block_on, test, wait_until, Runner};
 use vireo::model::{ConnectionObject, ConnectionState, DomainAction, DomainState};
 
 const TEST_UUID: &str = "6695eb01-f6a4-8304-79aa-97f2502e193f";
 
 fn daemon_killed_and_restarted_is_survived() {
-    let dir = temp_dir("daemon");
-    let mut daemon = Daemon::start(&dir);
-    let c = ConnectionObject::new(&Daemon::test_uri(&dir));
+    daemon().restart();
+    let c = ConnectionObject::new(SystemDaemon::TEST_URI);
     c.set_stats_interval(200);
     c.open();
     wait_until("connected", Duration::from_secs(30), || {
@@ -37,7 +38,7 @@ fn daemon_killed_and_restarted_is_survived() {
         || list.len() == 2,
     );
 
-    daemon.kill();
+    daemon().kill();
     wait_until("lost", Duration::from_secs(30), || {
         c.state() == ConnectionState::Lost
     });
@@ -49,9 +50,9 @@ fn daemon_killed_and_restarted_is_survived() {
 
     // Let one reconnect attempt fail against the dead socket, then bring it back.
     std::thread::sleep(Duration::from_millis(1500));
-    support::pump(Duration::from_millis(200));
+    kit::pump(Duration::from_millis(200));
     assert_eq!(c.state(), ConnectionState::Lost);
-    let _daemon = Daemon::start(&dir);
+    daemon().restart();
     let t = Instant::now();
     wait_until("reconnected", Duration::from_secs(90), || {
         c.state() == ConnectionState::Connected
@@ -77,15 +78,14 @@ fn daemon_killed_and_restarted_is_survived() {
 /// keepalive (5 s x 3) and reported as lost with that reason; once it answers again
 /// the connection comes back by itself.
 fn frozen_daemon_is_noticed_by_keepalive() {
-    let dir = temp_dir("frozen");
-    let daemon = Daemon::start(&dir);
-    let c = ConnectionObject::new(&Daemon::test_uri(&dir));
+    daemon().restart();
+    let c = ConnectionObject::new(SystemDaemon::TEST_URI);
     c.set_stats_interval(500);
     c.open();
     wait_until("connected", Duration::from_secs(30), || {
         c.state() == ConnectionState::Connected
     });
-    daemon.signal(libc::SIGSTOP);
+    daemon().signal(libc::SIGSTOP);
     let t = Instant::now();
     wait_until("lost by keepalive", Duration::from_secs(60), || {
         c.state() == ConnectionState::Lost
@@ -104,7 +104,7 @@ fn frozen_daemon_is_noticed_by_keepalive() {
         "{:?}",
         c.error()
     );
-    daemon.signal(libc::SIGCONT);
+    daemon().signal(libc::SIGCONT);
     wait_until("reconnected", Duration::from_secs(90), || {
         c.state() == ConnectionState::Connected
     });
@@ -113,21 +113,13 @@ fn frozen_daemon_is_noticed_by_keepalive() {
 }
 
 fn main() {
-    if let Some(why) = unavailable() {
-        // CI must run everything; elsewhere say loudly what was left out.
-        assert!(
-            !support::in_ci(),
-            "model_reconnect_daemon cannot run in CI: {why}"
-        );
-        println!("SKIPPED model_reconnect_daemon: {why}");
-        return;
-    }
-    support::run(&[
-        (
+    kit::testbed::require(&[Need::Daemon]);
+    Runner::new().run(vec![
+        test(
             "daemon_killed_and_restarted_is_survived",
             daemon_killed_and_restarted_is_survived,
         ),
-        (
+        test(
             "frozen_daemon_is_noticed_by_keepalive",
             frozen_daemon_is_noticed_by_keepalive,
         ),

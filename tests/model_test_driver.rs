@@ -1,13 +1,15 @@
 //! The model against libvirt's test driver: fill, every action and its event, list
 //! consistency on define/undefine/rename, libvirt's error text, close and reopen.
 
-mod support;
+mod kit;
 
 use std::time::Duration;
 
 use gio::prelude::*;
 
-use support::{block_on, connect, temp_dir, wait_until};
+use kit::model::{act, connect};
+use kit::testbed::temp_dir;
+use kit::{block_on, test, wait_until, Runner};
 use vireo::model::{ConnectionObject, ConnectionState, DomainAction, DomainObject, DomainState};
 use vireo::virt::test_node::{domain_name, domain_uuid, write_node, NodeSpec};
 
@@ -19,11 +21,6 @@ fn node(name: &str, spec: NodeSpec) -> String {
 
 fn dom(c: &ConnectionObject, i: usize) -> DomainObject {
     c.domains().by_uuid(&domain_uuid(i)).expect("domain listed")
-}
-
-fn act(c: &ConnectionObject, d: &DomainObject, a: DomainAction) {
-    let what = format!("{a:?} on {}", d.name());
-    block_on(c.run_action(d, a)).unwrap_or_else(|e| panic!("{what} failed: {e}"));
 }
 
 fn wait_state(d: &DomainObject, s: DomainState) {
@@ -150,7 +147,7 @@ fn changes_behind_the_models_back_arrive_by_events() {
 }
 
 fn pump_a_bit() {
-    support::pump(Duration::from_millis(50));
+    kit::pump(Duration::from_millis(50));
 }
 
 fn failing_call_gives_libvirts_message() {
@@ -304,7 +301,7 @@ fn close_and_reopen_has_no_duplicates() {
     assert!(dom(&c, 7) != first);
     // A full re-read changes nothing.
     c.refresh_all();
-    support::pump(Duration::from_millis(200));
+    kit::pump(Duration::from_millis(200));
     assert_eq!(c.domains().len(), 50);
     c.close();
 }
@@ -401,7 +398,7 @@ fn stats_tick_reaches_active_domains_only() {
     c.set_stats_interval(0);
     assert_eq!(c.stats_effective_interval(), 0);
     let n = ticks.get();
-    support::pump(Duration::from_millis(150));
+    kit::pump(Duration::from_millis(150));
     assert!(ticks.get() <= n + 1, "no ticks after stopping");
     c.close();
 }
@@ -431,7 +428,7 @@ fn several_connections_at_once() {
     assert!(a0 != b0);
     act(&a, &a0, DomainAction::Pause);
     wait_state(&a0, DomainState::Paused);
-    support::pump(Duration::from_millis(50));
+    kit::pump(Duration::from_millis(50));
     assert_eq!(
         b0.state(),
         DomainState::Running,
@@ -488,42 +485,42 @@ fn network_and_pool_events_are_signalled() {
 }
 
 fn main() {
-    support::run(&[
-        ("fill_default", fill_default),
-        (
+    Runner::new().run(vec![
+        test("fill_default", fill_default),
+        test(
             "every_action_produces_its_event",
             every_action_produces_its_event,
         ),
-        (
+        test(
             "changes_behind_the_models_back_arrive_by_events",
             changes_behind_the_models_back_arrive_by_events,
         ),
-        (
+        test(
             "failing_call_gives_libvirts_message",
             failing_call_gives_libvirts_message,
         ),
-        (
+        test(
             "define_undefine_rename_keep_list_consistent",
             define_undefine_rename_keep_list_consistent,
         ),
-        (
+        test(
             "delete_running_domain_and_its_volume",
             delete_running_domain_and_its_volume,
         ),
-        (
+        test(
             "close_and_reopen_has_no_duplicates",
             close_and_reopen_has_no_duplicates,
         ),
-        ("open_failure_is_reported", open_failure_is_reported),
-        ("several_connections_at_once", several_connections_at_once),
-        (
+        test("open_failure_is_reported", open_failure_is_reported),
+        test("several_connections_at_once", several_connections_at_once),
+        test(
             "network_and_pool_events_are_signalled",
             network_and_pool_events_are_signalled,
         ),
-        (
+        test(
             "stats_tick_reaches_active_domains_only",
             stats_tick_reaches_active_domains_only,
         ),
-        ("big_fill_and_lazy_metadata", big_fill_and_lazy_metadata),
+        test("big_fill_and_lazy_metadata", big_fill_and_lazy_metadata),
     ]);
 }

@@ -6,15 +6,15 @@
 //!
 //! Needs root and QEMU; skipped with one loud line where they are missing, except in CI.
 
-mod common;
+mod kit;
 
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use common::console::SerialConsole;
-use common::testbed::{self, Guest, SystemDaemon, READY_LINE};
-use common::{block_on, wait_until};
-use vireo::model::{ConnectionObject, ConnectionState};
+use kit::console::SerialConsole;
+use kit::model::connect;
+use kit::testbed::{self, daemon, Guest, HttpServer, Need, SystemDaemon, READY_LINE};
+use kit::{block_on, test, Runner, BOOT};
+use vireo::model::ConnectionObject;
 use vireo::virt::cloud_init;
 use vireo::virt::handles::release_connect;
 use vireo::virt::new_vm::host::{self, HostInfo};
@@ -23,29 +23,15 @@ use vireo::virt::new_vm::{
     NetworkChoice, NewVmSpec, Storage, TreeBoot,
 };
 
-const BIN: &str = "new_vm_e2e";
-const BOOT: Duration = Duration::from_secs(120);
-
-static DAEMON: Mutex<Option<SystemDaemon>> = Mutex::new(None);
-
 /// Where the wizard makes the "default" pool if the daemon has none.
 fn images() -> std::path::PathBuf {
     testbed::state_dir().join("wizard-images")
 }
 
 fn open() -> ConnectionObject {
-    let c = ConnectionObject::new(SystemDaemon::URI);
+    daemon();
+    let c = connect(SystemDaemon::URI);
     c.set_stats_interval(0);
-    c.open();
-    wait_until("connected", Duration::from_secs(120), || {
-        assert_ne!(
-            c.state(),
-            ConnectionState::Failed,
-            "open failed: {:?}",
-            c.error()
-        );
-        c.state() == ConnectionState::Connected
-    });
     c
 }
 
@@ -98,6 +84,15 @@ fn pool_volumes(c: &ConnectionObject) -> Vec<String> {
     .unwrap_or_default()
 }
 
+/// The serial console of the domain with `uuid` (made by the creation path, not yet
+/// in the test's hands as a model object).
+fn console(c: &ConnectionObject, uuid: &str) -> SerialConsole {
+    let raw = c.raw().expect("open connection");
+    let con = SerialConsole::open(&raw, uuid);
+    release_connect(raw);
+    con.expect("serial console")
+}
+
 fn wizard_vm_boots_from_the_guest_iso() {
     let guest = Guest::get().expect("guest");
     let c = open();
@@ -131,14 +126,9 @@ fn wizard_vm_boots_from_the_guest_iso() {
     }))
     .expect("connected");
     assert!(std::path::Path::new(&disk).is_file(), "{disk}");
-    let raw = c.raw().expect("open connection");
-    let con = SerialConsole::open(&raw, &made.uuid);
-    release_connect(raw);
-    let con = con.expect("serial console");
+    let con = console(&c, &made.uuid);
     // The new disk is empty: the firmware skips it and boots the ISO.
-    wait_until(&format!("{READY_LINE} on the console"), BOOT, || {
-        con.count_lines(READY_LINE) >= 1
-    });
+    con.wait_lines(READY_LINE, 1, BOOT);
     println!(
         "  {READY_LINE} {:.1} s after creation",
         t.elapsed().as_secs_f64()
@@ -160,43 +150,6 @@ fn wizard_vm_boots_from_the_guest_iso() {
     c.close();
 }
 
-/// Serves `dir` over HTTP on a free local port; the server stops on drop.
-struct HttpServer(std::process::Child, u16);
-
-impl HttpServer {
-    fn start(dir: &std::path::Path) -> HttpServer {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = std::process::Command::new("python3")
-            .args([
-                "-m",
-                "http.server",
-                "--bind",
-                "127.0.0.1",
-                &port.to_string(),
-            ])
-            .current_dir(dir)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("python3 -m http.server");
-        wait_until("the tree server listens", Duration::from_secs(10), || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
-        HttpServer(child, port)
-    }
-}
-
-impl Drop for HttpServer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn network_install_boots_the_trees_kernel() {
     let guest = Guest::get().expect("guest");
     // A distribution tree laid out like Fedora's, holding the test guest's kernel.
@@ -205,7 +158,7 @@ fn network_install_boots_the_trees_kernel() {
     std::fs::copy(&guest.kernel, tree.join("images/pxeboot/vmlinuz")).unwrap();
     std::fs::copy(&guest.initrd, tree.join("images/pxeboot/initrd.img")).unwrap();
     let server = HttpServer::start(&tree);
-    let url = format!("http://127.0.0.1:{}/", server.1);
+    let url = server.url();
 
     let c = open();
     let h = host_info(&c);
@@ -244,13 +197,8 @@ fn network_install_boots_the_trees_kernel() {
             .any(|v| v.ends_with("-vmlinuz") || v.ends_with("-initrd")),
         "{vols:?}"
     );
-    let raw = c.raw().expect("open connection");
-    let con = SerialConsole::open(&raw, &made.uuid);
-    release_connect(raw);
-    let con = con.expect("serial console");
-    wait_until(&format!("{READY_LINE} on the console"), BOOT, || {
-        con.count_lines(READY_LINE) >= 1
-    });
+    let con = console(&c, &made.uuid);
+    con.wait_lines(READY_LINE, 1, BOOT);
     println!(
         "  network install: {READY_LINE} {:.1} s after creation",
         t.elapsed().as_secs_f64()
@@ -378,40 +326,22 @@ fn failed_start_leaves_nothing() {
 }
 
 fn main() {
-    if let Some(why) = testbed::unavailable(false) {
-        common::skip_or_fail(BIN, &why);
-    }
-    if let Err(e) = Guest::get() {
-        common::skip_or_fail(BIN, &e);
-    }
-    if let Some(why) = SystemDaemon::foreign_daemon() {
-        common::skip_or_fail(BIN, &why);
-    }
-    vireo::model::init();
-    *DAEMON.lock().unwrap() = Some(SystemDaemon::start());
-    let failed = common::run(&[
-        (
+    testbed::require(&[Need::Daemon, Need::Guest]);
+    Runner::new().run(vec![
+        test(
             "wizard_vm_boots_from_the_guest_iso",
-            Duration::from_secs(240),
             wizard_vm_boots_from_the_guest_iso,
-        ),
-        (
+        )
+        .limit(240),
+        test(
             "network_install_boots_the_trees_kernel",
-            Duration::from_secs(240),
             network_install_boots_the_trees_kernel,
-        ),
-        (
+        )
+        .limit(240),
+        test(
             "cloud_image_makes_overlay_and_seed",
-            Duration::from_secs(120),
             cloud_image_makes_overlay_and_seed,
         ),
-        (
-            "failed_start_leaves_nothing",
-            Duration::from_secs(120),
-            failed_start_leaves_nothing,
-        ),
+        test("failed_start_leaves_nothing", failed_start_leaves_nothing),
     ]);
-    // Stops the daemon and removes every vireo-test domain it still has.
-    drop(DAEMON.lock().unwrap_or_else(|p| p.into_inner()).take());
-    std::process::exit(i32::from(!failed.is_empty()));
 }

@@ -1,52 +1,10 @@
 //! Fetching a network install tree's kernel and initrd over HTTP from a local server
 //! (python3's http.server) laid out like real distribution trees.
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod kit;
 
+use kit::testbed::HttpServer;
 use vireo::virt::new_vm::tree::{fetch_boot_files, http_get_to, FetchError};
-
-struct Server(Child, u16);
-
-impl Server {
-    fn start(dir: &Path) -> Server {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("python3")
-            .args([
-                "-m",
-                "http.server",
-                "--bind",
-                "127.0.0.1",
-                &port.to_string(),
-            ])
-            .current_dir(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3");
-        let t = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                t.elapsed() < Duration::from_secs(10),
-                "server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Server(child, port)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn tmp(tag: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("vireo-tree-{}-{tag}", std::process::id()));
@@ -68,33 +26,23 @@ fn fetches_from_fedora_and_debian_layouts() {
     std::fs::create_dir_all(&deb).unwrap();
     std::fs::write(deb.join("linux"), b"debian kernel").unwrap();
     std::fs::write(deb.join("initrd.gz"), b"debian initrd").unwrap();
-    let s = Server::start(&root);
+    let s = HttpServer::start(&root);
 
     let out = tmp("f");
-    let (k, i) =
-        fetch_boot_files(&format!("http://127.0.0.1:{}/fedora", s.1), "x86_64", &out).unwrap();
+    let (k, i) = fetch_boot_files(&format!("{}fedora", s.url()), "x86_64", &out).unwrap();
     assert_eq!(std::fs::read(k).unwrap(), b"fedora kernel");
     assert_eq!(std::fs::read(i).unwrap().len(), 300_000);
 
     let out = tmp("d");
-    let url = format!("http://127.0.0.1:{}/debian/dists/bookworm/", s.1);
+    let url = format!("{}debian/dists/bookworm/", s.url());
     let (k, _) = fetch_boot_files(&url, "x86_64", &out).unwrap();
     assert_eq!(std::fs::read(k).unwrap(), b"debian kernel");
 
     // A directory without a trailing slash answers with a redirect.
-    let n = http_get_to(
-        &format!("http://127.0.0.1:{}/fedora", s.1),
-        &out.join("index"),
-    )
-    .unwrap();
+    let n = http_get_to(&format!("{}fedora", s.url()), &out.join("index")).unwrap();
     assert!(n > 0);
 
-    let e = fetch_boot_files(
-        &format!("http://127.0.0.1:{}/nothing/", s.1),
-        "x86_64",
-        &out,
-    )
-    .unwrap_err();
+    let e = fetch_boot_files(&format!("{}nothing/", s.url()), "x86_64", &out).unwrap_err();
     assert!(matches!(e, FetchError::NotATree(_)), "{e}");
     let _ = std::fs::remove_dir_all(root);
 }

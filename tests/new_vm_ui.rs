@@ -5,24 +5,25 @@
 //!
 //! Run: `xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- cargo test --test new_vm_ui`
 
-#[allow(dead_code)]
-mod ui_support;
+mod kit;
 
 use std::path::PathBuf;
 use std::process::Command;
 
 use adw::prelude::*;
-use ui_support::{run_cases, save_png, settle, wait_until, Case, TestApp};
+use kit::app::TestApp;
+use kit::screen::save_png;
+use kit::{settle, test, wait_until, Runner, EVENT};
 use vireo::model::ConnectionState;
 use vireo::ui::NewVmDialog;
 
 fn main() {
-    run_cases(&[
-        Case::new(
+    Runner::new().gui().fresh_process().run(vec![
+        test(
             "wizard_defines_a_vm_from_an_iso",
             wizard_defines_a_vm_from_an_iso,
         ),
-        Case::new(
+        test(
             "refused_creation_leaves_nothing",
             refused_creation_leaves_nothing,
         ),
@@ -56,15 +57,17 @@ fn debian_iso() -> Result<PathBuf, String> {
 }
 
 fn open_wizard(app: &TestApp) -> Result<NewVmDialog, String> {
-    let window = app.window()?;
-    let connection = app.connection(0)?;
-    wait_until("the test driver connects", || {
+    let window = app.window();
+    let connection = app.connection(0);
+    wait_until("the test driver connects", EVENT, || {
         connection.state() == ConnectionState::Connected
-    })?;
+    });
     let dialog = NewVmDialog::new(&window, app.app.connections());
     dialog.present();
-    wait_until("the host's facts load", || dialog.host_loaded())?;
-    wait_until("the wizard is on screen", || dialog.window().width() > 0)?;
+    wait_until("the host's facts load", EVENT, || dialog.host_loaded());
+    wait_until("the wizard is on screen", EVENT, || {
+        dialog.window().width() > 0
+    });
     Ok(dialog)
 }
 
@@ -77,11 +80,11 @@ fn css_error(w: &impl IsA<gtk::Widget>) -> bool {
 }
 
 fn wizard_defines_a_vm_from_an_iso() -> Result<(), String> {
-    let app = TestApp::start(Some("test:///default"))?;
+    let app = TestApp::start(&["--connect", "test:///default"]);
     let dialog = open_wizard(&app)?;
     let win: gtk::Widget = dialog.window().upcast();
     let m = dialog.method_page();
-    save_png(&win, "new-vm-1-method-empty.png")?;
+    save_png(&win, "new-vm-1-method-empty.png");
 
     // An unreadable ISO is marked on its field, and Forward stays off.
     m.iso_row.set_text("/nonexistent/medium.iso");
@@ -93,12 +96,12 @@ fn wizard_defines_a_vm_from_an_iso() -> Result<(), String> {
         return Err("an unreadable ISO must be marked and block Forward".into());
     }
     m.iso_row.grab_focus(); // scrolls the field and its error into view
-    save_png(&win, "new-vm-1-method-bad-iso.png")?;
+    save_png(&win, "new-vm-1-method-bad-iso.png");
 
     m.cloud_check.set_active(true);
     settle();
     m.cloud_password_row.grab_focus();
-    save_png(&win, "new-vm-1-method-cloud.png")?;
+    save_png(&win, "new-vm-1-method-cloud.png");
     if !m.image_error.is_visible() || !css_error(&m.image_row) {
         return Err("a cloud image needs its image file".into());
     }
@@ -109,22 +112,22 @@ fn wizard_defines_a_vm_from_an_iso() -> Result<(), String> {
     if !m.url_error.is_visible() {
         return Err("a URL without a scheme must be marked".into());
     }
-    save_png(&win, "new-vm-1-method-url-error.png")?;
+    save_png(&win, "new-vm-1-method-url-error.png");
     m.media_check.set_active(true);
     settle();
 
     let iso = debian_iso()?;
     m.iso_row.set_text(&iso.to_string_lossy());
-    wait_until("the ISO is detected as Debian 11", || {
+    wait_until("the ISO is detected as Debian 11", EVENT, || {
         dialog.os_page().detected().as_deref() == Some("http://debian.org/debian/11")
-    })?;
-    wait_until("Forward is possible", || {
+    });
+    wait_until("Forward is possible", EVENT, || {
         dialog.forward_button().is_sensitive()
-    })?;
+    });
     if css_error(&m.iso_row) {
         return Err("a readable ISO must not stay marked".into());
     }
-    save_png(&win, "new-vm-1-method.png")?;
+    save_png(&win, "new-vm-1-method.png");
     dialog.forward_button().emit_clicked();
     settle();
     if dialog.step() != 1 {
@@ -132,15 +135,15 @@ fn wizard_defines_a_vm_from_an_iso() -> Result<(), String> {
     }
     let os = dialog.os_page();
     os.search.set_text("debian 11");
-    wait_until("the OS list filters", || {
+    wait_until("the OS list filters", EVENT, || {
         os.list
             .row_at_index(1)
             .is_some_and(|r| r.widget_name() == "http://debian.org/debian/11")
-    })?;
+    });
     if os.chosen_os().map(|o| o.short_id().to_owned()).as_deref() != Some("debian11") {
         return Err("the detected OS must be the chosen one".into());
     }
-    save_png(&win, "new-vm-2-os.png")?;
+    save_png(&win, "new-vm-2-os.png");
     dialog.forward_button().emit_clicked();
     settle();
 
@@ -164,17 +167,17 @@ fn wizard_defines_a_vm_from_an_iso() -> Result<(), String> {
             r.error.label()
         ));
     }
-    save_png(&win, "new-vm-3-resources-error.png")?;
+    save_png(&win, "new-vm-3-resources-error.png");
     r.memory_spin.set_value(1024.0);
     settle();
-    save_png(&win, "new-vm-3-resources.png")?;
+    save_png(&win, "new-vm-3-resources.png");
     dialog.forward_button().emit_clicked();
     settle();
 
     let s = dialog.storage_page();
     s.size_spin.set_value(8.0);
     settle();
-    save_png(&win, "new-vm-4-storage.png")?;
+    save_png(&win, "new-vm-4-storage.png");
     dialog.forward_button().emit_clicked();
     settle();
 
@@ -187,13 +190,13 @@ fn wizard_defines_a_vm_from_an_iso() -> Result<(), String> {
     if !css_error(&f.name_row) || dialog.create_button().is_sensitive() {
         return Err("a taken name must be marked and block Create".into());
     }
-    save_png(&win, "new-vm-5-finish-name-taken.png")?;
+    save_png(&win, "new-vm-5-finish-name-taken.png");
     f.name_row.set_text("wizard-vm");
     settle();
     if !dialog.create_button().is_sensitive() {
         return Err(format!("Create must be possible: {:?}", dialog.problems()));
     }
-    save_png(&win, "new-vm-5-finish.png")?;
+    save_png(&win, "new-vm-5-finish.png");
 
     let made = std::rc::Rc::new(std::cell::RefCell::new(None));
     let m2 = made.clone();
@@ -201,8 +204,8 @@ fn wizard_defines_a_vm_from_an_iso() -> Result<(), String> {
         *m2.borrow_mut() = Some((c.clone(), customize));
     });
     dialog.create_button().emit_clicked();
-    wait_until("the VM is created", || made.borrow().is_some())?;
-    wait_until("the wizard closes", || !dialog.window().is_visible())?;
+    wait_until("the VM is created", EVENT, || made.borrow().is_some());
+    wait_until("the wizard closes", EVENT, || !dialog.window().is_visible());
 
     let (created, customize) = made.borrow().clone().unwrap();
     if customize || !created.started {
@@ -239,7 +242,7 @@ fn wizard_defines_a_vm_from_an_iso() -> Result<(), String> {
 }
 
 fn refused_creation_leaves_nothing() -> Result<(), String> {
-    let app = TestApp::start(Some("test:///default"))?;
+    let app = TestApp::start(&["--connect", "test:///default"]);
     let dialog = open_wizard(&app)?;
     let win: gtk::Widget = dialog.window().upcast();
     dialog.method_page().manual_check.set_active(true);
@@ -263,10 +266,10 @@ fn refused_creation_leaves_nothing() -> Result<(), String> {
     let theirs = c.define_domain_xml(other).map_err(|e| e.to_string())?;
     let their_uuid = theirs.uuid_string().map_err(|e| e.to_string())?;
     dialog.create_button().emit_clicked();
-    wait_until("libvirt's refusal is shown", || {
+    wait_until("libvirt's refusal is shown", EVENT, || {
         dialog.banner_text().contains("already exists")
-    })?;
-    save_png(&win, "new-vm-6-creation-refused.png")?;
+    });
+    save_png(&win, "new-vm-6-creation-refused.png");
     if !dialog.window().is_visible() || dialog.is_busy() {
         return Err("the wizard stays open for another try".into());
     }
@@ -279,9 +282,9 @@ fn refused_creation_leaves_nothing() -> Result<(), String> {
     }
     // The wizard re-read the names: the field now says the name is taken.
     let f = dialog.finish_page();
-    wait_until("the taken name is marked", || {
+    wait_until("the taken name is marked", EVENT, || {
         f.name_row.has_css_class("error")
-    })?;
+    });
     if dialog.create_button().is_sensitive() {
         return Err("Create must wait for another name".into());
     }

@@ -15,33 +15,30 @@
 //! serial_console`. Needs root and QEMU; skipped with one loud line where they are
 //! missing, except in CI (`CI=true`). Every guest is destroyed, even on failure.
 
-mod common;
-mod serial_support;
+mod kit;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::testbed::{self, EmbedRoot, Guest, READY_LINE};
-use common::{block_on, wait_until};
 use gtk::prelude::*;
 use gtk::{gio, glib};
-use serial_support::*;
+use kit::app::{button, find_visible};
+use kit::console::SerialConsole as GuestConsole;
+use kit::screen::save_png;
+use kit::serial::{flood_check, other_thread, random_tag, Bed};
+use kit::testbed::{self, embed_root, Need, READY_LINE};
+use kit::x11::{keysym, xdotool};
+use kit::{block_on, test, wait_until, Runner, BOOT, EVENT};
 use vireo::model::DomainAction;
 use vireo::ui::console::SerialStatus;
-use vireo::virt::handles::release_connect;
 use vte4::TerminalExt;
 
-const BIN: &str = "serial_console";
 /// What the guest floods: 3 MiB of random bytes, base64-encoded = 4 MiB of text.
 const FLOOD_RAW_BYTES: usize = 3 * 1024 * 1024;
 
-static ROOT: Mutex<Option<EmbedRoot>> = Mutex::new(None);
-
 fn uri() -> String {
-    let guard = ROOT.lock().unwrap_or_else(|p| p.into_inner());
-    guard.as_ref().expect("the root is made in main").uri()
+    embed_root().uri()
 }
 
 fn typing_reaches_the_guest() {
@@ -60,7 +57,7 @@ fn typing_reaches_the_guest() {
         });
     });
     save_png(&bed.window, "serial-console-not-running.png");
-    button(bed.console.upcast_ref(), "Run").emit_clicked();
+    button(&bed.console, "Run").emit_clicked();
     assert!(asked.get(), "run-requested was emitted");
     wait_until("attached", BOOT, || {
         bed.console.status() == SerialStatus::Connected
@@ -93,7 +90,7 @@ fn typing_reaches_the_guest() {
     let pasted = random_tag();
     let clipboard = bed.console.display().clipboard();
     clipboard.set_text(&format!("echo {pasted}-pasted\n"));
-    common::pump(Duration::from_millis(50));
+    kit::pump(Duration::from_millis(50));
     bed.console
         .activate_action("console.paste", None)
         .expect("paste action");
@@ -106,7 +103,7 @@ fn typing_reaches_the_guest() {
     let digits = format!("{:06}", std::process::id() % 1_000_000);
     bed.window.set_title(Some("vireo-serial-test"));
     bed.console.grab_focus();
-    common::pump(Duration::from_millis(300));
+    kit::pump(Duration::from_millis(300));
     let mut keys: Vec<String> = "echo kb".chars().map(keysym).collect();
     keys.push("minus".into());
     keys.extend(digits.chars().map(keysym));
@@ -126,7 +123,7 @@ fn typing_reaches_the_guest() {
         bed.count_screen(&format!("kb-{digits}")) >= 1
     });
     clipboard.set_text(&format!("echo {pasted}-shortcut\n"));
-    common::pump(Duration::from_millis(50));
+    kit::pump(Duration::from_millis(50));
     xdotool(&["key", "ctrl+shift+v"]);
     wait_until("the Ctrl+Shift+V paste's answer", EVENT, || {
         bed.count_screen(&format!("{pasted}-shortcut")) >= 1
@@ -256,15 +253,12 @@ fn reboot_and_restart_show_the_new_boot() {
 fn busy_console_offers_take_over() {
     let bed = Bed::new(&uri(), "vireo-test-serial-busy");
     bed.start();
-    let raw = bed.connection.raw().expect("connection");
-    let other = common::console::SerialConsole::open(&raw, &bed.domain.uuid());
-    release_connect(raw);
-    let other = other.expect("another client's console");
+    let other = GuestConsole::of(&bed.connection, &bed.domain);
     bed.console.set_domain(Some(&bed.domain));
     wait_until("busy", EVENT, || bed.console.status() == SerialStatus::Busy);
     println!("  libvirt said: {}", bed.console.status_text());
     save_png(&bed.window, "serial-console-busy.png");
-    button(bed.console.upcast_ref(), "Take Over").emit_clicked();
+    button(&bed.console, "Take Over").emit_clicked();
     wait_until("taken over", EVENT, || {
         bed.console.status() == SerialStatus::Connected
     });
@@ -294,14 +288,11 @@ fn several_devices_offer_a_choice() {
         "serial0",
         "the first serial port by default"
     );
-    let dropdown = find_visible::<gtk::DropDown>(bed.console.upcast_ref()).expect("a drop-down");
+    let dropdown = find_visible::<gtk::DropDown>(&bed.console).expect("a drop-down");
     assert_eq!(dropdown.model().map(|m| m.n_items()), Some(3));
 
     // Another client types into serial0; the guest writes to the other devices.
-    let raw = bed.connection.raw().expect("connection");
-    let other = common::console::SerialConsole::open(&raw, &bed.domain.uuid());
-    release_connect(raw);
-    let other = other.expect("serial0 for another client");
+    let other = GuestConsole::of(&bed.connection, &bed.domain);
     for (index, alias, dev) in [
         (2u32, "console1", "/dev/hvc0"),
         (1, "serial1", "/dev/ttyS1"),
@@ -324,53 +315,35 @@ fn several_devices_offer_a_choice() {
             other
                 .send(&format!("echo {tag} > {dev}\r"))
                 .expect("type on serial0");
-            common::pump(Duration::from_millis(1500));
+            kit::pump(Duration::from_millis(1500));
         }
     }
     save_png(&bed.window, "serial-console-devices.png");
 }
 
 fn main() {
-    if let Some(why) = testbed::unavailable(false) {
-        common::skip_or_fail(BIN, &why);
-    }
-    if let Err(e) = Guest::get() {
-        common::skip_or_fail(BIN, &e);
-    }
-    if std::env::var_os("LIBVIRT_LOG_OUTPUTS").is_none() {
-        let log = testbed::state_dir().join("serial_console-libvirt.log");
-        std::env::set_var("LIBVIRT_LOG_OUTPUTS", format!("3:file:{}", log.display()));
-    }
-    init(BIN);
-    *ROOT.lock().unwrap() = Some(EmbedRoot::new("serial"));
-    let cases: &[common::Test] = &[
-        (
-            "typing_reaches_the_guest",
-            Duration::from_secs(240),
-            typing_reaches_the_guest,
-        ),
-        (
+    testbed::require(&[Need::Qemu, Need::Guest]);
+    Runner::new().gui().run(vec![
+        test("typing_reaches_the_guest", typing_reaches_the_guest).limit(240),
+        test(
             "flood_arrives_intact_without_stalling",
-            Duration::from_secs(600),
             flood_arrives_intact_without_stalling,
-        ),
-        (
+        )
+        .limit(600),
+        test(
             "reboot_and_restart_show_the_new_boot",
-            Duration::from_secs(300),
             reboot_and_restart_show_the_new_boot,
-        ),
-        (
+        )
+        .limit(300),
+        test(
             "busy_console_offers_take_over",
-            Duration::from_secs(240),
             busy_console_offers_take_over,
-        ),
-        (
+        )
+        .limit(240),
+        test(
             "several_devices_offer_a_choice",
-            Duration::from_secs(240),
             several_devices_offer_a_choice,
-        ),
-    ];
-    let failed = common::run(cases);
-    drop(ROOT.lock().unwrap_or_else(|p| p.into_inner()).take());
-    std::process::exit(i32::from(!failed.is_empty()));
+        )
+        .limit(240),
+    ]);
 }

@@ -13,24 +13,20 @@
 //! serial_remote`. Needs root, QEMU and libvirtd; skipped with one loud line where they
 //! are missing, except in CI (`CI=true`). The daemon and every guest are removed after.
 
-mod common;
-mod serial_support;
+mod kit;
 
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::testbed::{self, virsh, Guest, SystemDaemon};
-use common::wait_until;
-use serial_support::*;
+use kit::serial::{flood_check, random_tag, Bed};
+use kit::testbed::{self, daemon, virsh, Need, SystemDaemon};
+use kit::{test, wait_until, Runner, EVENT};
 use vireo::ui::console::SerialStatus;
 
-const BIN: &str = "serial_remote";
 const URI: &str = SystemDaemon::URI;
 const NAME: &str = "vireo-test-serial-remote";
 
-static DAEMON: Mutex<Option<SystemDaemon>> = Mutex::new(None);
-
 fn console_over_the_daemon() {
+    daemon();
     let bed = Bed::new(URI, NAME);
     bed.start();
     bed.console.set_domain(Some(&bed.domain));
@@ -64,6 +60,7 @@ fn console_over_the_daemon() {
 }
 
 fn daemon_restart_reattaches() {
+    daemon();
     let bed = Bed::new(URI, "vireo-test-serial-daemon");
     bed.start();
     bed.console.set_domain(Some(&bed.domain));
@@ -72,22 +69,14 @@ fn daemon_restart_reattaches() {
     // on): the widget says the connection is gone. (A SIGKILLed daemon would leave its
     // console lock files behind, held by a pid that the init of this test machine
     // never reaps: libvirt then refuses the console, and the widget shows its text.)
-    let pid_file = testbed::state_dir().join("daemon/libvirtd.pid");
-    let pid: i32 = std::fs::read_to_string(&pid_file)
-        .ok()
-        .and_then(|p| p.trim().parse().ok())
-        .expect("the daemon's pid");
-    // SAFETY: plain kill(2) of the daemon this test started.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    daemon().signal(libc::SIGTERM);
     wait_until("the console reports the lost connection", EVENT, || {
         bed.console.status() == SerialStatus::Disconnected
     });
     println!("  while the daemon is away: {}", bed.console.status_text());
     // Back again: the model reconnects and the console attaches by itself.
     let t = Instant::now();
-    with_daemon(|d| {
-        d.restart();
-    });
+    daemon().restart();
     let mut last = None;
     wait_until("reattached", Duration::from_secs(60), || {
         let now = (
@@ -112,34 +101,10 @@ fn daemon_restart_reattaches() {
     });
 }
 
-fn with_daemon<R>(f: impl FnOnce(&SystemDaemon) -> R) -> R {
-    let guard = DAEMON.lock().unwrap_or_else(|p| p.into_inner());
-    f(guard.as_ref().expect("the daemon is started in main"))
-}
-
 fn main() {
-    if let Some(why) = testbed::unavailable(true) {
-        common::skip_or_fail(BIN, &why);
-    }
-    if let Err(e) = Guest::get() {
-        common::skip_or_fail(BIN, &e);
-    }
-    init(BIN);
-    *DAEMON.lock().unwrap() = Some(SystemDaemon::start());
-    let cases: &[common::Test] = &[
-        (
-            "console_over_the_daemon",
-            Duration::from_secs(400),
-            console_over_the_daemon,
-        ),
-        (
-            "daemon_restart_reattaches",
-            Duration::from_secs(300),
-            daemon_restart_reattaches,
-        ),
-    ];
-    let failed = common::run(cases);
-    // Stops the daemon, destroys and undefines leftover test domains.
-    drop(DAEMON.lock().unwrap_or_else(|p| p.into_inner()).take());
-    std::process::exit(i32::from(!failed.is_empty()));
+    testbed::require(&[Need::Daemon, Need::Guest]);
+    Runner::new().gui().run(vec![
+        test("console_over_the_daemon", console_over_the_daemon).limit(400),
+        test("daemon_restart_reattaches", daemon_restart_reattaches).limit(300),
+    ]);
 }

@@ -6,21 +6,20 @@
 //! Run: `xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- cargo test --test
 //! serial_ui`.
 
-mod common;
-mod serial_support;
+mod kit;
 
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use common::{block_on, wait_until};
 use gtk::prelude::*;
-use serial_support::*;
-use vireo::model::{ConnectionObject, ConnectionState, DomainAction, DomainState};
+use kit::app::{button, find_visible};
+use kit::model::{act, connect};
+use kit::screen::save_png;
+use kit::{test, wait_until, Runner, EVENT};
+use vireo::model::{DomainAction, DomainState};
 use vireo::ui::console::{SerialConsole, SerialStatus};
 use vte4::TerminalExt;
-
-const BIN: &str = "serial_ui";
 
 fn window_with(console: &SerialConsole) -> gtk::Window {
     let window = gtk::Window::new();
@@ -28,7 +27,7 @@ fn window_with(console: &SerialConsole) -> gtk::Window {
     window.set_child(Some(console));
     window.present();
     // Without a domain the status page shows: show the terminal page to feed it.
-    if let Some(stack) = find_visible::<gtk::Stack>(console.upcast_ref()) {
+    if let Some(stack) = find_visible::<gtk::Stack>(console) {
         stack.set_visible_child_name("terminal");
     }
     wait_until("the console on screen", EVENT, || {
@@ -38,12 +37,8 @@ fn window_with(console: &SerialConsole) -> gtk::Window {
 }
 
 fn states_on_the_test_driver() {
-    let c = ConnectionObject::new("test:///default");
+    let c = connect("test:///default");
     c.set_stats_interval(0);
-    c.open();
-    wait_until("connected", EVENT, || {
-        c.state() == ConnectionState::Connected
-    });
     let d = (0..c.domains().n_items())
         .filter_map(|i| {
             c.domains()
@@ -76,14 +71,14 @@ fn states_on_the_test_driver() {
     );
 
     // Stopped: a Run button that asks the owner to start the domain.
-    block_on(c.run_action(&d, DomainAction::ForceOff)).expect("force off");
+    act(&c, &d, DomainAction::ForceOff);
     wait_until("not running", EVENT, || {
         console.status() == SerialStatus::NotRunning
     });
     let asked = Rc::new(Cell::new(0));
     let a = asked.clone();
     console.connect_run_requested(move |_| a.set(a.get() + 1));
-    button(console.upcast_ref(), "Run").emit_clicked();
+    button(&console, "Run").emit_clicked();
     assert_eq!(asked.get(), 1);
     save_png(&window, "serial-console-test-driver.png");
 
@@ -106,7 +101,7 @@ fn comforts_on_fed_text() {
         "no search before the terminal is on screen"
     );
     terminal.feed(b"first line\r\nVireo Serial Search Target\r\nlast line\r\n");
-    common::pump(Duration::from_millis(200));
+    kit::pump(Duration::from_millis(200));
     assert!(console.text().contains("Vireo Serial Search Target"));
 
     // Search: smart case, literal text (no pattern characters), not found.
@@ -158,24 +153,13 @@ fn comforts_on_fed_text() {
 
     // What the person types goes nowhere without a stream, and does not crash.
     terminal.feed_child(b"ignored\r");
-    common::pump(Duration::from_millis(50));
+    kit::pump(Duration::from_millis(50));
     window.destroy();
 }
 
 fn main() {
-    init(BIN);
-    let cases: &[common::Test] = &[
-        (
-            "states_on_the_test_driver",
-            Duration::from_secs(60),
-            states_on_the_test_driver,
-        ),
-        (
-            "comforts_on_fed_text",
-            Duration::from_secs(60),
-            comforts_on_fed_text,
-        ),
-    ];
-    let failed = common::run(cases);
-    std::process::exit(i32::from(!failed.is_empty()));
+    Runner::new().gui().run(vec![
+        test("states_on_the_test_driver", states_on_the_test_driver).limit(60),
+        test("comforts_on_fed_text", comforts_on_fed_text).limit(60),
+    ]);
 }

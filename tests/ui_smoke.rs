@@ -4,27 +4,29 @@
 //! GTK wants one thread, so this binary has its own `main` (harness = false) and runs
 //! the cases one after another on it.
 
-mod ui_support;
+mod kit;
 
 use adw::prelude::*;
-use ui_support::{find_widgets, run_cases, save_png, settle, wait_until, Case, TestApp};
+use kit::app::{find_widgets, TestApp};
+use kit::screen::save_png;
+use kit::{settle, test, wait_until, Runner, EVENT};
 use vireo::model::{ConnectionState, DomainObject};
 use vireo::ui::{AddConnectionDialog, ConnectionHeader, DomainRow};
 
 fn main() {
-    run_cases(&[
-        Case::new("window_shows_the_test_domain", window_shows_the_test_domain),
-        Case::new(
+    Runner::new().gui().fresh_process().run(vec![
+        test("window_shows_the_test_domain", window_shows_the_test_domain),
+        test(
             "bad_uri_shows_libvirts_reason",
             bad_uri_shows_libvirts_reason,
         ),
-        Case::new(
+        test(
             "disconnect_then_remove_leaves_the_empty_state",
             disconnect_then_remove,
         ),
-        Case::new("add_connection_checks_its_fields", add_connection_dialog),
-        Case::new("menu_windows_open", menu_windows_open),
-        Case::new(
+        test("add_connection_checks_its_fields", add_connection_dialog),
+        test("menu_windows_open", menu_windows_open),
+        test(
             "first_start_falls_back_to_what_answers",
             first_start_fallback,
         ),
@@ -32,93 +34,93 @@ fn main() {
 }
 
 fn window_shows_the_test_domain() -> Result<(), String> {
-    let app = TestApp::start(Some("test:///default"))?;
-    let window = app.window()?;
-    let connection = app.connection(0)?;
-    wait_until("the test driver connects", || {
+    let app = TestApp::start(&["--connect", "test:///default"]);
+    let window = app.window();
+    let connection = app.connection(0);
+    wait_until("the test driver connects", EVENT, || {
         connection.state() == ConnectionState::Connected
-    })?;
-    wait_until("a row shows the domain “test”", || {
-        find_widgets::<DomainRow>(window.upcast_ref())
+    });
+    wait_until("a row shows the domain “test”", EVENT, || {
+        find_widgets::<DomainRow>(&window)
             .iter()
             .filter_map(DomainRow::domain)
             .any(|d: DomainObject| d.name() == "test")
-    })?;
-    save_png(window.upcast_ref(), "main-window.png")?;
+    });
+    save_png(&window, "main-window.png");
 
     adw::StyleManager::default().set_color_scheme(adw::ColorScheme::ForceDark);
-    ui_support::settle();
-    save_png(window.upcast_ref(), "main-window-dark.png")?;
+    settle();
+    save_png(&window, "main-window-dark.png");
     adw::StyleManager::default().set_color_scheme(adw::ColorScheme::Default);
     app.quit();
     Ok(())
 }
 
 fn bad_uri_shows_libvirts_reason() -> Result<(), String> {
-    let app = TestApp::start(Some("nope://"))?;
-    let window = app.window()?;
-    let connection = app.connection(0)?;
-    wait_until("the connection fails", || {
+    let app = TestApp::start(&["--connect", "nope://"]);
+    let window = app.window();
+    let connection = app.connection(0);
+    wait_until("the connection fails", EVENT, || {
         connection.state() == ConnectionState::Failed
-    })?;
+    });
     let reason = connection
         .error()
         .ok_or("a failed connection carries libvirt's reason")?;
-    wait_until("the header shows libvirt's reason", || {
-        find_widgets::<ConnectionHeader>(window.upcast_ref())
+    wait_until("the header shows libvirt's reason", EVENT, || {
+        find_widgets::<ConnectionHeader>(&window)
             .iter()
             .any(|h| h.status_text().contains(reason.as_str()))
-    })?;
-    save_png(window.upcast_ref(), "connection-failed.png")?;
+    });
+    save_png(&window, "connection-failed.png");
     app.quit();
     Ok(())
 }
 
 fn disconnect_then_remove() -> Result<(), String> {
-    let app = TestApp::start(Some("test:///default"))?;
-    let window = app.window()?;
-    let connection = app.connection(0)?;
-    wait_until("the test driver connects", || {
+    let app = TestApp::start(&["--connect", "test:///default"]);
+    let window = app.window();
+    let connection = app.connection(0);
+    wait_until("the test driver connects", EVENT, || {
         connection.state() == ConnectionState::Connected
-    })?;
-    let header = find_widgets::<ConnectionHeader>(window.upcast_ref())
+    });
+    let header = find_widgets::<ConnectionHeader>(&window)
         .into_iter()
         .next()
         .ok_or("no connection header")?;
     WidgetExt::activate_action(&header, "connection.disconnect", None)
         .map_err(|e| e.to_string())?;
-    wait_until("the connection closes", || {
+    wait_until("the connection closes", EVENT, || {
         connection.state() == ConnectionState::Disconnected
-    })?;
-    save_png(window.upcast_ref(), "connection-disconnected.png")?;
+    });
+    save_png(&window, "connection-disconnected.png");
     WidgetExt::activate_action(&header, "connection.remove", None).map_err(|e| e.to_string())?;
-    wait_until("the empty state shows", || {
+    wait_until("the empty state shows", EVENT, || {
         app.app.connections().n_items() == 0 && window.list().visible_page_name() == "empty"
-    })?;
-    save_png(window.upcast_ref(), "no-connections.png")?;
+    });
+    save_png(&window, "no-connections.png");
     app.quit();
     Ok(())
 }
 
 fn add_connection_dialog() -> Result<(), String> {
-    let app = TestApp::start(Some("test:///default"))?;
-    let window = app.window()?;
+    let app = TestApp::start(&["--connect", "test:///default"]);
+    let window = app.window();
     WidgetExt::activate_action(&window, "win.add-connection", None).map_err(|e| e.to_string())?;
     let dialog = || {
         gtk::Window::list_toplevels()
             .into_iter()
             .find_map(|w| w.downcast::<AddConnectionDialog>().ok())
     };
-    wait_until("the dialog opens", || dialog().is_some())?;
+    wait_until("the dialog opens", EVENT, || dialog().is_some());
     let dialog = dialog().ok_or("no dialog")?;
-    let rows = find_widgets::<adw::ComboRow>(dialog.upcast_ref());
+    let rows = find_widgets::<adw::ComboRow>(&dialog);
     let kind = rows.first().ok_or("no hypervisor row")?;
-    let remote = find_widgets::<adw::ExpanderRow>(dialog.upcast_ref())
+    let remote = find_widgets::<adw::ExpanderRow>(&dialog)
         .into_iter()
         .next()
         .ok_or("no remote row")?;
     let entry = |title: &str| {
-        find_widgets::<adw::EntryRow>(dialog.upcast_ref())
+        find_widgets::<adw::EntryRow>(&dialog)
             .into_iter()
             .find(|r| r.title() == title)
             .ok_or(format!("no {title} field"))
@@ -143,16 +145,16 @@ fn add_connection_dialog() -> Result<(), String> {
     if !connect_enabled() || dialog.uri_preview() != "qemu+ssh://root@host.example:2222/system" {
         return Err(format!("unexpected URI {}", dialog.uri_preview()));
     }
-    save_png(dialog.upcast_ref(), "add-connection-remote.png")?;
+    save_png(&dialog, "add-connection-remote.png");
 
     // A custom URI that is fine is added, opened and saved.
     kind.set_selected(2);
     entry("URI")?.set_text("test:///default");
     settle();
     dialog.activate_connect();
-    wait_until("the new connection is listed", || {
+    wait_until("the new connection is listed", EVENT, || {
         app.app.connections().n_items() == 1
-    })?;
+    });
     let saved = app.app.settings().strv("connections");
     if !saved.iter().any(|u| u == "test:///default") {
         return Err(format!("the connection was not saved: {saved:?}"));
@@ -163,8 +165,8 @@ fn add_connection_dialog() -> Result<(), String> {
 
 /// Preferences, Keyboard Shortcuts and About open from the primary menu's actions.
 fn menu_windows_open() -> Result<(), String> {
-    let app = TestApp::start(Some("test:///default"))?;
-    let window = app.window()?;
+    let app = TestApp::start(&["--connect", "test:///default"]);
+    let window = app.window();
     let find = |type_name: &str| {
         gtk::Window::list_toplevels()
             .into_iter()
@@ -186,9 +188,11 @@ fn menu_windows_open() -> Result<(), String> {
         ("win.new-vm", "AdwWindow", "new-vm-from-menu.png"),
     ] {
         WidgetExt::activate_action(&window, action, None).map_err(|e| format!("{action}: {e}"))?;
-        wait_until(&format!("{type_name} opens"), || find(type_name).is_some())?;
+        wait_until(&format!("{type_name} opens"), EVENT, || {
+            find(type_name).is_some()
+        });
         let opened = find(type_name).ok_or("gone")?;
-        save_png(opened.upcast_ref(), png)?;
+        save_png(&opened, png);
         opened.close();
         settle();
     }
@@ -198,19 +202,18 @@ fn menu_windows_open() -> Result<(), String> {
 
 /// The first start tries hosts in turn: those that fail go, the one that answers stays.
 fn first_start_fallback() -> Result<(), String> {
-    let app = TestApp::start(None)?;
+    let app = TestApp::start(&[]);
     app.app.open_first_answering(vec![
         "nope://".into(),
         "test:///nonexistent/node.xml".into(),
         "test:///default".into(),
     ]);
-    wait_until("the demo host is what remains", || {
+    wait_until("the demo host is what remains", EVENT, || {
         let connections = app.app.connections();
         connections.n_items() == 1
-            && app.connection(0).is_ok_and(|c| {
-                c.uri() == "test:///default" && c.state() == ConnectionState::Connected
-            })
-    })?;
+            && app.connection(0).uri() == "test:///default"
+            && app.connection(0).state() == ConnectionState::Connected
+    });
     app.quit();
     Ok(())
 }

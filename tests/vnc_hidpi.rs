@@ -7,28 +7,29 @@
 //!
 //! Run: xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- cargo test --test vnc_hidpi
 
-mod vnc_support;
+mod kit;
 
 use std::time::Duration;
 
 use gtk::graphene;
 use gtk::prelude::*;
+use kit::vnc::{canvas_of, compare, pattern, RawServer};
+use kit::{pump, test, wait_until, Runner};
 use vireo::ui::console::{ConsoleState, ScaleMode, VncDisplay};
-use vnc_support::*;
 
 const W: usize = 320;
 const H: usize = 240;
 
 fn main() {
-    // Read by GDK and GSK when they start, which run_cases does.
+    // Read by GDK and GSK when they start, which the runner does.
     std::env::set_var("GDK_SCALE", "2");
     std::env::set_var("GSK_RENDERER", "cairo");
-    run_cases(&[
-        (
+    Runner::new().gui().fresh_process().run(vec![
+        test(
             "one_to_one_is_exact_in_device_pixels",
             one_to_one_is_exact_in_device_pixels,
         ),
-        ("shown_after_connecting", shown_after_connecting),
+        test("shown_after_connecting", shown_after_connecting),
     ]);
 }
 
@@ -60,26 +61,28 @@ fn shown_after_connecting() -> Result<(), String> {
     let display = VncDisplay::new();
     let window = window_with(&display);
     display.open_host("127.0.0.1", server.port);
-    let connected = wait_until(Duration::from_secs(15), || {
-        display.state() == ConsoleState::Connected
+    wait_until("connected while hidden", Duration::from_secs(15), || {
+        if display.state() == ConsoleState::Connected {
+            Ok(())
+        } else {
+            Err(format!("state {:?}", display.state()))
+        }
     });
     pump(Duration::from_millis(300));
     window.present();
-    let result = if connected {
-        check(&window, &display, &picture)
-    } else {
-        Err(format!("not connected while hidden: {:?}", display.state()))
-    };
+    let result = check(&window, &display, &picture);
     window.destroy();
     result
 }
 
 fn check(window: &gtk::Window, display: &VncDisplay, picture: &[u8]) -> Result<(), String> {
-    if !wait_until(Duration::from_secs(15), || {
-        display.state() == ConsoleState::Connected && display.frames_shown() > 0
-    }) {
-        return Err(format!("not connected: state {:?}", display.state()));
-    }
+    wait_until("connected, a frame shown", Duration::from_secs(15), || {
+        if display.state() == ConsoleState::Connected && display.frames_shown() > 0 {
+            Ok(())
+        } else {
+            Err(format!("state {:?}", display.state()))
+        }
+    });
     let canvas = canvas_of(display)?;
     let scale = canvas.scale_factor();
     if scale != 2 {
@@ -100,13 +103,15 @@ fn check(window: &gtk::Window, display: &VncDisplay, picture: &[u8]) -> Result<(
     if renderer.type_().name() != "GskCairoRenderer" {
         return Err(format!("drawn by {}, not cairo", renderer.type_().name()));
     }
-    let mut drawn = Err("nothing drawn".to_string());
-    wait_until(Duration::from_secs(10), || {
-        drawn = draw_in_device_pixels(&canvas, &renderer)
-            .and_then(|texture| compare(&texture, picture, W));
-        drawn.is_ok()
-    });
-    drawn.map_err(|e| format!("drawn at scale 2: {e}"))
+    wait_until(
+        "the picture drawn at scale 2",
+        Duration::from_secs(10),
+        || {
+            draw_in_device_pixels(&canvas, &renderer)
+                .and_then(|texture| compare(&texture, picture, W))
+        },
+    );
+    Ok(())
 }
 
 /// Draws the canvas as the window does at scale 2 and cuts out the frame.

@@ -3,59 +3,57 @@
 //! the guest's shell (it runs `reboot`), the picture coming back after the reboot, and
 //! the pointer in relative mode (the guest has a PS/2 mouse and no tablet).
 //!
-//! Needs root, QEMU and the test guest of the test bed (`tests/common/testbed.rs`, which
+//! Needs root, QEMU and the test guest of the test bed (`tests/kit/testbed.rs`, which
 //! builds it); without them it says SKIPPED and passes (fails with CI=true). Uses
-//! libvirt's embedded QEMU driver: no daemon.
+//! libvirt's embedded QEMU driver: no daemon; each test in a process of its own (one
+//! embedded driver per process).
 //!
 //! Run: xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- cargo test --test vnc_qemu
 
-mod common;
-mod vnc_support;
+mod kit;
 
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::time::Duration;
 
-use common::console::SerialConsole;
-use common::testbed::{Boot, EmbedRoot, Guest, VGA_PIXELS, VGA_SIZE};
 use gtk::prelude::*;
+use kit::console::SerialConsole;
+use kit::testbed::{embed_root, Boot, Guest, Need, VGA_PIXELS, VGA_SIZE};
+use kit::vnc::{move_pointer_to, texture_bytes};
+use kit::x11::xdotool;
+use kit::{pump, test, wait_until, Runner};
 use vireo::ui::console::{ConsoleState, ScaleMode, VncDisplay};
-use vnc_support::*;
 
 const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
 
 fn main() {
-    if let Some(why) = common::testbed::unavailable(false) {
-        common::skip_or_fail("vnc_qemu", &why);
-    }
-    if let Err(why) = Guest::get() {
-        common::skip_or_fail("vnc_qemu", &why);
-    }
-    run_cases(&[
-        (
+    kit::testbed::require(&[Need::Qemu, Need::Guest]);
+    Runner::new().gui().fresh_process().run(vec![
+        test(
             "guest_picture_keys_and_reboot",
             guest_picture_keys_and_reboot,
-        ),
-        (
+        )
+        .limit(300),
+        test(
             "relative_pointer_moves_the_guest_mouse",
             relative_pointer_moves_the_guest_mouse,
-        ),
+        )
+        .limit(300),
     ]);
 }
 
-/// One transient test guest on an embedded QEMU driver root, destroyed on drop. It has
-/// a PS/2 mouse and no tablet, so its pointer is in relative mode.
+/// One transient test guest on the process's embedded QEMU driver root, destroyed on
+/// drop (the runner's cleanup kills what is left of its QEMU). It has a PS/2 mouse and
+/// no tablet, so its pointer is in relative mode.
 struct EmbeddedGuest {
     conn: Option<virt::connect::Connect>,
     domain: Option<virt::domain::Domain>,
     /// Its serial console, opened at once so that nothing the guest prints is missed.
     serial: Option<SerialConsole>,
-    /// Dropped last: it kills what is left of the guest's QEMU and removes the root.
-    _root: EmbedRoot,
 }
 
 impl EmbeddedGuest {
     fn start() -> Result<Self, String> {
-        let root = EmbedRoot::new("vnc");
+        let root = embed_root();
         virt::error::clear_error_callback();
         let _ = virt::event::event_register_default_impl();
         let conn = virt::connect::Connect::open(Some(&root.uri()))
@@ -66,7 +64,6 @@ impl EmbeddedGuest {
             conn: Some(conn),
             domain: None,
             serial: None,
-            _root: root,
         };
         let domain = guest
             .conn
@@ -147,16 +144,16 @@ fn show(guest: &EmbeddedGuest) -> Result<(gtk::Window, VncDisplay), String> {
         .build();
     window.present();
     display.open_fd(guest.graphics_fd()?);
-    if !wait_until(Duration::from_secs(20), || {
-        display.state() == ConsoleState::Connected
-    }) {
-        window.destroy();
-        return Err(format!("not connected: {:?}", display.state()));
-    }
-    if !wait_until(BOOT_TIMEOUT, || shows_ready_picture(&display)) {
-        window.destroy();
-        return Err("the guest's ready picture never showed".into());
-    }
+    wait_until("connected", Duration::from_secs(20), || {
+        if display.state() == ConsoleState::Connected {
+            Ok(())
+        } else {
+            Err(format!("state {:?}", display.state()))
+        }
+    });
+    wait_until("the guest's ready picture", BOOT_TIMEOUT, || {
+        shows_ready_picture(&display)
+    });
     Ok((window, display))
 }
 
@@ -166,17 +163,19 @@ fn guest_picture_keys_and_reboot() -> Result<(), String> {
 
     // Typed on the VGA console's shell: the guest reboots, its picture goes away...
     display.type_text("reboot\n");
-    let left = wait_until(Duration::from_secs(60), || !shows_ready_picture(&display));
-    if !left {
-        window.destroy();
-        return Err("the guest did not react to the keys typed (no reboot)".into());
-    }
+    wait_until(
+        "the guest reacts to the keys typed (reboot: the picture goes)",
+        Duration::from_secs(60),
+        || !shows_ready_picture(&display),
+    );
     // ...and the same display shows it again once the guest is back.
-    let back = wait_until(BOOT_TIMEOUT, || shows_ready_picture(&display));
+    wait_until("the picture back after the reboot", BOOT_TIMEOUT, || {
+        shows_ready_picture(&display)
+    });
     let state = display.state();
     window.destroy();
-    if !back || state != ConsoleState::Connected {
-        return Err(format!("after the reboot: picture {back}, state {state:?}"));
+    if state != ConsoleState::Connected {
+        return Err(format!("after the reboot: state {state:?}"));
     }
     Ok(())
 }
@@ -199,33 +198,41 @@ fn relative_pointer_checks(
 ) -> Result<(), String> {
     // The marker is computed so that the echo of the command line does not match it.
     serial.send("echo VIREO-MICE-$((6*7)); od -An -td1 -w3 -v /dev/input/mice\n")?;
-    if !wait_until(Duration::from_secs(20), || {
-        serial.count_lines(MICE_MARKER) == 1
-    }) {
-        return Err(format!(
-            "the guest's mouse reader did not start:\n{}",
-            serial.text()
-        ));
-    }
+    wait_until(
+        "the guest's mouse reader starts",
+        Duration::from_secs(20),
+        || {
+            if serial.count_lines(MICE_MARKER) == 1 {
+                Ok(())
+            } else {
+                Err(format!("its console:\n{}", serial.text()))
+            }
+        },
+    );
     // Entering the display only sets where motion is measured from.
     move_pointer_to(window, display, 200.0, 100.0)?;
     pump(Duration::from_millis(500));
     let start = mouse_motion(&serial.text());
-    xdotool(&["mousemove_relative", "--", "30", "20"])?;
+    xdotool(&["mousemove_relative", "--", "30", "20"]);
     // PS/2 counts y upwards.
     let moved = (start.0 + 30, start.1 - 20);
-    if !wait_until(Duration::from_secs(10), || {
-        mouse_motion(&serial.text()) == moved
-    }) {
-        return Err(format!(
-            "moving 30 right and 20 down: the guest's mouse went from {start:?} to {:?}, \
-             not {moved:?}; its console:\n{}",
-            mouse_motion(&serial.text()),
-            serial.text()
-        ));
-    }
-    xdotool(&["click", "4"])?;
-    xdotool(&["click", "5"])?;
+    wait_until(
+        "the guest's mouse moved 30 right and 20 down",
+        Duration::from_secs(10),
+        || {
+            let now = mouse_motion(&serial.text());
+            if now == moved {
+                Ok(())
+            } else {
+                Err(format!(
+                    "it went from {start:?} to {now:?}, not {moved:?}; its console:\n{}",
+                    serial.text()
+                ))
+            }
+        },
+    );
+    xdotool(&["click", "4"]);
+    xdotool(&["click", "5"]);
     pump(Duration::from_millis(1500));
     let after_wheel = mouse_motion(&serial.text());
     if after_wheel != moved {

@@ -6,32 +6,35 @@
 //!
 //! Run: xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- cargo test --test vnc_x11vnc
 
-mod vnc_support;
+mod kit;
 
 use std::time::Duration;
 
 use gtk::prelude::*;
 use gtk::{glib, graphene};
+use kit::vnc::{canvas_of, compare, move_pointer_to, pattern, RawServer};
+use kit::x11::xdotool;
+use kit::{pump, test, wait_until, Runner};
 use vireo::ui::console::{ConsoleState, ScaleMode, VncDisplay};
-use vnc_support::*;
 
 const W: usize = 640;
 const H: usize = 480;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 
 fn main() {
-    run_cases(&[
-        ("pixels_exact_at_1to1", pixels_exact_at_1to1),
-        ("updates_follow_the_server", updates_follow_the_server),
-        ("desktop_resize_is_followed", desktop_resize_is_followed),
-        ("remote_cursor_is_shown", remote_cursor_is_shown),
-        ("fit_keeps_aspect_ratio", fit_keeps_aspect_ratio),
-        ("keys_reach_the_server", keys_reach_the_server),
-        ("send_keys_and_type_text", send_keys_and_type_text),
-        ("pointer_reaches_the_server", pointer_reaches_the_server),
-        ("password_auth", password_auth),
-        ("wrong_password_is_reported", wrong_password_is_reported),
-        ("server_gone_is_reported", server_gone_is_reported),
+    // Each test in its own process: a failed one leaves its window behind.
+    Runner::new().gui().fresh_process().run(vec![
+        test("pixels_exact_at_1to1", pixels_exact_at_1to1),
+        test("updates_follow_the_server", updates_follow_the_server),
+        test("desktop_resize_is_followed", desktop_resize_is_followed),
+        test("remote_cursor_is_shown", remote_cursor_is_shown),
+        test("fit_keeps_aspect_ratio", fit_keeps_aspect_ratio),
+        test("keys_reach_the_server", keys_reach_the_server),
+        test("send_keys_and_type_text", send_keys_and_type_text),
+        test("pointer_reaches_the_server", pointer_reaches_the_server),
+        test("password_auth", password_auth),
+        test("wrong_password_is_reported", wrong_password_is_reported),
+        test("server_gone_is_reported", server_gone_is_reported),
     ]);
 }
 
@@ -47,12 +50,13 @@ fn connected(server: &RawServer, mode: ScaleMode) -> Result<(gtk::Window, VncDis
     window.present();
     display.grab_focus();
     display.open_host("127.0.0.1", server.port);
-    if !wait_until(CONNECT_TIMEOUT, || {
-        display.state() == ConsoleState::Connected && display.frames_shown() > 0
-    }) {
-        window.destroy();
-        return Err(format!("not connected: state {:?}", display.state()));
-    }
+    wait_until("connected, a frame shown", CONNECT_TIMEOUT, || {
+        if display.state() == ConsoleState::Connected && display.frames_shown() > 0 {
+            Ok(())
+        } else {
+            Err(format!("state {:?}", display.state()))
+        }
+    });
     Ok((window, display))
 }
 
@@ -66,15 +70,15 @@ fn wait_for_picture_of_width(
     expected: &[u8],
     width: usize,
 ) -> Result<(), String> {
-    let mut last = Err("no frame".to_string());
-    wait_until(Duration::from_secs(10), || {
-        last = match display.screenshot_texture() {
+    wait_until(
+        "the picture on screen",
+        Duration::from_secs(10),
+        || match display.screenshot_texture() {
             Some(t) => compare(&t, expected, width),
             None => Err("no frame".into()),
-        };
-        last.is_ok()
-    });
-    last
+        },
+    );
+    Ok(())
 }
 
 fn pixels_exact_at_1to1() -> Result<(), String> {
@@ -104,22 +108,19 @@ fn pixels_exact_at_1to1() -> Result<(), String> {
         .ok_or("no renderer")?;
     let viewport = graphene::Rect::new(x, y, W as f32, H as f32);
     // The canvas shows the framebuffer from the next frame tick on.
-    let mut drawn_result = Err("nothing drawn".to_string());
-    wait_until(Duration::from_secs(5), || {
+    wait_until("the picture drawn at 1:1", Duration::from_secs(5), || {
         let paintable = gtk::WidgetPaintable::new(Some(&canvas));
         let snapshot = gtk::Snapshot::new();
         paintable.snapshot(&snapshot, canvas.width() as f64, canvas.height() as f64);
-        drawn_result = match snapshot.to_node() {
+        match snapshot.to_node() {
             Some(node) => compare(
                 &renderer.render_texture(&node, Some(&viewport)),
                 &picture,
                 W,
             ),
             None => Err("canvas drew nothing".into()),
-        };
-        drawn_result.is_ok()
+        }
     });
-    drawn_result.map_err(|e| format!("drawn at 1:1: {e}"))?;
     window.destroy();
     Ok(())
 }
@@ -191,18 +192,21 @@ fn remote_cursor_is_shown() -> Result<(), String> {
     let server = RawServer::start(W, H, &pattern(W, H, 1), &["-cursor", "arrow"])?;
     let (window, display) = connected(&server, ScaleMode::OneToOne)?;
     let canvas = canvas_of(&display)?;
-    let mut seen = None;
-    wait_until(Duration::from_secs(10), || {
-        seen = canvas
-            .cursor()
-            .and_then(|c| c.texture())
-            .map(|t| (t.width(), t.height()));
-        seen.is_some()
-    });
+    let (w, h) = wait_until(
+        "a cursor shape from the server",
+        Duration::from_secs(10),
+        || {
+            canvas
+                .cursor()
+                .and_then(|c| c.texture())
+                .map(|t| (t.width(), t.height()))
+        },
+    );
     window.destroy();
-    match seen {
-        Some((w, h)) if w > 0 && h > 0 => Ok(()),
-        other => Err(format!("no cursor shape from the server: {other:?}")),
+    if w > 0 && h > 0 {
+        Ok(())
+    } else {
+        Err(format!("an empty cursor shape from the server: {w}x{h}"))
     }
 }
 
@@ -244,12 +248,12 @@ fn keys_reach_the_server() -> Result<(), String> {
     if !display.keyboard_grabbed() {
         return Err("focused display did not grab the keyboard".into());
     }
-    xdotool(&["key", "v", "shift+i", "F5", "Super_L"])?;
+    xdotool(&["key", "v", "shift+i", "F5", "Super_L"]);
     // Ctrl+Alt releases the grab: the keys after it stay on the desktop.
-    xdotool(&["key", "ctrl+alt"])?;
+    xdotool(&["key", "ctrl+alt"]);
     pump(Duration::from_millis(300));
     let grabbed_after = display.keyboard_grabbed();
-    xdotool(&["key", "z"])?;
+    xdotool(&["key", "z"]);
     pump(Duration::from_millis(500));
     let got = key_names(&server);
     window.destroy();
@@ -327,8 +331,8 @@ fn pointer_reaches_the_server() -> Result<(), String> {
     let server = RawServer::start(W, H, &pattern(W, H, 7), &[])?;
     let (window, display) = connected(&server, ScaleMode::OneToOne)?;
     move_pointer_to(&window, &display, 100.0, 50.0)?;
-    xdotool(&["click", "3"])?;
-    xdotool(&["click", "4"])?;
+    xdotool(&["click", "3"]);
+    xdotool(&["click", "4"]);
     pump(Duration::from_millis(500));
     let got = server.pointer();
     window.destroy();
@@ -349,11 +353,14 @@ fn password_auth() -> Result<(), String> {
     let window = gtk::Window::builder().child(&display).build();
     window.present();
     display.open_host("127.0.0.1", server.port);
-    let ok = wait_until(CONNECT_TIMEOUT, || display.frames_shown() > 0);
+    wait_until("a frame with the password", CONNECT_TIMEOUT, || {
+        if display.frames_shown() > 0 {
+            Ok(())
+        } else {
+            Err(format!("state {:?}", display.state()))
+        }
+    });
     window.destroy();
-    if !ok {
-        return Err(format!("no frame with the password: {:?}", display.state()));
-    }
     Ok(())
 }
 
@@ -377,7 +384,9 @@ fn wrong_password_is_reported() -> Result<(), String> {
         ),
     );
     display.open_host("127.0.0.1", server.port);
-    wait_until(CONNECT_TIMEOUT, || reason.borrow().is_some());
+    wait_until("the disconnected signal", CONNECT_TIMEOUT, || {
+        reason.borrow().is_some()
+    });
     window.destroy();
     let reason = reason.borrow().clone().ok_or("no disconnected signal")?;
     if display.state() != ConsoleState::Disconnected || !reason.contains("uthentication") {
@@ -406,7 +415,9 @@ fn server_gone_is_reported() -> Result<(), String> {
         ),
     );
     server.stop();
-    wait_until(Duration::from_secs(10), || fired.get());
+    wait_until("the disconnected signal", Duration::from_secs(10), || {
+        fired.get()
+    });
     let state = display.state();
     window.destroy();
     if !fired.get() || state != ConsoleState::Disconnected {

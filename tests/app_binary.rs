@@ -1,0 +1,189 @@
+//! The real `vireo` binary from outside, as a person uses it (tier 5): launched on
+//! libvirt's test driver under the tests' X display with its own session and AT-SPI
+//! buses, read through its accessible tree (what a screen reader reads), driven with
+//! the pointer and the keyboard, looked at in screenshots (`target/screenshots/app-*`).
+//! Each test ends with Ctrl+Q and checks that the app quit with status 0 and logged no
+//! GTK critical.
+//!
+//! Run: `xvfb-run -a -s "-screen 0 1280x800x24" cargo test --test app_binary` (the
+//! kit starts the buses). Needs xdotool, ImageMagick and python3's AT-SPI bindings
+//! (`tools/install-deps.sh test`); skipped without them, failed in CI.
+
+mod kit;
+
+use kit::binary::{self, App};
+use kit::testbed::temp_dir;
+use kit::{test, wait_until, Runner, EVENT};
+use vireo::virt::test_node::{write_node, NodeSpec};
+
+fn main() {
+    binary::require();
+    Runner::new().run(vec![
+        test("lists_the_demo_vms", lists_the_demo_vms),
+        test("search_narrows_the_list", search_narrows_the_list),
+        test("primary_menu_opens", primary_menu_opens),
+        test(
+            "about_and_preferences_open_and_close",
+            about_and_preferences_open_and_close,
+        ),
+        test("ctrl_o_opens_the_vms_tab", ctrl_o_opens_the_vms_tab),
+    ]);
+}
+
+/// The app on the demo host, once its VMs are listed.
+fn demo() -> App {
+    let app = App::launch(&["--connect", "test:///default"]);
+    assert_eq!(
+        app.wait_ready(),
+        ("test:///default".to_owned(), 1),
+        "the demo host has one VM"
+    );
+    app
+}
+
+/// The names of the VMs the list shows, as a screen reader reads its rows.
+fn listed_vms(app: &App) -> Vec<String> {
+    app.find_all("list item", None)
+        .iter()
+        .filter(|row| row.on_screen())
+        .flat_map(|row| app.children(row))
+        .filter(|cell| cell.name.contains(", "))
+        .map(|cell| cell.name)
+        .filter(|name| !name.contains("://"))
+        .collect()
+}
+
+fn lists_the_demo_vms() {
+    let app = demo();
+    // The row reads "name, state, CPU figure"; its labels are there one by one too.
+    let rows = wait_until("the demo VM's row", EVENT, || {
+        let rows = listed_vms(&app);
+        (!rows.is_empty()).then_some(rows)
+    });
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0].starts_with("test, Running"), "{rows:?}");
+    app.find("label", "test");
+    app.find("label", "Running");
+    app.find("label", "Test Host");
+    // The state icon says Running to a screen reader, and is green on screen.
+    let icon = app.find("image", "Running");
+    let [x, y, w, h] = icon.extents.expect("the icon's place");
+    let [r, g, b] = app.pixel(x + w / 2, y + h / 2);
+    assert!(
+        g > 100 && g > r + 40 && g > b + 40,
+        "a green icon: {:?}",
+        [r, g, b]
+    );
+    app.screenshot("app-demo-host.png");
+    app.quit();
+}
+
+fn search_narrows_the_list() {
+    let node = write_node(
+        &temp_dir("app-search"),
+        "node.xml",
+        &NodeSpec {
+            domains: 12,
+            ..NodeSpec::default()
+        },
+    )
+    .expect("node file");
+    let app = App::launch(&["--connect", &node]);
+    assert_eq!(app.wait_ready().1, 12);
+    wait_until("the 12 VMs listed", EVENT, || listed_vms(&app).len() == 12);
+    app.key("ctrl+f");
+    let entry = app.find("entry", "Search Virtual Machines");
+    assert!(entry.is("focused"), "Ctrl+F focuses the search: {entry:?}");
+    app.type_text("vm001");
+    wait_until("vm0010 and vm0011 left", EVENT, || {
+        let names: Vec<String> = listed_vms(&app)
+            .iter()
+            .map(|n| n.split(", ").next().unwrap_or_default().to_owned())
+            .collect();
+        names == ["vm0010", "vm0011"]
+    });
+    assert_eq!(
+        app.text(&app.find("entry", "Search Virtual Machines")),
+        "vm001"
+    );
+    app.screenshot("app-search.png");
+    app.type_text("zzz");
+    app.find("label", "No Results Found");
+    app.screenshot("app-search-no-results.png");
+    // Escape ends the search: every VM again.
+    app.key("Escape");
+    wait_until("all 12 VMs again", EVENT, || listed_vms(&app).len() == 12);
+    app.quit();
+}
+
+const MENU: [&str; 5] = [
+    "New Virtual Machine…",
+    "Add Connection…",
+    "Preferences",
+    "Keyboard Shortcuts",
+    "About Vireo",
+];
+
+fn primary_menu_opens() {
+    let app = demo();
+    app.click(&app.find("push button", "Main Menu"));
+    for item in MENU {
+        app.find("menu item", item);
+    }
+    app.screenshot("app-primary-menu.png");
+    app.key("Escape");
+    app.wait_gone("menu item", "About Vireo");
+    app.quit();
+}
+
+fn about_and_preferences_open_and_close() {
+    let app = demo();
+    // About, from the primary menu.
+    app.click(&app.find("push button", "Main Menu"));
+    app.click(&app.find("menu item", "About Vireo"));
+    app.find("frame", "About");
+    app.find("label", "Vireo");
+    app.screenshot("app-about.png");
+    app.key("Escape");
+    app.wait_gone("frame", "About");
+    // Preferences, by its shortcut.
+    app.key("ctrl+comma");
+    app.find("frame", "Preferences");
+    app.screenshot("app-preferences.png");
+    app.key("Escape");
+    app.wait_gone("frame", "Preferences");
+    app.quit();
+}
+
+fn ctrl_o_opens_the_vms_tab() {
+    let app = demo();
+    // Select the VM as a person does, with a click on its name, then Ctrl+O.
+    app.click(&app.find("label", "test"));
+    app.key("ctrl+o");
+    // libadwaita 1.2 shows a tab as an unnamed "AdwTab" holding its title's label.
+    let tabs = wait_until("a tab beside the list's", EVENT, || {
+        let tabs: Vec<_> = app
+            .find_all("filler", Some("AdwTab"))
+            .into_iter()
+            .filter(|t| t.on_screen())
+            .collect();
+        (tabs.len() == 2).then_some(tabs)
+    });
+    assert!(
+        app.find_in(&tabs[1], "label", Some("test")).len() == 1,
+        "the new tab is titled with the VM's name"
+    );
+    // The tab shows the VM's console first; its details and XML are a switch away.
+    let console = app.find("page tab", "Console");
+    assert!(console.is("selected"), "{console:?}");
+    app.find("page tab", "Details");
+    app.find("page tab", "XML");
+    app.screenshot("app-vm-tab.png");
+    app.click(&app.find("page tab", "Details"));
+    wait_until("Details shown", EVENT, || {
+        app.find("page tab", "Details").is("selected")
+    });
+    app.find("label", "Virtual CPUs");
+    app.screenshot("app-vm-tab-details.png");
+    app.quit();
+}

@@ -1,0 +1,58 @@
+//! Real input on the test's X display (Xvfb): key presses, typing and pointer moves
+//! through `xdotool` (XTEST), so they reach GTK as a person's would.
+
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use super::wait::{pump, wait_until};
+
+/// Runs `xdotool ARGS...` on the display, turning the main loop meanwhile (an
+/// in-process window must answer `search --sync`), then lets GTK handle the events for
+/// 100 ms. Panics if xdotool fails.
+pub fn xdotool(args: &[&str]) {
+    let mut child = Command::new("xdotool")
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("xdotool (tools/install-deps.sh test installs it)");
+    let status = wait_until(
+        &format!("xdotool {args:?}"),
+        Duration::from_secs(10),
+        || child.try_wait().ok().flatten(),
+    );
+    let out = child.wait_with_output().expect("xdotool's output");
+    assert!(
+        status.success(),
+        "xdotool {args:?} failed ({status}): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    pump(Duration::from_millis(100));
+}
+
+/// Runs `xdotool ARGS...` without a main loop of this process and returns its stdout
+/// (for queries: `search`, `getwindowgeometry`). Panics if it fails.
+pub fn xdotool_output(args: &[&str]) -> String {
+    let out = Command::new("xdotool")
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("xdotool (tools/install-deps.sh test installs it)");
+    assert!(
+        out.status.success(),
+        "xdotool {args:?} failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The X keysym name of a character typed with `xdotool key`.
+pub fn keysym(c: char) -> String {
+    match c {
+        ' ' => "space".into(),
+        '-' => "minus".into(),
+        c => c.to_string(),
+    }
+}
