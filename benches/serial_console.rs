@@ -11,27 +11,24 @@
 //! Run: `tools/bench-serial.sh` (= `xvfb-run ... cargo bench --bench serial_console`).
 //! Figures, not pass/fail. Needs root and QEMU.
 
-#[path = "../tests/common/mod.rs"]
-mod common;
-#[path = "../tests/serial_support/mod.rs"]
-mod serial_support;
+#[path = "../tests/kit/mod.rs"]
+mod kit;
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::testbed::{self, define_xml, Boot, EmbedRoot, Guest, READY_LINE};
-use common::{block_on, wait_until};
 use gtk::glib;
 use gtk::prelude::*;
-use serial_support::StallMeter;
-use vireo::model::{ConnectionObject, ConnectionState, DomainAction, DomainState};
+use kit::console::SerialConsole as GuestConsole;
+use kit::model::{connect, define, start};
+use kit::serial::StallMeter;
+use kit::testbed::{self, embed_root, Boot, Guest, READY_LINE};
+use kit::{block_on, wait_until};
+use vireo::model::{ConnectionObject, DomainAction};
 use vireo::ui::console::{SerialConsole, SerialStatus};
-use vireo::virt::handles::release_connect;
 use vte4::TerminalExt;
 
-static ROOT: Mutex<Option<EmbedRoot>> = Mutex::new(None);
 const FLOOD_RAW_BYTES: usize = 3 * 1024 * 1024;
 
 /// The process's user + system CPU seconds.
@@ -45,12 +42,7 @@ fn cpu_seconds() -> f64 {
 
 /// The CPU seconds of the QEMU processes of the embedded root (from their pid files).
 fn qemu_cpu_seconds() -> f64 {
-    let dir = ROOT
-        .lock()
-        .unwrap()
-        .as_ref()
-        .map(|r| r.dir.join("run/qemu"));
-    let Some(Ok(entries)) = dir.map(std::fs::read_dir) else {
+    let Ok(entries) = std::fs::read_dir(embed_root().dir.join("run/qemu")) else {
         return 0.0;
     };
     // SAFETY: sysconf has no preconditions.
@@ -96,23 +88,6 @@ fn visible_text(t: &vte4::Terminal) -> String {
     }
 }
 
-/// Turns the main loop (blocking in poll like an application) until `cond` holds.
-fn run_until(limit: Duration, mut cond: impl FnMut() -> bool) -> bool {
-    let ctx = glib::MainContext::default();
-    let end = Instant::now() + limit;
-    let wake = glib::timeout_add_local(Duration::from_millis(10), || glib::ControlFlow::Continue);
-    let mut ok = true;
-    while !cond() {
-        if Instant::now() > end {
-            ok = false;
-            break;
-        }
-        ctx.iteration(true);
-    }
-    wake.remove();
-    ok
-}
-
 struct Figures {
     label: String,
     stream_mib_s: f64,
@@ -138,16 +113,15 @@ fn flood_with_widget(
     let (t, cpu, qemu) = (Instant::now(), cpu_seconds(), qemu_cpu_seconds());
     terminal.feed_child(b"M=FLOOD; echo $M-BEGIN; cat /tmp/b; echo $M-END\r");
     let mut scanned = before;
-    let ok = run_until(Duration::from_secs(600), || {
+    wait_until("the flood's end", Duration::from_secs(600), || {
         let b = tapped.borrow();
         let from = scanned.saturating_sub(16);
         scanned = b.len();
         b[from..].windows(11).any(|w| w == b"\nFLOOD-END\r")
     });
-    assert!(ok, "the flood ended");
     let stream_s = t.elapsed().as_secs_f64();
     let qemu = qemu_cpu_seconds() - qemu;
-    run_until(Duration::from_secs(60), || {
+    wait_until("the flood's end on screen", Duration::from_secs(60), || {
         visible_text(&terminal)
             .lines()
             .any(|l| l.trim_end() == "FLOOD-END")
@@ -169,24 +143,20 @@ fn flood_with_widget(
     }
 }
 
-fn flood_baseline(c: &ConnectionObject, uuid: &str) -> Figures {
-    let raw = c.raw().expect("connection");
-    let con = common::console::SerialConsole::open(&raw, uuid);
-    release_connect(raw);
-    let con = con.expect("console");
+fn flood_baseline(c: &ConnectionObject, d: &vireo::model::DomainObject) -> Figures {
+    let con = GuestConsole::of(c, d);
     let (t, cpu, qemu) = (Instant::now(), cpu_seconds(), qemu_cpu_seconds());
     con.send("M=FLOOD; echo $M-BEGIN; cat /tmp/b; echo $M-END\r")
         .expect("send");
     // Looking through the whole text is costly: only every 100 ms.
     let mut last = Instant::now();
-    let ok = run_until(Duration::from_secs(600), || {
+    wait_until("the baseline flood's end", Duration::from_secs(600), || {
         if last.elapsed() < Duration::from_millis(100) {
             return false;
         }
         last = Instant::now();
         con.count_lines("FLOOD-END") >= 1
     });
-    assert!(ok, "the baseline flood ended");
     let secs = t.elapsed().as_secs_f64();
     let (cpu, qemu) = (cpu_seconds() - cpu, qemu_cpu_seconds() - qemu);
     let bytes = con.text().len() as f64 / 1048576.0;
@@ -208,7 +178,7 @@ fn main() {
         println!("serial_console bench: run it with `tools/bench-serial.sh` (cargo bench)");
         return;
     }
-    if let Some(why) = testbed::unavailable(false) {
+    if let Some(why) = testbed::missing(&[testbed::Need::Qemu, testbed::Need::Guest]) {
         eprintln!("serial bench: cannot run: {why}");
         std::process::exit(1);
     }
@@ -224,27 +194,13 @@ fn main() {
     vireo::model::init();
     let ctx = glib::MainContext::default();
     let _owner = ctx.acquire().expect("main context");
-    *ROOT.lock().unwrap() = Some(EmbedRoot::new("bench-serial"));
-    let uri = ROOT.lock().unwrap().as_ref().unwrap().uri();
-
-    let c = ConnectionObject::new(&uri);
+    let c = connect(&embed_root().uri());
     c.set_stats_interval(0);
-    c.open();
-    wait_until("connected", Duration::from_secs(120), || {
-        c.state() == ConnectionState::Connected
-    });
-    let xml = guest.domain_xml("vireo-test-bench-serial", Boot::Kernel, None);
-    let uuid = block_on(c.with_connect(move |conn| define_xml(conn, &xml)))
-        .expect("connected")
-        .expect("define");
-    wait_until("listed", Duration::from_secs(15), || {
-        c.domains().by_uuid(&uuid).is_some()
-    });
-    let d = c.domains().by_uuid(&uuid).unwrap();
-    block_on(c.run_action(&d, DomainAction::Start)).expect("start");
-    wait_until("running", Duration::from_secs(15), || {
-        d.state() == DomainState::Running
-    });
+    let d = define(
+        &c,
+        guest.domain_xml("vireo-test-bench-serial", Boot::Kernel, None),
+    );
+    start(&c, &d);
 
     let console = SerialConsole::new();
     let tapped = Rc::new(RefCell::new(Vec::new()));
@@ -256,22 +212,27 @@ fn main() {
     window.present();
     console.set_domain(Some(&d));
     let text = |t: &Rc<RefCell<Vec<u8>>>| String::from_utf8_lossy(&t.borrow()).replace('\r', "");
-    assert!(run_until(Duration::from_secs(120), || {
-        console.status() == SerialStatus::Connected && text(&tapped).contains(READY_LINE)
-    }));
+    wait_until(
+        "the guest ready on the console",
+        Duration::from_secs(120),
+        || console.status() == SerialStatus::Connected && text(&tapped).contains(READY_LINE),
+    );
     console.terminal().feed_child(
         format!("head -c {FLOOD_RAW_BYTES} /dev/urandom | base64 > /tmp/b; echo SIZE=$(wc -c < /tmp/b)\r")
             .as_bytes(),
     );
-    assert!(run_until(Duration::from_secs(60), || text(&tapped)
-        .contains("\nSIZE=")));
+    wait_until(
+        "the flood's file in the guest",
+        Duration::from_secs(60),
+        || text(&tapped).contains("\nSIZE="),
+    );
 
     let mut rows = Vec::new();
     for max in [4 * 1024, 64 * 1024, 1024 * 1024] {
         rows.push(flood_with_widget(&console, &tapped, max));
     }
     console.detach();
-    rows.push(flood_baseline(&c, &uuid));
+    rows.push(flood_baseline(&c, &d));
 
     println!(
         "\nGSK_RENDERER={}",
@@ -327,6 +288,7 @@ fn main() {
     ));
     window.destroy();
     c.close();
-    common::pump(Duration::from_millis(50));
-    drop(ROOT.lock().unwrap_or_else(|p| p.into_inner()).take());
+    kit::pump(Duration::from_millis(50));
+    // Kills what the embedded driver left running and removes its root.
+    kit::runner::cleanup();
 }
