@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""AT-SPI helper of Vireo's test kit (tests/kit/binary.rs): reads and acts on the
+"""AT-SPI helper of Vireo's test kit (tests/kit/binary/): reads and acts on the
 accessible tree of one running application, for a test driving the real binary as a
 person (or a screen reader) does.
 
