@@ -274,21 +274,19 @@ impl App {
     /// Every element with `role` (and accessible `name`, when given), on screen or
     /// not, as the tree is now.
     pub fn find_all(&self, role: &str, name: Option<&str>) -> Vec<Element> {
-        let found = self
-            .ask(json!({"op": "find", "role": role, "name": name}))
-            .unwrap_or_else(|e| panic!("finding {role} {name:?}: {e}"));
-        found
-            .as_array()
-            .map(|a| a.iter().map(Element::from_json).collect())
-            .unwrap_or_default()
+        self.query(role, name, None)
     }
 
     /// Every element inside `within` (at any depth) with `role` (and `name`).
     pub fn find_in(&self, within: &Element, role: &str, name: Option<&str>) -> Vec<Element> {
-        let found = self
-            .ask(json!({"op": "find", "role": role, "name": name, "within": within.id}))
-            .unwrap_or_else(|e| panic!("finding {role} {name:?} in {}: {e}", within.name));
-        found
+        self.query(role, name, Some(within))
+    }
+
+    fn query(&self, role: &str, name: Option<&str>, within: Option<&Element>) -> Vec<Element> {
+        let request =
+            json!({"op": "find", "role": role, "name": name, "within": within.map(|w| w.id)});
+        self.ask(request)
+            .unwrap_or_else(|e| panic!("finding {role} {name:?}: {e}"))
             .as_array()
             .map(|a| a.iter().map(Element::from_json).collect())
             .unwrap_or_default()
