@@ -238,23 +238,20 @@ pub fn flood_check(bed: &Bed, raw_bytes: usize) -> f64 {
     bed.type_text(&format!(
         "head -c {raw_bytes} /dev/urandom | base64 > /tmp/b; md5sum /tmp/b; echo SIZE=$(wc -c < /tmp/b)\r"
     ));
-    wait_until("the guest's md5sum", Duration::from_secs(60), || {
-        bed.tapped_text().contains(" /tmp/b\n")
+    // Only whole answer lines count: the shell's echo of the long command line may
+    // wrap anywhere, "SIZE=$(wc" at the start of a line included.
+    let guest_md5 = wait_until("the guest's md5sum", Duration::from_secs(60), || {
+        bed.tapped_text().lines().find_map(|l| {
+            let (sum, file) = l.trim_end().split_once("  ")?;
+            (file == "/tmp/b" && sum.len() == 32 && sum.chars().all(|c| c.is_ascii_hexdigit()))
+                .then(|| sum.to_owned())
+        })
     });
-    let text = bed.tapped_text();
-    let guest_md5 = text
-        .lines()
-        .find(|l| l.ends_with(" /tmp/b"))
-        .and_then(|l| l.split_whitespace().next())
-        .expect("md5sum line")
-        .to_owned();
-    wait_until("the size", EVENT, || bed.tapped_text().contains("\nSIZE="));
-    let size: usize = bed
-        .tapped_text()
-        .lines()
-        .find_map(|l| l.strip_prefix("SIZE="))
-        .and_then(|l| l.trim().parse().ok())
-        .expect("the size line");
+    let size: usize = wait_until("the size", EVENT, || {
+        bed.tapped_text()
+            .lines()
+            .find_map(|l| l.trim_end().strip_prefix("SIZE=")?.parse().ok())
+    });
     println!("  guest file: {size} bytes, md5 {guest_md5}");
 
     let meter = StallMeter::start(&bed.console);

@@ -84,8 +84,7 @@ pub fn pump(d: Duration) {
 }
 
 /// The one way the kit turns the main loop: wait in poll for whatever is due (as an
-/// application does, so no test's sleep adds to what it measures), then dispatch all
-/// that is ready, redraws included.
+/// application does, so no test's sleep adds to what it measures), then dispatch it.
 struct Beat(Option<glib::SourceId>);
 
 impl Beat {
@@ -101,10 +100,11 @@ impl Beat {
         )))
     }
 
+    /// One iteration: what is due is dispatched, the caller then looks at its
+    /// condition and the time. (Not "until nothing is pending": a source that is always
+    /// ready, as while a dialog waits, would keep that from ever returning.)
     fn turn(&self) {
-        let ctx = glib::MainContext::default();
-        ctx.iteration(true);
-        while ctx.iteration(false) {}
+        glib::MainContext::default().iteration(true);
     }
 }
 
