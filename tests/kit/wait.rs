@@ -100,11 +100,15 @@ impl Beat {
         )))
     }
 
-    /// One iteration: what is due is dispatched, the caller then looks at its
-    /// condition and the time. (Not "until nothing is pending": a source that is always
-    /// ready, as while a dialog waits, would keep that from ever returning.)
+    /// Waits for what is due and dispatches it, then what else is pending for up to
+    /// 20 ms, so that a costly condition is not looked at after every single source
+    /// (a VNC picture compared after each socket read fell behind the server). Bounded,
+    /// because a source may always be ready (one is while a login dialog waits).
     fn turn(&self) {
-        glib::MainContext::default().iteration(true);
+        let ctx = glib::MainContext::default();
+        ctx.iteration(true);
+        let until = Instant::now() + Duration::from_millis(20);
+        while Instant::now() < until && ctx.iteration(false) {}
     }
 }
 
