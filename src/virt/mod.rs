@@ -16,13 +16,16 @@ pub mod error;
 pub mod events;
 pub mod graphics;
 pub mod handles;
+pub mod job;
 pub mod new_vm;
 pub mod osinfo;
+pub mod snapshot;
 pub mod stats;
 pub mod storage;
 pub mod test_node;
 pub mod uri;
 pub mod worker;
+pub mod xml_edits;
 
 pub use error::VirtError;
 
