@@ -195,3 +195,21 @@ pub fn pool_xml(p: &PoolRef) -> Result<String> {
     unsafe { take_c_string(sys::virStoragePoolGetXMLDesc(p.as_ptr(), 0)) }
         .ok_or_else(|| VirtError::last("virStoragePoolGetXMLDesc"))
 }
+
+/// The names of the volumes of `p` (one RPC).
+pub fn pool_volume_names(p: &PoolRef) -> Result<Vec<String>> {
+    let mut vols: *mut sys::virStorageVolPtr = std::ptr::null_mut();
+    // SAFETY: libvirt fills an array of owned references: each one is taken by a
+    // VolRef (freed on drop) and the array itself is freed with free().
+    unsafe {
+        let n = check(
+            "virStoragePoolListAllVolumes",
+            sys::virStoragePoolListAllVolumes(p.as_ptr(), &mut vols, 0),
+        )?;
+        let owned: Vec<VolRef> = (0..n as usize)
+            .filter_map(|i| VolRef::from_raw(*vols.add(i)))
+            .collect();
+        libc::free(vols.cast());
+        owned.iter().map(vol_name).collect()
+    }
+}

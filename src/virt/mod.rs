@@ -8,6 +8,7 @@
 pub mod actions;
 pub mod auth;
 pub mod capabilities;
+pub mod clone;
 pub mod cloud_init;
 pub mod connection;
 pub mod console_stream;
@@ -24,6 +25,7 @@ pub mod stats;
 pub mod storage;
 pub mod test_node;
 pub mod uri;
+pub mod volumes;
 pub mod worker;
 pub mod xml_edits;
 

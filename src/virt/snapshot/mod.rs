@@ -16,16 +16,17 @@ pub use info::{
 };
 pub use plan::{
     check_name, plan_create, plan_delete, plan_revert, uses_pflash, AfterRevert, CreatePlan,
-    CreateRequest, DeletePlan, ExternalReason, Location, Loss, PlanError, RevertBlock,
+    CreateRequest, DeletePlan, DeleteStep, ExternalReason, Location, Loss, PlanError, RevertBlock,
     RevertPlan, RevertStart, SnapshotSupport, EXTERNAL_REVERT_SINCE,
 };
 
 use crate::ffi::libvirt_domain::{driver_type, lib_version};
 use crate::ffi::libvirt_snapshot::{has_managed_save, managed_save_remove, SnapshotRef};
+use crate::ffi::libvirt_storage::{pool_by_target_path, pool_refresh, vol_delete};
 use crate::ffi::libvirt_stream;
 use crate::virt::actions::domain_xml;
 use crate::virt::error::{Result, VirtError};
-use crate::virt::handles::DomainRef;
+use crate::virt::handles::{DomainRef, VolRef};
 use crate::virt::xml_edits::set_snapshot_description;
 
 /// Reads every snapshot of `d` (one RPC for the list, two per snapshot).
@@ -106,15 +107,36 @@ pub fn revert(conn: &Connect, uuid: &str, name: &str, plan: &RevertPlan) -> Resu
     SnapshotRef::lookup(&d, name)?.revert(plan.flags)
 }
 
-/// Deletes what `plan` lists (its first name, with `DELETE_CHILDREN` its
-/// descendants too).
-pub fn delete(conn: &Connect, uuid: &str, plan: &DeletePlan) -> Result<()> {
+/// Deletes the snapshots of `plan`, one by one in its order, then the external
+/// memory files of those that went which are volumes of a storage pool (libvirt
+/// leaves them). Returns the files that stay on the host. `each` hears every name
+/// as its deletion starts.
+pub fn delete(
+    conn: &Connect,
+    uuid: &str,
+    plan: &DeletePlan,
+    each: &dyn Fn(&str),
+) -> Result<Vec<String>> {
     let d = DomainRef::lookup_uuid(conn, uuid)?;
-    let name = plan
-        .names
-        .first()
-        .ok_or_else(|| VirtError::InvalidArgument("no snapshot to delete".into()))?;
-    SnapshotRef::lookup(&d, name)?.delete(plan.flags)
+    for step in &plan.steps {
+        each(&step.name);
+        SnapshotRef::lookup(&d, &step.name)?.delete(step.flags())?;
+    }
+    Ok(plan
+        .files_kept
+        .iter()
+        .filter(|f| !f.ends_with(".mem") || delete_pool_file(conn, f).is_err())
+        .cloned()
+        .collect())
+}
+
+/// Deletes `path` through the pool whose directory holds it (refreshed first: libvirt
+/// wrote the file behind the pool's back).
+fn delete_pool_file(conn: &Connect, path: &str) -> Result<()> {
+    let dir = path.rsplit_once('/').map_or("/", |(d, _)| d);
+    let pool = pool_by_target_path(conn, dir)?;
+    pool_refresh(&pool)?;
+    vol_delete(&VolRef::lookup_path(conn, path)?)
 }
 
 /// Changes a snapshot's description: its XML (with secrets, so none are lost) is

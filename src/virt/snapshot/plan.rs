@@ -383,19 +383,49 @@ pub fn plan_revert(
     }
 }
 
+/// One snapshot to delete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeleteStep {
+    pub name: String,
+    /// libvirt cannot merge this snapshot's data away: only its record goes and its
+    /// overlay files stay on the host.
+    pub metadata_only: bool,
+}
+
+impl DeleteStep {
+    /// `VIR_DOMAIN_SNAPSHOT_DELETE_*` flags for this step.
+    pub fn flags(&self) -> u32 {
+        if self.metadata_only {
+            sys::VIR_DOMAIN_SNAPSHOT_DELETE_METADATA_ONLY
+        } else {
+            0
+        }
+    }
+}
+
 /// What deleting a snapshot (and maybe its descendants) will do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeletePlan {
-    /// The snapshots that go, the asked one first.
-    pub names: Vec<String>,
-    /// libvirt cannot merge the data away: only its record is deleted and the files
-    /// in `files_kept` stay on the host.
-    pub metadata_only: bool,
-    /// Files that stay on the host afterwards (external overlays when only the record
-    /// goes; external memory files, which libvirt never deletes).
+    /// The snapshots that go, one at a time, descendants before their parents and the
+    /// asked one last: libvirt 9.0 refuses `DELETE_CHILDREN` over external snapshots
+    /// but deletes each of them alone.
+    pub steps: Vec<DeleteStep>,
+    /// Files that may stay on the host afterwards: external overlays whose snapshot
+    /// only loses its record, and external memory files, which libvirt never deletes
+    /// (Vireo deletes those that are volumes of a storage pool).
     pub files_kept: Vec<String>,
-    /// `VIR_DOMAIN_SNAPSHOT_DELETE_*` flags.
-    pub flags: u32,
+}
+
+impl DeletePlan {
+    /// True when some snapshot only loses its record.
+    pub fn metadata_only(&self) -> bool {
+        self.steps.iter().any(|s| s.metadata_only)
+    }
+
+    /// The names of the snapshots that go, the asked one first.
+    pub fn names(&self) -> Vec<String> {
+        self.steps.iter().rev().map(|s| s.name.clone()).collect()
+    }
 }
 
 /// Works out deleting `name` (with its descendants when `with_children`) given every
@@ -408,9 +438,11 @@ pub fn plan_delete(
     domain_xml: &str,
 ) -> Result<DeletePlan, VirtError> {
     let entries = super::info::tree(snapshots.to_vec());
-    let mut names = vec![name.to_owned()];
+    // Tree order is depth first, so walking it backwards puts every descendant before
+    // its ancestors.
+    let mut going = vec![name.to_owned()];
     if with_children {
-        names.extend(super::info::descendants(&entries, name));
+        going.extend(super::info::descendants(&entries, name));
     }
     let disks = disks_from_xml(domain_xml)?;
     let in_chain = |target: &str, file: &str| {
@@ -419,26 +451,17 @@ pub fn plan_delete(
                 && (d.path.as_deref() == Some(file) || d.backing.iter().any(|b| b == file))
         })
     };
-    let going: Vec<&SnapshotInfo> = names
-        .iter()
-        .filter_map(|n| snapshots.iter().find(|s| &s.name == n))
-        .collect();
-    let has_children = entries
-        .iter()
-        .find(|e| e.info.name == name)
-        .is_some_and(|e| !e.children.is_empty());
-    // libvirt 9.0 merges an external snapshot away only while its overlay is still in
-    // the disk's chain and it has no children; otherwise only the record can go.
-    let metadata_only = going.iter().any(|s| {
-        s.is_external()
-            && ((has_children && !with_children)
-                || s.disks.iter().any(|d| {
-                    d.mode == DiskMode::External
-                        && d.overlay.as_deref().is_some_and(|o| !in_chain(&d.target, o))
-                }))
-    });
+    let mut steps = Vec::new();
     let mut files_kept = Vec::new();
-    for s in &going {
+    for e in entries.iter().rev().filter(|e| going.contains(&e.info.name)) {
+        let s = &e.info;
+        // libvirt 9.0 merges an external snapshot away only while its overlay is
+        // still in the disk's chain (not after reverting to another branch).
+        let metadata_only = s.is_external()
+            && s.disks.iter().any(|d| {
+                d.mode == DiskMode::External
+                    && d.overlay.as_deref().is_some_and(|o| !in_chain(&d.target, o))
+            });
         if let super::info::MemorySnapshot::External(f) = &s.memory {
             files_kept.push(f.clone());
         }
@@ -450,20 +473,12 @@ pub fn plan_delete(
                     .filter_map(|d| d.overlay.clone()),
             );
         }
+        steps.push(DeleteStep {
+            name: s.name.clone(),
+            metadata_only,
+        });
     }
-    let mut flags = 0;
-    if with_children {
-        flags |= sys::VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN;
-    }
-    if metadata_only {
-        flags |= sys::VIR_DOMAIN_SNAPSHOT_DELETE_METADATA_ONLY;
-    }
-    Ok(DeletePlan {
-        names,
-        metadata_only,
-        files_kept,
-        flags,
-    })
+    Ok(DeletePlan { steps, files_kept })
 }
 
 #[cfg(test)]

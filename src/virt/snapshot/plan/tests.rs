@@ -236,16 +236,18 @@ fn delete_goes_metadata_only_where_libvirt_cannot_merge() {
                 <backingStore type='file'><source file='/i/vm.qcow2'/></backingStore>\
                 </backingStore><target dev='vda'/></disk></devices></domain>";
     let p = plan_delete(&all, "b", true, live).unwrap();
-    assert_eq!(p.names, vec!["b", "c"]);
-    assert!(!p.metadata_only && p.files_kept.is_empty());
-    assert_eq!(p.flags, sys::VIR_DOMAIN_SNAPSHOT_DELETE_CHILDREN);
+    assert_eq!(p.names(), vec!["b", "c"]);
+    assert_eq!(p.steps[0].name, "c", "children go first");
+    assert!(!p.metadata_only() && p.files_kept.is_empty());
+    assert_eq!(p.steps[1].flags(), 0);
 
     let p = plan_delete(&all, "e2", false, live).unwrap();
-    assert!(!p.metadata_only, "its overlay is on top of the chain");
+    assert!(!p.metadata_only(), "its overlay is on top of the chain");
     assert_eq!(p.files_kept, vec!["/i/e2.mem"], "libvirt keeps memory files");
 
-    let p = plan_delete(&all, "e1", false, live).unwrap();
-    assert!(p.metadata_only, "it has a child");
+    let p = plan_delete(&all, "e1", true, live).unwrap();
+    assert_eq!(p.names(), vec!["e1", "e2"]);
+    assert!(!p.metadata_only(), "both overlays are in the chain");
 
     // Reverted away from the external branch: the overlays are out of the chain.
     let reverted = live.replace("/i/vm-e2.qcow2", "/i/vm.qcow2").replace(
@@ -255,7 +257,10 @@ fn delete_goes_metadata_only_where_libvirt_cannot_merge() {
         "",
     );
     let p = plan_delete(&all, "e2", false, &reverted).unwrap();
-    assert!(p.metadata_only);
+    assert!(p.metadata_only());
     assert_eq!(p.files_kept, vec!["/i/e2.mem", "/i/vm-e2.qcow2"]);
-    assert_eq!(p.flags, sys::VIR_DOMAIN_SNAPSHOT_DELETE_METADATA_ONLY);
+    assert_eq!(
+        p.steps[0].flags(),
+        sys::VIR_DOMAIN_SNAPSHOT_DELETE_METADATA_ONLY
+    );
 }
