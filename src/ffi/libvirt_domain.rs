@@ -81,3 +81,10 @@ pub fn driver_type(conn: &Connect) -> Result<String> {
         Ok(std::ffi::CStr::from_ptr(p).to_string_lossy().into_owned())
     }
 }
+
+/// The host's capabilities XML.
+pub fn capabilities_xml(conn: &Connect) -> Result<String> {
+    // SAFETY: valid connection; the string is ours to free.
+    unsafe { take_c_string(sys::virConnectGetCapabilities(conn.as_ptr())) }
+        .ok_or_else(|| VirtError::last("virConnectGetCapabilities"))
+}

@@ -19,6 +19,10 @@ pub struct TypedParams {
     max: c_int,
 }
 
+// SAFETY: the array is plain heap memory owned by this value alone; moving it to
+// another thread moves that ownership.
+unsafe impl Send for TypedParams {}
+
 impl Default for TypedParams {
     fn default() -> Self {
         TypedParams {

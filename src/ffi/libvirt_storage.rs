@@ -167,11 +167,17 @@ pub fn pool_by_target_path(conn: &Connect, path: &str) -> Result<PoolRef> {
     .ok_or_else(|| VirtError::last("virStoragePoolLookupByTargetPath"))
 }
 
-/// Creates and starts a transient pool from `xml` (gone once destroyed).
-pub fn pool_create_transient(conn: &Connect, xml: &str) -> Result<PoolRef> {
+/// Creates and starts a transient pool from `xml` (gone once destroyed); `build`
+/// makes its directory first when missing.
+pub fn pool_create_transient(conn: &Connect, xml: &str, build: bool) -> Result<PoolRef> {
     let c = CString::new(xml)?;
+    let flags = if build {
+        sys::VIR_STORAGE_POOL_CREATE_WITH_BUILD
+    } else {
+        0
+    };
     // SAFETY: valid connection and string; owned result or null.
-    unsafe { PoolRef::from_raw(sys::virStoragePoolCreateXML(conn.as_ptr(), c.as_ptr(), 0)) }
+    unsafe { PoolRef::from_raw(sys::virStoragePoolCreateXML(conn.as_ptr(), c.as_ptr(), flags)) }
         .ok_or_else(|| VirtError::last("virStoragePoolCreateXML"))
 }
 

@@ -18,6 +18,7 @@ pub mod events;
 pub mod graphics;
 pub mod handles;
 pub mod job;
+pub mod migrate;
 pub mod new_vm;
 pub mod osinfo;
 pub mod snapshot;

@@ -14,7 +14,10 @@ use crate::ffi::libvirt_storage::{
     pool_by_target_path, pool_create_transient, pool_destroy, pool_name, pool_of_vol,
     pool_refresh, vol_info, vol_xml, VolInfo,
 };
+use crate::ffi::libvirt_storage::{vol_download, vol_upload};
+use crate::ffi::libvirt_stream::{Received, StreamRef};
 use crate::virt::error::{Result, VirtError};
+use crate::virt::job::{CancelToken, JobError, JobResult};
 use crate::virt::handles::{PoolRef, VolRef};
 use crate::virt::xml_edits::escape;
 
@@ -48,6 +51,12 @@ impl Pools {
 
     /// The pool whose directory is `dir`: an existing one, else a transient one.
     pub fn for_dir(&mut self, conn: &Connect, dir: &str) -> Result<PoolRef> {
+        self.for_dir_made(conn, dir, false)
+    }
+
+    /// Like [`Self::for_dir`], making the directory when `build` and it is missing (on
+    /// a host that receives a VM's disks).
+    pub fn for_dir_made(&mut self, conn: &Connect, dir: &str, build: bool) -> Result<PoolRef> {
         if let Ok(p) = pool_by_target_path(conn, dir) {
             return Ok(p);
         }
@@ -60,7 +69,7 @@ impl Pools {
             "<pool type='dir'><name>{name}</name><target><path>{}</path></target></pool>",
             escape(dir)
         );
-        self.transient.push(pool_create_transient(conn, &xml)?);
+        self.transient.push(pool_create_transient(conn, &xml, build)?);
         tracing::debug!(dir, pool = %name, "transient pool for a job");
         // A reference of the caller's own; the list keeps the first for release().
         pool_by_target_path(conn, dir)
@@ -137,6 +146,44 @@ pub fn new_volume_xml(
          <allocation unit='bytes'>0</allocation><target>{format}</target>{backing}</volume>",
         escape(name)
     )
+}
+
+/// Copies the contents of `src` (a volume on `from`) into `dst` (a volume on `to`)
+/// through this process, holes kept, with `progress` told the data bytes moved so
+/// far. Cancel aborts both streams at the next chunk; `dst` is then half written and
+/// the caller deletes it.
+pub fn transfer(
+    from: &Connect,
+    src: &VolRef,
+    to: &Connect,
+    dst: &VolRef,
+    progress: &mut dyn FnMut(u64),
+    cancel: &CancelToken,
+) -> JobResult<()> {
+    let mut down = StreamRef::new(from)?;
+    vol_download(src, &down, true)?;
+    let mut up = StreamRef::new(to)?;
+    vol_upload(dst, &up, true)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut done = 0u64;
+    loop {
+        if cancel.is_cancelled() {
+            // Dropping both streams aborts them on both hosts.
+            return Err(JobError::Cancelled);
+        }
+        match down.recv(&mut buf, true)? {
+            Received::Data(n) => {
+                up.send_all(&buf[..n])?;
+                done += n as u64;
+                progress(done);
+            }
+            Received::Hole(len) => up.send_hole(len)?,
+            Received::End => break,
+        }
+    }
+    down.finish()?;
+    up.finish()?;
+    Ok(())
 }
 
 #[cfg(test)]
