@@ -83,6 +83,8 @@ pub struct CreateRequest {
 /// What creating the snapshot will do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreatePlan {
+    /// The new snapshot's name.
+    pub name: String,
     pub location: Location,
     /// The snapshot keeps the VM's memory (reverting resumes it where it was).
     pub with_memory: bool,
@@ -274,6 +276,7 @@ pub fn plan_create(
     }
     xml.push_str("</domainsnapshot>\n");
     Ok(CreatePlan {
+        name: request.name.clone(),
         location,
         with_memory,
         revertible: location == Location::Internal || support.reverts_external(),
