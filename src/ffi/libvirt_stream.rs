@@ -51,19 +51,21 @@ impl StreamRef {
 
     /// Reads what is there (blocking); on a sparse stream stops at a hole.
     pub fn recv(&mut self, buf: &mut [u8], sparse: bool) -> Result<Received> {
-        let flags = if sparse {
-            sys::VIR_STREAM_RECV_STOP_AT_HOLE
-        } else {
-            0
-        };
-        // SAFETY: valid stream; libvirt writes at most buf.len() bytes into buf.
+        // SAFETY: valid stream; libvirt writes at most buf.len() bytes into buf. The
+        // plain call where holes do not matter: local drivers' streams (the test
+        // driver's screenshot) lack virStreamRecvFlags.
         let n = unsafe {
-            sys::virStreamRecvFlags(
-                self.as_ptr(),
-                buf.as_mut_ptr() as *mut c_char,
-                buf.len(),
-                flags,
-            )
+            let data = buf.as_mut_ptr() as *mut c_char;
+            if sparse {
+                sys::virStreamRecvFlags(
+                    self.as_ptr(),
+                    data,
+                    buf.len(),
+                    sys::VIR_STREAM_RECV_STOP_AT_HOLE,
+                )
+            } else {
+                sys::virStreamRecv(self.as_ptr(), data, buf.len())
+            }
         };
         match n {
             n if n > 0 => Ok(Received::Data(n as usize)),
@@ -76,7 +78,11 @@ impl StreamRef {
                 check("virStreamRecvHole", r)?;
                 Ok(Received::Hole(len.max(0) as u64))
             }
-            _ => Err(VirtError::last("virStreamRecvFlags")),
+            _ => Err(VirtError::last(if sparse {
+                "virStreamRecvFlags"
+            } else {
+                "virStreamRecv"
+            })),
         }
     }
 
