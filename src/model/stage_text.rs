@@ -21,7 +21,6 @@ pub fn stage_text(stage: &Stage) -> String {
         Stage::DeletingSnapshots { names } => {
             gettext("Deleting snapshot “{name}”…").replace("{name}", &names.join("”, “"))
         }
-        Stage::Pausing => gettext("Pausing the virtual machine while its disks are copied…"),
         Stage::CopyingDisk {
             target,
             done,

@@ -44,8 +44,6 @@ pub enum Stage {
     Reverting { name: String },
     /// libvirt is deleting snapshots (merging external data away can take a while).
     DeletingSnapshots { names: Vec<String> },
-    /// The original VM is paused while its disks are copied.
-    Pausing,
     /// The host copies a disk into a new volume.
     CopyingDisk {
         target: String,

@@ -5,7 +5,9 @@
 //!
 //! libvirt 9.0 cannot stop a volume copy once started, nor delete the volume while it
 //! is being filled ("still being allocated"): Cancel during a copy therefore waits for
-//! that copy to end and then deletes it with everything else the job made.
+//! that copy to end and then deletes it with everything else the job made. A running
+//! original cannot be cloned (its QEMU holds the disks' locks, so the host's
+//! `qemu-img` cannot read them): the plan says it must be shut off first.
 
 pub mod plan;
 
@@ -19,9 +21,7 @@ pub use plan::{
     ClonePlan, CloneRequest, CloneRequestError, DiskAction, DiskFacts, DiskNote,
 };
 
-use crate::ffi::libvirt_domain::{
-    define_domain, domain_resume, domain_state, domain_suspend, undefine_domain,
-};
+use crate::ffi::libvirt_domain::{define_domain, undefine_domain};
 use crate::ffi::libvirt_storage::{
     pool_by_name, pool_volume_names, vol_by_name, vol_create, vol_create_from, vol_delete, vol_info, vol_path,
 };
@@ -121,27 +121,16 @@ pub fn run(
     report: &Reporter,
     cancel: &CancelToken,
 ) -> JobResult<String> {
-    let original = crate::ffi::libvirt_domain::domain_by_name(conn, &plan.original)?;
-    let copies = plan
-        .disks
-        .iter()
-        .any(|d| action_for(d, request) == DiskAction::Copy);
-    // A running original is paused while its disks are copied, resumed in any case.
-    let paused = if copies && domain_state(&original)?.0 == virt::sys::VIR_DOMAIN_RUNNING as i32 {
-        report(Progress::stage(Stage::Pausing));
-        domain_suspend(&original)?;
-        true
-    } else {
-        false
-    };
+    if plan.needs_shutdown {
+        return Err(VirtError::InvalidArgument(format!(
+            "{} must be shut off before it is cloned",
+            plan.original
+        ))
+        .into());
+    }
     let mut pools = Pools::new();
     let mut made = Made::default();
     let result = make(conn, plan, request, report, cancel, &mut pools, &mut made);
-    if paused {
-        if let Err(e) = domain_resume(&original) {
-            tracing::warn!(error = %e, "could not resume the original after cloning");
-        }
-    }
     let result = match result {
         Ok(uuid) => Ok(uuid),
         Err(error) => {
@@ -192,16 +181,18 @@ fn make(
         let src = pools.volume(conn, source)?;
         let (info, format) = describe(&src)?;
         let pool_name = pool_name_of(&src)?;
+        let taken = pool_volume_names(&pool_by_name(conn, &pool_name)?)?;
+        let new_volume = volume_name(file_of(source), &plan.original, &request.name, &taken);
         let format_in_xml;
         let path = if action == DiskAction::Copy {
-            let xml = new_volume_xml(&disk.new_volume, info.capacity, format.as_deref(), None);
+            let xml = new_volume_xml(&new_volume, info.capacity, format.as_deref(), None);
             format_in_xml = None;
             let stage = |done| Stage::CopyingDisk {
                 target: disk.target.clone(),
                 done,
                 total,
             };
-            let path = copy(conn, &pool_name, &xml, source, &disk.new_volume, done, total, &stage, report, cancel, made)?;
+            let path = copy(conn, &pool_name, &xml, source, &new_volume, done, total, &stage, report, cancel, made)?;
             done += disk.allocation.max(1);
             path
         } else {
@@ -210,7 +201,7 @@ fn make(
             }));
             let backing_format = format.as_deref().unwrap_or("raw");
             let xml = new_volume_xml(
-                &disk.new_volume,
+                &new_volume,
                 info.capacity,
                 Some("qcow2"),
                 Some((source, backing_format)),

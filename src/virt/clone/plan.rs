@@ -46,7 +46,8 @@ pub struct CloneDisk {
     pub actions: Vec<DiskAction>,
     /// Why it is shared by default (or cannot be copied).
     pub note: Option<DiskNote>,
-    /// The new volume's name for Copy and Overlay (free in the original's directory).
+    /// The new volume's name for Copy and Overlay with the proposed clone name (free
+    /// in the original's directory); the job names it after the name finally chosen.
     pub new_volume: String,
 }
 
@@ -77,9 +78,10 @@ pub struct ClonePlan {
     pub disks: Vec<CloneDisk>,
     /// The original's UEFI variables file; the clone gets a copy next to it.
     pub nvram: Option<String>,
-    /// The original runs: it is paused while its disks are copied (a copy of disks
-    /// in use would be torn), and resumed afterwards. Overlays are not offered then.
-    pub original_runs: bool,
+    /// The original runs and has disks to copy: QEMU holds them (and a copy of disks
+    /// in use would be torn anyway), so, as virt-clone, the clone waits until the
+    /// original is shut off.
+    pub needs_shutdown: bool,
     /// The original has a TPM: its state belongs to the original's UUID and is not
     /// copied (the clone starts with an empty TPM).
     pub tpm_not_copied: bool,
@@ -104,6 +106,8 @@ pub enum CloneRequestError {
     NameInvalid(char),
     #[error("disk {0} cannot be handled that way")]
     ActionNotAllowed(String),
+    #[error("the original VM must be shut off first")]
+    OriginalRuns,
 }
 
 /// The first free name in virt-clone's style: "web" -> "web-clone", then
@@ -162,7 +166,7 @@ pub fn plan_clone(
     taken_names: &[String],
 ) -> ClonePlan {
     let name = clone_name(original, taken_names);
-    let disks = disks
+    let disks: Vec<CloneDisk> = disks
         .iter()
         .map(|d| {
             let f = facts
@@ -185,7 +189,6 @@ pub fn plan_clone(
             };
             let can_copy = d.path.is_some() && d.kind != "network";
             let actions = match (note, can_copy) {
-                (None, true) if runs => vec![DiskAction::Copy, DiskAction::Share],
                 (None, true) => vec![DiskAction::Copy, DiskAction::Overlay, DiskAction::Share],
                 (Some(DiskNote::Empty | DiskNote::Network), _) | (_, false) => {
                     vec![DiskAction::Share]
@@ -210,13 +213,14 @@ pub fn plan_clone(
             }
         })
         .collect();
+    let needs_shutdown = runs && disks.iter().any(|d| d.default_action() != DiskAction::Share);
     ClonePlan {
         original: original.to_owned(),
         original_xml: xml.to_owned(),
         name,
         disks,
         nvram,
-        original_runs: runs,
+        needs_shutdown,
         tpm_not_copied: xml.contains("<tpm "),
     }
 }
@@ -236,6 +240,9 @@ pub fn check_request(
     }
     if name == plan.original || taken_names.iter().any(|t| t == name) {
         return Err(CloneRequestError::NameTaken(name.to_owned()));
+    }
+    if plan.needs_shutdown {
+        return Err(CloneRequestError::OriginalRuns);
     }
     for (target, action) in &request.disks {
         let allowed = plan
@@ -321,28 +328,33 @@ mod tests {
         assert!(!plan.tpm_not_copied);
 
         let running = plan_clone("web", XML, &disks, &facts, None, true, &[]);
-        assert!(running.original_runs);
-        assert!(
-            !running.disks[0].actions.contains(&DiskAction::Overlay),
-            "a running original keeps writing under an overlay"
-        );
+        assert!(running.needs_shutdown, "QEMU holds the disks of a running VM");
     }
 
     #[test]
     fn requests_are_checked() {
         let disks = disks_from_xml(XML).unwrap();
-        let plan = plan_clone("web", XML, &disks, &[], None, true, &[]);
+        let running = plan_clone("web", XML, &disks, &[], None, true, &[]);
+        let plan = plan_clone("web", XML, &disks, &[], None, false, &[]);
         let taken = vec!["db".to_owned()];
         let ask = |name: &str, disks: Vec<(String, DiskAction)>| {
             check_request(&plan, &CloneRequest { name: name.into(), disks }, &taken)
         };
+        let req = CloneRequest {
+            name: "x".into(),
+            disks: vec![],
+        };
+        assert_eq!(
+            check_request(&running, &req, &taken),
+            Err(CloneRequestError::OriginalRuns)
+        );
         assert_eq!(ask("", vec![]), Err(CloneRequestError::EmptyName));
         assert_eq!(ask("db", vec![]), Err(CloneRequestError::NameTaken("db".into())));
         assert_eq!(ask("web", vec![]), Err(CloneRequestError::NameTaken("web".into())));
         assert_eq!(ask("a/b", vec![]), Err(CloneRequestError::NameInvalid('/')));
         assert_eq!(
-            ask("x", vec![("vda".into(), DiskAction::Overlay)]),
-            Err(CloneRequestError::ActionNotAllowed("vda".into()))
+            ask("x", vec![("vdc".into(), DiskAction::Copy)]),
+            Err(CloneRequestError::ActionNotAllowed("vdc".into()))
         );
         assert_eq!(ask("x", vec![("vda".into(), DiskAction::Share)]), Ok(()));
         let req = CloneRequest {
