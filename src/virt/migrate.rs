@@ -147,6 +147,7 @@ pub fn prepare(src: &Connect, dst: &Connect, uuid: &str, dst_uri: &str) -> Resul
     let mut disks = Vec::new();
     let mut shared_files = Vec::new();
     let mut pools = Pools::new();
+    let mut dst_pools = Pools::new();
     for disk in disks_from_xml(&xml)? {
         let Some(path) = disk.path.clone().filter(|_| disk.kind != "network") else {
             continue;
@@ -160,14 +161,18 @@ pub fn prepare(src: &Connect, dst: &Connect, uuid: &str, dst_uri: &str) -> Resul
             .ok()
             .and_then(|v| describe(&v).ok())
             .map_or(0, |(i, _)| i.allocation);
+        // The destination has it when its directory holds the file there (through a
+        // pool of the moment when none covers that directory).
+        let on_destination = dst_pools.volume(dst, &path).is_ok();
         disks.push(MigrateDisk {
             target: disk.target,
-            on_destination: VolRef::lookup_path(dst, &path).is_ok(),
+            on_destination,
             path,
             allocation,
         });
     }
     pools.release();
+    dst_pools.release();
     let uri = UriInfo::parse(dst_uri);
     Ok(MigratePlan {
         name,
@@ -325,7 +330,7 @@ fn live(
         }
     }
     if let Some(nv) = &plan.nvram {
-        if VolRef::lookup_path(dst, nv).is_err() && src_pools.volume(src, nv).is_ok() {
+        if dst_pools.volume(dst, nv).is_err() && src_pools.volume(src, nv).is_ok() {
             report(Progress::stage(Stage::CopyingNvram));
             copy_file(src, dst, nv, src_pools, dst_pools, made, &mut |_| {}, cancel)?;
         }
@@ -417,7 +422,7 @@ fn offline(
         before += disk.allocation;
     }
     if let Some(nv) = &plan.nvram {
-        if VolRef::lookup_path(dst, nv).is_err() && src_pools.volume(src, nv).is_ok() {
+        if dst_pools.volume(dst, nv).is_err() && src_pools.volume(src, nv).is_ok() {
             report(Progress::stage(Stage::CopyingNvram));
             copy_file(src, dst, nv, src_pools, dst_pools, made, &mut |_| {}, cancel)?;
         }

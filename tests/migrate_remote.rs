@@ -1,0 +1,248 @@
+//! Migration of the test-bed guest between two private libvirt daemons through
+//! Vireo's model: the local test daemon (`qemu:///system`) and a remote test host in
+//! its own namespaces reached over `qemu+ssh://` (`tests/testbed/remote-host.sh`).
+//! Vireo drives the migration itself (not peer to peer); the source QEMU reaches the
+//! destination's migration port over the host's veth pair.
+//!
+//! - live: the running guest moves with its memory and its disk (copied over NBD into
+//!   the remote host's own /var/lib/libvirt/images), appears in the remote host's list
+//!   from its events, leaves the local one, and its shell keeps answering on the serial
+//!   console, with what it held in memory; the time and downtime are printed;
+//! - Cancel during a live migration leaves the guest running at home and nothing on
+//!   the remote host;
+//! - offline: a shut-off guest's definition and disk move through streams and it boots
+//!   there.
+//!
+//! Needs root, QEMU, libvirtd, sshd (`tools/install-deps.sh test`).
+
+mod kit;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use glib::prelude::*;
+use kit::console::SerialConsole;
+use kit::model::{act, connect, define, domain, remove, start};
+use kit::testbed::{self, daemon, repo, run_ok, state_dir, Boot, Guest, Need, SystemDaemon, READY_LINE};
+use kit::{block_on, test, wait_until, Runner, BOOT, EVENT};
+use vireo::model::migration::{MigrateMode, MigrateRequest};
+use vireo::model::{ConnectionObject, DomainAction, DomainObject, DomainState};
+
+/// The guest's disks live here on each host: private to each (the isolate's and the
+/// remote host's own /var/lib/libvirt), like two machines' local disks.
+const IMAGES: &str = "/var/lib/libvirt/images";
+
+fn main() {
+    testbed::require(&[Need::Daemon, Need::Guest]);
+    if !script().exists() || !Path::new("/usr/sbin/sshd").exists() {
+        kit::skip_or_fail("no remote test host here (tests/testbed/remote-host.sh, sshd)");
+    }
+    Runner::new().run(vec![
+        test("live_migration_keeps_the_guest_answering", live).limit(400),
+        test("cancelled_live_migration_stays_home", cancelled).limit(400),
+        test("offline_migration_moves_definition_and_disk", offline).limit(400),
+    ]);
+}
+
+fn script() -> PathBuf {
+    repo().join("tests/testbed/remote-host.sh")
+}
+
+/// A remote test host, stopped on drop.
+struct RemoteHost {
+    name: String,
+    uri: String,
+    hostname: String,
+}
+
+impl RemoteHost {
+    fn up(name: &str) -> RemoteHost {
+        let root = state_dir().join("remote");
+        let down_root = root.clone();
+        let down_name = name.to_owned();
+        kit::runner::on_cleanup(move || {
+            let _ = Command::new(script())
+                .env("VIREO_REMOTE_DIR", &down_root)
+                .args(["down", &down_name])
+                .output();
+        });
+        run_ok(
+            Command::new(script())
+                .env("VIREO_REMOTE_DIR", &root)
+                .args(["up", name]),
+        );
+        let env = std::fs::read_to_string(root.join(name).join("host.env")).expect("host.env");
+        let get = |k: &str| {
+            env.lines()
+                .find_map(|l| l.strip_prefix(&format!("{k}=")))
+                .map(|v| v.trim_matches('\'').to_owned())
+                .unwrap_or_else(|| panic!("{k} in host.env"))
+        };
+        RemoteHost {
+            name: name.to_owned(),
+            uri: get("URI"),
+            hostname: get("HOSTNAME"),
+        }
+    }
+
+    /// Runs `args` inside the host; returns stdout.
+    fn exec(&self, args: &[&str]) -> String {
+        run_ok(
+            Command::new(script())
+                .env("VIREO_REMOTE_DIR", state_dir().join("remote"))
+                .args(["exec", &self.name])
+                .args(args),
+        )
+    }
+}
+
+impl Drop for RemoteHost {
+    fn drop(&mut self) {
+        let _ = Command::new(script())
+            .env("VIREO_REMOTE_DIR", state_dir().join("remote"))
+            .args(["down", &self.name])
+            .output();
+    }
+}
+
+/// The guest's answer to `command` (one line), marked by `key`.
+fn ask(con: &SerialConsole, key: &str, command: &str) -> String {
+    con.send(&format!("echo \"{key}=$({command})\"\n")).expect("send");
+    let prefix = format!("{key}=");
+    wait_until(&format!("the answer to {command}"), Duration::from_secs(30), || {
+        let text = con.text();
+        let whole = &text[..text.rfind('\n').unwrap_or(0)];
+        whole
+            .lines()
+            .find(|l| l.starts_with(&prefix) && !l.contains("$("))
+            .map(|l| l[prefix.len()..].trim_end().to_owned())
+    })
+}
+
+/// A test guest whose disk is an overlay in this host's own image directory.
+fn guest_here(local: &ConnectionObject, name: &str) -> (DomainObject, PathBuf) {
+    let guest = Guest::get().unwrap();
+    std::fs::create_dir_all(IMAGES).unwrap();
+    let disk = guest.overlay(&Path::new(IMAGES).join(format!("{name}.qcow2")));
+    let d = define(local, guest.domain_xml(name, Boot::Kernel, Some(&disk)));
+    (d, disk)
+}
+
+fn both(host: &RemoteHost) -> (ConnectionObject, ConnectionObject) {
+    daemon();
+    (connect(SystemDaemon::URI), connect(&host.uri))
+}
+
+fn live() {
+    let host = RemoteHost::up("mig");
+    let (local, remote) = both(&host);
+    let name = "vireo-test-live";
+    let (d, disk) = guest_here(&local, name);
+    start(&local, &d);
+    let con = SerialConsole::of(&local, &d);
+    con.wait_lines(READY_LINE, 1, BOOT);
+    assert_eq!(ask(&con, "L1", "echo KEPT > /root/memory && cat /root/memory"), "KEPT");
+
+    let plan = block_on(local.prepare_migration(&d, &remote)).unwrap_or_else(|e| panic!("{}", e.text()));
+    assert_eq!(plan.mode, MigrateMode::Live);
+    assert!(plan.blocked.is_empty(), "{:?}", plan.blocked);
+    assert_eq!(plan.dest_host, host.hostname);
+    assert_ne!(plan.source_host, plan.dest_host);
+    assert_eq!(plan.disks.len(), 1);
+    assert!(!plan.disks[0].on_destination, "the remote host has its own images");
+    let title = std::rc::Rc::new(std::cell::RefCell::new(String::new()));
+    let t = title.clone();
+    d.connect_notify_local(Some("operation"), move |d, _| {
+        if let Some(op) = d.operation() {
+            *t.borrow_mut() = op.title();
+        }
+    });
+    let outcome = block_on(local.migrate(&d, &remote, plan.clone(), MigrateRequest::default()))
+        .unwrap_or_else(|e| panic!("{}", e.text()));
+    // Both hosts are named.
+    assert!(
+        title.borrow().contains(&plan.source_host) && title.borrow().contains(&plan.dest_host),
+        "{}",
+        title.borrow()
+    );
+    println!(
+        "  live migration (192 MiB guest, its {} KiB overlay copied): {} ms, downtime {} ms",
+        plan.disks[0].allocation >> 10,
+        outcome.elapsed_ms.unwrap_or(0),
+        outcome.downtime_ms.unwrap_or(0)
+    );
+    let there = wait_until("the guest in the remote host's list", EVENT, || domain(&remote, name));
+    assert_eq!(there.uuid(), d.uuid());
+    wait_until("running there", EVENT, || there.state() == DomainState::Running);
+    wait_until("gone from here", EVENT, || domain(&local, name).is_none());
+    // The same shell, with what it had in memory, answers on the new host.
+    let con2 = SerialConsole::of(&remote, &there);
+    assert_eq!(ask(&con2, "L2", "cat /root/memory"), "KEPT");
+    assert_eq!(ask(&con2, "L3", "head -c 15 /dev/vda"), "VIREO-DATA-DISK");
+    let remote_disk = host.exec(&["ls", IMAGES]);
+    assert!(remote_disk.contains(&format!("{name}.qcow2")), "{remote_disk}");
+    drop((con, con2));
+    remove(&remote, &there);
+    let _ = std::fs::remove_file(disk);
+    local.close();
+    remote.close();
+}
+
+fn cancelled() {
+    let host = RemoteHost::up("mig");
+    let (local, remote) = both(&host);
+    let name = "vireo-test-stay";
+    let (d, disk) = guest_here(&local, name);
+    start(&local, &d);
+    let con = SerialConsole::of(&local, &d);
+    con.wait_lines(READY_LINE, 1, BOOT);
+    let plan = block_on(local.prepare_migration(&d, &remote)).unwrap_or_else(|e| panic!("{}", e.text()));
+    d.connect_notify_local(Some("operation"), move |d, _| {
+        if let Some(op) = d.operation() {
+            op.connect_notify_local(Some("text"), |op, _| {
+                if op.text().starts_with("Moving memory") && op.cancellable() {
+                    op.cancel();
+                }
+            });
+        }
+    });
+    let e = block_on(local.migrate(&d, &remote, plan, MigrateRequest::default()))
+        .expect_err("cancelled");
+    assert!(e.is_cancelled(), "{}", e.text());
+    kit::pump(Duration::from_secs(1));
+    assert_eq!(d.state(), DomainState::Running, "still running at home");
+    assert_eq!(ask(&con, "S1", "echo home"), "home");
+    assert!(domain(&remote, name).is_none());
+    let left = host.exec(&["ls", "-A", IMAGES]);
+    assert!(!left.contains(name), "left on the remote host: {left}");
+    drop(con);
+    remove(&local, &d);
+    let _ = std::fs::remove_file(disk);
+    local.close();
+    remote.close();
+}
+
+fn offline() {
+    let host = RemoteHost::up("mig");
+    let (local, remote) = both(&host);
+    let name = "vireo-test-moved";
+    let (d, disk) = guest_here(&local, name);
+    let plan = block_on(local.prepare_migration(&d, &remote)).unwrap_or_else(|e| panic!("{}", e.text()));
+    assert_eq!(plan.mode, MigrateMode::Offline);
+    block_on(local.migrate(&d, &remote, plan, MigrateRequest::default()))
+        .unwrap_or_else(|e| panic!("{}", e.text()));
+    let there = wait_until("the guest in the remote host's list", EVENT, || domain(&remote, name));
+    wait_until("gone from here", EVENT, || domain(&local, name).is_none());
+    assert!(disk.exists(), "the source's disk stays");
+    start(&remote, &there);
+    let con = SerialConsole::of(&remote, &there);
+    con.wait_lines(READY_LINE, 1, BOOT);
+    assert!(con.text().contains("VIREO-GUEST-DISK vda VIREO-DATA-DISK"), "{}", con.text());
+    drop(con);
+    act(&remote, &there, DomainAction::ForceOff);
+    remove(&remote, &there);
+    let _ = std::fs::remove_file(disk);
+    local.close();
+    remote.close();
+}
