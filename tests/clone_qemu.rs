@@ -28,7 +28,11 @@ const URI: &str = SystemDaemon::URI;
 fn main() {
     testbed::require(&[Need::Daemon, Need::Guest]);
     Runner::new().run(vec![
-        test("clone_boots_beside_the_running_original", clone_beside_original).limit(400),
+        test(
+            "clone_boots_beside_the_running_original",
+            clone_beside_original,
+        )
+        .limit(400),
         test("overlay_clone_boots", overlay_clone).limit(300),
         test("cancel_leaves_nothing", cancel_leaves_nothing).limit(300),
         test("failure_leaves_nothing", failure_leaves_nothing).limit(200),
@@ -54,16 +58,21 @@ fn boot(c: &ConnectionObject, d: &DomainObject) -> SerialConsole {
 
 /// The guest's answer to `command` (one line), marked by `key`.
 fn ask(con: &SerialConsole, key: &str, command: &str) -> String {
-    con.send(&format!("echo \"{key}=$({command})\"\n")).expect("send");
+    con.send(&format!("echo \"{key}=$({command})\"\n"))
+        .expect("send");
     let prefix = format!("{key}=");
-    wait_until(&format!("the answer to {command}"), Duration::from_secs(30), || {
-        let text = con.text();
-        let whole = &text[..text.rfind('\n').unwrap_or(0)];
-        whole
-            .lines()
-            .find(|l| l.starts_with(&prefix) && !l.contains("$("))
-            .map(|l| l[prefix.len()..].trim_end().to_owned())
-    })
+    wait_until(
+        &format!("the answer to {command}"),
+        Duration::from_secs(30),
+        || {
+            let text = con.text();
+            let whole = &text[..text.rfind('\n').unwrap_or(0)];
+            whole
+                .lines()
+                .find(|l| l.starts_with(&prefix) && !l.contains("$("))
+                .map(|l| l[prefix.len()..].trim_end().to_owned())
+        },
+    )
 }
 
 /// The MAC address in a domain's live XML.
@@ -97,7 +106,10 @@ fn nothing_left(c: &ConnectionObject, name: &str) {
     );
     assert_eq!(files_with(name), Vec::<String>::new(), "files left");
     let pools = virsh(URI, &["pool-list", "--all", "--name"]);
-    assert!(!pools.contains("vireo-job"), "a job's pool is left: {pools}");
+    assert!(
+        !pools.contains("vireo-job"),
+        "a job's pool is left: {pools}"
+    );
 }
 
 fn settle_events() {
@@ -114,7 +126,10 @@ fn clone_beside_original() {
     );
     start(&c, &d);
     let plan = block_on(c.prepare_clone(&d)).expect("a plan");
-    assert!(plan.needs_shutdown, "QEMU holds the running original's disks");
+    assert!(
+        plan.needs_shutdown,
+        "QEMU holds the running original's disks"
+    );
     let refused = block_on(c.clone_domain(
         &d,
         plan,
@@ -125,7 +140,9 @@ fn clone_beside_original() {
     ));
     assert!(refused.is_err());
     kit::model::act(&c, &d, vireo::model::DomainAction::ForceOff);
-    wait_until("the original shut off", EVENT, || d.state() == DomainState::Shutoff);
+    wait_until("the original shut off", EVENT, || {
+        d.state() == DomainState::Shutoff
+    });
 
     let plan = block_on(c.prepare_clone(&d)).expect("a plan");
     assert_eq!(plan.name, "vireo-test-orig-clone");
@@ -156,11 +173,19 @@ fn clone_beside_original() {
         },
     ))
     .unwrap_or_else(|e| panic!("{}", e.text()));
-    println!("  clone of the 64 MiB-disk guest: {:.2} s", start_t.elapsed().as_secs_f64());
+    println!(
+        "  clone of the 64 MiB-disk guest: {:.2} s",
+        start_t.elapsed().as_secs_f64()
+    );
     let texts = texts.borrow().clone();
-    assert!(texts.iter().any(|t| t.starts_with("Copying disk vda")), "{texts:?}");
+    assert!(
+        texts.iter().any(|t| t.starts_with("Copying disk vda")),
+        "{texts:?}"
+    );
 
-    let clone = wait_until("the clone in the list", EVENT, || c.domains().by_uuid(&uuid));
+    let clone = wait_until("the clone in the list", EVENT, || {
+        c.domains().by_uuid(&uuid)
+    });
     assert_eq!(clone.name(), name);
     assert_ne!(clone.uuid(), d.uuid());
     // Both run side by side.
@@ -174,7 +199,10 @@ fn clone_beside_original() {
     // Its disk is a copy of its own, beside the original's.
     let xml = block_on(c.domain_xml(&clone, true)).unwrap();
     let copy = work_dir().join("vireo-test-orig-clone.qcow2");
-    assert!(xml.contains(&format!("<source file='{}'/>", copy.display())), "{xml}");
+    assert!(
+        xml.contains(&format!("<source file='{}'/>", copy.display())),
+        "{xml}"
+    );
     assert!(copy.exists());
     drop((con, con2));
     remove(&c, &clone);
@@ -186,7 +214,10 @@ fn overlay_clone() {
     let guest = Guest::get().unwrap();
     let disk = guest.overlay(&work_dir().join("vireo-test-base.qcow2"));
     let c = open();
-    let d = define(&c, guest.domain_xml("vireo-test-base", Boot::Kernel, Some(&disk)));
+    let d = define(
+        &c,
+        guest.domain_xml("vireo-test-base", Boot::Kernel, Some(&disk)),
+    );
     let plan = block_on(c.prepare_clone(&d)).expect("a plan");
     assert!(plan.disks[0].actions.contains(&DiskAction::Overlay));
     let uuid = block_on(c.clone_domain(
@@ -198,7 +229,9 @@ fn overlay_clone() {
         },
     ))
     .unwrap_or_else(|e| panic!("{}", e.text()));
-    let clone = wait_until("the clone in the list", EVENT, || c.domains().by_uuid(&uuid));
+    let clone = wait_until("the clone in the list", EVENT, || {
+        c.domains().by_uuid(&uuid)
+    });
     let file = work_dir().join("vireo-test-thin.qcow2");
     let info = testbed::run_ok(Command::new("qemu-img").args(["info", "-U"]).arg(&file));
     assert!(
@@ -303,9 +336,16 @@ fn failure_leaves_nothing() {
     .expect_err("the missing disk fails the clone");
     assert!(!e.is_cancelled());
     // libvirt's own words.
-    assert!(e.text().contains(&gone.display().to_string()), "{}", e.text());
+    assert!(
+        e.text().contains(&gone.display().to_string()),
+        "{}",
+        e.text()
+    );
     nothing_left(&c, &name);
-    assert!(Path::new(&disk).exists(), "the original's disk is untouched");
+    assert!(
+        Path::new(&disk).exists(),
+        "the original's disk is untouched"
+    );
     remove(&c, &d);
     c.close();
 }

@@ -24,7 +24,9 @@ use std::time::Duration;
 use glib::prelude::*;
 use kit::console::SerialConsole;
 use kit::model::{act, connect, define, domain, remove, start};
-use kit::testbed::{self, daemon, repo, run_ok, state_dir, Boot, Guest, Need, SystemDaemon, READY_LINE};
+use kit::testbed::{
+    self, daemon, repo, run_ok, state_dir, Boot, Guest, Need, SystemDaemon, READY_LINE,
+};
 use kit::{block_on, test, wait_until, Runner, BOOT, EVENT};
 use vireo::model::migration::{MigrateMode, MigrateRequest};
 use vireo::model::{ConnectionObject, DomainAction, DomainObject, DomainState};
@@ -108,16 +110,21 @@ impl Drop for RemoteHost {
 
 /// The guest's answer to `command` (one line), marked by `key`.
 fn ask(con: &SerialConsole, key: &str, command: &str) -> String {
-    con.send(&format!("echo \"{key}=$({command})\"\n")).expect("send");
+    con.send(&format!("echo \"{key}=$({command})\"\n"))
+        .expect("send");
     let prefix = format!("{key}=");
-    wait_until(&format!("the answer to {command}"), Duration::from_secs(30), || {
-        let text = con.text();
-        let whole = &text[..text.rfind('\n').unwrap_or(0)];
-        whole
-            .lines()
-            .find(|l| l.starts_with(&prefix) && !l.contains("$("))
-            .map(|l| l[prefix.len()..].trim_end().to_owned())
-    })
+    wait_until(
+        &format!("the answer to {command}"),
+        Duration::from_secs(30),
+        || {
+            let text = con.text();
+            let whole = &text[..text.rfind('\n').unwrap_or(0)];
+            whole
+                .lines()
+                .find(|l| l.starts_with(&prefix) && !l.contains("$("))
+                .map(|l| l[prefix.len()..].trim_end().to_owned())
+        },
+    )
 }
 
 /// A test guest whose disk is an overlay in this host's own image directory.
@@ -142,15 +149,22 @@ fn live() {
     start(&local, &d);
     let con = SerialConsole::of(&local, &d);
     con.wait_lines(READY_LINE, 1, BOOT);
-    assert_eq!(ask(&con, "L1", "echo KEPT > /root/memory && cat /root/memory"), "KEPT");
+    assert_eq!(
+        ask(&con, "L1", "echo KEPT > /root/memory && cat /root/memory"),
+        "KEPT"
+    );
 
-    let plan = block_on(local.prepare_migration(&d, &remote)).unwrap_or_else(|e| panic!("{}", e.text()));
+    let plan =
+        block_on(local.prepare_migration(&d, &remote)).unwrap_or_else(|e| panic!("{}", e.text()));
     assert_eq!(plan.mode, MigrateMode::Live);
     assert!(plan.blocked.is_empty(), "{:?}", plan.blocked);
     assert_eq!(plan.dest_host, host.hostname);
     assert_ne!(plan.source_host, plan.dest_host);
     assert_eq!(plan.disks.len(), 1);
-    assert!(!plan.disks[0].on_destination, "the remote host has its own images");
+    assert!(
+        !plan.disks[0].on_destination,
+        "the remote host has its own images"
+    );
     let title = std::rc::Rc::new(std::cell::RefCell::new(String::new()));
     let t = title.clone();
     d.connect_notify_local(Some("operation"), move |d, _| {
@@ -172,16 +186,23 @@ fn live() {
         outcome.elapsed_ms.unwrap_or(0),
         outcome.downtime_ms.unwrap_or(0)
     );
-    let there = wait_until("the guest in the remote host's list", EVENT, || domain(&remote, name));
+    let there = wait_until("the guest in the remote host's list", EVENT, || {
+        domain(&remote, name)
+    });
     assert_eq!(there.uuid(), d.uuid());
-    wait_until("running there", EVENT, || there.state() == DomainState::Running);
+    wait_until("running there", EVENT, || {
+        there.state() == DomainState::Running
+    });
     wait_until("gone from here", EVENT, || domain(&local, name).is_none());
     // The same shell, with what it had in memory, answers on the new host.
     let con2 = SerialConsole::of(&remote, &there);
     assert_eq!(ask(&con2, "L2", "cat /root/memory"), "KEPT");
     assert_eq!(ask(&con2, "L3", "head -c 15 /dev/vda"), "VIREO-DATA-DISK");
     let remote_disk = host.exec(&["ls", IMAGES]);
-    assert!(remote_disk.contains(&format!("{name}.qcow2")), "{remote_disk}");
+    assert!(
+        remote_disk.contains(&format!("{name}.qcow2")),
+        "{remote_disk}"
+    );
     drop((con, con2));
     remove(&remote, &there);
     let _ = std::fs::remove_file(disk);
@@ -197,7 +218,8 @@ fn cancelled() {
     start(&local, &d);
     let con = SerialConsole::of(&local, &d);
     con.wait_lines(READY_LINE, 1, BOOT);
-    let plan = block_on(local.prepare_migration(&d, &remote)).unwrap_or_else(|e| panic!("{}", e.text()));
+    let plan =
+        block_on(local.prepare_migration(&d, &remote)).unwrap_or_else(|e| panic!("{}", e.text()));
     d.connect_notify_local(Some("operation"), move |d, _| {
         if let Some(op) = d.operation() {
             op.connect_notify_local(Some("text"), |op, _| {
@@ -228,17 +250,24 @@ fn offline() {
     let (local, remote) = both(&host);
     let name = "vireo-test-moved";
     let (d, disk) = guest_here(&local, name);
-    let plan = block_on(local.prepare_migration(&d, &remote)).unwrap_or_else(|e| panic!("{}", e.text()));
+    let plan =
+        block_on(local.prepare_migration(&d, &remote)).unwrap_or_else(|e| panic!("{}", e.text()));
     assert_eq!(plan.mode, MigrateMode::Offline);
     block_on(local.migrate(&d, &remote, plan, MigrateRequest::default()))
         .unwrap_or_else(|e| panic!("{}", e.text()));
-    let there = wait_until("the guest in the remote host's list", EVENT, || domain(&remote, name));
+    let there = wait_until("the guest in the remote host's list", EVENT, || {
+        domain(&remote, name)
+    });
     wait_until("gone from here", EVENT, || domain(&local, name).is_none());
     assert!(disk.exists(), "the source's disk stays");
     start(&remote, &there);
     let con = SerialConsole::of(&remote, &there);
     con.wait_lines(READY_LINE, 1, BOOT);
-    assert!(con.text().contains("VIREO-GUEST-DISK vda VIREO-DATA-DISK"), "{}", con.text());
+    assert!(
+        con.text().contains("VIREO-GUEST-DISK vda VIREO-DATA-DISK"),
+        "{}",
+        con.text()
+    );
     drop(con);
     act(&remote, &there, DomainAction::ForceOff);
     remove(&remote, &there);

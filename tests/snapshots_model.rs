@@ -22,8 +22,14 @@ fn main() {
     // Thumbnails go to a cache of the test's own (before GLib reads the variable).
     std::env::set_var("XDG_CACHE_HOME", kit::testbed::temp_dir("cache"));
     Runner::new().fresh_process().run(vec![
-        test("operation_shown_and_second_refused", operation_shown_and_second_refused),
-        test("tree_description_revert_delete", tree_description_revert_delete),
+        test(
+            "operation_shown_and_second_refused",
+            operation_shown_and_second_refused,
+        ),
+        test(
+            "tree_description_revert_delete",
+            tree_description_revert_delete,
+        ),
     ]);
 }
 
@@ -50,8 +56,10 @@ fn operation_shown_and_second_refused() {
     let p2 = RefCell::new(Some(plan(&c, &d, "two")));
     let (s, c2, out) = (seen.clone(), c.clone(), second.clone());
     d.connect_notify_local(Some("operation"), move |d, _| {
-        s.borrow_mut()
-            .push(d.operation().map(|o| (o.title(), o.running(), o.cancellable())));
+        s.borrow_mut().push(
+            d.operation()
+                .map(|o| (o.title(), o.running(), o.cancellable())),
+        );
         // A second snapshot asked for while the first one runs.
         if let Some(p2) = p2.borrow_mut().take() {
             let (c2, d2, out) = (c2.clone(), d.clone(), out.clone());
@@ -99,7 +107,10 @@ fn tree_description_revert_delete() {
         .iter()
         .map(|e| (e.info.name.as_str(), e.depth, e.info.is_current))
         .collect();
-    assert_eq!(shape, vec![("a", 0, false), ("b", 1, false), ("c", 2, true)]);
+    assert_eq!(
+        shape,
+        vec![("a", 0, false), ("b", 1, false), ("c", 2, true)]
+    );
     assert!(
         snapshot_thumbnail(&d, "c").is_some(),
         "a running VM's snapshot with memory gets a picture"
@@ -124,5 +135,9 @@ fn tree_description_revert_delete() {
     block_on(c.delete_snapshots(&d, p)).expect("deleted");
     let list = block_on(c.snapshots(&d)).unwrap();
     assert_eq!(list.len(), 1);
-    assert_eq!(snapshot_thumbnail(&d, "c"), None, "its picture went with it");
+    assert_eq!(
+        snapshot_thumbnail(&d, "c"),
+        None,
+        "its picture went with it"
+    );
 }

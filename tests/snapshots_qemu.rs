@@ -62,7 +62,8 @@ fn open() -> ConnectionObject {
 /// Types `command` into the guest's shell and returns its one-line answer; `key`
 /// (unique in the test) marks the answer line.
 fn ask(con: &SerialConsole, key: &str, command: &str) -> String {
-    con.send(&format!("echo \"{key}=$({command})\"\n")).expect("send");
+    con.send(&format!("echo \"{key}=$({command})\"\n"))
+        .expect("send");
     let prefix = format!("{key}=");
     wait_until(&format!("the guest's answer to {command}"), SHELL, || {
         let text = con.text();
@@ -266,7 +267,11 @@ fn offline_snapshot() {
     assert_eq!(d.state(), DomainState::Shutoff);
     let con = boot(&c, &d);
     assert_eq!(
-        ask(&con, "B3", "mkdir -p /mnt && mount /dev/vda /mnt && cat /mnt/note"),
+        ask(
+            &con,
+            "B3",
+            "mkdir -p /mnt && mount /dev/vda /mnt && cat /mnt/note"
+        ),
         "FIRST"
     );
     drop(con);
@@ -297,7 +302,13 @@ fn delete_with_children() {
         tree_names(&list),
         names(&[("s1", 0), ("s2", 1), ("s3", 2), ("s4", 1)])
     );
-    assert!(list.iter().find(|e| e.info.name == "s4").unwrap().info.is_current);
+    assert!(
+        list.iter()
+            .find(|e| e.info.name == "s4")
+            .unwrap()
+            .info
+            .is_current
+    );
 
     let facts = block_on(c.snapshot_facts(&d)).unwrap();
     let plan = plan_delete(&facts.snapshots, "s2", true, &facts.xml).unwrap();
@@ -305,10 +316,7 @@ fn delete_with_children() {
     assert!(!plan.metadata_only() && plan.files_kept.is_empty());
     let left = block_on(c.delete_snapshots(&d, plan)).unwrap_or_else(|e| panic!("{}", e.text()));
     assert!(left.is_empty());
-    assert_eq!(
-        tree_names(&entries(&c, &d)),
-        names(&[("s1", 0), ("s4", 1)])
-    );
+    assert_eq!(tree_names(&entries(&c, &d)), names(&[("s1", 0), ("s4", 1)]));
 
     let facts = block_on(c.snapshot_facts(&d)).unwrap();
     let plan = plan_delete(&facts.snapshots, "s1", true, &facts.xml).unwrap();
@@ -384,7 +392,10 @@ fn uefi_snapshot() {
     assert_eq!(left, vec![memory.clone()]);
     assert!(!Path::new(&overlay).exists(), "merged and removed");
     let live = block_on(c.domain_xml(&d, false)).unwrap();
-    assert!(live.contains(&format!("<source file='{}'", disk.display())), "{live}");
+    assert!(
+        live.contains(&format!("<source file='{}'", disk.display())),
+        "{live}"
+    );
     assert_eq!(ask(&con, "C2", "echo still"), "still");
     let _ = std::fs::remove_file(memory);
     drop(con);

@@ -61,13 +61,19 @@ pub fn domain_state(d: &DomainRef) -> Result<(i32, i32)> {
 /// Runs a state change on `d`: suspend, resume or destroy.
 pub fn domain_suspend(d: &DomainRef) -> Result<()> {
     // SAFETY: valid domain.
-    check("virDomainSuspend", unsafe { sys::virDomainSuspend(d.as_ptr()) }).map(drop)
+    check("virDomainSuspend", unsafe {
+        sys::virDomainSuspend(d.as_ptr())
+    })
+    .map(drop)
 }
 
 /// Resumes a paused domain.
 pub fn domain_resume(d: &DomainRef) -> Result<()> {
     // SAFETY: valid domain.
-    check("virDomainResume", unsafe { sys::virDomainResume(d.as_ptr()) }).map(drop)
+    check("virDomainResume", unsafe {
+        sys::virDomainResume(d.as_ptr())
+    })
+    .map(drop)
 }
 
 /// The connection's driver name ("QEMU", "TEST"...).

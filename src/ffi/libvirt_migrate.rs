@@ -101,10 +101,21 @@ impl Drop for TypedParams {
 /// Migrates `d` to the host of `dest` (the client drives both sides unless `flags`
 /// ask for peer to peer). Blocks until the migration ends; returns the domain on the
 /// destination.
-pub fn migrate3(d: &DomainRef, dest: &Connect, params: &TypedParams, flags: u32) -> Result<DomainRef> {
+pub fn migrate3(
+    d: &DomainRef,
+    dest: &Connect,
+    params: &TypedParams,
+    flags: u32,
+) -> Result<DomainRef> {
     // SAFETY: valid domain and connection; libvirt reads the parameter array only.
     let p = unsafe {
-        sys::virDomainMigrate3(d.as_ptr(), dest.as_ptr(), params.params, params.n as u32, flags)
+        sys::virDomainMigrate3(
+            d.as_ptr(),
+            dest.as_ptr(),
+            params.params,
+            params.n as u32,
+            flags,
+        )
     };
     // SAFETY: the result is an owned reference or null.
     unsafe { DomainRef::from_raw(p) }.ok_or_else(|| VirtError::last("virDomainMigrate3"))

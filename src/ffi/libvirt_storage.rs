@@ -177,8 +177,14 @@ pub fn pool_create_transient(conn: &Connect, xml: &str, build: bool) -> Result<P
         0
     };
     // SAFETY: valid connection and string; owned result or null.
-    unsafe { PoolRef::from_raw(sys::virStoragePoolCreateXML(conn.as_ptr(), c.as_ptr(), flags)) }
-        .ok_or_else(|| VirtError::last("virStoragePoolCreateXML"))
+    unsafe {
+        PoolRef::from_raw(sys::virStoragePoolCreateXML(
+            conn.as_ptr(),
+            c.as_ptr(),
+            flags,
+        ))
+    }
+    .ok_or_else(|| VirtError::last("virStoragePoolCreateXML"))
 }
 
 /// Stops a pool (a transient one disappears; its files stay).

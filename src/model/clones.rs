@@ -45,7 +45,7 @@ impl ConnectionObject {
             .replace("{clone}", &request.name);
         run_job(
             domain,
-            &[self.clone()],
+            std::slice::from_ref(self),
             &title,
             true,
             Box::new(move |conns, report, cancel| {

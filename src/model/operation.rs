@@ -52,15 +52,10 @@ impl OperationError {
             OperationError::Job(JobError::LeftBehind { error, left }) => {
                 // Translators: {error} is what failed, {left} a list of files or VMs.
                 gettext("{error}. These could not be removed and are left: {left}")
-                    .replace(
-                        "{error}",
-                        &OperationError::Job((**error).clone()).text(),
-                    )
+                    .replace("{error}", &OperationError::Job((**error).clone()).text())
                     .replace("{left}", &left.join(", "))
             }
-            OperationError::Busy => {
-                gettext("Another operation is running on this virtual machine")
-            }
+            OperationError::Busy => gettext("Another operation is running on this virtual machine"),
         }
     }
 }
@@ -165,7 +160,13 @@ impl OperationObject {
             .borrow()
             .as_ref()
             .is_some_and(CancelToken::is_cancelled);
-        if !cancelling || matches!(p.stage, crate::virt::job::Stage::WaitingToCancel { .. } | crate::virt::job::Stage::CleaningUp) {
+        if !cancelling
+            || matches!(
+                p.stage,
+                crate::virt::job::Stage::WaitingToCancel { .. }
+                    | crate::virt::job::Stage::CleaningUp
+            )
+        {
             self.set_text(&stage_text(&p.stage));
         }
         let f = p.fraction.unwrap_or(-1.0);
@@ -246,7 +247,10 @@ async fn run_on_thread<T: Send + 'static>(
     for c in connections {
         let r = c
             .worker()
-            .run(|st| st.session().and_then(|s| clone_connect(s.conn()).ok_or(VirtError::NotConnected)))
+            .run(|st| {
+                st.session()
+                    .and_then(|s| clone_connect(s.conn()).ok_or(VirtError::NotConnected))
+            })
             .await;
         match r {
             Ok(Ok(conn)) => conns.push(conn),

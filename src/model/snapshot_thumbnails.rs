@@ -61,7 +61,9 @@ pub fn save(uuid: &str, name: &str, mime: &str, bytes: &[u8]) -> Result<PathBuf,
         .ok_or_else(|| glib::Error::new(glib::FileError::Inval, "no picture in the screenshot"))?;
     let (w, h) = (pixbuf.width(), pixbuf.height());
     let scaled = if w > THUMBNAIL_WIDTH {
-        let nh = ((h as f64) * THUMBNAIL_WIDTH as f64 / w as f64).round().max(1.0) as i32;
+        let nh = ((h as f64) * THUMBNAIL_WIDTH as f64 / w as f64)
+            .round()
+            .max(1.0) as i32;
         pixbuf
             .scale_simple(THUMBNAIL_WIDTH, nh, InterpType::Bilinear)
             .unwrap_or(pixbuf)
@@ -70,7 +72,10 @@ pub fn save(uuid: &str, name: &str, mime: &str, bytes: &[u8]) -> Result<PathBuf,
     };
     let target = path(uuid, name);
     std::fs::create_dir_all(dir(uuid)).map_err(|e| {
-        glib::Error::new(glib::FileError::Failed, &format!("{}: {e}", dir(uuid).display()))
+        glib::Error::new(
+            glib::FileError::Failed,
+            &format!("{}: {e}", dir(uuid).display()),
+        )
     })?;
     // Written aside and renamed, so a reader never sees half a file.
     let tmp = target.with_extension("png.part");
@@ -87,7 +92,10 @@ pub fn remove(uuid: &str, gone: &[String], keep: Option<&[String]>) {
         let _ = std::fs::remove_file(path(uuid, n));
     }
     if let Some(keep) = keep {
-        let wanted: Vec<String> = keep.iter().map(|n| format!("{}.png", file_safe(n))).collect();
+        let wanted: Vec<String> = keep
+            .iter()
+            .map(|n| format!("{}.png", file_safe(n)))
+            .collect();
         if let Ok(entries) = std::fs::read_dir(dir(uuid)) {
             for e in entries.flatten() {
                 let f = e.file_name().to_string_lossy().into_owned();

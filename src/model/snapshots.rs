@@ -63,7 +63,7 @@ impl ConnectionObject {
             .replace("{vm}", &domain.name());
         let r = run_job(
             domain,
-            &[self.clone()],
+            std::slice::from_ref(self),
             &title,
             false,
             Box::new(move |conns, report, _| {
@@ -76,7 +76,9 @@ impl ConnectionObject {
                 } else {
                     None
                 };
-                report(Progress::stage(Stage::TakingSnapshot { name: name.clone() }));
+                report(Progress::stage(Stage::TakingSnapshot {
+                    name: name.clone(),
+                }));
                 let info = snapshot::create(conn, &uuid, &plan)?;
                 if let Some((mime, bytes)) = shot {
                     if let Err(e) = snapshot_thumbnails::save(&uuid, &info.name, &mime, &bytes) {
@@ -106,7 +108,7 @@ impl ConnectionObject {
             .replace("{vm}", &domain.name());
         let r = run_job(
             domain,
-            &[self.clone()],
+            std::slice::from_ref(self),
             &title,
             false,
             Box::new(move |conns, report, _| {
@@ -131,7 +133,7 @@ impl ConnectionObject {
         let title = gettext("Deleting snapshots of {vm}").replace("{vm}", &domain.name());
         let r = run_job(
             domain,
-            &[self.clone()],
+            std::slice::from_ref(self),
             &title,
             false,
             Box::new({

@@ -41,10 +41,10 @@ pub fn stage_text(stage: &Stage) -> String {
             gettext("Making a thin copy of disk {disk}…").replace("{disk}", target)
         }
         Stage::CopyingNvram => gettext("Copying the UEFI variables…"),
-        Stage::WaitingToCancel { target } => gettext(
-            "Cancelling: libvirt cannot stop copying {disk} midway; it is removed once the copy ends…",
+        Stage::WaitingToCancel { volume } => gettext(
+            "Cancelling: libvirt cannot stop copying {volume} midway; it is removed once the copy ends…",
         )
-        .replace("{disk}", target),
+        .replace("{volume}", volume),
         Stage::Defining => gettext("Defining the new virtual machine…"),
         Stage::Migrating {
             done,

@@ -8,7 +8,9 @@
 //! person's language) plus a fraction when one is known.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
+use std::thread;
+use std::time::Duration;
 
 use super::error::VirtError;
 
@@ -60,9 +62,9 @@ pub enum Stage {
     MakingOverlay { target: String },
     /// The UEFI variables are being copied.
     CopyingNvram,
-    /// Cancel was pressed while libvirt copies `target`: libvirt 9.0 cannot stop that
-    /// copy, so the job waits for it to end, then removes it.
-    WaitingToCancel { target: String },
+    /// Cancel was pressed while libvirt copies into the new volume `volume`: libvirt
+    /// 9.0 cannot stop that copy, so the job waits for it to end, then removes it.
+    WaitingToCancel { volume: String },
     /// The new definition is being defined.
     Defining,
     /// A live migration moves memory (and disks) while the VM runs.
@@ -121,8 +123,53 @@ pub enum JobError {
     /// The job failed, and removing what it had made failed too: those things are
     /// left (the first error, then what stays).
     #[error("{error}; left behind: {}", left.join(", "))]
-    LeftBehind { error: Box<JobError>, left: Vec<String> },
+    LeftBehind {
+        error: Box<JobError>,
+        left: Vec<String>,
+    },
+}
+
+impl JobError {
+    /// This error, noting what the cleanup after it could not remove (if anything).
+    pub fn leaving(self, left: Vec<String>) -> JobError {
+        if left.is_empty() {
+            self
+        } else {
+            JobError::LeftBehind {
+                error: Box::new(self),
+                left,
+            }
+        }
+    }
 }
 
 /// Result of a long job.
 pub type JobResult<T> = std::result::Result<T, JobError>;
+
+/// Runs the blocking `call` on a thread of its own while `poll` runs on this one every
+/// `every` (progress reads, Cancel checks) until the call returns; its return ends the
+/// wait at once. Returns the call's result.
+pub fn while_running<T: Send>(
+    call: impl FnOnce() -> T + Send,
+    every: Duration,
+    mut poll: impl FnMut(),
+) -> T {
+    thread::scope(|s| {
+        let (done_tx, done_rx) = mpsc::channel::<()>();
+        let worker = s.spawn(move || {
+            let r = call();
+            let _ = done_tx.send(());
+            r
+        });
+        loop {
+            poll();
+            match done_rx.recv_timeout(every) {
+                Err(mpsc::RecvTimeoutError::Timeout) => {}
+                _ => break,
+            }
+        }
+        worker
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}

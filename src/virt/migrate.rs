@@ -12,7 +12,6 @@
 //! definition is defined there, then undefined on the source unless asked to keep it.
 //! The source's files stay in any case.
 
-use std::thread;
 use std::time::Duration;
 
 use virt::connect::Connect;
@@ -25,7 +24,9 @@ use crate::ffi::libvirt_storage::{vol_create, vol_delete};
 use crate::virt::actions::domain_xml;
 use crate::virt::error::{Result, VirtError};
 use crate::virt::handles::{DomainRef, VolRef};
-use crate::virt::job::{CancelToken, JobError, JobResult, Progress, Reporter, Stage};
+use crate::virt::job::{
+    while_running, CancelToken, JobError, JobResult, Progress, Reporter, Stage,
+};
 use crate::virt::storage::disks_from_xml;
 use crate::virt::uri::UriInfo;
 use crate::virt::volumes::{describe, dir_of, file_of, new_volume_xml, transfer, Pools};
@@ -204,9 +205,15 @@ fn host_uuid(conn: &Connect) -> Result<String> {
 
 fn nvram_path(xml: &str) -> Option<String> {
     let doc = roxmltree::Document::parse(xml).ok()?;
-    let os = doc.root_element().children().find(|n| n.has_tag_name("os"))?;
+    let os = doc
+        .root_element()
+        .children()
+        .find(|n| n.has_tag_name("os"))?;
     let nv = os.children().find(|n| n.has_tag_name("nvram"))?;
-    nv.text().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned)
+    nv.text()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
 }
 
 /// Files made on the destination, removed if the migration does not complete.
@@ -242,25 +249,17 @@ impl MadeOnDest {
     }
 }
 
-/// Copies the file at `path` on `src` to a new volume at the same path on `dst`.
-fn copy_file(
-    src: &Connect,
-    dst: &Connect,
-    path: &str,
-    src_pools: &mut Pools,
-    dst_pools: &mut Pools,
-    made: &mut MadeOnDest,
-    progress: &mut dyn FnMut(u64),
-    cancel: &CancelToken,
-) -> JobResult<()> {
-    let from = src_pools.volume(src, path)?;
-    let (info, format) = describe(&from)?;
-    let pool = dst_pools.for_dir_made(dst, dir_of(path), true)?;
-    let xml = new_volume_xml(file_of(path), info.capacity, format.as_deref(), None);
-    let to = vol_create(&pool, &xml)?;
-    let to_for_copy = VolRef::lookup_path(dst, path)?;
-    made.volumes.push((path.to_owned(), to));
-    transfer(src, &from, dst, &to_for_copy, progress, cancel)
+/// One migration job: both hosts, what it was asked, and what it made so far.
+struct Mover<'a> {
+    src: &'a Connect,
+    dst: &'a Connect,
+    plan: &'a MigratePlan,
+    request: &'a MigrateRequest,
+    report: &'a Reporter,
+    cancel: &'a CancelToken,
+    src_pools: Pools,
+    dst_pools: Pools,
+    made: MadeOnDest,
 }
 
 /// Migrates as `plan` and `request` say. Returns how it went.
@@ -275,177 +274,174 @@ pub fn run(
     if !plan.blocked.is_empty() {
         return Err(VirtError::InvalidArgument(format!("{:?}", plan.blocked)).into());
     }
-    let mut src_pools = Pools::new();
-    let mut dst_pools = Pools::new();
-    let mut made = MadeOnDest::default();
+    let mut m = Mover {
+        src,
+        dst,
+        plan,
+        request,
+        report,
+        cancel,
+        src_pools: Pools::new(),
+        dst_pools: Pools::new(),
+        made: MadeOnDest::default(),
+    };
     let r = match plan.mode {
-        MigrateMode::Live => live(src, dst, plan, request, report, cancel, &mut dst_pools, &mut src_pools, &mut made),
-        MigrateMode::Offline => offline(src, dst, plan, request, report, cancel, &mut src_pools, &mut dst_pools, &mut made),
+        MigrateMode::Live => m.live(),
+        MigrateMode::Offline => m.offline(),
     };
-    let r = match r {
-        Ok(o) => Ok(o),
-        Err(error) => {
-            report(Progress::stage(Stage::CleaningUp));
-            let left = std::mem::take(&mut made).undo(dst);
-            if left.is_empty() {
-                Err(error)
-            } else {
-                Err(JobError::LeftBehind {
-                    error: Box::new(error),
-                    left,
-                })
-            }
-        }
-    };
-    src_pools.release();
-    dst_pools.release();
+    let r = r.map_err(|error| {
+        report(Progress::stage(Stage::CleaningUp));
+        error.leaving(std::mem::take(&mut m.made).undo(dst))
+    });
+    m.src_pools.release();
+    m.dst_pools.release();
     r
 }
 
-#[allow(clippy::too_many_arguments)]
-fn live(
-    src: &Connect,
-    dst: &Connect,
-    plan: &MigratePlan,
-    request: &MigrateRequest,
-    report: &Reporter,
-    cancel: &CancelToken,
-    dst_pools: &mut Pools,
-    src_pools: &mut Pools,
-    made: &mut MadeOnDest,
-) -> JobResult<MigrateOutcome> {
-    let d = DomainRef::lookup_uuid(src, &plan.uuid)?;
-    let mut flags = sys::VIR_MIGRATE_LIVE | sys::VIR_MIGRATE_PERSIST_DEST;
-    if !request.keep_source {
-        flags |= sys::VIR_MIGRATE_UNDEFINE_SOURCE;
+impl Mover<'_> {
+    /// Copies the file at `path` on the source to a new volume at the same path on the
+    /// destination, telling `progress` the bytes moved.
+    fn copy_file(&mut self, path: &str, progress: &mut dyn FnMut(u64)) -> JobResult<()> {
+        let from = self.src_pools.volume(self.src, path)?;
+        let (info, format) = describe(&from)?;
+        let pool = self.dst_pools.for_dir_made(self.dst, dir_of(path), true)?;
+        let xml = new_volume_xml(file_of(path), info.capacity, format.as_deref(), None);
+        let to = vol_create(&pool, &xml)?;
+        let to_for_copy = VolRef::lookup_path(self.dst, path)?;
+        self.made.volumes.push((path.to_owned(), to));
+        transfer(
+            self.src,
+            &from,
+            self.dst,
+            &to_for_copy,
+            progress,
+            self.cancel,
+        )
     }
-    let copied: Vec<&MigrateDisk> = plan.disks.iter().filter(|d| !d.on_destination).collect();
-    if !copied.is_empty() {
-        // QEMU copies them over NBD into volumes libvirt pre-creates on the
-        // destination, in a pool for the same directory: make one where none is.
-        flags |= sys::VIR_MIGRATE_NON_SHARED_DISK;
-        for disk in &copied {
-            dst_pools.for_dir_made(dst, dir_of(&disk.path), true)?;
-            made.paths.push(disk.path.clone());
-        }
-    }
-    if let Some(nv) = &plan.nvram {
-        if dst_pools.volume(dst, nv).is_err() && src_pools.volume(src, nv).is_ok() {
-            report(Progress::stage(Stage::CopyingNvram));
-            copy_file(src, dst, nv, src_pools, dst_pools, made, &mut |_| {}, cancel)?;
-        }
-    }
-    let mut params = TypedParams::new();
-    if let Some(addr) = request.address.as_ref().or(plan.address.as_ref()) {
-        params.add_string(sys::VIR_MIGRATE_PARAM_URI, &format!("tcp://{addr}"))?;
-    }
-    let result: Result<DomainRef> = thread::scope(|s| {
-        let uuid = plan.uuid.as_str();
-        // The call gets its own reference on the domain and the parameters.
-        let mover = s.spawn(move || migrate3(&DomainRef::lookup_uuid(src, uuid)?, dst, &params, flags));
-        let mut aborted = false;
-        while !mover.is_finished() {
-            if cancel.is_cancelled() && !aborted {
-                aborted = true;
-                if let Err(e) = abort_job(&d) {
-                    tracing::warn!(error = %e, "could not abort the migration");
-                }
+
+    /// Copies the NVRAM file when the destination lacks it.
+    fn copy_nvram(&mut self) -> JobResult<()> {
+        if let Some(nv) = &self.plan.nvram {
+            let missing = self.dst_pools.volume(self.dst, nv).is_err();
+            if missing && self.src_pools.volume(self.src, nv).is_ok() {
+                (self.report)(Progress::stage(Stage::CopyingNvram));
+                self.copy_file(nv, &mut |_| {})?;
             }
-            if let Ok(stats) = job_stats(&d, false) {
-                let done = stats.get(sys::VIR_DOMAIN_JOB_DATA_PROCESSED).unwrap_or(0);
-                let total = stats.get(sys::VIR_DOMAIN_JOB_DATA_TOTAL).unwrap_or(0);
-                let iteration = stats.get(sys::VIR_DOMAIN_JOB_MEMORY_ITERATION).unwrap_or(0);
-                report(Progress::counted(
-                    Stage::Migrating {
+        }
+        Ok(())
+    }
+
+    fn live(&mut self) -> JobResult<MigrateOutcome> {
+        let (src, dst, plan, report, cancel) =
+            (self.src, self.dst, self.plan, self.report, self.cancel);
+        let d = DomainRef::lookup_uuid(src, &plan.uuid)?;
+        let mut flags = sys::VIR_MIGRATE_LIVE | sys::VIR_MIGRATE_PERSIST_DEST;
+        if !self.request.keep_source {
+            flags |= sys::VIR_MIGRATE_UNDEFINE_SOURCE;
+        }
+        let copied: Vec<&MigrateDisk> = plan.disks.iter().filter(|d| !d.on_destination).collect();
+        if !copied.is_empty() {
+            // QEMU copies them over NBD into volumes libvirt pre-creates on the
+            // destination, in a pool for the same directory: make one where none is.
+            flags |= sys::VIR_MIGRATE_NON_SHARED_DISK;
+            for disk in &copied {
+                self.dst_pools.for_dir_made(dst, dir_of(&disk.path), true)?;
+                self.made.paths.push(disk.path.clone());
+            }
+        }
+        self.copy_nvram()?;
+        let mut params = TypedParams::new();
+        if let Some(addr) = self.request.address.as_ref().or(plan.address.as_ref()) {
+            params.add_string(sys::VIR_MIGRATE_PARAM_URI, &format!("tcp://{addr}"))?;
+        }
+        let uuid = plan.uuid.as_str();
+        let mut aborted = false;
+        let result: Result<DomainRef> = while_running(
+            // The call gets its own reference on the domain, and the parameters.
+            move || migrate3(&DomainRef::lookup_uuid(src, uuid)?, dst, &params, flags),
+            POLL,
+            || {
+                if cancel.is_cancelled() && !aborted {
+                    aborted = true;
+                    if let Err(e) = abort_job(&d) {
+                        tracing::warn!(error = %e, "could not abort the migration");
+                    }
+                }
+                if let Ok(stats) = job_stats(&d, false) {
+                    let done = stats.get(sys::VIR_DOMAIN_JOB_DATA_PROCESSED).unwrap_or(0);
+                    let total = stats.get(sys::VIR_DOMAIN_JOB_DATA_TOTAL).unwrap_or(0);
+                    let iteration = stats.get(sys::VIR_DOMAIN_JOB_MEMORY_ITERATION).unwrap_or(0);
+                    let stage = Stage::Migrating {
                         done,
                         total,
                         iteration,
-                    },
-                    done,
-                    total,
-                ));
-            }
-            thread::sleep(POLL);
-        }
-        mover
-            .join()
-            .unwrap_or_else(|_| Err(VirtError::InvalidArgument("the migration thread panicked".into())))
-    });
-    let moved = match result {
-        Ok(m) => m,
-        Err(_) if cancel.is_cancelled() => return Err(JobError::Cancelled),
-        Err(e) => return Err(e.into()),
-    };
-    *made = MadeOnDest::default();
-    let done = job_stats(&moved, true).ok();
-    Ok(MigrateOutcome {
-        uuid: moved.uuid_string()?,
-        elapsed_ms: done.as_ref().and_then(|s| s.get(sys::VIR_DOMAIN_JOB_TIME_ELAPSED)),
-        downtime_ms: done.as_ref().and_then(|s| s.get(sys::VIR_DOMAIN_JOB_DOWNTIME)),
-    })
-}
-
-#[allow(clippy::too_many_arguments)]
-fn offline(
-    src: &Connect,
-    dst: &Connect,
-    plan: &MigratePlan,
-    request: &MigrateRequest,
-    report: &Reporter,
-    cancel: &CancelToken,
-    src_pools: &mut Pools,
-    dst_pools: &mut Pools,
-    made: &mut MadeOnDest,
-) -> JobResult<MigrateOutcome> {
-    let total: u64 = plan
-        .disks
-        .iter()
-        .filter(|d| !d.on_destination)
-        .map(|d| d.allocation)
-        .sum();
-    let mut before = 0;
-    for disk in plan.disks.iter().filter(|d| !d.on_destination) {
-        let target = disk.target.clone();
-        let mut progress = |n: u64| {
-            let done = before + n;
-            report(Progress::counted(
-                Stage::TransferringDisk {
-                    target: target.clone(),
-                    done,
-                    total,
-                },
-                done,
-                total,
-            ))
+                    };
+                    report(Progress::counted(stage, done, total));
+                }
+            },
+        );
+        let moved = match result {
+            Ok(m) => m,
+            Err(_) if cancel.is_cancelled() => return Err(JobError::Cancelled),
+            Err(e) => return Err(e.into()),
         };
-        copy_file(src, dst, &disk.path, src_pools, dst_pools, made, &mut progress, cancel)?;
-        before += disk.allocation;
+        self.made = MadeOnDest::default();
+        let done = job_stats(&moved, true).ok();
+        Ok(MigrateOutcome {
+            uuid: moved.uuid_string()?,
+            elapsed_ms: done
+                .as_ref()
+                .and_then(|s| s.get(sys::VIR_DOMAIN_JOB_TIME_ELAPSED)),
+            downtime_ms: done
+                .as_ref()
+                .and_then(|s| s.get(sys::VIR_DOMAIN_JOB_DOWNTIME)),
+        })
     }
-    if let Some(nv) = &plan.nvram {
-        if dst_pools.volume(dst, nv).is_err() && src_pools.volume(src, nv).is_ok() {
-            report(Progress::stage(Stage::CopyingNvram));
-            copy_file(src, dst, nv, src_pools, dst_pools, made, &mut |_| {}, cancel)?;
+
+    fn offline(&mut self) -> JobResult<MigrateOutcome> {
+        let plan = self.plan;
+        let report = self.report;
+        let total: u64 = plan
+            .disks
+            .iter()
+            .filter(|d| !d.on_destination)
+            .map(|d| d.allocation)
+            .sum();
+        let mut before = 0;
+        for disk in plan.disks.iter().filter(|d| !d.on_destination) {
+            let mut progress = |n: u64| {
+                let done = before + n;
+                let stage = Stage::TransferringDisk {
+                    target: disk.target.clone(),
+                    done,
+                    total,
+                };
+                report(Progress::counted(stage, done, total))
+            };
+            self.copy_file(&disk.path, &mut progress)?;
+            before += disk.allocation;
         }
+        self.copy_nvram()?;
+        if self.cancel.is_cancelled() {
+            return Err(JobError::Cancelled);
+        }
+        report(Progress::stage(Stage::Defining));
+        let defined = define_domain(self.dst, &plan.xml)?;
+        let uuid = defined.uuid_string()?;
+        self.made.domain = Some(defined);
+        if !self.request.keep_source {
+            let d = DomainRef::lookup_uuid(self.src, &plan.uuid)?;
+            // The source's disks and NVRAM stay where they are.
+            undefine_domain(
+                &d,
+                sys::VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | sys::VIR_DOMAIN_UNDEFINE_KEEP_NVRAM,
+            )?;
+        }
+        self.made = MadeOnDest::default();
+        Ok(MigrateOutcome {
+            uuid,
+            elapsed_ms: None,
+            downtime_ms: None,
+        })
     }
-    if cancel.is_cancelled() {
-        return Err(JobError::Cancelled);
-    }
-    report(Progress::stage(Stage::Defining));
-    let defined = define_domain(dst, &plan.xml)?;
-    let uuid = defined.uuid_string()?;
-    made.domain = Some(defined);
-    if !request.keep_source {
-        let d = DomainRef::lookup_uuid(src, &plan.uuid)?;
-        // The source's disks and NVRAM stay where they are.
-        undefine_domain(
-            &d,
-            sys::VIR_DOMAIN_UNDEFINE_MANAGED_SAVE | sys::VIR_DOMAIN_UNDEFINE_KEEP_NVRAM,
-        )?;
-    }
-    *made = MadeOnDest::default();
-    Ok(MigrateOutcome {
-        uuid,
-        elapsed_ms: None,
-        downtime_ms: None,
-    })
 }

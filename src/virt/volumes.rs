@@ -11,14 +11,14 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use virt::connect::Connect;
 
 use crate::ffi::libvirt_storage::{
-    pool_by_target_path, pool_create_transient, pool_destroy, pool_name, pool_of_vol,
-    pool_refresh, vol_info, vol_xml, VolInfo,
+    pool_by_target_path, pool_create_transient, pool_destroy, pool_name, pool_of_vol, pool_refresh,
+    vol_info, vol_xml, VolInfo,
 };
 use crate::ffi::libvirt_storage::{vol_download, vol_upload};
 use crate::ffi::libvirt_stream::{Received, StreamRef};
 use crate::virt::error::{Result, VirtError};
-use crate::virt::job::{CancelToken, JobError, JobResult};
 use crate::virt::handles::{PoolRef, VolRef};
+use crate::virt::job::{CancelToken, JobError, JobResult};
 use crate::virt::xml_edits::escape;
 
 /// The directory part of a path ("/" for a file at the root).
@@ -69,7 +69,8 @@ impl Pools {
             "<pool type='dir'><name>{name}</name><target><path>{}</path></target></pool>",
             escape(dir)
         );
-        self.transient.push(pool_create_transient(conn, &xml, build)?);
+        self.transient
+            .push(pool_create_transient(conn, &xml, build)?);
         tracing::debug!(dir, pool = %name, "transient pool for a job");
         // A reference of the caller's own; the list keeps the first for release().
         pool_by_target_path(conn, dir)

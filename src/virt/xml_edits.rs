@@ -200,17 +200,14 @@ fn retarget(
                 s.set_attribute(disk, "type", "file");
             }
             match child(disk, "source") {
-                Some(src) if src.has_attribute("file") => {
-                    s.set_attribute(src, "file", &new.path)
-                }
+                Some(src) if src.has_attribute("file") => s.set_attribute(src, "file", &new.path),
                 Some(src) => s.replace(
                     src.range(),
                     format!("<source file='{}'/>", escape(&new.path)),
                 ),
                 None => {
-                    let anchor = child(disk, "driver").unwrap_or_else(|| {
-                        disk.first_element_child().unwrap_or(disk)
-                    });
+                    let anchor = child(disk, "driver")
+                        .unwrap_or_else(|| disk.first_element_child().unwrap_or(disk));
                     s.insert_after(anchor, &format!("<source file='{}'/>", escape(&new.path)));
                 }
             }
@@ -464,7 +461,10 @@ mod tests {
     #[test]
     fn renamed_paths_follow_virt_clone() {
         assert_eq!(renamed_path("/a/web.qcow2", "web", "db"), "/a/db.qcow2");
-        assert_eq!(renamed_path("/a/disk.qcow2", "web", "db"), "/a/disk-clone.qcow2");
+        assert_eq!(
+            renamed_path("/a/disk.qcow2", "web", "db"),
+            "/a/disk-clone.qcow2"
+        );
         assert_eq!(renamed_path("/a/disk", "web", "db"), "/a/disk-clone");
     }
 
@@ -486,8 +486,15 @@ mod tests {
             added,
             "<domainsnapshot>\n  <name>s1</name>\n  <description>hello</description>\n  <state>running</state>\n</domainsnapshot>"
         );
-        let empty = set_snapshot_description("<domainsnapshot><name>a</name><description/></domainsnapshot>", "x").unwrap();
-        assert_eq!(empty, "<domainsnapshot><name>a</name><description>x</description></domainsnapshot>");
+        let empty = set_snapshot_description(
+            "<domainsnapshot><name>a</name><description/></domainsnapshot>",
+            "x",
+        )
+        .unwrap();
+        assert_eq!(
+            empty,
+            "<domainsnapshot><name>a</name><description>x</description></domainsnapshot>"
+        );
     }
 
     #[test]

@@ -11,7 +11,6 @@
 
 pub mod plan;
 
-use std::thread;
 use std::time::Duration;
 
 use virt::connect::Connect;
@@ -23,12 +22,15 @@ pub use plan::{
 
 use crate::ffi::libvirt_domain::{define_domain, undefine_domain};
 use crate::ffi::libvirt_storage::{
-    pool_by_name, pool_volume_names, vol_by_name, vol_create, vol_create_from, vol_delete, vol_info, vol_path,
+    pool_by_name, pool_volume_names, vol_by_name, vol_create, vol_create_from, vol_delete,
+    vol_info, vol_path,
 };
 use crate::virt::actions::domain_xml;
 use crate::virt::error::{Result, VirtError};
 use crate::virt::handles::{DomainRef, VolRef};
-use crate::virt::job::{CancelToken, JobError, JobResult, Progress, Reporter, Stage};
+use crate::virt::job::{
+    while_running, CancelToken, JobError, JobResult, Progress, Reporter, Stage,
+};
 use crate::virt::storage::disks_from_xml;
 use crate::virt::volumes::{describe, dir_of, file_of, new_volume_xml, pool_name_of, Pools};
 use crate::virt::xml_edits::{clone_domain, CloneEdits, DiskSource};
@@ -65,7 +67,15 @@ pub fn prepare(conn: &Connect, uuid: &str, taken_names: &[String]) -> Result<Clo
     }
     pools.release();
     let nvram = nvram_of(&xml);
-    Ok(plan_clone(&name, &xml, &disks, &facts, nvram, runs, taken_names))
+    Ok(plan_clone(
+        &name,
+        &xml,
+        &disks,
+        &facts,
+        nvram,
+        runs,
+        taken_names,
+    ))
 }
 
 /// The names of the volumes in the pool of `dir`.
@@ -83,7 +93,10 @@ fn nvram_of(xml: &str) -> Option<String> {
         .children()
         .find(|n| n.has_tag_name("os"))?;
     let nv = os.children().find(|n| n.has_tag_name("nvram"))?;
-    nv.text().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned)
+    nv.text()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_owned)
 }
 
 /// What a clone job made so far, undone in reverse when it fails.
@@ -113,6 +126,20 @@ impl Made {
     }
 }
 
+/// One clone job: what it was asked and what it made so far.
+struct Cloner<'a> {
+    conn: &'a Connect,
+    plan: &'a ClonePlan,
+    request: &'a CloneRequest,
+    report: &'a Reporter,
+    cancel: &'a CancelToken,
+    pools: Pools,
+    made: Made,
+    /// Bytes to copy in all, and copied by the finished copies.
+    total: u64,
+    done: u64,
+}
+
 /// Makes the clone `request` asks for. Returns the new domain's UUID.
 pub fn run(
     conn: &Connect,
@@ -128,192 +155,194 @@ pub fn run(
         ))
         .into());
     }
-    let mut pools = Pools::new();
-    let mut made = Made::default();
-    let result = make(conn, plan, request, report, cancel, &mut pools, &mut made);
-    let result = match result {
-        Ok(uuid) => Ok(uuid),
-        Err(error) => {
-            report(Progress::stage(Stage::CleaningUp));
-            let left = made.undo();
-            if left.is_empty() {
-                Err(error)
-            } else {
-                Err(JobError::LeftBehind {
-                    error: Box::new(error),
-                    left,
-                })
-            }
-        }
-    };
-    pools.release();
-    result
-}
-
-fn make(
-    conn: &Connect,
-    plan: &ClonePlan,
-    request: &CloneRequest,
-    report: &Reporter,
-    cancel: &CancelToken,
-    pools: &mut Pools,
-    made: &mut Made,
-) -> JobResult<String> {
-    let total: u64 = plan
+    let total = plan
         .disks
         .iter()
         .filter(|d| action_for(d, request) == DiskAction::Copy)
         .map(|d| d.allocation.max(1))
         .sum();
-    let mut done = 0;
-    let mut new_disks = Vec::new();
-    for disk in &plan.disks {
-        let action = action_for(disk, request);
-        let Some(source) = disk.source.as_deref() else {
-            continue;
+    let mut c = Cloner {
+        conn,
+        plan,
+        request,
+        report,
+        cancel,
+        pools: Pools::new(),
+        made: Made::default(),
+        total,
+        done: 0,
+    };
+    let result = c.make().map_err(|error| {
+        report(Progress::stage(Stage::CleaningUp));
+        error.leaving(std::mem::take(&mut c.made).undo())
+    });
+    c.pools.release();
+    result
+}
+
+impl Cloner<'_> {
+    fn check_cancel(&self) -> JobResult<()> {
+        if self.cancel.is_cancelled() {
+            Err(JobError::Cancelled)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn make(&mut self) -> JobResult<String> {
+        let (plan, request) = (self.plan, self.request);
+        let mut new_disks = Vec::new();
+        for disk in &plan.disks {
+            let action = action_for(disk, request);
+            let Some(source) = disk.source.as_deref() else {
+                continue;
+            };
+            if action == DiskAction::Share {
+                continue;
+            }
+            self.check_cancel()?;
+            new_disks.push(self.disk(disk, source, action)?);
+        }
+        let nvram = match &plan.nvram {
+            Some(old) => Some(self.nvram(old)?),
+            None => None,
         };
-        if action == DiskAction::Share {
-            continue;
-        }
-        if cancel.is_cancelled() {
-            return Err(JobError::Cancelled);
-        }
-        let src = pools.volume(conn, source)?;
+        self.check_cancel()?;
+        (self.report)(Progress::stage(Stage::Defining));
+        let xml = clone_domain(
+            &plan.original_xml,
+            &CloneEdits {
+                name: request.name.clone(),
+                disks: new_disks,
+                nvram,
+            },
+        )?;
+        let d = define_domain(self.conn, &xml)?;
+        let uuid = d.uuid_string()?;
+        self.made.domain = Some(d);
+        self.check_cancel()?;
+        // Made for good: nothing to undo any more.
+        self.made = Made::default();
+        Ok(uuid)
+    }
+
+    /// Makes the clone's copy or overlay of one disk.
+    fn disk(
+        &mut self,
+        disk: &CloneDisk,
+        source: &str,
+        action: DiskAction,
+    ) -> JobResult<DiskSource> {
+        let conn = self.conn;
+        let src = self.pools.volume(conn, source)?;
         let (info, format) = describe(&src)?;
         let pool_name = pool_name_of(&src)?;
         let taken = pool_volume_names(&pool_by_name(conn, &pool_name)?)?;
-        let new_volume = volume_name(file_of(source), &plan.original, &request.name, &taken);
-        let format_in_xml;
-        let path = if action == DiskAction::Copy {
+        let new_volume = volume_name(
+            file_of(source),
+            &self.plan.original,
+            &self.request.name,
+            &taken,
+        );
+        if action == DiskAction::Copy {
             let xml = new_volume_xml(&new_volume, info.capacity, format.as_deref(), None);
-            format_in_xml = None;
-            let stage = |done| Stage::CopyingDisk {
-                target: disk.target.clone(),
+            let target = disk.target.clone();
+            let total = self.total;
+            let stage = move |done| Stage::CopyingDisk {
+                target: target.clone(),
                 done,
                 total,
             };
-            let path = copy(conn, &pool_name, &xml, source, &new_volume, done, total, &stage, report, cancel, made)?;
-            done += disk.allocation.max(1);
-            path
-        } else {
-            report(Progress::stage(Stage::MakingOverlay {
+            let path = self.copy(&pool_name, &xml, source, &new_volume, &stage)?;
+            self.done += disk.allocation.max(1);
+            return Ok(DiskSource {
                 target: disk.target.clone(),
-            }));
-            let backing_format = format.as_deref().unwrap_or("raw");
-            let xml = new_volume_xml(
-                &new_volume,
-                info.capacity,
-                Some("qcow2"),
-                Some((source, backing_format)),
-            );
-            let pool = pool_by_name(conn, &pool_name)?;
-            let v = vol_create(&pool, &xml)?;
-            let path = vol_path(&v)?;
-            made.volumes.push((path.clone(), v));
-            format_in_xml = Some("qcow2".to_owned());
-            path
-        };
-        new_disks.push(DiskSource {
+                path,
+                format: None,
+            });
+        }
+        (self.report)(Progress::stage(Stage::MakingOverlay {
+            target: disk.target.clone(),
+        }));
+        let backing_format = format.as_deref().unwrap_or("raw");
+        let xml = new_volume_xml(
+            &new_volume,
+            info.capacity,
+            Some("qcow2"),
+            Some((source, backing_format)),
+        );
+        let v = vol_create(&pool_by_name(conn, &pool_name)?, &xml)?;
+        let path = vol_path(&v)?;
+        self.made.volumes.push((path.clone(), v));
+        Ok(DiskSource {
             target: disk.target.clone(),
             path,
-            format: format_in_xml,
-        });
+            format: Some("qcow2".to_owned()),
+        })
     }
-    let mut nvram = None;
-    if let Some(old) = &plan.nvram {
-        let new_path = nvram_path(old, &request.name);
-        // An NVRAM file that was never made (a VM never started) is made by libvirt
-        // from its template at the clone's first start, like the original's.
-        if let Ok(src) = pools.volume(conn, old) {
-            if cancel.is_cancelled() {
-                return Err(JobError::Cancelled);
-            }
-            report(Progress::stage(Stage::CopyingNvram));
-            let (info, format) = describe(&src)?;
-            let pool = pool_name_of(&src)?;
-            let name = file_of(&new_path).to_owned();
-            let xml = new_volume_xml(&name, info.capacity, format.as_deref(), None);
-            let stage = |_| Stage::CopyingNvram;
-            let path = copy(conn, &pool, &xml, old, &name, done, total, &stage, report, cancel, made)?;
-            nvram = Some(path);
-        } else {
-            nvram = Some(new_path);
-        }
-    }
-    if cancel.is_cancelled() {
-        return Err(JobError::Cancelled);
-    }
-    report(Progress::stage(Stage::Defining));
-    let xml = clone_domain(
-        &plan.original_xml,
-        &CloneEdits {
-            name: request.name.clone(),
-            disks: new_disks,
-            nvram,
-        },
-    )?;
-    let d = define_domain(conn, &xml)?;
-    let uuid = d.uuid_string()?;
-    made.domain = Some(d);
-    if cancel.is_cancelled() {
-        return Err(JobError::Cancelled);
-    }
-    // Made for good: nothing to undo any more.
-    *made = Made::default();
-    Ok(uuid)
-}
 
-/// Copies the volume at `source` into a new volume `name` of pool `pool` (the host
-/// does the copy), reporting the new volume's growing allocation every [`POLL`].
-#[allow(clippy::too_many_arguments)]
-fn copy(
-    conn: &Connect,
-    pool: &str,
-    xml: &str,
-    source: &str,
-    name: &str,
-    done_before: u64,
-    total: u64,
-    stage: &dyn Fn(u64) -> Stage,
-    report: &Reporter,
-    cancel: &CancelToken,
-    made: &mut Made,
-) -> JobResult<String> {
-    let copied: Result<(String, VolRef)> = thread::scope(|s| {
-        let copier = s.spawn(|| {
-            let pool = pool_by_name(conn, pool)?;
-            let src = VolRef::lookup_path(conn, source)?;
-            let v = vol_create_from(&pool, xml, &src)?;
-            Ok((vol_path(&v)?, v))
-        });
+    /// The clone's NVRAM file: a copy of the original's beside it. An NVRAM file that
+    /// was never made (a VM never started) is made by libvirt from its template at the
+    /// clone's first start, like the original's.
+    fn nvram(&mut self, old: &str) -> JobResult<String> {
+        let new_path = nvram_path(old, &self.request.name);
+        let Ok(src) = self.pools.volume(self.conn, old) else {
+            return Ok(new_path);
+        };
+        self.check_cancel()?;
+        (self.report)(Progress::stage(Stage::CopyingNvram));
+        let (info, format) = describe(&src)?;
+        let pool = pool_name_of(&src)?;
+        let name = file_of(&new_path).to_owned();
+        let xml = new_volume_xml(&name, info.capacity, format.as_deref(), None);
+        self.copy(&pool, &xml, old, &name, &|_| Stage::CopyingNvram)
+    }
+
+    /// Copies the volume at `source` into a new volume `name` of pool `pool` (the
+    /// host does the copy), reporting the new volume's growing allocation every
+    /// [`POLL`].
+    fn copy(
+        &mut self,
+        pool: &str,
+        xml: &str,
+        source: &str,
+        name: &str,
+        stage: &dyn Fn(u64) -> Stage,
+    ) -> JobResult<String> {
+        let (conn, report, cancel) = (self.conn, self.report, self.cancel);
+        let (done_before, total) = (self.done, self.total);
         let poll_pool = pool_by_name(conn, pool).ok();
         let mut told_cancel = false;
-        while !copier.is_finished() {
-            if cancel.is_cancelled() && !told_cancel {
-                told_cancel = true;
-                report(Progress::stage(Stage::WaitingToCancel {
-                    target: name.to_owned(),
-                }));
-            }
-            if !told_cancel {
-                let now = poll_pool
-                    .as_ref()
-                    .and_then(|p| vol_by_name(p, name).ok())
-                    .and_then(|v| vol_info(&v).ok())
-                    .map_or(0, |i| i.allocation);
-                let done = done_before + now;
-                report(Progress::counted(stage(done), done, total));
-            }
-            thread::sleep(POLL);
-        }
-        copier
-            .join()
-            .unwrap_or_else(|_| Err(VirtError::InvalidArgument("the copy thread panicked".into())))
-    });
-    let (path, v) = copied?;
-    made.volumes.push((path.clone(), v));
-    if cancel.is_cancelled() {
-        return Err(JobError::Cancelled);
+        let copied: Result<(String, VolRef)> = while_running(
+            || {
+                // The call gets its own references on the pool and the source.
+                let pool = pool_by_name(conn, pool)?;
+                let src = VolRef::lookup_path(conn, source)?;
+                let v = vol_create_from(&pool, xml, &src)?;
+                Ok((vol_path(&v)?, v))
+            },
+            POLL,
+            || {
+                if cancel.is_cancelled() && !told_cancel {
+                    told_cancel = true;
+                    report(Progress::stage(Stage::WaitingToCancel {
+                        volume: name.to_owned(),
+                    }));
+                }
+                if !told_cancel {
+                    let now = poll_pool
+                        .as_ref()
+                        .and_then(|p| vol_by_name(p, name).ok())
+                        .and_then(|v| vol_info(&v).ok())
+                        .map_or(0, |i| i.allocation);
+                    let done = done_before + now;
+                    report(Progress::counted(stage(done), done, total));
+                }
+            },
+        );
+        let (path, v) = copied?;
+        self.made.volumes.push((path.clone(), v));
+        self.check_cancel()?;
+        Ok(path)
     }
-    Ok(path)
 }

@@ -213,7 +213,10 @@ pub fn plan_clone(
             }
         })
         .collect();
-    let needs_shutdown = runs && disks.iter().any(|d| d.default_action() != DiskAction::Share);
+    let needs_shutdown = runs
+        && disks
+            .iter()
+            .any(|d| d.default_action() != DiskAction::Share);
     ClonePlan {
         original: original.to_owned(),
         original_xml: xml.to_owned(),
@@ -268,7 +271,9 @@ pub fn action_for(disk: &CloneDisk, request: &CloneRequest) -> DiskAction {
 
 /// The clone's NVRAM file: `<dir>/<clone>_VARS.fd` beside the original's.
 pub fn nvram_path(original_nvram: &str, clone: &str) -> String {
-    let (dir, file) = original_nvram.rsplit_once('/').unwrap_or(("", original_nvram));
+    let (dir, file) = original_nvram
+        .rsplit_once('/')
+        .unwrap_or(("", original_nvram));
     let ext = file
         .rfind('.')
         .map(|i| &file[i..])
@@ -297,10 +302,19 @@ mod tests {
         assert_eq!(clone_name("web", &taken), "web-clone2");
         assert_eq!(clone_name("web-clone", &taken), "web-clone2");
         assert_eq!(clone_name("web-clone3", &[]), "web-clone4");
-        assert_eq!(volume_name("web.qcow2", "web", "web-clone", &[]), "web-clone.qcow2");
+        assert_eq!(
+            volume_name("web.qcow2", "web", "web-clone", &[]),
+            "web-clone.qcow2"
+        );
         let taken = vec!["disk-clone.img".to_owned()];
-        assert_eq!(volume_name("disk.img", "web", "x", &taken), "disk-clone-1.img");
-        assert_eq!(nvram_path("/n/web_VARS.fd", "web-clone"), "/n/web-clone_VARS.fd");
+        assert_eq!(
+            volume_name("disk.img", "web", "x", &taken),
+            "disk-clone-1.img"
+        );
+        assert_eq!(
+            nvram_path("/n/web_VARS.fd", "web-clone"),
+            "/n/web-clone_VARS.fd"
+        );
     }
 
     #[test]
@@ -314,10 +328,21 @@ mod tests {
                 taken: vec!["web-clone.qcow2".into()],
             },
         )];
-        let plan = plan_clone("web", XML, &disks, &facts, Some("/n/web_VARS.fd".into()), false, &[]);
+        let plan = plan_clone(
+            "web",
+            XML,
+            &disks,
+            &facts,
+            Some("/n/web_VARS.fd".into()),
+            false,
+            &[],
+        );
         assert_eq!(plan.name, "web-clone");
         let by = |t: &str| plan.disks.iter().find(|d| d.target == t).unwrap();
-        assert_eq!(by("vda").actions, vec![DiskAction::Copy, DiskAction::Overlay, DiskAction::Share]);
+        assert_eq!(
+            by("vda").actions,
+            vec![DiskAction::Copy, DiskAction::Overlay, DiskAction::Share]
+        );
         assert_eq!(by("vda").new_volume, "web-clone-1.qcow2");
         assert_eq!(by("vda").capacity, 10 << 30);
         assert_eq!(by("vdb").note, Some(DiskNote::Shareable));
@@ -328,7 +353,10 @@ mod tests {
         assert!(!plan.tpm_not_copied);
 
         let running = plan_clone("web", XML, &disks, &facts, None, true, &[]);
-        assert!(running.needs_shutdown, "QEMU holds the disks of a running VM");
+        assert!(
+            running.needs_shutdown,
+            "QEMU holds the disks of a running VM"
+        );
     }
 
     #[test]
@@ -338,7 +366,14 @@ mod tests {
         let plan = plan_clone("web", XML, &disks, &[], None, false, &[]);
         let taken = vec!["db".to_owned()];
         let ask = |name: &str, disks: Vec<(String, DiskAction)>| {
-            check_request(&plan, &CloneRequest { name: name.into(), disks }, &taken)
+            check_request(
+                &plan,
+                &CloneRequest {
+                    name: name.into(),
+                    disks,
+                },
+                &taken,
+            )
         };
         let req = CloneRequest {
             name: "x".into(),
@@ -349,8 +384,14 @@ mod tests {
             Err(CloneRequestError::OriginalRuns)
         );
         assert_eq!(ask("", vec![]), Err(CloneRequestError::EmptyName));
-        assert_eq!(ask("db", vec![]), Err(CloneRequestError::NameTaken("db".into())));
-        assert_eq!(ask("web", vec![]), Err(CloneRequestError::NameTaken("web".into())));
+        assert_eq!(
+            ask("db", vec![]),
+            Err(CloneRequestError::NameTaken("db".into()))
+        );
+        assert_eq!(
+            ask("web", vec![]),
+            Err(CloneRequestError::NameTaken("web".into()))
+        );
         assert_eq!(ask("a/b", vec![]), Err(CloneRequestError::NameInvalid('/')));
         assert_eq!(
             ask("x", vec![("vdc".into(), DiskAction::Copy)]),

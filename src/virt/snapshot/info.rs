@@ -98,9 +98,9 @@ impl SnapshotInfo {
         }
         let child = |name: &str| root.children().find(|n| n.has_tag_name(name));
         let text = |name: &str| child(name).and_then(|n| n.text()).unwrap_or_default();
-        let memory = match child("memory").and_then(|m| {
-            Some((m.attribute("snapshot")?, m.attribute("file").unwrap_or("")))
-        }) {
+        let memory = match child("memory")
+            .and_then(|m| Some((m.attribute("snapshot")?, m.attribute("file").unwrap_or(""))))
+        {
             Some(("internal", _)) => MemorySnapshot::Internal,
             Some(("external", file)) => MemorySnapshot::External(file.to_owned()),
             _ => MemorySnapshot::None,
@@ -174,14 +174,22 @@ pub fn tree(snapshots: Vec<SnapshotInfo>) -> Vec<TreeEntry> {
     let mut sorted = snapshots;
     sorted.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.name.cmp(&b.name)));
     let known: std::collections::HashSet<String> = sorted.iter().map(|s| s.name.clone()).collect();
-    let parent_of = |s: &SnapshotInfo| s.parent.clone().filter(|p| known.contains(p) && *p != s.name);
+    let parent_of = |s: &SnapshotInfo| {
+        s.parent
+            .clone()
+            .filter(|p| known.contains(p) && *p != s.name)
+    };
     let children_of = |name: Option<&str>| -> Vec<usize> {
         (0..sorted.len())
             .filter(|&i| parent_of(&sorted[i]).as_deref() == name)
             .collect()
     };
     let mut out = Vec::with_capacity(sorted.len());
-    let mut stack: Vec<(usize, usize)> = children_of(None).into_iter().rev().map(|i| (i, 0)).collect();
+    let mut stack: Vec<(usize, usize)> = children_of(None)
+        .into_iter()
+        .rev()
+        .map(|i| (i, 0))
+        .collect();
     let mut seen = vec![false; sorted.len()];
     while let Some((i, depth)) = stack.pop() {
         if std::mem::replace(&mut seen[i], true) {

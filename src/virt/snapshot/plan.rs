@@ -123,13 +123,8 @@ pub fn check_name(name: &str, existing: &[SnapshotInfo]) -> Result<(), PlanError
 
 /// True when the domain boots UEFI firmware from pflash (its variables in NVRAM).
 pub fn uses_pflash(domain_xml: &str) -> Result<bool, VirtError> {
-    let doc =
-        roxmltree::Document::parse(domain_xml).map_err(|e| VirtError::Xml(e.to_string()))?;
-    let Some(os) = doc
-        .root_element()
-        .children()
-        .find(|n| n.has_tag_name("os"))
-    else {
+    let doc = roxmltree::Document::parse(domain_xml).map_err(|e| VirtError::Xml(e.to_string()))?;
+    let Some(os) = doc.root_element().children().find(|n| n.has_tag_name("os")) else {
         return Ok(false);
     };
     let loader_type = os
@@ -225,7 +220,10 @@ pub fn plan_create(
     };
     let kinds_differ = |s: &SnapshotInfo| s.is_external() != (location == Location::External);
     let mixes_kinds = existing.iter().any(kinds_differ);
-    let mut xml = format!("<domainsnapshot>\n  <name>{}</name>\n", escape(&request.name));
+    let mut xml = format!(
+        "<domainsnapshot>\n  <name>{}</name>\n",
+        escape(&request.name)
+    );
     if !request.description.is_empty() {
         xml.push_str(&format!(
             "  <description>{}</description>\n",
@@ -350,13 +348,15 @@ pub fn plan_revert(
     start: RevertStart,
     support: SnapshotSupport,
 ) -> RevertPlan {
-    let blocked = (snap.is_external() && !support.reverts_external()).then_some(
-        RevertBlock::External {
+    let blocked =
+        (snap.is_external() && !support.reverts_external()).then_some(RevertBlock::External {
             libvirt_version: support.libvirt_version,
-        },
-    );
+        });
     let (flags, after) = match start {
-        RevertStart::Running => (sys::VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING, AfterRevert::Running),
+        RevertStart::Running => (
+            sys::VIR_DOMAIN_SNAPSHOT_REVERT_RUNNING,
+            AfterRevert::Running,
+        ),
         RevertStart::Paused => (sys::VIR_DOMAIN_SNAPSHOT_REVERT_PAUSED, AfterRevert::Paused),
         RevertStart::AsTaken => (
             0,
@@ -456,14 +456,20 @@ pub fn plan_delete(
     };
     let mut steps = Vec::new();
     let mut files_kept = Vec::new();
-    for e in entries.iter().rev().filter(|e| going.contains(&e.info.name)) {
+    for e in entries
+        .iter()
+        .rev()
+        .filter(|e| going.contains(&e.info.name))
+    {
         let s = &e.info;
         // libvirt 9.0 merges an external snapshot away only while its overlay is
         // still in the disk's chain (not after reverting to another branch).
         let metadata_only = s.is_external()
             && s.disks.iter().any(|d| {
                 d.mode == DiskMode::External
-                    && d.overlay.as_deref().is_some_and(|o| !in_chain(&d.target, o))
+                    && d.overlay
+                        .as_deref()
+                        .is_some_and(|o| !in_chain(&d.target, o))
             });
         if let super::info::MemorySnapshot::External(f) = &s.memory {
             files_kept.push(f.clone());

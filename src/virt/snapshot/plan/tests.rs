@@ -58,17 +58,33 @@ fn qcow2_disks_get_internal_snapshots_with_or_without_memory() {
 #[test]
 fn uefi_vms_get_external_snapshots_that_libvirt_9_0_cannot_revert() {
     let xml = domain(UEFI, QCOW2);
-    let p = plan_create(&xml, "vm", true, &ask("before upgrade", true), &[], QEMU_9_0).unwrap();
+    let p = plan_create(
+        &xml,
+        "vm",
+        true,
+        &ask("before upgrade", true),
+        &[],
+        QEMU_9_0,
+    )
+    .unwrap();
     assert_eq!(p.location, Location::External);
     assert_eq!(p.why_external, vec![ExternalReason::Pflash]);
     assert!(!p.revertible, "said before creating, not after");
     assert_eq!(
         p.overlays,
-        vec![("vda".to_owned(), "/images/vm-before_upgrade.qcow2".to_owned())]
+        vec![(
+            "vda".to_owned(),
+            "/images/vm-before_upgrade.qcow2".to_owned()
+        )]
     );
-    assert_eq!(p.memory_file.as_deref(), Some("/images/vm-before_upgrade.mem"));
+    assert_eq!(
+        p.memory_file.as_deref(),
+        Some("/images/vm-before_upgrade.mem")
+    );
     assert_eq!(p.flags, sys::VIR_DOMAIN_SNAPSHOT_CREATE_ATOMIC);
-    assert!(p.xml.contains("<memory snapshot='external' file='/images/vm-before_upgrade.mem'/>"));
+    assert!(p
+        .xml
+        .contains("<memory snapshot='external' file='/images/vm-before_upgrade.mem'/>"));
     assert!(p.xml.contains(
         "<disk name='vda' snapshot='external' type='file'>\n      <driver type='qcow2'/>\n      \
          <source file='/images/vm-before_upgrade.qcow2'/>"
@@ -82,11 +98,8 @@ fn uefi_vms_get_external_snapshots_that_libvirt_9_0_cannot_revert() {
     assert!(later.revertible);
 
     // firmware='efi' without a loader element is pflash too.
-    let auto = domain(
-        "<type arch='x86_64' machine='q35'>hvm</type>",
-        QCOW2,
-    )
-    .replace("<os>", "<os firmware='efi'>");
+    let auto = domain("<type arch='x86_64' machine='q35'>hvm</type>", QCOW2)
+        .replace("<os>", "<os firmware='efi'>");
     assert!(uses_pflash(&auto).unwrap());
     assert!(!uses_pflash(&domain(BIOS, QCOW2)).unwrap());
 }
@@ -243,7 +256,11 @@ fn delete_goes_metadata_only_where_libvirt_cannot_merge() {
 
     let p = plan_delete(&all, "e2", false, live).unwrap();
     assert!(!p.metadata_only(), "its overlay is on top of the chain");
-    assert_eq!(p.files_kept, vec!["/i/e2.mem"], "libvirt keeps memory files");
+    assert_eq!(
+        p.files_kept,
+        vec!["/i/e2.mem"],
+        "libvirt keeps memory files"
+    );
 
     let p = plan_delete(&all, "e1", true, live).unwrap();
     assert_eq!(p.names(), vec!["e1", "e2"]);
