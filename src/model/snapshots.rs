@@ -140,8 +140,8 @@ impl ConnectionObject {
                 let uuid = uuid.clone();
                 move |conns, report, _| {
                     let each = |n: &str| {
-                        report(Progress::stage(Stage::DeletingSnapshots {
-                            names: vec![n.to_owned()],
+                        report(Progress::stage(Stage::DeletingSnapshot {
+                            name: n.to_owned(),
                         }))
                     };
                     Ok(snapshot::delete(&conns[0], &uuid, &plan, &each)?)

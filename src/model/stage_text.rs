@@ -18,8 +18,8 @@ pub fn stage_text(stage: &Stage) -> String {
         Stage::Reverting { name } => {
             gettext("Reverting to snapshot “{name}”…").replace("{name}", name)
         }
-        Stage::DeletingSnapshots { names } => {
-            gettext("Deleting snapshot “{name}”…").replace("{name}", &names.join("”, “"))
+        Stage::DeletingSnapshot { name } => {
+            gettext("Deleting snapshot “{name}”…").replace("{name}", name)
         }
         Stage::CopyingDisk {
             target,

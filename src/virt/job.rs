@@ -44,8 +44,8 @@ pub enum Stage {
     TakingSnapshot { name: String },
     /// libvirt is reverting to the snapshot.
     Reverting { name: String },
-    /// libvirt is deleting snapshots (merging external data away can take a while).
-    DeletingSnapshots { names: Vec<String> },
+    /// libvirt is deleting a snapshot (merging external data away can take a while).
+    DeletingSnapshot { name: String },
     /// The host copies a disk into a new volume.
     CopyingDisk {
         target: String,
