@@ -56,25 +56,6 @@ fn boot(c: &ConnectionObject, d: &DomainObject) -> SerialConsole {
     con
 }
 
-/// The guest's answer to `command` (one line), marked by `key`.
-fn ask(con: &SerialConsole, key: &str, command: &str) -> String {
-    con.send(&format!("echo \"{key}=$({command})\"\n"))
-        .expect("send");
-    let prefix = format!("{key}=");
-    wait_until(
-        &format!("the answer to {command}"),
-        Duration::from_secs(30),
-        || {
-            let text = con.text();
-            let whole = &text[..text.rfind('\n').unwrap_or(0)];
-            whole
-                .lines()
-                .find(|l| l.starts_with(&prefix) && !l.contains("$("))
-                .map(|l| l[prefix.len()..].trim_end().to_owned())
-        },
-    )
-}
-
 /// The MAC address in a domain's live XML.
 fn mac_in_xml(c: &ConnectionObject, d: &DomainObject) -> String {
     let xml = block_on(c.domain_xml(d, false)).unwrap();
@@ -194,8 +175,8 @@ fn clone_beside_original() {
     assert_eq!(d.state(), DomainState::Running);
     let (mac1, mac2) = (mac_in_xml(&c, &d), mac_in_xml(&c, &clone));
     assert_ne!(mac1, mac2, "the clone has a MAC address of its own");
-    assert_eq!(ask(&con, "M1", "cat /sys/class/net/eth0/address"), mac1);
-    assert_eq!(ask(&con2, "M2", "cat /sys/class/net/eth0/address"), mac2);
+    assert_eq!(con.ask("M1", "cat /sys/class/net/eth0/address"), mac1);
+    assert_eq!(con2.ask("M2", "cat /sys/class/net/eth0/address"), mac2);
     // Its disk is a copy of its own, beside the original's.
     let xml = block_on(c.domain_xml(&clone, true)).unwrap();
     let copy = work_dir().join("vireo-test-orig-clone.qcow2");

@@ -108,25 +108,6 @@ impl Drop for RemoteHost {
     }
 }
 
-/// The guest's answer to `command` (one line), marked by `key`.
-fn ask(con: &SerialConsole, key: &str, command: &str) -> String {
-    con.send(&format!("echo \"{key}=$({command})\"\n"))
-        .expect("send");
-    let prefix = format!("{key}=");
-    wait_until(
-        &format!("the answer to {command}"),
-        Duration::from_secs(30),
-        || {
-            let text = con.text();
-            let whole = &text[..text.rfind('\n').unwrap_or(0)];
-            whole
-                .lines()
-                .find(|l| l.starts_with(&prefix) && !l.contains("$("))
-                .map(|l| l[prefix.len()..].trim_end().to_owned())
-        },
-    )
-}
-
 /// A test guest whose disk is an overlay in this host's own image directory.
 fn guest_here(local: &ConnectionObject, name: &str) -> (DomainObject, PathBuf) {
     let guest = Guest::get().unwrap();
@@ -150,7 +131,7 @@ fn live() {
     let con = SerialConsole::of(&local, &d);
     con.wait_lines(READY_LINE, 1, BOOT);
     assert_eq!(
-        ask(&con, "L1", "echo KEPT > /root/memory && cat /root/memory"),
+        con.ask("L1", "echo KEPT > /root/memory && cat /root/memory"),
         "KEPT"
     );
 
@@ -196,8 +177,8 @@ fn live() {
     wait_until("gone from here", EVENT, || domain(&local, name).is_none());
     // The same shell, with what it had in memory, answers on the new host.
     let con2 = SerialConsole::of(&remote, &there);
-    assert_eq!(ask(&con2, "L2", "cat /root/memory"), "KEPT");
-    assert_eq!(ask(&con2, "L3", "head -c 15 /dev/vda"), "VIREO-DATA-DISK");
+    assert_eq!(con2.ask("L2", "cat /root/memory"), "KEPT");
+    assert_eq!(con2.ask("L3", "head -c 15 /dev/vda"), "VIREO-DATA-DISK");
     let remote_disk = host.exec(&["ls", IMAGES]);
     assert!(
         remote_disk.contains(&format!("{name}.qcow2")),
@@ -234,7 +215,7 @@ fn cancelled() {
     assert!(e.is_cancelled(), "{}", e.text());
     kit::pump(Duration::from_secs(1));
     assert_eq!(d.state(), DomainState::Running, "still running at home");
-    assert_eq!(ask(&con, "S1", "echo home"), "home");
+    assert_eq!(con.ask("S1", "echo home"), "home");
     assert!(domain(&remote, name).is_none());
     let left = host.exec(&["ls", "-A", IMAGES]);
     assert!(!left.contains(name), "left on the remote host: {left}");

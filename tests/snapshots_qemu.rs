@@ -12,7 +12,7 @@ mod kit;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use kit::console::SerialConsole;
 use kit::model::{act, connect, define, remove, start};
@@ -27,8 +27,6 @@ use vireo::model::{ConnectionObject, DomainAction, DomainObject, DomainState};
 const URI: &str = SystemDaemon::URI;
 const OVMF_CODE: &str = "/usr/share/OVMF/OVMF_CODE_4M.fd";
 const OVMF_VARS: &str = "/usr/share/OVMF/OVMF_VARS_4M.fd";
-/// A shell command's answer.
-const SHELL: Duration = Duration::from_secs(30);
 
 fn main() {
     testbed::require(&[Need::Daemon, Need::Guest]);
@@ -57,23 +55,6 @@ fn work_dir() -> PathBuf {
 fn open() -> ConnectionObject {
     daemon();
     connect(URI)
-}
-
-/// Types `command` into the guest's shell and returns its one-line answer; `key`
-/// (unique in the test) marks the answer line.
-fn ask(con: &SerialConsole, key: &str, command: &str) -> String {
-    con.send(&format!("echo \"{key}=$({command})\"\n"))
-        .expect("send");
-    let prefix = format!("{key}=");
-    wait_until(&format!("the guest's answer to {command}"), SHELL, || {
-        let text = con.text();
-        // Whole lines only: an answer may still be arriving.
-        let whole = &text[..text.rfind('\n').unwrap_or(0)];
-        whole
-            .lines()
-            .find(|l| l.starts_with(&prefix) && !l.contains("$("))
-            .map(|l| l[prefix.len()..].trim_end().to_owned())
-    })
 }
 
 /// A guest on an overlay of its own, defined (not started).
@@ -169,8 +150,7 @@ fn memory_snapshot() {
     let c = open();
     let (d, _) = guest_domain(&c, "vireo-test-snapmem", false);
     let con = boot(&c, &d);
-    let made = ask(
-        &con,
+    let made = con.ask(
         "A1",
         "mkdir -p /mnt && mke2fs -q /dev/vda >/dev/null 2>&1 && mount /dev/vda /mnt && \
          echo FIRST > /mnt/note && sync && echo FIRST > /root/in-memory && cat /mnt/note",
@@ -190,8 +170,7 @@ fn memory_snapshot() {
     assert_eq!(pic.width(), 320, "scaled down from the 720 px VGA screen");
 
     assert_eq!(
-        ask(
-            &con,
+        con.ask(
             "A2",
             "echo SECOND > /mnt/note && sync && echo SECOND > /root/in-memory && cat /mnt/note"
         ),
@@ -210,7 +189,7 @@ fn memory_snapshot() {
     wait_until("the old console to end", EVENT, || con.closed());
     let con = SerialConsole::of(&c, &d);
     assert_eq!(
-        ask(&con, "A3", "cat /mnt/note /root/in-memory | tr '\\n' ' '"),
+        con.ask("A3", "cat /mnt/note /root/in-memory | tr '\\n' ' '"),
         "FIRST FIRST"
     );
 
@@ -230,8 +209,7 @@ fn offline_snapshot() {
     let (d, _) = guest_domain(&c, "vireo-test-snapoff", false);
     let con = boot(&c, &d);
     assert_eq!(
-        ask(
-            &con,
+        con.ask(
             "B1",
             "mkdir -p /mnt && mke2fs -q /dev/vda >/dev/null 2>&1 && mount /dev/vda /mnt && \
              echo FIRST > /mnt/note && umount /mnt && echo done"
@@ -250,8 +228,7 @@ fn offline_snapshot() {
 
     let con = boot(&c, &d);
     assert_eq!(
-        ask(
-            &con,
+        con.ask(
             "B2",
             "mkdir -p /mnt && mount /dev/vda /mnt && echo SECOND > /mnt/note && \
              cat /mnt/note && umount /mnt"
@@ -267,8 +244,7 @@ fn offline_snapshot() {
     assert_eq!(d.state(), DomainState::Shutoff);
     let con = boot(&c, &d);
     assert_eq!(
-        ask(
-            &con,
+        con.ask(
             "B3",
             "mkdir -p /mnt && mount /dev/vda /mnt && cat /mnt/note"
         ),
@@ -366,7 +342,7 @@ fn uefi_snapshot() {
     let s = entries(&c, &d)[0].info.clone();
     assert!(s.is_external() && s.has_memory());
     // The guest goes on, now writing into the overlay.
-    assert_eq!(ask(&con, "C1", "echo alive"), "alive");
+    assert_eq!(con.ask("C1", "echo alive"), "alive");
 
     let facts = block_on(c.snapshot_facts(&d)).unwrap();
     let revert = plan_revert(&s, true, false, RevertStart::AsTaken, facts.support);
@@ -396,7 +372,7 @@ fn uefi_snapshot() {
         live.contains(&format!("<source file='{}'", disk.display())),
         "{live}"
     );
-    assert_eq!(ask(&con, "C2", "echo still"), "still");
+    assert_eq!(con.ask("C2", "echo still"), "still");
     let _ = std::fs::remove_file(memory);
     drop(con);
     remove(&c, &d);

@@ -165,6 +165,28 @@ impl SerialConsole {
         self.shared.borrow().closed.clone()
     }
 
+    /// Runs `command` in the guest's shell and returns its one-line answer: the shell
+    /// prints `KEY=<answer>` for `echo "KEY=$(command)"`, and only a whole line that
+    /// is not the echo of the typed command counts (`key` must be unique in the test).
+    pub fn ask(&self, key: &str, command: &str) -> String {
+        self.send(&format!("echo \"{key}=$({command})\"\n"))
+            .unwrap_or_else(|e| panic!("typing into the guest's shell: {e}"));
+        let prefix = format!("{key}=");
+        wait_until(
+            &format!("the guest's answer to {command}"),
+            Duration::from_secs(30),
+            || {
+                let text = self.text();
+                // Whole lines only: an answer may still be arriving.
+                let whole = &text[..text.rfind('\n').unwrap_or(0)];
+                whole
+                    .lines()
+                    .find(|l| l.starts_with(&prefix) && !l.contains("$("))
+                    .map(|l| l[prefix.len()..].trim_end().to_owned())
+            },
+        )
+    }
+
     /// Types `text` into the guest's serial console (a blocking send of a few bytes).
     pub fn send(&self, text: &str) -> Result<(), String> {
         let mut data = text.as_bytes();

@@ -8,7 +8,7 @@
 //! | [`wait`] | the one main-loop pump and the one [`wait_until`]; [`block_on`], [`settle`]; the [`EVENT`] and [`BOOT`] limits |
 //! | [`testbed`] | the guest, the private `qemu:///system` daemon, the embedded root, the unprivileged user, [`testbed::require`] |
 //! | [`model`] | Vireo's model on a host: connect, define, start, remove a domain |
-//! | [`console`] | a guest's serial console read by the test itself (ready line, shell) |
+//! | [`console`] | a guest's serial console read by the test itself (ready line, a shell command's answer with `ask`) |
 //! | [`screen`] | screenshots (`target/screenshots/`), a widget to PNG, a domain's display through libvirt, pixels |
 //! | [`app`] | the application inside the test process (tier 3): [`app::TestApp`] from a command line, its actions, widgets found by type |
 //! | [`binary`] | the real `vireo` binary from outside (tier 5): [`binary::App`] through AT-SPI, xdotool and screenshots |
