@@ -2,7 +2,7 @@
 //!
 //! Reading (the tree, the facts a plan needs) runs on the connection's worker; taking,
 //! reverting and deleting run as operations on a thread of their own
-//! ([`super::operation::run_job`]), shown on the VM's row and tab while they last. The
+//! (`operation::run_job`), shown on the VM's row and tab while they last. The
 //! plans themselves are pure functions the dialogs call on the facts, so a person
 //! sees what will happen (internal or external, revertible or not, what is lost,
 //! which files stay) before anything is done.
