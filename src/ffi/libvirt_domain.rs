@@ -58,24 +58,6 @@ pub fn domain_state(d: &DomainRef) -> Result<(i32, i32)> {
     Ok((state, reason))
 }
 
-/// Runs a state change on `d`: suspend, resume or destroy.
-pub fn domain_suspend(d: &DomainRef) -> Result<()> {
-    // SAFETY: valid domain.
-    check("virDomainSuspend", unsafe {
-        sys::virDomainSuspend(d.as_ptr())
-    })
-    .map(drop)
-}
-
-/// Resumes a paused domain.
-pub fn domain_resume(d: &DomainRef) -> Result<()> {
-    // SAFETY: valid domain.
-    check("virDomainResume", unsafe {
-        sys::virDomainResume(d.as_ptr())
-    })
-    .map(drop)
-}
-
 /// The connection's driver name ("QEMU", "TEST"...).
 pub fn driver_type(conn: &Connect) -> Result<String> {
     // SAFETY: valid connection; the string is static in libvirt and must not be freed.

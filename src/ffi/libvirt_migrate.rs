@@ -55,36 +55,6 @@ impl TypedParams {
         };
         check("virTypedParamsAddString", r).map(drop)
     }
-
-    /// Adds an unsigned 64-bit parameter.
-    pub fn add_u64(&mut self, name: &CStr, value: u64) -> Result<()> {
-        // SAFETY: as in add_string.
-        let r = unsafe {
-            sys::virTypedParamsAddULLong(
-                &mut self.params,
-                &mut self.n,
-                &mut self.max,
-                name.as_ptr(),
-                value,
-            )
-        };
-        check("virTypedParamsAddULLong", r).map(drop)
-    }
-
-    /// Adds an int parameter.
-    pub fn add_int(&mut self, name: &CStr, value: i32) -> Result<()> {
-        // SAFETY: as in add_string.
-        let r = unsafe {
-            sys::virTypedParamsAddInt(
-                &mut self.params,
-                &mut self.n,
-                &mut self.max,
-                name.as_ptr(),
-                value,
-            )
-        };
-        check("virTypedParamsAddInt", r).map(drop)
-    }
 }
 
 impl Drop for TypedParams {

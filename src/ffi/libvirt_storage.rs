@@ -201,13 +201,6 @@ pub fn pool_refresh(p: &PoolRef) -> Result<()> {
     check("virStoragePoolRefresh", r).map(drop)
 }
 
-/// The pool's XML.
-pub fn pool_xml(p: &PoolRef) -> Result<String> {
-    // SAFETY: valid pool; the string is ours to free.
-    unsafe { take_c_string(sys::virStoragePoolGetXMLDesc(p.as_ptr(), 0)) }
-        .ok_or_else(|| VirtError::last("virStoragePoolGetXMLDesc"))
-}
-
 /// The names of the volumes of `p` (one RPC).
 pub fn pool_volume_names(p: &PoolRef) -> Result<Vec<String>> {
     let mut vols: *mut sys::virStorageVolPtr = std::ptr::null_mut();
