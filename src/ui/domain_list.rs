@@ -11,6 +11,7 @@ use gtk::{gio, glib, CompositeTemplate};
 
 use crate::i18n::ngettext_f;
 use crate::model::{ConnectionObject, ConnectionState, DomainObject};
+use crate::ui::domain_actions;
 use crate::ui::formatting::state_label;
 use crate::ui::{ConnectionHeader, DomainRow};
 
@@ -45,7 +46,10 @@ impl SortKey {
                 .cpu_percent()
                 .total_cmp(&a.cpu_percent())
                 .then_with(by_name),
-            SortKey::Memory => b.memory_kib().cmp(&a.memory_kib()).then_with(by_name),
+            SortKey::Memory => b
+                .current_memory_kib()
+                .cmp(&a.current_memory_kib())
+                .then_with(by_name),
         }
     }
 }
@@ -53,10 +57,11 @@ impl SortKey {
 /// True when `domain` matches every word of `query` in its name, title or state.
 pub fn matches_query(domain: &DomainObject, query: &str) -> bool {
     let haystack = format!(
-        "{} {} {}",
+        "{} {} {} {}",
         domain.name(),
         domain.title(),
-        state_label(domain.state())
+        state_label(domain.state()),
+        domain.state_description()
     )
     .to_lowercase();
     query
@@ -83,7 +88,9 @@ mod imp {
         #[template_child]
         pub selection_label: TemplateChild<gtk::Label>,
         #[template_child]
-        pub context_menu: TemplateChild<gio::MenuModel>,
+        pub run_button: TemplateChild<gtk::Button>,
+        #[template_child]
+        pub resume_button: TemplateChild<gtk::Button>,
         pub connections: RefCell<Option<gio::ListStore>>,
         /// One model per connection (header + its filtered, sorted VMs), flattened.
         pub sections: std::cell::OnceCell<gio::ListStore>,
@@ -93,7 +100,9 @@ mod imp {
         pub query: Rc<RefCell<String>>,
         pub sort_key: Rc<Cell<SortKey>>,
         pub selection: RefCell<Option<gtk::MultiSelection>>,
-        pub watched: RefCell<Vec<(DomainObject, glib::SignalHandlerId)>>,
+        /// The selection as last announced: rows that a search or a removal takes
+        /// away leave it without GTK saying so, and it is compared again then.
+        pub selected: RefCell<Vec<DomainObject>>,
         pub popover: RefCell<Option<gtk::PopoverMenu>>,
         /// The VMs that have a row now, by UUID: only they need live figures.
         pub bound: RefCell<std::collections::HashMap<String, DomainObject>>,
@@ -203,7 +212,14 @@ impl DomainListView {
         selection.connect_items_changed(glib::clone!(
             #[weak(rename_to = list)]
             self,
-            move |_, _, _, _| list.update_page()
+            move |_, _, _, _| {
+                list.update_page();
+                // GtkMultiSelection drops the rows that leave (a search hides them, a
+                // VM is undefined) from its selection without selection-changed.
+                if *list.imp().selected.borrow() != list.selected_domains() {
+                    list.selection_changed();
+                }
+            }
         ));
 
         let factory = gtk::SignalListItemFactory::new();
@@ -274,6 +290,37 @@ impl DomainListView {
             ))),
         ));
         imp.list_view.add_controller(shortcuts);
+
+        // GTK 4.8's list view walks Tab from item to item, and stops for good after a
+        // header's buttons. GNOME lists move with the arrows and are left with Tab
+        // (GTK 4.12's tab-behavior "item"): Tab goes through the focused item's own
+        // buttons, then out of the list.
+        let tab = gtk::EventControllerKey::new();
+        tab.set_propagation_phase(gtk::PropagationPhase::Capture);
+        tab.connect_key_pressed(glib::clone!(
+            #[weak(rename_to = list)]
+            self,
+            #[upgrade_or]
+            glib::Propagation::Proceed,
+            move |_, key, _, state| {
+                use gtk::gdk::{Key, ModifierType};
+                // Ctrl+Tab belongs to the tabs.
+                if state.contains(ModifierType::CONTROL_MASK) {
+                    return glib::Propagation::Proceed;
+                }
+                let forward = match key {
+                    Key::Tab | Key::KP_Tab => !state.contains(ModifierType::SHIFT_MASK),
+                    Key::ISO_Left_Tab => false,
+                    _ => return glib::Propagation::Proceed,
+                };
+                if list.move_focus_on(forward) {
+                    glib::Propagation::Stop
+                } else {
+                    glib::Propagation::Proceed
+                }
+            }
+        ));
+        imp.list_view.add_controller(tab);
 
         let right_click = gtk::GestureClick::new();
         right_click.set_button(gtk::gdk::BUTTON_SECONDARY);
@@ -497,25 +544,40 @@ impl DomainListView {
         }
     }
 
+    /// Calls `f` when the selected VMs change (a search or a removal that takes
+    /// selected rows away counts).
+    pub fn connect_selection_changed<F: Fn(&Self) + 'static>(&self, f: F) -> glib::SignalHandlerId {
+        self.connect_local("selection-changed", false, move |args| {
+            f(&args[0].get::<Self>().ok()?);
+            None
+        })
+    }
+
+    /// Calls `f` with the VM whose row is activated (double click, Enter).
+    pub fn connect_domain_activated<F: Fn(&Self, &DomainObject) + 'static>(
+        &self,
+        f: F,
+    ) -> glib::SignalHandlerId {
+        self.connect_local("domain-activated", false, move |args| {
+            let list = args[0].get::<Self>().ok()?;
+            let domain = args[1].get::<DomainObject>().ok()?;
+            f(&list, &domain);
+            None
+        })
+    }
+
+    /// Of Run and Resume, which both show ▶, the bar shows the ones that apply (Run
+    /// when neither does, so that the bar keeps its shape).
+    pub fn show_run_and_resume(&self, run: bool, resume: bool) {
+        let imp = self.imp();
+        imp.run_button.set_visible(run || !resume);
+        imp.resume_button.set_visible(resume);
+    }
+
     fn selection_changed(&self) {
         let imp = self.imp();
-        for (domain, handler) in imp.watched.take() {
-            domain.disconnect(handler);
-        }
         let selected = self.selected_domains();
-        let mut watched = Vec::new();
-        for domain in &selected {
-            let handler = domain.connect_notify_local(
-                Some("state"),
-                glib::clone!(
-                    #[weak(rename_to = list)]
-                    self,
-                    move |_, _| list.emit_by_name::<()>("selection-changed", &[])
-                ),
-            );
-            watched.push((domain.clone(), handler));
-        }
-        imp.watched.replace(watched);
+        imp.selected.replace(selected.clone());
         imp.action_bar.set_revealed(!selected.is_empty());
         imp.selection_label.set_label(&ngettext_f(
             "{n} selected",
@@ -543,6 +605,37 @@ impl DomainListView {
         }
     }
 
+    /// Tab inside the list: to the next button of the focused item, else out of the
+    /// list to the widget that comes after (or before) it in the window.
+    fn move_focus_on(&self, forward: bool) -> bool {
+        let list_view = &self.imp().list_view;
+        let Some(root) = list_view.root() else {
+            return false;
+        };
+        let direction = if forward {
+            gtk::DirectionType::TabForward
+        } else {
+            gtk::DirectionType::TabBackward
+        };
+        let mut item = root.focus();
+        while let Some(widget) = item.clone() {
+            if widget.parent().as_ref() == Some(list_view.upcast_ref()) {
+                break;
+            }
+            item = widget.parent();
+        }
+        if item.is_some_and(|item| item.child_focus(direction)) {
+            return true;
+        }
+        // With the list out of the focus chain for a moment, GTK finds its neighbour.
+        list_view.set_can_focus(false);
+        let moved = root.child_focus(direction);
+        list_view.set_can_focus(true);
+        moved
+    }
+
+    /// Opens the context menu at the pointer (`at`, in the list view's coordinates),
+    /// or, from the keyboard, under the name of the row that has the focus.
     fn popup_context_menu(&self, at: Option<(f64, f64)>) {
         if self.selected_domains().is_empty() {
             return;
@@ -552,21 +645,63 @@ impl DomainListView {
             .popover
             .borrow_mut()
             .get_or_insert_with(|| {
-                let popover = gtk::PopoverMenu::from_model(Some(&*imp.context_menu));
+                let popover = gtk::PopoverMenu::from_model(Some(&domain_actions::menu_model()));
                 popover.set_has_arrow(false);
                 popover.set_halign(gtk::Align::Start);
                 popover.set_parent(self);
                 popover
             })
             .clone();
-        let (x, y) = at
-            .and_then(|(x, y)| imp.list_view.translate_coordinates(self, x, y))
-            .unwrap_or((
-                f64::from(self.width()) / 2.0,
-                f64::from(self.height()) / 3.0,
-            ));
-        popover.set_pointing_to(Some(&gtk::gdk::Rectangle::new(x as i32, y as i32, 1, 1)));
+        let target = match at {
+            Some((x, y)) => imp
+                .list_view
+                .translate_coordinates(self, x, y)
+                .map(|(x, y)| gtk::gdk::Rectangle::new(x as i32, y as i32, 1, 1)),
+            None => self.focused_row_area(),
+        };
+        popover.set_pointing_to(target.as_ref());
         popover.popup();
+    }
+
+    /// Where the keyboard's context menu points: the focused row (or else the first
+    /// selected one on screen), so that the menu opens just under it; in this
+    /// widget's coordinates.
+    fn focused_row_area(&self) -> Option<gtk::gdk::Rectangle> {
+        // The list view's children are its items' widgets, each holding a row.
+        let mut rows = Vec::new();
+        let mut item = self.imp().list_view.first_child();
+        while let Some(widget) = item {
+            if let Some(row) = widget.first_child().and_downcast::<DomainRow>() {
+                rows.push(row);
+            }
+            item = widget.next_sibling();
+        }
+        let row = rows
+            .iter()
+            .find(|r| r.parent().is_some_and(|item| item.has_focus()))
+            .or_else(|| {
+                let selected = self.selected_domains();
+                rows.iter()
+                    .filter(|r| r.is_mapped())
+                    .find(|r| r.domain().is_some_and(|d| selected.contains(&d)))
+            })?;
+        let bounds = row.compute_bounds(self)?;
+        let inset = 12.0_f32.min(bounds.width());
+        Some(gtk::gdk::Rectangle::new(
+            (bounds.x() + inset) as i32,
+            bounds.y() as i32,
+            1,
+            bounds.height() as i32,
+        ))
+    }
+
+    /// The context menu, when it is open.
+    pub fn context_menu(&self) -> Option<gtk::PopoverMenu> {
+        self.imp()
+            .popover
+            .borrow()
+            .clone()
+            .filter(|p| p.is_visible())
     }
 }
 

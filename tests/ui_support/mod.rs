@@ -16,12 +16,52 @@ pub type CaseFn = fn() -> Result<(), String>;
 pub struct Case {
     name: &'static str,
     run: CaseFn,
+    french: bool,
 }
 
 impl Case {
     pub fn new(name: &'static str, run: CaseFn) -> Self {
-        Self { name, run }
+        Self {
+            name,
+            run,
+            french: false,
+        }
     }
+
+    /// A case run in French (locale fr_FR.UTF-8: words, units, decimal comma).
+    pub fn french(name: &'static str, run: CaseFn) -> Self {
+        Self {
+            name,
+            run,
+            french: true,
+        }
+    }
+}
+
+/// The environment of a process that runs in French. The locale is compiled once
+/// into `target/locales` (glibc's `localedef`, Debian's `locales` package), so that
+/// the machine needs no generated locale.
+pub fn french_env() -> Result<Vec<(&'static str, String)>, String> {
+    let dir = screenshot_dir()
+        .parent()
+        .map(|t| t.join("locales"))
+        .ok_or("no target directory")?;
+    if !dir.join("fr_FR.UTF-8").exists() {
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let status = std::process::Command::new("localedef")
+            .args(["-i", "fr_FR", "-f", "UTF-8"])
+            .arg(dir.join("fr_FR.UTF-8"))
+            .status()
+            .map_err(|e| format!("localedef (Debian: locales): {e}"))?;
+        if !status.success() {
+            return Err("localedef could not compile fr_FR.UTF-8".into());
+        }
+    }
+    Ok(vec![
+        ("LOCPATH", dir.display().to_string()),
+        ("LC_ALL", "fr_FR.UTF-8".into()),
+        ("LANGUAGE", "fr".into()),
+    ])
 }
 
 /// Runs each case in a fresh process of this binary (libvirt's test driver and the
@@ -46,9 +86,21 @@ pub fn run_cases(cases: &[Case]) {
             continue;
         }
         let started = Instant::now();
-        let status = std::process::Command::new(&args[0])
-            .args(["--case", case.name])
-            .status();
+        let mut command = std::process::Command::new(&args[0]);
+        command.args(["--case", case.name]);
+        if case.french {
+            match french_env() {
+                Ok(env) => {
+                    command.envs(env);
+                }
+                Err(err) => {
+                    failed += 1;
+                    println!("test {} ... FAILED ({err})", case.name);
+                    continue;
+                }
+            }
+        }
+        let status = command.status();
         match status {
             Ok(s) if s.success() => {
                 passed += 1;
@@ -93,16 +145,33 @@ pub struct TestApp {
 
 impl TestApp {
     pub fn start(connect: Option<&str>) -> Result<Self, String> {
-        let options = Options {
+        Self::start_with(Options {
             connect: connect.map(str::to_owned),
             ..Options::default()
-        };
-        let app = VireoApplication::with_id(options, None);
-        if connect.is_none() {
+        })
+    }
+
+    /// Starts with these command-line options.
+    pub fn start_with(options: Options) -> Result<Self, String> {
+        let app = VireoApplication::with_id(options.clone(), None);
+        if options.connect.is_none() {
             // Without --connect a first start would probe the local hypervisors (and
             // start a session daemon); tests choose their hosts themselves.
             let _ = app.settings().set_boolean("connections-initialized", true);
         }
+        Self::activate(app)
+    }
+
+    /// A first start (nothing saved, no --connect) where the local hosts tried are
+    /// `local_uris` instead of the system's and session's QEMU daemons.
+    pub fn first_start(local_uris: &[&str]) -> Result<Self, String> {
+        let app = VireoApplication::with_id(Options::default(), None);
+        app.set_local_uris(local_uris);
+        app.open_initial_connections();
+        Self::activate(app)
+    }
+
+    fn activate(app: VireoApplication) -> Result<Self, String> {
         app.register(None::<&gio::Cancellable>)
             .map_err(|e| format!("registering the application: {e}"))?;
         app.activate();
@@ -219,4 +288,29 @@ pub fn save_png(widget: &gtk::Widget, name: &str) -> Result<PathBuf, String> {
         .map_err(|e| format!("writing {}: {e}", path.display()))?;
     println!("screenshot: {}", path.display());
     Ok(path)
+}
+
+/// Presses `keys` (xdotool's names: "ctrl+w", "shift+F10", "Escape") on the
+/// keyboard, through the X server as a person's keyboard does, into `window`.
+pub fn press_keys(window: &impl IsA<gtk::Window>, keys: &str) -> Result<(), String> {
+    xdotool(window, &["key", "--clearmodifiers", keys])
+}
+
+/// Types `text` on the keyboard into `window`.
+pub fn type_text(window: &impl IsA<gtk::Window>, text: &str) -> Result<(), String> {
+    xdotool(window, &["type", "--clearmodifiers", text])
+}
+
+fn xdotool(window: &impl IsA<gtk::Window>, args: &[&str]) -> Result<(), String> {
+    window.present();
+    wait_until("the window has the keyboard's focus", || window.is_active())?;
+    let status = std::process::Command::new("xdotool")
+        .args(args)
+        .status()
+        .map_err(|e| format!("xdotool: {e}"))?;
+    if !status.success() {
+        return Err(format!("xdotool {args:?} failed"));
+    }
+    settle();
+    Ok(())
 }
