@@ -4,6 +4,7 @@
 //! works as in other GNOME apps, and screenshots (light, dark, narrow, empty states)
 //! are written. Keys are pressed through the X server (xdotool).
 
+#[allow(dead_code)] // each test binary uses part of the support
 mod ui_support;
 
 use adw::prelude::*;

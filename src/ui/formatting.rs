@@ -29,7 +29,7 @@ pub fn state_text(domain: &DomainObject) -> String {
     if description.is_empty() {
         state_label(domain.state())
     } else {
-        description.into()
+        description
     }
 }
 
@@ -81,17 +81,22 @@ pub fn format_rate(bytes_per_second: f64) -> String {
 mod tests {
     use super::*;
 
+    /// GLib joins figure and unit with a no-break space, so that they never part.
+    fn spaced(text: String) -> String {
+        text.replace('\u{a0}', " ")
+    }
+
     #[test]
     fn sizes_read_in_binary_units() {
-        assert_eq!(format_kib(512), "512.0 KiB");
-        assert_eq!(format_kib(524_288), "512.0 MiB");
-        assert_eq!(format_kib(2 * 1024 * 1024), "2.0 GiB");
-        assert_eq!(format_size(8 << 30), "8.0 GiB");
+        assert_eq!(spaced(format_kib(512)), "512.0 KiB");
+        assert_eq!(spaced(format_kib(524_288)), "512.0 MiB");
+        assert_eq!(spaced(format_kib(2 * 1024 * 1024)), "2.0 GiB");
+        assert_eq!(spaced(format_size(8 << 30)), "8.0 GiB");
     }
 
     #[test]
     fn rates_read_in_the_right_unit() {
-        assert_eq!(format_rate(512.0), "512 B/s");
-        assert_eq!(format_rate(1_234_000.0), "1.2 MB/s");
+        assert_eq!(spaced(format_rate(512.0)), "512 B/s");
+        assert_eq!(spaced(format_rate(1_234_000.0)), "1.2 MB/s");
     }
 }

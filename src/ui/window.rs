@@ -560,6 +560,8 @@ impl VireoWindow {
                 let page = self.open_domain(&domain);
                 if console {
                     page.show_console();
+                } else {
+                    page.show_details();
                 }
             }
             None => self.show_toast(&gettext_f(
