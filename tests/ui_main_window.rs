@@ -199,6 +199,17 @@ fn screenshots() -> Result<(), String> {
     let (app, window, list) = start_big_host()?;
     list.select_all();
     settle();
+    // Every VM is selected, and the host's heading, which is none, does not look it.
+    if list.selected_domains().len() != DOMAINS {
+        return Err(format!("{} VMs selected", list.selected_domains().len()));
+    }
+    let heading_selected = find_widgets::<vireo::ui::ConnectionHeader>(window.upcast_ref())
+        .iter()
+        .filter_map(|h| h.parent())
+        .any(|item| item.state_flags().contains(gtk::StateFlags::SELECTED));
+    if heading_selected {
+        return Err("Select All shows the host's heading selected".into());
+    }
     save_png(window.upcast_ref(), "main-window-1000.png")?;
     adw::StyleManager::default().set_color_scheme(adw::ColorScheme::ForceDark);
     settle();

@@ -440,21 +440,29 @@ impl DomainListView {
 
     /// The selected VMs, in list order.
     pub fn selected_domains(&self) -> Vec<DomainObject> {
+        self.selected_items()
+            .into_iter()
+            .filter_map(|(_, item)| item.downcast::<DomainObject>().ok())
+            .collect()
+    }
+
+    /// What is selected, VMs and hosts' headings alike, with its position.
+    fn selected_items(&self) -> Vec<(u32, glib::Object)> {
         let Some(selection) = self.imp().selection.borrow().clone() else {
             return Vec::new();
         };
         let bitset = selection.selection();
-        let mut domains = Vec::new();
+        let mut items = Vec::new();
         if let Some((mut iter, first)) = gtk::BitsetIter::init_first(&bitset) {
             let mut position = Some(first);
             while let Some(p) = position {
-                if let Some(domain) = selection.item(p).and_downcast::<DomainObject>() {
-                    domains.push(domain);
+                if let Some(item) = selection.item(p) {
+                    items.push((p, item));
                 }
                 position = iter.next();
             }
         }
-        domains
+        items
     }
 
     /// Selects `domain` alone and scrolls to it.
@@ -514,6 +522,20 @@ impl DomainListView {
 
     fn selection_changed(&self) {
         let imp = self.imp();
+        // Select All (Ctrl+A) takes the hosts' headings too, which then look selected:
+        // they are not VMs. Unselecting them announces the selection again.
+        let headings: Vec<u32> = self
+            .selected_items()
+            .into_iter()
+            .filter(|(_, item)| item.is::<ConnectionObject>())
+            .map(|(position, _)| position)
+            .collect();
+        if let (false, Some(selection)) = (headings.is_empty(), imp.selection.borrow().clone()) {
+            for position in headings {
+                selection.unselect_item(position);
+            }
+            return;
+        }
         let selected = self.selected_domains();
         imp.selected.replace(selected.clone());
         imp.action_bar.set_revealed(!selected.is_empty());
