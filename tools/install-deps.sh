@@ -8,13 +8,15 @@ mode=${1:-build}
 
 build_pkgs=(pkg-config gettext libglib2.0-dev-bin libgtk-4-dev libadwaita-1-dev
   libvte-2.91-gtk4-dev libgvnc-1.0-dev libvirt-dev desktop-file-utils appstream)
-run_pkgs=(libvirt-clients osinfo-db dbus xorriso)
+# libglib2.0-data: GLib's translations, which give sizes their units ("8,0 Gio").
+run_pkgs=(libvirt-clients osinfo-db dbus xorriso libglib2.0-data)
 # at-spi2-core, python3-gi and gir1.2-atspi-2.0: tests/kit drives the real binary
 # through its accessible tree (the AT-SPI bus and Debian's python3 bindings).
+# locales: localedef compiles fr_FR.UTF-8 for the French UI tests.
 test_pkgs=(xvfb xauth dbus-x11 xdotool x11vnc imagemagick jq
   libvirt-daemon libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86
   qemu-utils busybox-static cpio isolinux syslinux-common acpid kmod zstd python3
-  at-spi2-core python3-gi gir1.2-atspi-2.0)
+  at-spi2-core python3-gi gir1.2-atspi-2.0 locales)
 bench_pkgs=(virt-manager gvncviewer python3-xlib python3-numpy linux-perf)
 
 case "$mode" in

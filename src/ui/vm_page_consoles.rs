@@ -127,6 +127,34 @@ impl VmPage {
             .set_visible(imp.console_stack.pages().n_items() > 1);
     }
 
+    /// Shows the console view `name`. The keyboard's focus, when it was in the view
+    /// that goes, moves to the one shown: left there, GTK drops it a moment later on
+    /// the window's first button (the header's New VM), away from the tab Ctrl+O
+    /// focused. No cross-fade then, so that only the new view can take it.
+    fn show_console_view(&self, name: &str) {
+        let imp = self.imp();
+        let stack = &imp.console_stack;
+        let root = self.root();
+        let focus_was_in_view = root
+            .as_ref()
+            .and_then(|root| root.focus())
+            .is_some_and(|focus| focus.is_ancestor(&**stack));
+        if !focus_was_in_view {
+            stack.set_visible_child_name(name);
+            return;
+        }
+        let transition = stack.transition_type();
+        stack.set_transition_type(gtk::StackTransitionType::None);
+        stack.set_visible_child_name(name);
+        stack.set_transition_type(transition);
+        // From nowhere, Tab-forward finds the first control of the view shown (from
+        // the old view's widget it would look only past it).
+        if let Some(root) = root {
+            root.set_focus(None::<&gtk::Widget>);
+        }
+        self.focus_content();
+    }
+
     fn connect_graphics(&self) {
         let Some(domain) = self.domain() else { return };
         let Some(connection) = domain.connection() else {
@@ -152,7 +180,7 @@ impl VmPage {
                         tracing::warn!("no graphical console for {}: {error}", domain.name());
                         imp.vnc.set_state(ConsoleState::Disconnected, Some(&error));
                         // A machine without a screen is reached through its serial port.
-                        imp.console_stack.set_visible_child_name("serial");
+                        page.show_console_view("serial");
                     }
                 }
             }

@@ -4,15 +4,15 @@
 //!
 //! | part | what it is for |
 //! |---|---|
-//! | [`runner`] | the runner of `harness = false` binaries: [`Runner`], [`test`], watchdog, skip-or-fail, cleanup hooks |
+//! | [`runner`] | the runner of `harness = false` binaries: [`Runner`], [`test`] (`.limit`, `.french`), watchdog, skip-or-fail, cleanup hooks |
 //! | [`wait`] | the one main-loop pump and the one [`wait_until`]; [`block_on`], [`settle`]; the [`EVENT`] and [`BOOT`] limits |
 //! | [`testbed`] | the guest, the private `qemu:///system` daemon, the embedded root, the unprivileged user, [`testbed::require`] |
 //! | [`model`] | Vireo's model on a host: connect, define, start, remove a domain |
 //! | [`console`] | a guest's serial console read by the test itself (ready line, shell) |
 //! | [`screen`] | screenshots (`target/screenshots/`), a widget to PNG, a domain's display through libvirt, pixels |
-//! | [`app`] | the application inside the test process (tier 3): [`app::TestApp`] from a command line, its actions, widgets found by type |
+//! | [`app`] | the application inside the test process (tier 3): [`app::TestApp`] from a command line or a first start, its actions, widgets found by type |
 //! | [`binary`] | the real `vireo` binary from outside (tier 5): [`binary::App`] through AT-SPI, xdotool and screenshots |
-//! | [`x11`] | real key presses and pointer moves with `xdotool` |
+//! | [`x11`] | real key presses, typing and pointer moves with `xdotool`, also into the in-process app's window |
 //! | [`serial`] | the serial console widget's bed and flood check |
 //! | [`vnc`] | x11vnc serving a known picture, pictures compared pixel by pixel |
 //!

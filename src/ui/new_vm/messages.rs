@@ -27,9 +27,14 @@ pub fn problems_text(
 pub fn problem_text(p: &Problem) -> String {
     match p {
         Problem::NameEmpty => gettext("Enter a name for the virtual machine"),
-        Problem::NameInvalidChar(c) => gettext_f(
-            "“{char}” cannot be used: use letters, digits, “.”, “_”, “+” and “-”",
+        // Only a leading "." or "-" is refused; elsewhere they are fine.
+        Problem::NameInvalidChar(c @ ('.' | '-')) => gettext_f(
+            "A name cannot start with “{char}”",
             &[("char", &c.to_string())],
+        ),
+        Problem::NameInvalidChar(c) => gettext_f(
+            "A name cannot contain “{char}”",
+            &[("char", &c.escape_default().to_string())],
         ),
         Problem::NameTooLong => gettext("Use at most 64 characters"),
         Problem::NameTaken => gettext("A virtual machine with this name already exists"),
