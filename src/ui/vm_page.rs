@@ -42,8 +42,7 @@ mod imp {
         pub fullscreen_button: TemplateChild<gtk::ToggleButton>,
         pub vnc: VncDisplay,
         pub serial: std::cell::OnceCell<crate::ui::console::SerialConsole>,
-        /// Bumped on every (re)connection attempt, so a stale answer is dropped.
-        pub graphics_attempt: std::cell::Cell<u64>,
+        pub consoles: crate::ui::vm_page_consoles::ConsoleTab,
         #[template_child]
         pub state_row: TemplateChild<adw::ActionRow>,
         #[template_child]

@@ -1,14 +1,21 @@
 //! The console half of a VM's tab: the graphical console (and the serial one) follow
 //! the VM, connecting when it runs and coming back by themselves after a reboot.
+//!
+//! When the graphical console cannot be reached, the display says why (libvirt's or
+//! the VNC server's words) with Retry, and the tab tries again by itself after 1, 2,
+//! 4… seconds, at most `RETRY_DELAY_MAX` apart, for as long as the VM runs. A VM
+//! without a graphical display says so, and its tab opens on the serial console unless
+//! the person chose a view. The console's controls show on the Console page only.
 
-use std::time::Duration;
+use std::cell::{Cell, RefCell};
+use std::time::{Duration, Instant};
 
 use adw::subclass::prelude::*;
 use gettextrs::gettext;
 use gtk::glib;
 use gtk::prelude::*;
 
-use crate::model::{DomainState, GraphicsEndpoint};
+use crate::model::{DomainState, GraphicsEndpoint, GraphicsError};
 use crate::ui::console::{ConsoleState, ScaleMode, SerialConsole, VncDisplay};
 use crate::ui::domain_actions::ListAction;
 use crate::ui::VmPage;
@@ -16,6 +23,51 @@ use crate::ui::VmPage;
 /// How long to wait before connecting again after the display dropped while the VM
 /// still runs (a reboot resets QEMU's VNC server only briefly).
 const RECONNECT_DELAY: Duration = Duration::from_millis(1000);
+/// The first automatic retry after a failed attempt; each next one waits twice as long.
+const RETRY_DELAY_FIRST: Duration = Duration::from_secs(1);
+/// The longest wait between automatic retries.
+const RETRY_DELAY_MAX: Duration = Duration::from_secs(30);
+
+/// The tab's console bookkeeping (a field of `VmPage`'s private part).
+#[derive(Default)]
+pub struct ConsoleTab {
+    /// Bumped on every (re)connection attempt, so a stale answer is dropped.
+    attempt: Cell<u64>,
+    /// Failed attempts in a row (sets the next retry's delay).
+    failures: Cell<u32>,
+    /// The automatic retry waiting to run.
+    retry: RefCell<Option<glib::SourceId>>,
+    /// The person picked Graphical or Serial: never switch views for them again.
+    view_chosen: Cell<bool>,
+    /// The tab itself is switching views (not the person).
+    switching_view: Cell<bool>,
+}
+
+impl ConsoleTab {
+    /// A new attempt number; answers to older ones are dropped.
+    fn next_attempt(&self) -> u64 {
+        self.cancel_retry();
+        self.attempt.set(self.attempt.get() + 1);
+        self.attempt.get()
+    }
+
+    fn is_current(&self, attempt: u64) -> bool {
+        self.attempt.get() == attempt
+    }
+
+    fn cancel_retry(&self) {
+        if let Some(id) = self.retry.take() {
+            id.remove();
+        }
+    }
+}
+
+/// The wait before the automatic retry that follows `failures` failed attempts.
+fn retry_delay(failures: u32) -> Duration {
+    RETRY_DELAY_FIRST
+        .saturating_mul(1 << failures.saturating_sub(1).min(16))
+        .min(RETRY_DELAY_MAX)
+}
 
 impl VmPage {
     pub(super) fn setup_consoles(&self) {
@@ -57,48 +109,61 @@ impl VmPage {
             .add_titled(&serial, Some("serial"), &gettext("Serial"));
         page.set_icon_name("utilities-terminal-symbolic");
         let _ = imp.serial.set(serial);
+        imp.send_keys_button
+            .set_menu_model(Some(&VncDisplay::send_keys_menu()));
+
         imp.console_stack
             .connect_visible_child_name_notify(glib::clone!(
                 #[weak(rename_to = page)]
                 self,
-                move |stack| {
-                    let graphical = stack.visible_child_name().as_deref() == Some("graphical");
-                    page.imp().send_keys_button.set_visible(graphical);
+                move |_| {
+                    let consoles = &page.imp().consoles;
+                    if !consoles.switching_view.get() {
+                        consoles.view_chosen.set(true);
+                    }
+                    page.update_console_controls();
                 }
             ));
-        imp.send_keys_button
-            .set_menu_model(Some(&VncDisplay::send_keys_menu()));
-
-        vnc.connect_local(
-            "run-requested",
-            false,
-            glib::clone!(
+        imp.view_stack
+            .connect_visible_child_name_notify(glib::clone!(
                 #[weak(rename_to = page)]
                 self,
-                #[upgrade_or]
-                None,
-                move |_| {
-                    page.run(ListAction::Start);
-                    None
-                }
-            ),
-        );
-        for signal in ["reconnect-requested", "disconnected"] {
-            vnc.connect_local(
-                signal,
-                false,
-                glib::clone!(
-                    #[weak(rename_to = page)]
-                    self,
-                    #[upgrade_or]
-                    None,
-                    move |_| {
-                        page.reconnect_graphics_soon();
-                        None
-                    }
-                ),
-            );
-        }
+                move |_| page.update_console_controls()
+            ));
+        vnc.connect_state_notify(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            move |_| page.update_console_controls()
+        ));
+
+        vnc.connect_run_requested(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            move |_| page.run(ListAction::Start)
+        ));
+        vnc.connect_reconnect_requested(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            move |vnc| {
+                // The person asked: start afresh, and show that it is trying.
+                page.imp().consoles.failures.set(0);
+                vnc.set_state(ConsoleState::Connecting, None);
+                page.connect_graphics();
+            }
+        ));
+        vnc.connect_connected(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            move |_| page.imp().consoles.failures.set(0)
+        ));
+        vnc.connect_disconnected(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            move |vnc, _reason| match vnc.state() {
+                ConsoleState::Failed => page.retry_graphics_later(),
+                _ => page.reconnect_graphics_soon(),
+            }
+        ));
         imp.fullscreen_button.connect_toggled(glib::clone!(
             #[weak(rename_to = page)]
             self,
@@ -108,6 +173,31 @@ impl VmPage {
                 }
             }
         ));
+        self.update_console_controls();
+    }
+
+    /// The console's controls show on the Console page only; Send Keys with the
+    /// graphical view, usable while it shows a guest.
+    fn update_console_controls(&self) {
+        let imp = self.imp();
+        let on_console = imp.view_stack.visible_child_name().as_deref() == Some("console");
+        let graphical = imp.console_stack.visible_child_name().as_deref() == Some("graphical");
+        imp.console_switcher
+            .set_visible(on_console && imp.console_stack.pages().n_items() > 1);
+        imp.fullscreen_button.set_visible(on_console);
+        imp.send_keys_button.set_visible(on_console && graphical);
+        imp.send_keys_button.set_sensitive(imp.vnc.is_connected());
+    }
+
+    /// Shows the `name` console view, unless the person already chose one.
+    fn suggest_console_view(&self, name: &str) {
+        let imp = self.imp();
+        if imp.consoles.view_chosen.get() {
+            return;
+        }
+        imp.consoles.switching_view.set(true);
+        imp.console_stack.set_visible_child_name(name);
+        imp.consoles.switching_view.set(false);
     }
 
     /// Called whenever the VM's state changes.
@@ -115,44 +205,51 @@ impl VmPage {
         let imp = self.imp();
         let vnc = &imp.vnc;
         let active = state.is_active() && state != DomainState::Crashed;
-        imp.send_keys_button.set_sensitive(active);
         if !active {
-            imp.graphics_attempt.set(imp.graphics_attempt.get() + 1);
+            imp.consoles.next_attempt();
+            imp.consoles.failures.set(0);
             vnc.close();
             vnc.set_state(ConsoleState::NotRunning, None);
-        } else if matches!(vnc.state(), ConsoleState::NotRunning) {
+        } else if vnc.state() == ConsoleState::NotRunning {
+            vnc.set_state(ConsoleState::Connecting, None);
             self.connect_graphics();
         }
-        imp.console_switcher
-            .set_visible(imp.console_stack.pages().n_items() > 1);
     }
 
+    /// Asks libvirt for a way into the display and opens it.
     fn connect_graphics(&self) {
         let Some(domain) = self.domain() else { return };
         let Some(connection) = domain.connection() else {
             return;
         };
-        let imp = self.imp();
-        let attempt = imp.graphics_attempt.get() + 1;
-        imp.graphics_attempt.set(attempt);
-        imp.vnc.set_state(ConsoleState::Connecting, None);
+        let attempt = self.imp().consoles.next_attempt();
         glib::spawn_future_local(glib::clone!(
             #[weak(rename_to = page)]
             self,
             async move {
                 let endpoint = connection.open_graphics(&domain).await;
                 let imp = page.imp();
-                if imp.graphics_attempt.get() != attempt {
+                if !imp.consoles.is_current(attempt) {
                     return;
                 }
                 match endpoint {
                     Ok(GraphicsEndpoint::Socket(fd)) => imp.vnc.open_fd(fd),
                     Ok(GraphicsEndpoint::Address(host, port)) => imp.vnc.open_host(&host, port),
+                    Err(error) if error.is_permanent() => {
+                        tracing::info!("no graphical console for {}: {error}", domain.name());
+                        let detail = match error {
+                            GraphicsError::NoDisplay => None,
+                            other => Some(other.text()),
+                        };
+                        imp.vnc
+                            .set_state(ConsoleState::NoDisplay, detail.as_deref());
+                        // Such a machine is reached through its serial port.
+                        page.suggest_console_view("serial");
+                    }
                     Err(error) => {
                         tracing::warn!("no graphical console for {}: {error}", domain.name());
-                        imp.vnc.set_state(ConsoleState::Disconnected, Some(&error));
-                        // A machine without a screen is reached through its serial port.
-                        imp.console_stack.set_visible_child_name("serial");
+                        imp.vnc.set_state(ConsoleState::Failed, Some(&error.text()));
+                        page.retry_graphics_later();
                     }
                 }
             }
@@ -166,16 +263,36 @@ impl VmPage {
             return;
         }
         let imp = self.imp();
-        let attempt = imp.graphics_attempt.get() + 1;
-        imp.graphics_attempt.set(attempt);
         imp.vnc.set_state(ConsoleState::Reconnecting, None);
-        glib::timeout_add_local_once(
-            RECONNECT_DELAY,
+        self.connect_graphics_after(RECONNECT_DELAY);
+    }
+
+    /// An attempt failed: while the VM runs, try again after a growing delay.
+    fn retry_graphics_later(&self) {
+        if !self.domain().is_some_and(|d| d.state().is_active()) {
+            return;
+        }
+        let consoles = &self.imp().consoles;
+        let failures = consoles.failures.get() + 1;
+        consoles.failures.set(failures);
+        let delay = retry_delay(failures);
+        tracing::info!("graphical console: attempt {failures} failed, next in {delay:?}");
+        self.imp().vnc.show_retry_at(Some(Instant::now() + delay));
+        self.connect_graphics_after(delay);
+    }
+
+    fn connect_graphics_after(&self, delay: Duration) {
+        let consoles = &self.imp().consoles;
+        let attempt = consoles.next_attempt();
+        let id = glib::timeout_add_local_once(
+            delay,
             glib::clone!(
                 #[weak(rename_to = page)]
                 self,
                 move || {
-                    let still_wanted = page.imp().graphics_attempt.get() == attempt
+                    let consoles = &page.imp().consoles;
+                    consoles.retry.take();
+                    let still_wanted = consoles.is_current(attempt)
                         && page.domain().is_some_and(|d| d.state().is_active());
                     if still_wanted {
                         page.connect_graphics();
@@ -183,6 +300,7 @@ impl VmPage {
                 }
             ),
         );
+        consoles.retry.replace(Some(id));
     }
 
     /// The serial console widget of this tab.
@@ -193,5 +311,17 @@ impl VmPage {
     /// The graphical console widget of this tab.
     pub fn vnc_display(&self) -> VncDisplay {
         self.imp().vnc.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_to_a_bound() {
+        let delays: Vec<u64> = (1..=8).map(|n| retry_delay(n).as_secs()).collect();
+        assert_eq!(delays, [1, 2, 4, 8, 16, 30, 30, 30]);
+        assert_eq!(retry_delay(u32::MAX), RETRY_DELAY_MAX);
     }
 }

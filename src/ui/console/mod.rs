@@ -2,6 +2,7 @@
 
 mod serial;
 mod serial_console;
+mod spinner;
 pub mod vnc;
 mod vnc_display;
 
