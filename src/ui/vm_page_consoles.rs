@@ -16,7 +16,7 @@ use gtk::glib;
 use gtk::prelude::*;
 
 use crate::model::{DomainState, GraphicsEndpoint, GraphicsError};
-use crate::ui::console::{ConsoleState, ScaleMode, SerialConsole, VncDisplay};
+use crate::ui::console::{ConsoleState, SerialConsole, VncDisplay};
 use crate::ui::domain_actions::ListAction;
 use crate::ui::VmPage;
 
@@ -80,22 +80,7 @@ impl VmPage {
             .add_titled(vnc, Some("graphical"), &gettext("Graphical"));
         page.set_icon_name("video-display-symbolic");
         self.insert_action_group("vnc", Some(&vnc.action_group()));
-        let settings = crate::settings::shared();
-        settings
-            .bind("console-share-clipboard", vnc, "share-clipboard")
-            .get_only()
-            .build();
-        settings
-            .bind("console-scale", vnc, "scale-mode")
-            .get_only()
-            .mapping(|variant, _| {
-                let mode = match variant.get::<String>()?.as_str() {
-                    "one-to-one" => ScaleMode::OneToOne,
-                    _ => ScaleMode::Fit,
-                };
-                Some(mode.to_value())
-            })
-            .build();
+        vnc.follow_settings(&crate::settings::shared());
 
         let serial = SerialConsole::new();
         serial.set_domain(self.domain().as_ref());

@@ -9,6 +9,5 @@ mod vnc_display;
 pub use serial::session::device_label;
 pub use serial_console::{SerialConsole, SerialStatus};
 pub use vnc::canvas::ScaleMode;
-pub use vnc::framebuffer::keep_frame_memory;
 pub use vnc::status::ConsoleState;
 pub use vnc_display::VncDisplay;

@@ -289,6 +289,27 @@ impl VncDisplay {
         self.add_css_class("vnc-display");
     }
 
+    /// Follows the person's console preferences in `settings` (Vireo's GSettings):
+    /// clipboard sharing and scale mode. The VM tab and the benchmark's viewer both
+    /// set their display up this way.
+    pub fn follow_settings(&self, settings: &gio::Settings) {
+        settings
+            .bind("console-share-clipboard", self, "share-clipboard")
+            .get_only()
+            .build();
+        settings
+            .bind("console-scale", self, "scale-mode")
+            .get_only()
+            .mapping(|variant, _| {
+                let mode = match variant.get::<String>()?.as_str() {
+                    "one-to-one" => ScaleMode::OneToOne,
+                    _ => ScaleMode::Fit,
+                };
+                Some(mode.to_value())
+            })
+            .build();
+    }
+
     /// The action group of the display ("send-keys", "type-clipboard", "screenshot",
     /// "scale-mode" ("fit" or "1:1"), "fullscreen", "release-keyboard"). Insert it as "vnc" on a widget that holds both
     /// the display and the header, so `Self::send_keys_menu` items resolve.

@@ -180,31 +180,6 @@ fn copy_opaque(src: &[u8], dst: &mut [u8]) {
     }
 }
 
-/// Keeps big short-lived allocations in the process instead of giving them back to the
-/// kernel at every free. A VNC display allocates and frees several MiB per frame (gvnc's
-/// decoded JPEG rectangles, cairo's upload buffers); with glibc's defaults those come
-/// from fresh mappings each time and every page is faulted in again (page faults were
-/// the largest kernel cost in profiles at 1080p). Call once at start-up (process-wide,
-/// glibc only).
-#[allow(unsafe_code)] // TEMP: decided after profiling (vnc room)
-pub fn keep_frame_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        const M_TRIM_THRESHOLD: i32 = -1;
-        const M_MMAP_THRESHOLD: i32 = -3;
-        extern "C" {
-            fn mallopt(param: i32, value: i32) -> i32;
-        }
-        // SAFETY: mallopt only changes allocator thresholds; called before threads
-        // allocate heavily, and glibc locks its arenas anyway.
-        unsafe {
-            // 32 MiB is glibc's largest mmap threshold on 64-bit; keep up to 128 MiB free.
-            mallopt(M_MMAP_THRESHOLD, 32 << 20);
-            mallopt(M_TRIM_THRESHOLD, 128 << 20);
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
