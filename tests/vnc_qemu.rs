@@ -1,70 +1,104 @@
-//! The VNC display on a real QEMU guest, through `virDomainOpenGraphicsFD` as the VM tab
-//! does: the guest's known VGA picture pixel by pixel, keys typed in the widget reaching
-//! the guest's shell (it runs `reboot`), the picture coming back after the reboot, and
-//! the pointer in relative mode (the guest has a PS/2 mouse and no tablet).
+//! The VNC display on a real QEMU guest, with the socket the VM tab gets (the model's
+//! `open_graphics`: `virDomainOpenGraphicsFD`): the guest's known VGA picture pixel by
+//! pixel, keys typed in the widget reaching the guest's shell (it runs `reboot`), the
+//! picture coming back after the reboot, and the pointer in relative mode (the guest
+//! has a PS/2 mouse and no tablet). Each case runs twice: on libvirt's embedded QEMU
+//! driver, and on the private daemon's `qemu:///system`, where the socket crosses
+//! libvirt's RPC as it does for a person's VMs.
 //!
 //! Needs root, QEMU and the test guest of the test bed (`tests/common/testbed.rs`, which
-//! builds it); without them it says SKIPPED and passes (fails with CI=true). Uses
-//! libvirt's embedded QEMU driver: no daemon.
+//! builds it and starts the daemon); without them it says SKIPPED and passes (fails
+//! with CI=true).
 //!
-//! Run: xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- cargo test --test vnc_qemu
+//! Run: isolate.sh xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- cargo test --test vnc_qemu
 
 mod common;
 mod vnc_support;
 
-use std::os::fd::{FromRawFd, OwnedFd};
 use std::time::Duration;
 
 use common::console::SerialConsole;
-use common::testbed::{Boot, EmbedRoot, Guest, VGA_PIXELS, VGA_SIZE};
+use common::testbed::{Boot, EmbedRoot, Guest, SystemDaemon, VGA_PIXELS, VGA_SIZE};
 use gtk::prelude::*;
+use vireo::model::{ConnectionObject, ConnectionState, GraphicsEndpoint};
 use vireo::ui::console::{ConsoleState, ScaleMode, VncDisplay};
 use vnc_support::*;
 
 const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
 
 fn main() {
-    if let Some(why) = common::testbed::unavailable(false) {
+    if let Some(why) = common::testbed::unavailable(true) {
+        common::skip_or_fail("vnc_qemu", &why);
+    }
+    if let Some(why) = SystemDaemon::foreign_daemon() {
         common::skip_or_fail("vnc_qemu", &why);
     }
     if let Err(why) = Guest::get() {
         common::skip_or_fail("vnc_qemu", &why);
     }
-    run_cases(&[
-        (
-            "guest_picture_keys_and_reboot",
-            guest_picture_keys_and_reboot,
-        ),
-        (
-            "relative_pointer_moves_the_guest_mouse",
-            relative_pointer_moves_the_guest_mouse,
-        ),
+    let daemon = SystemDaemon::start();
+    // The daemon's cases first: once an embedded driver is open in a process, libvirt
+    // routes every qemu:/// URI to it ("Missing URI parameter 'root'").
+    let failed = run_selected_cases(&[
+        ("system_guest_picture_keys_and_reboot", || {
+            guest_picture_keys_and_reboot(Host::System)
+        }),
+        ("system_relative_pointer_moves_the_guest_mouse", || {
+            relative_pointer_moves_the_guest_mouse(Host::System)
+        }),
+        ("embed_guest_picture_keys_and_reboot", || {
+            guest_picture_keys_and_reboot(Host::Embed)
+        }),
+        ("embed_relative_pointer_moves_the_guest_mouse", || {
+            relative_pointer_moves_the_guest_mouse(Host::Embed)
+        }),
     ]);
+    drop(daemon);
+    std::process::exit(if failed > 0 { 1 } else { 0 });
 }
 
-/// One transient test guest on an embedded QEMU driver root, destroyed on drop. It has
-/// a PS/2 mouse and no tablet, so its pointer is in relative mode.
-struct EmbeddedGuest {
+/// Where the guest runs.
+#[derive(Clone, Copy, Debug)]
+enum Host {
+    /// libvirt's embedded QEMU driver, in this process (no daemon).
+    Embed,
+    /// The private daemon's `qemu:///system`: the socket crosses libvirt's RPC.
+    System,
+}
+
+/// One transient test guest, destroyed on drop.
+struct TestGuest {
+    /// A main-thread connection: makes the domain and reads its serial console.
     conn: Option<virt::connect::Connect>,
     domain: Option<virt::domain::Domain>,
+    /// The app's model on the same host: hands out the display's socket.
+    model: ConnectionObject,
+    uuid: String,
     /// Its serial console, opened at once so that nothing the guest prints is missed.
     serial: Option<SerialConsole>,
-    /// Dropped last: it kills what is left of the guest's QEMU and removes the root.
-    _root: EmbedRoot,
+    /// Dropped last: it kills what is left of an embedded guest's QEMU.
+    _root: Option<EmbedRoot>,
 }
 
-impl EmbeddedGuest {
-    fn start() -> Result<Self, String> {
-        let root = EmbedRoot::new("vnc");
+impl TestGuest {
+    /// A guest with a PS/2 mouse and no tablet (its pointer is in relative mode).
+    fn start(host: Host) -> Result<Self, String> {
+        let root = matches!(host, Host::Embed).then(|| EmbedRoot::new("vnc"));
+        let uri = root
+            .as_ref()
+            .map_or(SystemDaemon::URI.to_owned(), EmbedRoot::uri);
         virt::error::clear_error_callback();
         let _ = virt::event::event_register_default_impl();
-        let conn = virt::connect::Connect::open(Some(&root.uri()))
-            .map_err(|e| format!("embedded driver: {e}"))?;
+        let conn = virt::connect::Connect::open(Some(&uri)).map_err(|e| format!("{uri}: {e}"))?;
         let name = format!("vireo-test-vnc-{}", std::process::id());
         let xml = Guest::get()?.domain_xml(&name, Boot::Kernel, None);
+        let model = ConnectionObject::new(&uri);
+        model.set_stats_interval(0);
         let mut guest = Self {
             conn: Some(conn),
             domain: None,
+            model,
+            uuid: String::new(),
             serial: None,
             _root: root,
         };
@@ -74,12 +108,20 @@ impl EmbeddedGuest {
             .ok_or("no connection")?
             .create_domain_xml(&xml, 0)
             .map_err(|e| format!("create domain: {e}"))?;
-        let uuid = domain.uuid_string().map_err(|e| e.to_string())?;
+        guest.uuid = domain.uuid_string().map_err(|e| format!("uuid: {e}"))?;
         guest.domain = Some(domain);
-        guest.serial = Some(SerialConsole::open(
-            guest.conn.as_ref().ok_or("no connection")?,
-            &uuid,
-        )?);
+        guest.serial = Some(
+            SerialConsole::open(guest.conn.as_ref().ok_or("no connection")?, &guest.uuid)
+                .map_err(|e| format!("serial console: {e}"))?,
+        );
+        guest.model.open();
+        let model = &guest.model;
+        let uuid = guest.uuid.clone();
+        if !wait_until(Duration::from_secs(60), || {
+            model.state() == ConnectionState::Connected && model.domains().by_uuid(&uuid).is_some()
+        }) {
+            return Err(format!("the model did not list the guest on {uri}"));
+        }
         Ok(guest)
     }
 
@@ -89,22 +131,30 @@ impl EmbeddedGuest {
             .ok_or_else(|| "no serial console".into())
     }
 
-    /// A socket to the guest's VNC server, as the VM tab gets it.
-    fn graphics_fd(&self) -> Result<OwnedFd, String> {
-        let fd = self
-            .domain
-            .as_ref()
-            .ok_or("no domain")?
-            .open_graphics_fd(0, 0)
-            .map_err(|e| format!("virDomainOpenGraphicsFD: {e}"))?;
-        // SAFETY: libvirt hands the new descriptor over to the caller.
-        Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+    /// Opens `display` on the guest the way the VM tab does.
+    fn open_display(&self, display: &VncDisplay) -> Result<(), String> {
+        let domain = self
+            .model
+            .domains()
+            .by_uuid(&self.uuid)
+            .ok_or("the guest is not listed")?;
+        let endpoint = glib::MainContext::default()
+            .block_on(self.model.open_graphics(&domain))
+            .map_err(|e| format!("open_graphics: {e}"))?;
+        match endpoint {
+            GraphicsEndpoint::Socket(fd) => display.open_fd(fd),
+            GraphicsEndpoint::Address(host, port) => {
+                return Err(format!("no socket from libvirt (address {host}:{port})"))
+            }
+        }
+        Ok(())
     }
 }
 
-impl Drop for EmbeddedGuest {
+impl Drop for TestGuest {
     fn drop(&mut self) {
         self.serial = None;
+        self.model.close();
         if let Some(domain) = self.domain.take() {
             let _ = domain.destroy();
             // virt's Drop panics on libvirt errors: free explicitly, then forget.
@@ -135,7 +185,7 @@ fn shows_ready_picture(display: &VncDisplay) -> bool {
 }
 
 /// A window with a display on `guest`, once it shows the guest's ready picture.
-fn show(guest: &EmbeddedGuest) -> Result<(gtk::Window, VncDisplay), String> {
+fn show(guest: &TestGuest) -> Result<(gtk::Window, VncDisplay), String> {
     let display = VncDisplay::new();
     display.set_scale_mode(ScaleMode::OneToOne);
     // Room for the whole 720x400 picture at 1:1 (a window sized before the first frame
@@ -146,7 +196,7 @@ fn show(guest: &EmbeddedGuest) -> Result<(gtk::Window, VncDisplay), String> {
         .child(&display)
         .build();
     window.present();
-    display.open_fd(guest.graphics_fd()?);
+    guest.open_display(&display)?;
     if !wait_until(Duration::from_secs(20), || {
         display.state() == ConsoleState::Connected
     }) {
@@ -160,8 +210,8 @@ fn show(guest: &EmbeddedGuest) -> Result<(gtk::Window, VncDisplay), String> {
     Ok((window, display))
 }
 
-fn guest_picture_keys_and_reboot() -> Result<(), String> {
-    let guest = EmbeddedGuest::start()?;
+fn guest_picture_keys_and_reboot(host: Host) -> Result<(), String> {
+    let guest = TestGuest::start(host)?;
     let (window, display) = show(&guest)?;
 
     // Typed on the VGA console's shell: the guest reboots, its picture goes away...
@@ -184,8 +234,8 @@ fn guest_picture_keys_and_reboot() -> Result<(), String> {
 /// Without a tablet the guest has only its PS/2 mouse, so the display sends motion, not
 /// positions. The guest's shell prints every packet of /dev/input/mice on the serial
 /// console: pointer moves must arrive as the same motion, and the wheel as none.
-fn relative_pointer_moves_the_guest_mouse() -> Result<(), String> {
-    let guest = EmbeddedGuest::start()?;
+fn relative_pointer_moves_the_guest_mouse(host: Host) -> Result<(), String> {
+    let guest = TestGuest::start(host)?;
     let (window, display) = show(&guest)?;
     let result = relative_pointer_checks(guest.serial()?, &window, &display);
     window.destroy();

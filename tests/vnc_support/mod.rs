@@ -15,8 +15,15 @@ use gtk::{gdk, glib};
 pub type CaseFn = fn() -> Result<(), String>;
 
 /// Runs the cases named on the command line (all by default) in this process, one
-/// after another, and ends with the `N passed, N failed` line.
-pub fn run_cases(cases: &[(&str, CaseFn)]) {
+/// after another, ends with the `N passed, N failed` line and exits.
+pub fn run_cases(cases: &[(&str, CaseFn)]) -> ! {
+    let failed = run_selected_cases(cases);
+    std::process::exit(if failed > 0 { 1 } else { 0 });
+}
+
+/// Like [`run_cases`] but returns the number of failures instead of exiting (for
+/// binaries with fixtures to stop afterwards).
+pub fn run_selected_cases(cases: &[(&str, CaseFn)]) -> usize {
     let filter: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with('-'))
@@ -47,7 +54,7 @@ pub fn run_cases(cases: &[(&str, CaseFn)]) {
     }
     println!();
     println!("{passed} passed, {failed} failed");
-    std::process::exit(if failed > 0 { 1 } else { 0 });
+    failed
 }
 
 /// The widget inside a `VncDisplay` that draws the frame.
