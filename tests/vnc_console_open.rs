@@ -24,6 +24,7 @@ mod common;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::time::{Duration, Instant};
 
 use common::console::SerialConsole;
@@ -193,7 +194,7 @@ fn reopening_the_tab() {
             tabs.close_page(&page);
         }
         common::wait_until("the tab is closed", Duration::from_secs(10), || {
-            tabs.n_pages() == 0
+            vm_tabs(&tabs) == 0
         });
         pump_while(|| screen_shows_guest(), Duration::from_secs(10));
     }
@@ -209,10 +210,23 @@ fn reopening_the_tab() {
     );
 }
 
+/// The `vireo` running now, killed if the test is aborted (watchdog, signal).
+static RUNNING: AtomicI32 = AtomicI32::new(0);
+
 /// Starts the real binary as a person would, its log in `log`.
 fn launch_vireo(log: &Path) -> Child {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        common::on_abort(|| {
+            let pid = RUNNING.load(Ordering::SeqCst);
+            if pid > 0 {
+                // SAFETY: plain kill(2) of the vireo this test started.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        })
+    });
     let file = std::fs::File::create(log).expect("log file");
-    Command::new(env!("CARGO_BIN_EXE_vireo"))
+    let child = Command::new(env!("CARGO_BIN_EXE_vireo"))
         .args([
             "--connect",
             SystemDaemon::URI,
@@ -225,13 +239,16 @@ fn launch_vireo(log: &Path) -> Child {
         .stdout(Stdio::null())
         .stderr(file)
         .spawn()
-        .expect("start vireo")
+        .expect("start vireo");
+    RUNNING.store(child.id() as i32, Ordering::SeqCst);
+    child
 }
 
 /// Ends `child` and waits until its application name is free for the next one.
 fn stop(child: &mut Child) {
     let _ = child.kill();
     let _ = child.wait();
+    RUNNING.store(0, Ordering::SeqCst);
     if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
         return;
     }
@@ -408,6 +425,13 @@ fn tail(path: &PathBuf, lines: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let all: Vec<&str> = text.lines().collect();
     all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// How many of the window's tabs show a VM (the list has a tab of its own).
+fn vm_tabs(tabs: &adw::TabView) -> usize {
+    (0..tabs.n_pages())
+        .filter(|&i| tabs.nth_page(i).child().is::<vireo::ui::VmPage>())
+        .count()
 }
 
 /// The first `AdwTabView` under `widget`.
