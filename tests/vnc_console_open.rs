@@ -196,7 +196,7 @@ fn reopening_the_tab() {
         common::wait_until("the tab is closed", Duration::from_secs(10), || {
             vm_tabs(&tabs) == 0
         });
-        pump_while(|| screen_shows_guest(), Duration::from_secs(10));
+        pump_while(screen_shows_guest, Duration::from_secs(10));
     }
     println!(
         "  {}",

@@ -162,15 +162,17 @@ impl VmPage {
     }
 
     /// The console's controls show on the Console page only; Send Keys with the
-    /// graphical view, usable while it shows a guest.
+    /// graphical view of a VM that has a display, usable while it shows the guest.
     fn update_console_controls(&self) {
         let imp = self.imp();
         let on_console = imp.view_stack.visible_child_name().as_deref() == Some("console");
         let graphical = imp.console_stack.visible_child_name().as_deref() == Some("graphical");
+        let has_display = imp.vnc.state() != ConsoleState::NoDisplay;
         imp.console_switcher
             .set_visible(on_console && imp.console_stack.pages().n_items() > 1);
         imp.fullscreen_button.set_visible(on_console);
-        imp.send_keys_button.set_visible(on_console && graphical);
+        imp.send_keys_button
+            .set_visible(on_console && graphical && has_display);
         imp.send_keys_button.set_sensitive(imp.vnc.is_connected());
     }
 

@@ -44,7 +44,8 @@ mod imp {
         type ParentType = gtk::Widget;
 
         fn class_init(klass: &mut Self::Class) {
-            klass.set_css_name("spinner");
+            // Not "spinner": Adwaita hides an unchecked spinner (opacity 0).
+            klass.set_css_name("patient-spinner");
             klass.set_accessible_role(gtk::AccessibleRole::ProgressBar);
         }
     }

@@ -134,10 +134,9 @@ impl StatusOverlay {
             ),
         };
         let description = match (state, detail) {
-            (ConsoleState::NoDisplay, None) => Some(gettext(
-                "This virtual machine has no graphical display. Its serial console may \
-                 still reach it.",
-            )),
+            (ConsoleState::NoDisplay, None) => {
+                Some(gettext("This virtual machine has no graphical display."))
+            }
             (_, detail) => detail.map(str::to_owned),
         };
         self.page.set_visible(state != ConsoleState::Connected);
