@@ -1,5 +1,5 @@
 //! What the `vireo` process sets up before its first window: logging, resources, the
-//! application name, and what depends on the renderer GTK will use. `main` and the VNC
+//! application name, and what depends on the renderer GTK is told to use. `main` and the VNC
 //! benchmark's viewer (`examples/vnc_viewer.rs`) both call [`prepare_process`], so the
 //! benchmark measures the app's own configuration.
 
@@ -12,11 +12,6 @@ pub fn prepare_process(debug: bool) {
     glib::set_application_name("Vireo");
     if renders_with_cairo() {
         avoid_gl_probe();
-        // GTK 4.8's cairo renderer allocates two frame-sized buffers per drawn frame
-        // (the window's paint surface, and the raster of each cairo node); with glibc's
-        // defaults the heap gives them back to the kernel after every frame, and a
-        // full-screen VNC stream then faults every page in again (see the function).
-        crate::ffi::malloc::keep_frame_sized_blocks();
     }
 }
 

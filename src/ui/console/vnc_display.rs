@@ -190,6 +190,11 @@ pub(crate) mod imp {
         fn map(&self) {
             self.parent_map();
             let obj = self.obj();
+            if self.canvas.renders_with_cairo() {
+                // GTK's cairo renderer needs it to stream frames without page faults;
+                // with GL (or no VNC display shown) the process keeps glibc's defaults.
+                crate::ffi::malloc::keep_frame_sized_blocks();
+            }
             // A framebuffer made before the display had a window is in plain memory:
             // move it to the window's shared memory now, with the whole screen again.
             let plain = self

@@ -210,10 +210,6 @@ impl StatusOverlay {
         });
         self.retry_countdown.replace(Some(id));
     }
-
-    pub fn run_button(&self) -> &gtk::Button {
-        &self.run
-    }
 }
 
 impl Drop for StatusOverlay {
