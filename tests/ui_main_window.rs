@@ -574,6 +574,17 @@ fn narrow_tab() -> Result<(), String> {
     if state.layout().is_ellipsized() {
         return Err("the state is cut short at 360 px".into());
     }
+    // The views' switcher left the header for the tab's menu: the views are there.
+    let menu = open_tab_menu(&page)?;
+    let shown: Vec<String> = menu_items(&menu).into_iter().map(|(t, _)| t).collect();
+    if !shown.starts_with(&["Graphical Console".into(), "Serial Console".into()]) {
+        return Err(format!("at 360 px the tab's menu shows {shown:?}"));
+    }
+    save_png(&menu, "vm-tab-narrow-menu.png");
+    choose(&menu, "Serial Console")?;
+    wait_until("the menu shows the serial console", EVENT, || {
+        page.serial_console().is_some_and(|s| s.is_mapped())
+    });
     page.show_details();
     save_png(&window, "vm-tab-narrow-details.png");
     adw::StyleManager::default().set_color_scheme(adw::ColorScheme::ForceDark);

@@ -48,15 +48,18 @@ mod imp {
         #[template_child]
         pub console_stack: TemplateChild<gtk::Stack>,
         #[template_child]
+        pub console_controls: TemplateChild<gtk::Box>,
+        #[template_child]
         pub console_switcher: TemplateChild<gtk::StackSwitcher>,
+        #[template_child]
+        pub console_switcher_narrow: TemplateChild<gtk::StackSwitcher>,
         #[template_child]
         pub send_keys_button: TemplateChild<gtk::MenuButton>,
         #[template_child]
         pub fullscreen_button: TemplateChild<gtk::ToggleButton>,
         pub vnc: VncDisplay,
         pub serial: std::cell::OnceCell<crate::ui::console::SerialConsole>,
-        /// Bumped on every (re)connection attempt, so a stale answer is dropped.
-        pub graphics_attempt: std::cell::Cell<u64>,
+        pub consoles: crate::ui::vm_page_consoles::ConsoleTab,
         #[template_child]
         pub state_row: TemplateChild<adw::ActionRow>,
         #[template_child]
@@ -153,8 +156,11 @@ impl VmPage {
 
     fn setup_header(&self) {
         let imp = self.imp();
-        imp.menu_button
-            .set_menu_model(Some(&domain_actions::menu_model()));
+        // The VM's actions, and in a narrow window the console's views too.
+        let menu = gtk::gio::Menu::new();
+        menu.append_section(None, &self.console_view_menu());
+        menu.append_section(None, &domain_actions::menu_model());
+        imp.menu_button.set_menu_model(Some(&menu));
         // When the header has room for the state alone, the switcher bar at the
         // bottom takes the views.
         imp.switcher_squeezer
@@ -165,6 +171,8 @@ impl VmPage {
                     let alone = squeezer.visible_child().as_ref()
                         == Some(page.imp().state_label_alone.upcast_ref());
                     page.imp().switcher_bar.set_reveal(alone);
+                    // (Only the menu's items: this runs while the header is laid out.)
+                    page.update_console_view_action();
                 }
             ));
     }

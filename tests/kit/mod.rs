@@ -9,7 +9,7 @@
 //! | [`testbed`] | the guest, the private `qemu:///system` daemon, the embedded root, the unprivileged user, [`testbed::require`] |
 //! | [`model`] | Vireo's model on a host: connect, define, start, remove a domain |
 //! | [`console`] | a guest's serial console read by the test itself (ready line, shell) |
-//! | [`screen`] | screenshots (`target/screenshots/`), a widget to PNG, a domain's display through libvirt, pixels |
+//! | [`screen`] | screenshots (`target/screenshots/`), a widget to PNG, a domain's display through libvirt, the X screen, pixels, the guest's VGA bands |
 //! | [`app`] | the application inside the test process (tier 3): [`app::TestApp`] from a command line or a first start, its actions, widgets found by type |
 //! | [`binary`] | the real `vireo` binary from outside (tier 5): [`binary::App`] through AT-SPI, xdotool and screenshots |
 //! | [`x11`] | real key presses, typing and pointer moves with `xdotool`, also into the in-process app's window |

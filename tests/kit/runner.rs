@@ -249,13 +249,16 @@ impl Runner {
         if writable && std::env::var_os("LIBVIRT_LOG_OUTPUTS").is_none() {
             std::env::set_var("LIBVIRT_LOG_OUTPUTS", format!("3:file:{}", log.display()));
         }
-        vireo::logging::init(false);
         if self.gui {
             // Settings must not touch the user's dconf.
             std::env::set_var("GSETTINGS_BACKEND", "memory");
             vireo::i18n::init();
-            vireo::resources::register();
+            // Logging, resources, the application's name, the renderer's settings: as
+            // `vireo`'s main sets them.
+            vireo::startup::prepare_process(false);
             display_or_skip();
+        } else {
+            vireo::logging::init(false);
         }
         vireo::model::init();
         let ctx = glib::MainContext::default();
