@@ -134,6 +134,20 @@ impl InstallMethod {
     pub fn brings_own_disk(&self) -> bool {
         matches!(self, InstallMethod::ImportDisk { .. })
     }
+
+    /// A network install from `url` whose kernel and initrd are not fetched yet: the
+    /// creation step fetches them and puts their volumes' paths in place of
+    /// [`tree::KERNEL_PLACEHOLDER`] and [`tree::INITRD_PLACEHOLDER`].
+    pub fn network_tree(url: &str, kernel_args: &str) -> Self {
+        InstallMethod::NetworkTree {
+            url: url.to_owned(),
+            boot: TreeBoot {
+                kernel: tree::KERNEL_PLACEHOLDER.to_owned(),
+                initrd: tree::INITRD_PLACEHOLDER.to_owned(),
+                args: kernel_args.to_owned(),
+            },
+        }
+    }
 }
 
 /// The VM's main disk.

@@ -93,10 +93,15 @@ pub struct TestApp {
 
 impl TestApp {
     pub fn start(connect: Option<&str>) -> Result<Self, String> {
-        let options = Options {
+        Self::start_with(Options {
             connect: connect.map(str::to_owned),
             ..Options::default()
-        };
+        })
+    }
+
+    /// Starts the app with these command-line options.
+    pub fn start_with(options: Options) -> Result<Self, String> {
+        let connect = options.connect.clone();
         let app = VireoApplication::with_id(options, None);
         if connect.is_none() {
             // Without --connect a first start would probe the local hypervisors (and

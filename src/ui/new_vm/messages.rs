@@ -3,7 +3,7 @@
 use gettextrs::gettext;
 
 use crate::i18n::gettext_f;
-use crate::virt::new_vm::{Field, Problem};
+use crate::model::new_vm::{Field, Problem};
 
 fn gib(bytes: u64) -> String {
     format!("{:.1}", bytes as f64 / (1u64 << 30) as f64)
