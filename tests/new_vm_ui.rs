@@ -15,6 +15,8 @@
 
 #[allow(dead_code)]
 mod ui_support;
+#[allow(dead_code)]
+mod wizard_support;
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -23,6 +25,7 @@ use adw::prelude::*;
 use ui_support::{find_widgets, run_cases, save_png, settle, wait_until, Case, TestApp};
 use vireo::cli::Options;
 use vireo::model::ConnectionState;
+use wizard_support::*;
 
 fn main() {
     run_cases(&[
@@ -50,153 +53,6 @@ fn main() {
     ]);
 }
 
-/// The wizard's window, looked up afresh (the test never keeps it alive itself).
-fn wizard() -> Option<gtk::Window> {
-    let title = gettextrs::gettext("New Virtual Machine");
-    gtk::Window::list_toplevels()
-        .into_iter()
-        .filter_map(|w| w.downcast::<gtk::Window>().ok())
-        .find(|w| w.is_visible() && w.title().as_deref() == Some(title.as_str()))
-}
-
-fn wizard_or_err() -> Result<gtk::Widget, String> {
-    wizard()
-        .map(|w| w.upcast())
-        .ok_or_else(|| "the wizard is not on screen".to_owned())
-}
-
-fn plain(text: &str) -> String {
-    text.replace('_', "")
-}
-
-/// The wizard's visible row titled `title` (mnemonic underscores ignored).
-fn row<W: IsA<adw::PreferencesRow> + IsA<gtk::Widget>>(title: &str) -> Result<W, String> {
-    let root = wizard_or_err()?;
-    find_widgets::<W>(&root)
-        .into_iter()
-        .find(|r| plain(&r.title()) == title && r.is_mapped())
-        .ok_or_else(|| format!("no visible row “{title}” in the wizard"))
-}
-
-/// True when a row titled `title` is on screen.
-fn row_shown(title: &str) -> bool {
-    row::<adw::PreferencesRow>(title).is_ok()
-}
-
-/// The wizard's visible button labelled (or, for icon buttons, named) `label`.
-fn button(label: &str) -> Result<gtk::Button, String> {
-    let root = wizard_or_err()?;
-    find_widgets::<gtk::Button>(&root)
-        .into_iter()
-        .find(|b| {
-            b.is_mapped()
-                && (b.label().as_deref().map(plain).as_deref() == Some(label)
-                    || b.tooltip_text().as_deref() == Some(label))
-        })
-        .ok_or_else(|| format!("no visible button “{label}” in the wizard"))
-}
-
-fn sensitive(label: &str) -> bool {
-    button(label).is_ok_and(|b| b.is_sensitive())
-}
-
-fn click(label: &str) -> Result<(), String> {
-    let b = button(label)?;
-    if !b.is_sensitive() {
-        return Err(format!("“{label}” is not clickable"));
-    }
-    b.emit_clicked();
-    settle();
-    Ok(())
-}
-
-/// The title of the step on screen.
-fn step_title() -> String {
-    wizard()
-        .and_then(|w| {
-            find_widgets::<adw::WindowTitle>(w.upcast_ref())
-                .into_iter()
-                .next()
-        })
-        .map(|t| t.title().to_string())
-        .unwrap_or_default()
-}
-
-fn entry(title: &str, text: &str) -> Result<(), String> {
-    row::<adw::EntryRow>(title)?.set_text(text);
-    settle();
-    Ok(())
-}
-
-/// The inline error shown in the group of the row titled `title`.
-fn error_near(title: &str) -> Result<Option<String>, String> {
-    let r = row::<adw::PreferencesRow>(title)?;
-    let group = r
-        .ancestor(adw::PreferencesGroup::static_type())
-        .ok_or("the row is in no group")?;
-    Ok(find_widgets::<gtk::Label>(&group)
-        .into_iter()
-        .find(|l| l.has_css_class("error") && l.is_mapped() && !l.label().is_empty())
-        .map(|l| l.label().to_string()))
-}
-
-fn marked(title: &str) -> bool {
-    row::<adw::PreferencesRow>(title).is_ok_and(|r| r.has_css_class("error"))
-}
-
-fn spin_in(title: &str) -> Result<gtk::SpinButton, String> {
-    let r = row::<adw::ActionRow>(title)?;
-    find_widgets::<gtk::SpinButton>(r.upcast_ref())
-        .into_iter()
-        .next()
-        .ok_or_else(|| format!("no spin button in “{title}”"))
-}
-
-fn combo_items(title: &str) -> Result<Vec<String>, String> {
-    let c = row::<adw::ComboRow>(title)?;
-    let Some(model) = c.model() else {
-        return Ok(Vec::new());
-    };
-    let expr = c.expression();
-    Ok((0..model.n_items())
-        .filter_map(|i| model.item(i))
-        .map(|item| match item.downcast_ref::<gtk::StringObject>() {
-            Some(s) => s.string().to_string(),
-            None => expr
-                .as_ref()
-                .and_then(|e| e.evaluate_as::<String, _>(Some(&item)))
-                .unwrap_or_default(),
-        })
-        .collect())
-}
-
-fn select(title: &str, item_contains: &str) -> Result<(), String> {
-    let items = combo_items(title)?;
-    let i = items
-        .iter()
-        .position(|s| s.contains(item_contains))
-        .ok_or_else(|| format!("“{title}” offers no “{item_contains}”: {items:?}"))?;
-    row::<adw::ComboRow>(title)?.set_selected(i as u32);
-    settle();
-    Ok(())
-}
-
-fn selected(title: &str) -> Result<String, String> {
-    let i = row::<adw::ComboRow>(title)?.selected() as usize;
-    Ok(combo_items(title)?.get(i).cloned().unwrap_or_default())
-}
-
-/// Picks an install method, as a click on its row does.
-fn choose(title: &str) -> Result<(), String> {
-    ActionRowExt::activate(&row::<adw::ActionRow>(title)?);
-    settle();
-    Ok(())
-}
-
-fn snap(name: &str) -> Result<(), String> {
-    save_png(&wizard_or_err()?, name).map(|_| ())
-}
-
 fn main_window(app: &TestApp) -> Result<vireo::ui::VireoWindow, String> {
     let window = app.window()?;
     let connection = app.connection(0)?;
@@ -211,31 +67,6 @@ fn open_by_action(app: &TestApp) -> Result<(), String> {
     let window = main_window(app)?;
     WidgetExt::activate_action(&window, "win.new-vm", None).map_err(|e| e.to_string())?;
     host_loaded()
-}
-
-/// Waits for the wizard and for the host's facts in it.
-fn host_loaded() -> Result<(), String> {
-    wait_until("the wizard is on screen", || {
-        wizard().is_some_and(|w| w.width() > 0)
-    })?;
-    wait_until("the host's architectures are listed", || {
-        combo_items("Architecture").is_ok_and(|a| !a.is_empty())
-            && row::<adw::ComboRow>("Architecture").is_ok_and(|r| r.is_sensitive())
-    })
-}
-
-fn xdotool(args: &[&str]) -> Result<(), String> {
-    let out = Command::new("xdotool")
-        .args(args)
-        .output()
-        .map_err(|e| format!("xdotool (tools/install-deps.sh test): {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "xdotool {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    Ok(())
 }
 
 fn test_conn() -> virt::connect::Connect {
@@ -281,18 +112,7 @@ fn ctrl_n_opens_a_working_wizard() -> Result<(), String> {
     let app = TestApp::start(Some("test:///default"))?;
     let window = main_window(&app)?;
     let before = domain_names(&test_conn());
-    window.set_title(Some("vireo-wizard-test"));
-    window.present();
-    settle();
-    xdotool(&[
-        "search",
-        "--sync",
-        "--name",
-        "^vireo-wizard-test$",
-        "windowfocus",
-        "--sync",
-    ])?;
-    xdotool(&["key", "ctrl+n"])?;
+    press_ctrl_n(&window)?;
     host_loaded()?;
     // (The test driver has no machine types; the end-to-end test sees QEMU's.)
     snap("new-vm-1-method-empty.png")?;
