@@ -181,12 +181,8 @@ pub fn xdotool(args: &[&str]) -> Result<(), String> {
     Ok(())
 }
 
-/// Gives `window` the keyboard focus and presses Ctrl+N, as a person does.
-pub fn press_ctrl_n(window: &impl IsA<gtk::Window>) -> Result<(), String> {
-    let title = format!("vireo-wizard-test-{}", std::process::id());
-    window.set_title(Some(&title));
-    window.present();
-    settle();
+/// Gives the X window titled `title` the keyboard focus (for `xdotool key`).
+fn focus_titled(title: &str) -> Result<(), String> {
     xdotool(&[
         "search",
         "--sync",
@@ -195,5 +191,21 @@ pub fn press_ctrl_n(window: &impl IsA<gtk::Window>) -> Result<(), String> {
         "windowfocus",
         "--sync",
     ])?;
+    settle();
+    Ok(())
+}
+
+/// Gives the wizard's window the keyboard focus.
+pub fn focus_wizard() -> Result<(), String> {
+    focus_titled(&wizard().and_then(|w| w.title()).ok_or("no wizard")?)
+}
+
+/// Gives `window` the keyboard focus and presses Ctrl+N, as a person does.
+pub fn press_ctrl_n(window: &impl IsA<gtk::Window>) -> Result<(), String> {
+    let title = format!("vireo-wizard-test-{}", std::process::id());
+    window.set_title(Some(&title));
+    window.present();
+    settle();
+    focus_titled(&title)?;
     xdotool(&["key", "ctrl+n"])
 }

@@ -140,6 +140,8 @@ mod imp {
             obj.wire_pages();
             self.method_page.set_connections(obj.connections());
             obj.show_step();
+            // Keyboard users start in the page, not on Cancel.
+            obj.connect_map(|dialog| dialog.focus_page());
         }
     }
 
@@ -350,7 +352,12 @@ impl NewVmDialog {
             self.update_summary();
         }
         self.update_actions();
-        if let Some(page) = imp.stack.visible_child() {
+        self.focus_page();
+    }
+
+    /// Moves the keyboard focus to the first control of the page on screen.
+    fn focus_page(&self) {
+        if let Some(page) = self.imp().stack.visible_child() {
             page.child_focus(gtk::DirectionType::TabForward);
         }
     }

@@ -7,6 +7,7 @@ use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{glib, CompositeTemplate};
 
+use super::host_link::HostLink;
 use super::parts::StoragePart;
 use super::{choose_file, show_error, string_list};
 use crate::i18n::gettext_f;
@@ -23,8 +24,8 @@ mod imp {
     #[template(resource = "/io/github/vireo/Vireo/ui/disk-chooser.ui")]
     pub struct DiskChooser {
         /// The host whose pools are offered.
-        #[property(get, set = Self::set_connection, nullable)]
-        pub connection: RefCell<Option<ConnectionObject>>,
+        #[property(name = "connection", get = Self::connection, set = Self::set_connection, nullable, type = Option<ConnectionObject>)]
+        pub(super) host: HostLink,
         /// The chosen disk.
         #[property(get)]
         pub storage: RefCell<StoragePart>,
@@ -56,8 +57,6 @@ mod imp {
         pub error: TemplateChild<gtk::Label>,
         /// Pool names, one per row of `pool_row`.
         pub pools: RefCell<Vec<String>>,
-        pub generation: Cell<u64>,
-        pub changed_handler: RefCell<Option<glib::SignalHandlerId>>,
     }
 
     #[glib::object_subclass]
@@ -80,27 +79,23 @@ mod imp {
     }
 
     impl DiskChooser {
+        fn connection(&self) -> Option<ConnectionObject> {
+            self.host.connection()
+        }
+
         fn set_connection(&self, connection: Option<ConnectionObject>) {
-            if *self.connection.borrow() == connection {
-                return;
+            let obj = self.obj();
+            let changed = self.host.set(connection, |c| {
+                c.connect_storage_pool_changed(glib::clone!(
+                    #[weak]
+                    obj,
+                    move |_, _| obj.reload()
+                ))
+            });
+            if changed {
+                self.pools.borrow_mut().clear();
+                obj.reload();
             }
-            if let (Some(old), Some(id)) = (
-                self.connection.borrow().as_ref(),
-                self.changed_handler.take(),
-            ) {
-                old.disconnect(id);
-            }
-            if let Some(c) = &connection {
-                let handler = c.connect_storage_pool_changed(glib::clone!(
-                    #[weak(rename_to = chooser)]
-                    self.obj(),
-                    move |_, _| chooser.reload()
-                ));
-                self.changed_handler.replace(Some(handler));
-            }
-            self.connection.replace(connection);
-            self.pools.borrow_mut().clear();
-            self.obj().reload();
         }
 
         fn size_gib(&self) -> u64 {
@@ -156,12 +151,7 @@ mod imp {
         }
 
         fn dispose(&self) {
-            if let (Some(c), Some(id)) = (
-                self.connection.borrow().as_ref(),
-                self.changed_handler.take(),
-            ) {
-                c.disconnect(id);
-            }
+            self.host.release();
         }
     }
 
@@ -185,10 +175,8 @@ impl Default for DiskChooser {
 impl DiskChooser {
     /// Reads the host's pools again (keeping the chosen one when it is still there).
     pub fn reload(&self) {
-        let imp = self.imp();
-        let generation = imp.generation.get() + 1;
-        imp.generation.set(generation);
-        let Some(connection) = self.connection() else {
+        let (generation, connection) = self.imp().host.start_read();
+        let Some(connection) = connection else {
             self.set_pools(&[]);
             return;
         };
@@ -197,7 +185,7 @@ impl DiskChooser {
             self,
             async move {
                 let read = connection.storage_pools().await;
-                if chooser.imp().generation.get() != generation {
+                if !chooser.imp().host.is_current(generation) {
                     return;
                 }
                 match read {

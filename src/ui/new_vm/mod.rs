@@ -8,6 +8,7 @@
 
 mod dialog;
 mod disk_chooser;
+mod host_link;
 mod messages;
 mod network_chooser;
 mod page_finish;

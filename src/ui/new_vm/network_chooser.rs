@@ -9,6 +9,7 @@ use adw::subclass::prelude::*;
 use gettextrs::gettext;
 use gtk::{glib, CompositeTemplate};
 
+use super::host_link::HostLink;
 use super::parts::NetworkPart;
 use super::{show_error, string_list};
 use crate::i18n::gettext_f;
@@ -59,8 +60,8 @@ mod imp {
     #[template(resource = "/io/github/vireo/Vireo/ui/network-chooser.ui")]
     pub struct NetworkChooser {
         /// The host whose networks are offered.
-        #[property(get, set = Self::set_connection, nullable)]
-        pub connection: RefCell<Option<ConnectionObject>>,
+        #[property(name = "connection", get = Self::connection, set = Self::set_connection, nullable, type = Option<ConnectionObject>)]
+        pub(super) host: HostLink,
         /// The chosen network card.
         #[property(get)]
         pub network: RefCell<NetworkPart>,
@@ -80,9 +81,6 @@ mod imp {
         pub(super) entries: RefCell<Vec<Entry>>,
         pub loaded: Cell<bool>,
         pub starting: Cell<bool>,
-        /// Bumped at every reload: an older answer is dropped.
-        pub generation: Cell<u64>,
-        pub changed_handler: RefCell<Option<glib::SignalHandlerId>>,
     }
 
     #[glib::object_subclass]
@@ -104,28 +102,24 @@ mod imp {
     }
 
     impl NetworkChooser {
+        fn connection(&self) -> Option<ConnectionObject> {
+            self.host.connection()
+        }
+
         fn set_connection(&self, connection: Option<ConnectionObject>) {
-            if *self.connection.borrow() == connection {
-                return;
+            let obj = self.obj();
+            let changed = self.host.set(connection, |c| {
+                c.connect_network_changed(glib::clone!(
+                    #[weak]
+                    obj,
+                    move |_, _| obj.reload()
+                ))
+            });
+            if changed {
+                // A new host: its own default, not the last host's choice.
+                self.entries.borrow_mut().clear();
+                obj.reload();
             }
-            if let (Some(old), Some(id)) = (
-                self.connection.borrow().as_ref(),
-                self.changed_handler.take(),
-            ) {
-                old.disconnect(id);
-            }
-            if let Some(c) = &connection {
-                let handler = c.connect_network_changed(glib::clone!(
-                    #[weak(rename_to = chooser)]
-                    self.obj(),
-                    move |_, _| chooser.reload()
-                ));
-                self.changed_handler.replace(Some(handler));
-            }
-            self.connection.replace(connection);
-            // A new host: its own default, not the last host's choice.
-            self.entries.borrow_mut().clear();
-            self.obj().reload();
         }
     }
 
@@ -152,12 +146,7 @@ mod imp {
         }
 
         fn dispose(&self) {
-            if let (Some(c), Some(id)) = (
-                self.connection.borrow().as_ref(),
-                self.changed_handler.take(),
-            ) {
-                c.disconnect(id);
-            }
+            self.host.release();
         }
     }
 
@@ -181,10 +170,8 @@ impl Default for NetworkChooser {
 impl NetworkChooser {
     /// Reads the host's networks again (keeping the choice when it is still there).
     pub fn reload(&self) {
-        let imp = self.imp();
-        let generation = imp.generation.get() + 1;
-        imp.generation.set(generation);
-        let Some(connection) = self.connection() else {
+        let (generation, connection) = self.imp().host.start_read();
+        let Some(connection) = connection else {
             self.set_networks(Vec::new(), false);
             return;
         };
@@ -194,7 +181,7 @@ impl NetworkChooser {
             self,
             async move {
                 let read = connection.virtual_networks().await;
-                if chooser.imp().generation.get() != generation {
+                if !chooser.imp().host.is_current(generation) {
                     return;
                 }
                 match read {
