@@ -1,7 +1,7 @@
 //! A new virtual machine as a typed spec (what the wizard collects), its validation
 //! against the host, and the domain and volume XML it becomes.
 //!
-//! Everything here is pure except [`create`], which talks to libvirt (on a worker
+//! Everything here is pure except [`create()`], which talks to libvirt (on a worker
 //! thread) and undoes its own work when a step fails.
 
 pub mod create;

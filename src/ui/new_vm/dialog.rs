@@ -229,6 +229,7 @@ impl NewVmDialog {
                 // A cloud image's changes need a volume of their own.
                 let cloud = matches!(page.install().0, InstallMethod::CloudImage { .. });
                 dialog.imp().storage_page.set_new_only(cloud);
+                dialog.update_step_count();
                 dialog.revalidate();
             }
         ));
@@ -334,16 +335,7 @@ impl NewVmDialog {
             gettext("Name and Options"),
         ];
         imp.title.set_title(&titles[step as usize]);
-        let skipped = self.skips_storage();
-        let (shown, total) = match (skipped, step > STORAGE_STEP) {
-            (true, true) => (step, STEPS - 1),
-            (true, false) => (step + 1, STEPS - 1),
-            _ => (step + 1, STEPS),
-        };
-        imp.title.set_subtitle(&gettext_f(
-            "Step {n} of {total}",
-            &[("n", &shown.to_string()), ("total", &total.to_string())],
-        ));
+        self.update_step_count();
         imp.back_button.set_visible(step > 0);
         imp.forward_button.set_visible(step < LAST_STEP);
         imp.create_button.set_visible(step == LAST_STEP);
@@ -360,6 +352,22 @@ impl NewVmDialog {
         if let Some(page) = self.imp().stack.visible_child() {
             page.child_focus(gtk::DirectionType::TabForward);
         }
+    }
+
+    /// "Step n of total": an imported disk has no storage step.
+    fn update_step_count(&self) {
+        let imp = self.imp();
+        let step = imp.step.get();
+        let skipped = self.skips_storage();
+        let (shown, total) = match (skipped, step > STORAGE_STEP) {
+            (true, true) => (step, STEPS - 1),
+            (true, false) => (step + 1, STEPS - 1),
+            _ => (step + 1, STEPS),
+        };
+        imp.title.set_subtitle(&gettext_f(
+            "Step {n} of {total}",
+            &[("n", &shown.to_string()), ("total", &total.to_string())],
+        ));
     }
 
     fn go_back(&self) {
