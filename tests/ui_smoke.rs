@@ -228,7 +228,7 @@ fn menu_windows_open() -> Result<(), String> {
             "keyboard-shortcuts.png",
         ),
         ("app.about", "AdwAboutWindow", "about.png"),
-        ("win.new-vm", "AdwWindow", "new-vm-from-menu.png"),
+        ("win.new-vm", "VireoNewVmDialog", "new-vm-from-menu.png"),
     ] {
         WidgetExt::activate_action(&window, action, None).map_err(|e| format!("{action}: {e}"))?;
         wait_until(&format!("{type_name} opens"), EVENT, || {

@@ -15,6 +15,7 @@
 //! | [`x11`] | real key presses, typing and pointer moves with `xdotool`, also into the in-process app's window |
 //! | [`serial`] | the serial console widget's bed and flood check |
 //! | [`vnc`] | x11vnc serving a known picture, pictures compared pixel by pixel |
+//! | [`wizard`] | the New Virtual Machine wizard found among the toplevels and driven by its titles and labels |
 //!
 //! A test binary is a `[[test]]` with `harness = false` in Cargo.toml and a `main`:
 //!
@@ -57,6 +58,7 @@ pub mod serial;
 pub mod testbed;
 pub mod vnc;
 pub mod wait;
+pub mod wizard;
 pub mod x11;
 
 pub use runner::{skip_or_fail, test, Runner};

@@ -3,11 +3,8 @@
 use gettextrs::gettext;
 
 use crate::i18n::gettext_f;
-use crate::virt::new_vm::{Field, Problem};
-
-fn gib(bytes: u64) -> String {
-    format!("{:.1}", bytes as f64 / (1u64 << 30) as f64)
-}
+use crate::model::new_vm::{Field, Problem};
+use crate::ui::formatting::format_size;
 
 /// The sentences for the problems of the fields `wanted` picks, one per line; `None`
 /// when there are none.
@@ -51,9 +48,10 @@ pub fn problem_text(p: &Problem) -> String {
             &[("n", &max.to_string())],
         ),
         Problem::DiskTooSmall => gettext("The disk needs at least 1 GiB"),
-        Problem::DiskOverPool(free) => {
-            gettext_f("The pool has only {gib} GiB free", &[("gib", &gib(*free))])
-        }
+        Problem::DiskOverPool(free) => gettext_f(
+            "The pool has only {size} free",
+            &[("size", &format_size(*free))],
+        ),
         Problem::PathEmpty => gettext("Choose a file"),
         Problem::Unreadable(why) => {
             gettext_f("The file cannot be read: {reason}", &[("reason", why)])
