@@ -10,6 +10,8 @@
 #![allow(dead_code)]
 
 pub mod console;
+pub mod remote_host;
+pub mod rfb;
 pub mod screen;
 pub mod testbed;
 

@@ -10,7 +10,8 @@
 #   status NAME   exit 0 when NAME is up; prints its host.env
 #   exec NAME CMD...  run CMD inside the host (its network, mounts, hostname, PIDs),
 #                 e.g. `exec a virsh -c qemu:///system list`
-#   net NAME down|up    cut or restore the host's network (its end of the veth)
+#   net NAME down|up    cut or restore the host's network (its end of the veth; `up`
+#                 also forgets failed neighbour lookups on both ends)
 #   sshd NAME stop|start  stop (SIGTERM) or start the host's sshd
 #   down-all      stop every host under the state root
 #
@@ -24,7 +25,8 @@
 #                     PASSWORD, HOST_KEY_FP (sourceable)
 #   NAME/ssh          `ssh -F NAME/ssh_config "$@"`: libvirt's `command=` URI parameter
 #                     (libvirt's ssh transport takes no known_hosts parameter; the config
-#                     names NAME/known_hosts, which holds this host's key, and no agent)
+#                     names NAME/known_hosts, which holds this host's key, no agent, and
+#                     only the keys given with -i, i.e. the URI's keyfile=)
 #   NAME/ssh-unknown  the same with NAME/known_hosts.unknown (empty at `up`): the host key
 #                     is not known, for the unknown-host-key path
 #   NAME/host.log, NAME/sshd.log, NAME/log/ (the host's /var/log: libvirt, QEMU)
@@ -213,7 +215,7 @@ write_files() {
 Host *
   UserKnownHostsFile $kh
   GlobalKnownHostsFile /dev/null
-  IdentityFile $c/id_ed25519
+  IdentitiesOnly yes
   IdentityAgent none
   ConnectTimeout 10
 EOF
@@ -423,6 +425,12 @@ case "$cmd" in
   net)
     [ $# -eq 3 ] && [[ $3 =~ ^(up|down)$ ]] || usage
     in_host "$2" ip link set eth0 "$3"
+    if [ "$3" = up ]; then
+      # Addresses that failed to resolve while the link was down would answer "No
+      # route to host" for a few seconds more; a test wants the network back now.
+      in_host "$2" ip neigh flush dev eth0
+      ip neigh flush dev "vireo-rh$(cat "$(host_dir "$2")/slot")"
+    fi
     ;;
   sshd)
     [ $# -eq 3 ] || usage
