@@ -11,7 +11,8 @@ build_pkgs=(pkg-config gettext libglib2.0-dev-bin libgtk-4-dev libadwaita-1-dev
 run_pkgs=(libvirt-clients osinfo-db dbus xorriso)
 test_pkgs=(xvfb xauth dbus-x11 xdotool x11vnc imagemagick jq
   libvirt-daemon libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86
-  qemu-utils busybox-static cpio isolinux syslinux-common acpid kmod zstd python3)
+  qemu-utils busybox-static cpio isolinux syslinux-common acpid kmod zstd python3
+  openssh-server openssh-client iproute2 procps)
 bench_pkgs=(virt-manager gvncviewer python3-xlib python3-numpy linux-perf)
 
 case "$mode" in
@@ -40,5 +41,18 @@ if printf '%s\n' "${missing[@]}" | grep -qE '^qemu-(system-x86|utils)$'; then
   extra=(--allow-downgrades "qemu-utils=$qemu_version")
   for i in "${!missing[@]}"; do [ "${missing[$i]}" = qemu-utils ] && unset 'missing[i]'; done
 fi
+# Packages with a service (openssh-server, libvirt) must not start it on a machine
+# without an init that manages them: the tests start their own private daemons. Where
+# the image has no policy-rc.d saying so, one is in place for this install only.
+policy=/usr/sbin/policy-rc.d
+own_policy=""
+if [ ! -e $policy ]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee $policy >/dev/null
+  $sudo chmod 755 $policy
+  own_policy=1
+fi
+status=0
 $sudo apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 \
-  "${missing[@]}" "${extra[@]}" >/dev/null
+  "${missing[@]}" "${extra[@]}" >/dev/null || status=$?
+[ -n "$own_policy" ] && $sudo rm -f $policy
+exit $status

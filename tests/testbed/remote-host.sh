@@ -44,7 +44,7 @@
 # /etc/shadow; /etc/libvirt (fresh copy of the caller's, no domains, no autostart
 # networks, qemu.conf: QEMU as root without relabelling, so two daemons never chown the
 # shared guest files, and namespaces = []), /var/lib/libvirt (fresh), /var/cache/libvirt
-# and /var/log (state dir); /dev/kvm covered by a mode-000 file (VIREO_TEST_KVM=1: not).
+# and /var/log (state dir); a /dev without kvm (VIREO_TEST_KVM=1: the machine's /dev).
 # Everything else, including the guest files (tests/guest/build.sh) and /tmp, is the
 # caller's: the same paths work inside. libvirtd serves qemu:///system on the host's own
 # /run/libvirt; sshd listens on 10.213.S.2:22 (root: keys only; vireo-remote: password).
@@ -82,7 +82,7 @@ ours() {
   [ -n "$1" ] || return 1
   state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
   [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ] || return 1
-  tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF "remote-host.sh _init $2 "
+  tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline" | grep -qF "remote-host.sh _init $2 "
 }
 
 host_dir() {
@@ -310,9 +310,31 @@ EOF
   chown 64998:64998 "/home/$password_user"
 
   if [ -e /dev/kvm ] && [ "${VIREO_TEST_KVM:-0}" != 1 ]; then
-    : >/run/no-kvm
-    chmod 000 /run/no-kvm
-    mount --bind /run/no-kvm /dev/kvm
+    # A host without KVM: a /dev of its own with only what QEMU, libvirt and sshd use.
+    # (Covering /dev/kvm with a mode-000 file, as libvirtd.sh does, is not enough
+    # here: QEMU runs as root, for whom that file looks usable, so libvirt would
+    # offer KVM and throw its capability cache away at every start.)
+    mkdir -p /run/dev-all
+    mount --rbind /dev /run/dev-all
+    mount -t tmpfs -o mode=755,nosuid tmpfs /dev
+    local d
+    for d in null zero full random urandom tty; do
+      : >"/dev/$d"
+      mount --bind "/run/dev-all/$d" "/dev/$d"
+    done
+    for d in pts shm net; do
+      [ -d "/run/dev-all/$d" ] || continue
+      mkdir "/dev/$d"
+      mount --rbind "/run/dev-all/$d" "/dev/$d"
+    done
+    # Pseudo-terminals (QEMU's serial ptys) from the devpts mounted at /dev/pts.
+    ln -s pts/ptmx /dev/ptmx
+    ln -s /proc/self/fd /dev/fd
+    ln -s /proc/self/fd/0 /dev/stdin
+    ln -s /proc/self/fd/1 /dev/stdout
+    ln -s /proc/self/fd/2 /dev/stderr
+    umount -l /run/dev-all
+    rmdir /run/dev-all
   fi
 
   cat >"$dir/sshd_config" <<EOF

@@ -73,7 +73,7 @@ report+=("virsh console over ssh answers echo: $out")
 display=$(V domdisplay $dom)
 case "$display" in vnc://127.0.0.1:*) ;; *) fail "domdisplay: $display" ;; esac
 port=$((5900 + ${display##*:}))
-out=$("$here/rfb-capture.py" "$work/screen.ppm" "$SSH" -o BatchMode=yes "root@$ADDR" \
+out=$("$here/rfb-capture.py" "$work/screen.ppm" "$SSH" -i "$KEY" -o BatchMode=yes "root@$ADDR" \
   -W "127.0.0.1:$port") || fail "VNC through ssh -W"
 [ "$(identify -format %wx%h "$work/screen.ppm")" = 720x400 ] || fail "VGA size"
 for check in "5,5 srgb(0,0,168)" "100,40 srgb(168,0,0)" "100,100 srgb(0,168,0)" \
