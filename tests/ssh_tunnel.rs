@@ -7,7 +7,8 @@
 //! - failures with the right error and ssh's words: unknown and changed host keys,
 //!   refused logins, refused connections, an unreachable host, a refused display;
 //! - questions through the askpass helper (`vireo-askpass`): key passphrase, password,
-//!   unknown host key (accepted and refused), cancel;
+//!   unknown host key (accepted and refused), cancel; and libvirt's own ssh transport
+//!   (virsh over qemu+ssh) asking for a password through the same helper;
 //! - the network cut under an open channel: how long until ssh gives up.
 //!
 //! Run: `/work/rooms/isolate.sh cargo test --test ssh_tunnel` (as root; plain `cargo
@@ -285,6 +286,44 @@ fn askpass_brings_every_question() {
 }
 
 // ---------------------------------------------------------------------------------
+/// libvirt's own ssh transport asks through the same helper: it passes `SSH_ASKPASS`
+/// and `DISPLAY` to its ssh (not `SSH_ASKPASS_REQUIRE` nor `VIREO_ASKPASS_SOCKET`), so
+/// the helper finds the server from the link it was started by. Run in `virsh` with
+/// no terminal (`setsid`), as a desktop app runs.
+fn libvirt_ssh_asks_through_the_helper() {
+    with_host(|h| {
+        let asked: Asked = Arc::default();
+        let record = asked.clone();
+        let password = h.password.clone();
+        let server = vireo::virt::ssh::AskpassServer::start(&Askpass {
+            helper: PathBuf::from(env!("CARGO_BIN_EXE_vireo-askpass")),
+            handler: Arc::new(move |q: &AskpassQuestion| {
+                record.lock().unwrap().push(q.clone());
+                AskpassAnswer::Text(password.clone())
+            }),
+        })
+        .expect("askpass server");
+        let uri = h.uri_for(&h.password_user, &h.ssh, &h.key_stranger);
+        let out = testbed::run_ok(
+            std::process::Command::new("setsid")
+                .args(["-w", "virsh", "-q", "-c", &uri, "hostname"])
+                .env("SSH_ASKPASS", server.program())
+                .env("DISPLAY", ":0")
+                .env_remove("SSH_ASKPASS_REQUIRE")
+                .env_remove("VIREO_ASKPASS_SOCKET"),
+        );
+        assert_eq!(out.trim(), h.hostname);
+        assert_eq!(
+            *asked.lock().unwrap(),
+            [AskpassQuestion::Password {
+                user: h.password_user.clone(),
+                host: h.addr.clone()
+            }]
+        );
+    });
+}
+
+// ---------------------------------------------------------------------------------
 /// The domains of the VNC test: one whose VNC listens on the host's loopback (the
 /// default), one on a unix socket.
 const DOM_TCP: &str = "vireo-test-ssh-vnc-tcp";
@@ -464,6 +503,11 @@ fn main() {
             "askpass_brings_every_question",
             Duration::from_secs(120),
             askpass_brings_every_question,
+        ),
+        (
+            "libvirt_ssh_asks_through_the_helper",
+            Duration::from_secs(60),
+            libvirt_ssh_asks_through_the_helper,
         ),
         (
             "vnc_through_the_tunnel",

@@ -1,6 +1,6 @@
 //! Reading a libvirt URI: which driver, which host, which instance (pure).
 
-/// True when `host` ("localhost", "127.0.0.1", "[::1]"...) names this machine.
+/// True when `host` ("localhost", "127.0.0.1", "`[::1]`"...) names this machine.
 pub fn is_loopback_host(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")

@@ -22,6 +22,16 @@
 //!   nothing on the remote side, unlike `socat` or `nc -U`): ssh listens on a socket in
 //!   a private 0700 directory, the tunnel connects once and unlinks it, so no other
 //!   process can use the forward.
+//!
+//! `open` returns once the host confirmed the channel, so "the display does not
+//! listen" is an error of `open` like a refused login. ssh reports that confirmation
+//! only at `LogLevel=DEBUG2` ("channel N: open confirm"), so the tunnel's ssh runs at
+//! that level and a thread reads its stderr: debug lines are dropped (a few per MiB of
+//! console traffic), ssh's own words are kept for [`SshError`].
+//!
+//! A lost host is noticed by ssh itself (`ServerAliveInterval` x `ServerAliveCountMax`,
+//! 5 s x 2 by default: 10-15 s): the socket then reads end-of-file and
+//! [`SshProcess::failure`] says [`SshError::Lost`].
 
 pub mod askpass;
 mod classify;
