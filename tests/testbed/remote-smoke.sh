@@ -120,9 +120,7 @@ V undefine $dom >/dev/null
 t=$(now)
 "$rh" down "$host" >/dev/null
 report+=("remote host down: $(since "$t") s")
-ip -o link show | grep -q ': vireo-rh' && [ -z "${VIREO_REMOTE_OTHERS:-}" ] &&
-  echo "remote-smoke: note: other remote test hosts are up on this machine" >&2
-pgrep -f "remote-host.sh _init .*/$host " >/dev/null && fail "processes of the host remain"
+! pgrep -f "remote-host.sh _init .*/$host " >/dev/null || fail "processes of the host remain"
 
 echo "remote-smoke: OK"
 printf '  %s\n' "${report[@]}"
