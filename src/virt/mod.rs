@@ -18,6 +18,7 @@ pub mod graphics;
 pub mod handles;
 pub mod new_vm;
 pub mod osinfo;
+pub mod ssh;
 pub mod stats;
 pub mod storage;
 pub mod test_node;

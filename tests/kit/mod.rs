@@ -15,6 +15,8 @@
 //! | [`x11`] | real key presses, typing and pointer moves with `xdotool`, also into the in-process app's window |
 //! | [`serial`] | the serial console widget's bed and flood check |
 //! | [`vnc`] | x11vnc serving a known picture, pictures compared pixel by pixel |
+//! | [`remote_host`] | a remote libvirt host on this machine (`tests/testbed/remote-host.sh`), reached over `qemu+ssh` |
+//! | [`rfb`] | a minimal VNC client: handshake and one raw frame through any socket |
 //! | [`wizard`] | the New Virtual Machine wizard found among the toplevels and driven by its titles and labels |
 //!
 //! A test binary is a `[[test]]` with `harness = false` in Cargo.toml and a `main`:
@@ -52,6 +54,8 @@ pub mod app;
 pub mod binary;
 pub mod console;
 pub mod model;
+pub mod remote_host;
+pub mod rfb;
 pub mod runner;
 pub mod screen;
 pub mod serial;
