@@ -10,6 +10,7 @@ pub mod auth;
 pub mod capabilities;
 pub mod cloud_init;
 pub mod connection;
+pub mod domain_xml;
 pub mod console_stream;
 pub mod domains;
 pub mod error;
