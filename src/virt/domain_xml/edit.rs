@@ -120,7 +120,7 @@ impl XmlDoc {
         if !n.children.is_empty() {
             return Err(DomainXmlError::HasChildren(n.qname.clone()));
         }
-        if n.text == text && !(n.self_closing && !text.is_empty()) {
+        if n.text == text {
             return Ok(());
         }
         let escaped = escape_text(text).into_owned();

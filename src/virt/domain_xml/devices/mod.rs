@@ -1,8 +1,400 @@
-//! Devices.
+//! Devices: kinds, stable keys, the generic device operations of [`DomainXml`] and
+//! the typed views of each kind Vireo edits.
+//!
+//! A device is named by a [`DeviceKey`] rather than by its position, so an edit meant
+//! for "the disk vdb" or "the NIC 52:54:00:12:34:56" reaches that device even when the
+//! document changed around it, and a key read from the persistent XML finds the same
+//! device in the live XML.
 
-/// The kinds of device.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DeviceKind { Disk }
-impl std::fmt::Display for DeviceKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { write!(f, "disk") }
+mod chardev;
+mod disk;
+mod graphics;
+mod hostdev;
+mod interface;
+mod misc;
+
+use std::fmt;
+
+pub use chardev::CharDevice;
+pub use disk::{Disk, DiskSource, NetworkHost};
+pub use graphics::{Graphics, Video};
+pub use hostdev::{Hostdev, HostdevSource};
+pub use interface::{Interface, InterfaceSource};
+pub use misc::{Controller, Filesystem, Input, Memballoon, Rng, Sound, Tpm, Watchdog};
+
+use super::document::{NodeId, XmlDoc};
+use super::domain::DomainXml;
+use super::error::{DomainXmlError, Result};
+use super::fields::number;
+use super::fragment::NewElement;
+use super::order;
+
+macro_rules! kinds {
+    ($($variant:ident => $name:literal),* $(,)?) => {
+        /// The kinds of device libvirt puts in `<devices>`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum DeviceKind {
+            $(#[doc = concat!("`<", $name, ">`")] $variant,)*
+        }
+
+        impl DeviceKind {
+            /// Every kind, in libvirt's order.
+            pub const ALL: &'static [DeviceKind] = &[$(DeviceKind::$variant),*];
+
+            /// The element name.
+            pub fn element(self) -> &'static str {
+                match self {
+                    $(DeviceKind::$variant => $name,)*
+                }
+            }
+
+            /// The kind of an element named `name`.
+            pub fn from_element(name: &str) -> Option<DeviceKind> {
+                match name {
+                    $($name => Some(DeviceKind::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+kinds! {
+    Disk => "disk",
+    Controller => "controller",
+    Lease => "lease",
+    Filesystem => "filesystem",
+    Interface => "interface",
+    Smartcard => "smartcard",
+    Serial => "serial",
+    Parallel => "parallel",
+    Console => "console",
+    Channel => "channel",
+    Input => "input",
+    Tpm => "tpm",
+    Graphics => "graphics",
+    Sound => "sound",
+    Audio => "audio",
+    Video => "video",
+    Hostdev => "hostdev",
+    Redirdev => "redirdev",
+    Redirfilter => "redirfilter",
+    Hub => "hub",
+    Watchdog => "watchdog",
+    Memballoon => "memballoon",
+    Rng => "rng",
+    Panic => "panic",
+    Shmem => "shmem",
+    Memory => "memory",
+    Iommu => "iommu",
+    Vsock => "vsock",
+    Crypto => "crypto",
+    Pstore => "pstore",
+}
+
+impl fmt::Display for DeviceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.element())
+    }
+}
+
+/// Names one device of a document. The strongest identity it carries decides:
+/// the target (disks, filesystems) or the MAC address (NICs) always; the alias and
+/// the bus address when the document has aliases or addresses for that kind of device
+/// (the persistent XML has no automatic aliases); the position among devices of the
+/// kind last.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DeviceKey {
+    pub kind: DeviceKind,
+    /// 0-based position among the devices of this kind.
+    pub index: usize,
+    /// `<alias name>`.
+    pub alias: Option<String>,
+    /// A disk's `<target dev>`, a filesystem's `<target dir>`.
+    pub target: Option<String>,
+    /// A NIC's MAC address (lower case).
+    pub mac: Option<String>,
+    /// The `<address>` as one normalised string (see [`address_key`]).
+    pub address: Option<String>,
+}
+
+impl fmt::Display for DeviceKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.target, &self.mac, &self.alias) {
+            (Some(t), _, _) => write!(f, "{} {t}", self.kind),
+            (_, Some(m), _) => write!(f, "{} {m}", self.kind),
+            (_, _, Some(a)) => write!(f, "{} {a}", self.kind),
+            _ => write!(f, "{} #{}", self.kind, self.index + 1),
+        }
+    }
+}
+
+/// A typed view of one kind (or family) of device: read from an element, written back
+/// by difference, built anew for adding.
+pub trait DeviceView: Clone + PartialEq + fmt::Debug {
+    /// The kinds of element this view reads (`CharDevice` covers four).
+    fn kinds() -> &'static [DeviceKind];
+    /// The kind of this device.
+    fn kind(&self) -> DeviceKind;
+    /// Reads the view from a device element.
+    fn read(doc: &XmlDoc, el: NodeId) -> Self;
+    /// Writes the fields that differ from `old` (what [`DeviceView::read`] gave).
+    fn write(&self, old: &Self, doc: &mut XmlDoc, el: NodeId) -> Result<()>;
+    /// The element for a new device.
+    fn to_element(&self) -> NewElement;
+    /// Fills in what a new device needs from the domain (a free target, a MAC...).
+    fn complete(&mut self, _domain: &mut DomainXml) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// A bus address written as one comparable string: its attributes sorted, numbers
+/// in decimal (`0x03` and `3` are the same slot).
+pub fn address_key(doc: &XmlDoc, address: NodeId) -> String {
+    let mut parts: Vec<(String, String)> = doc
+        .attrs(address)
+        .map(|(k, v)| {
+            let v = number(v).map_or_else(|| v.to_owned(), |n| n.to_string());
+            (k.to_owned(), v)
+        })
+        .collect();
+    parts.sort();
+    parts
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The device identity fields of an element.
+fn identity(doc: &XmlDoc, el: NodeId) -> (Option<String>, Option<String>, Option<String>, Option<String>) {
+    let alias = doc.get(el, "alias", "name");
+    let target = match doc.name(el) {
+        "disk" => doc.get(el, "target", "dev"),
+        "filesystem" => doc.get(el, "target", "dir"),
+        _ => None,
+    };
+    let mac = if doc.name(el) == "interface" {
+        doc.get(el, "mac", "address").map(|m| m.to_ascii_lowercase())
+    } else {
+        None
+    };
+    let address = doc.child(el, "address").map(|a| address_key(doc, a));
+    (alias, target, mac, address)
+}
+
+impl DomainXml {
+    /// `<devices>`, if the domain has one.
+    pub fn devices_element(&self) -> Option<NodeId> {
+        self.doc.child(self.root(), "devices")
+    }
+
+    /// The elements of the devices of `kind`, in document order.
+    pub fn device_elements(&self, kind: DeviceKind) -> Vec<NodeId> {
+        self.devices_element().map_or_else(Vec::new, |d| {
+            self.doc.children_named(d, kind.element()).collect()
+        })
+    }
+
+    /// The key of a device element.
+    pub fn key_of(&self, el: NodeId) -> Option<DeviceKey> {
+        if self.doc.namespace(el).is_some() {
+            return None;
+        }
+        let kind = DeviceKind::from_element(self.doc.name(el))?;
+        let index = self.device_elements(kind).iter().position(|&e| e == el)?;
+        let (alias, target, mac, address) = identity(&self.doc, el);
+        Some(DeviceKey {
+            kind,
+            index,
+            alias,
+            target,
+            mac,
+            address,
+        })
+    }
+
+    /// Every device, in document order (`<emulator>` and other applications' elements
+    /// are not devices).
+    pub fn devices(&self) -> Vec<DeviceKey> {
+        let Some(devices) = self.devices_element() else {
+            return Vec::new();
+        };
+        self.doc
+            .children(devices)
+            .filter_map(|el| self.key_of(el))
+            .collect()
+    }
+
+    /// The element `key` names in this document.
+    pub fn resolve(&self, key: &DeviceKey) -> Result<NodeId> {
+        let els = self.device_elements(key.kind);
+        let ids: Vec<_> = els.iter().map(|&e| (e, identity(&self.doc, e))).collect();
+        let pick = |matching: Vec<NodeId>| match matching.len() {
+            1 => Ok(matching[0]),
+            0 => Err(DomainXmlError::DeviceNotFound {
+                kind: key.kind,
+                what: key.to_string(),
+            }),
+            n => Err(DomainXmlError::AmbiguousDevice {
+                kind: key.kind,
+                what: key.to_string(),
+                count: n,
+            }),
+        };
+        if let Some(t) = &key.target {
+            return pick(ids.iter().filter(|(_, i)| i.1.as_ref() == Some(t)).map(|x| x.0).collect());
+        }
+        if let Some(m) = &key.mac {
+            return pick(ids.iter().filter(|(_, i)| i.2.as_ref() == Some(m)).map(|x| x.0).collect());
+        }
+        if let Some(a) = key.alias.as_ref().filter(|_| ids.iter().any(|(_, i)| i.0.is_some())) {
+            return pick(ids.iter().filter(|(_, i)| i.0.as_ref() == Some(a)).map(|x| x.0).collect());
+        }
+        if let Some(a) = key.address.as_ref().filter(|_| ids.iter().any(|(_, i)| i.3.is_some())) {
+            return pick(ids.iter().filter(|(_, i)| i.3.as_ref() == Some(a)).map(|x| x.0).collect());
+        }
+        els.get(key.index).copied().ok_or(DomainXmlError::DeviceNotFound {
+            kind: key.kind,
+            what: key.to_string(),
+        })
+    }
+
+    /// The device's XML, unindented, as libvirt's attach, update and detach calls take it.
+    pub fn device_xml(&self, key: &DeviceKey) -> Result<String> {
+        Ok(self.doc.element_xml(self.resolve(key)?))
+    }
+
+    /// Reads a device through its typed view.
+    pub fn device<T: DeviceView>(&self, key: &DeviceKey) -> Result<T> {
+        if !T::kinds().contains(&key.kind) {
+            return Err(DomainXmlError::invalid(
+                "device kind",
+                key.kind.element(),
+                "not what this view reads",
+            ));
+        }
+        Ok(T::read(&self.doc, self.resolve(key)?))
+    }
+
+    /// Every device the typed view `T` reads, with its key.
+    pub fn devices_of<T: DeviceView>(&self) -> Vec<(DeviceKey, T)> {
+        self.devices()
+            .into_iter()
+            .filter(|k| T::kinds().contains(&k.kind))
+            .filter_map(|k| {
+                let el = self.resolve(&k).ok()?;
+                Some((k, T::read(&self.doc, el)))
+            })
+            .collect()
+    }
+
+    /// Writes `new` over the device `key` names, changing only what differs from what
+    /// the document holds.
+    pub fn update_device<T: DeviceView>(&mut self, key: &DeviceKey, new: &T) -> Result<()> {
+        let el = self.resolve(key)?;
+        let old = T::read(&self.doc, el);
+        if old == *new {
+            return Ok(());
+        }
+        new.write(&old, &mut self.doc, el)
+    }
+
+    /// Reads the device `key` names, lets `f` change it, writes the difference back.
+    pub fn edit_device<T: DeviceView>(&mut self, key: &DeviceKey, f: impl FnOnce(&mut T)) -> Result<()> {
+        let mut dev: T = self.device(key)?;
+        f(&mut dev);
+        self.update_device(key, &dev)
+    }
+
+    /// Adds a device after the others of its kind (in libvirt's device order when it
+    /// is the first of its kind), creating `<devices>` if needed; returns its key.
+    pub fn add_device<T: DeviceView>(&mut self, dev: &T) -> Result<DeviceKey> {
+        let mut dev = dev.clone();
+        dev.complete(self)?;
+        let el = dev.to_element();
+        self.add_device_element(&el)
+    }
+
+    /// Adds a device given as an element (see [`DomainXml::add_device`]).
+    pub fn add_device_element(&mut self, el: &NewElement) -> Result<DeviceKey> {
+        let root = self.root();
+        let devices = self.doc.ensure_child(root, "devices")?;
+        let at = order::position(&self.doc, devices, &el.name);
+        let id = self.doc.insert_element(devices, at, el)?;
+        self.key_of(id)
+            .ok_or_else(|| DomainXmlError::invalid("device", &el.name, "not a device libvirt knows"))
+    }
+
+    /// Adds a device given as XML text (a device libvirt or a person wrote).
+    pub fn add_device_xml(&mut self, xml: &str) -> Result<DeviceKey> {
+        let name = roxmltree::Document::parse(xml)
+            .map_err(|e| DomainXmlError::BadFragment(e.to_string()))?
+            .root_element()
+            .tag_name()
+            .name()
+            .to_owned();
+        if DeviceKind::from_element(&name).is_none() {
+            return Err(DomainXmlError::invalid("device", &name, "not a device libvirt knows"));
+        }
+        let root = self.root();
+        let devices = self.doc.ensure_child(root, "devices")?;
+        let at = order::position(&self.doc, devices, &name);
+        let id = self.doc.insert_xml(devices, at, xml)?;
+        self.key_of(id)
+            .ok_or_else(|| DomainXmlError::invalid("device", &name, "not a device libvirt knows"))
+    }
+
+    /// Removes a device and returns the XML of what was removed (for libvirt's detach
+    /// call). Removing the serial port that libvirt also shows as the first console
+    /// removes that console too, as virt-xml does.
+    pub fn remove_device(&mut self, key: &DeviceKey) -> Result<Vec<String>> {
+        let el = self.resolve(key)?;
+        let mut removed = vec![self.doc.element_xml(el)];
+        let twin = (key.kind == DeviceKind::Serial)
+            .then(|| chardev::console_twin(self, el))
+            .flatten();
+        self.doc.remove(el)?;
+        if let Some(c) = twin {
+            removed.push(self.doc.element_xml(c));
+            self.doc.remove(c)?;
+        }
+        Ok(removed)
+    }
+
+    /// Per-device boot order (`<boot order>` of disks, NICs, host devices...), lowest
+    /// first.
+    pub fn boot_order(&self) -> Vec<(DeviceKey, u32)> {
+        let mut out: Vec<(DeviceKey, u32)> = self
+            .devices()
+            .into_iter()
+            .filter_map(|k| {
+                let el = self.resolve(&k).ok()?;
+                let order = self.doc.get(el, "boot", "order")?.parse().ok()?;
+                Some((k, order))
+            })
+            .collect();
+        out.sort_by_key(|(_, o)| *o);
+        out
+    }
+
+    /// Boots from `devices` in this order, through per-device `<boot order>`: the
+    /// listed devices get 1, 2, ...; every other device loses its order, and the
+    /// `<os><boot dev>` list goes (libvirt refuses both kinds together).
+    pub fn set_boot_order(&mut self, devices: &[DeviceKey]) -> Result<()> {
+        let wanted: Vec<NodeId> = devices.iter().map(|k| self.resolve(k)).collect::<Result<_>>()?;
+        let all: Vec<NodeId> = self
+            .devices()
+            .iter()
+            .filter_map(|k| self.resolve(k).ok())
+            .collect();
+        if !wanted.is_empty() {
+            self.set_boot_devs::<&str>(&[])?;
+        }
+        for el in all {
+            let order = wanted.iter().position(|&w| w == el).map(|p| p as u32 + 1);
+            self.doc.put_num(el, "boot", "order", order)?;
+        }
+        Ok(())
+    }
 }
