@@ -350,13 +350,18 @@ impl DomainXml {
         if same {
             return Ok(());
         }
+        // The new list goes where the old one was (libvirt's place when there was none).
+        let first = old
+            .first()
+            .and_then(|b| self.doc.children(os).position(|c| c == *b));
         for b in old {
             self.doc.remove(b)?;
         }
+        let mut at = first.unwrap_or_else(|| super::order::position(&self.doc, os, "boot"));
         for dev in devs {
-            let at = super::order::position(&self.doc, os, "boot");
             let el = super::NewElement::new("boot").attr("dev", dev.as_ref());
             self.doc.insert_element(os, at, &el)?;
+            at += 1;
         }
         Ok(())
     }

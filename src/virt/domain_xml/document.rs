@@ -55,6 +55,9 @@ pub(super) struct Node {
     /// Child elements, in document order.
     pub children: Vec<NodeId>,
     pub alive: bool,
+    /// Was self-closing until an insertion opened it: closes again when it loses its
+    /// last child, so that adding and removing a child gives back the original text.
+    pub reopened: bool,
 }
 
 /// How the document writes what it has: what Vireo adds is written the same way.
@@ -390,6 +393,7 @@ fn push_node(
         parent,
         children: Vec::new(),
         alive: true,
+        reopened: false,
     });
     id
 }

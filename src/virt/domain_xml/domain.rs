@@ -271,9 +271,9 @@ impl DomainXml {
     }
 
     /// Sets the maximum and online vCPU counts (`current` equal to `max` is written as
-    /// no `current`, as libvirt does). A CPU topology that no longer multiplies to the
-    /// maximum has its sockets adjusted when that makes it fit, else this fails and
-    /// asks for a topology.
+    /// no `current`, as libvirt does). A CPU topology that matched the old maximum has
+    /// its sockets adjusted to the new one when that makes it fit, else this fails and
+    /// asks for a topology (one that did not match before is left as it is).
     pub fn set_vcpus(&mut self, max: u32, current: Option<u32>) -> Result<()> {
         if max == 0 {
             return Err(DomainXmlError::invalid("vcpus", "0", "at least one vCPU is needed"));
@@ -285,8 +285,9 @@ impl DomainXml {
                 format!("must be between 1 and the maximum, {max}"),
             ));
         }
+        let old_max = self.vcpus().map(|v| v.max);
         let fitted = match self.cpu().topology {
-            Some(t) if t.total() != max => Some(t.fitted_to(max).ok_or_else(|| {
+            Some(t) if t.total() != max && Some(t.total()) == old_max => Some(t.fitted_to(max).ok_or_else(|| {
                 DomainXmlError::invalid(
                     "vcpus",
                     &max.to_string(),

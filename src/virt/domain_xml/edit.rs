@@ -177,6 +177,7 @@ impl XmlDoc {
             let p = &mut self.nodes[parent.index()];
             p.head_end = layout.at.start + 1;
             p.self_closing = false;
+            p.reopened = true;
         }
         let id = self.index_fragment(&body, &decls, element_at, parent);
         self.nodes[parent.index()].children.insert(index, id);
@@ -206,7 +207,43 @@ impl XmlDoc {
         self.kill(id);
         self.nodes[parent.index()].children.retain(|&c| c != id);
         self.splice(range, "");
+        if self.nodes[parent.index()].children.is_empty() {
+            self.refresh_text(parent);
+            self.close_again(parent);
+        }
         Ok(())
+    }
+
+    /// Turns an element that Vireo opened (it was self-closing) and that is empty again
+    /// back into `<name .../>`.
+    fn close_again(&mut self, id: NodeId) {
+        let n = &self.nodes[id.index()];
+        if !n.reopened || !n.text.trim().is_empty() || self.source(id).contains("<!--") {
+            return;
+        }
+        let at = n.head_end - 1;
+        let end = n.range.end;
+        self.splice(at..end, "/>");
+        let n = &mut self.nodes[id.index()];
+        n.head_end = at + 2;
+        n.self_closing = true;
+        n.reopened = false;
+        n.text.clear();
+    }
+
+    /// Re-reads the text of an element that lost its last child element.
+    fn refresh_text(&mut self, id: NodeId) {
+        let decls = self.namespace_decls(self.parent(id).unwrap_or(id));
+        let wrapped = wrap(self.source(id), &decls);
+        if let Ok(doc) = roxmltree::Document::parse(&wrapped) {
+            if let Some(el) = doc.root_element().first_element_child() {
+                self.nodes[id.index()].text = el
+                    .children()
+                    .filter(|c| c.is_text())
+                    .filter_map(|c| c.text())
+                    .collect();
+            }
+        }
     }
 
     /// Replaces an element with `el`, at the same place and indentation.

@@ -158,11 +158,15 @@ fn order(parent: &str, grandparent: &str) -> Option<Vec<&'static str>> {
     }
 }
 
-/// Where a new child named `name` goes among `parent`'s children: after the last child
-/// that libvirt writes before it (or at the end when the order is unknown).
+/// Where a new child named `name` goes among `parent`'s children: after the last one
+/// of the same name when there is one (the document's own order wins), else after the
+/// last child that libvirt writes before it (or at the end when the order is unknown).
 pub(super) fn position(doc: &XmlDoc, parent: NodeId, name: &str) -> usize {
     let grandparent = doc.parent(parent).map_or("", |g| doc.name(g));
     let kids: Vec<NodeId> = doc.children(parent).collect();
+    if let Some(last) = kids.iter().rposition(|&k| doc.is(k, name)) {
+        return last + 1;
+    }
     let Some(order) = order(doc.name(parent), grandparent) else {
         return kids.len();
     };

@@ -86,8 +86,13 @@ fn write_listen(doc: &mut XmlDoc, el: NodeId, listen: &Listen) -> Result<()> {
     }
     let (kind, attr, value) = match listen {
         Listen::Default => {
+            // `<listen type='address'/>` without an address is the default too (libvirt
+            // writes it so): keep it as it is, without its address.
             if let Some(l) = doc.child(el, "listen") {
-                doc.remove(l)?;
+                match doc.attr(l, "type") {
+                    Some("address") | None => doc.put(l, "", "address", None)?,
+                    _ => doc.remove(l)?,
+                }
             }
             return Ok(());
         }

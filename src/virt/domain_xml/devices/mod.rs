@@ -17,7 +17,7 @@ use std::fmt;
 
 pub use chardev::CharDevice;
 pub use disk::{Disk, DiskSource, NetworkHost};
-pub use graphics::{Graphics, Video};
+pub use graphics::{Graphics, Listen, Video};
 pub use hostdev::{Hostdev, HostdevSource};
 pub use interface::{Interface, InterfaceSource};
 pub use misc::{Controller, Filesystem, Input, Memballoon, Rng, Sound, Tpm, Watchdog};
@@ -166,8 +166,11 @@ pub fn address_key(doc: &XmlDoc, address: NodeId) -> String {
         .join(",")
 }
 
+/// A device's identities: alias, target, MAC, address.
+type Identity = (Option<String>, Option<String>, Option<String>, Option<String>);
+
 /// The device identity fields of an element.
-fn identity(doc: &XmlDoc, el: NodeId) -> (Option<String>, Option<String>, Option<String>, Option<String>) {
+fn identity(doc: &XmlDoc, el: NodeId) -> Identity {
     let alias = doc.get(el, "alias", "name");
     let target = match doc.name(el) {
         "disk" => doc.get(el, "target", "dev"),
@@ -226,38 +229,64 @@ impl DomainXml {
             .collect()
     }
 
-    /// The element `key` names in this document.
+    /// The element `key` names in this document. The identities the key carries
+    /// narrow the devices of its kind down in turn (target, MAC, alias, address); when
+    /// several remain (a document with two NICs of the same MAC), the key's position
+    /// among the devices of its kind picks one.
     pub fn resolve(&self, key: &DeviceKey) -> Result<NodeId> {
         let els = self.device_elements(key.kind);
-        let ids: Vec<_> = els.iter().map(|&e| (e, identity(&self.doc, e))).collect();
-        let pick = |matching: Vec<NodeId>| match matching.len() {
-            1 => Ok(matching[0]),
-            0 => Err(DomainXmlError::DeviceNotFound {
-                kind: key.kind,
-                what: key.to_string(),
-            }),
+        let ids: Vec<_> = els
+            .iter()
+            .enumerate()
+            .map(|(i, &e)| (i, e, identity(&self.doc, e)))
+            .collect();
+        let not_found = || DomainXmlError::DeviceNotFound {
+            kind: key.kind,
+            what: key.to_string(),
+        };
+        // An alias or address decides only when the document gives them to this kind
+        // of device (the persistent XML has no automatic aliases).
+        let any_alias = ids.iter().any(|(_, _, i)| i.0.is_some());
+        let any_address = ids.iter().any(|(_, _, i)| i.3.is_some());
+        let mut candidates: Vec<&(usize, NodeId, _)> = ids.iter().collect();
+        let filters: [(bool, &Option<String>, fn(&Identity) -> &Option<String>); 4] = [
+            (true, &key.target, |i| &i.1),
+            (true, &key.mac, |i| &i.2),
+            (any_alias, &key.alias, |i| &i.0),
+            (any_address, &key.address, |i| &i.3),
+        ];
+        for (applies, wanted, field) in filters {
+            let Some(w) = wanted.as_ref().filter(|_| applies) else {
+                continue;
+            };
+            candidates.retain(|(_, _, i)| field(i).as_ref() == Some(w));
+            match candidates.len() {
+                0 => return Err(not_found()),
+                1 => return Ok(candidates[0].1),
+                _ => {}
+            }
+        }
+        if let Some(c) = candidates.iter().find(|(i, _, _)| *i == key.index) {
+            return Ok(c.1);
+        }
+        match candidates.len() {
+            n if n == ids.len() || n == 0 => Err(not_found()),
             n => Err(DomainXmlError::AmbiguousDevice {
                 kind: key.kind,
                 what: key.to_string(),
                 count: n,
             }),
-        };
-        if let Some(t) = &key.target {
-            return pick(ids.iter().filter(|(_, i)| i.1.as_ref() == Some(t)).map(|x| x.0).collect());
         }
-        if let Some(m) = &key.mac {
-            return pick(ids.iter().filter(|(_, i)| i.2.as_ref() == Some(m)).map(|x| x.0).collect());
-        }
-        if let Some(a) = key.alias.as_ref().filter(|_| ids.iter().any(|(_, i)| i.0.is_some())) {
-            return pick(ids.iter().filter(|(_, i)| i.0.as_ref() == Some(a)).map(|x| x.0).collect());
-        }
-        if let Some(a) = key.address.as_ref().filter(|_| ids.iter().any(|(_, i)| i.3.is_some())) {
-            return pick(ids.iter().filter(|(_, i)| i.3.as_ref() == Some(a)).map(|x| x.0).collect());
-        }
-        els.get(key.index).copied().ok_or(DomainXmlError::DeviceNotFound {
-            kind: key.kind,
-            what: key.to_string(),
-        })
+    }
+
+    /// Replaces the device `key` names with `xml` (one element, unindented as
+    /// [`DomainXml::device_xml`] gives it): restores a device as it was, or applies a
+    /// device edited as text. Returns the device's key.
+    pub fn replace_device_xml(&mut self, key: &DeviceKey, xml: &str) -> Result<DeviceKey> {
+        let el = self.resolve(key)?;
+        let id = self.doc.replace_xml(el, xml)?;
+        self.key_of(id)
+            .ok_or_else(|| DomainXmlError::invalid("device", self.doc.name(id), "not a device libvirt knows"))
     }
 
     /// The device's XML, unindented, as libvirt's attach, update and detach calls take it.
