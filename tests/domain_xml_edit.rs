@@ -144,8 +144,9 @@ fn self_closing_and_empty_parents_open_up_indented() {
         "<domain>\n  <devices>\n    <disk>\n      <readonly/>\n    </disk>\n  </devices>\n  <features>\n    <acpi/>\n  </features>\n  <os>\n    <boot dev='hd'/>\n  </os>\n</domain>\n"
     );
     checked(&d);
+    // Emptied again, the element Vireo opened closes again as it was.
     d.remove(disk).unwrap();
-    assert!(d.text().contains("<devices>\n  </devices>"));
+    assert!(d.text().starts_with("<domain>\n  <devices/>\n  <features>"), "{}", d.text());
     checked(&d);
 }
 

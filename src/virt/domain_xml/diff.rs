@@ -61,12 +61,20 @@ pub fn unified(old: &str, new: &str, old_name: &str, new_name: &str) -> String {
 /// The edit script: (op, index in a, index in b) for every line.
 fn edit_script(a: &[&str], b: &[&str]) -> Vec<(Op, usize, usize)> {
     let head = a.iter().zip(b).take_while(|(x, y)| x == y).count();
-    let tail = a[head..]
-        .iter()
-        .rev()
-        .zip(b[head..].iter().rev())
-        .take_while(|(x, y)| x == y)
-        .count();
+    // The common tail is compared too when that is affordable: matching lines from the
+    // front places an added block after the lines it repeats (a new device after the
+    // last one like it), where cutting the tail first would show it shifted.
+    let rest = (a.len() - head).saturating_mul(b.len() - head);
+    let tail = if rest <= MAX_CELLS {
+        0
+    } else {
+        a[head..]
+            .iter()
+            .rev()
+            .zip(b[head..].iter().rev())
+            .take_while(|(x, y)| x == y)
+            .count()
+    };
     let (ma, mb) = (&a[head..a.len() - tail], &b[head..b.len() - tail]);
     let mut script: Vec<(Op, usize, usize)> = (0..head).map(|i| (Op::Same, i, i)).collect();
     if ma.len().saturating_mul(mb.len()) > MAX_CELLS {
@@ -174,6 +182,16 @@ mod tests {
         let d = unified(&old, &new, "a", "b");
         assert!(d.contains("@@ -1,5 +1,6 @@\n 1\n 2\n+new\n 3\n"), "{d}");
         assert!(d.contains("@@ -15,6 +16,5 @@\n 15\n 16\n 17\n-18\n 19\n 20\n"), "{d}");
+    }
+
+    #[test]
+    fn an_appended_repeat_is_shown_after_what_it_repeats() {
+        let old = "t\nA1\nA2\nA3\nS\n";
+        let new = "T\nA1\nA2\nA3\nA1\nB2\nA3\nS\n";
+        assert_eq!(
+            unified(old, new, "a", "b"),
+            "--- a\n+++ b\n@@ -1,5 +1,8 @@\n-t\n+T\n A1\n A2\n A3\n+A1\n+B2\n+A3\n S\n"
+        );
     }
 
     #[test]

@@ -164,7 +164,7 @@ impl XmlDoc {
     ) -> Result<NodeId> {
         let decls = self.namespace_decls(parent);
         let body = match &layout.indent {
-            Some(ws) => reindent(xml, &decls, |_| Some(ws.as_str()))?,
+            Some(ws) => restyle(xml, &decls, ws, &self.style)?,
             None => {
                 check_fragment(xml, &decls)?;
                 xml.to_owned()
@@ -263,7 +263,7 @@ impl XmlDoc {
         let range = n.range.clone();
         let decls = self.namespace_decls(parent);
         let body = match self.indent_of(id).map(str::to_owned) {
-            Some(ws) => reindent(xml, &decls, |_| Some(ws.as_str()))?,
+            Some(ws) => restyle(xml, &decls, &ws, &self.style)?,
             None => {
                 check_fragment(xml, &decls)?;
                 xml.to_owned()
@@ -448,15 +448,37 @@ fn formatting_newlines(xml: &str, decls: &str) -> Result<Vec<usize>> {
     Ok(out)
 }
 
-/// Adds `indent(i)` after each formatting line end of `xml`.
-fn reindent<'a>(xml: &str, decls: &str, indent: impl Fn(usize) -> Option<&'a str>) -> Result<String> {
+/// Writes `xml` (one element, its lines after the first indented relative to it in
+/// any unit) in the document's style: each formatting line end becomes the
+/// document's, each level of indentation the document's unit, all of it under `base`.
+/// Line ends inside text, attribute values, comments or CDATA are not touched.
+fn restyle(xml: &str, decls: &str, base: &str, style: &super::document::Style) -> Result<String> {
     let newlines = formatting_newlines(xml, decls)?;
-    let mut out = String::with_capacity(xml.len() + newlines.len() * 8);
+    let indent_after = |nl: usize| -> &str {
+        let rest = &xml[nl + 1..];
+        &rest[..rest.len() - rest.trim_start_matches([' ', '\t']).len()]
+    };
+    // The fragment's own unit: the shallowest indentation it uses.
+    let unit = newlines
+        .iter()
+        .map(|&nl| indent_after(nl))
+        .filter(|i| !i.is_empty())
+        .min_by_key(|i| i.len())
+        .unwrap_or("");
+    let mut out = String::with_capacity(xml.len() + newlines.len() * (base.len() + 4));
     let mut from = 0;
-    for (i, nl) in newlines.into_iter().enumerate() {
-        out.push_str(&xml[from..=nl]);
-        out.push_str(indent(i).unwrap_or(""));
-        from = nl + 1;
+    for nl in newlines {
+        let line_end = if nl > 0 && xml.as_bytes()[nl - 1] == b'\r' { nl - 1 } else { nl };
+        out.push_str(&xml[from..line_end.max(from)]);
+        out.push_str(style.newline);
+        out.push_str(base);
+        let indent = indent_after(nl);
+        let depth = (!unit.is_empty()).then(|| indent.len() / unit.len());
+        match depth {
+            Some(d) if indent == unit.repeat(d) => out.push_str(&style.unit.repeat(d)),
+            _ => out.push_str(indent),
+        }
+        from = nl + 1 + indent.len();
     }
     out.push_str(&xml[from..]);
     Ok(out)
