@@ -99,7 +99,7 @@ fn edit_script(a: &[&str], b: &[&str]) -> Vec<(Op, usize, usize)> {
                 script.push((Op::Same, head + i, head + j));
                 i += 1;
                 j += 1;
-            } else if j < mb.len() && (i == ma.len() || lcs[i * w + j + 1] >= lcs[(i + 1) * w + j]) {
+            } else if j < mb.len() && (i == ma.len() || lcs[i * w + j + 1] > lcs[(i + 1) * w + j]) {
                 script.push((Op::Add, head + i, head + j));
                 j += 1;
             } else {
@@ -110,6 +110,7 @@ fn edit_script(a: &[&str], b: &[&str]) -> Vec<(Op, usize, usize)> {
     }
     let (sa, sb) = (a.len() - tail, b.len() - tail);
     script.extend((0..tail).map(|k| (Op::Same, sa + k, sb + k)));
+    join_changes(&mut script, a, b);
     // Deletions before additions within a changed block, as diff(1) prints them.
     let mut k = 0;
     while k < script.len() {
@@ -125,6 +126,58 @@ fn edit_script(a: &[&str], b: &[&str]) -> Vec<(Op, usize, usize)> {
         k = end;
     }
     script
+}
+
+/// Among equally short scripts, prefers the one that keeps a change in one block: a
+/// block of only additions (or only deletions) separated from the change before it by
+/// lines equal to its own slides up over them to join it (`-x +y y` rather than
+/// `-x y +y` when `y` is repeated), as diff(1) does.
+fn join_changes(script: &mut [(Op, usize, usize)], a: &[&str], b: &[&str]) {
+    // The line an entry shows on the side its block changes (a Same line is equal on
+    // both sides). Sliding only moves which entries are marked changed: the sequence
+    // of lines itself stays.
+    let content = |e: &(Op, usize, usize), op: Op| if op == Op::Del { a[e.1] } else { b[e.2] };
+    let mut s = 0;
+    while s < script.len() {
+        let op = script[s].0;
+        if op == Op::Same {
+            s += 1;
+            continue;
+        }
+        let mut e = s;
+        while e < script.len() && script[e].0 == op {
+            e += 1;
+        }
+        let n = e - s;
+        let mut k = 0;
+        while s > k
+            && script[s - k - 1].0 == Op::Same
+            && content(&script[s - k - 1], op) == content(&script[e - 1 - k], op)
+        {
+            k += 1;
+        }
+        let joins = k > 0 && s > k && script[s - k - 1].0 != Op::Same;
+        if joins {
+            let from = s - k;
+            let moved: Vec<(Op, usize, usize)> = script[from..e].to_vec();
+            let same: Vec<(Op, usize, usize)> = moved[..k].to_vec();
+            for (t, slot) in script[from..e].iter_mut().enumerate() {
+                *slot = if t < n {
+                    match op {
+                        Op::Add => (Op::Add, same[0].1, moved[t].2),
+                        _ => (Op::Del, moved[t].1, same[0].2),
+                    }
+                } else {
+                    let m = t - n;
+                    match op {
+                        Op::Add => (Op::Same, same[m].1, moved[t].2),
+                        _ => (Op::Same, moved[t].1, same[m].2),
+                    }
+                };
+            }
+        }
+        s = e;
+    }
 }
 
 fn write_hunk(out: &mut String, hunk: &[(Op, usize, usize)], a: &[&str], b: &[&str]) {
@@ -191,6 +244,16 @@ mod tests {
         assert_eq!(
             unified(old, new, "a", "b"),
             "--- a\n+++ b\n@@ -1,5 +1,8 @@\n-t\n+T\n A1\n A2\n A3\n+A1\n+B2\n+A3\n S\n"
+        );
+    }
+
+    #[test]
+    fn a_change_among_repeated_lines_stays_in_one_block() {
+        let old = "<s a/>\n<s b/>\n<s a>\n";
+        let new = "<s b/>\n<s b/>\n<s a>\n";
+        assert_eq!(
+            unified(old, new, "a", "b"),
+            "--- a\n+++ b\n@@ -1,3 +1,3 @@\n-<s a/>\n+<s b/>\n <s b/>\n <s a>\n"
         );
     }
 
