@@ -23,3 +23,4 @@ pub mod resources;
 pub mod settings;
 pub mod ui;
 pub mod virt;
+pub mod xml_cli;

@@ -309,6 +309,18 @@ impl DomainXml {
         }
         Ok(())
     }
+
+    /// Sets or removes `<vcpu placement>` (`static` or `auto`).
+    pub fn set_vcpu_placement(&mut self, placement: Option<&str>) -> Result<()> {
+        let root = self.root();
+        self.doc.put(root, "vcpu", "placement", placement)
+    }
+
+    /// Sets or removes `<vcpu cpuset>` (host CPUs, as `1-4,^3,6`).
+    pub fn set_vcpu_cpuset(&mut self, cpuset: Option<&str>) -> Result<()> {
+        let root = self.root();
+        self.doc.put(root, "vcpu", "cpuset", cpuset)
+    }
 }
 
 fn check_kib(field: &str, kib: u64) -> Result<()> {

@@ -52,6 +52,7 @@ mod metadata;
 mod order;
 mod units;
 
+pub mod apply;
 pub mod devices;
 
 pub use cpu_os::{Cpu, CpuFeature, Os, Topology, BOOT_DEVICES};

@@ -19,7 +19,7 @@ pub use chardev::CharDevice;
 pub use disk::{Disk, DiskSource, NetworkHost};
 pub use graphics::{Graphics, Listen, Video};
 pub use hostdev::{Hostdev, HostdevSource};
-pub use interface::{Interface, InterfaceSource};
+pub use interface::{random_mac, Interface, InterfaceSource};
 pub use misc::{Controller, Filesystem, Input, Memballoon, Rng, Sound, Tpm, Watchdog};
 
 use super::document::{NodeId, XmlDoc};
@@ -405,6 +405,30 @@ impl DomainXml {
             .collect();
         out.sort_by_key(|(_, o)| *o);
         out
+    }
+
+    /// Gives one device boot order `order` as virt-install and virt-xml do: the
+    /// `<os><boot dev>` list goes (libvirt refuses both kinds), and devices whose order
+    /// collides move down one by one until a gap. `None` removes the device's order.
+    pub fn set_device_boot_order(&mut self, key: &DeviceKey, order: Option<u32>) -> Result<()> {
+        let el = self.resolve(key)?;
+        let Some(order) = order else {
+            return self.doc.put(el, "boot", "order", None);
+        };
+        self.set_boot_devs::<&str>(&[])?;
+        let mut next = order;
+        for (other, o) in self.boot_order() {
+            let other_el = self.resolve(&other)?;
+            if other_el == el || o < order {
+                continue;
+            }
+            if o != next {
+                break;
+            }
+            next += 1;
+            self.doc.put_num(other_el, "boot", "order", Some(next))?;
+        }
+        self.doc.put_num(el, "boot", "order", Some(order))
     }
 
     /// Boots from `devices` in this order, through per-device `<boot order>`: the
