@@ -93,13 +93,10 @@ fn introspect(m: &ArgMatches) -> Option<ExitCode> {
     for option in XmlOption::ALL {
         let values: Vec<&String> = m.get_many::<String>(option.name()).into_iter().flatten().collect();
         if values.iter().any(|v| v.as_str() == "?" || v.as_str() == "help") {
-            println!("--{} options:", option.name());
             let mut names = option.spec().names.to_vec();
             names.sort_unstable();
-            for n in names {
-                println!("  {n}");
-            }
-            println!();
+            let list: String = names.iter().map(|n| format!("  {n}\n")).collect();
+            out(&format!("--{} options:\n{list}\n", option.name()));
             shown = true;
         }
     }
@@ -317,9 +314,15 @@ fn apply_change(dom: &mut DomainXml, action: &Action, option: XmlOption, text: &
     }
 }
 
+/// Writes to standard output; a reader that went away (`| head`) is not an error.
+fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush());
+}
+
 fn say(plan: &Plan, text: &str) {
     if !plan.quiet {
-        println!("{text}");
+        out(&format!("{text}\n"));
     }
 }
 
@@ -406,7 +409,7 @@ fn execute(plan: &Plan) -> Result<(), Failure> {
             _ => warn(plan, &gettext("The VM is not running, --update is inapplicable.")),
         }
     }
-    print_outputs(plan, &dom)?;
+    print_outputs(plan, &dom);
     if plan.change.is_some() && !dom.is_changed() {
         warn(plan, &gettext("No XML diff was generated. The requested changes will have no effect."));
         return Ok(());
@@ -417,17 +420,12 @@ fn execute(plan: &Plan) -> Result<(), Failure> {
     define(plan, conn_ref(), handle.as_ref(), &dom, running && !updated)
 }
 
-fn print_outputs(plan: &Plan, dom: &DomainXml) -> Result<(), Failure> {
-    let mut out = std::io::stdout().lock();
-    let res = if plan.print_diff {
-        out.write_all(dom.diff().as_bytes())
+fn print_outputs(plan: &Plan, dom: &DomainXml) {
+    if plan.print_diff {
+        out(&dom.diff());
     } else if plan.print_xml {
-        out.write_all(dom.text().as_bytes())
-    } else {
-        Ok(())
-    };
-    res.and_then(|_| out.flush())
-        .map_err(|e| Failure::Runtime(e.to_string()))
+        out(dom.text());
+    }
 }
 
 /// Applies the change to the running VM through libvirt's device calls.
