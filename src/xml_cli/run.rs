@@ -359,6 +359,7 @@ fn libvirt(e: crate::virt::VirtError) -> Failure {
 fn execute(plan: &Plan) -> Result<(), Failure> {
     let needs_libvirt = matches!(plan.input, Input::Domain(_)) || plan.define;
     let conn = if needs_libvirt {
+        apply::run_event_loop_thread().map_err(libvirt)?;
         let uri = plan.uri.as_deref().unwrap_or("");
         let c = open_with_auth(uri, &terminal_auth).map_err(|e| {
             Failure::Runtime(gettext_f(

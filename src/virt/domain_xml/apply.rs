@@ -61,6 +61,25 @@ impl Affect {
     }
 }
 
+/// For a program without a GLib main loop (`vireo-xml`): installs libvirt's default
+/// event loop and runs it on a thread of its own, as virsh does. Drivers that talk to
+/// QEMU in-process (`qemu:///embed`) need it for their monitor. Never call this in the
+/// GTK application, whose main loop already runs libvirt's events (see
+/// [`crate::virt::init`]).
+pub fn run_event_loop_thread() -> Result<()> {
+    virt::event::event_register_default_impl().map_err(lib_err("virEventRegisterDefaultImpl"))?;
+    std::thread::Builder::new()
+        .name("libvirt-events".into())
+        .spawn(|| loop {
+            if let Err(e) = virt::event::event_run_default_impl() {
+                tracing::warn!(error = %e.message(), "libvirt's event loop stopped");
+                break;
+            }
+        })
+        .map_err(|e| VirtError::InvalidArgument(e.to_string()))?;
+    Ok(())
+}
+
 /// A domain looked up on a connection.
 pub struct DomainHandle(Domain);
 
