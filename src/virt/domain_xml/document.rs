@@ -28,20 +28,47 @@ impl NodeId {
 pub(super) struct Attr {
     /// The name as written, with its prefix.
     pub qname: String,
-    pub local: String,
     pub ns: Option<String>,
-    /// The value, unescaped.
-    pub value: String,
+    /// The value when it differs from the text between the quotes (entities, white
+    /// space a parser normalises); `None` when that text is the value, which saves
+    /// copying most values.
+    pub unescaped: Option<String>,
     /// From the first byte of the name to the closing quote, included.
     pub range: Range<usize>,
+    /// Length of the text between the quotes.
+    pub raw_len: usize,
     pub quote: u8,
+}
+
+impl Attr {
+    /// The local name.
+    pub fn local(&self) -> &str {
+        local_of(&self.qname)
+    }
+
+    /// Where the text between the quotes is.
+    pub fn value_range(&self) -> Range<usize> {
+        self.range.end - 1 - self.raw_len..self.range.end - 1
+    }
+
+    /// The value, unescaped.
+    pub fn value<'a>(&'a self, text: &'a str) -> &'a str {
+        self.unescaped
+            .as_deref()
+            .unwrap_or_else(|| &text[self.value_range()])
+    }
+}
+
+/// The part of a name after its prefix.
+pub(super) fn local_of(qname: &str) -> &str {
+    qname.rsplit(':').next().unwrap_or(qname)
 }
 
 /// One element of the index.
 #[derive(Clone, Debug)]
 pub(super) struct Node {
+    /// The name as written, with its prefix.
     pub qname: String,
-    pub local: String,
     pub ns: Option<String>,
     pub attrs: Vec<Attr>,
     /// From `<` to the end of the end tag (or of `/>`).
@@ -49,7 +76,8 @@ pub(super) struct Node {
     /// Just after the `>` (or `/>`) of the start tag.
     pub head_end: usize,
     pub self_closing: bool,
-    /// The element's own text (its text children, concatenated).
+    /// The element's own text (its text children, concatenated), kept for elements
+    /// without child elements (the text of the others is layout).
     pub text: String,
     pub parent: Option<NodeId>,
     /// Child elements, in document order.
@@ -78,6 +106,13 @@ pub struct XmlDoc {
     pub(super) nodes: Vec<Node>,
     root: NodeId,
     pub(super) style: Style,
+}
+
+impl Node {
+    /// The local name.
+    pub fn local(&self) -> &str {
+        local_of(&self.qname)
+    }
 }
 
 impl XmlDoc {
@@ -145,7 +180,7 @@ impl XmlDoc {
 
     /// The local name (`commandline` for `<qemu:commandline>`).
     pub fn name(&self, id: NodeId) -> &str {
-        self.node(id).map_or("", |n| &n.local)
+        self.node(id).map_or("", |n| n.local())
     }
 
     /// The name as written, with its prefix.
@@ -163,8 +198,8 @@ impl XmlDoc {
         let n = self.node(id)?;
         n.attrs
             .iter()
-            .find(|a| a.ns.is_none() && a.local == name)
-            .map(|a| a.value.as_str())
+            .find(|a| a.ns.is_none() && a.local() == name)
+            .map(|a| a.value(&self.text))
     }
 
     /// Every attribute as `(name as written, value)`, in document order (namespace
@@ -172,7 +207,7 @@ impl XmlDoc {
     pub fn attrs(&self, id: NodeId) -> impl Iterator<Item = (&str, &str)> {
         self.node(id)
             .into_iter()
-            .flat_map(|n| n.attrs.iter().map(|a| (a.qname.as_str(), a.value.as_str())))
+            .flat_map(|n| n.attrs.iter().map(|a| (a.qname.as_str(), a.value(&self.text))))
     }
 
     /// The element's own text, unescaped (CDATA and entities resolved).
@@ -193,7 +228,7 @@ impl XmlDoc {
     /// True for libvirt's (unqualified) element named `name`.
     pub fn is(&self, id: NodeId, name: &str) -> bool {
         self.node(id)
-            .is_some_and(|n| n.ns.is_none() && n.local == name)
+            .is_some_and(|n| n.ns.is_none() && n.local() == name)
     }
 
     /// The first unqualified child named `name`.
@@ -285,17 +320,17 @@ impl XmlDoc {
         }
         for (&a, &b) in mine.iter().zip(&theirs) {
             let (x, y) = (&self.nodes[a.index()], &fresh.nodes[b.index()]);
-            let attrs = |n: &Node| -> Vec<(String, String, Range<usize>)> {
+            let attrs = |d: &XmlDoc, n: &Node| -> Vec<(String, String, Range<usize>)> {
                 n.attrs
                     .iter()
-                    .map(|at| (at.qname.clone(), at.value.clone(), at.range.clone()))
+                    .map(|at| (at.qname.clone(), at.value(&d.text).to_owned(), at.range.clone()))
                     .collect()
             };
             if x.qname != y.qname
                 || x.range != y.range
                 || x.head_end != y.head_end
                 || x.self_closing != y.self_closing
-                || attrs(x) != attrs(y)
+                || attrs(self, x) != attrs(&fresh, y)
                 || (x.children.is_empty() && x.text != y.text)
             {
                 return Err(format!("index drift at <{}>: {x:?} vs {y:?}", x.qname));
@@ -365,24 +400,29 @@ fn push_node(
     let qname = src[range.start + 1..range.start + 1 + name_len].to_owned();
     let attrs = n
         .attributes()
-        .map(|a| Attr {
-            qname: src[a.range_qname()].to_owned(),
-            local: a.name().to_owned(),
-            ns: a.namespace().map(str::to_owned),
-            value: a.value().to_owned(),
-            range: at(a.range().start)..at(a.range().end),
-            quote: src.as_bytes()[a.range_value().start - 1],
+        .map(|a| {
+            let raw = &src[a.range_value()];
+            Attr {
+                qname: src[a.range_qname()].to_owned(),
+                ns: a.namespace().map(str::to_owned),
+                unescaped: (a.value() != raw).then(|| a.value().to_owned()),
+                range: at(a.range().start)..at(a.range().end),
+                raw_len: raw.len(),
+                quote: src.as_bytes()[a.range_value().start - 1],
+            }
         })
         .collect();
     let head = scan_start_tag(src, range.start);
-    let text = n
-        .children()
-        .filter(|c| c.is_text())
-        .filter_map(|c| c.text())
-        .collect();
+    let text = if n.children().any(|c| c.is_element()) {
+        String::new()
+    } else {
+        n.children()
+            .filter(|c| c.is_text())
+            .filter_map(|c| c.text())
+            .collect()
+    };
     let id = NodeId(nodes.len() as u32);
     nodes.push(Node {
-        local: n.tag_name().name().to_owned(),
         ns: n.tag_name().namespace().map(str::to_owned),
         qname,
         attrs,

@@ -65,17 +65,17 @@ impl XmlDoc {
     pub fn set_attr(&mut self, id: NodeId, name: &str, value: &str) -> Result<()> {
         let n = self.live(id)?;
         let style_quote = self.style.quote;
-        if let Some(i) = n.attrs.iter().position(|a| a.ns.is_none() && a.local == name) {
+        if let Some(i) = n.attrs.iter().position(|a| a.ns.is_none() && a.local() == name) {
             let at = &n.attrs[i];
-            if at.value == value {
+            if at.value(&self.text) == value {
                 return Ok(());
             }
-            let text = &self.text[at.range.clone()];
-            let value_start = at.range.start + text.find(['\'', '"']).unwrap_or(0) + 1;
-            let value_range = value_start..at.range.end - 1;
             let escaped = escape_attr(value, at.quote).into_owned();
-            self.splice(value_range, &escaped);
-            self.nodes[id.index()].attrs[i].value = value.to_owned();
+            let range = at.value_range();
+            self.splice(range, &escaped);
+            let at = &mut self.nodes[id.index()].attrs[i];
+            at.unescaped = (escaped != value).then(|| value.to_owned());
+            at.raw_len = escaped.len();
             return Ok(());
         }
         let pos = n
@@ -84,15 +84,15 @@ impl XmlDoc {
             .map_or(n.range.start + 1 + n.qname.len(), |a| a.range.end);
         let quote = n.attrs.first().map_or(style_quote, |a| a.quote);
         let q = quote as char;
-        let written = format!(" {name}={q}{}{q}", escape_attr(value, quote));
+        let escaped = escape_attr(value, quote).into_owned();
+        let written = format!(" {name}={q}{escaped}{q}");
         self.splice(pos..pos, &written);
-        let qname = name.to_owned();
         self.nodes[id.index()].attrs.push(super::document::Attr {
-            local: qname.clone(),
-            qname,
+            qname: name.to_owned(),
             ns: None,
-            value: value.to_owned(),
+            unescaped: (escaped != value).then(|| value.to_owned()),
             range: pos + 1..pos + written.len(),
+            raw_len: escaped.len(),
             quote,
         });
         Ok(())
@@ -102,7 +102,7 @@ impl XmlDoc {
     /// it was there.
     pub fn remove_attr(&mut self, id: NodeId, name: &str) -> Result<bool> {
         let n = self.live(id)?;
-        let Some(i) = n.attrs.iter().position(|a| a.ns.is_none() && a.local == name) else {
+        let Some(i) = n.attrs.iter().position(|a| a.ns.is_none() && a.local() == name) else {
             return Ok(false);
         };
         let range = n.attrs[i].range.clone();

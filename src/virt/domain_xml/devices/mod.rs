@@ -206,27 +206,44 @@ impl DomainXml {
         }
         let kind = DeviceKind::from_element(self.doc.name(el))?;
         let index = self.device_elements(kind).iter().position(|&e| e == el)?;
+        Some(self.key_at(el, kind, index))
+    }
+
+    fn key_at(&self, el: NodeId, kind: DeviceKind, index: usize) -> DeviceKey {
         let (alias, target, mac, address) = identity(&self.doc, el);
-        Some(DeviceKey {
+        DeviceKey {
             kind,
             index,
             alias,
             target,
             mac,
             address,
-        })
+        }
+    }
+
+    /// Every device element with its key, in document order, in one pass.
+    fn device_keys(&self) -> Vec<(NodeId, DeviceKey)> {
+        let Some(devices) = self.devices_element() else {
+            return Vec::new();
+        };
+        let mut seen = [0usize; DeviceKind::ALL.len()];
+        self.doc
+            .children(devices)
+            .filter(|&el| self.doc.namespace(el).is_none())
+            .filter_map(|el| {
+                let kind = DeviceKind::from_element(self.doc.name(el))?;
+                let slot = DeviceKind::ALL.iter().position(|k| *k == kind)?;
+                let index = seen[slot];
+                seen[slot] += 1;
+                Some((el, self.key_at(el, kind, index)))
+            })
+            .collect()
     }
 
     /// Every device, in document order (`<emulator>` and other applications' elements
     /// are not devices).
     pub fn devices(&self) -> Vec<DeviceKey> {
-        let Some(devices) = self.devices_element() else {
-            return Vec::new();
-        };
-        self.doc
-            .children(devices)
-            .filter_map(|el| self.key_of(el))
-            .collect()
+        self.device_keys().into_iter().map(|(_, k)| k).collect()
     }
 
     /// The element `key` names in this document. The identities the key carries
@@ -308,13 +325,10 @@ impl DomainXml {
 
     /// Every device the typed view `T` reads, with its key.
     pub fn devices_of<T: DeviceView>(&self) -> Vec<(DeviceKey, T)> {
-        self.devices()
+        self.device_keys()
             .into_iter()
-            .filter(|k| T::kinds().contains(&k.kind))
-            .filter_map(|k| {
-                let el = self.resolve(&k).ok()?;
-                Some((k, T::read(&self.doc, el)))
-            })
+            .filter(|(_, k)| T::kinds().contains(&k.kind))
+            .map(|(el, k)| (k, T::read(&self.doc, el)))
             .collect()
     }
 
@@ -395,10 +409,9 @@ impl DomainXml {
     /// first.
     pub fn boot_order(&self) -> Vec<(DeviceKey, u32)> {
         let mut out: Vec<(DeviceKey, u32)> = self
-            .devices()
+            .device_keys()
             .into_iter()
-            .filter_map(|k| {
-                let el = self.resolve(&k).ok()?;
+            .filter_map(|(el, k)| {
                 let order = self.doc.get(el, "boot", "order")?.parse().ok()?;
                 Some((k, order))
             })
@@ -436,11 +449,7 @@ impl DomainXml {
     /// `<os><boot dev>` list goes (libvirt refuses both kinds together).
     pub fn set_boot_order(&mut self, devices: &[DeviceKey]) -> Result<()> {
         let wanted: Vec<NodeId> = devices.iter().map(|k| self.resolve(k)).collect::<Result<_>>()?;
-        let all: Vec<NodeId> = self
-            .devices()
-            .iter()
-            .filter_map(|k| self.resolve(k).ok())
-            .collect();
+        let all: Vec<NodeId> = self.device_keys().into_iter().map(|(el, _)| el).collect();
         if !wanted.is_empty() {
             self.set_boot_devs::<&str>(&[])?;
         }
