@@ -74,7 +74,10 @@ fn sixty_devices() -> String {
     }
     d += "    <disk type='file' device='cdrom'>\n      <driver name='qemu' type='raw'/>\n      <target dev='sda' bus='sata'/>\n      <readonly/>\n    </disk>\n";
     for i in 0..6 {
-        d += &format!("    <controller type='pci' index='{}' model='pcie-root-port'/>\n", i + 1);
+        d += &format!(
+            "    <controller type='pci' index='{}' model='pcie-root-port'/>\n",
+            i + 1
+        );
     }
     for i in 0..10 {
         d += &format!(
@@ -113,8 +116,20 @@ fn sixty_devices() -> String {
 fn open_views(text: &str) -> usize {
     let dom = DomainXml::parse(text.to_owned()).expect("valid");
     let mut n = 0;
-    black_box((dom.name(), dom.title(), dom.memory(), dom.current_memory(), dom.vcpus()));
-    black_box((dom.cpu(), dom.os(), dom.features(), dom.os_id(), dom.boot_order()));
+    black_box((
+        dom.name(),
+        dom.title(),
+        dom.memory(),
+        dom.current_memory(),
+        dom.vcpus(),
+    ));
+    black_box((
+        dom.cpu(),
+        dom.os(),
+        dom.features(),
+        dom.os_id(),
+        dom.boot_order(),
+    ));
     n += dom.devices().len();
     n += black_box(dom.devices_of::<Disk>()).len();
     n += black_box(dom.devices_of::<Interface>()).len();
@@ -161,8 +176,12 @@ type Edit = (&'static str, fn(&mut DomainXml, &Keys));
 
 fn edits() -> Vec<Edit> {
     vec![
-        ("memory (set 6 GiB)", |d, _| d.set_memory_kib(6 << 20).unwrap()),
-        ("vCPUs (set 8, 4 online)", |d, _| d.set_vcpus(8, Some(4)).unwrap()),
+        ("memory (set 6 GiB)", |d, _| {
+            d.set_memory_kib(6 << 20).unwrap()
+        }),
+        ("vCPUs (set 8, 4 online)", |d, _| {
+            d.set_vcpus(8, Some(4)).unwrap()
+        }),
         ("title", |d, _| d.set_title(Some("Sixty devices")).unwrap()),
         ("disk 17: cache, read-only", |d, k| {
             d.edit_device(&k.disk17, |x: &mut Disk| {
@@ -197,18 +216,27 @@ fn edits() -> Vec<Edit> {
             d.add_device(&disk).unwrap();
         }),
         ("add a NIC (new MAC)", |d, _| {
-            d.add_device(&Interface::on_network("default", Some("virtio"))).unwrap();
+            d.add_device(&Interface::on_network("default", Some("virtio")))
+                .unwrap();
         }),
         ("remove NIC 5", |d, k| {
             d.remove_device(&k.nic5).unwrap();
         }),
-        ("boot order: disk 3, NIC 1", |d, k| d.set_boot_order(&k.boot).unwrap()),
+        ("boot order: disk 3, NIC 1", |d, k| {
+            d.set_boot_order(&k.boot).unwrap()
+        }),
     ]
 }
 
 /// Time per edit: applied once to each of `copies` copies made beforehand, so that
 /// copying is not counted; the median of `rounds` rounds.
-fn time_edit(dom: &DomainXml, keys: &Keys, edit: fn(&mut DomainXml, &Keys), rounds: usize, copies: usize) -> Duration {
+fn time_edit(
+    dom: &DomainXml,
+    keys: &Keys,
+    edit: fn(&mut DomainXml, &Keys),
+    rounds: usize,
+    copies: usize,
+) -> Duration {
     let mut samples: Vec<Duration> = (0..rounds)
         .map(|_| {
             let mut docs: Vec<DomainXml> = (0..copies).map(|_| dom.clone()).collect();
@@ -228,7 +256,10 @@ fn time_edit(dom: &DomainXml, keys: &Keys, edit: fn(&mut DomainXml, &Keys), roun
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
     let (rounds, scale) = if full { (9, 1) } else { (1, 0) };
-    println!("domain_xml benchmark ({})", if full { "full" } else { "quick pass" });
+    println!(
+        "domain_xml benchmark ({})",
+        if full { "full" } else { "quick pass" }
+    );
 
     let docs = corpus();
     let bytes: usize = docs.iter().map(String::len).sum();
@@ -255,7 +286,11 @@ fn main() {
     let dom = DomainXml::parse(sixty.clone()).expect("the 60-device VM");
     assert_eq!(dom.devices().len(), 60, "the VM has 60 devices");
     let per = 20 + 200 * scale;
-    println!("60-device VM: {} lines, {:.1} KiB", sixty.lines().count(), sixty.len() as f64 / 1024.0);
+    println!(
+        "60-device VM: {} lines, {:.1} KiB",
+        sixty.lines().count(),
+        sixty.len() as f64 / 1024.0
+    );
     println!(
         "  open into typed views: {}",
         us(time_per_call(rounds, per, || {
@@ -276,7 +311,10 @@ fn main() {
     );
     let keys = Keys::of(&dom);
     for (name, edit) in edits() {
-        println!("  edit: {name}: {}", us(time_edit(&dom, &keys, edit, rounds, per)));
+        println!(
+            "  edit: {name}: {}",
+            us(time_edit(&dom, &keys, edit, rounds, per))
+        );
     }
     let mut edited = dom.clone();
     for (_, edit) in edits() {

@@ -15,9 +15,7 @@ use vireo::virt::domain_xml::devices::{
     CharDevice, Controller, Disk, DiskSource, Filesystem, Graphics, Hostdev, Input, Interface,
     InterfaceSource, Listen, Memballoon, Rng, Sound, Tpm, Video, Watchdog,
 };
-use vireo::virt::domain_xml::{
-    DeviceKey, DeviceView, DomainXml, DomainXmlError, NodeId, XmlDoc,
-};
+use vireo::virt::domain_xml::{DeviceKey, DeviceView, DomainXml, DomainXmlError, NodeId, XmlDoc};
 
 fn corpus() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/virt-manager");
@@ -39,7 +37,12 @@ fn read(path: &Path) -> String {
 fn domains() -> Vec<(String, String)> {
     corpus()
         .into_iter()
-        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), read(&p)))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                read(&p),
+            )
+        })
         .filter(|(_, t)| DomainXml::parse(t.clone()).is_ok())
         .collect()
 }
@@ -60,7 +63,14 @@ fn every_document_reads_and_prints_back_unchanged() {
                 assert_eq!(dom.text(), text);
                 assert_eq!(dom.diff(), "");
                 // Every typed view reads without touching anything.
-                let _ = (dom.name(), dom.memory(), dom.vcpus(), dom.cpu(), dom.os(), dom.features());
+                let _ = (
+                    dom.name(),
+                    dom.memory(),
+                    dom.vcpus(),
+                    dom.cpu(),
+                    dom.os(),
+                    dom.features(),
+                );
                 for key in dom.devices() {
                     dom.resolve(&key)
                         .unwrap_or_else(|e| panic!("{}: {key}: {e}", path.display()));
@@ -126,7 +136,9 @@ fn other(value: &mut Option<String>, a: &str, b: &str) -> bool {
 
 /// The XML of a top-level element and its place, to put it back with `restore_top`.
 fn saved_top(d: &DomainXml, name: &str) -> Option<String> {
-    d.doc().child(d.doc().root(), name).map(|el| d.doc().element_xml(el))
+    d.doc()
+        .child(d.doc().root(), name)
+        .map(|el| d.doc().element_xml(el))
 }
 
 fn restore_top(d: &mut DomainXml, name: &str, saved: Option<String>) {
@@ -158,7 +170,9 @@ fn top_edits() -> Vec<TopEdit> {
                 let old = d.description().map(str::to_owned);
                 d.set_description(Some("two\nlines, \"quoted\" & <escaped>"))
                     .unwrap();
-                Some(Box::new(move |d| d.set_description(old.as_deref()).unwrap()))
+                Some(Box::new(move |d| {
+                    d.set_description(old.as_deref()).unwrap()
+                }))
             },
         },
         TopEdit {
@@ -267,7 +281,9 @@ fn top_edits() -> Vec<TopEdit> {
             scope: &["metadata"],
             apply: |d| {
                 d.set_vireo_setting("console-scale", Some("fit")).unwrap();
-                Some(Box::new(|d| d.set_vireo_setting("console-scale", None).unwrap()))
+                Some(Box::new(|d| {
+                    d.set_vireo_setting("console-scale", None).unwrap()
+                }))
             },
         },
     ]
@@ -277,7 +293,11 @@ fn device_edits() -> Vec<DeviceEdit> {
     vec![
         DeviceEdit {
             name: "disk-cache",
-            apply: |d, k| on_device(d, k, |x: &mut Disk| other(&mut x.cache, "none", "writeback")),
+            apply: |d, k| {
+                on_device(d, k, |x: &mut Disk| {
+                    other(&mut x.cache, "none", "writeback")
+                })
+            },
         },
         DeviceEdit {
             name: "disk-path",
@@ -326,7 +346,11 @@ fn device_edits() -> Vec<DeviceEdit> {
         },
         DeviceEdit {
             name: "disk-readonly",
-            apply: |d, k| on_device(d, k, |x: &mut Disk| !std::mem::replace(&mut x.readonly, true)),
+            apply: |d, k| {
+                on_device(d, k, |x: &mut Disk| {
+                    !std::mem::replace(&mut x.readonly, true)
+                })
+            },
         },
         DeviceEdit {
             name: "disk-boot-order",
@@ -339,17 +363,23 @@ fn device_edits() -> Vec<DeviceEdit> {
         },
         DeviceEdit {
             name: "disk-serial",
-            apply: |d, k| on_device(d, k, |x: &mut Disk| other(&mut x.serial, "VIREO-1", "VIREO-2")),
+            apply: |d, k| {
+                on_device(d, k, |x: &mut Disk| {
+                    other(&mut x.serial, "VIREO-1", "VIREO-2")
+                })
+            },
         },
         DeviceEdit {
             name: "nic-model",
-            apply: |d, k| on_device(d, k, |x: &mut Interface| other(&mut x.model, "virtio", "e1000e")),
+            apply: |d, k| {
+                on_device(d, k, |x: &mut Interface| {
+                    other(&mut x.model, "virtio", "e1000e")
+                })
+            },
         },
         DeviceEdit {
             name: "nic-link-down",
-            apply: |d, k| {
-                on_device(d, k, |x: &mut Interface| x.link_up.replace(false).is_none())
-            },
+            apply: |d, k| on_device(d, k, |x: &mut Interface| x.link_up.replace(false).is_none()),
         },
         DeviceEdit {
             name: "nic-source",
@@ -370,12 +400,18 @@ fn device_edits() -> Vec<DeviceEdit> {
         DeviceEdit {
             name: "nic-mac",
             apply: |d, k| {
-                on_device(d, k, |x: &mut Interface| other(&mut x.mac, "52:54:00:ab:cd:ef", "52:54:00:ab:cd:00"))
+                on_device(d, k, |x: &mut Interface| {
+                    other(&mut x.mac, "52:54:00:ab:cd:ef", "52:54:00:ab:cd:00")
+                })
             },
         },
         DeviceEdit {
             name: "graphics-password",
-            apply: |d, k| on_device(d, k, |x: &mut Graphics| other(&mut x.password, "s3cr'et\"", "other")),
+            apply: |d, k| {
+                on_device(d, k, |x: &mut Graphics| {
+                    other(&mut x.password, "s3cr'et\"", "other")
+                })
+            },
         },
         DeviceEdit {
             name: "graphics-listen",
@@ -391,7 +427,11 @@ fn device_edits() -> Vec<DeviceEdit> {
         },
         DeviceEdit {
             name: "video-model",
-            apply: |d, k| on_device(d, k, |x: &mut Video| x.model.is_some() && other(&mut x.model, "virtio", "qxl")),
+            apply: |d, k| {
+                on_device(d, k, |x: &mut Video| {
+                    x.model.is_some() && other(&mut x.model, "virtio", "qxl")
+                })
+            },
         },
         DeviceEdit {
             name: "sound-model",
@@ -403,17 +443,27 @@ fn device_edits() -> Vec<DeviceEdit> {
         },
         DeviceEdit {
             name: "watchdog-action",
-            apply: |d, k| on_device(d, k, |x: &mut Watchdog| other(&mut x.action, "poweroff", "reset")),
+            apply: |d, k| {
+                on_device(d, k, |x: &mut Watchdog| {
+                    other(&mut x.action, "poweroff", "reset")
+                })
+            },
         },
         DeviceEdit {
             name: "controller-model",
             apply: |d, k| {
-                on_device(d, k, |x: &mut Controller| x.model.is_some() && other(&mut x.model, "qemu-xhci", "ich9-ehci1"))
+                on_device(d, k, |x: &mut Controller| {
+                    x.model.is_some() && other(&mut x.model, "qemu-xhci", "ich9-ehci1")
+                })
             },
         },
         DeviceEdit {
             name: "tpm-version",
-            apply: |d, k| on_device(d, k, |x: &mut Tpm| other(&mut x.backend_version, "2.0", "1.2")),
+            apply: |d, k| {
+                on_device(d, k, |x: &mut Tpm| {
+                    other(&mut x.backend_version, "2.0", "1.2")
+                })
+            },
         },
         DeviceEdit {
             name: "rng-rate",
@@ -421,11 +471,19 @@ fn device_edits() -> Vec<DeviceEdit> {
         },
         DeviceEdit {
             name: "balloon-model",
-            apply: |d, k| on_device(d, k, |x: &mut Memballoon| other(&mut x.model, "virtio", "none")),
+            apply: |d, k| {
+                on_device(d, k, |x: &mut Memballoon| {
+                    other(&mut x.model, "virtio", "none")
+                })
+            },
         },
         DeviceEdit {
             name: "filesystem-readonly",
-            apply: |d, k| on_device(d, k, |x: &mut Filesystem| !std::mem::replace(&mut x.readonly, true)),
+            apply: |d, k| {
+                on_device(d, k, |x: &mut Filesystem| {
+                    !std::mem::replace(&mut x.readonly, true)
+                })
+            },
         },
         DeviceEdit {
             name: "chardev-port",
@@ -487,7 +545,8 @@ fn check(
         .unwrap_or_else(|e| panic!("{file}: {what}: {e}"));
     // Outside the lines of what the edit is about, not a byte may differ.
     assert!(
-        outside(before.doc(), &spans(before.doc(), true)) == outside(dom.doc(), &spans(dom.doc(), false)),
+        outside(before.doc(), &spans(before.doc(), true))
+            == outside(dom.doc(), &spans(dom.doc(), false)),
         "{file}: {what} changed lines outside what it edits:\n{}",
         dom.diff()
     );
@@ -517,7 +576,14 @@ fn every_edit_changes_only_its_lines_and_undoes_exactly() {
             count += 1;
             applied.insert(edit.name);
             let scope = edit.scope;
-            check(&file, edit.name, &mut dom, &parsed, |doc, _| top_spans(doc, scope), undo);
+            check(
+                &file,
+                edit.name,
+                &mut dom,
+                &parsed,
+                |doc, _| top_spans(doc, scope),
+                undo,
+            );
         }
         for key in parsed.devices() {
             let el = parsed.resolve(&key).unwrap();
@@ -529,13 +595,27 @@ fn every_edit_changes_only_its_lines_and_undoes_exactly() {
                 count += 1;
                 applied.insert(edit.name);
                 let what = format!("{} on {key}", edit.name);
-                check(&file, &what, &mut dom, &parsed, |doc, _| vec![span(doc, el)], undo);
+                check(
+                    &file,
+                    &what,
+                    &mut dom,
+                    &parsed,
+                    |doc, _| vec![span(doc, el)],
+                    undo,
+                );
             }
         }
     }
-    let all: BTreeSet<&str> = tops.iter().map(|e| e.name).chain(devs.iter().map(|e| e.name)).collect();
+    let all: BTreeSet<&str> = tops
+        .iter()
+        .map(|e| e.name)
+        .chain(devs.iter().map(|e| e.name))
+        .collect();
     let never: Vec<_> = all.difference(&applied).collect();
-    assert!(never.is_empty(), "edits that found nothing to edit: {never:?}");
+    assert!(
+        never.is_empty(),
+        "edits that found nothing to edit: {never:?}"
+    );
     assert!(count > 1500, "{count} edits checked");
     eprintln!("{count} edits checked and undone on the corpus");
 }

@@ -15,13 +15,17 @@ fn doc(text: &str) -> XmlDoc {
 }
 
 fn checked(d: &XmlDoc) {
-    d.check_index().unwrap_or_else(|e| panic!("{e}\n---\n{}", d.text()));
+    d.check_index()
+        .unwrap_or_else(|e| panic!("{e}\n---\n{}", d.text()));
 }
 
 #[test]
 fn empty_and_broken_documents_are_errors() {
     assert_eq!(DomainXml::parse("").unwrap_err(), DomainXmlError::Empty);
-    assert_eq!(DomainXml::parse("\r\n  \t").unwrap_err(), DomainXmlError::Empty);
+    assert_eq!(
+        DomainXml::parse("\r\n  \t").unwrap_err(),
+        DomainXmlError::Empty
+    );
     assert!(matches!(
         DomainXml::parse("<domain><name>x</domain>").unwrap_err(),
         DomainXmlError::Malformed { .. }
@@ -62,12 +66,16 @@ fn attribute_edits_keep_quotes_and_entities_elsewhere() {
     assert!(!d.is_changed());
     // Another value: written in the attribute's own quotes, escaped for them.
     d.set_attr(source, "index", "say \"2\"").unwrap();
-    assert!(d.text().contains("<source file='/a/it&apos;s.img' index=\"say &quot;2&quot;\"/>"));
+    assert!(d
+        .text()
+        .contains("<source file='/a/it&apos;s.img' index=\"say &quot;2&quot;\"/>"));
     checked(&d);
     // A new attribute takes the element's quote style.
     let disk = d.find("devices/disk").unwrap();
     d.set_attr(disk, "snapshot", "no").unwrap();
-    assert!(d.text().contains("<disk type='file' device=\"disk\" snapshot='no'>"));
+    assert!(d
+        .text()
+        .contains("<disk type='file' device=\"disk\" snapshot='no'>"));
     checked(&d);
     // Undo both: the original bytes.
     d.remove_attr(disk, "snapshot").unwrap();
@@ -124,7 +132,9 @@ fn comments_between_devices_stay_where_they_are() {
     assert_eq!(d.name(back), "disk");
     checked(&d);
     // The disk comes back right after its sibling, before the comments that followed it.
-    assert!(d.text().contains("<disk type='file'/>\n    <disk type='block'/>\n    <!-- the CD -->"));
+    assert!(d
+        .text()
+        .contains("<disk type='file'/>\n    <disk type='block'/>\n    <!-- the CD -->"));
 }
 
 #[test]
@@ -133,12 +143,18 @@ fn self_closing_and_empty_parents_open_up_indented() {
     let mut d = doc(text);
     let devices = d.find("devices").unwrap();
     let disk = d
-        .insert_element(devices, 0, &NewElement::new("disk").child(NewElement::new("readonly")))
+        .insert_element(
+            devices,
+            0,
+            &NewElement::new("disk").child(NewElement::new("readonly")),
+        )
         .unwrap();
     let features = d.find("features").unwrap();
-    d.insert_element(features, 0, &NewElement::new("acpi")).unwrap();
+    d.insert_element(features, 0, &NewElement::new("acpi"))
+        .unwrap();
     let os = d.find("os").unwrap();
-    d.insert_element(os, 0, &NewElement::new("boot").attr("dev", "hd")).unwrap();
+    d.insert_element(os, 0, &NewElement::new("boot").attr("dev", "hd"))
+        .unwrap();
     assert_eq!(
         d.text(),
         "<domain>\n  <devices>\n    <disk>\n      <readonly/>\n    </disk>\n  </devices>\n  <features>\n    <acpi/>\n  </features>\n  <os>\n    <boot dev='hd'/>\n  </os>\n</domain>\n"
@@ -146,7 +162,11 @@ fn self_closing_and_empty_parents_open_up_indented() {
     checked(&d);
     // Emptied again, the element Vireo opened closes again as it was.
     d.remove(disk).unwrap();
-    assert!(d.text().starts_with("<domain>\n  <devices/>\n  <features>"), "{}", d.text());
+    assert!(
+        d.text().starts_with("<domain>\n  <devices/>\n  <features>"),
+        "{}",
+        d.text()
+    );
     checked(&d);
 }
 
@@ -180,11 +200,19 @@ fn namespaced_elements_can_be_inserted_and_replaced() {
     let cmd = d.children(d.root()).nth(1).unwrap();
     assert_eq!(d.qname(cmd), "qemu:commandline");
     let arg = d.insert_xml(cmd, 1, "<qemu:arg value='-S'/>").unwrap();
-    assert_eq!(d.namespace(arg), Some("http://libvirt.org/schemas/domain/qemu/1.0"));
+    assert_eq!(
+        d.namespace(arg),
+        Some("http://libvirt.org/schemas/domain/qemu/1.0")
+    );
     checked(&d);
-    let y = d.find("metadata").and_then(|m| d.children(m).next()).unwrap();
+    let y = d
+        .find("metadata")
+        .and_then(|m| d.children(m).next())
+        .unwrap();
     let y_child = d.children(y).next().unwrap();
-    let new = d.replace_xml(y_child, "<app:y a='2'>\n  <app:z/>\n</app:y>").unwrap();
+    let new = d
+        .replace_xml(y_child, "<app:y a='2'>\n  <app:z/>\n</app:y>")
+        .unwrap();
     assert_eq!(d.namespace(new), Some("urn:app"));
     assert!(d.text().contains("    <app:x xmlns:app='urn:app'>\n      <app:y a='2'>\n        <app:z/>\n      </app:y>\n    </app:x>"));
     checked(&d);
@@ -204,7 +232,10 @@ fn text_edits_of_self_closing_and_cdata_elements() {
     let mut d = doc(text);
     let title = d.find("title").unwrap();
     d.set_text(title, "").unwrap();
-    assert!(!d.is_changed(), "empty text on an empty element changes nothing");
+    assert!(
+        !d.is_changed(),
+        "empty text on an empty element changes nothing"
+    );
     d.set_text(title, "New").unwrap();
     let desc = d.find("description").unwrap();
     d.set_text(desc, "new & improved").unwrap();
@@ -228,8 +259,7 @@ fn element_xml_is_unindented_and_goes_back_exactly() {
     let disk = d.find("devices/disk").unwrap();
     let xml = d.element_xml(disk);
     assert_eq!(
-        xml,
-        "<disk type='file'>\n  <source file='/a'/>\n  <serial>multi\n  line</serial>\n</disk>",
+        xml, "<disk type='file'>\n  <source file='/a'/>\n  <serial>multi\n  line</serial>\n</disk>",
         "text inside elements is not re-indented"
     );
     d.remove(disk).unwrap();
@@ -248,7 +278,10 @@ fn handles_survive_edits_elsewhere_and_removed_ones_go_stale() {
     d.remove(disk).unwrap();
     d.set_attr(video, "x", "1").unwrap();
     assert!(d.text().contains("<video x='1'/>"));
-    assert_eq!(d.set_attr(disk, "x", "1"), Err(DomainXmlError::StaleElement));
+    assert_eq!(
+        d.set_attr(disk, "x", "1"),
+        Err(DomainXmlError::StaleElement)
+    );
     assert!(!d.is_alive(disk));
     assert_eq!(d.name(disk), "");
     checked(&d);
@@ -258,7 +291,10 @@ fn handles_survive_edits_elsewhere_and_removed_ones_go_stale() {
 fn the_root_cannot_be_removed_and_indexes_are_checked() {
     let mut d = doc("<domain>\n  <devices/>\n</domain>");
     let root = d.root();
-    assert!(matches!(d.remove(root), Err(DomainXmlError::InvalidValue { .. })));
+    assert!(matches!(
+        d.remove(root),
+        Err(DomainXmlError::InvalidValue { .. })
+    ));
     let devices = d.find("devices").unwrap();
     assert!(matches!(
         d.insert_element(devices, 3, &NewElement::new("disk")),

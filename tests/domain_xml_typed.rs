@@ -13,7 +13,9 @@ use vireo::virt::domain_xml::{
 };
 
 fn data(rel: &str) -> String {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(rel);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(rel);
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
 
@@ -46,7 +48,9 @@ const Q35: &str = "virt-manager/compare/virt-install-amd-sev.xml";
 const CRLF: &str = "domain_xml/nasty-crlf-tabs.xml";
 const SELF_CLOSING: &str = "domain_xml/nasty-self-closing.xml";
 
-fn first<T: vireo::virt::domain_xml::DeviceView>(dom: &DomainXml) -> vireo::virt::domain_xml::DeviceKey {
+fn first<T: vireo::virt::domain_xml::DeviceView>(
+    dom: &DomainXml,
+) -> vireo::virt::domain_xml::DeviceKey {
     dom.devices_of::<T>().remove(0).0
 }
 
@@ -75,13 +79,19 @@ fn golden_disk_settings() {
 fn golden_add_disk() {
     golden(MANY, "many-devices--add-disk", |d| {
         let disk = Disk {
-            source: Some(DiskSource::File("/var/lib/libvirt/images/data.qcow2".into())),
+            source: Some(DiskSource::File(
+                "/var/lib/libvirt/images/data.qcow2".into(),
+            )),
             driver_name: Some("qemu".into()),
             format: Some("qcow2".into()),
             ..Disk::default()
         };
         let key = d.add_device(&disk).unwrap();
-        assert_eq!(key.target.as_deref(), Some("vdy"), "the first free virtio name");
+        assert_eq!(
+            key.target.as_deref(),
+            Some("vdy"),
+            "the first free virtio name"
+        );
     });
 }
 
@@ -137,14 +147,16 @@ fn golden_q35_cpu_and_text() {
     });
     golden(Q35, "q35--title-description-boot-menu", |d| {
         d.set_title(Some("Build server")).unwrap();
-        d.set_description(Some("Builds <everything>\n& more")).unwrap();
+        d.set_description(Some("Builds <everything>\n& more"))
+            .unwrap();
         let mut os = d.os();
         os.boot_menu = Some(true);
         os.boot_menu_timeout = Some(5000);
         d.set_os(&os).unwrap();
     });
     golden(Q35, "q35--add-virtiofs", |d| {
-        d.add_device(&Filesystem::virtiofs("/srv/share", "share")).unwrap();
+        d.add_device(&Filesystem::virtiofs("/srv/share", "share"))
+            .unwrap();
     });
 }
 
@@ -170,7 +182,11 @@ fn golden_nasty_documents() {
         let serial = first::<CharDevice>(d);
         assert_eq!(serial.kind, DeviceKind::Serial);
         let removed = d.remove_device(&serial).unwrap();
-        assert_eq!(removed.len(), 2, "the console twin goes with the serial port");
+        assert_eq!(
+            removed.len(),
+            2,
+            "the console twin goes with the serial port"
+        );
     });
     golden(SELF_CLOSING, "self-closing--add-disk-feature", |d| {
         let disk = Disk {
@@ -204,7 +220,10 @@ fn memory_keeps_its_unit_when_it_can() {
     // Raising the balloon target above the memory raises the memory (virt-xml's rule).
     d.set_current_memory_kib(3 * 1024 * 1024).unwrap();
     assert_eq!(d.memory_kib(), Some(3 * 1024 * 1024));
-    assert!(matches!(d.set_memory_kib(0), Err(DomainXmlError::InvalidValue { .. })));
+    assert!(matches!(
+        d.set_memory_kib(0),
+        Err(DomainXmlError::InvalidValue { .. })
+    ));
     let weird = MemorySize {
         amount: 1,
         unit: Some("parsec".into()),
@@ -255,14 +274,19 @@ fn device_keys_follow_devices_between_documents() {
     let config = DomainXml::parse(persistent).unwrap();
     // Every live device is found in the persistent XML, and it is the same device.
     for key in live.devices() {
-        let in_config = config.resolve(&key).unwrap_or_else(|e| panic!("{key}: {e}"));
+        let in_config = config
+            .resolve(&key)
+            .unwrap_or_else(|e| panic!("{key}: {e}"));
         let back = config.key_of(in_config).unwrap();
         assert_eq!((back.kind, back.index), (key.kind, key.index), "{key}");
     }
     let nic = first::<Interface>(&live);
     assert_eq!(nic.mac.as_deref(), Some("52:54:00:aa:bb:cc"));
     assert_eq!(nic.alias.as_deref(), Some("net0"));
-    assert!(config.resolve(&nic).is_ok(), "the MAC decides, not the alias");
+    assert!(
+        config.resolve(&nic).is_ok(),
+        "the MAC decides, not the alias"
+    );
     let mut gone = nic.clone();
     gone.mac = Some("52:54:00:00:00:01".into());
     assert!(matches!(
@@ -290,10 +314,15 @@ fn new_devices_get_what_libvirt_needs() {
         .add_device(&Interface::on_network("default", Some("virtio")))
         .unwrap();
     let mac = nic.mac.clone().unwrap();
-    assert!(mac.starts_with("52:54:00:") && mac != "52:54:00:aa:bb:cc", "{mac}");
+    assert!(
+        mac.starts_with("52:54:00:") && mac != "52:54:00:aa:bb:cc",
+        "{mac}"
+    );
     // A device given as text, as a person or libvirt wrote it.
     let rng = d
-        .add_device_xml("<rng model='virtio'>\n  <backend model='random'>/dev/urandom</backend>\n</rng>")
+        .add_device_xml(
+            "<rng model='virtio'>\n  <backend model='random'>/dev/urandom</backend>\n</rng>",
+        )
         .unwrap();
     assert_eq!(rng.kind, DeviceKind::Rng);
     let rng_xml = "\t\t<rng model='virtio'>\r\n\t\t\t<backend model='random'>/dev/urandom</backend>\r\n\t\t</rng>\r\n\t</devices>";
@@ -309,11 +338,22 @@ fn boot_order_moves_to_devices() {
     let nic = first::<Interface>(&d);
     d.set_boot_order(&[disks[1].0.clone(), nic.clone(), disks[0].0.clone()])
         .unwrap();
-    assert!(d.os().boot_devs.is_empty(), "libvirt refuses <boot dev> beside per-device order");
-    let order: Vec<_> = d.boot_order().into_iter().map(|(k, o)| (k.kind, o)).collect();
+    assert!(
+        d.os().boot_devs.is_empty(),
+        "libvirt refuses <boot dev> beside per-device order"
+    );
+    let order: Vec<_> = d
+        .boot_order()
+        .into_iter()
+        .map(|(k, o)| (k.kind, o))
+        .collect();
     assert_eq!(
         order,
-        vec![(DeviceKind::Disk, 1), (DeviceKind::Interface, 2), (DeviceKind::Disk, 3)]
+        vec![
+            (DeviceKind::Disk, 1),
+            (DeviceKind::Interface, 2),
+            (DeviceKind::Disk, 3)
+        ]
     );
     d.doc().check_index().unwrap();
 }
@@ -326,7 +366,10 @@ fn metadata_of_others_is_left_alone() {
     d.set_vireo_setting("console-scale", Some("1:1")).unwrap();
     d.set_vireo_setting("last-tab", Some("console")).unwrap();
     let settings = d.vireo_settings();
-    assert_eq!(settings.get("console-scale").map(String::as_str), Some("1:1"));
+    assert_eq!(
+        settings.get("console-scale").map(String::as_str),
+        Some("1:1")
+    );
     assert_eq!(settings.len(), 2);
     d.set_vireo_setting("console-scale", None).unwrap();
     d.set_vireo_setting("last-tab", None).unwrap();

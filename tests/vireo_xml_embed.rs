@@ -85,31 +85,65 @@ fn define_and_hot_plug_on_a_running_vm() {
     testbed::virsh(&uri, &["define", xml_path.to_str().unwrap()]);
 
     // Defined for good: another process (virsh) reads the new values.
-    let out = ok(&vireo_xml(&uri, &["--edit", "--memory", "96,maxmemory=128"]));
-    assert!(out.contains(&format!("Domain '{NAME}' defined successfully.")), "{out}");
+    let out = ok(&vireo_xml(
+        &uri,
+        &["--edit", "--memory", "96,maxmemory=128"],
+    ));
+    assert!(
+        out.contains(&format!("Domain '{NAME}' defined successfully.")),
+        "{out}"
+    );
     let inactive = testbed::virsh(&uri, &["dumpxml", "--inactive", NAME]);
-    assert!(inactive.contains("<memory unit='KiB'>131072</memory>"), "{inactive}");
-    assert!(inactive.contains("<currentMemory unit='KiB'>98304</currentMemory>"), "{inactive}");
+    assert!(
+        inactive.contains("<memory unit='KiB'>131072</memory>"),
+        "{inactive}"
+    );
+    assert!(
+        inactive.contains("<currentMemory unit='KiB'>98304</currentMemory>"),
+        "{inactive}"
+    );
 
     testbed::virsh(&uri, &["start", NAME]);
 
     // A disk hot-plugged: in the running VM and in its definition.
     let image = root.dir.join("extra.qcow2");
-    testbed::run_ok(Command::new("qemu-img").args(["create", "-q", "-f", "qcow2"]).arg(&image).arg("16M"));
+    testbed::run_ok(
+        Command::new("qemu-img")
+            .args(["create", "-q", "-f", "qcow2"])
+            .arg(&image)
+            .arg("16M"),
+    );
     let disk = format!("{},format=qcow2,driver.name=qemu", image.display());
-    let out = ok(&vireo_xml(&uri, &["--add-device", "--disk", &disk, "--update"]));
-    assert!(out.contains("Device hotplug successful.") && out.contains("defined successfully"), "{out}");
+    let out = ok(&vireo_xml(
+        &uri,
+        &["--add-device", "--disk", &disk, "--update"],
+    ));
+    assert!(
+        out.contains("Device hotplug successful.") && out.contains("defined successfully"),
+        "{out}"
+    );
     for live in [true, false] {
         let mut args = vec!["domblklist", NAME];
         if !live {
             args.push("--inactive");
         }
         let list = testbed::virsh(&uri, &args);
-        assert!(lists(&list, "vda", image.to_str().unwrap()), "live={live}:\n{list}");
+        assert!(
+            lists(&list, "vda", image.to_str().unwrap()),
+            "live={live}:\n{list}"
+        );
     }
 
     // A NIC hot-plugged, with the same MAC live and in the definition.
-    let out = ok(&vireo_xml(&uri, &["--add-device", "--network", "type=user,model=virtio", "--update"]));
+    let out = ok(&vireo_xml(
+        &uri,
+        &[
+            "--add-device",
+            "--network",
+            "type=user,model=virtio",
+            "--update",
+        ],
+    ));
     assert!(out.contains("Device hotplug successful."), "{out}");
     let live = testbed::virsh(&uri, &["domiflist", NAME]);
     let config = testbed::virsh(&uri, &["domiflist", NAME, "--inactive"]);
@@ -123,7 +157,10 @@ fn define_and_hot_plug_on_a_running_vm() {
     assert_eq!(macs(&live), macs(&config));
 
     // The first NIC's link goes down now and in the definition.
-    let out = ok(&vireo_xml(&uri, &["--edit", "1", "--network", "link.state=down", "--update"]));
+    let out = ok(&vireo_xml(
+        &uri,
+        &["--edit", "1", "--network", "link.state=down", "--update"],
+    ));
     assert!(out.contains("Device update successful."), "{out}");
     let link = testbed::virsh(&uri, &["domif-getlink", NAME, "52:54:00:00:00:01"]);
     assert!(link.contains("down"), "{link}");
@@ -134,10 +171,16 @@ fn define_and_hot_plug_on_a_running_vm() {
     let iso = root.dir.join("medium.iso");
     std::fs::write(&iso, vec![0u8; 1 << 20]).unwrap();
     let path = format!("path={}", iso.display());
-    ok(&vireo_xml(&uri, &["--edit", "device=cdrom", "--disk", &path, "--update"]));
+    ok(&vireo_xml(
+        &uri,
+        &["--edit", "device=cdrom", "--disk", &path, "--update"],
+    ));
     let list = testbed::virsh(&uri, &["domblklist", NAME]);
     assert!(lists(&list, "hdc", iso.to_str().unwrap()), "{list}");
-    ok(&vireo_xml(&uri, &["--edit", "device=cdrom", "--disk", "path=", "--update"]));
+    ok(&vireo_xml(
+        &uri,
+        &["--edit", "device=cdrom", "--disk", "path=", "--update"],
+    ));
     let list = testbed::virsh(&uri, &["domblklist", NAME]);
     assert!(lists(&list, "hdc", "-"), "{list}");
 

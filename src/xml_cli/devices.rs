@@ -7,8 +7,8 @@
 
 use gettextrs::gettext;
 
-use super::optstr::{on_off, OptError, OptString};
 use super::options::{check_leftover, XmlOption};
+use super::optstr::{on_off, OptError, OptString};
 use crate::i18n::gettext_f;
 use crate::virt::domain_xml::devices::{
     random_mac, Disk, DiskSource, Graphics, Interface, InterfaceSource, Listen,
@@ -17,24 +17,74 @@ use crate::virt::domain_xml::{DeviceKey, DeviceView, DomainXml, DomainXmlError};
 
 /// `--disk` sub-options.
 pub const DISK_NAMES: &[&str] = &[
-    "path", "type", "device", "bus", "target.bus", "target", "target.dev", "cache",
-    "driver.cache", "discard", "driver.discard", "io", "driver.io", "driver.name",
-    "driver_name", "driver.type", "driver_type", "format", "readonly", "shareable", "perms",
-    "boot.order", "boot_order", "serial", "source.file", "source.dev", "source.dir",
-    "source.pool", "source.volume", "vol", "size", "pool", "sparse", "backing_store",
+    "path",
+    "type",
+    "device",
+    "bus",
+    "target.bus",
+    "target",
+    "target.dev",
+    "cache",
+    "driver.cache",
+    "discard",
+    "driver.discard",
+    "io",
+    "driver.io",
+    "driver.name",
+    "driver_name",
+    "driver.type",
+    "driver_type",
+    "format",
+    "readonly",
+    "shareable",
+    "perms",
+    "boot.order",
+    "boot_order",
+    "serial",
+    "source.file",
+    "source.dev",
+    "source.dir",
+    "source.pool",
+    "source.volume",
+    "vol",
+    "size",
+    "pool",
+    "sparse",
+    "backing_store",
 ];
 
 /// `--network` sub-options.
 pub const NETWORK_NAMES: &[&str] = &[
-    "type", "source", "network", "bridge", "source.mode", "model", "model.type", "mac",
-    "mac.address", "link.state", "link_state", "boot.order", "boot_order", "target",
+    "type",
+    "source",
+    "network",
+    "bridge",
+    "source.mode",
+    "model",
+    "model.type",
+    "mac",
+    "mac.address",
+    "link.state",
+    "link_state",
+    "boot.order",
+    "boot_order",
+    "target",
     "target.dev",
 ];
 
 /// `--graphics` sub-options.
 pub const GRAPHICS_NAMES: &[&str] = &[
-    "type", "port", "tlsport", "tlsPort", "autoport", "listen", "password", "passwd",
-    "keymap", "gl", "gl.enable",
+    "type",
+    "port",
+    "tlsport",
+    "tlsPort",
+    "autoport",
+    "listen",
+    "password",
+    "passwd",
+    "keymap",
+    "gl",
+    "gl.enable",
 ];
 
 fn err(text: String) -> OptError {
@@ -89,8 +139,7 @@ fn apply_disk(d: &mut Disk, opts: &mut OptString) -> Result<(), OptError> {
     for storage in ["size", "pool", "sparse", "backing_store"] {
         if opts.take(&[storage]).is_some() {
             return Err(err(gettext_f(
-                "--disk {name}=: vireo-xml does not create storage; create the volume first \
-                 (for example with virsh vol-create-as) and give it as vol=POOL/VOLUME",
+                "--disk {name}=: vireo-xml does not create storage; create the volume first (for example with virsh vol-create-as) and give it as vol=POOL/VOLUME",
                 &[("name", storage)],
             )));
         }
@@ -144,7 +193,11 @@ fn apply_disk(d: &mut Disk, opts: &mut OptString) -> Result<(), OptError> {
     set(&mut d.discard, opts, &["discard", "driver.discard"]);
     set(&mut d.io, opts, &["io", "driver.io"]);
     set(&mut d.driver_name, opts, &["driver.name", "driver_name"]);
-    set(&mut d.format, opts, &["driver.type", "driver_type", "format"]);
+    set(
+        &mut d.format,
+        opts,
+        &["driver.type", "driver_type", "format"],
+    );
     set(&mut d.serial, opts, &["serial"]);
     flag(&mut d.readonly, opts, "readonly")?;
     flag(&mut d.shareable, opts, "shareable")?;
@@ -194,7 +247,10 @@ fn apply_network(n: &mut Interface, opts: &mut OptString) -> Result<(), OptError
         };
         let need = |what: &str| {
             name.clone().ok_or_else(|| {
-                err(gettext_f("--network type={type} needs source=", &[("type", what)]))
+                err(gettext_f(
+                    "--network type={type} needs source=",
+                    &[("type", what)],
+                ))
             })
         };
         n.source = match ty.as_str() {
@@ -218,7 +274,13 @@ fn apply_network(n: &mut Interface, opts: &mut OptString) -> Result<(), OptError
         n.mac = match mac.as_deref() {
             Some("RANDOM") => Some(random_mac(&[])),
             // The same address in other letters case is the same address.
-            Some(m) if n.mac.as_deref().is_some_and(|old| old.eq_ignore_ascii_case(m)) => n.mac.clone(),
+            Some(m)
+                if n.mac
+                    .as_deref()
+                    .is_some_and(|old| old.eq_ignore_ascii_case(m)) =>
+            {
+                n.mac.clone()
+            }
             Some(m) if is_mac(m) => Some(m.to_ascii_lowercase()),
             Some(m) => {
                 return Err(err(gettext_f(
@@ -243,7 +305,10 @@ fn apply_network(n: &mut Interface, opts: &mut OptString) -> Result<(), OptError
 
 fn is_mac(m: &str) -> bool {
     let parts: Vec<&str> = m.split(':').collect();
-    parts.len() == 6 && parts.iter().all(|p| p.len() == 2 && u8::from_str_radix(p, 16).is_ok())
+    parts.len() == 6
+        && parts
+            .iter()
+            .all(|p| p.len() == 2 && u8::from_str_radix(p, 16).is_ok())
 }
 
 fn apply_graphics(g: &mut Graphics, opts: &mut OptString) -> Result<(), OptError> {
@@ -258,7 +323,10 @@ fn apply_graphics(g: &mut Graphics, opts: &mut OptString) -> Result<(), OptError
             }
             Some(p) => {
                 let p: i32 = p.trim().parse().map_err(|_| {
-                    err(gettext_f("port: '{value}' is not a port number", &[("value", &p)]))
+                    err(gettext_f(
+                        "port: '{value}' is not a port number",
+                        &[("value", &p)],
+                    ))
                 })?;
                 g.port = Some(p);
                 g.autoport = Some(p == -1);
@@ -272,7 +340,10 @@ fn apply_graphics(g: &mut Graphics, opts: &mut OptString) -> Result<(), OptError
         g.tls_port = p
             .map(|p| {
                 p.trim().parse().map_err(|_| {
-                    err(gettext_f("tlsport: '{value}' is not a port number", &[("value", &p)]))
+                    err(gettext_f(
+                        "tlsport: '{value}' is not a port number",
+                        &[("value", &p)],
+                    ))
                 })
             })
             .transpose()?;
@@ -315,7 +386,12 @@ fn apply<T: DeviceView>(
 }
 
 /// Edits the device `key` as the option string says.
-pub fn edit(dom: &mut DomainXml, option: XmlOption, key: &DeviceKey, text: &str) -> Result<(), OptError> {
+pub fn edit(
+    dom: &mut DomainXml,
+    option: XmlOption,
+    key: &DeviceKey,
+    text: &str,
+) -> Result<(), OptError> {
     let boot = match option {
         XmlOption::Disk => edit_as(dom, option, key, text, apply_disk)?,
         XmlOption::Network => edit_as(dom, option, key, text, apply_network)?,
@@ -356,7 +432,8 @@ pub fn add(dom: &mut DomainXml, option: XmlOption, text: &str) -> Result<DeviceK
         _ => unreachable!("not a device option"),
     };
     if let Some(order) = boot {
-        dom.set_device_boot_order(&key, order).map_err(from_domain)?;
+        dom.set_device_boot_order(&key, order)
+            .map_err(from_domain)?;
     }
     Ok(key)
 }
@@ -375,13 +452,20 @@ fn add_as<T: DeviceView>(
 
 /// True when the device `key` matches the selector `text` (virt-xml's
 /// `--edit target=vda`).
-pub fn matches(dom: &DomainXml, option: XmlOption, key: &DeviceKey, text: &str) -> Result<bool, OptError> {
+pub fn matches(
+    dom: &DomainXml,
+    option: XmlOption,
+    key: &DeviceKey,
+    text: &str,
+) -> Result<bool, OptError> {
     match option {
         XmlOption::Disk => matches_as(dom, option, key, text, apply_disk, |d: &Disk| d.boot_order),
-        XmlOption::Network => {
-            matches_as(dom, option, key, text, apply_network, |n: &Interface| n.boot_order)
+        XmlOption::Network => matches_as(dom, option, key, text, apply_network, |n: &Interface| {
+            n.boot_order
+        }),
+        XmlOption::Graphics => {
+            matches_as(dom, option, key, text, apply_graphics, |_: &Graphics| None)
         }
-        XmlOption::Graphics => matches_as(dom, option, key, text, apply_graphics, |_: &Graphics| None),
         _ => unreachable!("not a device option"),
     }
 }

@@ -90,13 +90,17 @@ pub fn command() -> Command {
         Arg::new("update")
             .long("update")
             .action(ArgAction::SetTrue)
-            .help(gettext("Apply the change to the running VM too (hot-plug, update, unplug)")),
+            .help(gettext(
+                "Apply the change to the running VM too (hot-plug, update, unplug)",
+            )),
     )
     .arg(
         Arg::new("define")
             .long("define")
             .action(ArgAction::SetTrue)
-            .help(gettext("Define the changed XML (the default for a VM unless printing)")),
+            .help(gettext(
+                "Define the changed XML (the default for a VM unless printing)",
+            )),
     )
     .arg(
         Arg::new("no-define")
@@ -131,12 +135,18 @@ pub fn command() -> Command {
 
 fn options_help(option: XmlOption) -> String {
     match option {
-        XmlOption::Disk => gettext("Disk, CD-ROM or floppy: PATH,bus=,target=,cache=,readonly=on,..."),
-        XmlOption::Network => gettext("Network card: default, bridge=BR, type=direct,source=DEV, model=, mac=,..."),
+        XmlOption::Disk => {
+            gettext("Disk, CD-ROM or floppy: PATH,bus=,target=,cache=,readonly=on,...")
+        }
+        XmlOption::Network => {
+            gettext("Network card: default, bridge=BR, type=direct,source=DEV, model=, mac=,...")
+        }
         XmlOption::Graphics => gettext("Display: vnc or spice, listen=, port=, password=,..."),
         XmlOption::Boot => gettext("Boot: hd,cdrom,network in order, menu=on, firmware=efi,..."),
         XmlOption::Metadata => gettext("name=, title=, description="),
-        XmlOption::Memory => gettext("Memory in MiB: SIZE (current), maxmemory=, currentMemory=,..."),
+        XmlOption::Memory => {
+            gettext("Memory in MiB: SIZE (current), maxmemory=, currentMemory=,...")
+        }
         XmlOption::Vcpus => gettext("vCPUs: COUNT, maxvcpus=, sockets=, cores=, threads=,..."),
     }
 }

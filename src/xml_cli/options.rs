@@ -88,11 +88,33 @@ impl XmlOption {
                 positional: &[],
                 comma: &["cmdline", "extra_args", "kernel_args"],
                 names: &[
-                    "hd", "cdrom", "network", "fd", "menu", "bootmenu.enable", "bootmenu.timeout",
-                    "firmware", "uefi", "kernel", "initrd", "dtb", "cmdline", "extra_args",
-                    "kernel_args", "loader", "loader.readonly", "loader_ro", "loader.type",
-                    "loader_type", "loader.secure", "loader_secure", "nvram", "machine", "arch",
-                    "useserial", "bios.useserial",
+                    "hd",
+                    "cdrom",
+                    "network",
+                    "fd",
+                    "menu",
+                    "bootmenu.enable",
+                    "bootmenu.timeout",
+                    "firmware",
+                    "uefi",
+                    "kernel",
+                    "initrd",
+                    "dtb",
+                    "cmdline",
+                    "extra_args",
+                    "kernel_args",
+                    "loader",
+                    "loader.readonly",
+                    "loader_ro",
+                    "loader.type",
+                    "loader_type",
+                    "loader.secure",
+                    "loader_secure",
+                    "nvram",
+                    "machine",
+                    "arch",
+                    "useserial",
+                    "bios.useserial",
                 ],
             },
             XmlOption::Metadata => Spec {
@@ -104,16 +126,31 @@ impl XmlOption {
                 positional: &["memory"],
                 comma: &[],
                 names: &[
-                    "memory", "maxmemory", "currentMemory", "maxMemory", "maxMemory.slots",
-                    "hotplugmemorymax", "hotplugmemoryslots",
+                    "memory",
+                    "maxmemory",
+                    "currentMemory",
+                    "maxMemory",
+                    "maxMemory.slots",
+                    "hotplugmemorymax",
+                    "hotplugmemoryslots",
                 ],
             },
             XmlOption::Vcpus => Spec {
                 positional: &["vcpu"],
                 comma: &["cpuset", "vcpu.cpuset"],
                 names: &[
-                    "vcpu", "vcpus", "maxvcpus", "vcpu.current", "cpuset", "vcpu.cpuset",
-                    "placement", "vcpu.placement", "sockets", "dies", "cores", "threads",
+                    "vcpu",
+                    "vcpus",
+                    "maxvcpus",
+                    "vcpu.current",
+                    "cpuset",
+                    "vcpu.cpuset",
+                    "placement",
+                    "vcpu.placement",
+                    "sockets",
+                    "dies",
+                    "cores",
+                    "threads",
                 ],
             },
         }
@@ -133,7 +170,10 @@ pub fn check_leftover(option: XmlOption, opts: &OptString) -> Result<(), OptErro
     }
     Err(OptError(gettext_f(
         "Unknown --{option} options: {names} (--{option}=? lists them)",
-        &[("option", option.name()), ("names", &opts.leftover().join(", "))],
+        &[
+            ("option", option.name()),
+            ("names", &opts.leftover().join(", ")),
+        ],
     )))
 }
 
@@ -215,7 +255,8 @@ pub fn apply_memory(dom: &mut DomainXml, mut opts: OptString) -> Result<(), OptE
                     Some(s) => number("maxMemory.slots", &s)?,
                     None => old_slots.unwrap_or(16),
                 };
-                dom.set_max_memory(Some((&size, slots))).map_err(domain_err)?;
+                dom.set_max_memory(Some((&size, slots)))
+                    .map_err(domain_err)?;
             }
         }
     }
@@ -269,14 +310,18 @@ pub fn apply_vcpus(dom: &mut DomainXml, mut opts: OptString) -> Result<(), OptEr
         }
         dom.set_topology(Some(&t)).map_err(domain_err)?;
     }
-    let current = current.map(|c| number::<u32>("vcpu.current", &c)).transpose()?;
+    let current = current
+        .map(|c| number::<u32>("vcpu.current", &c))
+        .transpose()?;
     match (max, &old) {
         (Some(m), _) => {
             // A lower maximum takes a higher online count down with it (virt-install).
             let cur = current.or(old.as_ref().and_then(|o| o.current).filter(|&c| c < m));
             dom.set_vcpus(m, cur).map_err(domain_err)?;
         }
-        (None, Some(o)) if current.is_some() => dom.set_vcpus(o.max, current).map_err(domain_err)?,
+        (None, Some(o)) if current.is_some() => {
+            dom.set_vcpus(o.max, current).map_err(domain_err)?
+        }
         (None, None) if current.is_some() => {
             return Err(err(gettext("vcpu.current needs a vCPU count")));
         }
@@ -356,13 +401,23 @@ pub fn apply_boot(dom: &mut DomainXml, mut opts: OptString) -> Result<(), OptErr
             // These two are yes/no in the XML, on/off on the command line.
             let yes_no = matches!(names[0], "loader.readonly" | "loader.secure");
             *field = match (v, yes_no) {
-                (Some(v), true) => Some(if on_off(names[0], Some(&v))? { "yes" } else { "no" }.into()),
+                (Some(v), true) => Some(
+                    if on_off(names[0], Some(&v))? {
+                        "yes"
+                    } else {
+                        "no"
+                    }
+                    .into(),
+                ),
                 (v, _) => v,
             };
         }
     }
     check_leftover(XmlOption::Boot, &opts)?;
-    if !os.boot_devs.is_empty() && !dom.boot_order().is_empty() && dom.os().boot_devs != os.boot_devs {
+    if !os.boot_devs.is_empty()
+        && !dom.boot_order().is_empty()
+        && dom.os().boot_devs != os.boot_devs
+    {
         // Boot devices and per-device boot order exclude each other (libvirt).
         let keys: Vec<_> = dom.boot_order().into_iter().map(|(k, _)| k).collect();
         for k in keys {

@@ -51,7 +51,9 @@ fn split(text: &str) -> Result<Vec<String>, OptError> {
                                 cur.push('\\');
                                 cur.push(n);
                             }
-                            None => return Err(OptError("unclosed '\"' in the option string".into())),
+                            None => {
+                                return Err(OptError("unclosed '\"' in the option string".into()))
+                            }
                         },
                         Some(n) => cur.push(n),
                         None => return Err(OptError("unclosed '\"' in the option string".into())),
@@ -99,7 +101,9 @@ impl OptString {
             .collect();
         for (i, name) in positional.iter().enumerate() {
             match pieces.get_mut(i) {
-                Some(p) if p.1.is_none() => *p = ((*name).to_owned(), Some(std::mem::take(&mut p.0))),
+                Some(p) if p.1.is_none() => {
+                    *p = ((*name).to_owned(), Some(std::mem::take(&mut p.0)))
+                }
                 _ => break,
             }
         }
@@ -107,7 +111,10 @@ impl OptString {
         let mut in_comma_value = false;
         for (name, value) in pieces {
             if in_comma_value && !known.contains(&name.as_str()) {
-                let last = pairs.last_mut().and_then(|(_, v)| v.as_mut()).expect("a value");
+                let last = pairs
+                    .last_mut()
+                    .and_then(|(_, v)| v.as_mut())
+                    .expect("a value");
                 last.push(',');
                 last.push_str(&name);
                 if let Some(v) = value {
@@ -168,8 +175,18 @@ mod tests {
     use super::*;
 
     fn pairs(text: &str, positional: &[&str], comma: &[&str]) -> Vec<(String, Option<String>)> {
-        let known = ["path", "bus", "cache", "title", "description", "name", "menu"];
-        OptString::parse(text, positional, comma, &known).unwrap().pairs
+        let known = [
+            "path",
+            "bus",
+            "cache",
+            "title",
+            "description",
+            "name",
+            "menu",
+        ];
+        OptString::parse(text, positional, comma, &known)
+            .unwrap()
+            .pairs
     }
 
     fn p(n: &str, v: Option<&str>) -> (String, Option<String>) {
@@ -180,7 +197,11 @@ mod tests {
     fn splits_like_virt_xml() {
         assert_eq!(
             pairs("/a.img,bus=virtio,cache=", &["path"], &[]),
-            vec![p("path", Some("/a.img")), p("bus", Some("virtio")), p("cache", Some(""))]
+            vec![
+                p("path", Some("/a.img")),
+                p("bus", Some("virtio")),
+                p("cache", Some(""))
+            ]
         );
         assert_eq!(
             pairs("title=\"a, b\",description='x,y'", &[], &[]),
@@ -205,8 +226,12 @@ mod tests {
 
     #[test]
     fn take_consumes_aliases() {
-        let mut o = OptString::parse("cache=none,driver.cache=writeback,x=1", &[], &[], &[]).unwrap();
-        assert_eq!(o.take(&["cache", "driver.cache"]), Some(Some("writeback".into())));
+        let mut o =
+            OptString::parse("cache=none,driver.cache=writeback,x=1", &[], &[], &[]).unwrap();
+        assert_eq!(
+            o.take(&["cache", "driver.cache"]),
+            Some(Some("writeback".into()))
+        );
         assert_eq!(o.leftover(), vec!["x".to_owned()]);
         assert_eq!(o.take(&["cache"]), None);
         let mut e = OptString::parse("cache=", &[], &[], &[]).unwrap();

@@ -91,8 +91,15 @@ pub(super) fn run(m: &ArgMatches) -> ExitCode {
 fn introspect(m: &ArgMatches) -> Option<ExitCode> {
     let mut shown = false;
     for option in XmlOption::ALL {
-        let values: Vec<&String> = m.get_many::<String>(option.name()).into_iter().flatten().collect();
-        if values.iter().any(|v| v.as_str() == "?" || v.as_str() == "help") {
+        let values: Vec<&String> = m
+            .get_many::<String>(option.name())
+            .into_iter()
+            .flatten()
+            .collect();
+        if values
+            .iter()
+            .any(|v| v.as_str() == "?" || v.as_str() == "help")
+        {
             let mut names = option.spec().names.to_vec();
             names.sort_unstable();
             let list: String = names.iter().map(|n| format!("  {n}\n")).collect();
@@ -122,7 +129,10 @@ fn plan(m: &ArgMatches) -> Result<Plan, Failure> {
         }
     }
     if given.len() > 1 {
-        let names: Vec<String> = given.iter().map(|(o, _)| format!("--{}", o.name())).collect();
+        let names: Vec<String> = given
+            .iter()
+            .map(|(o, _)| format!("--{}", o.name()))
+            .collect();
         return Err(Failure::Usage(gettext_f(
             "Only one change operation may be specified (conflicting options {names})",
             &[("names", &names.join(", "))],
@@ -145,7 +155,11 @@ fn plan(m: &ArgMatches) -> Result<Plan, Failure> {
     }
     let change = match (actions.pop(), given.pop()) {
         (None, None) => None,
-        (Some(_), None) => return Err(Failure::Usage(gettext("No change specified: add an option such as --disk or --memory"))),
+        (Some(_), None) => {
+            return Err(Failure::Usage(gettext(
+                "No change specified: add an option such as --disk or --memory",
+            )))
+        }
         (None, Some(_)) => {
             return Err(Failure::Usage(gettext(
                 "One of --edit, --add-device, --remove-device must be specified",
@@ -166,9 +180,15 @@ fn plan(m: &ArgMatches) -> Result<Plan, Failure> {
     let (mut print_xml, print_diff) = (flag("print-xml"), flag("print-diff"));
     let update = flag("update");
     if update && file_input {
-        return Err(Failure::Usage(gettext("Can't use --update with XML from a file")));
+        return Err(Failure::Usage(gettext(
+            "Can't use --update with XML from a file",
+        )));
     }
-    if update && change.as_ref().is_some_and(|(_, o, _)| o.device_kind().is_none()) {
+    if update
+        && change
+            .as_ref()
+            .is_some_and(|(_, o, _)| o.device_kind().is_none())
+    {
         let option = change.as_ref().map_or("", |(_, o, _)| o.name());
         return Err(Failure::Usage(gettext_f(
             "Don't know how to --update for --{option}: only devices change live",
@@ -214,7 +234,14 @@ fn check_action(action: &Action, option: XmlOption) -> Result<(), Failure> {
         Action::Add | Action::Remove if !device => Err(Failure::Usage(gettext_f(
             "Cannot use --{action} with --{option}: it is not a device",
             &[
-                ("action", if *action == Action::Add { "add-device" } else { "remove-device" }),
+                (
+                    "action",
+                    if *action == Action::Add {
+                        "add-device"
+                    } else {
+                        "remove-device"
+                    },
+                ),
                 ("option", option.name()),
             ],
         ))),
@@ -224,10 +251,23 @@ fn check_action(action: &Action, option: XmlOption) -> Result<(), Failure> {
 
 /// The devices a selector picks: empty or `1` the first, `N` the Nth (negative from
 /// the end), `all`, or an option string they must match.
-fn select(dom: &DomainXml, option: XmlOption, action: &str, sel: &str) -> Result<Vec<DeviceKey>, Failure> {
+fn select(
+    dom: &DomainXml,
+    option: XmlOption,
+    action: &str,
+    sel: &str,
+) -> Result<Vec<DeviceKey>, Failure> {
     let kind = option.device_kind().expect("a device option");
-    let keys: Vec<DeviceKey> = dom.devices().into_iter().filter(|k| k.kind == kind).collect();
-    let index = if sel.is_empty() { Some(1) } else { sel.parse::<i64>().ok() };
+    let keys: Vec<DeviceKey> = dom
+        .devices()
+        .into_iter()
+        .filter(|k| k.kind == kind)
+        .collect();
+    let index = if sel.is_empty() {
+        Some(1)
+    } else {
+        sel.parse::<i64>().ok()
+    };
     if let Some(i) = index {
         if i == 0 {
             return Err(Failure::Usage(gettext_f(
@@ -254,7 +294,11 @@ fn select(dom: &DomainXml, option: XmlOption, action: &str, sel: &str) -> Result
                 ],
             )));
         }
-        let at = if i > 0 { i as usize - 1 } else { keys.len() - i.unsigned_abs() as usize };
+        let at = if i > 0 {
+            i as usize - 1
+        } else {
+            keys.len() - i.unsigned_abs() as usize
+        };
         return Ok(vec![keys[at].clone()]);
     }
     if sel == "all" {
@@ -276,7 +320,12 @@ fn select(dom: &DomainXml, option: XmlOption, action: &str, sel: &str) -> Result
 }
 
 /// Applies the change to `dom`.
-fn apply_change(dom: &mut DomainXml, action: &Action, option: XmlOption, text: &str) -> Result<Applied, Failure> {
+fn apply_change(
+    dom: &mut DomainXml,
+    action: &Action,
+    option: XmlOption,
+    text: &str,
+) -> Result<Applied, Failure> {
     if option.device_kind().is_none() {
         let opts = option.parse(text)?;
         match option {
@@ -306,7 +355,8 @@ fn apply_change(dom: &mut DomainXml, action: &Action, option: XmlOption, text: &
                 .map_err(|e| Failure::Usage(e.to_string()))?;
             for el in els {
                 if let Some(key) = dom.key_of(el) {
-                    dom.remove_device(&key).map_err(|e| Failure::Usage(e.to_string()))?;
+                    dom.remove_device(&key)
+                        .map_err(|e| Failure::Usage(e.to_string()))?;
                 }
             }
             Ok(Applied::Removed)
@@ -317,7 +367,9 @@ fn apply_change(dom: &mut DomainXml, action: &Action, option: XmlOption, text: &
 /// Writes to standard output; a reader that went away (`| head`) is not an error.
 fn out(text: &str) {
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush());
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush());
 }
 
 fn say(plan: &Plan, text: &str) {
@@ -340,7 +392,10 @@ fn read_file(path: &str) -> Result<String, Failure> {
         std::fs::read_to_string(path).map(|t| text = t)
     };
     res.map_err(|e| {
-        Failure::Runtime(gettext_f("Cannot read {path}: {error}", &[("path", path), ("error", &e.to_string())]))
+        Failure::Runtime(gettext_f(
+            "Cannot read {path}: {error}",
+            &[("path", path), ("error", &e.to_string())],
+        ))
     })?;
     Ok(text)
 }
@@ -364,7 +419,13 @@ fn execute(plan: &Plan) -> Result<(), Failure> {
         let c = open_with_auth(uri, &terminal_auth).map_err(|e| {
             Failure::Runtime(gettext_f(
                 "Could not connect to {uri}: {error}",
-                &[("uri", plan.uri.as_deref().unwrap_or("libvirt's default URI")), ("error", &e.to_string())],
+                &[
+                    (
+                        "uri",
+                        plan.uri.as_deref().unwrap_or("libvirt's default URI"),
+                    ),
+                    ("error", &e.to_string()),
+                ],
             ))
         })?;
         Some(Connection(Some(c)))
@@ -386,8 +447,15 @@ fn execute(plan: &Plan) -> Result<(), Failure> {
         }
         Input::File(path) => {
             let text = read_file(path)?;
-            let label = if path == "-" { gettext("standard input") } else { path.clone() };
-            (None, DomainXml::parse(text).map_err(|e| bad_xml(&label, e))?)
+            let label = if path == "-" {
+                gettext("standard input")
+            } else {
+                path.clone()
+            };
+            (
+                None,
+                DomainXml::parse(text).map_err(|e| bad_xml(&label, e))?,
+            )
         }
     };
     let running = match &handle {
@@ -404,15 +472,29 @@ fn execute(plan: &Plan) -> Result<(), Failure> {
         match (&handle, running) {
             (Some(h), true) => {
                 let (action, option, text) = plan.change.as_ref().expect("checked in plan");
-                update_live(plan, h, &dom, applied.as_ref().expect("a change"), action, *option, text)?;
+                update_live(
+                    plan,
+                    h,
+                    &dom,
+                    applied.as_ref().expect("a change"),
+                    action,
+                    *option,
+                    text,
+                )?;
                 updated = true;
             }
-            _ => warn(plan, &gettext("The VM is not running, --update is inapplicable.")),
+            _ => warn(
+                plan,
+                &gettext("The VM is not running, --update is inapplicable."),
+            ),
         }
     }
     print_outputs(plan, &dom);
     if plan.change.is_some() && !dom.is_changed() {
-        warn(plan, &gettext("No XML diff was generated. The requested changes will have no effect."));
+        warn(
+            plan,
+            &gettext("No XML diff was generated. The requested changes will have no effect."),
+        );
         return Ok(());
     }
     if !plan.define || !dom.is_changed() {
@@ -439,29 +521,37 @@ fn update_live(
     option: XmlOption,
     text: &str,
 ) -> Result<(), Failure> {
-    let mut live = h
-        .document(Definition::Live)
-        .map_err(libvirt)?;
+    let mut live = h.document(Definition::Live).map_err(libvirt)?;
     // `template` is already translated; it names libvirt's message `{error}`.
-    let failed = |template: String| move |e: crate::virt::VirtError| {
-        Failure::Runtime(template.replace("{error}", &e.to_string()))
+    let failed = |template: String| {
+        move |e: crate::virt::VirtError| {
+            Failure::Runtime(template.replace("{error}", &e.to_string()))
+        }
     };
     match applied {
         Applied::Added(key) => {
             // The device exactly as it goes into the persistent XML (same MAC, target).
-            let xml = persistent.device_xml(key).map_err(|e| Failure::Runtime(e.to_string()))?;
+            let xml = persistent
+                .device_xml(key)
+                .map_err(|e| Failure::Runtime(e.to_string()))?;
             h.attach_device(&xml, Affect::LIVE)
                 .map_err(failed(gettext("Error attempting device hotplug: {error}")))?;
             say(plan, &gettext("Device hotplug successful."));
         }
         Applied::Edited => {
-            let Action::Edit(sel) = action else { unreachable!() };
+            let Action::Edit(sel) = action else {
+                unreachable!()
+            };
             let keys = select(&live, option, "edit", sel)?;
             for key in keys {
-                let el = live.resolve(&key).map_err(|e| Failure::Runtime(e.to_string()))?;
+                let el = live
+                    .resolve(&key)
+                    .map_err(|e| Failure::Runtime(e.to_string()))?;
                 devices::edit(&mut live, option, &key, text)?;
                 let key = live.key_of(el).expect("still a device");
-                let xml = live.device_xml(&key).map_err(|e| Failure::Runtime(e.to_string()))?;
+                let xml = live
+                    .device_xml(&key)
+                    .map_err(|e| Failure::Runtime(e.to_string()))?;
                 h.update_device(&xml, Affect::LIVE)
                     .map_err(failed(gettext("Error attempting device update: {error}")))?;
                 say(plan, &gettext("Device update successful."));
@@ -470,9 +560,12 @@ fn update_live(
         Applied::Removed => {
             let keys = select(&live, option, "remove-device", text)?;
             for key in keys {
-                let xml = live.device_xml(&key).map_err(|e| Failure::Runtime(e.to_string()))?;
-                h.detach_device(&xml, Affect::LIVE)
-                    .map_err(failed(gettext("Error attempting device hotunplug: {error}")))?;
+                let xml = live
+                    .device_xml(&key)
+                    .map_err(|e| Failure::Runtime(e.to_string()))?;
+                h.detach_device(&xml, Affect::LIVE).map_err(failed(gettext(
+                    "Error attempting device hotunplug: {error}",
+                )))?;
                 say(plan, &gettext("Device hotunplug successful."));
             }
         }
@@ -494,7 +587,10 @@ fn define(
         // libvirt refuses to define a known domain under another name: rename it first.
         if h.name().map_err(libvirt)? != name {
             h.rename(&name).map_err(|e| {
-                Failure::Runtime(gettext_f("Could not rename the domain: {error}", &[("error", &e.to_string())]))
+                Failure::Runtime(gettext_f(
+                    "Could not rename the domain: {error}",
+                    &[("error", &e.to_string())],
+                ))
             })?;
         }
     }
@@ -504,9 +600,15 @@ fn define(
             &[("error", &e.to_string())],
         ))
     })?;
-    say(plan, &gettext_f("Domain '{name}' defined successfully.", &[("name", &name)]));
+    say(
+        plan,
+        &gettext_f("Domain '{name}' defined successfully.", &[("name", &name)]),
+    );
     if pending {
-        say(plan, &gettext("Changes will take effect after the domain is fully powered off."));
+        say(
+            plan,
+            &gettext("Changes will take effect after the domain is fully powered off."),
+        );
     } else if before.is_some() && defined.xml(Definition::Persistent).ok() == before {
         warn(
             plan,

@@ -110,7 +110,9 @@ pub fn lookup(conn: &Connect, name_uuid_or_id: &str) -> Result<DomainHandle> {
             Ok(id) => conn.lookup_domain_by_id(id),
             Err(_) => Err(e),
         });
-    found.map(DomainHandle).map_err(lib_err("virDomainLookupByName"))
+    found
+        .map(DomainHandle)
+        .map_err(lib_err("virDomainLookupByName"))
 }
 
 impl DomainHandle {
@@ -131,7 +133,9 @@ impl DomainHandle {
         if which == Definition::Persistent {
             flags |= sys::VIR_DOMAIN_XML_INACTIVE;
         }
-        self.0.xml_desc(flags).map_err(lib_err("virDomainGetXMLDesc"))
+        self.0
+            .xml_desc(flags)
+            .map_err(lib_err("virDomainGetXMLDesc"))
     }
 
     /// The domain's XML as a document.
@@ -142,7 +146,9 @@ impl DomainHandle {
     /// Renames the (inactive) domain: libvirt refuses a define that changes the name
     /// of a domain it knows under another.
     pub fn rename(&self, new_name: &str) -> Result<()> {
-        self.0.rename(new_name, 0).map_err(lib_err("virDomainRename"))
+        self.0
+            .rename(new_name, 0)
+            .map_err(lib_err("virDomainRename"))
     }
 
     /// Adds a device (hot-plug when `affect.live`).

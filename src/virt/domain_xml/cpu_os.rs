@@ -3,8 +3,8 @@
 //! Each view is read whole and written back by difference: only the attributes,
 //! text and elements whose value changed are touched.
 
-use super::domain::DomainXml;
 use super::document::NodeId;
+use super::domain::DomainXml;
 use super::error::{DomainXmlError, Result};
 use super::fields::yes_no;
 
@@ -185,7 +185,11 @@ impl DomainXml {
             None => d.put_text(root, "cpu/topology", None),
             Some(t) => {
                 if t.total() == 0 {
-                    return Err(DomainXmlError::invalid("topology", "0", "every count must be at least 1"));
+                    return Err(DomainXmlError::invalid(
+                        "topology",
+                        "0",
+                        "every count must be at least 1",
+                    ));
                 }
                 d.put_num(root, "cpu/topology", "sockets", Some(t.sockets))?;
                 d.put_num(root, "cpu/topology", "dies", t.dies)?;
@@ -202,7 +206,9 @@ impl DomainXml {
         for (el, f) in elements.iter().zip(old) {
             match new.iter().find(|n| n.name == f.name) {
                 None => self.doc.remove(*el)?,
-                Some(n) if n.policy != f.policy => self.doc.put(*el, "", "policy", n.policy.as_deref())?,
+                Some(n) if n.policy != f.policy => {
+                    self.doc.put(*el, "", "policy", n.policy.as_deref())?
+                }
                 Some(_) => {}
             }
         }
@@ -248,7 +254,9 @@ impl DomainXml {
                 .filter_map(|b| d.attr(b, "dev").map(str::to_owned))
                 .collect(),
             boot_menu: flag("bootmenu", "enable"),
-            boot_menu_timeout: d.get(os, "bootmenu", "timeout").and_then(|t| t.parse().ok()),
+            boot_menu_timeout: d
+                .get(os, "bootmenu", "timeout")
+                .and_then(|t| t.parse().ok()),
             bios_useserial: flag("bios", "useserial"),
         }
     }

@@ -183,8 +183,14 @@ fn join_changes(script: &mut [(Op, usize, usize)], a: &[&str], b: &[&str]) {
 fn write_hunk(out: &mut String, hunk: &[(Op, usize, usize)], a: &[&str], b: &[&str]) {
     let old_len = hunk.iter().filter(|h| h.0 != Op::Add).count();
     let new_len = hunk.iter().filter(|h| h.0 != Op::Del).count();
-    let old_start = hunk.iter().find(|h| h.0 != Op::Add).map_or(hunk[0].1, |h| h.1);
-    let new_start = hunk.iter().find(|h| h.0 != Op::Del).map_or(hunk[0].2, |h| h.2);
+    let old_start = hunk
+        .iter()
+        .find(|h| h.0 != Op::Add)
+        .map_or(hunk[0].1, |h| h.1);
+    let new_start = hunk
+        .iter()
+        .find(|h| h.0 != Op::Del)
+        .map_or(hunk[0].2, |h| h.2);
     // diff(1) numbers an empty range by the line before it.
     let number = |start: usize, len: usize| if len == 0 { start } else { start + 1 };
     out.push_str(&format!(
@@ -230,11 +236,18 @@ mod tests {
         let old: String = (1..=20).map(|i| format!("{i}\n")).collect();
         let new: String = (1..=20)
             .filter(|&i| i != 18)
-            .flat_map(|i| [format!("{i}\n")].into_iter().chain((i == 2).then(|| "new\n".into())))
+            .flat_map(|i| {
+                [format!("{i}\n")]
+                    .into_iter()
+                    .chain((i == 2).then(|| "new\n".into()))
+            })
             .collect();
         let d = unified(&old, &new, "a", "b");
         assert!(d.contains("@@ -1,5 +1,6 @@\n 1\n 2\n+new\n 3\n"), "{d}");
-        assert!(d.contains("@@ -15,6 +16,5 @@\n 15\n 16\n 17\n-18\n 19\n 20\n"), "{d}");
+        assert!(
+            d.contains("@@ -15,6 +16,5 @@\n 15\n 16\n 17\n-18\n 19\n 20\n"),
+            "{d}"
+        );
     }
 
     #[test]

@@ -205,9 +205,11 @@ impl XmlDoc {
     /// Every attribute as `(name as written, value)`, in document order (namespace
     /// declarations are not attributes).
     pub fn attrs(&self, id: NodeId) -> impl Iterator<Item = (&str, &str)> {
-        self.node(id)
-            .into_iter()
-            .flat_map(|n| n.attrs.iter().map(|a| (a.qname.as_str(), a.value(&self.text))))
+        self.node(id).into_iter().flat_map(|n| {
+            n.attrs
+                .iter()
+                .map(|a| (a.qname.as_str(), a.value(&self.text)))
+        })
     }
 
     /// The element's own text, unescaped (CDATA and entities resolved).
@@ -222,7 +224,9 @@ impl XmlDoc {
 
     /// The child elements, in document order.
     pub fn children(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
-        self.node(id).into_iter().flat_map(|n| n.children.iter().copied())
+        self.node(id)
+            .into_iter()
+            .flat_map(|n| n.children.iter().copied())
     }
 
     /// True for libvirt's (unqualified) element named `name`.
@@ -316,14 +320,24 @@ impl XmlDoc {
         let mut theirs = Vec::new();
         fresh.collect(fresh.root, &mut theirs);
         if mine.len() != theirs.len() {
-            return Err(format!("{} elements indexed, {} in the text", mine.len(), theirs.len()));
+            return Err(format!(
+                "{} elements indexed, {} in the text",
+                mine.len(),
+                theirs.len()
+            ));
         }
         for (&a, &b) in mine.iter().zip(&theirs) {
             let (x, y) = (&self.nodes[a.index()], &fresh.nodes[b.index()]);
             let attrs = |d: &XmlDoc, n: &Node| -> Vec<(String, String, Range<usize>)> {
                 n.attrs
                     .iter()
-                    .map(|at| (at.qname.clone(), at.value(&d.text).to_owned(), at.range.clone()))
+                    .map(|at| {
+                        (
+                            at.qname.clone(),
+                            at.value(&d.text).to_owned(),
+                            at.range.clone(),
+                        )
+                    })
                     .collect()
             };
             if x.qname != y.qname
@@ -559,7 +573,11 @@ mod tests {
         assert_eq!(doc.qname(x), "q:x");
         assert_eq!(doc.name(x), "x");
         assert_eq!(doc.namespace(x), Some("urn:q"));
-        assert_eq!(doc.attr(x, "y"), None, "qualified attributes are not unqualified");
+        assert_eq!(
+            doc.attr(x, "y"),
+            None,
+            "qualified attributes are not unqualified"
+        );
         assert_eq!(doc.attr(x, "z"), Some("'"));
         assert!(doc.child(root, "x").is_none(), "q:x is not libvirt's <x>");
         assert_eq!(doc.text_of(doc.find("title").unwrap()), "<t>");

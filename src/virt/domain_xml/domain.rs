@@ -87,7 +87,9 @@ impl DomainXml {
 
     /// The domain's name.
     pub fn name(&self) -> Option<&str> {
-        self.doc.child(self.root(), "name").map(|n| self.doc.text_of(n))
+        self.doc
+            .child(self.root(), "name")
+            .map(|n| self.doc.text_of(n))
     }
 
     /// Renames the domain (in the document: libvirt needs `virDomainRename` for a
@@ -106,12 +108,16 @@ impl DomainXml {
 
     /// The domain's UUID.
     pub fn uuid(&self) -> Option<&str> {
-        self.doc.child(self.root(), "uuid").map(|n| self.doc.text_of(n))
+        self.doc
+            .child(self.root(), "uuid")
+            .map(|n| self.doc.text_of(n))
     }
 
     /// The short title shown beside the name, if any.
     pub fn title(&self) -> Option<&str> {
-        self.doc.child(self.root(), "title").map(|n| self.doc.text_of(n))
+        self.doc
+            .child(self.root(), "title")
+            .map(|n| self.doc.text_of(n))
     }
 
     /// Sets the title; `None` or an empty title removes it. libvirt refuses line breaks
@@ -119,7 +125,11 @@ impl DomainXml {
     pub fn set_title(&mut self, title: Option<&str>) -> Result<()> {
         let title = title.filter(|t| !t.is_empty());
         if let Some(t) = title.filter(|t| t.contains(['\n', '\r'])) {
-            return Err(DomainXmlError::invalid("title", t, "a title must be one line"));
+            return Err(DomainXmlError::invalid(
+                "title",
+                t,
+                "a title must be one line",
+            ));
         }
         let root = self.root();
         self.doc.put_text(root, "title", title)
@@ -240,7 +250,11 @@ impl DomainXml {
         check_kib("memory", kib)?;
         let size = self.size_like("memory", kib);
         self.set_memory(&size)?;
-        if self.current_memory().and_then(|c| c.to_kib()).is_some_and(|c| c > kib) {
+        if self
+            .current_memory()
+            .and_then(|c| c.to_kib())
+            .is_some_and(|c| c > kib)
+        {
             let cur = self.size_like("currentMemory", kib);
             self.set_current_memory(Some(&cur))?;
         }
@@ -276,7 +290,11 @@ impl DomainXml {
     /// asks for a topology (one that did not match before is left as it is).
     pub fn set_vcpus(&mut self, max: u32, current: Option<u32>) -> Result<()> {
         if max == 0 {
-            return Err(DomainXmlError::invalid("vcpus", "0", "at least one vCPU is needed"));
+            return Err(DomainXmlError::invalid(
+                "vcpus",
+                "0",
+                "at least one vCPU is needed",
+            ));
         }
         if let Some(c) = current.filter(|&c| c == 0 || c > max) {
             return Err(DomainXmlError::invalid(
@@ -325,7 +343,11 @@ impl DomainXml {
 
 fn check_kib(field: &str, kib: u64) -> Result<()> {
     if kib == 0 {
-        return Err(DomainXmlError::invalid(field, "0", "a domain needs some memory"));
+        return Err(DomainXmlError::invalid(
+            field,
+            "0",
+            "a domain needs some memory",
+        ));
     }
     Ok(())
 }

@@ -8,7 +8,7 @@
 
 use std::ops::Range;
 
-use super::document::{index_subtree, indent_before, scan_start_tag, NodeId, XmlDoc};
+use super::document::{indent_before, index_subtree, scan_start_tag, NodeId, XmlDoc};
 use super::error::{DomainXmlError, Result};
 use super::escape::{escape_attr, escape_text};
 use super::fragment::NewElement;
@@ -65,7 +65,11 @@ impl XmlDoc {
     pub fn set_attr(&mut self, id: NodeId, name: &str, value: &str) -> Result<()> {
         let n = self.live(id)?;
         let style_quote = self.style.quote;
-        if let Some(i) = n.attrs.iter().position(|a| a.ns.is_none() && a.local() == name) {
+        if let Some(i) = n
+            .attrs
+            .iter()
+            .position(|a| a.ns.is_none() && a.local() == name)
+        {
             let at = &n.attrs[i];
             if at.value(&self.text) == value {
                 return Ok(());
@@ -102,7 +106,11 @@ impl XmlDoc {
     /// it was there.
     pub fn remove_attr(&mut self, id: NodeId, name: &str) -> Result<bool> {
         let n = self.live(id)?;
-        let Some(i) = n.attrs.iter().position(|a| a.ns.is_none() && a.local() == name) else {
+        let Some(i) = n
+            .attrs
+            .iter()
+            .position(|a| a.ns.is_none() && a.local() == name)
+        else {
             return Ok(false);
         };
         let range = n.attrs[i].range.clone();
@@ -142,7 +150,12 @@ impl XmlDoc {
     }
 
     /// Inserts `el` as child number `index` (0-based, among child elements) of `parent`.
-    pub fn insert_element(&mut self, parent: NodeId, index: usize, el: &NewElement) -> Result<NodeId> {
+    pub fn insert_element(
+        &mut self,
+        parent: NodeId,
+        index: usize,
+        el: &NewElement,
+    ) -> Result<NodeId> {
         let layout = self.layout(parent, index)?;
         let xml = el.write(&self.style, layout.indent.is_some());
         self.insert_laid_out(parent, index, &xml, layout)
@@ -468,7 +481,11 @@ fn restyle(xml: &str, decls: &str, base: &str, style: &super::document::Style) -
     let mut out = String::with_capacity(xml.len() + newlines.len() * (base.len() + 4));
     let mut from = 0;
     for nl in newlines {
-        let line_end = if nl > 0 && xml.as_bytes()[nl - 1] == b'\r' { nl - 1 } else { nl };
+        let line_end = if nl > 0 && xml.as_bytes()[nl - 1] == b'\r' {
+            nl - 1
+        } else {
+            nl
+        };
         out.push_str(&xml[from..line_end.max(from)]);
         out.push_str(style.newline);
         out.push_str(base);

@@ -11,7 +11,8 @@ use std::borrow::Cow;
 /// `value` escaped for an attribute delimited by `quote` (`b'\''` or `b'"'`).
 pub fn escape_attr(value: &str, quote: u8) -> Cow<'_, str> {
     let needs = |c: char| {
-        matches!(c, '&' | '<' | '\t' | '\n' | '\r') || (c == '\'' && quote == b'\'')
+        matches!(c, '&' | '<' | '\t' | '\n' | '\r')
+            || (c == '\'' && quote == b'\'')
             || (c == '"' && quote == b'"')
     };
     if !value.chars().any(needs) {

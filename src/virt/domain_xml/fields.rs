@@ -52,7 +52,13 @@ impl XmlDoc {
 
     /// Sets (`Some`) or removes (`None`) an attribute of the element at `path` below
     /// `el`. A removal that leaves an element of the path empty removes it too.
-    pub(super) fn put(&mut self, el: NodeId, path: &str, attr: &str, value: Option<&str>) -> Result<()> {
+    pub(super) fn put(
+        &mut self,
+        el: NodeId,
+        path: &str,
+        attr: &str,
+        value: Option<&str>,
+    ) -> Result<()> {
         match value {
             Some(v) => {
                 let target = self.ensure_path(el, path)?;
@@ -162,7 +168,13 @@ mod tests {
         let mut doc = XmlDoc::parse(text).unwrap();
         let disk = doc.find("devices/disk").unwrap();
         doc.put(disk, "driver", "cache", Some("none")).unwrap();
-        assert!(doc.text().contains("    <disk type='file'>\n      <driver cache='none'/>\n      <target dev='vda'/>"), "{}", doc.text());
+        assert!(
+            doc.text().contains(
+                "    <disk type='file'>\n      <driver cache='none'/>\n      <target dev='vda'/>"
+            ),
+            "{}",
+            doc.text()
+        );
         doc.check_index().unwrap();
         doc.put(disk, "driver", "cache", None).unwrap();
         assert_eq!(doc.text(), text);

@@ -148,6 +148,9 @@ mod tests {
     #[test]
     fn writes_text_escaped() {
         let el = NewElement::new("title").text("a < b & c");
-        assert_eq!(el.write(&style(b'\''), true), "<title>a &lt; b &amp; c</title>");
+        assert_eq!(
+            el.write(&style(b'\''), true),
+            "<title>a &lt; b &amp; c</title>"
+        );
     }
 }

@@ -82,12 +82,18 @@ pub const DEVICES: &[&str] = &[
 ];
 
 const OS: &[&str] = &[
-    "type", "firmware", "loader", "nvram", "kernel", "initrd", "cmdline", "dtb", "acpi",
-    "boot", "bootmenu", "smbios", "bios",
+    "type", "firmware", "loader", "nvram", "kernel", "initrd", "cmdline", "dtb", "acpi", "boot",
+    "bootmenu", "smbios", "bios",
 ];
 
 const CPU: &[&str] = &[
-    "model", "vendor", "topology", "cache", "maxphysaddr", "feature", "numa",
+    "model",
+    "vendor",
+    "topology",
+    "cache",
+    "maxphysaddr",
+    "feature",
+    "numa",
 ];
 
 /// The children every device may have at its end, in libvirt's order.
@@ -137,8 +143,18 @@ const INTERFACE: &[&str] = &[
 ];
 
 const GRAPHICS: &[&str] = &[
-    "listen", "channel", "image", "jpeg", "zlib", "playback", "streaming", "clipboard",
-    "mouse", "filetransfer", "gl", "audio",
+    "listen",
+    "channel",
+    "image",
+    "jpeg",
+    "zlib",
+    "playback",
+    "streaming",
+    "clipboard",
+    "mouse",
+    "filetransfer",
+    "gl",
+    "audio",
 ];
 
 /// The order of the children of an element named `parent` (whose own parent is named

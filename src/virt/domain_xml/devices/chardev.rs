@@ -115,7 +115,9 @@ impl DeviceView for CharDevice {
 /// with target type `serial` on the same port), if there is one.
 pub(super) fn console_twin(domain: &DomainXml, serial: NodeId) -> Option<NodeId> {
     let doc = domain.doc();
-    let port = doc.get(serial, "target", "port").unwrap_or_else(|| "0".into());
+    let port = doc
+        .get(serial, "target", "port")
+        .unwrap_or_else(|| "0".into());
     domain
         .device_elements(DeviceKind::Console)
         .into_iter()

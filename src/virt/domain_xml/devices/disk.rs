@@ -144,7 +144,9 @@ impl Disk {
     }
 
     fn effective_type(&self) -> &str {
-        self.source.as_ref().map_or(&self.disk_type, |s| s.disk_type())
+        self.source
+            .as_ref()
+            .map_or(&self.disk_type, |s| s.disk_type())
     }
 }
 
@@ -187,7 +189,12 @@ fn host_element(h: &NetworkHost) -> NewElement {
         .attr_opt("socket", h.socket.clone())
 }
 
-fn write_source(doc: &mut XmlDoc, el: NodeId, old: Option<&DiskSource>, new: Option<&DiskSource>) -> Result<()> {
+fn write_source(
+    doc: &mut XmlDoc,
+    el: NodeId,
+    old: Option<&DiskSource>,
+    new: Option<&DiskSource>,
+) -> Result<()> {
     let same_kind = matches!((old, new), (Some(o), Some(n)) if o.disk_type() == n.disk_type());
     if !same_kind {
         if let Some(src) = doc.child(el, "source") {
@@ -215,7 +222,11 @@ fn write_source(doc: &mut XmlDoc, el: NodeId, old: Option<&DiskSource>, new: Opt
     for (attr, value) in &attrs {
         doc.put(el, "source", attr, Some(value))?;
     }
-    let old_hosts = if same_kind { old.map_or(&[][..], |o| o.hosts()) } else { &[] };
+    let old_hosts = if same_kind {
+        old.map_or(&[][..], |o| o.hosts())
+    } else {
+        &[]
+    };
     if new.hosts() != old_hosts {
         let src = doc.ensure_child(el, "source")?;
         let hosts: Vec<NodeId> = doc.children_named(src, "host").collect();
@@ -298,17 +309,23 @@ impl DeviceView for Disk {
     }
 
     fn to_element(&self) -> NewElement {
-        let driver = [&self.driver_name, &self.format, &self.cache, &self.discard, &self.io]
-            .iter()
-            .any(|f| f.is_some())
-            .then(|| {
-                NewElement::new("driver")
-                    .attr_opt("name", self.driver_name.clone())
-                    .attr_opt("type", self.format.clone())
-                    .attr_opt("cache", self.cache.clone())
-                    .attr_opt("discard", self.discard.clone())
-                    .attr_opt("io", self.io.clone())
-            });
+        let driver = [
+            &self.driver_name,
+            &self.format,
+            &self.cache,
+            &self.discard,
+            &self.io,
+        ]
+        .iter()
+        .any(|f| f.is_some())
+        .then(|| {
+            NewElement::new("driver")
+                .attr_opt("name", self.driver_name.clone())
+                .attr_opt("type", self.format.clone())
+                .attr_opt("cache", self.cache.clone())
+                .attr_opt("discard", self.discard.clone())
+                .attr_opt("io", self.io.clone())
+        });
         let source = self.source.as_ref().map(|s| {
             let mut el = NewElement::new("source");
             for (k, v) in s.attrs() {
@@ -332,7 +349,11 @@ impl DeviceView for Disk {
             .child_opt(target)
             .child_opt(self.readonly.then(|| NewElement::new("readonly")))
             .child_opt(self.shareable.then(|| NewElement::new("shareable")))
-            .child_opt(self.serial.clone().map(|s| NewElement::new("serial").text(s)))
+            .child_opt(
+                self.serial
+                    .clone()
+                    .map(|s| NewElement::new("serial").text(s)),
+            )
             .child_opt(
                 self.boot_order
                     .map(|o| NewElement::new("boot").attr("order", o.to_string())),
@@ -366,7 +387,9 @@ impl DeviceView for Disk {
                 (0..18_278)
                     .map(|i| format!("{prefix}{}", disk_letters(i)))
                     .find(|t| !used.contains(t))
-                    .ok_or_else(|| DomainXmlError::invalid("target", prefix, "no free target name"))?,
+                    .ok_or_else(|| {
+                        DomainXmlError::invalid("target", prefix, "no free target name")
+                    })?,
             );
         }
         Ok(())

@@ -152,7 +152,12 @@ impl DeviceView for Graphics {
             doc.put_num(el, "", "port", self.port)?;
         }
         if self.autoport != old.autoport {
-            doc.put(el, "", "autoport", self.autoport.map(|a| if a { "yes" } else { "no" }))?;
+            doc.put(
+                el,
+                "",
+                "autoport",
+                self.autoport.map(|a| if a { "yes" } else { "no" }),
+            )?;
         }
         if self.tls_port != old.tls_port {
             doc.put_num(el, "", "tlsPort", self.tls_port)?;
@@ -167,7 +172,12 @@ impl DeviceView for Graphics {
             write_listen(doc, el, &self.listen)?;
         }
         if self.gl != old.gl {
-            doc.put(el, "gl", "enable", self.gl.map(|g| if g { "yes" } else { "no" }))?;
+            doc.put(
+                el,
+                "gl",
+                "enable",
+                self.gl.map(|g| if g { "yes" } else { "no" }),
+            )?;
         }
         Ok(())
     }
@@ -176,7 +186,10 @@ impl DeviceView for Graphics {
         let mut el = NewElement::new("graphics")
             .attr("type", &self.graphics_type)
             .attr_opt("port", self.port.map(|p| p.to_string()))
-            .attr_opt("autoport", self.autoport.map(|a| if a { "yes" } else { "no" }))
+            .attr_opt(
+                "autoport",
+                self.autoport.map(|a| if a { "yes" } else { "no" }),
+            )
             .attr_opt("tlsPort", self.tls_port.map(|p| p.to_string()))
             .attr_opt("passwd", self.password.clone())
             .attr_opt("keymap", self.keymap.clone());
@@ -184,9 +197,17 @@ impl DeviceView for Graphics {
             Listen::Default => None,
             Listen::Address(a) => {
                 el = el.attr("listen", a);
-                Some(NewElement::new("listen").attr("type", "address").attr("address", a))
+                Some(
+                    NewElement::new("listen")
+                        .attr("type", "address")
+                        .attr("address", a),
+                )
             }
-            Listen::Network(n) => Some(NewElement::new("listen").attr("type", "network").attr("network", n)),
+            Listen::Network(n) => Some(
+                NewElement::new("listen")
+                    .attr("type", "network")
+                    .attr("network", n),
+            ),
             Listen::Socket(s) => Some(
                 NewElement::new("listen")
                     .attr("type", "socket")

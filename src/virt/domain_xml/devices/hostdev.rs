@@ -62,8 +62,16 @@ fn source_children(source: &HostdevSource) -> Vec<NewElement> {
             device,
         } => {
             let mut v = Vec::new();
-            v.extend(vendor.clone().map(|id| NewElement::new("vendor").attr("id", id)));
-            v.extend(product.clone().map(|id| NewElement::new("product").attr("id", id)));
+            v.extend(
+                vendor
+                    .clone()
+                    .map(|id| NewElement::new("vendor").attr("id", id)),
+            );
+            v.extend(
+                product
+                    .clone()
+                    .map(|id| NewElement::new("product").attr("id", id)),
+            );
             if bus.is_some() || device.is_some() {
                 v.push(
                     NewElement::new("address")
@@ -139,7 +147,12 @@ impl DeviceView for Hostdev {
             }
         }
         if self.managed != old.managed {
-            doc.put(el, "", "managed", self.managed.map(|m| if m { "yes" } else { "no" }))?;
+            doc.put(
+                el,
+                "",
+                "managed",
+                self.managed.map(|m| if m { "yes" } else { "no" }),
+            )?;
         }
         if self.driver != old.driver {
             doc.put(el, "driver", "name", self.driver.as_deref())?;
@@ -157,8 +170,15 @@ impl DeviceView for Hostdev {
         NewElement::new("hostdev")
             .attr("mode", "subsystem")
             .attr("type", self.hostdev_type())
-            .attr_opt("managed", self.managed.map(|m| if m { "yes" } else { "no" }))
-            .child_opt(self.driver.clone().map(|d| NewElement::new("driver").attr("name", d)))
+            .attr_opt(
+                "managed",
+                self.managed.map(|m| if m { "yes" } else { "no" }),
+            )
+            .child_opt(
+                self.driver
+                    .clone()
+                    .map(|d| NewElement::new("driver").attr("name", d)),
+            )
             .child(source)
             .child_opt(
                 self.boot_order

@@ -93,7 +93,12 @@ pub fn random_mac(taken: &[String]) -> String {
     (0u64..)
         .map(|i| {
             let r = state.hash_one((i, std::time::SystemTime::now()));
-            format!("52:54:00:{:02x}:{:02x}:{:02x}", r as u8, (r >> 8) as u8, (r >> 16) as u8)
+            format!(
+                "52:54:00:{:02x}:{:02x}:{:02x}",
+                r as u8,
+                (r >> 8) as u8,
+                (r >> 16) as u8
+            )
         })
         .find(|m| !taken.contains(m))
         .expect("an unused MAC")
@@ -175,13 +180,27 @@ impl DeviceView for Interface {
         });
         NewElement::new("interface")
             .attr("type", self.source.interface_type())
-            .child_opt(self.mac.clone().map(|m| NewElement::new("mac").attr("address", m)))
+            .child_opt(
+                self.mac
+                    .clone()
+                    .map(|m| NewElement::new("mac").attr("address", m)),
+            )
             .child_opt(source)
-            .child_opt(self.target.clone().map(|t| NewElement::new("target").attr("dev", t)))
-            .child_opt(self.model.clone().map(|m| NewElement::new("model").attr("type", m)))
-            .child_opt(self.link_up.map(|up| {
-                NewElement::new("link").attr("state", if up { "up" } else { "down" })
-            }))
+            .child_opt(
+                self.target
+                    .clone()
+                    .map(|t| NewElement::new("target").attr("dev", t)),
+            )
+            .child_opt(
+                self.model
+                    .clone()
+                    .map(|m| NewElement::new("model").attr("type", m)),
+            )
+            .child_opt(
+                self.link_up.map(|up| {
+                    NewElement::new("link").attr("state", if up { "up" } else { "down" })
+                }),
+            )
             .child_opt(
                 self.boot_order
                     .map(|o| NewElement::new("boot").attr("order", o.to_string())),

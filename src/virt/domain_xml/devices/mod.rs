@@ -167,7 +167,12 @@ pub fn address_key(doc: &XmlDoc, address: NodeId) -> String {
 }
 
 /// A device's identities: alias, target, MAC, address.
-type Identity = (Option<String>, Option<String>, Option<String>, Option<String>);
+type Identity = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
 /// The device identity fields of an element.
 fn identity(doc: &XmlDoc, el: NodeId) -> Identity {
@@ -178,7 +183,8 @@ fn identity(doc: &XmlDoc, el: NodeId) -> Identity {
         _ => None,
     };
     let mac = if doc.name(el) == "interface" {
-        doc.get(el, "mac", "address").map(|m| m.to_ascii_lowercase())
+        doc.get(el, "mac", "address")
+            .map(|m| m.to_ascii_lowercase())
     } else {
         None
     };
@@ -302,8 +308,9 @@ impl DomainXml {
     pub fn replace_device_xml(&mut self, key: &DeviceKey, xml: &str) -> Result<DeviceKey> {
         let el = self.resolve(key)?;
         let id = self.doc.replace_xml(el, xml)?;
-        self.key_of(id)
-            .ok_or_else(|| DomainXmlError::invalid("device", self.doc.name(id), "not a device libvirt knows"))
+        self.key_of(id).ok_or_else(|| {
+            DomainXmlError::invalid("device", self.doc.name(id), "not a device libvirt knows")
+        })
     }
 
     /// The device's XML, unindented, as libvirt's attach, update and detach calls take it.
@@ -344,7 +351,11 @@ impl DomainXml {
     }
 
     /// Reads the device `key` names, lets `f` change it, writes the difference back.
-    pub fn edit_device<T: DeviceView>(&mut self, key: &DeviceKey, f: impl FnOnce(&mut T)) -> Result<()> {
+    pub fn edit_device<T: DeviceView>(
+        &mut self,
+        key: &DeviceKey,
+        f: impl FnOnce(&mut T),
+    ) -> Result<()> {
         let mut dev: T = self.device(key)?;
         f(&mut dev);
         self.update_device(key, &dev)
@@ -365,8 +376,9 @@ impl DomainXml {
         let devices = self.doc.ensure_child(root, "devices")?;
         let at = order::position(&self.doc, devices, &el.name);
         let id = self.doc.insert_element(devices, at, el)?;
-        self.key_of(id)
-            .ok_or_else(|| DomainXmlError::invalid("device", &el.name, "not a device libvirt knows"))
+        self.key_of(id).ok_or_else(|| {
+            DomainXmlError::invalid("device", &el.name, "not a device libvirt knows")
+        })
     }
 
     /// Adds a device given as XML text (a device libvirt or a person wrote).
@@ -378,7 +390,11 @@ impl DomainXml {
             .name()
             .to_owned();
         if DeviceKind::from_element(&name).is_none() {
-            return Err(DomainXmlError::invalid("device", &name, "not a device libvirt knows"));
+            return Err(DomainXmlError::invalid(
+                "device",
+                &name,
+                "not a device libvirt knows",
+            ));
         }
         let root = self.root();
         let devices = self.doc.ensure_child(root, "devices")?;
@@ -448,7 +464,10 @@ impl DomainXml {
     /// listed devices get 1, 2, ...; every other device loses its order, and the
     /// `<os><boot dev>` list goes (libvirt refuses both kinds together).
     pub fn set_boot_order(&mut self, devices: &[DeviceKey]) -> Result<()> {
-        let wanted: Vec<NodeId> = devices.iter().map(|k| self.resolve(k)).collect::<Result<_>>()?;
+        let wanted: Vec<NodeId> = devices
+            .iter()
+            .map(|k| self.resolve(k))
+            .collect::<Result<_>>()?;
         let all: Vec<NodeId> = self.device_keys().into_iter().map(|(el, _)| el).collect();
         if !wanted.is_empty() {
             self.set_boot_devs::<&str>(&[])?;
