@@ -423,8 +423,10 @@ fn wrap(body: &str, decls: &str) -> String {
     format!("<w{decls}>{body}</w>")
 }
 
-/// Checks that `xml` is exactly one element (comments around it are allowed).
-fn check_fragment(xml: &str, decls: &str) -> Result<()> {
+/// Byte offsets (in `xml`) of the line ends that are formatting: inside white-space
+/// text between tags, not inside text, attribute values, comments or CDATA. Fails
+/// unless `xml` is exactly one element (comments around it are allowed).
+fn formatting_newlines(xml: &str, decls: &str) -> Result<Vec<usize>> {
     let wrapped = wrap(xml, decls);
     let doc = roxmltree::Document::parse(&wrapped)
         .map_err(|e| DomainXmlError::BadFragment(e.to_string()))?;
@@ -433,23 +435,16 @@ fn check_fragment(xml: &str, decls: &str) -> Result<()> {
     let text = root
         .children()
         .any(|c| c.is_text() && !c.text().unwrap_or("").trim().is_empty());
-    if elements != 1 || text {
-        return Err(DomainXmlError::BadFragment(format!(
-            "expected one element, found {elements} and {}",
-            if text { "text" } else { "no text" }
-        )));
-    }
-    Ok(())
-}
-
-/// Byte offsets (in `xml`) of the line ends that are formatting: inside white-space
-/// text between tags, not inside text, attribute values, comments or CDATA.
-fn formatting_newlines(xml: &str, decls: &str) -> Result<Vec<usize>> {
-    check_fragment(xml, decls)?;
-    let wrapped = wrap(xml, decls);
-    let doc = roxmltree::Document::parse(&wrapped).expect("checked");
+    let el = match root.first_element_child() {
+        Some(el) if elements == 1 && !text => el,
+        _ => {
+            return Err(DomainXmlError::BadFragment(format!(
+                "expected one element, found {elements}{}",
+                if text { " and text" } else { "" }
+            )))
+        }
+    };
     let prefix = wrapped.len() - xml.len() - "</w>".len();
-    let el = doc.root_element().first_element_child().expect("checked");
     let mut out = Vec::new();
     for t in el.descendants().filter(|n| n.is_text()) {
         let r = t.range();
@@ -459,6 +454,11 @@ fn formatting_newlines(xml: &str, decls: &str) -> Result<Vec<usize>> {
         }
     }
     Ok(out)
+}
+
+/// Checks that `xml` is exactly one element (comments around it are allowed).
+fn check_fragment(xml: &str, decls: &str) -> Result<()> {
+    formatting_newlines(xml, decls).map(drop)
 }
 
 /// Writes `xml` (one element, its lines after the first indented relative to it in

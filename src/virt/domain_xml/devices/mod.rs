@@ -166,30 +166,42 @@ pub fn address_key(doc: &XmlDoc, address: NodeId) -> String {
         .join(",")
 }
 
-/// A device's identities: alias, target, MAC, address.
-type Identity = (
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
+/// One of the identities a device can be named by.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Identity {
+    Alias,
+    Target,
+    Mac,
+    Address,
+}
 
-/// The device identity fields of an element.
-fn identity(doc: &XmlDoc, el: NodeId) -> Identity {
-    let alias = doc.get(el, "alias", "name");
-    let target = match doc.name(el) {
-        "disk" => doc.get(el, "target", "dev"),
-        "filesystem" => doc.get(el, "target", "dir"),
-        _ => None,
-    };
-    let mac = if doc.name(el) == "interface" {
-        doc.get(el, "mac", "address")
-            .map(|m| m.to_ascii_lowercase())
-    } else {
-        None
-    };
-    let address = doc.child(el, "address").map(|a| address_key(doc, a));
-    (alias, target, mac, address)
+impl Identity {
+    /// This identity of element `el`.
+    fn of(self, doc: &XmlDoc, el: NodeId) -> Option<String> {
+        match self {
+            Identity::Alias => doc.get(el, "alias", "name"),
+            Identity::Target => match doc.name(el) {
+                "disk" => doc.get(el, "target", "dev"),
+                "filesystem" => doc.get(el, "target", "dir"),
+                _ => None,
+            },
+            Identity::Mac if doc.name(el) == "interface" => doc
+                .get(el, "mac", "address")
+                .map(|m| m.to_ascii_lowercase()),
+            Identity::Mac => None,
+            Identity::Address => doc.child(el, "address").map(|a| address_key(doc, a)),
+        }
+    }
+
+    /// This identity as `key` carries it.
+    fn in_key(self, key: &DeviceKey) -> Option<&String> {
+        match self {
+            Identity::Alias => key.alias.as_ref(),
+            Identity::Target => key.target.as_ref(),
+            Identity::Mac => key.mac.as_ref(),
+            Identity::Address => key.address.as_ref(),
+        }
+    }
 }
 
 impl DomainXml {
@@ -216,19 +228,20 @@ impl DomainXml {
     }
 
     fn key_at(&self, el: NodeId, kind: DeviceKind, index: usize) -> DeviceKey {
-        let (alias, target, mac, address) = identity(&self.doc, el);
+        let d = &self.doc;
         DeviceKey {
             kind,
             index,
-            alias,
-            target,
-            mac,
-            address,
+            alias: Identity::Alias.of(d, el),
+            target: Identity::Target.of(d, el),
+            mac: Identity::Mac.of(d, el),
+            address: Identity::Address.of(d, el),
         }
     }
 
-    /// Every device element with its key, in document order, in one pass.
-    fn device_keys(&self) -> Vec<(NodeId, DeviceKey)> {
+    /// Every device element of the kinds `wanted` accepts, with its key, in document
+    /// order, in one pass.
+    fn device_keys(&self, wanted: impl Fn(DeviceKind) -> bool) -> Vec<(NodeId, DeviceKey)> {
         let Some(devices) = self.devices_element() else {
             return Vec::new();
         };
@@ -241,7 +254,7 @@ impl DomainXml {
                 let slot = DeviceKind::ALL.iter().position(|k| *k == kind)?;
                 let index = seen[slot];
                 seen[slot] += 1;
-                Some((el, self.key_at(el, kind, index)))
+                wanted(kind).then(|| (el, self.key_at(el, kind, index)))
             })
             .collect()
     }
@@ -249,7 +262,10 @@ impl DomainXml {
     /// Every device, in document order (`<emulator>` and other applications' elements
     /// are not devices).
     pub fn devices(&self) -> Vec<DeviceKey> {
-        self.device_keys().into_iter().map(|(_, k)| k).collect()
+        self.device_keys(|_| true)
+            .into_iter()
+            .map(|(_, k)| k)
+            .collect()
     }
 
     /// The element `key` names in this document. The identities the key carries
@@ -258,42 +274,38 @@ impl DomainXml {
     /// among the devices of its kind picks one.
     pub fn resolve(&self, key: &DeviceKey) -> Result<NodeId> {
         let els = self.device_elements(key.kind);
-        let ids: Vec<_> = els
-            .iter()
-            .enumerate()
-            .map(|(i, &e)| (i, e, identity(&self.doc, e)))
-            .collect();
+        let d = &self.doc;
         let not_found = || DomainXmlError::DeviceNotFound {
             kind: key.kind,
             what: key.to_string(),
         };
-        // An alias or address decides only when the document gives them to this kind
-        // of device (the persistent XML has no automatic aliases).
-        let any_alias = ids.iter().any(|(_, _, i)| i.0.is_some());
-        let any_address = ids.iter().any(|(_, _, i)| i.3.is_some());
-        let mut candidates: Vec<&(usize, NodeId, _)> = ids.iter().collect();
-        let filters: [(bool, &Option<String>, fn(&Identity) -> &Option<String>); 4] = [
-            (true, &key.target, |i| &i.1),
-            (true, &key.mac, |i| &i.2),
-            (any_alias, &key.alias, |i| &i.0),
-            (any_address, &key.address, |i| &i.3),
-        ];
-        for (applies, wanted, field) in filters {
-            let Some(w) = wanted.as_ref().filter(|_| applies) else {
+        let mut candidates: Vec<(usize, NodeId)> = els.iter().copied().enumerate().collect();
+        for which in [Identity::Target, Identity::Mac, Identity::Alias, Identity::Address] {
+            let Some(wanted) = which.in_key(key) else {
                 continue;
             };
-            candidates.retain(|(_, _, i)| field(i).as_ref() == Some(w));
+            // An alias or address decides only when the document gives them to this
+            // kind of device (the persistent XML has no automatic aliases).
+            let decides = match which {
+                Identity::Alias => els.iter().any(|&e| d.child(e, "alias").is_some()),
+                Identity::Address => els.iter().any(|&e| d.child(e, "address").is_some()),
+                _ => true,
+            };
+            if !decides {
+                continue;
+            }
+            candidates.retain(|&(_, e)| which.of(d, e).as_ref() == Some(wanted));
             match candidates.len() {
                 0 => return Err(not_found()),
                 1 => return Ok(candidates[0].1),
                 _ => {}
             }
         }
-        if let Some(c) = candidates.iter().find(|(i, _, _)| *i == key.index) {
-            return Ok(c.1);
+        if let Some(&(_, el)) = candidates.iter().find(|(i, _)| *i == key.index) {
+            return Ok(el);
         }
         match candidates.len() {
-            n if n == ids.len() || n == 0 => Err(not_found()),
+            n if n == els.len() || n == 0 => Err(not_found()),
             n => Err(DomainXmlError::AmbiguousDevice {
                 kind: key.kind,
                 what: key.to_string(),
@@ -332,9 +344,8 @@ impl DomainXml {
 
     /// Every device the typed view `T` reads, with its key.
     pub fn devices_of<T: DeviceView>(&self) -> Vec<(DeviceKey, T)> {
-        self.device_keys()
+        self.device_keys(|k| T::kinds().contains(&k))
             .into_iter()
-            .filter(|(_, k)| T::kinds().contains(&k.kind))
             .map(|(el, k)| (k, T::read(&self.doc, el)))
             .collect()
     }
@@ -425,7 +436,7 @@ impl DomainXml {
     /// first.
     pub fn boot_order(&self) -> Vec<(DeviceKey, u32)> {
         let mut out: Vec<(DeviceKey, u32)> = self
-            .device_keys()
+            .device_keys(|_| true)
             .into_iter()
             .filter_map(|(el, k)| {
                 let order = self.doc.get(el, "boot", "order")?.parse().ok()?;
@@ -468,7 +479,11 @@ impl DomainXml {
             .iter()
             .map(|k| self.resolve(k))
             .collect::<Result<_>>()?;
-        let all: Vec<NodeId> = self.device_keys().into_iter().map(|(el, _)| el).collect();
+        let all: Vec<NodeId> = self
+            .device_keys(|_| true)
+            .into_iter()
+            .map(|(el, _)| el)
+            .collect();
         if !wanted.is_empty() {
             self.set_boot_devs::<&str>(&[])?;
         }
