@@ -365,11 +365,10 @@ impl DomainXml {
         for b in old {
             self.doc.remove(b)?;
         }
-        let mut at = first.unwrap_or_else(|| super::order::position(&self.doc, os, "boot"));
-        for dev in devs {
+        let at = first.unwrap_or_else(|| super::order::position(&self.doc, os, "boot"));
+        for (i, dev) in devs.iter().enumerate() {
             let el = super::NewElement::new("boot").attr("dev", dev.as_ref());
-            self.doc.insert_element(os, at, &el)?;
-            at += 1;
+            self.doc.insert_element(os, at + i, &el)?;
         }
         Ok(())
     }

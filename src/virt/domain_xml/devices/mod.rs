@@ -280,7 +280,12 @@ impl DomainXml {
             what: key.to_string(),
         };
         let mut candidates: Vec<(usize, NodeId)> = els.iter().copied().enumerate().collect();
-        for which in [Identity::Target, Identity::Mac, Identity::Alias, Identity::Address] {
+        for which in [
+            Identity::Target,
+            Identity::Mac,
+            Identity::Alias,
+            Identity::Address,
+        ] {
             let Some(wanted) = which.in_key(key) else {
                 continue;
             };
