@@ -13,10 +13,12 @@
 //! done, 1 libvirt or the input failed, 2 the command line is wrong (nothing was
 //! written).
 
+mod change;
 mod devices;
 mod options;
 mod optstr;
 mod run;
+mod session;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -8,17 +8,17 @@ use std::process::ExitCode;
 use clap::ArgMatches;
 use gettextrs::gettext;
 
+use super::change::{apply_change, select, Action, Applied};
 use super::devices;
-use super::options::{self, XmlOption};
+use super::options::XmlOption;
 use super::optstr::OptError;
-use crate::i18n::{gettext_f, ngettext_f};
-use crate::virt::auth::{open_with_auth, AuthPrompt};
+use super::session;
+use crate::i18n::gettext_f;
 use crate::virt::domain_xml::apply::{self, Affect, Definition, DomainHandle};
-use crate::virt::domain_xml::{DeviceKey, DomainXml};
-use crate::virt::handles::release_connect;
+use crate::virt::domain_xml::DomainXml;
 
 /// Why `vireo-xml` stops.
-enum Failure {
+pub(super) enum Failure {
     /// The command line is wrong: exit 2, nothing written.
     Usage(String),
     /// libvirt or the input failed: exit 1.
@@ -35,26 +35,6 @@ impl From<OptError> for Failure {
 enum Input {
     Domain(String),
     File(String),
-}
-
-/// The one action of an invocation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Action {
-    Edit(String),
-    Add,
-    Remove,
-}
-
-/// What a change did, for the live update that follows it.
-enum Applied {
-    /// Devices edited.
-    Edited,
-    /// The device added.
-    Added(DeviceKey),
-    /// Devices removed.
-    Removed,
-    /// The domain as a whole changed.
-    Domain,
 }
 
 /// The parsed command line.
@@ -249,121 +229,6 @@ fn check_action(action: &Action, option: XmlOption) -> Result<(), Failure> {
     }
 }
 
-/// The devices a selector picks: empty or `1` the first, `N` the Nth (negative from
-/// the end), `all`, or an option string they must match.
-fn select(
-    dom: &DomainXml,
-    option: XmlOption,
-    action: &str,
-    sel: &str,
-) -> Result<Vec<DeviceKey>, Failure> {
-    let kind = option.device_kind().expect("a device option");
-    let keys: Vec<DeviceKey> = dom
-        .devices()
-        .into_iter()
-        .filter(|k| k.kind == kind)
-        .collect();
-    let index = if sel.is_empty() {
-        Some(1)
-    } else {
-        sel.parse::<i64>().ok()
-    };
-    if let Some(i) = index {
-        if i == 0 {
-            return Err(Failure::Usage(gettext_f(
-                "Invalid --{action} option '{value}'",
-                &[("action", action), ("value", sel)],
-            )));
-        }
-        if keys.is_empty() {
-            return Err(Failure::Usage(gettext_f(
-                "No --{option} objects found in the XML",
-                &[("option", option.name())],
-            )));
-        }
-        if i.unsigned_abs() as usize > keys.len() {
-            return Err(Failure::Usage(ngettext_f(
-                "'--{action} {value}' requested but there's only {count} --{option} object in the XML",
-                "'--{action} {value}' requested but there are only {count} --{option} objects in the XML",
-                keys.len() as u32,
-                &[
-                    ("action", action),
-                    ("value", sel),
-                    ("count", &keys.len().to_string()),
-                    ("option", option.name()),
-                ],
-            )));
-        }
-        let at = if i > 0 {
-            i as usize - 1
-        } else {
-            keys.len() - i.unsigned_abs() as usize
-        };
-        return Ok(vec![keys[at].clone()]);
-    }
-    if sel == "all" {
-        return Ok(keys);
-    }
-    let mut picked = Vec::new();
-    for k in keys {
-        if devices::matches(dom, option, &k, sel)? {
-            picked.push(k);
-        }
-    }
-    if picked.is_empty() {
-        return Err(Failure::Usage(gettext_f(
-            "No matching objects found for --{action} {value}",
-            &[("action", action), ("value", sel)],
-        )));
-    }
-    Ok(picked)
-}
-
-/// Applies the change to `dom`.
-fn apply_change(
-    dom: &mut DomainXml,
-    action: &Action,
-    option: XmlOption,
-    text: &str,
-) -> Result<Applied, Failure> {
-    if option.device_kind().is_none() {
-        let opts = option.parse(text)?;
-        match option {
-            XmlOption::Memory => options::apply_memory(dom, opts)?,
-            XmlOption::Vcpus => options::apply_vcpus(dom, opts)?,
-            XmlOption::Metadata => options::apply_metadata(dom, opts)?,
-            XmlOption::Boot => options::apply_boot(dom, opts)?,
-            _ => unreachable!("device options are handled below"),
-        }
-        return Ok(Applied::Domain);
-    }
-    match action {
-        Action::Edit(sel) => {
-            for key in select(dom, option, "edit", sel)? {
-                devices::edit(dom, option, &key, text)?;
-            }
-            Ok(Applied::Edited)
-        }
-        Action::Add => Ok(Applied::Added(devices::add(dom, option, text)?)),
-        Action::Remove => {
-            let keys = select(dom, option, "remove-device", text)?;
-            // Resolve all first: removing one shifts the positions of the others.
-            let els: Vec<_> = keys
-                .iter()
-                .map(|k| dom.resolve(k))
-                .collect::<Result<_, _>>()
-                .map_err(|e| Failure::Usage(e.to_string()))?;
-            for el in els {
-                if let Some(key) = dom.key_of(el) {
-                    dom.remove_device(&key)
-                        .map_err(|e| Failure::Usage(e.to_string()))?;
-                }
-            }
-            Ok(Applied::Removed)
-        }
-    }
-}
-
 /// Writes to standard output; a reader that went away (`| head`) is not an error.
 fn out(text: &str) {
     let mut stdout = std::io::stdout().lock();
@@ -416,7 +281,7 @@ fn execute(plan: &Plan) -> Result<(), Failure> {
     let conn = if needs_libvirt {
         apply::run_event_loop_thread().map_err(libvirt)?;
         let uri = plan.uri.as_deref().unwrap_or("");
-        let c = open_with_auth(uri, &terminal_auth).map_err(|e| {
+        let c = session::open(uri).map_err(|e| {
             Failure::Runtime(gettext_f(
                 "Could not connect to {uri}: {error}",
                 &[
@@ -428,11 +293,11 @@ fn execute(plan: &Plan) -> Result<(), Failure> {
                 ],
             ))
         })?;
-        Some(Connection(Some(c)))
+        Some(c)
     } else {
         None
     };
-    let conn_ref = || conn.as_ref().and_then(|c| c.0.as_ref()).expect("connected");
+    let conn_ref = || conn.as_ref().expect("connected").get();
     let (handle, mut dom) = match &plan.input {
         Input::Domain(name) => {
             let h = apply::lookup(conn_ref(), name).map_err(|e| {
@@ -616,41 +481,4 @@ fn define(
         );
     }
     Ok(())
-}
-
-/// An open connection, closed without the `virt` crate's panicking drop.
-struct Connection(Option<virt::connect::Connect>);
-
-impl Drop for Connection {
-    fn drop(&mut self) {
-        if let Some(c) = self.0.take() {
-            release_connect(c);
-        }
-    }
-}
-
-/// Answers libvirt's credential questions on the terminal (user names, passwords:
-/// the latter without echo where `stty` can turn it off).
-fn terminal_auth(prompts: Vec<AuthPrompt>) -> Option<Vec<String>> {
-    if !std::io::stdin().is_terminal() {
-        return None;
-    }
-    let mut answers = Vec::new();
-    for p in prompts {
-        eprint!("{}: ", p.prompt);
-        let _ = std::io::stderr().flush();
-        let hide = p.is_secret();
-        if hide {
-            let _ = std::process::Command::new("stty").arg("-echo").status();
-        }
-        let mut line = String::new();
-        let read = std::io::stdin().read_line(&mut line);
-        if hide {
-            let _ = std::process::Command::new("stty").arg("echo").status();
-            eprintln!();
-        }
-        read.ok()?;
-        answers.push(line.trim_end_matches(['\n', '\r']).to_owned());
-    }
-    Some(answers)
 }

@@ -8,10 +8,11 @@
 
 use std::ops::Range;
 
-use super::document::{indent_before, index_subtree, scan_start_tag, NodeId, XmlDoc};
+use super::document::{indent_before, NodeId, XmlDoc};
 use super::error::{DomainXmlError, Result};
 use super::escape::{escape_attr, escape_text};
 use super::fragment::NewElement;
+use super::index::{index_subtree, scan_start_tag};
 
 /// Where and how an element is inserted.
 struct Layout {

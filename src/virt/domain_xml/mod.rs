@@ -48,6 +48,7 @@ mod error;
 mod escape;
 mod fields;
 mod fragment;
+mod index;
 mod metadata;
 mod order;
 mod units;
