@@ -16,6 +16,12 @@ use std::hint::black_box;
 use std::path::Path;
 use std::time::Duration;
 
+use vireo::virt::domain_xml::devices::{
+    CharDevice, Controller, Disk, DiskSource, Filesystem, Graphics, Hostdev, Input, Interface,
+    Listen, Rng, Sound, Tpm, Video, Watchdog,
+};
+use vireo::virt::domain_xml::{DeviceKey, DomainXml, XmlDoc};
+
 /// CPU time this thread has used so far (`CLOCK_THREAD_CPUTIME_ID`, which counts the
 /// current time slice too, unlike the per-tick figures of /proc).
 fn cpu_now() -> Duration {
