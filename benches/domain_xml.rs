@@ -273,7 +273,7 @@ fn main() {
     let full = std::env::args().any(|a| a == "--bench");
     let (rounds, scale) = if full { (9, 1) } else { (1, 0) };
     println!(
-        "domain_xml benchmark ({})",
+        "domain_xml benchmark ({}; times are this thread's CPU time)",
         if full { "full" } else { "quick pass" }
     );
 
