@@ -433,6 +433,19 @@ fn test_driver_domain_edit_define_and_update() {
         "{}",
         stderr(&o)
     );
+    // XML from a file is defined on the connection when --define says so.
+    let o = run(&[
+        "--connect",
+        "test:///default",
+        "--file",
+        data("domain_xml/nasty-self-closing.xml").to_str().unwrap(),
+        "--edit",
+        "--vcpus",
+        "2",
+        "--define",
+    ]);
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), "Domain 'self-closing' defined successfully.\n");
     // And by UUID, as virt-xml looks domains up.
     let o = run(&[
         "-c",

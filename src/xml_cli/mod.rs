@@ -8,7 +8,7 @@
 //!           [--print-xml] [--print-diff] [--define | --no-define] [--update]
 //! ```
 //!
-//! The options take virt-xml's option strings (see [`optstr`]); what they change is
+//! The options take virt-xml's option strings (see [`OptString`]); what they change is
 //! changed in place, everything else in the XML stays byte for byte. Exit status: 0
 //! done, 1 libvirt or the input failed, 2 the command line is wrong (nothing was
 //! written).
