@@ -25,3 +25,4 @@ pub mod settings;
 pub mod startup;
 pub mod ui;
 pub mod virt;
+pub mod xml_cli;

@@ -11,6 +11,7 @@ pub mod capabilities;
 pub mod cloud_init;
 pub mod connection;
 pub mod console_stream;
+pub mod domain_xml;
 pub mod domains;
 pub mod error;
 pub mod events;
