@@ -7,7 +7,8 @@ set -euo pipefail
 mode=${1:-build}
 
 build_pkgs=(pkg-config gettext libglib2.0-dev-bin libgtk-4-dev libadwaita-1-dev
-  libvte-2.91-gtk4-dev libgvnc-1.0-dev libvirt-dev desktop-file-utils appstream)
+  libvte-2.91-gtk4-dev libgvnc-1.0-dev libspice-client-glib-2.0-dev libusb-1.0-0-dev
+  libvirt-dev desktop-file-utils appstream)
 run_pkgs=(libvirt-clients osinfo-db dbus xorriso)
 test_pkgs=(xvfb xauth dbus-x11 xdotool x11vnc imagemagick jq
   libvirt-daemon libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86
