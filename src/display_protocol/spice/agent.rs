@@ -60,75 +60,63 @@ impl Inner {
         }
     }
 
+    fn report_agent(&self) {
+        self.emit(SessionEvent::Agent(self.agent_state()));
+    }
+
     fn guest_uses_crlf(&self) -> bool {
         self.main()
             .is_some_and(|m| m.agent_test_capability(CAP_GUEST_LINEEND_CRLF))
     }
 
     pub(super) fn wire_agent(self: &Rc<Self>, main: &spice::MainChannel) {
-        let weak = Rc::downgrade(self);
-        let report = glib::clone!(
-            #[strong]
-            weak,
-            move |_: &spice::MainChannel| {
-                if let Some(inner) = weak.upgrade() {
-                    let state = inner.agent_state();
-                    inner.emit(SessionEvent::Agent(state));
-                }
-            }
-        );
-        main.connect_agent_connected_notify(report.clone());
-        main.connect_main_agent_update(report);
+        main.connect_agent_connected_notify(while_alive!(self, |me, _| me.report_agent()));
+        main.connect_main_agent_update(while_alive!(self, |me, _| me.report_agent()));
 
         // The guest has new clipboard text: fetch it (only while sharing).
-        main.connect_main_clipboard_selection_grab(glib::clone!(
-            #[strong]
-            weak,
-            move |main, selection, types| {
-                let Some(inner) = weak.upgrade() else { return };
+        main.connect_main_clipboard_selection_grab(while_alive!(
+            self,
+            |me, main, selection, types| {
                 if selection == SELECTION_CLIPBOARD
-                    && inner.share_clipboard.get()
+                    && me.share_clipboard.get()
                     && types.contains(&TYPE_UTF8)
                 {
                     // The guest's clipboard replaces ours.
-                    inner.host_clipboard.replace(None);
+                    me.host_clipboard.replace(None);
                     main.clipboard_selection_request(selection, TYPE_UTF8);
                 }
             }
         ));
-        main.connect_main_clipboard_selection(glib::clone!(
-            #[strong]
-            weak,
-            move |_, selection, kind, data| {
-                let Some(inner) = weak.upgrade() else { return };
-                if selection == SELECTION_CLIPBOARD
-                    && kind == TYPE_UTF8
-                    && inner.share_clipboard.get()
+        main.connect_main_clipboard_selection(while_alive!(
+            self,
+            |me, _, selection, kind, data| {
+                if selection == SELECTION_CLIPBOARD && kind == TYPE_UTF8 && me.share_clipboard.get()
                 {
-                    let text = text_from_guest(data, inner.guest_uses_crlf());
-                    inner.emit(SessionEvent::GuestClipboard(text));
+                    let text = text_from_guest(data, me.guest_uses_crlf());
+                    me.emit(SessionEvent::GuestClipboard(text));
                 }
             }
         ));
         // Someone pastes in the guest: answer with the host text we announced.
-        main.connect_main_clipboard_selection_request(move |main, selection, kind| {
-            let Some(inner) = weak.upgrade() else {
-                return false;
-            };
-            let text = inner.host_clipboard.borrow().clone();
-            match text {
-                Some(text)
-                    if selection == SELECTION_CLIPBOARD
-                        && kind == TYPE_UTF8
-                        && inner.share_clipboard.get() =>
-                {
-                    let data = text_to_guest(&text, inner.guest_uses_crlf());
-                    main.clipboard_selection_notify(selection, kind, &data);
-                    true
+        main.connect_main_clipboard_selection_request(while_alive!(
+            self,
+            |me, main, selection, kind| {
+                let text = me.host_clipboard.borrow().clone();
+                match text {
+                    Some(text)
+                        if selection == SELECTION_CLIPBOARD
+                            && kind == TYPE_UTF8
+                            && me.share_clipboard.get() =>
+                    {
+                        let data = text_to_guest(&text, me.guest_uses_crlf());
+                        main.clipboard_selection_notify(selection, kind, &data);
+                        true
+                    }
+                    _ => false,
                 }
-                _ => false,
-            }
-        });
+            },
+            else false
+        ));
     }
 
     pub(super) fn send_clipboard(&self, text: &str) -> Result<(), SessionError> {

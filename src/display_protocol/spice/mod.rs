@@ -8,6 +8,22 @@
 //! further channel asks for its own, which a [`SocketSource`] provides (the VM tab's
 //! source calls `virDomainOpenGraphicsFD` again on the connection's worker).
 
+/// A signal handler that calls `$body` with the session's state while the session
+/// lives, and does nothing (or returns `$default`) once it is gone: handlers hold a
+/// weak reference, so spice-gtk's objects never keep a dropped session alive.
+macro_rules! while_alive {
+    ($inner:expr, |$me:ident $(, $arg:pat_param)*| $body:expr) => {
+        while_alive!($inner, |$me $(, $arg)*| $body, else ())
+    };
+    ($inner:expr, |$me:ident $(, $arg:pat_param)*| $body:expr, else $default:expr) => {{
+        let weak = ::std::rc::Rc::downgrade($inner);
+        move |$($arg),*| match weak.upgrade() {
+            Some($me) => $body,
+            None => $default,
+        }
+    }};
+}
+
 mod agent;
 mod input;
 mod session;

@@ -38,7 +38,9 @@ pub struct SessionOptions {
     pub local: bool,
 }
 
-/// A SPICE session. Dropping it ends the connection.
+/// A SPICE session: one connection, from `open_*` to `Disconnected` (a new one is
+/// made to connect again; the guest's reboots do not end it). Dropping it ends the
+/// connection.
 pub struct SpiceSession {
     inner: Rc<Inner>,
 }
@@ -90,30 +92,19 @@ impl SpiceSession {
             reason: RefCell::default(),
             ended: Cell::new(false),
         });
-        let weak = Rc::downgrade(&inner);
-        inner.session.connect_channel_new(glib::clone!(
-            #[strong]
-            weak,
-            move |_, channel| {
-                if let Some(inner) = weak.upgrade() {
-                    inner.on_channel_new(channel);
-                }
-            }
-        ));
-        inner.session.connect_channel_destroy(glib::clone!(
-            #[strong]
-            weak,
-            move |_, channel| {
-                if let Some(inner) = weak.upgrade() {
-                    inner.on_channel_destroy(channel);
-                }
-            }
-        ));
-        inner.session.connect_disconnected(move |_| {
-            if let Some(inner) = weak.upgrade() {
-                inner.end(None);
-            }
-        });
+        inner
+            .session
+            .connect_channel_new(while_alive!(&inner, |me, _, channel| {
+                me.on_channel_new(channel)
+            }));
+        inner
+            .session
+            .connect_channel_destroy(while_alive!(&inner, |me, _, channel| {
+                me.on_channel_destroy(channel)
+            }));
+        inner
+            .session
+            .connect_disconnected(while_alive!(&inner, |me, _| me.end(None)));
         Self { inner }
     }
 
@@ -266,25 +257,12 @@ impl Inner {
     }
 
     fn on_channel_new(self: &Rc<Self>, channel: &spice::Channel) {
-        let weak = Rc::downgrade(self);
-        channel.connect_open_fd(glib::clone!(
-            #[strong]
-            weak,
-            move |channel, _with_tls| {
-                if let Some(inner) = weak.upgrade() {
-                    inner.give_socket(channel);
-                }
-            }
-        ));
-        channel.connect_channel_event(glib::clone!(
-            #[strong]
-            weak,
-            move |channel, event| {
-                if let Some(inner) = weak.upgrade() {
-                    inner.on_channel_event(channel, event);
-                }
-            }
-        ));
+        channel.connect_open_fd(while_alive!(self, |me, channel, _with_tls| {
+            me.give_socket(channel)
+        }));
+        channel.connect_channel_event(while_alive!(self, |me, channel, event| {
+            me.on_channel_event(channel, event)
+        }));
         // The session connects its main channel itself; the others are connected here
         // (with a socket from libvirt, a channel then asks for one through "open-fd").
         // Channels Vireo does not use (ports, webdav...) stay unconnected: no socket.
@@ -335,8 +313,9 @@ impl Inner {
         let channel = channel.clone();
         glib::spawn_future_local(async move {
             let result = source().await;
-            let Some(inner) = weak.upgrade() else {
-                return; // the socket (if any) is dropped, so closed
+            // A session that is gone or ending drops the socket, which closes it.
+            let Some(inner) = weak.upgrade().filter(|inner| !inner.ended.get()) else {
+                return;
             };
             match result {
                 Ok(fd) => {
@@ -366,6 +345,13 @@ impl Inner {
         tracing::debug!("SPICE channel {kind}: {event:?}");
         match event {
             E::Opened if main => self.emit(SessionEvent::Connected),
+            E::Opened if self.local => {
+                // Sent only once the channel is up and the server said it takes the
+                // request (spice-gtk drops it before that).
+                if let Some(display) = channel.downcast_ref::<spice::DisplayChannel>() {
+                    display.change_preferred_compression(COMPRESSION_OFF);
+                }
+            }
             E::Closed if main => self.end(None),
             E::ErrorConnect | E::ErrorTls | E::ErrorLink | E::ErrorAuth | E::ErrorIo => {
                 // The server's own words when spice-gtk kept them.
@@ -384,76 +370,43 @@ impl Inner {
     }
 
     fn wire_display(self: &Rc<Self>, display: &spice::DisplayChannel) {
-        if self.local {
-            // Needs the server's preferred-compression capability; ignored without it.
-            display.change_preferred_compression(COMPRESSION_OFF);
-        }
-        let weak = Rc::downgrade(self);
-        display.connect_display_primary_create(glib::clone!(
-            #[strong]
-            weak,
-            move |display| {
-                let Some(inner) = weak.upgrade() else { return };
-                if let Some((w, h)) = ffi::with_primary(display, |p| (p.width, p.height)) {
-                    inner.emit(SessionEvent::SurfaceCreated {
-                        width: w as i32,
-                        height: h as i32,
-                    });
-                }
+        display.connect_display_primary_create(while_alive!(self, |me, display| {
+            if let Some((w, h)) = ffi::with_primary(display, |p| (p.width, p.height)) {
+                me.emit(SessionEvent::SurfaceCreated {
+                    width: w as i32,
+                    height: h as i32,
+                });
             }
-        ));
-        display.connect_display_primary_destroy(glib::clone!(
-            #[strong]
-            weak,
-            move |_| {
-                if let Some(inner) = weak.upgrade() {
-                    inner.emit(SessionEvent::SurfaceDestroyed);
-                }
-            }
-        ));
-        display.connect_display_invalidate(move |_, x, y, width, height| {
-            if let Some(inner) = weak.upgrade() {
-                inner.emit(SessionEvent::Damage(Rect {
-                    x,
-                    y,
-                    width,
-                    height,
-                }));
-            }
-        });
+        }));
+        display.connect_display_primary_destroy(while_alive!(self, |me, _| {
+            me.emit(SessionEvent::SurfaceDestroyed)
+        }));
+        display.connect_display_invalidate(while_alive!(self, |me, _, x, y, width, height| {
+            me.emit(SessionEvent::Damage(Rect {
+                x,
+                y,
+                width,
+                height,
+            }))
+        }));
     }
 
     fn wire_cursor(self: &Rc<Self>, cursor: &spice::CursorChannel) {
-        let weak = Rc::downgrade(self);
-        cursor.connect_cursor_notify(glib::clone!(
-            #[strong]
-            weak,
-            move |cursor| {
-                let Some(inner) = weak.upgrade() else { return };
-                if let Some(image) = cursor.cursor().as_ref().and_then(cursor_image) {
-                    inner.emit(SessionEvent::Cursor(Some(image)));
-                }
+        cursor.connect_cursor_notify(while_alive!(self, |me, cursor| {
+            if let Some(image) = cursor.cursor().as_ref().and_then(cursor_image) {
+                me.emit(SessionEvent::Cursor(Some(image)));
             }
-        ));
-        cursor.connect_cursor_hide(move |_| {
-            if let Some(inner) = weak.upgrade() {
-                inner.emit(SessionEvent::Cursor(None));
-            }
-        });
+        }));
+        cursor.connect_cursor_hide(while_alive!(self, |me, _| {
+            me.emit(SessionEvent::Cursor(None))
+        }));
     }
 
     fn wire_main(self: &Rc<Self>, main: &spice::MainChannel) {
-        let weak = Rc::downgrade(self);
-        main.connect_mouse_mode_notify(glib::clone!(
-            #[strong]
-            weak,
-            move |_| {
-                if let Some(inner) = weak.upgrade() {
-                    let mode = inner.pointer_mode();
-                    inner.emit(SessionEvent::PointerMode(mode));
-                }
-            }
-        ));
+        main.connect_mouse_mode_notify(while_alive!(self, |me, _| {
+            let mode = me.pointer_mode();
+            me.emit(SessionEvent::PointerMode(mode));
+        }));
         self.wire_agent(main);
     }
 }
