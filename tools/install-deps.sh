@@ -13,7 +13,7 @@ run_pkgs=(libvirt-clients osinfo-db dbus xorriso)
 test_pkgs=(xvfb xauth dbus-x11 xdotool x11vnc imagemagick jq
   libvirt-daemon libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86
   qemu-utils busybox-static cpio isolinux syslinux-common acpid kmod zstd python3)
-bench_pkgs=(virt-manager gvncviewer python3-xlib python3-numpy linux-perf)
+bench_pkgs=(virt-manager virt-viewer gvncviewer python3-xlib python3-numpy linux-perf)
 
 case "$mode" in
   build) want=("${build_pkgs[@]}" "${run_pkgs[@]}") ;;
