@@ -21,7 +21,9 @@ use common::console::SerialConsole;
 use common::testbed::{Boot, EmbedRoot, Guest, SystemDaemon, READY_LINE, VGA_PIXELS, VGA_SIZE};
 use common::{pump, wait_until};
 use vireo::display_protocol::spice::{SessionOptions, SocketSource, SpiceSession};
-use vireo::display_protocol::{DisplaySession, SessionEvent};
+use vireo::display_protocol::{
+    AgentState, DisplaySession, PointerMode, SessionError, SessionEvent,
+};
 
 const BIN: &str = "spice_qemu";
 const BOOT: Duration = Duration::from_secs(120);
@@ -102,6 +104,15 @@ fn record(session: &SpiceSession) -> Rc<RefCell<Seen>> {
     seen
 }
 
+/// The bands at the right edge too (the test bed's points are all on the left): a
+/// screen updated only in part must not pass for the ready picture.
+const RIGHT_EDGE: [(u32, u32, [u8; 3]); 4] = [
+    (715, 40, [168, 0, 0]),
+    (715, 100, [0, 168, 0]),
+    (715, 170, [168, 168, 168]),
+    (715, 250, [0, 0, 168]),
+];
+
 /// True when the session's screen is the ready guest's VGA picture.
 fn shows_ready_picture(session: &SpiceSession) -> bool {
     let mut ok = false;
@@ -109,6 +120,7 @@ fn shows_ready_picture(session: &SpiceSession) -> bool {
         ok = (p.width as u32, p.height as u32) == VGA_SIZE
             && VGA_PIXELS
                 .iter()
+                .chain(&RIGHT_EDGE)
                 .all(|&(x, y, rgb)| p.rgb(x as usize, y as usize) == Some(rgb));
     });
     ok
@@ -164,6 +176,22 @@ fn picture_keys_reboot(conn: &virt::connect::Connect, name: &str, video: &str) {
         "a primary surface was reported"
     );
     assert!(seen.borrow().damage > 0, "damage was reported");
+    save_png(&session, &format!("spice-{video}-ready.png"));
+
+    // The busybox guest has no spice-vdagent and only a PS/2 mouse: the session says
+    // so instead of pretending.
+    assert_eq!(session.agent(), AgentState::default(), "no agent");
+    assert_eq!(
+        session.resize_guest(1024, 768),
+        Err(SessionError::NoAgent),
+        "resizing needs the agent"
+    );
+    assert_eq!(session.send_clipboard("x"), Err(SessionError::NoAgent));
+    assert_eq!(
+        session.pointer_mode(),
+        PointerMode::Relative,
+        "server mouse mode"
+    );
 
     // Keys typed on the VGA console's shell: its output goes to the serial console
     // (after the serial shell's prompt), where the typed line itself never shows.
@@ -184,6 +212,7 @@ fn picture_keys_reboot(conn: &virt::connect::Connect, name: &str, video: &str) {
         "  {video}: picture back {:.1} s after the reboot began",
         t.as_secs_f64()
     );
+    save_png(&session, &format!("spice-{video}-rebooted.png"));
     assert!(
         !seen
             .borrow()
@@ -227,6 +256,32 @@ fn picture_keys_reboot(conn: &virt::connect::Connect, name: &str, video: &str) {
     drop(session);
     drop(serial);
     pump(Duration::from_millis(100));
+}
+
+/// Writes the session's screen to `target/screenshots/NAME`, for people to look at.
+fn save_png(session: &SpiceSession, name: &str) {
+    let dir = common::testbed::target_dir().join("screenshots");
+    let _ = std::fs::create_dir_all(&dir);
+    session.with_pixels(&mut |p| {
+        let mut rgb = Vec::with_capacity(p.width * p.height * 3);
+        for y in 0..p.height {
+            for x in 0..p.width {
+                rgb.extend_from_slice(&p.rgb(x, y).unwrap_or_default());
+            }
+        }
+        let pixbuf = gtk::gdk_pixbuf::Pixbuf::from_bytes(
+            &glib::Bytes::from_owned(rgb),
+            gtk::gdk_pixbuf::Colorspace::Rgb,
+            false,
+            8,
+            p.width as i32,
+            p.height as i32,
+            p.width as i32 * 3,
+        );
+        if let Err(e) = pixbuf.savev(dir.join(name), "png", &[]) {
+            eprintln!("  could not save {name}: {e}");
+        }
+    });
 }
 
 /// XT scancode (qnum) and Shift of a character on a US keyboard, for the test's text.
