@@ -509,7 +509,7 @@ fn in_french() -> Result<(), String> {
         .output()
         .map_err(|e| format!("running vireo --help: {e}"))?;
     let help = String::from_utf8_lossy(&help.stdout).into_owned();
-    for expected in ["Utilisation :", "Afficher l’aide", "Afficher la version"] {
+    for expected in ["Utilisation\u{a0}:", "Afficher l’aide", "Afficher la version"] {
         if !help.contains(expected) {
             return Err(format!(
                 "vireo --help in French lacks “{expected}”:\n{help}"
