@@ -16,14 +16,14 @@ pub use crate::virt::clone::{
 
 impl ConnectionObject {
     /// The names of the VMs on this host (for free names and checks).
-    pub fn domain_names(&self) -> Vec<String> {
+    pub fn listed_domain_names(&self) -> Vec<String> {
         self.domains().snapshot().iter().map(|d| d.name()).collect()
     }
 
     /// What a clone of `domain` would be: a free name, each disk's choices.
     pub async fn prepare_clone(&self, domain: &DomainObject) -> Result<ClonePlan, VirtError> {
         let uuid = domain.uuid();
-        let taken = self.domain_names();
+        let taken = self.listed_domain_names();
         self.worker()
             .run(move |st| clone::prepare(st.session()?.conn(), &uuid, &taken))
             .await?
@@ -37,7 +37,7 @@ impl ConnectionObject {
         plan: ClonePlan,
         request: CloneRequest,
     ) -> Result<String, OperationError> {
-        if let Err(e) = check_request(&plan, &request, &self.domain_names()) {
+        if let Err(e) = check_request(&plan, &request, &self.listed_domain_names()) {
             return Err(JobError::Virt(VirtError::InvalidArgument(e.to_string())).into());
         }
         let title = gettext("Cloning {vm} as {clone}")
