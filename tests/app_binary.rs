@@ -27,7 +27,10 @@ fn main() {
             about_and_preferences_open_and_close,
         ),
         test("ctrl_o_opens_the_vms_tab", ctrl_o_opens_the_vms_tab),
-        test("ctrl_n_opens_a_working_wizard", ctrl_n_opens_a_working_wizard),
+        test(
+            "ctrl_n_opens_a_working_wizard",
+            ctrl_n_opens_a_working_wizard,
+        ),
     ]);
 }
 
