@@ -39,7 +39,7 @@
 //!
 //! **Where this lives.** `src/display_protocol/` beside `virt/` and `model/`: `ui/`
 //! uses it, `model/` and `virt/` never do (sockets reach it as plain `OwnedFd`s from
-//! `model::consoles`), and its unsafe edges are in `ffi/`.
+//! `model::consoles`), and its raw C calls are in `ffi/`.
 //!
 //! The widget's signals become typed (`connect_run_requested`, `connect_disconnected`
 //! with the reason) so the VM tab does not read values by index.

@@ -76,3 +76,12 @@ pub fn capabilities_xml(conn: &Connect) -> Result<String> {
     unsafe { take_c_string(sys::virConnectGetCapabilities(conn.as_ptr())) }
         .ok_or_else(|| VirtError::last("virConnectGetCapabilities"))
 }
+
+/// Starts a transient domain from `xml` (with a persistent definition of the same name
+/// and UUID, libvirt runs this one now and keeps the persistent one for the next start).
+pub fn create_transient_domain(conn: &Connect, xml: &str) -> Result<DomainRef> {
+    let c = CString::new(xml)?;
+    // SAFETY: valid connection and C string; the result is an owned reference or null.
+    unsafe { DomainRef::from_raw(sys::virDomainCreateXML(conn.as_ptr(), c.as_ptr(), 0)) }
+        .ok_or_else(|| VirtError::last("virDomainCreateXML"))
+}

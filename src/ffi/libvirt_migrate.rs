@@ -8,9 +8,9 @@ use std::ptr;
 use virt::connect::Connect;
 use virt::sys;
 
+use crate::ffi::libvirt_stats::{ParamList, ParamValue};
 use crate::virt::error::{check, Result, VirtError};
 use crate::virt::handles::DomainRef;
-use crate::virt::stats::{for_each_param, ParamValue};
 
 /// A list of typed parameters built for one call; freed on drop.
 pub struct TypedParams {
@@ -126,7 +126,7 @@ pub fn job_stats(d: &DomainRef, completed: bool) -> Result<JobStats> {
             sys::virDomainGetJobStats(d.as_ptr(), &mut kind, &mut params, &mut n, flags),
         )?;
         let mut values = HashMap::new();
-        for_each_param(params, n, |name, v: ParamValue| {
+        ParamList::from_raw(params, n).for_each(|name, v: ParamValue| {
             if let (Ok(name), Some(v)) = (std::str::from_utf8(name), v.as_u64()) {
                 values.insert(name.to_owned(), v);
             }

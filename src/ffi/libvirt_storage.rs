@@ -218,3 +218,39 @@ pub fn pool_volume_names(p: &PoolRef) -> Result<Vec<String>> {
         owned.iter().map(vol_name).collect()
     }
 }
+
+/// Defines a persistent pool from `xml` (not started).
+pub fn pool_define(conn: &Connect, xml: &str) -> Result<PoolRef> {
+    let c = CString::new(xml)?;
+    // SAFETY: valid connection and string; owned result or null.
+    unsafe { PoolRef::from_raw(sys::virStoragePoolDefineXML(conn.as_ptr(), c.as_ptr(), 0)) }
+        .ok_or_else(|| VirtError::last("virStoragePoolDefineXML"))
+}
+
+/// Builds the pool's storage (makes a directory pool's directory).
+pub fn pool_build(p: &PoolRef) -> Result<()> {
+    // SAFETY: valid pool.
+    let r = unsafe { sys::virStoragePoolBuild(p.as_ptr(), 0) };
+    check("virStoragePoolBuild", r).map(drop)
+}
+
+/// Turns the pool's autostart on or off.
+pub fn pool_set_autostart(p: &PoolRef, on: bool) -> Result<()> {
+    // SAFETY: valid pool.
+    let r = unsafe { sys::virStoragePoolSetAutostart(p.as_ptr(), i32::from(on)) };
+    check("virStoragePoolSetAutostart", r).map(drop)
+}
+
+/// False only when libvirt says the pool is inactive (an error reads as active, so
+/// that no start is attempted on a pool whose state is unknown).
+pub fn pool_is_active(p: &PoolRef) -> bool {
+    // SAFETY: valid pool.
+    unsafe { sys::virStoragePoolIsActive(p.as_ptr()) != 0 }
+}
+
+/// Starts the pool.
+pub fn pool_start(p: &PoolRef) -> Result<()> {
+    // SAFETY: valid pool.
+    let r = unsafe { sys::virStoragePoolCreate(p.as_ptr(), 0) };
+    check("virStoragePoolCreate", r).map(drop)
+}

@@ -10,9 +10,13 @@
 #![allow(unsafe_code)]
 
 pub mod gvnc;
+pub mod libvirt_connect;
 pub mod libvirt_domain;
+pub mod libvirt_events;
+pub mod libvirt_handles;
 pub mod libvirt_migrate;
 pub mod libvirt_snapshot;
+pub mod libvirt_stats;
 pub mod libvirt_storage;
 pub mod libvirt_stream;
 pub mod malloc;

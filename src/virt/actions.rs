@@ -1,12 +1,12 @@
 //! Lifecycle actions on one domain; each failure carries libvirt's own message.
 
-use std::ffi::CString;
-
 use virt::connect::Connect;
 use virt::sys;
 
-use super::error::{check, Result, VirtError, ERR_INVALID_ARG, ERR_NO_SUPPORT};
+use super::error::{Result, VirtError, ERR_INVALID_ARG, ERR_NO_SUPPORT};
 use super::handles::{DomainRef, VolRef};
+use crate::ffi::libvirt_domain::undefine_domain;
+use crate::ffi::libvirt_storage::vol_delete;
 
 /// What to do to a domain.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,81 +51,59 @@ const UNDEFINE_FLAGS: [u32; 4] = [
 /// Runs `action` on the domain with `uuid`.
 pub fn run(conn: &Connect, uuid: &str, action: &Action) -> Result<()> {
     let d = DomainRef::lookup_uuid(conn, uuid)?;
-    let p = d.as_ptr();
     tracing::debug!(uuid, ?action, "domain action");
-    // SAFETY: `p` is a valid domain reference owned by `d` for the whole match.
-    let r = unsafe {
-        match action {
-            Action::Start => check("virDomainCreate", sys::virDomainCreate(p)),
-            Action::Shutdown => check("virDomainShutdown", sys::virDomainShutdown(p)),
-            Action::Reboot => check("virDomainReboot", sys::virDomainReboot(p, 0)),
-            Action::ForceOff => check("virDomainDestroy", sys::virDomainDestroy(p)),
-            Action::Reset => check("virDomainReset", sys::virDomainReset(p, 0)),
-            Action::Pause => check("virDomainSuspend", sys::virDomainSuspend(p)),
-            Action::Resume => check("virDomainResume", sys::virDomainResume(p)),
-            Action::ManagedSave => check("virDomainManagedSave", sys::virDomainManagedSave(p, 0)),
-            Action::SetAutostart(on) => check(
-                "virDomainSetAutostart",
-                sys::virDomainSetAutostart(p, i32::from(*on)),
-            ),
-            Action::Rename(name) => {
-                let c = CString::new(name.as_str())?;
-                check("virDomainRename", sys::virDomainRename(p, c.as_ptr(), 0))
-            }
-            Action::Delete { remove_storage } => {
-                return delete(conn, &d, remove_storage);
-            }
+    let r = match action {
+        Action::Start => d.create(),
+        Action::Shutdown => d.shutdown(),
+        Action::Reboot => d.reboot(),
+        Action::ForceOff => d.destroy(),
+        Action::Reset => d.reset(),
+        Action::Pause => d.suspend(),
+        Action::Resume => d.resume(),
+        Action::ManagedSave => d.managed_save(),
+        Action::SetAutostart(on) => d.set_autostart(*on),
+        Action::Rename(name) => d.rename(name),
+        Action::Delete { remove_storage } => {
+            return delete(conn, &d, remove_storage);
         }
     };
     if let Err(e) = &r {
         tracing::warn!(uuid, ?action, error = %e, "domain action failed");
     }
-    r.map(|_| ())
+    r
 }
 
 fn delete(conn: &Connect, d: &DomainRef, volumes: &[String]) -> Result<()> {
-    let p = d.as_ptr();
-    // SAFETY: valid domain reference.
-    unsafe {
-        if sys::virDomainIsActive(p) == 1 {
-            check("virDomainDestroy", sys::virDomainDestroy(p))?;
-        }
-        // A transient domain is gone once destroyed.
-        if sys::virDomainIsPersistent(p) == 1 {
-            let mut last = None;
-            for flags in UNDEFINE_FLAGS {
-                match check(
-                    "virDomainUndefineFlags",
-                    sys::virDomainUndefineFlags(p, flags),
-                ) {
-                    Ok(_) => {
-                        last = None;
-                        break;
-                    }
-                    Err(e) if matches!(e.code(), ERR_INVALID_ARG | ERR_NO_SUPPORT) => {
-                        tracing::debug!(flags, error = %e, "undefine flags refused, trying fewer");
-                        last = Some(e);
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "undefine failed");
-                        return Err(e);
-                    }
+    if d.is_active() {
+        d.destroy()?;
+    }
+    // A transient domain is gone once destroyed.
+    if d.is_persistent()? {
+        let mut last = None;
+        for flags in UNDEFINE_FLAGS {
+            match undefine_domain(d, flags) {
+                Ok(()) => {
+                    last = None;
+                    break;
+                }
+                Err(e) if matches!(e.code(), ERR_INVALID_ARG | ERR_NO_SUPPORT) => {
+                    tracing::debug!(flags, error = %e, "undefine flags refused, trying fewer");
+                    last = Some(e);
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "undefine failed");
+                    return Err(e);
                 }
             }
-            if let Some(e) = last {
-                return Err(e);
-            }
+        }
+        if let Some(e) = last {
+            return Err(e);
         }
     }
     // Every volume is attempted; the first failure is reported.
     let mut first_err: Option<VirtError> = None;
     for path in volumes {
-        let r = VolRef::lookup_path(conn, path).and_then(|v| {
-            // SAFETY: valid volume reference.
-            check("virStorageVolDelete", unsafe {
-                sys::virStorageVolDelete(v.as_ptr(), 0)
-            })
-        });
+        let r = VolRef::lookup_path(conn, path).and_then(|v| vol_delete(&v));
         if let Err(e) = r {
             tracing::warn!(path, error = %e, "could not delete a volume");
             first_err.get_or_insert(e);
@@ -141,9 +119,5 @@ pub fn domain_xml(conn: &Connect, uuid: &str, inactive: bool) -> Result<String> 
     if inactive {
         flags |= sys::VIR_DOMAIN_XML_INACTIVE;
     }
-    // SAFETY: valid domain; the string is ours to free.
-    unsafe {
-        let s = sys::virDomainGetXMLDesc(d.as_ptr(), flags);
-        super::handles::take_c_string(s).ok_or_else(|| VirtError::last("virDomainGetXMLDesc"))
-    }
+    d.xml_desc(flags)
 }

@@ -2,13 +2,9 @@
 //! `virConnectGetDomainCapabilities` XML, as the new-VM wizard needs it (architectures,
 //! machine types, KVM or plain QEMU, UEFI firmware, vCPU and memory limits).
 
-use std::ffi::CString;
-
 use virt::connect::Connect;
-use virt::sys;
 
 use super::error::{Result, VirtError};
-use super::handles::take_c_string;
 
 /// One architecture a host can emulate or virtualise (a `<guest><arch>` of capabilities).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -283,9 +279,7 @@ impl DomainCapabilities {
 
 /// The host's capabilities, read on the connection's worker.
 pub fn host_capabilities(conn: &Connect) -> Result<HostCapabilities> {
-    // SAFETY: valid connection; the string is ours to free.
-    let xml = unsafe { take_c_string(sys::virConnectGetCapabilities(conn.as_ptr())) }
-        .ok_or_else(|| VirtError::last("virConnectGetCapabilities"))?;
+    let xml = crate::ffi::libvirt_domain::capabilities_xml(conn)?;
     let mut caps = HostCapabilities::parse(&xml)?;
     // virNodeGetInfo gives the memory the host really has; the NUMA cells of
     // capabilities are only a fallback (the test driver's cells even disagree with it).
@@ -308,24 +302,9 @@ pub fn domain_capabilities(
     arch: &str,
     machine: &str,
 ) -> Result<Option<DomainCapabilities>> {
-    let vt = CString::new(virttype)?;
-    let a = CString::new(arch)?;
-    let m = CString::new(machine)?;
-    // SAFETY: valid connection and strings; the result is ours to free.
-    let xml = unsafe {
-        take_c_string(sys::virConnectGetDomainCapabilities(
-            conn.as_ptr(),
-            std::ptr::null(),
-            a.as_ptr(),
-            m.as_ptr(),
-            vt.as_ptr(),
-            0,
-        ))
-    };
-    match xml {
-        Some(x) => DomainCapabilities::parse(&x).map(Some),
-        None => {
-            let e = VirtError::last("virConnectGetDomainCapabilities");
+    match crate::ffi::libvirt_connect::domain_capabilities_xml(conn, virttype, arch, machine) {
+        Ok(x) => DomainCapabilities::parse(&x).map(Some),
+        Err(e) => {
             if e.code() == super::error::ERR_NO_SUPPORT {
                 Ok(None)
             } else {

@@ -5,16 +5,16 @@
 //! same sink as the other events) and keepalive, so a dead remote host is noticed in
 //! about 15 s instead of at the next call's TCP timeout.
 
-use std::ffi::c_void;
 use std::time::Duration;
 
 use virt::connect::Connect;
-use virt::sys;
 
 use super::auth::{open_with_auth, AuthHandler};
-use super::error::{check, Result, VirtError};
-use super::events::{CloseReason, EventRegistrations, EventSink, VirtEvent};
-use super::handles::{release_connect, take_c_string, DomainRef};
+use super::error::Result;
+use super::events::{EventRegistrations, EventSink};
+use super::handles::{release_connect, DomainRef};
+use crate::ffi::libvirt_connect::{self as raw, CloseCallback};
+use crate::ffi::libvirt_domain::hostname;
 
 /// Keepalive: a probe every 5 s, the connection is dead after 3 unanswered ones.
 pub const KEEPALIVE_INTERVAL_S: i32 = 5;
@@ -28,29 +28,12 @@ pub fn reconnect_delay(attempt: u32) -> Duration {
     Duration::from_secs(secs)
 }
 
-unsafe extern "C" fn on_close(_conn: sys::virConnectPtr, reason: i32, opaque: *mut c_void) {
-    let sink = &*(opaque as *const EventSink);
-    let ev = VirtEvent::Closed {
-        reason: CloseReason::from_raw(reason),
-    };
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink(ev)));
-}
-
-/// The close callback's data, owned by the session rather than by libvirt: drivers
-/// without close-callback support (test, embedded QEMU) accept the registration but
-/// never call `freecb`, which would leak it.
-struct CloseData(*mut EventSink);
-
-// SAFETY: the pointer is only dereferenced by libvirt's callback (on the event loop
-// thread) and freed by the session after the callback is unregistered.
-unsafe impl Send for CloseData {}
-
 /// An open connection with its callbacks. Close it with [`Session::close`] (dropping
 /// does the same).
 pub struct Session {
     conn: Option<Connect>,
     events: EventRegistrations,
-    close_cb: Option<CloseData>,
+    close_cb: Option<CloseCallback>,
     /// The URI as given.
     pub uri: String,
     /// The host's name as libvirt reports it.
@@ -76,37 +59,17 @@ impl Session {
             host_cpus: 1,
             pending_metadata: Vec::new(),
         };
-        // SAFETY: only copies the pointer; the session keeps the reference.
-        let conn_ptr = unsafe { session.conn().as_ptr() };
-        // SAFETY: valid connection for all raw calls below.
-        unsafe {
-            // Local drivers have no keepalive and say so; that is fine.
-            let r =
-                sys::virConnectSetKeepAlive(conn_ptr, KEEPALIVE_INTERVAL_S, KEEPALIVE_COUNT as _);
-            if r < 0 {
-                let e = VirtError::last("virConnectSetKeepAlive");
-                tracing::debug!(uri, error = %e, "no keepalive on this connection");
-            }
-            let data = Box::into_raw(Box::new(sink.clone()));
-            let r = sys::virConnectRegisterCloseCallback(
-                conn_ptr,
-                Some(on_close),
-                data as *mut c_void,
-                None,
-            );
-            if r < 0 {
-                drop(Box::from_raw(data));
-                let e = VirtError::last("virConnectRegisterCloseCallback");
-                tracing::debug!(uri, error = %e, "no close callback on this connection");
-            } else {
-                session.close_cb = Some(CloseData(data));
-            }
-            session.hostname =
-                take_c_string(sys::virConnectGetHostname(conn_ptr)).unwrap_or_default();
-            let mut info: sys::virNodeInfo = std::mem::zeroed();
-            if sys::virNodeGetInfo(conn_ptr, &mut info) == 0 && info.cpus > 0 {
-                session.host_cpus = info.cpus;
-            }
+        // Local drivers have no keepalive and say so; that is fine.
+        if let Err(e) = raw::set_keepalive(session.conn(), KEEPALIVE_INTERVAL_S, KEEPALIVE_COUNT) {
+            tracing::debug!(uri, error = %e, "no keepalive on this connection");
+        }
+        match CloseCallback::register(session.conn(), &sink) {
+            Ok(cb) => session.close_cb = Some(cb),
+            Err(e) => tracing::debug!(uri, error = %e, "no close callback on this connection"),
+        }
+        session.hostname = hostname(session.conn()).unwrap_or_default();
+        if let Some(cpus) = raw::node_cpus(session.conn()) {
+            session.host_cpus = cpus;
         }
         session.events = EventRegistrations::register(session.conn(), &sink)?;
         tracing::debug!(uri, hostname = %session.hostname, "connection open");
@@ -122,8 +85,7 @@ impl Session {
 
     /// True while libvirt considers the connection alive.
     pub fn is_alive(&self) -> bool {
-        // SAFETY: valid connection.
-        unsafe { sys::virConnectIsAlive(self.conn().as_ptr()) == 1 }
+        raw::is_alive(self.conn())
     }
 
     /// Deregisters callbacks and closes the connection.
@@ -137,16 +99,8 @@ impl Session {
         };
         self.pending_metadata.clear();
         self.events.deregister(&conn);
-        if let Some(CloseData(data)) = self.close_cb.take() {
-            // SAFETY: same callback pointer as registered. Once unregistered libvirt
-            // never calls it again, so the data can go; if unregistering failed the
-            // data is leaked on purpose rather than risk a call on freed memory.
-            let r =
-                unsafe { sys::virConnectUnregisterCloseCallback(conn.as_ptr(), Some(on_close)) };
-            if check("virConnectUnregisterCloseCallback", r).is_ok() {
-                // SAFETY: allocated by Box::into_raw in open().
-                drop(unsafe { Box::from_raw(data) });
-            }
+        if let Some(cb) = self.close_cb.take() {
+            cb.unregister(&conn);
         }
         tracing::debug!(uri = %self.uri, "connection closed");
         release_connect(conn);

@@ -12,12 +12,11 @@
 //! `defer` hook (an idle of lower priority than drawing) to listen again. Each main-loop
 //! turn thus reads one bounded chunk and still draws.
 //!
-//! The `virt` crate's `Stream` is not used: its callback keeps a pointer to the (movable)
-//! wrapper and its `Drop` panics on libvirt errors. The raw stream is owned here instead.
+//! The stream itself is the FFI room's owned [`StreamRef`], which frees itself (aborted)
+//! on every path.
 
 use std::cell::{Cell, RefCell};
-use std::ffi::{c_int, c_void, CString};
-use std::ptr::NonNull;
+use std::ffi::c_int;
 use std::rc::{Rc, Weak};
 
 use virt::connect::Connect;
@@ -25,6 +24,7 @@ use virt::sys;
 
 use super::error::{Result, VirtError};
 use super::handles::DomainRef;
+use crate::ffi::libvirt_stream::{open_console, Polled, StreamRef};
 
 /// How many bytes one main-loop turn reads at most, by default.
 pub const DEFAULT_MAX_PER_TURN: usize = 64 * 1024;
@@ -72,16 +72,7 @@ pub fn is_not_running_error(e: &VirtError) -> bool {
 
 /// A console stream opened but not yet listened to. Aborted and freed if dropped.
 pub struct OpenedConsole {
-    stream: NonNull<sys::virStream>,
-}
-
-// SAFETY: libvirt streams are thread safe objects; ownership of the one reference moves.
-unsafe impl Send for OpenedConsole {}
-
-impl Drop for OpenedConsole {
-    fn drop(&mut self) {
-        release_stream(self.stream.as_ptr(), true);
-    }
+    stream: StreamRef,
 }
 
 /// Opens the console `device` (a device alias such as `serial0` or `console1`; `None` is
@@ -94,37 +85,17 @@ pub fn open(
     force: bool,
 ) -> Result<OpenedConsole> {
     let dom = DomainRef::lookup_uuid(conn, uuid)?;
-    let device = device.map(CString::new).transpose()?;
-    // SAFETY: valid connection; the new stream reference is owned by `opened` at once.
-    let raw = unsafe { sys::virStreamNew(conn.as_ptr(), sys::VIR_STREAM_NONBLOCK) };
-    let stream = NonNull::new(raw).ok_or_else(|| VirtError::last("virStreamNew"))?;
-    let opened = OpenedConsole { stream };
-    let flags = if force {
-        sys::VIR_DOMAIN_CONSOLE_FORCE
-    } else {
-        0
-    };
-    // SAFETY: valid domain and stream; the device name outlives the call.
-    let r = unsafe {
-        sys::virDomainOpenConsole(
-            dom.as_ptr(),
-            device.as_ref().map_or(std::ptr::null(), |d| d.as_ptr()),
-            opened.stream.as_ptr(),
-            flags,
-        )
-    };
-    if r < 0 {
-        return Err(VirtError::last("virDomainOpenConsole"));
-    }
-    Ok(opened)
+    let stream = StreamRef::new_nonblocking(conn)?;
+    open_console(&dom, device, &stream, force)?;
+    Ok(OpenedConsole { stream })
 }
 
 /// The owner's callback.
 type Handler = Box<dyn FnMut(ConsoleEvent<'_>)>;
 
 struct Inner {
-    /// Null once released.
-    stream: Cell<sys::virStreamPtr>,
+    /// `None` once released.
+    stream: RefCell<Option<StreamRef>>,
     handler: RefCell<Option<Handler>>,
     defer: Defer,
     max_per_turn: Cell<usize>,
@@ -150,10 +121,8 @@ impl OpenedConsole {
         defer: Defer,
         handler: impl FnMut(ConsoleEvent<'_>) + 'static,
     ) -> Result<ConsoleStream> {
-        let stream = self.stream.as_ptr();
-        std::mem::forget(self);
         let inner = Rc::new(Inner {
-            stream: Cell::new(stream),
+            stream: RefCell::new(None),
             handler: RefCell::new(Some(Box::new(handler))),
             defer,
             max_per_turn: Cell::new(DEFAULT_MAX_PER_TURN),
@@ -164,26 +133,16 @@ impl OpenedConsole {
             bytes_in: Cell::new(0),
             bytes_out: Cell::new(0),
         });
-        // The registration owns one strong reference, given back in `free_opaque`.
-        let opaque = Rc::into_raw(inner.clone()) as *mut c_void;
-        // SAFETY: valid stream; `on_event` and `free_opaque` agree on the opaque type.
-        let r = unsafe {
-            sys::virStreamEventAddCallback(
-                stream,
-                inner.interest(),
-                Some(on_event),
-                opaque,
-                Some(free_opaque),
-            )
-        };
-        if r < 0 {
-            let e = VirtError::last("virStreamEventAddCallback");
-            // SAFETY: libvirt did not take the opaque pointer.
-            unsafe { free_opaque(opaque) };
+        // The registration owns one strong reference, dropped when libvirt frees the
+        // callback.
+        let registered = inner.clone();
+        let callback = Rc::new(move |events: c_int| on_event(&registered, events));
+        if let Err(e) = self.stream.add_callback(inner.interest(), callback) {
             inner.closed.set(true);
-            release_stream(inner.stream.replace(std::ptr::null_mut()), true);
+            // Dropping the stream aborts and frees it.
             return Err(e);
         }
+        inner.stream.replace(Some(self.stream));
         Ok(ConsoleStream { inner })
     }
 }
@@ -246,13 +205,14 @@ impl Inner {
     }
 
     fn update_interest(&self) {
-        let stream = self.stream.get();
-        if self.closed.get() || stream.is_null() {
+        if self.closed.get() {
             return;
         }
-        // SAFETY: valid stream with a registered callback.
-        if unsafe { sys::virStreamEventUpdateCallback(stream, self.interest()) } < 0 {
-            let e = VirtError::last("virStreamEventUpdateCallback");
+        let r = match self.stream.borrow().as_ref() {
+            Some(stream) => stream.update_callback(self.interest()),
+            None => return,
+        };
+        if let Err(e) = r {
             self.shut(Some(CloseReason::Error(e)));
         }
     }
@@ -275,19 +235,20 @@ impl Inner {
         let max = self.max_per_turn.get();
         while total < max && !self.closed.get() {
             let want = READ_CHUNK.min(max - total);
-            let stream = self.stream.get();
-            // SAFETY: valid stream and buffer of at least `want` bytes.
-            let n = unsafe { sys::virStreamRecv(stream, buf.as_mut_ptr().cast(), want) };
-            match n {
-                n if n > 0 => {
-                    let n = n as usize;
+            // The borrow ends before the handler runs (it may close the stream).
+            let polled = match self.stream.borrow().as_ref() {
+                Some(stream) => stream.try_recv(&mut buf[..want]),
+                None => return None,
+            };
+            match polled {
+                Ok(Polled::Done(n)) => {
                     total += n;
                     self.bytes_in.set(self.bytes_in.get() + n as u64);
                     self.emit(ConsoleEvent::Data(&buf[..n]));
                 }
-                -2 => return None,
-                0 => return Some(CloseReason::EndOfStream),
-                _ => return Some(CloseReason::Error(VirtError::last("virStreamRecv"))),
+                Ok(Polled::WouldBlock) => return None,
+                Ok(Polled::End) => return Some(CloseReason::EndOfStream),
+                Err(e) => return Some(CloseReason::Error(e)),
             }
         }
         None
@@ -295,27 +256,28 @@ impl Inner {
 
     fn flush(&self) {
         loop {
-            let stream = self.stream.get();
-            if self.closed.get() || stream.is_null() {
+            if self.closed.get() {
                 return;
             }
-            let n = {
+            let sent = {
                 let pending = self.pending_out.borrow();
                 if pending.is_empty() {
                     break;
                 }
-                // SAFETY: valid stream and buffer.
-                unsafe { sys::virStreamSend(stream, pending.as_ptr().cast(), pending.len()) }
+                match self.stream.borrow().as_ref() {
+                    Some(stream) => stream.try_send(&pending),
+                    None => return,
+                }
             };
-            match n {
-                n if n > 0 => {
-                    self.pending_out.borrow_mut().drain(..n as usize);
+            match sent {
+                // libvirt's send returns 0 only for an empty buffer: treat it as full.
+                Ok(Polled::Done(n)) if n > 0 => {
+                    self.pending_out.borrow_mut().drain(..n);
                     self.bytes_out.set(self.bytes_out.get() + n as u64);
                 }
                 // Full: the WRITABLE event (asked for below) continues.
-                -2 => break,
-                _ => {
-                    let e = VirtError::last("virStreamSend");
+                Ok(_) => break,
+                Err(e) => {
                     self.shut(Some(CloseReason::Error(e)));
                     return;
                 }
@@ -331,10 +293,9 @@ impl Inner {
         if self.closed.replace(true) {
             return;
         }
-        let stream = self.stream.replace(std::ptr::null_mut());
-        if !stream.is_null() {
-            // SAFETY: valid stream; the callback's opaque is freed by libvirt later.
-            unsafe { sys::virStreamEventRemoveCallback(stream) };
+        let stream = self.stream.borrow_mut().take();
+        if let Some(stream) = &stream {
+            stream.remove_callback();
         }
         if let Some(reason) = reason {
             self.emit(ConsoleEvent::Closed(reason));
@@ -344,10 +305,10 @@ impl Inner {
             .try_borrow_mut()
             .ok()
             .and_then(|mut h| h.take());
-        let stream_addr = stream as usize;
         (self.defer)(Box::new(move || {
             drop(handler);
-            release_stream(stream_addr as sys::virStreamPtr, true);
+            // Aborts and frees the stream.
+            drop(stream);
         }));
     }
 
@@ -366,13 +327,10 @@ impl Inner {
     }
 }
 
-unsafe extern "C" fn on_event(_st: sys::virStreamPtr, events: c_int, opaque: *mut c_void) {
-    // SAFETY: `opaque` is the registration's strong reference (alive until free_opaque).
-    // Take a temporary strong reference so that `shut` cannot free it under us.
-    let inner = unsafe {
-        Rc::increment_strong_count(opaque as *const Inner);
-        Rc::from_raw(opaque as *const Inner)
-    };
+/// The stream's event callback (libvirt's event loop, the main thread).
+fn on_event(inner: &Rc<Inner>, events: c_int) {
+    // A strong reference of our own, so that `shut` cannot free `inner` under us.
+    let inner = inner.clone();
     if inner.closed.get() {
         return;
     }
@@ -398,26 +356,6 @@ unsafe extern "C" fn on_event(_st: sys::virStreamPtr, events: c_int, opaque: *mu
         inner.reading.set(false);
         inner.update_interest();
         inner.schedule_resume();
-    }
-}
-
-unsafe extern "C" fn free_opaque(opaque: *mut c_void) {
-    // SAFETY: the strong reference made in `start`.
-    drop(unsafe { Rc::from_raw(opaque as *const Inner) });
-}
-
-/// Aborts (when `abort`) and frees one stream reference; null is ignored. Errors (a dead
-/// connection) do not matter any more at this point.
-fn release_stream(stream: sys::virStreamPtr, abort: bool) {
-    if stream.is_null() {
-        return;
-    }
-    // SAFETY: the caller owns this reference.
-    unsafe {
-        if abort {
-            sys::virStreamAbort(stream);
-        }
-        sys::virStreamFree(stream);
     }
 }
 

@@ -9,16 +9,15 @@
 //! batches ([`read_metadata_batch`]) and the list shows up without waiting for them.
 
 use std::collections::{HashMap, HashSet};
-use std::ffi::c_int;
-use std::ptr;
 
 use virt::connect::Connect;
 use virt::sys;
 
 use super::connection::Session;
-use super::error::{check, Result, VirtError, ERR_NO_DOMAIN_METADATA};
-use super::handles::{take_c_string, DomainRef};
-use super::stats::for_each_param;
+use super::error::{Result, ERR_NO_DOMAIN_METADATA};
+use super::handles::DomainRef;
+use crate::ffi::libvirt_domain::domain_state;
+use crate::ffi::libvirt_stats::domain_list_stats;
 
 /// virDomainState.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
@@ -79,34 +78,11 @@ pub struct DomainRecord {
     pub description: Option<String>,
 }
 
-/// Lists domains as owned references (one RPC).
-fn list_raw(conn: &Connect, flags: u32) -> Result<Vec<DomainRef>> {
-    let mut doms: *mut sys::virDomainPtr = ptr::null_mut();
-    // SAFETY: libvirt fills an array of owned references that we free with free().
-    unsafe {
-        let n = check(
-            "virConnectListAllDomains",
-            sys::virConnectListAllDomains(conn.as_ptr(), &mut doms, flags),
-        )?;
-        let mut out = Vec::with_capacity(n as usize);
-        for i in 0..n as usize {
-            if let Some(d) = DomainRef::from_raw(*doms.add(i)) {
-                out.push(d);
-            }
-        }
-        libc::free(doms.cast());
-        Ok(out)
-    }
-}
-
-fn raw_uuid(d: &DomainRef) -> Option<[u8; 16]> {
-    let mut raw = [0u8; 16];
-    // SAFETY: 16-byte buffer.
-    (unsafe { sys::virDomainGetUUID(d.as_ptr(), raw.as_mut_ptr()) } == 0).then_some(raw)
-}
-
 fn uuid_set(conn: &Connect, flags: u32) -> Result<HashSet<[u8; 16]>> {
-    Ok(list_raw(conn, flags)?.iter().filter_map(raw_uuid).collect())
+    Ok(DomainRef::list_all(conn, flags)?
+        .iter()
+        .filter_map(DomainRef::raw_uuid)
+        .collect())
 }
 
 #[derive(Default, Clone, Copy)]
@@ -124,78 +100,52 @@ fn bulk_basic(doms: &[DomainRef]) -> HashMap<[u8; 16], Basic> {
     if doms.is_empty() {
         return out;
     }
-    let mut arr: Vec<sys::virDomainPtr> = doms.iter().map(|d| d.as_ptr()).collect();
-    arr.push(ptr::null_mut());
-    let mut recs: *mut sys::virDomainStatsRecordPtr = ptr::null_mut();
     let stats =
         sys::VIR_DOMAIN_STATS_STATE | sys::VIR_DOMAIN_STATS_BALLOON | sys::VIR_DOMAIN_STATS_VCPU;
-    // SAFETY: null-terminated array of valid domains; the record list is freed with
-    // virDomainStatsRecordListFree below.
-    unsafe {
-        let n = sys::virDomainListGetStats(arr.as_mut_ptr(), stats, &mut recs, 0);
-        if n < 0 {
-            let e = VirtError::last("virDomainListGetStats");
-            tracing::debug!(error = %e, "bulk domain stats unavailable, reading info per domain");
-            return out;
-        }
-        for i in 0..n as usize {
-            let rec = *recs.add(i);
-            let mut raw = [0u8; 16];
-            if sys::virDomainGetUUID((*rec).dom, raw.as_mut_ptr()) < 0 {
-                continue;
-            }
-            let mut b = Basic::default();
-            for_each_param((*rec).params, (*rec).nparams, |name, v| match name {
-                b"state.state" => b.state = v.as_i64().map(|x| x as i32),
-                b"state.reason" => b.reason = v.as_i64().unwrap_or(0) as i32,
-                b"balloon.maximum" => b.max_mem = v.as_u64(),
-                b"balloon.current" => b.cur_mem = v.as_u64(),
-                b"vcpu.current" => b.vcpus = v.as_u64().map(|x| x as u32),
-                _ => {}
-            });
-            out.insert(raw, b);
-        }
-        sys::virDomainStatsRecordListFree(recs);
+    let r = domain_list_stats(doms, stats, 0, |raw, params| {
+        let mut b = Basic::default();
+        params.for_each(|name, v| match name {
+            b"state.state" => b.state = v.as_i64().map(|x| x as i32),
+            b"state.reason" => b.reason = v.as_i64().unwrap_or(0) as i32,
+            b"balloon.maximum" => b.max_mem = v.as_u64(),
+            b"balloon.current" => b.cur_mem = v.as_u64(),
+            b"vcpu.current" => b.vcpus = v.as_u64().map(|x| x as u32),
+            _ => {}
+        });
+        out.insert(raw, b);
+    });
+    if let Err(e) = r {
+        tracing::debug!(error = %e, "bulk domain stats unavailable, reading info per domain");
+        out.clear();
     }
     out
 }
 
 /// Fills in what `bulk_basic` could not give, one `virDomainGetInfo` per domain.
 fn info_of(d: &DomainRef) -> Result<Basic> {
-    // SAFETY: valid domain; zeroed POD out-parameters.
-    unsafe {
-        let mut info: sys::virDomainInfo = std::mem::zeroed();
-        check(
-            "virDomainGetInfo",
-            sys::virDomainGetInfo(d.as_ptr(), &mut info),
-        )?;
-        let (mut st, mut reason): (c_int, c_int) = (0, 0);
-        check(
-            "virDomainGetState",
-            sys::virDomainGetState(d.as_ptr(), &mut st, &mut reason, 0),
-        )?;
-        Ok(Basic {
-            state: Some(st),
-            reason,
-            max_mem: Some(info.maxMem as u64),
-            cur_mem: Some(info.memory as u64),
-            vcpus: Some(info.nrVirtCpu as u32),
-        })
-    }
+    let (max_mem, cur_mem, vcpus) = d.memory_and_vcpus()?;
+    let (state, reason) = domain_state(d)?;
+    Ok(Basic {
+        state: Some(state),
+        reason,
+        max_mem: Some(max_mem),
+        cur_mem: Some(cur_mem),
+        vcpus: Some(vcpus),
+    })
 }
 
 /// Every domain of the connection, without titles and descriptions (these are queued
 /// in `session.pending_metadata`).
 pub fn list_all(session: &mut Session) -> Result<Vec<DomainRecord>> {
     let conn = session.conn();
-    let doms = list_raw(conn, 0)?;
+    let doms = DomainRef::list_all(conn, 0)?;
     let persistent = uuid_set(conn, sys::VIR_CONNECT_LIST_DOMAINS_PERSISTENT)?;
     let autostart = uuid_set(conn, sys::VIR_CONNECT_LIST_DOMAINS_AUTOSTART)?;
     let managed = uuid_set(conn, sys::VIR_CONNECT_LIST_DOMAINS_MANAGEDSAVE)?;
     let basics = bulk_basic(&doms);
     let mut out = Vec::with_capacity(doms.len());
     for d in &doms {
-        let Some(raw) = raw_uuid(d) else { continue };
+        let Some(raw) = d.raw_uuid() else { continue };
         let mut b = basics.get(&raw).copied().unwrap_or_default();
         // balloon.current comes with balloon.maximum: it needs no check of its own.
         if b.state.is_none() || b.max_mem.is_none() || b.vcpus.is_none() {
@@ -236,17 +186,9 @@ pub fn list_all(session: &mut Session) -> Result<Vec<DomainRecord>> {
 
 /// Reads one metadata field; `Some("")` when the domain has none.
 fn metadata(d: &DomainRef, kind: u32) -> Result<String> {
-    // SAFETY: valid domain; the returned string is ours to free.
-    unsafe {
-        let p = sys::virDomainGetMetadata(d.as_ptr(), kind as c_int, ptr::null(), 0);
-        if p.is_null() {
-            let e = VirtError::last("virDomainGetMetadata");
-            if e.code() == ERR_NO_DOMAIN_METADATA {
-                return Ok(String::new());
-            }
-            return Err(e);
-        }
-        Ok(take_c_string(p).unwrap_or_default())
+    match d.metadata(kind) {
+        Err(e) if e.code() == ERR_NO_DOMAIN_METADATA => Ok(String::new()),
+        r => r,
     }
 }
 
@@ -288,22 +230,10 @@ pub fn read_one(conn: &Connect, uuid: &str) -> Result<Option<DomainRecord>> {
 
 fn read_domain(d: &DomainRef) -> Result<DomainRecord> {
     let b = info_of(d)?;
-    // SAFETY: valid domain pointer for these simple queries.
-    let (persistent, autostart, managed) = unsafe {
-        let p = check(
-            "virDomainIsPersistent",
-            sys::virDomainIsPersistent(d.as_ptr()),
-        )?;
-        let mut a: c_int = 0;
-        // Transient domains have no autostart: treat an error as "off".
-        let a = if sys::virDomainGetAutostart(d.as_ptr(), &mut a) == 0 {
-            a
-        } else {
-            0
-        };
-        let m = sys::virDomainHasManagedSaveImage(d.as_ptr(), 0);
-        (p == 1, a == 1, m == 1)
-    };
+    let persistent = d.is_persistent()?;
+    // Transient domains have no autostart: an error reads as "off".
+    let autostart = d.autostart();
+    let managed = d.has_managed_save();
     let (title, description) = read_metadata(d)?;
     Ok(DomainRecord {
         uuid: d.uuid_string()?,

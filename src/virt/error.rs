@@ -1,7 +1,5 @@
 //! The error type of the libvirt layer: it always carries libvirt's own message.
 
-use std::ffi::CStr;
-
 /// libvirt's `VIR_ERR_NO_DOMAIN`.
 pub const ERR_NO_DOMAIN: i32 = 42;
 /// libvirt's `VIR_ERR_NO_DOMAIN_METADATA`.
@@ -43,23 +41,27 @@ pub enum VirtError {
 impl VirtError {
     /// Builds an error from libvirt's last error of this thread and logs it in full.
     pub fn last(op: &'static str) -> Self {
-        // SAFETY: virGetLastError returns a pointer to thread-local storage or null.
-        let (code, message) = unsafe {
-            let e = virt::sys::virGetLastError();
-            if e.is_null() || (*e).message.is_null() {
-                (0, format!("{op} failed (libvirt gave no message)"))
-            } else {
-                (
-                    (*e).code,
-                    CStr::from_ptr((*e).message).to_string_lossy().into_owned(),
-                )
-            }
-        };
+        let (code, message) = crate::ffi::libvirt_connect::last_error()
+            .unwrap_or_else(|| (0, format!("{op} failed (libvirt gave no message)")));
         let err = VirtError::Libvirt { op, code, message };
         if code != ERR_NO_DOMAIN_METADATA {
             tracing::debug!(op, code, error = %err, "libvirt call failed");
         }
         err
+    }
+
+    /// Converts an error of the `virt` crate's safe calls, keeping libvirt's text.
+    pub fn from_crate(op: &'static str) -> impl Fn(virt::error::Error) -> VirtError {
+        move |e| VirtError::Libvirt {
+            op,
+            code: e.code().to_raw() as i32,
+            message: e.message().to_owned(),
+        }
+    }
+
+    /// True when the driver does not offer the call (`VIR_ERR_NO_SUPPORT`).
+    pub fn is_unsupported(&self) -> bool {
+        self.code() == ERR_NO_SUPPORT
     }
 
     /// libvirt's error number, 0 when this is not a libvirt error.

@@ -2,7 +2,7 @@
 //! passes descriptors only over its local unix socket, so for VMs on this machine), or
 //! the VNC address in the live XML (remote hosts).
 
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 
 use virt::connect::Connect;
 use virt::sys;
@@ -14,16 +14,7 @@ use super::uri::is_loopback_host;
 
 /// A connected socket to the VM's first graphics device.
 pub fn open_graphics_fd(conn: &Connect, uuid: &str) -> Result<OwnedFd> {
-    let domain = DomainRef::lookup_uuid(conn, uuid)?;
-    // SAFETY: the domain pointer is valid for the call; a non-negative return is a
-    // new descriptor that we own.
-    let fd = unsafe {
-        sys::virDomainOpenGraphicsFD(domain.as_ptr(), 0, sys::VIR_DOMAIN_OPEN_GRAPHICS_SKIPAUTH)
-    };
-    if fd < 0 {
-        return Err(VirtError::last("virDomainOpenGraphicsFD"));
-    }
-    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    DomainRef::lookup_uuid(conn, uuid)?.open_graphics_fd(sys::VIR_DOMAIN_OPEN_GRAPHICS_SKIPAUTH)
 }
 
 /// Where the VM's VNC server listens, from its live XML: (listen address, port).

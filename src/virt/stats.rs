@@ -1,8 +1,7 @@
 //! Bulk domain statistics: one `virConnectGetAllDomainStats` per tick, rates from deltas.
 //!
-//! The `virt` crate frees the record list with `free()` (leaking every record and
-//! domain reference), so the call is made through `virt::sys` and the list released
-//! with `virDomainStatsRecordListFree`. The maths ([`rate`], [`cpu_percent`],
+//! The records come through the FFI room's [`crate::ffi::libvirt_stats`], which frees
+//! them properly (the `virt` crate's own call leaks them). The maths ([`rate`], [`cpu_percent`],
 //! [`Sample::accumulate`]) is pure and unit-tested.
 //!
 //! CPU: `cpu-percent` is guest-normalised, `delta cpu.time / (delta wall * vCPUs)`,
@@ -11,84 +10,16 @@
 //! [`cpu_percent`] with the host's count.
 
 use std::collections::HashMap;
-use std::ffi::{c_int, CStr};
-use std::ptr;
 use std::time::Instant;
 
 use virt::sys;
 
 use super::connection::Session;
-use super::error::{Result, VirtError};
+use super::error::Result;
 use super::handles::{format_uuid, DomainRef};
+use crate::ffi::libvirt_stats::{self as raw, ParamList};
 
-/// A typed parameter's value.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum ParamValue<'a> {
-    Int(i32),
-    UInt(u32),
-    LLong(i64),
-    ULLong(u64),
-    Double(f64),
-    Bool(bool),
-    Str(&'a str),
-}
-
-impl ParamValue<'_> {
-    /// The value as u64 when it is a non-negative integer.
-    pub fn as_u64(&self) -> Option<u64> {
-        match *self {
-            Self::Int(v) => u64::try_from(v).ok(),
-            Self::UInt(v) => Some(v.into()),
-            Self::LLong(v) => u64::try_from(v).ok(),
-            Self::ULLong(v) => Some(v),
-            _ => None,
-        }
-    }
-
-    /// The value as i64 when it is an integer.
-    pub fn as_i64(&self) -> Option<i64> {
-        match *self {
-            Self::Int(v) => Some(v.into()),
-            Self::UInt(v) => Some(v.into()),
-            Self::LLong(v) => Some(v),
-            Self::ULLong(v) => i64::try_from(v).ok(),
-            _ => None,
-        }
-    }
-}
-
-/// Calls `f(name, value)` for each typed parameter.
-///
-/// # Safety
-/// `params` must point to `n` valid typed parameters.
-pub unsafe fn for_each_param(
-    params: sys::virTypedParameterPtr,
-    n: c_int,
-    mut f: impl FnMut(&[u8], ParamValue),
-) {
-    if params.is_null() {
-        return;
-    }
-    for p in std::slice::from_raw_parts(params, n.max(0) as usize) {
-        let name = CStr::from_ptr(p.field.as_ptr()).to_bytes();
-        let v = match p.type_ as u32 {
-            sys::VIR_TYPED_PARAM_INT => ParamValue::Int(p.value.i),
-            sys::VIR_TYPED_PARAM_UINT => ParamValue::UInt(p.value.ui),
-            sys::VIR_TYPED_PARAM_LLONG => ParamValue::LLong(p.value.l),
-            sys::VIR_TYPED_PARAM_ULLONG => ParamValue::ULLong(p.value.ul),
-            sys::VIR_TYPED_PARAM_DOUBLE => ParamValue::Double(p.value.d),
-            sys::VIR_TYPED_PARAM_BOOLEAN => ParamValue::Bool(p.value.b != 0),
-            sys::VIR_TYPED_PARAM_STRING if !p.value.s.is_null() => {
-                match CStr::from_ptr(p.value.s).to_str() {
-                    Ok(s) => ParamValue::Str(s),
-                    Err(_) => continue,
-                }
-            }
-            _ => continue,
-        };
-        f(name, v);
-    }
-}
+pub use crate::ffi::libvirt_stats::ParamValue;
 
 /// Which groups of figures to collect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -284,9 +215,9 @@ pub struct TickResult {
 }
 
 impl StatsTracker {
-    /// Raw pointers of the domains in `uuids` (owned by the tracker), looking up the
-    /// ones not seen before and forgetting the ones no longer asked for.
-    fn handles_for(&mut self, session: &Session, uuids: &[String]) -> Vec<sys::virDomainPtr> {
+    /// The domains in `uuids` (owned by the tracker), looking up the ones not seen
+    /// before and forgetting the ones no longer asked for.
+    fn handles_for(&mut self, session: &Session, uuids: &[String]) -> Vec<&DomainRef> {
         let wanted: std::collections::HashSet<&str> = uuids.iter().map(String::as_str).collect();
         self.handles.retain(|u, _| wanted.contains(u.as_str()));
         let mut out = Vec::with_capacity(uuids.len());
@@ -302,11 +233,11 @@ impl StatsTracker {
                     }
                 }
             }
-            if let Some(d) = self.handles.get(u) {
-                out.push(d.as_ptr());
+            if self.handles.contains_key(u) {
+                out.push(u);
             }
         }
-        out
+        out.iter().filter_map(|u| self.handles.get(*u)).collect()
     }
 
     /// Feeds one tick's samples (all taken at `now`); domains absent from `samples`
@@ -327,32 +258,6 @@ impl StatsTracker {
     }
 }
 
-/// Decodes and releases a record list from libvirt.
-///
-/// # Safety
-/// `recs` must be null or a list of `n` records from a stats call; it is freed here.
-unsafe fn take_records(recs: *mut sys::virDomainStatsRecordPtr, n: c_int) -> Vec<(String, Sample)> {
-    let mut samples = Vec::with_capacity(n.max(0) as usize);
-    if recs.is_null() {
-        return samples;
-    }
-    for i in 0..n.max(0) as usize {
-        let rec = *recs.add(i);
-        let mut raw = [0u8; 16];
-        if sys::virDomainGetUUID((*rec).dom, raw.as_mut_ptr()) < 0 {
-            continue;
-        }
-        let mut s = Sample::default();
-        for_each_param((*rec).params, (*rec).nparams, |name, v| {
-            s.accumulate(name, v)
-        });
-        samples.push((format_uuid(&raw), s));
-    }
-    // Frees every record and drops the domain references they hold.
-    sys::virDomainStatsRecordListFree(recs);
-    samples
-}
-
 /// Collects one tick of stats in one call: for all active domains, or with `only`
 /// for just those UUIDs (say the rows on screen; pass active domains only).
 pub fn poll(
@@ -369,39 +274,28 @@ pub fn poll(
     if mask == 0 {
         return Ok(done(tracker, Instant::now(), Vec::new()));
     }
-    let mut recs: *mut sys::virDomainStatsRecordPtr = ptr::null_mut();
-    let n = match only {
-        None => {
-            // SAFETY: valid connection; records are taken and freed below.
-            unsafe {
-                sys::virConnectGetAllDomainStats(
-                    session.conn().as_ptr(),
-                    mask,
-                    &mut recs,
-                    sys::VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE,
-                )
-            }
-        }
+    let mut samples = Vec::new();
+    let mut take = |raw: [u8; 16], params: &ParamList| {
+        let mut s = Sample::default();
+        params.for_each(|name, v| s.accumulate(name, v));
+        samples.push((format_uuid(&raw), s));
+    };
+    match only {
+        None => raw::all_domain_stats(
+            session.conn(),
+            mask,
+            sys::VIR_CONNECT_GET_ALL_DOMAINS_STATS_ACTIVE,
+            &mut take,
+        )?,
         Some(uuids) => {
-            let mut doms = tracker.handles_for(session, uuids);
+            let doms = tracker.handles_for(session, uuids);
             if doms.is_empty() {
                 return Ok(done(tracker, Instant::now(), Vec::new()));
             }
-            doms.push(ptr::null_mut());
-            // SAFETY: null-terminated array of domains kept alive by the tracker.
-            unsafe { sys::virDomainListGetStats(doms.as_mut_ptr(), mask, &mut recs, 0) }
+            raw::domain_list_stats(doms, mask, 0, &mut take)?;
         }
-    };
-    let now = Instant::now();
-    if n < 0 {
-        return Err(VirtError::last(if only.is_some() {
-            "virDomainListGetStats"
-        } else {
-            "virConnectGetAllDomainStats"
-        }));
     }
-    // SAFETY: `recs` holds `n` records from the call above.
-    let samples = unsafe { take_records(recs, n) };
+    let now = Instant::now();
     Ok(done(tracker, now, samples))
 }
 

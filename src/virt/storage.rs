@@ -1,12 +1,10 @@
 //! The disks of a domain and the storage volumes behind them (for the delete dialog).
 
-use std::ffi::CString;
-
 use virt::connect::Connect;
-use virt::sys;
 
-use super::error::{check, Result, VirtError};
-use super::handles::{take_c_string, PoolRef, VolRef};
+use super::error::{Result, VirtError};
+use super::handles::VolRef;
+use crate::ffi::libvirt_storage as raw;
 
 /// One disk of a domain.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -109,18 +107,7 @@ fn backing_chain(disk: roxmltree::Node) -> Vec<String> {
 }
 
 fn vol_by_pool(conn: &Connect, pool: &str, vol: &str) -> Result<VolRef> {
-    let pool_c = CString::new(pool)?;
-    let vol_c = CString::new(vol)?;
-    // SAFETY: valid connection and strings; owned results.
-    unsafe {
-        let p = PoolRef::from_raw(sys::virStoragePoolLookupByName(
-            conn.as_ptr(),
-            pool_c.as_ptr(),
-        ))
-        .ok_or_else(|| VirtError::last("virStoragePoolLookupByName"))?;
-        let v = sys::virStorageVolLookupByName(p.as_ptr(), vol_c.as_ptr());
-        VolRef::from_raw(v).ok_or_else(|| VirtError::last("virStorageVolLookupByName"))
-    }
+    raw::vol_by_name(&raw::pool_by_name(conn, pool)?, vol)
 }
 
 /// The disks of a domain with what libvirt's storage knows about them.
@@ -141,38 +128,14 @@ pub fn domain_storage(conn: &Connect, uuid: &str) -> Result<Vec<StorageInfo>> {
             ..Default::default()
         };
         if let Some(v) = vol {
-            // SAFETY: valid volume; strings owned by the volume or freed by us.
-            unsafe {
-                if info.path.is_empty() {
-                    info.path =
-                        take_c_string(sys::virStorageVolGetPath(v.as_ptr())).unwrap_or_default();
-                }
-                let name = sys::virStorageVolGetName(v.as_ptr());
-                if !name.is_null() {
-                    info.volume = Some(
-                        std::ffi::CStr::from_ptr(name)
-                            .to_string_lossy()
-                            .into_owned(),
-                    );
-                }
-                let mut vi: sys::virStorageVolInfo = std::mem::zeroed();
-                if check(
-                    "virStorageVolGetInfo",
-                    sys::virStorageVolGetInfo(v.as_ptr(), &mut vi),
-                )
-                .is_ok()
-                {
-                    info.capacity = Some(vi.capacity as u64);
-                }
-                if let Some(pool) = PoolRef::from_raw(sys::virStoragePoolLookupByVolume(v.as_ptr()))
-                {
-                    let n = sys::virStoragePoolGetName(pool.as_ptr());
-                    if !n.is_null() {
-                        info.pool =
-                            Some(std::ffi::CStr::from_ptr(n).to_string_lossy().into_owned());
-                    }
-                }
+            if info.path.is_empty() {
+                info.path = raw::vol_path(&v).unwrap_or_default();
             }
+            info.volume = raw::vol_name(&v).ok();
+            if let Ok(vi) = raw::vol_info(&v) {
+                info.capacity = Some(vi.capacity);
+            }
+            info.pool = raw::pool_of_vol(&v).and_then(|p| raw::pool_name(&p)).ok();
         }
         if !info.path.is_empty() || info.volume.is_some() {
             out.push(info);

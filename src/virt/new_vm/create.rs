@@ -4,15 +4,20 @@
 //! fails, what this call made is removed again, newest first, and libvirt's error of
 //! the failing step is returned.
 
-use std::ffi::{c_char, CString};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use virt::connect::Connect;
 use virt::sys;
 
+use crate::ffi::libvirt_domain::{create_transient_domain, define_domain, undefine_domain};
+use crate::ffi::libvirt_storage::{
+    pool_build, pool_by_name, pool_define, pool_is_active, pool_set_autostart, pool_start,
+    vol_create, vol_delete, vol_path, vol_upload,
+};
+use crate::ffi::libvirt_stream::StreamRef;
 use crate::virt::error::{Result, VirtError};
-use crate::virt::handles::{take_c_string, DomainRef, PoolRef, VolRef};
+use crate::virt::handles::{DomainRef, PoolRef, VolRef};
 
 use super::{escape, volume_xml, DiskFormat, InstallMethod, NewVmSpec, Storage};
 
@@ -156,25 +161,17 @@ impl Made {
             let flags = sys::VIR_DOMAIN_UNDEFINE_NVRAM
                 | sys::VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
                 | sys::VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA;
-            // SAFETY: owned domain reference.
-            unsafe {
-                sys::virDomainDestroy(d.as_ptr());
-                // Drivers without NVRAM (the test driver) refuse the flag: retry bare.
-                if sys::virDomainUndefineFlags(d.as_ptr(), flags) < 0
-                    && sys::virDomainUndefineFlags(
-                        d.as_ptr(),
-                        flags & !sys::VIR_DOMAIN_UNDEFINE_NVRAM,
-                    ) < 0
-                {
-                    let e = VirtError::last("virDomainUndefineFlags");
-                    tracing::error!(error = %e, "rollback: could not undefine the new domain");
-                }
+            // Destroying an inactive domain fails; that is fine.
+            let _ = d.destroy();
+            // Drivers without NVRAM (the test driver) refuse the flag: retry bare.
+            let undefined = undefine_domain(&d, flags)
+                .or_else(|_| undefine_domain(&d, flags & !sys::VIR_DOMAIN_UNDEFINE_NVRAM));
+            if let Err(e) = undefined {
+                tracing::error!(error = %e, "rollback: could not undefine the new domain");
             }
         }
         for v in self.volumes.into_iter().rev() {
-            // SAFETY: owned volume reference.
-            if unsafe { sys::virStorageVolDelete(v.as_ptr(), 0) } < 0 {
-                let e = VirtError::last("virStorageVolDelete");
+            if let Err(e) = vol_delete(&v) {
                 tracing::error!(error = %e, "rollback: could not delete a new volume");
             }
         }
@@ -213,29 +210,19 @@ fn run(
             plan.default_pool_path.as_deref(),
             made_default_pool,
         )?;
-        let xml = CString::new(v.xml.as_str())?;
-        // SAFETY: valid pool and string; owned result.
-        let vol = unsafe {
-            VolRef::from_raw(sys::virStorageVolCreateXML(pool.as_ptr(), xml.as_ptr(), 0))
-        }
-        .ok_or_else(|| VirtError::last("virStorageVolCreateXML"))?;
+        let vol = vol_create(&pool, &v.xml)?;
         made.volumes.push(vol);
         let vol = made.volumes.last().expect("just pushed");
         if let Some(path) = &v.upload {
             upload(conn, vol, path)?;
         }
         if let Some(ph) = &v.placeholder {
-            // SAFETY: owned volume reference; the string is ours to free.
-            let path = unsafe { take_c_string(sys::virStorageVolGetPath(vol.as_ptr())) }
-                .ok_or_else(|| VirtError::last("virStorageVolGetPath"))?;
+            let path = vol_path(vol)?;
             domain_xml = domain_xml.replace(ph.as_str(), &escape(&path));
             install_xml = install_xml.map(|x| x.replace(ph.as_str(), &escape(&path)));
         }
     }
-    let xml = CString::new(domain_xml.as_str())?;
-    // SAFETY: valid connection and string; owned result.
-    let dom = unsafe { DomainRef::from_raw(sys::virDomainDefineXML(conn.as_ptr(), xml.as_ptr())) }
-        .ok_or_else(|| VirtError::last("virDomainDefineXML"))?;
+    let dom = define_domain(conn, &domain_xml)?;
     let uuid = dom.uuid_string()?;
     let name = dom.name()?;
     made.domain = Some(dom);
@@ -247,29 +234,16 @@ fn run(
                 // Same name and UUID as the persistent definition: libvirt runs this
                 // one now and keeps the persistent one for the next start.
                 let ix = ix.replacen("</name>", &format!("</name>\n  <uuid>{uuid}</uuid>"), 1);
-                let c = CString::new(ix)?;
-                // SAFETY: valid connection and string; the returned reference is ours.
-                let live = unsafe {
-                    DomainRef::from_raw(sys::virDomainCreateXML(conn.as_ptr(), c.as_ptr(), 0))
-                };
-                if live.is_none() {
-                    return Err(VirtError::last("virDomainCreateXML"));
-                }
+                create_transient_domain(conn, &ix)?;
             }
-            // SAFETY: owned domain reference.
-            None => {
-                if unsafe { sys::virDomainCreate(d.as_ptr()) } < 0 {
-                    return Err(VirtError::last("virDomainCreate"));
-                }
-            }
+            None => d.create()?,
         }
         started = true;
         for (vol, planned) in made.volumes.iter().zip(&plan.volumes) {
-            // SAFETY: owned volume reference.
-            if planned.remove_after_start
-                && unsafe { sys::virStorageVolDelete(vol.as_ptr(), 0) } < 0
-            {
-                let e = VirtError::last("virStorageVolDelete");
+            if !planned.remove_after_start {
+                continue;
+            }
+            if let Err(e) = vol_delete(vol) {
                 tracing::warn!(error = %e, "could not remove a network install's boot file");
             }
         }
@@ -284,13 +258,6 @@ fn run(
     })
 }
 
-fn lookup_pool(conn: &Connect, name: &str) -> Result<PoolRef> {
-    let c = CString::new(name)?;
-    // SAFETY: valid connection and string; owned result.
-    unsafe { PoolRef::from_raw(sys::virStoragePoolLookupByName(conn.as_ptr(), c.as_ptr())) }
-        .ok_or_else(|| VirtError::last("virStoragePoolLookupByName"))
-}
-
 /// The pool by name, started if inactive; the "default" pool made if missing.
 fn pool_for(
     conn: &Connect,
@@ -298,38 +265,26 @@ fn pool_for(
     default_path: Option<&str>,
     made_default: &mut bool,
 ) -> Result<PoolRef> {
-    let pool = match lookup_pool(conn, name) {
+    let pool = match pool_by_name(conn, name) {
         Ok(p) => p,
         Err(e)
             if e.code() == ERR_NO_STORAGE_POOL && name == "default" && default_path.is_some() =>
         {
-            let xml = CString::new(super::default_pool_xml(default_path.unwrap_or_default()))?;
-            // SAFETY: valid connection and string; owned result.
-            let p = unsafe {
-                PoolRef::from_raw(sys::virStoragePoolDefineXML(conn.as_ptr(), xml.as_ptr(), 0))
+            let xml = super::default_pool_xml(default_path.unwrap_or_default());
+            let p = pool_define(conn, &xml)?;
+            // Build makes the directory; it may exist already, which is fine.
+            if let Err(e) = pool_build(&p) {
+                tracing::debug!(error = %e, "pool build");
             }
-            .ok_or_else(|| VirtError::last("virStoragePoolDefineXML"))?;
-            // SAFETY: owned pool reference.
-            unsafe {
-                // Build makes the directory; it may exist already, which is fine.
-                if sys::virStoragePoolBuild(p.as_ptr(), 0) < 0 {
-                    tracing::debug!(error = %VirtError::last("virStoragePoolBuild"), "pool build");
-                }
-                sys::virStoragePoolSetAutostart(p.as_ptr(), 1);
-            }
+            let _ = pool_set_autostart(&p, true);
             *made_default = true;
             tracing::info!(path = ?default_path, "made the default storage pool");
             p
         }
         Err(e) => return Err(e),
     };
-    // SAFETY: owned pool reference.
-    unsafe {
-        if sys::virStoragePoolIsActive(pool.as_ptr()) == 0
-            && sys::virStoragePoolCreate(pool.as_ptr(), 0) < 0
-        {
-            return Err(VirtError::last("virStoragePoolCreate"));
-        }
+    if !pool_is_active(&pool) {
+        pool_start(&pool)?;
     }
     Ok(pool)
 }
@@ -344,33 +299,9 @@ fn upload(conn: &Connect, vol: &VolRef, path: &std::path::Path) -> Result<()> {
             .map_err(|e| VirtError::InvalidArgument(format!("{}: {e}", path.display())))?;
         d
     };
-    // SAFETY: valid connection; the stream is freed on every path below.
-    unsafe {
-        let st = sys::virStreamNew(conn.as_ptr(), 0);
-        if st.is_null() {
-            return Err(VirtError::last("virStreamNew"));
-        }
-        let fail = |op| {
-            let e = VirtError::last(op);
-            sys::virStreamAbort(st);
-            sys::virStreamFree(st);
-            Err(e)
-        };
-        if sys::virStorageVolUpload(vol.as_ptr(), st, 0, data.len() as u64, 0) < 0 {
-            return fail("virStorageVolUpload");
-        }
-        let mut off = 0;
-        while off < data.len() {
-            let n = sys::virStreamSend(st, data[off..].as_ptr() as *const c_char, data.len() - off);
-            if n < 0 {
-                return fail("virStreamSend");
-            }
-            off += n as usize;
-        }
-        if sys::virStreamFinish(st) < 0 {
-            return fail("virStreamFinish");
-        }
-        sys::virStreamFree(st);
-    }
-    Ok(())
+    // The stream aborts and frees itself on every error path.
+    let mut st = StreamRef::new(conn)?;
+    vol_upload(vol, &st, false)?;
+    st.send_all(&data)?;
+    st.finish()
 }

@@ -87,7 +87,8 @@ pub struct Disk {
     pub driver_name: Option<String>,
     /// `<driver type>`: the image format (`raw`, `qcow2`).
     pub format: Option<String>,
-    /// `<driver cache>`: `none`, `writethrough`, `writeback`, `directsync`, `unsafe`.
+    /// `<driver cache>`: `none`, `writethrough`, `writeback`, `directsync`, or the mode
+    /// that ignores flushes (libvirt's word for it).
     pub cache: Option<String>,
     /// `<driver discard>`: `unmap` or `ignore`.
     pub discard: Option<String>,
