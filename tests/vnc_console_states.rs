@@ -10,6 +10,11 @@
 //!   reason and Retry; the tab tries again by itself, and once a real server answers
 //!   on that port the guest's picture shows without anyone pressing anything.
 //!
+//! - `display_out_of_reach_is_not_retried`: a VM with a VNC display on a driver that
+//!   cannot hand out its socket (the test driver: "not supported by the connection
+//!   driver") and no port in its XML says so once, plainly, with no Retry, and the tab
+//!   does not ask libvirt again and again.
+//!
 //! Screenshots of every state, 360 px wide, light and dark, go to
 //! `target/screenshots/console-*.png`. Needs Xvfb and x11vnc, no root.
 //!
@@ -40,6 +45,10 @@ fn main() {
             "silent_display_fails_then_retries",
             silent_display_fails_then_retries,
         ),
+        test(
+            "display_out_of_reach_is_not_retried",
+            display_out_of_reach_is_not_retried,
+        ),
     ]);
 }
 
@@ -52,13 +61,18 @@ fn node_with(name: &str, vnc_port: Option<u16>) -> PathBuf {
     let graphics = vnc_port.map_or(String::new(), |p| {
         format!("<graphics type='vnc' port='{p}' autoport='no' listen='127.0.0.1'/>")
     });
+    node_with_devices(name, vnc_port.unwrap_or(0), &graphics)
+}
+
+/// A test-driver node with one running VM, `name`, whose devices are `devices`.
+fn node_with_devices(name: &str, uuid_tail: u16, devices: &str) -> PathBuf {
     let xml = format!(
         "<node><domain type='test'><name>{name}</name>\
          <uuid>6f1c2a3e-0000-4000-8000-00000000{:04x}</uuid>\
          <memory unit='MiB'>256</memory><vcpu>1</vcpu>\
-         <os><type arch='x86_64'>hvm</type></os><devices>{graphics}</devices>\
+         <os><type arch='x86_64'>hvm</type></os><devices>{devices}</devices>\
          </domain></node>",
-        vnc_port.unwrap_or(0)
+        uuid_tail
     );
     let path = kit::testbed::temp_dir("console-states").join(format!("{name}.xml"));
     std::fs::write(&path, xml).expect("the node file");
@@ -359,6 +373,42 @@ fn silent_display_fails_then_retries() -> Result<(), String> {
             }
         },
     );
+    app.quit();
+    Ok(())
+}
+
+fn display_out_of_reach_is_not_retried() -> Result<(), String> {
+    // autoport and no port: the test driver's live XML keeps port -1.
+    let node = node_with_devices(
+        "out-of-reach",
+        1,
+        "<graphics type='vnc' autoport='yes' listen='127.0.0.1'/>",
+    );
+    let (app, window) = app_on(&node);
+    let page = open_tab(&app, &window, "out-of-reach");
+    let vnc = page.vnc_display();
+    wait_until("the display says it cannot be reached", EVENT, || {
+        vnc.state() == ConsoleState::NoDisplay
+    });
+    let (title, description) = status_text(vnc.upcast_ref()).ok_or("no status page")?;
+    println!("  {title}: {description}");
+    if !description.contains("cannot open this display") || !description.contains("not supported") {
+        return Err(format!("the display says {title:?}: {description:?}"));
+    }
+    if button(vnc.upcast_ref(), "_Retry").is_some() {
+        return Err("a display no attempt can reach offers Retry".into());
+    }
+    // No retry behind the person's back: the state stays for longer than the first
+    // retry delays (the old code went Failed and tried again after 1-2 s).
+    let until = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < until {
+        settle();
+        if vnc.state() != ConsoleState::NoDisplay {
+            return Err(format!("the display went on to {:?}", vnc.state()));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    screenshots(&window, "out-of-reach");
     app.quit();
     Ok(())
 }

@@ -313,6 +313,11 @@ impl ConnectionObject {
     }
 
     /// Runs `f` with the libvirt connection on the connection's worker thread.
+    ///
+    /// A hatch for tests and benchmarks that set up what they check (define a domain,
+    /// look up a volume) on the very connection the model holds; the app's own code
+    /// goes through the typed methods of `model/`, and `ui/` never calls it.
+    #[doc(hidden)]
     pub fn with_connect<R: Send + 'static>(
         &self,
         f: impl FnOnce(&Connect) -> R + Send + 'static,
@@ -326,7 +331,8 @@ impl ConnectionObject {
     /// A new reference on the open connection, for main-thread use (streams and
     /// consoles, whose callbacks run on the main loop). Release it with
     /// [`crate::virt::handles::release_connect`] rather than dropping it (the `virt`
-    /// crate's `Drop` panics on a libvirt error).
+    /// crate's `Drop` panics on a libvirt error). Tests only, as [`Self::with_connect`].
+    #[doc(hidden)]
     pub fn raw(&self) -> Option<Connect> {
         self.imp().raw.borrow().as_ref().and_then(clone_connect)
     }

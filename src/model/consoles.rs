@@ -6,6 +6,11 @@ use gettextrs::gettext;
 
 use super::connection_object::error_text;
 use super::{ConnectionObject, DomainObject};
+use crate::virt::console_stream;
+pub use crate::virt::console_stream::{
+    is_busy_error, is_not_running_error, CloseReason as ConsoleCloseReason, ConsoleDevice,
+    ConsoleEvent, ConsoleStream, Defer, DeviceKind, OpenedConsole, DEFAULT_MAX_PER_TURN,
+};
 use crate::virt::graphics;
 use crate::virt::uri::UriInfo;
 use crate::virt::VirtError;
@@ -35,6 +40,11 @@ pub enum GraphicsError {
         /// Why libvirt could not hand out a socket instead.
         cause: VirtError,
     },
+    /// The host's driver cannot hand out a socket to the display
+    /// (`VIR_ERR_NO_SUPPORT`, as the test driver) and the live XML gives no address to
+    /// dial instead: asking again cannot help while the VM keeps its devices.
+    #[error("the host cannot open the display and it has no address to dial: {0}")]
+    NoWayIn(VirtError),
     /// libvirt (or the connection) failed.
     #[error(transparent)]
     Virt(#[from] VirtError),
@@ -57,13 +67,23 @@ impl GraphicsError {
                 .replace("{host}", host),
                 error_text(cause)
             ),
+            Self::NoWayIn(cause) => format!(
+                "{} ({})",
+                gettext(
+                    "The host cannot open this display for Vireo, and the display has no address to connect to",
+                ),
+                error_text(cause)
+            ),
             Self::Virt(e) => error_text(e),
         }
     }
 
     /// True when no attempt can succeed while the VM keeps its devices.
     pub fn is_permanent(&self) -> bool {
-        matches!(self, Self::NoDisplay | Self::Unsupported(_))
+        matches!(
+            self,
+            Self::NoDisplay | Self::Unsupported(_) | Self::NoWayIn(_)
+        )
     }
 }
 
@@ -94,6 +114,11 @@ impl ConnectionObject {
                     return Err(GraphicsError::Unsupported(types[0].clone()));
                 }
                 let Some((listen, port)) = graphics::parse_vnc_address(&xml) else {
+                    // A driver that never offers the socket will not offer it on the
+                    // next try either; anything else (a VM still starting) may pass.
+                    if socket_error.is_unsupported() {
+                        return Err(GraphicsError::NoWayIn(socket_error));
+                    }
                     return Err(socket_error.into());
                 };
                 match graphics::reachable_vnc_host(&listen, remote_host.as_deref()) {
@@ -103,6 +128,39 @@ impl ConnectionObject {
                         cause: socket_error,
                     }),
                 }
+            })
+            .await?
+    }
+}
+
+impl ConnectionObject {
+    /// The serial ports and consoles of `domain`'s live XML, in order.
+    pub async fn console_devices(
+        &self,
+        domain: &DomainObject,
+    ) -> Result<Vec<ConsoleDevice>, VirtError> {
+        let uuid = domain.uuid().to_string();
+        self.worker()
+            .run(move |st| {
+                let xml = crate::virt::actions::domain_xml(st.session()?.conn(), &uuid, false)?;
+                console_stream::console_devices(&xml)
+            })
+            .await?
+    }
+
+    /// Opens `domain`'s console `device` (an alias such as `serial0`; `None`: its first
+    /// console) on the worker; `force` takes it over from another client. The stream is
+    /// then read on the main loop ([`OpenedConsole::start`]).
+    pub async fn open_console(
+        &self,
+        domain: &DomainObject,
+        device: Option<String>,
+        force: bool,
+    ) -> Result<OpenedConsole, VirtError> {
+        let uuid = domain.uuid().to_string();
+        self.worker()
+            .run(move |st| {
+                console_stream::open(st.session()?.conn(), &uuid, device.as_deref(), force)
             })
             .await?
     }

@@ -7,7 +7,7 @@ mod actions;
 pub mod clones;
 mod connection_object;
 mod connection_sync;
-mod consoles;
+pub mod consoles;
 mod credentials_request;
 mod domain_list;
 mod domain_object;
@@ -20,6 +20,8 @@ pub mod snapshots;
 mod stage_text;
 mod state_text;
 
+pub use crate::virt::uri::is_loopback_host;
+pub use crate::virt::VirtError;
 pub use actions::{DomainAction, StorageInfo};
 pub use connection_object::{ConnectionObject, ConnectionState};
 pub use consoles::{GraphicsEndpoint, GraphicsError};

@@ -1,7 +1,7 @@
 //! `SerialConsole`: a VM's serial console in a VTE terminal.
 //!
 //! The widget follows a [`DomainObject`]: while the domain runs it holds a console
-//! stream (`virt::console_stream`) whose bytes go to `Terminal::feed` and into which the
+//! stream (`model::consoles`) whose bytes go to `Terminal::feed` and into which the
 //! terminal's `commit` (typing, pasting) goes back. When the domain stops it says so
 //! and offers Run (`run-requested`); when it starts again, or the stream breaks while it
 //! runs, it attaches again by itself. Several serial ports or consoles give a device
@@ -32,8 +32,8 @@ use gettextrs::gettext;
 use glib::subclass::Signal;
 use gtk::{gio, glib, CompositeTemplate};
 
+use crate::model::consoles::{ConsoleDevice, ConsoleStream, DEFAULT_MAX_PER_TURN};
 use crate::model::DomainObject;
-use crate::virt::console_stream::{ConsoleDevice, ConsoleStream};
 use vte4::TerminalExt;
 
 /// Where the console stands.
@@ -186,8 +186,7 @@ pub(crate) mod imp {
             if let Some(layout) = obj.layout_manager().and_downcast::<gtk::BoxLayout>() {
                 layout.set_orientation(gtk::Orientation::Vertical);
             }
-            self.max_per_turn
-                .set(crate::virt::console_stream::DEFAULT_MAX_PER_TURN);
+            self.max_per_turn.set(DEFAULT_MAX_PER_TURN);
             obj.setup_terminal();
             obj.setup_comforts();
             obj.setup_devices();

@@ -45,7 +45,7 @@ use super::vnc::canvas::{ScaleMode, VncCanvas};
 use super::vnc::encodings::encodings;
 use super::vnc::framebuffer::{local_pixel_format, Framebuffer, TexturePool};
 use super::vnc::status::ConsoleState;
-use crate::virt::uri::is_loopback_host;
+use crate::model::is_loopback_host;
 
 pub(crate) mod imp {
     use std::sync::OnceLock;

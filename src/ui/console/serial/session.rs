@@ -9,12 +9,12 @@ use adw::subclass::prelude::*;
 use gettextrs::gettext;
 use gtk::glib;
 
-use crate::model::{ConnectionObject, ConnectionState, DomainObject};
-use crate::ui::console::serial_console::{SerialConsole, SerialStatus};
-use crate::virt::console_stream::{
-    self, CloseReason, ConsoleDevice, ConsoleEvent, Defer, DeviceKind, OpenedConsole,
+use crate::model::consoles::{
+    is_busy_error, is_not_running_error, ConsoleCloseReason as CloseReason, ConsoleDevice,
+    ConsoleEvent, Defer, DeviceKind, OpenedConsole,
 };
-use crate::virt::VirtError;
+use crate::model::{ConnectionObject, ConnectionState, DomainObject, VirtError};
+use crate::ui::console::serial_console::{SerialConsole, SerialStatus};
 use vte4::TerminalExt;
 
 /// Automatic reattach attempts after a broken stream, before waiting for the person.
@@ -194,22 +194,18 @@ impl SerialConsole {
         self.show_status(SerialStatus::Connecting, String::new());
         let this = self.downgrade();
         glib::spawn_future_local(async move {
-            let xml = connection.domain_xml(&domain, false).await;
+            let listed = connection.console_devices(&domain).await;
             let Some(obj) = this
                 .upgrade()
                 .filter(|o| o.imp().generation.get() == generation)
             else {
                 return;
             };
-            let (devices, listed) = match xml.map(|x| console_stream::console_devices(&x)) {
-                Ok(Ok(d)) => (d, true),
+            let (devices, listed) = match listed {
+                Ok(d) => (d, true),
                 // Without the list, libvirt's default console is still worth a try.
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e, "could not read the console devices");
-                    (Vec::new(), false)
-                }
                 Err(e) => {
-                    tracing::warn!(error = %e, "could not read the domain's live XML");
+                    tracing::warn!(error = %e, "could not read the console devices");
                     (Vec::new(), false)
                 }
             };
@@ -232,10 +228,7 @@ impl SerialConsole {
                 return;
             }
             let device = (!alias.is_empty()).then_some(alias);
-            let uuid = domain.uuid();
-            let opened = connection
-                .with_connect(move |c| console_stream::open(c, &uuid, device.as_deref(), force))
-                .await;
+            let opened = connection.open_console(&domain, device, force).await;
             let Some(obj) = this
                 .upgrade()
                 .filter(|o| o.imp().generation.get() == generation)
@@ -243,16 +236,15 @@ impl SerialConsole {
                 return;
             };
             match opened {
-                Ok(Ok(opened)) => obj.start_stream(opened),
-                Ok(Err(e)) => obj.open_failed(&domain, &e),
-                Err(message) => obj.show_status(SerialStatus::Failed, message),
+                Ok(opened) => obj.start_stream(opened),
+                Err(e) => obj.open_failed(&domain, &e),
             }
         });
     }
 
     fn open_failed(&self, domain: &DomainObject, e: &VirtError) {
         let message = error_text(e);
-        if console_stream::is_busy_error(e) {
+        if is_busy_error(e) {
             self.show_status(SerialStatus::Busy, message);
             let ours = self
                 .imp()
@@ -262,11 +254,11 @@ impl SerialConsole {
             if ours {
                 self.schedule_retry(SerialStatus::Busy);
             }
-        } else if console_stream::is_not_running_error(e) || !domain.state().is_active() {
+        } else if is_not_running_error(e) || !domain.state().is_active() {
             self.show_status(SerialStatus::NotRunning, String::new());
         } else if e.is_no_domain() {
             self.show_status(SerialStatus::NoDomain, message);
-        } else if e.code() == crate::virt::error::ERR_NO_SUPPORT {
+        } else if e.is_unsupported() {
             self.show_status(SerialStatus::NoDevice, message);
         } else {
             self.show_status(SerialStatus::Failed, message);
