@@ -202,23 +202,7 @@ fn no_display_no_serial() -> Result<(), String> {
     screenshots(&window, "no-serial-port");
 
     // The person picks the graphical view with the view switcher.
-    let switcher = find_widgets::<gtk::StackSwitcher>(&page)
-        .into_iter()
-        .next()
-        .ok_or("no view switcher")?;
-    let graphical = find_widgets::<gtk::ToggleButton>(&switcher)
-        .into_iter()
-        .find(|b| {
-            b.tooltip_text().as_deref() == Some("Graphical")
-                || find_widgets::<gtk::Label>(b)
-                    .iter()
-                    .any(|l| l.label() == "Graphical")
-        })
-        .ok_or("no Graphical button in the view switcher")?;
-    graphical.emit_clicked();
-    wait_until("the graphical view shows", EVENT, || {
-        stack.visible_child_name().as_deref() == Some("graphical")
-    });
+    show_graphical_view(&page)?;
     let (title, description) =
         status_text(vnc.upcast_ref()).ok_or("no status page over the display")?;
     if title != "No Graphical Display" || !description.contains("no graphical display") {
@@ -266,6 +250,29 @@ fn no_display_no_serial() -> Result<(), String> {
         ));
     }
     app.quit();
+    Ok(())
+}
+
+/// Picks the graphical view with the view switcher, as a person does.
+fn show_graphical_view(page: &VmPage) -> Result<(), String> {
+    let stack = console_stack(page)?;
+    let switcher = find_widgets::<gtk::StackSwitcher>(page)
+        .into_iter()
+        .next()
+        .ok_or("no view switcher")?;
+    let graphical = find_widgets::<gtk::ToggleButton>(&switcher)
+        .into_iter()
+        .find(|b| {
+            b.tooltip_text().as_deref() == Some("Graphical")
+                || find_widgets::<gtk::Label>(b)
+                    .iter()
+                    .any(|l| l.label() == "Graphical")
+        })
+        .ok_or("no Graphical button in the view switcher")?;
+    graphical.emit_clicked();
+    wait_until("the graphical view shows", EVENT, || {
+        stack.visible_child_name().as_deref() == Some("graphical")
+    });
     Ok(())
 }
 
@@ -390,6 +397,7 @@ fn display_out_of_reach_is_not_retried() -> Result<(), String> {
     wait_until("the display says it cannot be reached", EVENT, || {
         vnc.state() == ConsoleState::NoDisplay
     });
+    show_graphical_view(&page)?;
     let (title, description) = status_text(vnc.upcast_ref()).ok_or("no status page")?;
     println!("  {title}: {description}");
     if !description.contains("cannot open this display") || !description.contains("not supported") {
