@@ -13,6 +13,8 @@ mod kit;
 
 use kit::binary::{self, App};
 use kit::testbed::temp_dir;
+use std::time::Duration;
+
 use kit::{test, wait_until, Runner, EVENT};
 use vireo::virt::test_node::{write_node, NodeSpec};
 
@@ -30,6 +32,10 @@ fn main() {
         test(
             "ctrl_n_opens_a_working_wizard",
             ctrl_n_opens_a_working_wizard,
+        ),
+        test(
+            "waiting_login_leaves_the_cpu_idle",
+            waiting_login_leaves_the_cpu_idle,
         ),
     ]);
 }
@@ -213,5 +219,58 @@ fn ctrl_n_opens_a_working_wizard() {
     app.wait_gone("frame", "New Virtual Machine");
     // Cancel made nothing: the demo host still has its one VM.
     assert_eq!(listed_vms(&app).len(), 1);
+    app.quit();
+}
+
+/// CPU time (user + system) the process `pid` has used so far.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/PID/stat");
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    // utime and stime are fields 14 and 15 of proc(5), 12 and 13 after the name.
+    let ticks: u64 =
+        fields[11].parse::<u64>().unwrap_or(0) + fields[12].parse::<u64>().unwrap_or(0);
+    // Linux reports them in USER_HZ, 100 per second on every architecture it runs.
+    Duration::from_millis(ticks * 10)
+}
+
+/// A host that asks for a login: while its dialog waits for the person, the app stays
+/// idle. It used to keep the connection header's spinner turning behind the dialog,
+/// redrawing the window at frame rate: about two cores under Xvfb's software renderer,
+/// for as long as the person took.
+fn waiting_login_leaves_the_cpu_idle() {
+    let spec = NodeSpec {
+        domains: 1,
+        auth: Some(("alice".into(), "s3cret".into())),
+        ..Default::default()
+    };
+    let uri = write_node(&temp_dir("app-login"), "node.xml", &spec).expect("the node file");
+    let app = App::launch(&["--connect", &uri]);
+    // The dialog's buttons are read by their labels (GTK 4.8 names a response button
+    // with its mnemonic twice).
+    app.find("label", "Log In");
+    app.find("label", "Waiting for your login…");
+    app.screenshot("app-login.png");
+    // The password field's cursor blinks for its first 10 s (GTK's blink timeout):
+    // measure after that, when nothing at all should move.
+    std::thread::sleep(Duration::from_secs(11));
+    let pid = app.pid();
+    let before = cpu_time(pid);
+    std::thread::sleep(Duration::from_secs(3));
+    let used = cpu_time(pid) - before;
+    println!(
+        "  CPU while the login waits: {} ms over 3 s",
+        used.as_millis()
+    );
+    assert!(
+        used < Duration::from_millis(300),
+        "the app used {} ms of CPU in 3 s while only waiting for a login",
+        used.as_millis()
+    );
+    app.click(&app.find("label", "Cancel"));
+    app.wait_gone("label", "Log In");
     app.quit();
 }

@@ -63,6 +63,10 @@ mod imp {
         pub(super) is_demo: Cell<bool>,
         #[property(get)]
         pub(super) hostname: RefCell<String>,
+        /// True while libvirt's login waits for the person's answer: the connection
+        /// is then not working, and nothing should animate as if it were.
+        #[property(get)]
+        pub(super) awaiting_login: Cell<bool>,
 
         pub(crate) domains: DomainList,
         pub(crate) worker: OnceCell<Worker>,
@@ -101,6 +105,7 @@ mod imp {
                 error: RefCell::default(),
                 is_demo: Cell::default(),
                 hostname: RefCell::default(),
+                awaiting_login: Cell::new(false),
                 domains: DomainList::new(),
                 worker: OnceCell::new(),
                 raw: RefCell::default(),
@@ -431,6 +436,12 @@ impl ConnectionObject {
         if imp.state.get() != state {
             imp.state.set(state);
             self.notify_state();
+        }
+    }
+
+    pub(crate) fn set_awaiting_login(&self, waiting: bool) {
+        if self.imp().awaiting_login.replace(waiting) != waiting {
+            self.notify_awaiting_login();
         }
     }
 

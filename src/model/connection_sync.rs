@@ -90,6 +90,13 @@ impl ConnectionObject {
                 let Some(obj) = weak.upgrade() else { break };
                 let req = CredentialsRequest::new(&obj.uri(), ask.prompts, ask.reply);
                 obj.imp().pending_auth.set(Some(&req));
+                obj.set_awaiting_login(true);
+                let waiting = obj.downgrade();
+                req.connect_done(move || {
+                    if let Some(obj) = waiting.upgrade() {
+                        obj.set_awaiting_login(false);
+                    }
+                });
                 obj.emit_by_name::<()>("credentials-requested", &[&req]);
             }
         });

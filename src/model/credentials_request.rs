@@ -26,6 +26,8 @@ mod imp {
         pub(super) uri: RefCell<String>,
         pub(super) prompts: RefCell<Vec<AuthPrompt>>,
         pub(super) reply: RefCell<Option<Reply>>,
+        /// Run once, when the request is answered, cancelled or dropped.
+        pub(super) on_done: RefCell<Option<Box<dyn FnOnce()>>>,
     }
 
     #[glib::object_subclass]
@@ -83,12 +85,25 @@ impl CredentialsRequest {
         if let Some(tx) = self.imp().reply.take() {
             let _ = tx.send(Some(answers));
         }
+        self.done();
     }
 
     /// Gives up: the open fails with libvirt's authentication error.
     pub fn cancel(&self) {
         if let Some(tx) = self.imp().reply.take() {
             let _ = tx.send(None);
+        }
+        self.done();
+    }
+
+    /// Runs `f` once the request is answered, cancelled or dropped.
+    pub(crate) fn connect_done(&self, f: impl FnOnce() + 'static) {
+        self.imp().on_done.replace(Some(Box::new(f)));
+    }
+
+    fn done(&self) {
+        if let Some(f) = self.imp().on_done.take() {
+            f();
         }
     }
 

@@ -110,7 +110,7 @@ impl ConnectionHeader {
     pub fn bind(&self, connection: &ConnectionObject) {
         self.unbind();
         let mut handlers = Vec::new();
-        for property in ["state", "error", "display-name"] {
+        for property in ["state", "error", "display-name", "awaiting-login"] {
             handlers.push(connection.connect_notify_local(
                 Some(property),
                 glib::clone!(
@@ -145,7 +145,10 @@ impl ConnectionHeader {
         let state = connection.state();
         imp.title_label.set_label(&connection.display_name());
         imp.demo_badge.set_visible(connection.is_demo());
-        let connecting = state == ConnectionState::Connecting;
+        // While the login dialog waits for the person nothing is in progress: a
+        // spinner there would redraw the window at frame rate for as long as they take
+        // (about two cores under software rendering).
+        let connecting = state == ConnectionState::Connecting && !connection.awaiting_login();
         imp.spinner.set_visible(connecting);
         imp.spinner.set_spinning(connecting);
         let status = match (state, connection.error()) {
@@ -153,6 +156,9 @@ impl ConnectionHeader {
                 format!("{}: {reason}", connection_state_label(state))
             }
             (ConnectionState::Connected, _) => connection.uri().to_string(),
+            (ConnectionState::Connecting, _) if connection.awaiting_login() => {
+                gettextrs::gettext("Waiting for your login…")
+            }
             _ => connection_state_label(state),
         };
         imp.status_label.set_label(&status);
