@@ -4,6 +4,8 @@
 //!
 //! Run: `cargo bench --bench core` (`cargo bench --bench core -- --quick` for fewer
 //! rounds). `cargo test --all-targets` only builds it and runs nothing.
+// A harness, not the app: it calls libc or libvirt directly to set up and observe.
+#![allow(unsafe_code, clippy::undocumented_unsafe_blocks)]
 
 use std::cell::{Cell, RefCell};
 use std::ffi::CString;

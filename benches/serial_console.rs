@@ -10,6 +10,8 @@
 //!
 //! Run: `tools/bench-serial.sh` (= `xvfb-run ... cargo bench --bench serial_console`).
 //! Figures, not pass/fail. Needs root and QEMU.
+// A harness, not the app: it calls libc or libvirt directly to set up and observe.
+#![allow(unsafe_code, clippy::undocumented_unsafe_blocks)]
 
 #[path = "../tests/kit/mod.rs"]
 mod kit;

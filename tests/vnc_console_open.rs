@@ -20,6 +20,8 @@
 //! with CI=true).
 //!
 //! Run: isolate.sh xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- cargo test --test vnc_console_open
+// A harness, not the app: it calls libc or libvirt directly to set up and observe.
+#![allow(unsafe_code, clippy::undocumented_unsafe_blocks)]
 
 mod kit;
 

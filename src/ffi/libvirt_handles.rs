@@ -35,10 +35,14 @@ impl DomainRef {
     /// # Safety
     /// `ptr` must be a valid domain pointer.
     pub unsafe fn from_borrowed(ptr: sys::virDomainPtr) -> Option<Self> {
-        if ptr.is_null() || sys::virDomainRef(ptr) < 0 {
-            return None;
+        // SAFETY: the caller promises a valid pointer; virDomainRef adds the reference
+        // that the new wrapper owns.
+        unsafe {
+            if ptr.is_null() || sys::virDomainRef(ptr) < 0 {
+                return None;
+            }
+            Self::from_raw(ptr)
         }
-        Self::from_raw(ptr)
     }
 
     /// Looks a domain up by UUID string.
@@ -319,8 +323,11 @@ pub unsafe fn take_c_string(p: *mut c_char) -> Option<String> {
     if p.is_null() {
         return None;
     }
-    let s = CStr::from_ptr(p).to_string_lossy().into_owned();
-    libc::free(p.cast());
+    // SAFETY: the caller promises a NUL-terminated string from libvirt's allocator that
+    // nothing else frees; it is copied before it goes.
+    let s = unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned();
+    // SAFETY: as above; freed once, here.
+    unsafe { libc::free(p.cast()) };
     Some(s)
 }
 

@@ -4,6 +4,8 @@
 //!
 //! Screenshots are for people to look at: every test that shows something writes them
 //! to `target/screenshots/` (printing the path), and the names say what they show.
+// A harness, not the app: it calls libc or libvirt directly to set up and observe.
+#![allow(unsafe_code, clippy::undocumented_unsafe_blocks)]
 
 use std::ffi::c_int;
 use std::io::Read;

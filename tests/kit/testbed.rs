@@ -7,6 +7,8 @@
 //! first use and stopped by the runner's cleanup hooks: when the suite ends, when a
 //! test runs past its limit, on SIGINT/SIGTERM. A binary that needs them calls
 //! [`require`] first in `main`, which skips it (fails it in CI) where they cannot run.
+// A harness, not the app: it calls libc or libvirt directly to set up and observe.
+#![allow(unsafe_code, clippy::undocumented_unsafe_blocks)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
