@@ -6,7 +6,10 @@
 //! Same process set-up as `vireo` (`vireo::startup::prepare_process`: logging,
 //! resources, renderer-dependent settings) and the same display configuration as a VM
 //! tab (`VncDisplay::follow_settings` on Vireo's settings: scale mode and clipboard as
-//! the person set them, "fit" by default), nothing tuned for the benchmark. `--size`
+//! the person set them, "fit" by default), nothing tuned for the benchmark. The
+//! allocator setting is the app's too: the display, when it maps under GTK's cairo
+//! renderer, keeps frame-sized heap blocks (`ffi::malloc::keep_frame_sized_blocks`);
+//! under GL nothing is changed. No start-up code sets it. `--size`
 //! only sizes the window, like a person would. Prints how many frames it showed each
 //! second to stderr.
 

@@ -7,11 +7,25 @@
 //! ```text
 //! VireoWindow (AdwApplicationWindow)
 //! └── AdwToastOverlay
-//!     ├── AdwHeaderBar (primary menu)
-//!     └── GtkStack
-//!         ├── AdwStatusPage            no connection yet
-//!         └── GtkListView              ConnectionHeader + DomainRow items
+//!     └── GtkBox
+//!         ├── AdwHeaderBar          title, New VM, sort, search, primary menu
+//!         ├── GtkRevealer           hint when the local host cannot be reached
+//!         ├── AdwTabBar
+//!         └── AdwTabView
+//!             ├── VireoDomainListView   pinned first tab: search bar, GtkStack of
+//!             │                         AdwStatusPages (empty, failed...) and the
+//!             │                         GtkListView of ConnectionHeader + DomainRow,
+//!             │                         GtkActionBar for the selected VM
+//!             └── VireoVmPage           one tab per opened VM: header (run, pause,
+//!                 │                     view switcher), AdwViewStack of
+//!                 ├── Console           GtkStack: VncDisplay | SerialConsole
+//!                 ├── Details           AdwPreferencesPage
+//!                 └── XML               GtkTextView of the live definition
 //! ```
+//!
+//! Dialogs (new VM wizard, login, add connection, preferences) are windows of their
+//! own over this one. Raw C calls (libvirt, gvnc, SPICE, X11, glibc) live in [`ffi`]
+//! only, as safe wrappers; the crate denies `unsafe_code` everywhere else.
 
 pub mod application;
 pub mod cli;

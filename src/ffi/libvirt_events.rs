@@ -4,9 +4,9 @@
 //! Each registration owns a boxed [`EventSink`], handed to libvirt as the callback's
 //! data and freed by libvirt's `freecb` when the callback is deregistered, so no
 //! callback can see freed data. libvirt's register calls take one generic callback type
-//! per object kind; every event id has its own C signature, so [`DomainEvent`] pairs
+//! per object kind; every event id has its own C signature, so `DomainEvent` pairs
 //! each id with the callback written for exactly that signature and casts it in one
-//! place ([`DomainEvent::callback`]), as libvirt's own `VIR_DOMAIN_EVENT_CALLBACK` macro
+//! place (`DomainEvent::callback`), as libvirt's own `VIR_DOMAIN_EVENT_CALLBACK` macro
 //! does in C.
 
 use std::ffi::{c_char, c_int, c_void, CStr};
