@@ -160,10 +160,14 @@ fn failing_call_gives_libvirts_message() {
         },
     ));
     let running = dom(&c, 0);
-    let err = block_on(c.run_action(&running, DomainAction::Start)).unwrap_err();
+    let err = block_on(c.run_action(&running, DomainAction::Start))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("already running"), "unexpected message: {err}");
     let off = dom(&c, 1);
-    let err = block_on(c.run_action(&off, DomainAction::Pause)).unwrap_err();
+    let err = block_on(c.run_action(&off, DomainAction::Pause))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("not running"), "unexpected message: {err}");
     // The model did not move.
     pump_a_bit();

@@ -274,12 +274,13 @@ impl ConnectionObject {
         }
     }
 
-    /// Runs a lifecycle action; `Err` holds libvirt's own message.
+    /// Runs a lifecycle action; `Err` carries libvirt's own message (see
+    /// [`error_text`] for the words to show).
     pub async fn run_action(
         &self,
         domain: &DomainObject,
         action: DomainAction,
-    ) -> Result<(), String> {
+    ) -> Result<(), VirtError> {
         let uuid = domain.uuid();
         let r = self
             .worker()
@@ -287,7 +288,7 @@ impl ConnectionObject {
             .await;
         // Some changes (autostart, managed save removal) raise no event: re-read.
         self.schedule_refresh(domain.uuid());
-        flatten(r)
+        r?
     }
 
     /// The domain's XML; `inactive` gives the persistent definition.
@@ -295,26 +296,26 @@ impl ConnectionObject {
         &self,
         domain: &DomainObject,
         inactive: bool,
-    ) -> Result<String, String> {
+    ) -> Result<String, VirtError> {
         let uuid = domain.uuid();
         let r = self
             .worker()
             .run(move |st| actions::domain_xml(st.session()?.conn(), &uuid, inactive))
             .await;
-        flatten(r)
+        r?
     }
 
     /// The disks of a domain, with their storage volumes, for the delete dialog.
     pub async fn deletable_storage(
         &self,
         domain: &DomainObject,
-    ) -> Result<Vec<StorageInfo>, String> {
+    ) -> Result<Vec<StorageInfo>, VirtError> {
         let uuid = domain.uuid();
         let r = self
             .worker()
             .run(move |st| storage::domain_storage(st.session()?.conn(), &uuid))
             .await;
-        flatten(r)
+        r?
     }
 
     /// Runs `f` with the libvirt connection on the connection's worker thread.

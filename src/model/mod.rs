@@ -23,7 +23,7 @@ mod state_text;
 pub use crate::virt::uri::is_loopback_host;
 pub use crate::virt::VirtError;
 pub use actions::{DomainAction, StorageInfo};
-pub use connection_object::{ConnectionObject, ConnectionState};
+pub use connection_object::{error_text, ConnectionObject, ConnectionState};
 pub use consoles::{GraphicsEndpoint, GraphicsError};
 pub use credentials_request::CredentialsRequest;
 pub use domain_list::DomainList;

@@ -6,7 +6,7 @@ use gettextrs::gettext;
 use gtk::glib;
 
 use crate::i18n::{gettext_f, ngettext_f};
-use crate::model::{DomainAction, DomainObject};
+use crate::model::{error_text, DomainAction, DomainObject};
 use crate::ui::formatting::format_size;
 
 /// Asks about deleting `domains` (listing their disks first, off the main thread),
@@ -27,7 +27,7 @@ pub fn present(
                 Ok(storage) => disks.extend(storage.into_iter().map(|s| (domain.clone(), s))),
                 Err(error) => toast(&gettext_f(
                     "Could not list the disks of “{name}”: {error}",
-                    &[("name", &domain.name()), ("error", &error)],
+                    &[("name", &domain.name()), ("error", &error_text(&error))],
                 )),
             }
         }
@@ -117,7 +117,7 @@ pub fn present(
             {
                 toast(&gettext_f(
                     "Could not delete “{name}”: {error}",
-                    &[("name", &domain.name()), ("error", &error)],
+                    &[("name", &domain.name()), ("error", &error_text(&error))],
                 ));
             }
         }

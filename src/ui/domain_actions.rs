@@ -165,6 +165,7 @@ pub async fn run_on(action: ListAction, domains: Vec<DomainObject>) -> Vec<Strin
         };
         if let Err(error) = connection.run_action(&domain, domain_action.clone()).await {
             tracing::warn!("{:?} on {} failed: {error}", action, domain.name());
+            let error = crate::model::error_text(&error);
             failures.push(action.failure_text(&domain.name(), &error));
         }
     }

@@ -493,10 +493,11 @@ impl DomainListView {
     /// Calls `f` when the selected VMs change (a search or a removal that takes
     /// selected rows away counts).
     pub fn connect_selection_changed<F: Fn(&Self) + 'static>(&self, f: F) -> glib::SignalHandlerId {
-        self.connect_local("selection-changed", false, move |args| {
-            f(&args[0].get::<Self>().ok()?);
-            None
-        })
+        self.connect_closure(
+            "selection-changed",
+            false,
+            glib::closure_local!(move |list: &Self| f(list)),
+        )
     }
 
     /// Calls `f` with the VM whose row is activated (double click, Enter).
@@ -504,12 +505,11 @@ impl DomainListView {
         &self,
         f: F,
     ) -> glib::SignalHandlerId {
-        self.connect_local("domain-activated", false, move |args| {
-            let list = args[0].get::<Self>().ok()?;
-            let domain = args[1].get::<DomainObject>().ok()?;
-            f(&list, &domain);
-            None
-        })
+        self.connect_closure(
+            "domain-activated",
+            false,
+            glib::closure_local!(move |list: &Self, domain: &DomainObject| f(list, domain)),
+        )
     }
 
     /// Of Run and Resume, which both show ▶, the bar shows the ones that apply (Run

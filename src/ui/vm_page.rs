@@ -265,7 +265,7 @@ impl VmPage {
             async move {
                 let text = match connection.domain_xml(&domain, false).await {
                     Ok(xml) => xml,
-                    Err(error) => error,
+                    Err(error) => crate::model::error_text(&error),
                 };
                 page.imp().xml_view.buffer().set_text(&text);
             }
@@ -300,7 +300,10 @@ impl VmPage {
                         &page,
                         &crate::i18n::gettext_f(
                             "Could not change autostart of “{name}”: {error}",
-                            &[("name", &domain.name()), ("error", &error)],
+                            &[
+                                ("name", &domain.name()),
+                                ("error", &crate::model::error_text(&error)),
+                            ],
                         ),
                     );
                     page.imp().autostart_switch.set_active(domain.autostart());

@@ -186,13 +186,16 @@ impl NewVmDialog {
         &self,
         f: F,
     ) -> glib::SignalHandlerId {
-        self.connect_local("created", false, move |args| {
-            let connection = args[1].get::<ConnectionObject>().ok()?;
-            let created = args[2].get::<CreatedPart>().ok()?;
-            let customize = args[3].get::<bool>().ok()?;
-            f(&connection, &created.0, customize);
-            None
-        })
+        self.connect_closure(
+            "created",
+            false,
+            glib::closure_local!(move |_: &Self,
+                                       connection: &ConnectionObject,
+                                       created: &CreatedPart,
+                                       customize: bool| {
+                f(connection, &created.0, customize);
+            }),
+        )
     }
 
     /// Follows what the pages produce.

@@ -13,7 +13,7 @@ use crate::model::consoles::{
     is_busy_error, is_not_running_error, ConsoleCloseReason as CloseReason, ConsoleDevice,
     ConsoleEvent, Defer, DeviceKind, OpenedConsole,
 };
-use crate::model::{ConnectionObject, ConnectionState, DomainObject, VirtError};
+use crate::model::{error_text, ConnectionObject, ConnectionState, DomainObject, VirtError};
 use crate::ui::console::serial_console::{SerialConsole, SerialStatus};
 use vte4::TerminalExt;
 
@@ -24,15 +24,6 @@ const RETRY_DELAY: Duration = Duration::from_millis(700);
 /// How long after our own stream ended a "busy" answer is taken for libvirt still
 /// releasing that stream.
 const OWN_RELEASE_TIME: Duration = Duration::from_secs(10);
-
-/// The text shown for an error: libvirt's own message when libvirt failed.
-fn error_text(e: &VirtError) -> String {
-    match e {
-        VirtError::Libvirt { message, .. } => message.clone(),
-        VirtError::NotConnected => gettext("Not connected to the host"),
-        other => other.to_string(),
-    }
-}
 
 /// The label of a device in the drop-down and the status line.
 pub fn device_label(d: &ConsoleDevice) -> String {
