@@ -250,7 +250,7 @@ impl ConnectionObject {
             VirtEvent::Network { name, .. } => {
                 self.emit_by_name::<()>("network-changed", &[&name]);
             }
-            VirtEvent::StoragePool { name, .. } => {
+            VirtEvent::StoragePool { name, .. } | VirtEvent::StoragePoolRefreshed { name } => {
                 self.emit_by_name::<()>("storage-pool-changed", &[&name]);
             }
             VirtEvent::Closed { reason } => {
