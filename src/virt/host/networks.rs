@@ -254,6 +254,34 @@ pub fn leases(conn: &Connect, name: &str, uses: &[DomainUse]) -> Result<Vec<Leas
     Ok(out)
 }
 
+/// The DHCP leases of one domain: those of the virtual networks its cards are plugged
+/// into whose MAC is one of its cards'.
+pub fn domain_leases(conn: &Connect, uuid: &str) -> Result<Vec<Lease>> {
+    let d = call(
+        "virDomainLookupByUUIDString",
+        conn.lookup_domain_by_uuid_string(uuid),
+    )?;
+    let name = call("virDomainGetName", d.name())?;
+    let xml = call("virDomainGetXMLDesc", d.xml_desc(0))?;
+    let uses = vec![super::usage::from_xml(uuid, &name, &xml)?];
+    let mut networks: Vec<&str> = uses[0]
+        .nics
+        .iter()
+        .filter_map(|n| n.network.as_deref())
+        .collect();
+    networks.sort();
+    networks.dedup();
+    let mut out = Vec::new();
+    for net in networks {
+        match leases(conn, net, &uses) {
+            Ok(l) => out.extend(l.into_iter().filter(|l| l.domain.is_some())),
+            // A stopped or vanished network hands out nothing.
+            Err(e) => tracing::debug!(network = net, error = %e, "no leases"),
+        }
+    }
+    Ok(out)
+}
+
 /// A network's addresses as typed in the form.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct IpSpec {
