@@ -6,11 +6,12 @@ mod kit;
 
 use gio::prelude::*;
 
+use kit::host::{dir_pool, nat_network};
 use kit::model::connect;
 use kit::{block_on, test, wait_until, Runner, EVENT};
 use vireo::model::host::{
-    ForwardMode, HostError, HostObject, IpSpec, NetworkSpec, PoolSource, PoolSpec, PoolStateKind,
-    PoolType, VolumeFormat, VolumeSpec,
+    ForwardMode, HostError, HostObject, PoolStateKind, PoolType, TransferState, VolumeFormat,
+    VolumeSpec,
 };
 use vireo::model::ConnectionObject;
 
@@ -20,31 +21,6 @@ fn loaded_host() -> (ConnectionObject, HostObject) {
     block_on(host.load()).expect("the host reads");
     assert!(host.loaded());
     (c, host)
-}
-
-fn dir_pool(name: &str) -> PoolSpec {
-    PoolSpec {
-        name: name.into(),
-        source: PoolSource::Dir {
-            target: format!("/{name}"),
-        },
-        autostart: true,
-        format_devices: false,
-    }
-}
-
-fn nat_network(name: &str, third: u8) -> NetworkSpec {
-    NetworkSpec {
-        name: name.into(),
-        mode: ForwardMode::Nat,
-        bridge: format!("vrt{third}"),
-        ipv4: Some(IpSpec {
-            network: format!("10.214.{third}.0/24"),
-            dhcp: Some((format!("10.214.{third}.128"), format!("10.214.{third}.254"))),
-        }),
-        autostart: false,
-        ..Default::default()
-    }
 }
 
 fn facts_pools_and_networks() {
@@ -93,7 +69,8 @@ fn load_is_sampled_only_while_watched() {
 
 fn dir_pool_lifecycle() {
     let (_c, host) = loaded_host();
-    let pool = block_on(host.create_pool(dir_pool("vireo-test-pool"))).expect("created");
+    let pool = block_on(host.create_pool(dir_pool("vireo-test-pool", "/vireo-test-pool")))
+        .expect("created");
     assert_eq!(pool.state(), PoolStateKind::Running);
     assert!(pool.autostart());
     assert!(host.pool("vireo-test-pool").is_some());
@@ -108,7 +85,8 @@ fn dir_pool_lifecycle() {
     wait_until("the pool running", EVENT, || pool.active());
 
     // A taken name is refused by libvirt with its own words.
-    let err = block_on(host.create_pool(dir_pool("vireo-test-pool"))).unwrap_err();
+    let err =
+        block_on(host.create_pool(dir_pool("vireo-test-pool", "/vireo-test-pool"))).unwrap_err();
     assert!(matches!(err, HostError::Virt(_)), "{err:?}");
     assert!(err.to_string().contains("vireo-test-pool"), "{err}");
 
@@ -146,12 +124,12 @@ fn volumes_and_what_the_driver_refuses() {
     std::fs::write(&file, vec![7u8; 1000]).unwrap();
     let t = vol.upload(file).expect("transfer started");
     wait_until("the upload ends", EVENT, || !t.is_running());
-    assert_eq!(t.state(), vireo::model::host::TransferState::Failed);
+    assert_eq!(t.state(), TransferState::Failed);
     assert!(t.error().unwrap_or_default().contains("not supported"));
     let out = dir.join("out.bin");
     let t = vol.download(out.clone()).expect("transfer started");
     wait_until("the download ends", EVENT, || !t.is_running());
-    assert_eq!(t.state(), vireo::model::host::TransferState::Failed);
+    assert_eq!(t.state(), TransferState::Failed);
     assert!(
         !out.exists() && !dir.join("out.bin.part").exists(),
         "no file left"
@@ -163,7 +141,8 @@ fn volumes_and_what_the_driver_refuses() {
 
 fn nat_network_lifecycle() {
     let (_c, host) = loaded_host();
-    let net = block_on(host.create_network(nat_network("vireo-test-nat", 201))).expect("created");
+    let net = block_on(host.create_network(nat_network("vireo-test-nat", "vrt201", 201)))
+        .expect("created");
     assert!(net.active());
     assert_eq!(net.bridge().as_deref(), Some("vrt201"));
     assert_eq!(net.ipv4().unwrap().dhcp.unwrap().0, "10.214.201.128");

@@ -186,7 +186,8 @@ case "$1" in
   bound | renew)
     ifconfig "$interface" "$ip" netmask "${subnet:-255.255.255.0}" up
     [ -n "$router" ] && ip route replace default via "${router%% *}" dev "$interface"
-    echo "VIREO-GUEST-IP $ip" >/dev/ttyS0
+    # On a line of its own: the serial shell's prompt may be on the current one.
+    printf '\nVIREO-GUEST-IP %s\n' "$ip" >/dev/ttyS0
     ;;
 esac
 EOF

@@ -250,14 +250,8 @@ impl PoolObject {
         vols: Vec<crate::virt::host::volumes::VolumeInfo>,
         uses: &[DomainUse],
     ) {
-        let pool = self.name();
-        let infos = vols
-            .into_iter()
-            .map(|v| {
-                let users = usage::users_of_volume(uses, &v.path, &pool, &v.name);
-                (v, users)
-            })
-            .collect();
+        let users = usage::users_of_volumes(uses, &self.name(), &vols);
+        let infos = vols.into_iter().zip(users).collect();
         keyed::reconcile::<VolumeObject>(&self.imp().volumes, infos);
         for v in keyed::items::<VolumeObject>(&self.imp().volumes) {
             v.set_pool(self);
@@ -269,9 +263,13 @@ impl PoolObject {
 
     /// Re-applies who uses each volume after domains changed.
     pub(super) fn apply_uses(&self, uses: &[DomainUse]) {
-        let pool = self.name();
-        for v in keyed::items::<VolumeObject>(&self.imp().volumes) {
-            v.set_used_by(usage::users_of_volume(uses, &v.path(), &pool, &v.name()));
+        let vols = keyed::items::<VolumeObject>(&self.imp().volumes);
+        let infos: Vec<_> = vols.iter().map(VolumeObject::info).collect();
+        for (v, users) in vols
+            .iter()
+            .zip(usage::users_of_volumes(uses, &self.name(), &infos))
+        {
+            v.set_used_by(users);
         }
     }
 

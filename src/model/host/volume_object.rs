@@ -77,6 +77,10 @@ impl VolumeObject {
         self.imp().pool.set(Some(pool));
     }
 
+    pub(super) fn info(&self) -> VolumeInfo {
+        self.imp().info.borrow().clone()
+    }
+
     pub(super) fn set_used_by(&self, users: Vec<String>) {
         if *self.imp().used_by.borrow() != users {
             self.imp().used_by.replace(users);

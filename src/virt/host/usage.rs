@@ -4,6 +4,7 @@
 
 use virt::connect::Connect;
 
+use super::volumes::VolumeInfo;
 use super::{child, optional_list, parse_xml};
 use crate::virt::error::Result;
 
@@ -110,6 +111,42 @@ pub fn users_of_volume(uses: &[DomainUse], path: &str, pool: &str, volume: &str)
     names
 }
 
+/// Who uses each of a pool's volumes (in the order of `vols`): the domains whose disks
+/// are the volume, and, through backing files, the domains of every overlay on top of
+/// it (a stopped domain's XML names only its top image, yet deleting the base would
+/// break it).
+pub fn users_of_volumes(uses: &[DomainUse], pool: &str, vols: &[VolumeInfo]) -> Vec<Vec<String>> {
+    let mut users: Vec<Vec<String>> = vols
+        .iter()
+        .map(|v| users_of_volume(uses, &v.path, pool, &v.name))
+        .collect();
+    // Each round passes users one level down a backing chain.
+    for _ in 0..vols.len() {
+        let mut changed = false;
+        for (i, v) in vols.iter().enumerate() {
+            let Some(base) = v.backing_path.as_deref() else {
+                continue;
+            };
+            let Some(j) = vols.iter().position(|b| b.path == base) else {
+                continue;
+            };
+            for name in users[i].clone() {
+                if !users[j].contains(&name) {
+                    users[j].push(name);
+                    changed = true;
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    for u in &mut users {
+        u.sort();
+    }
+    users
+}
+
 /// The names of the domains plugged into the virtual network `network`, sorted.
 pub fn users_of_network(uses: &[DomainUse], network: &str) -> Vec<String> {
     let mut names: Vec<String> = uses
@@ -184,5 +221,31 @@ mod tests {
             Some("web")
         );
         assert!(owner_of_mac(&uses, "00:00:00:00:00:00").is_none());
+    }
+
+    #[test]
+    fn users_pass_down_backing_chains() {
+        let uses = vec![from_xml(
+            "u3",
+            "vm",
+            "<domain><devices><disk><source file='/p/top.qcow2'/></disk></devices></domain>",
+        )
+        .unwrap()];
+        let vol = |name: &str, backing: Option<&str>| VolumeInfo {
+            name: name.into(),
+            path: format!("/p/{name}"),
+            backing_path: backing.map(str::to_owned),
+            ..Default::default()
+        };
+        let vols = vec![
+            vol("base.img", None),
+            vol("mid.qcow2", Some("/p/base.img")),
+            vol("other.img", None),
+            vol("top.qcow2", Some("/p/mid.qcow2")),
+        ];
+        assert_eq!(
+            users_of_volumes(&uses, "p", &vols),
+            vec![vec!["vm"], vec!["vm"], vec![], vec!["vm"]]
+        );
     }
 }
