@@ -10,7 +10,9 @@ use crate::application::VireoApplication;
 use crate::i18n::gettext_f;
 use crate::model::{ConnectionObject, ConnectionState, CredentialsRequest, DomainObject};
 use crate::ui::domain_actions::{self, ListAction};
-use crate::ui::{delete_dialog, AddConnectionDialog, DomainListView, NewVmDialog, SortKey, VmPage};
+use crate::ui::{
+    delete_dialog, AddConnectionDialog, DomainListView, HostPage, NewVmDialog, SortKey, VmPage,
+};
 
 mod imp {
     use std::cell::OnceCell;
@@ -48,6 +50,23 @@ mod imp {
             });
             klass.install_action("win.new-vm", None, |window, _, _| {
                 window.open_new_vm_dialog();
+            });
+            // The host page of the connection with this URI (the hosts' headings in
+            // the list and their menus).
+            klass.install_action("win.host-details", Some(glib::VariantTy::STRING), |window, _, target| {
+                let uri = target.and_then(|t| t.get::<String>()).unwrap_or_default();
+                let connection = window
+                    .app()
+                    .connections()
+                    .iter::<ConnectionObject>()
+                    .flatten()
+                    .find(|c| c.uri() == uri);
+                match connection {
+                    Some(c) => {
+                        window.open_host(&c);
+                    }
+                    None => tracing::warn!(uri, "no such connection for its host page"),
+                }
             });
             klass.install_action("win.search", None, |window, _, _| {
                 let button = &window.imp().search_button;
@@ -343,6 +362,37 @@ impl VireoWindow {
     }
 
     /// Shows `domain` in its tab, opening one when it has none.
+    /// Shows the list's own tab (the first, pinned).
+    pub fn show_list_tab(&self) {
+        let tab_view = &self.imp().tab_view;
+        if tab_view.n_pages() > 0 {
+            tab_view.set_selected_page(&tab_view.nth_page(0));
+        }
+    }
+
+    /// Opens (or shows again) the tab of `connection`'s host.
+    pub fn open_host(&self, connection: &ConnectionObject) -> HostPage {
+        let tab_view = &self.imp().tab_view;
+        for index in 0..tab_view.n_pages() {
+            let page = tab_view.nth_page(index);
+            if let Some(host_page) = page.child().downcast_ref::<HostPage>() {
+                if host_page.connection().as_ref() == Some(connection) {
+                    tab_view.set_selected_page(&page);
+                    return host_page.clone();
+                }
+            }
+        }
+        let host_page = HostPage::new(connection);
+        let page = tab_view.append(&host_page);
+        connection
+            .bind_property("display-name", &page, "title")
+            .sync_create()
+            .build();
+        page.set_icon(Some(&gio::ThemedIcon::new("network-server-symbolic")));
+        tab_view.set_selected_page(&page);
+        host_page
+    }
+
     pub fn open_domain(&self, domain: &DomainObject) -> VmPage {
         let tab_view = &self.imp().tab_view;
         for index in 0..tab_view.n_pages() {

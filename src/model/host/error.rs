@@ -18,6 +18,8 @@ pub enum HostError {
     Cancelled,
     /// The object is no longer on the host (removed by someone else meanwhile).
     Gone,
+    /// Another transfer of the same volume is running.
+    Busy,
 }
 
 impl std::fmt::Display for HostError {
@@ -27,6 +29,7 @@ impl std::fmt::Display for HostError {
             HostError::File(text) => f.write_str(text),
             HostError::Cancelled => f.write_str(&gettext("Cancelled")),
             HostError::Gone => f.write_str(&gettext("It is no longer on the host")),
+            HostError::Busy => f.write_str(&gettext("A transfer of this volume is already running")),
         }
     }
 }

@@ -69,6 +69,8 @@ mod imp {
         pub(super) tick: RefCell<Option<glib::SourceId>>,
         pub(super) tick_busy: Cell<bool>,
         pub(super) previous: Cell<Option<NodeSample>>,
+        /// Samples taken since the load was first watched.
+        pub(super) samples: Cell<u32>,
         pub(super) cpu_history: RefCell<VecDeque<f64>>,
         pub(super) memory_history: RefCell<VecDeque<f64>>,
         /// Read once: read again after a reconnect.
@@ -97,6 +99,7 @@ mod imp {
                 tick: RefCell::default(),
                 tick_busy: Cell::new(false),
                 previous: Cell::new(None),
+                samples: Cell::new(0),
                 cpu_history: RefCell::default(),
                 memory_history: RefCell::default(),
                 wanted: Cell::new(false),
@@ -203,6 +206,23 @@ impl HostObject {
             .iter()
             .map(|n| n.name())
             .collect()
+    }
+
+    /// Where new directory pools go by default: libvirt's images directory, or the
+    /// user's own for a session connection.
+    pub fn default_pool_parent(&self) -> String {
+        let uri = self
+            .connection()
+            .map(|c| c.uri().to_string())
+            .unwrap_or_default();
+        if crate::virt::uri::UriInfo::parse(&uri).is_session() {
+            glib::user_data_dir()
+                .join("libvirt/images")
+                .to_string_lossy()
+                .into_owned()
+        } else {
+            "/var/lib/libvirt/images".to_owned()
+        }
     }
 
     /// The facts as plain data.
@@ -525,6 +545,7 @@ impl HostObject {
         let total = imp.facts.borrow().memory_kib;
         let load = facts::load(imp.previous.get().as_ref(), &now, total);
         imp.previous.set(Some(now));
+        imp.samples.set(imp.samples.get().saturating_add(1));
         let _guard = self.freeze_notify();
         if let Some(cpu) = load.cpu_percent {
             push(&imp.cpu_history, cpu);
@@ -545,6 +566,12 @@ impl HostObject {
         }
         drop(_guard);
         self.emit_by_name::<()>("load-updated", &[]);
+    }
+
+    /// How many load samples were taken (a host whose CPU figure is still unknown
+    /// after two does not report one).
+    pub fn samples_taken(&self) -> u32 {
+        self.imp().samples.get()
     }
 
     /// Recent CPU busy percentages, oldest first.

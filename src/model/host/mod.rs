@@ -27,7 +27,7 @@ pub use volume_object::VolumeObject;
 pub use crate::virt::host::facts::HostFacts;
 pub use crate::virt::host::ip::{Cidr, IpProblem};
 pub use crate::virt::host::networks::{
-    validate as validate_network, ForwardMode, IpSpec, Lease, NetworkField, NetworkProblem,
+    validate as validate_network, ForwardMode, IpRange, IpSpec, Lease, NetworkField, NetworkProblem,
     NetworkSpec,
 };
 pub use crate::virt::host::pools::{

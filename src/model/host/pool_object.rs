@@ -155,6 +155,11 @@ impl PoolObject {
             .ok_or(HostError::Virt(crate::virt::VirtError::NotConnected))
     }
 
+    /// The host the pool belongs to (`None` once its connection is gone).
+    pub fn connection_host(&self) -> Option<super::HostObject> {
+        self.imp().connection.upgrade().map(|c| c.host())
+    }
+
     /// The pool's type, typed.
     pub fn pool_type(&self) -> Option<PoolType> {
         self.imp().info.borrow().pool_type.clone()

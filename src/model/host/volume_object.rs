@@ -27,6 +27,9 @@ mod imp {
         /// backing file), sorted.
         #[property(get)]
         pub(super) used_by: RefCell<Vec<String>>,
+        /// The upload or download running now, if any.
+        #[property(get, nullable)]
+        pub(super) transfer: RefCell<Option<Transfer>>,
         pub(super) pool: glib::WeakRef<PoolObject>,
     }
 
@@ -66,7 +69,7 @@ impl Keyed for VolumeObject {
     fn apply(&self, (info, users): Self::Info) {
         if *self.imp().info.borrow() != info {
             self.imp().info.replace(info);
-            keyed::notify_all(self, &["used-by"]);
+            keyed::notify_all(self, &["used-by", "transfer"]);
         }
         self.set_used_by(users);
     }
@@ -121,20 +124,40 @@ impl VolumeObject {
     }
 
     /// Starts copying the local file `file` over the volume (on a thread of its own);
-    /// the transfer reports progress and can be cancelled.
+    /// the transfer reports progress and can be cancelled. One transfer per volume at
+    /// a time.
     pub fn upload(&self, file: PathBuf) -> Result<Transfer, HostError> {
-        self.transfer(TransferDirection::Upload, file)
+        self.start_transfer(TransferDirection::Upload, file)
     }
 
     /// Starts copying the volume into the local file `file`.
     pub fn download(&self, file: PathBuf) -> Result<Transfer, HostError> {
-        self.transfer(TransferDirection::Download, file)
+        self.start_transfer(TransferDirection::Download, file)
     }
 
-    fn transfer(&self, direction: TransferDirection, file: PathBuf) -> Result<Transfer, HostError> {
+    fn start_transfer(
+        &self,
+        direction: TransferDirection,
+        file: PathBuf,
+    ) -> Result<Transfer, HostError> {
+        if self.transfer().is_some() {
+            return Err(HostError::Busy);
+        }
         let pool = self.pool_or_gone()?;
         let connection = pool.connection_object()?;
         let transfer = Transfer::start(&connection, &pool, self, direction, file)?;
+        self.imp().transfer.replace(Some(transfer.clone()));
+        self.notify_transfer();
+        transfer.connect_state_notify(glib::clone!(
+            #[weak(rename_to = volume)]
+            self,
+            move |t| {
+                if !t.is_running() && volume.transfer().as_ref() == Some(t) {
+                    volume.imp().transfer.replace(None);
+                    volume.notify_transfer();
+                }
+            }
+        ));
         Ok(transfer)
     }
 
