@@ -27,6 +27,10 @@ fn main() {
             about_and_preferences_open_and_close,
         ),
         test("ctrl_o_opens_the_vms_tab", ctrl_o_opens_the_vms_tab),
+        test(
+            "host_details_open_from_the_heading",
+            host_details_open_from_the_heading,
+        ),
     ]);
 }
 
@@ -185,5 +189,25 @@ fn ctrl_o_opens_the_vms_tab() {
     });
     app.find("label", "Virtual CPUs");
     app.screenshot("app-vm-tab-details.png");
+    app.quit();
+}
+
+/// The host's heading has a Host Details button: it opens the host page in a tab, whose
+/// overview and storage a screen reader can read.
+fn host_details_open_from_the_heading() {
+    let app = demo();
+    let button = app.find("push button", "Host Details");
+    app.click(&button);
+    app.find("label", "CPU Usage");
+    app.find("label", "Memory Usage");
+    // The host's facts: libvirt's version and the test driver's 16 CPUs.
+    app.find("label", "9.0.0");
+    app.find("label", "16 at 1400 MHz");
+    app.screenshot("app-host-overview.png");
+    let storage = app.find("page tab", "Storage");
+    app.click(&storage);
+    app.find("label", "default-pool");
+    app.find("label", "100.0 GiB free of 100.0 GiB");
+    app.screenshot("app-host-storage.png");
     app.quit();
 }

@@ -19,11 +19,21 @@ const URI: &str = "test:///default";
 fn main() {
     Runner::new().gui().fresh_process().run(vec![
         test("header_opens_the_host_page", header_opens_the_host_page),
-        test("pool_and_volume_through_the_page", pool_and_volume_through_the_page),
+        test(
+            "pool_and_volume_through_the_page",
+            pool_and_volume_through_the_page,
+        ),
         test("forms_show_problems_inline", forms_show_problems_inline),
         test("network_through_the_page", network_through_the_page),
-        test("load_sampled_only_while_shown", load_sampled_only_while_shown),
-        test("screenshots_light_dark_narrow", screenshots_light_dark_narrow).limit(240),
+        test(
+            "load_sampled_only_while_shown",
+            load_sampled_only_while_shown,
+        ),
+        test(
+            "screenshots_light_dark_narrow",
+            screenshots_light_dark_narrow,
+        )
+        .limit(240),
     ]);
 }
 
@@ -88,13 +98,18 @@ fn header_opens_the_host_page() {
         .map(|r| r.subtitle().unwrap_or_default().to_string())
         .collect();
     assert!(subtitles.iter().any(|s| s == "9.0.0"), "{subtitles:?}");
-    assert!(subtitles.iter().any(|s| s.starts_with("16 at 1400 MHz")), "{subtitles:?}");
+    assert!(
+        subtitles.iter().any(|s| s.starts_with("16 at 1400 MHz")),
+        "{subtitles:?}"
+    );
     // The storage page lists the pool with its space.
     page.show_view("storage");
     settle();
     let rows = find_widgets::<gtk::Label>(&page.storage());
     assert!(rows.iter().any(|l| l.label() == "default-pool"));
-    assert!(rows.iter().any(|l| l.label() == "100.0 GiB free of 100.0 GiB"));
+    assert!(rows
+        .iter()
+        .any(|l| l.label() == "100.0 GiB free of 100.0 GiB"));
     app.quit();
 }
 
@@ -110,7 +125,10 @@ fn pool_and_volume_through_the_page() {
     });
     entry(&dialog, "Name").set_text("vireo-ui-pool");
     // The directory follows the name.
-    assert_eq!(entry(&dialog, "Directory").text(), "/var/lib/libvirt/images/vireo-ui-pool");
+    assert_eq!(
+        entry(&dialog, "Directory").text(),
+        "/var/lib/libvirt/images/vireo-ui-pool"
+    );
     WidgetExt::activate_action(&dialog, "pool-form.create", None).unwrap();
     let pool = wait_until("the new pool", EVENT, || host(&c).pool("vireo-ui-pool"));
     wait_until("the form closes", EVENT, || !dialog.is_visible());
@@ -140,14 +158,21 @@ fn pool_and_volume_through_the_page() {
     // The test driver cannot resize: libvirt's words in a toast, the size unchanged.
     WidgetExt::activate_action(&row, "volume.delete", None).unwrap();
     let body = answer("confirm");
-    assert!(body.contains("/var/lib/libvirt/images/vireo-ui-pool/volume.qcow2"), "{body}");
+    assert!(
+        body.contains("/var/lib/libvirt/images/vireo-ui-pool/volume.qcow2"),
+        "{body}"
+    );
     assert!(body.contains("deleted for good"), "{body}");
-    wait_until("the volume gone", EVENT, || pool.volume("volume.qcow2").is_none());
+    wait_until("the volume gone", EVENT, || {
+        pool.volume("volume.qcow2").is_none()
+    });
 
     WidgetExt::activate_action(&view, "pool.delete", None).unwrap();
     let body = answer("confirm");
     assert!(body.contains("stay where they are"), "{body}");
-    wait_until("the pool gone", EVENT, || host(&c).pool("vireo-ui-pool").is_none());
+    wait_until("the pool gone", EVENT, || {
+        host(&c).pool("vireo-ui-pool").is_none()
+    });
     app.quit();
 }
 
@@ -195,7 +220,9 @@ fn forms_show_problems_inline() {
         .map(|l| l.label().to_string())
         .collect();
     assert!(
-        errors.iter().any(|e| e.contains("IPv4 DHCP End: Not inside the network")),
+        errors
+            .iter()
+            .any(|e| e.contains("IPv4 DHCP End: Not inside the network")),
         "{errors:?}"
     );
     save_png(&dialog, "host-new-network-problems.png");
@@ -214,9 +241,14 @@ fn network_through_the_page() {
     entry(&dialog, "IPv4 Network").set_text("10.214.8.0/24");
     entry(&dialog, "Bridge Name (optional)").set_text("vrtui8");
     WidgetExt::activate_action(&dialog, "network-form.create", None).unwrap();
-    let net = wait_until("the new network", EVENT, || host(&c).network("vireo-ui-net"));
+    let net = wait_until("the new network", EVENT, || {
+        host(&c).network("vireo-ui-net")
+    });
     assert!(net.active());
-    assert_eq!(net.ipv4().unwrap().dhcp, Some(("10.214.8.128".into(), "10.214.8.254".into())));
+    assert_eq!(
+        net.ipv4().unwrap().dhcp,
+        Some(("10.214.8.128".into(), "10.214.8.254".into()))
+    );
 
     networks.select_network("vireo-ui-net");
     settle();
@@ -244,7 +276,9 @@ fn network_through_the_page() {
 fn load_sampled_only_while_shown() {
     let (app, window, c, page) = open();
     let host = host(&c);
-    wait_until("sampling while the overview shows", EVENT, || host.is_sampling());
+    wait_until("sampling while the overview shows", EVENT, || {
+        host.is_sampling()
+    });
     wait_until("a memory figure", EVENT, || host.memory_used_kib() > 0);
     page.show_view("storage");
     settle();
@@ -278,7 +312,10 @@ fn screenshots_light_dark_narrow() {
         .unwrap();
     }
     let style = adw::StyleManager::default();
-    for (scheme, tag) in [(adw::ColorScheme::ForceLight, "light"), (adw::ColorScheme::ForceDark, "dark")] {
+    for (scheme, tag) in [
+        (adw::ColorScheme::ForceLight, "light"),
+        (adw::ColorScheme::ForceDark, "dark"),
+    ] {
         style.set_color_scheme(scheme);
         window.set_default_size(1100, 760);
         page.show_view("overview");

@@ -53,21 +53,25 @@ mod imp {
             });
             // The host page of the connection with this URI (the hosts' headings in
             // the list and their menus).
-            klass.install_action("win.host-details", Some(glib::VariantTy::STRING), |window, _, target| {
-                let uri = target.and_then(|t| t.get::<String>()).unwrap_or_default();
-                let connection = window
-                    .app()
-                    .connections()
-                    .iter::<ConnectionObject>()
-                    .flatten()
-                    .find(|c| c.uri() == uri);
-                match connection {
-                    Some(c) => {
-                        window.open_host(&c);
+            klass.install_action(
+                "win.host-details",
+                Some(glib::VariantTy::STRING),
+                |window, _, target| {
+                    let uri = target.and_then(|t| t.get::<String>()).unwrap_or_default();
+                    let connection = window
+                        .app()
+                        .connections()
+                        .iter::<ConnectionObject>()
+                        .flatten()
+                        .find(|c| c.uri() == uri);
+                    match connection {
+                        Some(c) => {
+                            window.open_host(&c);
+                        }
+                        None => tracing::warn!(uri, "no such connection for its host page"),
                     }
-                    None => tracing::warn!(uri, "no such connection for its host page"),
-                }
-            });
+                },
+            );
             klass.install_action("win.search", None, |window, _, _| {
                 let button = &window.imp().search_button;
                 button.set_active(!button.is_active());

@@ -29,7 +29,9 @@ impl std::fmt::Display for HostError {
             HostError::File(text) => f.write_str(text),
             HostError::Cancelled => f.write_str(&gettext("Cancelled")),
             HostError::Gone => f.write_str(&gettext("It is no longer on the host")),
-            HostError::Busy => f.write_str(&gettext("A transfer of this volume is already running")),
+            HostError::Busy => {
+                f.write_str(&gettext("A transfer of this volume is already running"))
+            }
         }
     }
 }

@@ -27,8 +27,8 @@ pub use volume_object::VolumeObject;
 pub use crate::virt::host::facts::HostFacts;
 pub use crate::virt::host::ip::{Cidr, IpProblem};
 pub use crate::virt::host::networks::{
-    validate as validate_network, ForwardMode, IpRange, IpSpec, Lease, NetworkField, NetworkProblem,
-    NetworkSpec,
+    validate as validate_network, ForwardMode, IpRange, IpSpec, Lease, NetworkField,
+    NetworkProblem, NetworkSpec,
 };
 pub use crate::virt::host::pools::{
     validate as validate_pool, Deleted, PoolField, PoolProblem, PoolSource, PoolSpec, PoolType,

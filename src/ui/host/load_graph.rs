@@ -91,7 +91,11 @@ mod imp {
             for &(x, y) in &points {
                 cr.line_to(x, y);
             }
-            let (ar, ag, ab) = (accent.red() as f64, accent.green() as f64, accent.blue() as f64);
+            let (ar, ag, ab) = (
+                accent.red() as f64,
+                accent.green() as f64,
+                accent.blue() as f64,
+            );
             cr.set_source_rgba(ar, ag, ab, 1.0);
             cr.set_line_width(2.0);
             cr.set_line_join(gtk::cairo::LineJoin::Round);

@@ -95,7 +95,10 @@ impl NetworkRow {
     fn update(&self, n: &NetworkObject) {
         let imp = self.imp();
         imp.name_label.set_label(&n.name());
-        let mut parts = vec![forward_mode_label(&n.mode()), network_state_label(n.active())];
+        let mut parts = vec![
+            forward_mode_label(&n.mode()),
+            network_state_label(n.active()),
+        ];
         if let Some(b) = n.bridge() {
             parts.push(b);
         }

@@ -103,9 +103,11 @@ mod imp {
                     }
                     if let Some(n) = obj.network() {
                         let on = switch.is_active();
-                        run_or_toast(&obj, &gettext("Autostart could not be changed"), async move {
-                            n.set_autostart(on).await
-                        });
+                        run_or_toast(
+                            &obj,
+                            &gettext("Autostart could not be changed"),
+                            async move { n.set_autostart(on).await },
+                        );
                     }
                 }
             ));
@@ -374,9 +376,11 @@ impl NetworkView {
             &gettext("_Delete"),
             move || {
                 let Some(view) = view.upgrade() else { return };
-                run_or_toast(&view, &gettext("The network could not be deleted"), async move {
-                    n.delete().await
-                });
+                run_or_toast(
+                    &view,
+                    &gettext("The network could not be deleted"),
+                    async move { n.delete().await },
+                );
             },
         );
     }

@@ -117,7 +117,9 @@ impl NetworksView {
         imp.host.replace(Some(host.clone()));
         let networks = host.networks();
         imp.network_list.bind_model(Some(&networks), |item| {
-            let n = item.downcast_ref::<NetworkObject>().expect("a list of networks");
+            let n = item
+                .downcast_ref::<NetworkObject>()
+                .expect("a list of networks");
             NetworkRow::new(n).upcast()
         });
         networks.connect_items_changed(glib::clone!(
@@ -165,7 +167,10 @@ impl NetworksView {
     fn show_network(&self, network: Option<NetworkObject>) {
         let imp = self.imp();
         imp.network_view.set_network(network.as_ref());
-        imp.content
-            .set_visible_child_name(if network.is_some() { "network" } else { "empty" });
+        imp.content.set_visible_child_name(if network.is_some() {
+            "network"
+        } else {
+            "empty"
+        });
     }
 }

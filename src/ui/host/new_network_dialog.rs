@@ -375,7 +375,10 @@ impl NewNetworkDialog {
                 .map(|(_, p)| {
                     gettext_f(
                         "{field}: {problem}",
-                        &[("field", &row.title()), ("problem", &network_problem_text(p))],
+                        &[
+                            ("field", &row.title()),
+                            ("problem", &network_problem_text(p)),
+                        ],
                     )
                 })
                 .collect();
@@ -423,7 +426,9 @@ impl NewNetworkDialog {
             self.row(problems[0].0).grab_focus();
             return;
         }
-        let Some(host) = imp.host.borrow().clone() else { return };
+        let Some(host) = imp.host.borrow().clone() else {
+            return;
+        };
         let spec = self.spec();
         let name = spec.name.clone();
         imp.failure_label.set_visible(false);

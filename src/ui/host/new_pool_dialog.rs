@@ -141,11 +141,12 @@ mod imp {
                 obj,
                 move |_| obj.update()
             ));
-            self.format_devices_switch.connect_active_notify(glib::clone!(
-                #[weak]
-                obj,
-                move |_| obj.update()
-            ));
+            self.format_devices_switch
+                .connect_active_notify(glib::clone!(
+                    #[weak]
+                    obj,
+                    move |_| obj.update()
+                ));
         }
     }
 
@@ -201,7 +202,10 @@ impl NewPoolDialog {
 
     fn set_offers(&self, offers: Vec<PoolTypeOffer>) {
         let imp = self.imp();
-        let labels: Vec<String> = offers.iter().map(|o| pool_type_label(&o.pool_type)).collect();
+        let labels: Vec<String> = offers
+            .iter()
+            .map(|o| pool_type_label(&o.pool_type))
+            .collect();
         imp.offers.replace(offers);
         imp.source_group.set_visible(true);
         imp.type_row.set_model(Some(&string_list(&labels)));
@@ -211,7 +215,10 @@ impl NewPoolDialog {
 
     fn offer(&self) -> Option<PoolTypeOffer> {
         let imp = self.imp();
-        imp.offers.borrow().get(imp.type_row.selected() as usize).cloned()
+        imp.offers
+            .borrow()
+            .get(imp.type_row.selected() as usize)
+            .cloned()
     }
 
     fn type_changed(&self) {
@@ -306,7 +313,9 @@ impl NewPoolDialog {
         if imp.target_edited.get() {
             return;
         }
-        let Some(host) = imp.host.borrow().clone() else { return };
+        let Some(host) = imp.host.borrow().clone() else {
+            return;
+        };
         let name = imp.name_row.text();
         let target = match self.offer().map(|o| o.pool_type) {
             Some(PoolType::Dir) => format!("{}/{}", host.default_pool_parent(), name.trim()),
@@ -371,8 +380,11 @@ impl NewPoolDialog {
             PoolType::Rbd => PoolSource::Rbd {
                 hosts: Self::list(&imp.host_row),
                 source_name: Self::text(&imp.source_name_row),
-                auth: Some((Self::text(&imp.auth_user_row), Self::text(&imp.auth_secret_row)))
-                    .filter(|(u, s)| !u.is_empty() || !s.is_empty()),
+                auth: Some((
+                    Self::text(&imp.auth_user_row),
+                    Self::text(&imp.auth_secret_row),
+                ))
+                .filter(|(u, s)| !u.is_empty() || !s.is_empty()),
             },
             PoolType::Other(_) => return None,
         };
@@ -455,7 +467,10 @@ impl NewPoolDialog {
         imp.source_problems.set_visible(!source_lines.is_empty());
         imp.source_problems.set_label(&source_lines.join("\n"));
         // Create stays available: with problems it shows them all.
-        self.action_set_enabled("pool-form.create", !imp.busy.get() && self.offer().is_some());
+        self.action_set_enabled(
+            "pool-form.create",
+            !imp.busy.get() && self.offer().is_some(),
+        );
     }
 
     fn set_busy(&self, busy: bool) {

@@ -168,14 +168,14 @@ impl NewVolumeDialog {
         imp.format_row.set_model(Some(&string_list(&labels)));
         imp.backing_picker.set_visible(file_pool);
         if file_pool {
-            if let Some(host) = pool
-                .connection_host()
-            {
+            if let Some(host) = pool.connection_host() {
                 // Only file volumes can back a qcow2 file.
                 imp.backing_picker.set_host(
                     &host,
                     Some(Box::new(|v| {
-                        v.pool().and_then(|p| p.pool_type()).is_some_and(|t| t.has_file_volumes())
+                        v.pool()
+                            .and_then(|p| p.pool_type())
+                            .is_some_and(|t| t.has_file_volumes())
                     })),
                 );
             }
@@ -205,7 +205,9 @@ impl NewVolumeDialog {
         if imp.name_edited.get() {
             return;
         }
-        let Some(pool) = imp.pool.borrow().clone() else { return };
+        let Some(pool) = imp.pool.borrow().clone() else {
+            return;
+        };
         let ext = match self.format() {
             VolumeFormat::Qcow2 => "qcow2",
             VolumeFormat::Raw => "img",
@@ -255,14 +257,21 @@ impl NewVolumeDialog {
                 VolumeField::Backing => imp.backing_picker.get().upcast(),
             }
         };
-        for f in [VolumeField::Name, VolumeField::Capacity, VolumeField::Backing] {
+        for f in [
+            VolumeField::Name,
+            VolumeField::Capacity,
+            VolumeField::Backing,
+        ] {
             if problems.iter().any(|(p, _)| *p == f) {
                 row_of(f).add_css_class("error");
             } else {
                 row_of(f).remove_css_class("error");
             }
         }
-        let lines: Vec<String> = problems.iter().map(|(_, p)| volume_problem_text(p)).collect();
+        let lines: Vec<String> = problems
+            .iter()
+            .map(|(_, p)| volume_problem_text(p))
+            .collect();
         imp.problems_label.set_visible(!lines.is_empty());
         imp.problems_label.set_label(&lines.join("\n"));
         self.action_set_enabled("volume-form.create", !imp.busy.get());
@@ -290,7 +299,9 @@ impl NewVolumeDialog {
             self.update();
             return;
         }
-        let Some(pool) = imp.pool.borrow().clone() else { return };
+        let Some(pool) = imp.pool.borrow().clone() else {
+            return;
+        };
         let spec = self.spec();
         let name = spec.name.clone();
         imp.failure_label.set_visible(false);

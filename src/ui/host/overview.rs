@@ -146,7 +146,8 @@ impl HostOverview {
             None => host.driver(),
         };
         imp.hypervisor_row.set_subtitle(&or_unknown(hypervisor));
-        imp.libvirt_row.set_subtitle(&or_unknown(host.libvirt_version()));
+        imp.libvirt_row
+            .set_subtitle(&or_unknown(host.libvirt_version()));
         let cpu = match host.cpu_vendor() {
             Some(vendor) => format!("{vendor} {} ({})", host.cpu_model(), host.arch()),
             None => format!("{} ({})", host.cpu_model(), host.arch()),
@@ -155,13 +156,17 @@ impl HostOverview {
         imp.cpus_row.set_subtitle(&if host.mhz() > 0 {
             gettext_f(
                 "{n} at {mhz} MHz",
-                &[("n", &host.cpus().to_string()), ("mhz", &host.mhz().to_string())],
+                &[
+                    ("n", &host.cpus().to_string()),
+                    ("mhz", &host.mhz().to_string()),
+                ],
             )
         } else {
             host.cpus().to_string()
         });
         imp.memory_row.set_subtitle(&format_kib(host.memory_kib()));
-        imp.memory_graph.set_maximum(host.memory_total_kib().max(1) as f64);
+        imp.memory_graph
+            .set_maximum(host.memory_total_kib().max(1) as f64);
     }
 
     fn show_load(&self, host: &HostObject) {

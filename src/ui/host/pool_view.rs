@@ -80,9 +80,11 @@ mod imp {
             });
             klass.install_action("pool.refresh", None, |view, _, _| {
                 if let Some(p) = view.pool() {
-                    run_or_toast(view, &gettext("The pool could not be refreshed"), async move {
-                        p.refresh().await
-                    });
+                    run_or_toast(
+                        view,
+                        &gettext("The pool could not be refreshed"),
+                        async move { p.refresh().await },
+                    );
                 }
             });
             klass.install_action("pool.delete", None, |view, _, _| view.delete());
@@ -121,9 +123,11 @@ mod imp {
                     }
                     if let Some(p) = obj.pool() {
                         let on = switch.is_active();
-                        run_or_toast(&obj, &gettext("Autostart could not be changed"), async move {
-                            p.set_autostart(on).await
-                        });
+                        run_or_toast(
+                            &obj,
+                            &gettext("Autostart could not be changed"),
+                            async move { p.set_autostart(on).await },
+                        );
                     }
                 }
             ));
@@ -171,9 +175,8 @@ impl PoolView {
         if let (Some(p), Some(h)) = (imp.pool.take(), imp.handler.take()) {
             p.disconnect(h);
         }
-        imp.volume_list.bind_model(None::<&gio::ListModel>, |_| {
-            gtk::ListBoxRow::new().upcast()
-        });
+        imp.volume_list
+            .bind_model(None::<&gio::ListModel>, |_| gtk::ListBoxRow::new().upcast());
     }
 
     /// Shows `pool` and reads its volumes.
@@ -213,9 +216,11 @@ impl PoolView {
 
     fn load_volumes(&self, pool: &PoolObject) {
         let p = pool.clone();
-        run_or_toast(self, &gettext("The volumes could not be read"), async move {
-            p.load_volumes().await
-        });
+        run_or_toast(
+            self,
+            &gettext("The volumes could not be read"),
+            async move { p.load_volumes().await },
+        );
     }
 
     fn update(&self, p: &PoolObject) {
@@ -232,9 +237,14 @@ impl PoolView {
         imp.autostart_switch.set_active(p.autostart());
         imp.updating.set(false);
         imp.autostart_switch.set_sensitive(p.persistent());
-        imp.type_row.set_subtitle(&p.pool_type().map(|t| pool_type_label(&t)).unwrap_or_default());
+        imp.type_row.set_subtitle(
+            &p.pool_type()
+                .map(|t| pool_type_label(&t))
+                .unwrap_or_default(),
+        );
         imp.location_row.set_visible(p.target_path().is_some());
-        imp.location_row.set_subtitle(&p.target_path().unwrap_or_default());
+        imp.location_row
+            .set_subtitle(&p.target_path().unwrap_or_default());
         imp.source_row.set_visible(p.source().is_some());
         imp.source_row.set_subtitle(&p.source().unwrap_or_default());
         imp.usage_row.set_subtitle(&usage_text(p));
@@ -258,10 +268,7 @@ impl PoolView {
     /// delete its volumes too (not when a machine still uses one).
     fn delete(&self) {
         let Some(p) = self.pool() else { return };
-        let location = p
-            .target_path()
-            .or(p.source())
-            .unwrap_or_else(|| p.name());
+        let location = p.target_path().or(p.source()).unwrap_or_else(|| p.name());
         let mut body = gettext_f(
             "The pool is removed from libvirt. Its storage and the data in it stay where they are ({location}).",
             &[("location", &location)],
@@ -270,7 +277,11 @@ impl PoolView {
         let users: Vec<String> = {
             let model = p.volumes();
             let mut u: Vec<String> = (0..model.n_items())
-                .filter_map(|i| model.item(i).and_downcast::<crate::model::host::VolumeObject>())
+                .filter_map(|i| {
+                    model
+                        .item(i)
+                        .and_downcast::<crate::model::host::VolumeObject>()
+                })
                 .flat_map(|v| v.used_by())
                 .collect();
             u.sort();
@@ -310,9 +321,11 @@ impl PoolView {
                 move || {
                     let Some(view) = view.upgrade() else { return };
                     let with_volumes = check.as_ref().is_some_and(|c| c.is_active());
-                    run_or_toast(&view, &gettext("The pool could not be deleted"), async move {
-                        p.delete(with_volumes).await
-                    });
+                    run_or_toast(
+                        &view,
+                        &gettext("The pool could not be deleted"),
+                        async move { p.delete(with_volumes).await },
+                    );
                 }
             ),
         );

@@ -91,11 +91,7 @@ impl Default for VolumePicker {
 impl VolumePicker {
     /// Offers the volumes of `host` that `filter` keeps (all when `None`), reading the
     /// volumes of its running pools.
-    pub fn set_host(
-        &self,
-        host: &HostObject,
-        filter: Option<Box<dyn Fn(&VolumeObject) -> bool>>,
-    ) {
+    pub fn set_host(&self, host: &HostObject, filter: Option<Box<dyn Fn(&VolumeObject) -> bool>>) {
         let imp = self.imp();
         imp.filter.replace(filter);
         imp.host.replace(Some(host.clone()));
@@ -119,7 +115,9 @@ impl VolumePicker {
     fn refill(&self) {
         let imp = self.imp();
         self.unfollow();
-        let Some(host) = imp.host.borrow().clone() else { return };
+        let Some(host) = imp.host.borrow().clone() else {
+            return;
+        };
         let pools = host.pools();
         let h = pools.connect_items_changed(glib::clone!(
             #[weak(rename_to = picker)]

@@ -132,7 +132,12 @@ impl VolumeRow {
         self.set_subtitle(&glib::markup_escape_text(&subtitle));
         self.set_tooltip_text(Some(&v.path()));
         let busy = v.transfer().is_some();
-        for action in ["volume.resize", "volume.upload", "volume.download", "volume.delete"] {
+        for action in [
+            "volume.resize",
+            "volume.upload",
+            "volume.download",
+            "volume.delete",
+        ] {
             self.action_set_enabled(action, !busy);
         }
     }
@@ -172,11 +177,17 @@ impl VolumeRow {
         let text = match t.direction() {
             TransferDirection::Upload => gettext_f(
                 "Uploading {done} of {total}",
-                &[("done", &format_bytes(t.done())), ("total", &format_bytes(t.total()))],
+                &[
+                    ("done", &format_bytes(t.done())),
+                    ("total", &format_bytes(t.total())),
+                ],
             ),
             TransferDirection::Download => gettext_f(
                 "Downloading {done} of {total}",
-                &[("done", &format_bytes(t.done())), ("total", &format_bytes(t.total()))],
+                &[
+                    ("done", &format_bytes(t.done())),
+                    ("total", &format_bytes(t.total())),
+                ],
             ),
         };
         p.set_text(Some(&format!("{:.0} %", t.fraction() * 100.0)));
@@ -207,13 +218,15 @@ impl VolumeRow {
                 "Upload to “{volume}” cancelled: the volume holds part of the file",
                 &[("volume", &volume)],
             ),
-            (TransferState::Cancelled, TransferDirection::Download) => gettext_f(
-                "Download of “{volume}” cancelled",
-                &[("volume", &volume)],
-            ),
+            (TransferState::Cancelled, TransferDirection::Download) => {
+                gettext_f("Download of “{volume}” cancelled", &[("volume", &volume)])
+            }
             (TransferState::Failed, _) => gettext_f(
                 "The transfer of “{volume}” failed: {reason}",
-                &[("volume", &volume), ("reason", &t.error().unwrap_or_default())],
+                &[
+                    ("volume", &volume),
+                    ("reason", &t.error().unwrap_or_default()),
+                ],
             ),
             (TransferState::Running, _) => return,
         };
@@ -226,7 +239,9 @@ impl VolumeRow {
         let spin = gtk::SpinButton::with_range(0.1, 65536.0, 1.0);
         spin.set_digits(1);
         spin.set_value((current_gib * 10.0).ceil() / 10.0);
-        spin.update_property(&[gtk::accessible::Property::Label(&gettext("New Size in GiB"))]);
+        spin.update_property(&[gtk::accessible::Property::Label(&gettext(
+            "New Size in GiB",
+        ))]);
         let unit = gtk::Label::new(Some("GiB"));
         let row = gtk::Box::new(gtk::Orientation::Horizontal, 6);
         row.set_halign(gtk::Align::Center);
@@ -241,7 +256,10 @@ impl VolumeRow {
             )),
         );
         dialog.set_extra_child(Some(&row));
-        dialog.add_responses(&[("cancel", &gettext("_Cancel")), ("resize", &gettext("_Resize"))]);
+        dialog.add_responses(&[
+            ("cancel", &gettext("_Cancel")),
+            ("resize", &gettext("_Resize")),
+        ]);
         dialog.set_response_appearance("resize", adw::ResponseAppearance::Suggested);
         dialog.set_default_response(Some("resize"));
         dialog.set_close_response("cancel");
@@ -275,19 +293,26 @@ impl VolumeRow {
             if crate::ui::choose(&dialog).await != "resize" {
                 return;
             }
-            let Some(row) = row_weak.upgrade() else { return };
+            let Some(row) = row_weak.upgrade() else {
+                return;
+            };
             let bytes = gib_bytes(spin.value());
             let shrink = bytes < capacity;
-            run_or_toast(&row, &gettext("The volume could not be resized"), async move {
-                v.resize(bytes, shrink).await
-            });
+            run_or_toast(
+                &row,
+                &gettext("The volume could not be resized"),
+                async move { v.resize(bytes, shrink).await },
+            );
         });
     }
 
     fn upload(&self) {
         let Some(v) = self.volume() else { return };
         let dialog = gtk::FileChooserNative::new(
-            Some(&gettext_f("Upload a File to “{volume}”", &[("volume", &v.name())])),
+            Some(&gettext_f(
+                "Upload a File to “{volume}”",
+                &[("volume", &v.name())],
+            )),
             self.root().and_downcast_ref::<gtk::Window>(),
             gtk::FileChooserAction::Open,
             Some(&gettext("_Upload")),
@@ -311,7 +336,10 @@ impl VolumeRow {
                     &[("names", &v.used_by().join(", "))],
                 ));
             }
-            let heading = gettext_f("Replace the Contents of “{volume}”?", &[("volume", &v.name())]);
+            let heading = gettext_f(
+                "Replace the Contents of “{volume}”?",
+                &[("volume", &v.name())],
+            );
             let (row2, v) = (row.clone(), v.clone());
             confirm(&row, &heading, &body, &gettext("_Upload"), move || {
                 if let Err(e) = v.upload(path) {
@@ -363,9 +391,11 @@ impl VolumeRow {
             move || {
                 let Some(row) = row.upgrade() else { return };
                 let v = v.clone();
-                run_or_toast(&row, &gettext("The volume could not be deleted"), async move {
-                    v.delete().await
-                });
+                run_or_toast(
+                    &row,
+                    &gettext("The volume could not be deleted"),
+                    async move { v.delete().await },
+                );
             },
         );
     }
