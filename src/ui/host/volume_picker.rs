@@ -14,6 +14,9 @@ use super::string_list;
 use crate::model::host::{HostObject, PoolObject, VolumeObject};
 use crate::ui::formatting::format_bytes;
 
+/// Which volumes a picker offers.
+pub type VolumeFilter = Box<dyn Fn(&VolumeObject) -> bool>;
+
 mod imp {
     use super::*;
 
@@ -29,7 +32,7 @@ mod imp {
         pub allow_none: Cell<bool>,
         pub host: RefCell<Option<HostObject>>,
         /// Only volumes this keeps are offered.
-        pub filter: RefCell<Option<Box<dyn Fn(&VolumeObject) -> bool>>>,
+        pub filter: RefCell<Option<VolumeFilter>>,
         pub entries: RefCell<Vec<Option<VolumeObject>>>,
         /// (object, handler) of every list followed.
         pub followed: RefCell<Vec<(glib::Object, glib::SignalHandlerId)>>,
@@ -91,7 +94,7 @@ impl Default for VolumePicker {
 impl VolumePicker {
     /// Offers the volumes of `host` that `filter` keeps (all when `None`), reading the
     /// volumes of its running pools.
-    pub fn set_host(&self, host: &HostObject, filter: Option<Box<dyn Fn(&VolumeObject) -> bool>>) {
+    pub fn set_host(&self, host: &HostObject, filter: Option<VolumeFilter>) {
         let imp = self.imp();
         imp.filter.replace(filter);
         imp.host.replace(Some(host.clone()));
@@ -159,7 +162,7 @@ impl VolumePicker {
                 volumes
                     .iter::<VolumeObject>()
                     .filter_map(Result::ok)
-                    .filter(|v| filter.as_ref().is_none_or(|f| f(v)))
+                    .filter(|v| filter.as_ref().map_or(true, |f| f(v)))
                     .map(Some),
             );
         }

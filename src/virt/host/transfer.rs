@@ -170,7 +170,7 @@ pub fn download(
             progress(done, total.max(done));
         }
         call("virStreamFinish", stream.finish())?;
-        out.sync_all()?;
+        out.flush()?;
         Ok(done)
     })();
     match received {
