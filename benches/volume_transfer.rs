@@ -21,7 +21,7 @@ use kit::host::{dir_pool, remove_at_cleanup};
 use kit::model::connect;
 use kit::testbed::{self, daemon, SystemDaemon};
 use kit::{block_on, wait_until};
-use vireo::model::host::{TransferState, VolumeFormat, VolumeObject, VolumeSpec};
+use vireo::model::host::{DiskFormat, TransferState, VolumeObject, VolumeSpec};
 
 const SIZE: u64 = 1 << 30;
 const POOL: &str = "vireo-test-bench-pool";
@@ -83,9 +83,11 @@ fn vireo_transfer(volume: &VolumeObject, upload: bool, file: &Path) -> Run {
             volume.download(file.to_owned())
         }
         .expect("transfer started");
-        wait_until("the transfer ends", std::time::Duration::from_secs(600), || {
-            !t.is_running()
-        });
+        wait_until(
+            "the transfer ends",
+            std::time::Duration::from_secs(600),
+            || !t.is_running(),
+        );
         assert_eq!(t.state(), TransferState::Finished, "{:?}", t.error());
         assert_eq!(t.done(), SIZE);
     })
@@ -188,7 +190,7 @@ fn main() {
     block_on(pool.load_volumes()).unwrap();
     let volume = block_on(pool.create_volume(VolumeSpec {
         name: VOLUME.into(),
-        format: VolumeFormat::Raw,
+        format: DiskFormat::Raw,
         capacity: SIZE,
         backing: None,
     }))
@@ -196,13 +198,20 @@ fn main() {
     let src = dir.join("source.bin");
     let t = Instant::now();
     random_file(&src);
-    println!("1 GiB source file written in {:.1} s; {rounds} rounds", t.elapsed().as_secs_f64());
+    println!(
+        "1 GiB source file written in {:.1} s; {rounds} rounds",
+        t.elapsed().as_secs_f64()
+    );
     let down = dir.join("download.bin");
 
     let (mut vu, mut vd, mut su, mut sd) = (vec![], vec![], vec![], vec![]);
     for round in 0..rounds {
         // Alternate who goes first.
-        let order = if round % 2 == 0 { [true, false] } else { [false, true] };
+        let order = if round % 2 == 0 {
+            [true, false]
+        } else {
+            [false, true]
+        };
         for vireo in order {
             let _ = std::fs::remove_file(&down);
             if vireo {
@@ -212,7 +221,10 @@ fn main() {
                 su.push(virsh_transfer(true, &src));
                 sd.push(virsh_transfer(false, &down));
             }
-            assert!(same_bytes(&src, &down), "the download differs from the upload");
+            assert!(
+                same_bytes(&src, &down),
+                "the download differs from the upload"
+            );
         }
         println!(
             "round {}: upload Vireo {:.0} / virsh {:.0} MB/s, download Vireo {:.0} / virsh {:.0} MB/s",

@@ -17,7 +17,7 @@ use kit::host::{dir_pool, remove_at_cleanup, unique_nat_network};
 use kit::model::{connect, define, start};
 use kit::testbed::{self, daemon, virsh, Boot, Guest, Need, SystemDaemon};
 use kit::{block_on, test, wait_until, Runner, BOOT, EVENT};
-use vireo::model::host::{HostObject, PoolObject, TransferState, VolumeFormat, VolumeSpec};
+use vireo::model::host::{DiskFormat, HostObject, PoolObject, TransferState, VolumeSpec};
 use vireo::model::ConnectionObject;
 
 const URI: &str = SystemDaemon::URI;
@@ -69,7 +69,7 @@ fn pool_and_volume_round_trip() {
 
     let vol = block_on(pool.create_volume(VolumeSpec {
         name: "data.img".into(),
-        format: VolumeFormat::Raw,
+        format: DiskFormat::Raw,
         capacity: 4 << 20,
         backing: None,
     }))
@@ -101,10 +101,10 @@ fn pool_and_volume_round_trip() {
     );
 
     // A qcow2 overlay on it, used by a (defined, never started) domain.
-    let (path, format, capacity) = vol.as_backing();
+    let (path, format, capacity) = vol.as_backing().expect("a raw volume can back an overlay");
     let overlay = block_on(pool.create_volume(VolumeSpec {
         name: "overlay.qcow2".into(),
-        format: VolumeFormat::Qcow2,
+        format: DiskFormat::Qcow2,
         capacity,
         backing: Some((path, format, capacity)),
     }))
@@ -144,7 +144,7 @@ fn transfers_cancel() {
     let pool = make_pool(&host, "vireo-test-pool-b");
     let vol = block_on(pool.create_volume(VolumeSpec {
         name: "big.img".into(),
-        format: VolumeFormat::Raw,
+        format: DiskFormat::Raw,
         capacity: 256 << 20,
         backing: None,
     }))

@@ -10,7 +10,7 @@ use kit::host::{dir_pool, nat_network};
 use kit::model::connect;
 use kit::{block_on, test, wait_until, Runner, EVENT};
 use vireo::model::host::{
-    ForwardMode, HostError, HostObject, PoolStateKind, PoolType, TransferState, VolumeFormat,
+    DiskFormat, ForwardMode, HostError, HostObject, PoolStateKind, PoolType, TransferState,
     VolumeSpec,
 };
 use vireo::model::ConnectionObject;
@@ -105,7 +105,7 @@ fn volumes_and_what_the_driver_refuses() {
     assert_eq!(pool.volumes().n_items(), 0);
     let vol = block_on(pool.create_volume(VolumeSpec {
         name: "disk1.img".into(),
-        format: VolumeFormat::Raw,
+        format: DiskFormat::Raw,
         capacity: 8 << 20,
         backing: None,
     }))

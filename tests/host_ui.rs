@@ -302,9 +302,9 @@ fn screenshots_light_dark_narrow() {
         kit::block_on(pool.create_volume(vireo::model::host::VolumeSpec {
             name: name.into(),
             format: if name.ends_with("qcow2") {
-                vireo::model::host::VolumeFormat::Qcow2
+                vireo::model::host::DiskFormat::Qcow2
             } else {
-                vireo::model::host::VolumeFormat::Raw
+                vireo::model::host::DiskFormat::Raw
             },
             capacity: gib << 30,
             backing: None,

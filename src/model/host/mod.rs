@@ -35,6 +35,7 @@ pub use crate::virt::host::pools::{
     PoolTypeOffer,
 };
 pub use crate::virt::host::volumes::{
-    validate as validate_volume, VolumeField, VolumeFormat, VolumeProblem, VolumeSpec,
+    validate as validate_volume, VolumeField, VolumeProblem, VolumeSpec,
 };
 pub use crate::virt::host::NameProblem;
+pub use crate::virt::new_vm::DiskFormat;

@@ -9,6 +9,7 @@ use glib::subclass::prelude::*;
 use super::keyed::{self, Keyed};
 use super::{HostError, PoolObject, Transfer, TransferDirection};
 use crate::virt::host::volumes::{self, VolumeInfo};
+use crate::virt::new_vm::DiskFormat;
 
 mod imp {
     use super::*;
@@ -161,13 +162,11 @@ impl VolumeObject {
         Ok(transfer)
     }
 
-    /// The volume's path and format and size, as a backing volume of a new one.
-    pub fn as_backing(&self) -> (String, String, u64) {
+    /// The volume's path, format and size as the backing volume of a new one; `None`
+    /// for image formats other than qcow2 and raw.
+    pub fn as_backing(&self) -> Option<(String, DiskFormat, u64)> {
         let i = self.imp().info.borrow();
-        (
-            i.path.clone(),
-            i.format.clone().unwrap_or_else(|| "raw".to_owned()),
-            i.capacity,
-        )
+        let format = volumes::backing_format(i.format.as_deref())?;
+        Some((i.path.clone(), format, i.capacity))
     }
 }

@@ -78,19 +78,163 @@ fn run_or_toast<T: 'static>(
     });
 }
 
-/// Shows (or hides, for `None`) an inline error under a form field and marks the field.
-fn show_problem(label: &gtk::Label, field: &impl IsA<gtk::Widget>, text: Option<String>) {
-    label.set_visible(text.is_some());
-    label.set_label(text.as_deref().unwrap_or(""));
-    if text.is_some() {
-        field.add_css_class("error");
-    } else {
-        field.remove_css_class("error");
-    }
-}
-
 /// A `GtkStringList` of owned strings.
 fn string_list(items: &[String]) -> gtk::StringList {
     let refs: Vec<&str> = items.iter().map(String::as_str).collect();
     gtk::StringList::new(&refs)
+}
+
+/// Wires a list beside its detail in a leaflet: activating a row shows the detail,
+/// and the detail's back button (shown only while folded) goes back to the list.
+fn wire_leaflet(
+    leaflet: &adw::Leaflet,
+    list: &gtk::ListBox,
+    detail: &impl IsA<gtk::Widget>,
+    back: &gtk::Button,
+) {
+    let detail = detail.clone().upcast::<gtk::Widget>();
+    list.connect_row_activated(glib::clone!(
+        #[weak]
+        leaflet,
+        move |_, _| leaflet.set_visible_child(&detail)
+    ));
+    leaflet
+        .bind_property("folded", back, "visible")
+        .sync_create()
+        .build();
+    back.connect_clicked(glib::clone!(
+        #[weak]
+        leaflet,
+        move |_| {
+            leaflet.navigate(adw::NavigationDirection::Back);
+        }
+    ));
+}
+
+/// Selects the first row of `list` that `wanted` keeps and shows the detail beside
+/// it; false when there is none.
+fn select_row_where(
+    list: &gtk::ListBox,
+    leaflet: &adw::Leaflet,
+    detail: &impl IsA<gtk::Widget>,
+    wanted: impl Fn(&gtk::ListBoxRow) -> bool,
+) -> bool {
+    let mut i = 0;
+    while let Some(row) = list.row_at_index(i) {
+        if wanted(&row) {
+            list.select_row(Some(&row));
+            leaflet.set_visible_child(detail);
+            return true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// With rows and none selected (the chosen one went), selects the first; false when
+/// the list is empty.
+fn keep_a_row_selected(list: &gtk::ListBox) -> bool {
+    if list.selected_row().is_some() {
+        return true;
+    }
+    match list.row_at_index(0) {
+        Some(first) => {
+            list.select_row(Some(&first));
+            true
+        }
+        None => false,
+    }
+}
+
+/// The problems of a form's fields that a person has seen (the fields they edited, or
+/// all after Create): "{field}: {problem}" lines, each field's row marked, in the
+/// order of `fields`.
+fn problem_lines<F: Copy + Eq + std::hash::Hash, P>(
+    problems: &[(F, P)],
+    touched: &std::collections::HashSet<F>,
+    fields: &[F],
+    row: impl Fn(F) -> adw::PreferencesRow,
+    text: impl Fn(&P) -> String,
+) -> Vec<(F, String)> {
+    let mut lines = Vec::new();
+    for &field in fields {
+        let r = row(field);
+        let mut any = false;
+        for (_, p) in problems
+            .iter()
+            .filter(|(f, _)| *f == field && touched.contains(f))
+        {
+            any = true;
+            lines.push((
+                field,
+                crate::i18n::gettext_f(
+                    "{field}: {problem}",
+                    &[("field", &r.title()), ("problem", &text(p))],
+                ),
+            ));
+        }
+        if any {
+            r.add_css_class("error");
+        } else {
+            r.remove_css_class("error");
+        }
+    }
+    lines
+}
+
+/// Shows `lines` in a form's problem label (hidden when there are none).
+fn show_lines(label: &gtk::Label, lines: &[String]) {
+    label.set_visible(!lines.is_empty());
+    label.set_label(&lines.join("\n"));
+}
+
+/// A form (one of the New … dialogs): busy while its request runs, then closed with
+/// a toast in the window below, or kept open with libvirt's reason at its top.
+trait Form: IsA<gtk::Window> {
+    /// Turns the spinner on and the fields off (or back).
+    fn set_busy(&self, busy: bool);
+    /// The label at the top that says why the last request failed.
+    fn failure_label(&self) -> gtk::Label;
+
+    /// Runs `request`; `done` is the toast on success, `failed` the sentence with a
+    /// `{reason}` for libvirt's words on failure.
+    fn submit<T: 'static>(
+        &self,
+        request: impl Future<Output = Result<T, HostError>> + 'static,
+        done: String,
+        failed: String,
+    ) where
+        Self: Sized + 'static,
+    {
+        self.failure_label().set_visible(false);
+        self.set_busy(true);
+        let form = self.downgrade();
+        glib::spawn_future_local(async move {
+            let made = request.await;
+            let Some(form) = form.upgrade() else { return };
+            form.set_busy(false);
+            match made {
+                Ok(_) => {
+                    if let Some(parent) = form.transient_for() {
+                        crate::ui::toast(&parent, &done);
+                    }
+                    form.close();
+                }
+                Err(e) => {
+                    let label = form.failure_label();
+                    label.set_label(&failed.replace("{reason}", &e.to_string()));
+                    label.set_visible(true);
+                }
+            }
+        });
+    }
+}
+
+/// Escape closes the form, as its Cancel button does.
+fn close_on_escape(klass: &mut impl gtk::subclass::widget::WidgetClassExt) {
+    klass.add_binding_action(
+        gtk::gdk::Key::Escape,
+        gtk::gdk::ModifierType::empty(),
+        "window.close",
+    );
 }

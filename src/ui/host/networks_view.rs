@@ -7,7 +7,7 @@ use gtk::{glib, CompositeTemplate};
 
 use super::network_row::NetworkRow;
 use super::network_view::NetworkView;
-use super::NewNetworkDialog;
+use super::{keep_a_row_selected, select_row_where, wire_leaflet, NewNetworkDialog};
 use crate::model::host::{HostObject, NetworkObject};
 
 mod imp {
@@ -63,26 +63,12 @@ mod imp {
                     obj.show_network(row.and_then(|r| r.downcast_ref::<NetworkRow>()?.network()))
                 }
             ));
-            self.network_list.connect_row_activated(glib::clone!(
-                #[weak]
-                obj,
-                move |_, _| {
-                    let imp = obj.imp();
-                    imp.leaflet.set_visible_child(&*imp.content);
-                }
-            ));
-            let back = self.network_view.back_button();
-            self.leaflet
-                .bind_property("folded", &back, "visible")
-                .sync_create()
-                .build();
-            back.connect_clicked(glib::clone!(
-                #[weak]
-                obj,
-                move |_| {
-                    obj.imp().leaflet.navigate(adw::NavigationDirection::Back);
-                }
-            ));
+            wire_leaflet(
+                &self.leaflet,
+                &self.network_list,
+                &*self.content,
+                &self.network_view.back_button(),
+            );
         }
 
         fn dispose(&self) {
@@ -137,30 +123,17 @@ impl NetworksView {
 
     /// Shows the network named `name`, if the host has it.
     pub fn select_network(&self, name: &str) {
-        let list = &self.imp().network_list;
-        let mut i = 0;
-        while let Some(row) = list.row_at_index(i) {
-            if row
-                .downcast_ref::<NetworkRow>()
+        let imp = self.imp();
+        select_row_where(&imp.network_list, &imp.leaflet, &*imp.content, |row| {
+            row.downcast_ref::<NetworkRow>()
                 .and_then(NetworkRow::network)
                 .is_some_and(|n| n.name() == name)
-            {
-                list.select_row(Some(&row));
-                self.imp().leaflet.set_visible_child(&*self.imp().content);
-                return;
-            }
-            i += 1;
-        }
+        });
     }
 
     fn keep_a_network_shown(&self) {
-        let imp = self.imp();
-        if imp.network_list.selected_row().is_none() {
-            if let Some(first) = imp.network_list.row_at_index(0) {
-                imp.network_list.select_row(Some(&first));
-            } else {
-                self.show_network(None);
-            }
+        if !keep_a_row_selected(&self.imp().network_list) {
+            self.show_network(None);
         }
     }
 

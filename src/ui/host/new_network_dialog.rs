@@ -13,7 +13,7 @@ use gettextrs::gettext;
 use gtk::{glib, CompositeTemplate};
 
 use super::messages::{forward_mode_label, network_problem_text};
-use super::string_list;
+use super::{close_on_escape, problem_lines, show_lines, string_list, Form};
 use crate::i18n::gettext_f;
 use crate::model::host::{
     validate_network, Cidr, ForwardMode, HostObject, IpSpec, NetworkField, NetworkObject,
@@ -96,11 +96,7 @@ mod imp {
         fn class_init(klass: &mut Self::Class) {
             klass.bind_template();
             klass.install_action("network-form.create", None, |dialog, _, _| dialog.create());
-            klass.add_binding_action(
-                gtk::gdk::Key::Escape,
-                gtk::gdk::ModifierType::empty(),
-                "window.close",
-            );
+            close_on_escape(klass);
         }
 
         fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
@@ -353,63 +349,39 @@ impl NewNetworkDialog {
 
     fn update(&self) {
         let imp = self.imp();
-        let touched = imp.touched.borrow().clone();
-        let problems = self.problems();
-        let mut name_lines = Vec::new();
-        let mut lines = Vec::new();
-        for field in [
-            NetworkField::Name,
-            NetworkField::ForwardDev,
-            NetworkField::Bridge,
-            NetworkField::Ipv4,
-            NetworkField::Ipv4DhcpStart,
-            NetworkField::Ipv4DhcpEnd,
-            NetworkField::Ipv6,
-            NetworkField::Ipv6DhcpStart,
-            NetworkField::Ipv6DhcpEnd,
-        ] {
-            let row = self.row(field);
-            let mine: Vec<String> = problems
-                .iter()
-                .filter(|(f, _)| *f == field && touched.contains(f))
-                .map(|(_, p)| {
-                    gettext_f(
-                        "{field}: {problem}",
-                        &[
-                            ("field", &row.title()),
-                            ("problem", &network_problem_text(p)),
-                        ],
-                    )
-                })
-                .collect();
-            if mine.is_empty() {
-                row.remove_css_class("error");
-            } else {
-                row.add_css_class("error");
-            }
-            if matches!(
-                field,
+        let lines = problem_lines(
+            &self.problems(),
+            &imp.touched.borrow(),
+            &[
+                NetworkField::Name,
+                NetworkField::ForwardDev,
+                NetworkField::Bridge,
+                NetworkField::Ipv4,
+                NetworkField::Ipv4DhcpStart,
+                NetworkField::Ipv4DhcpEnd,
+                NetworkField::Ipv6,
+                NetworkField::Ipv6DhcpStart,
+                NetworkField::Ipv6DhcpEnd,
+            ],
+            |f| self.row(f).upcast(),
+            network_problem_text,
+        );
+        // Problems of the name and mode under them, of the addresses under those.
+        let (top, addresses): (Vec<_>, Vec<_>) = lines.into_iter().partition(|(f, _)| {
+            matches!(
+                f,
                 NetworkField::Name | NetworkField::ForwardDev | NetworkField::Bridge
-            ) {
-                name_lines.extend(mine);
-            } else {
-                lines.extend(mine);
-            }
-        }
-        imp.name_problems.set_visible(!name_lines.is_empty());
-        imp.name_problems.set_label(&name_lines.join("\n"));
-        imp.problems_label.set_visible(!lines.is_empty());
-        imp.problems_label.set_label(&lines.join("\n"));
+            )
+        });
+        show_lines(
+            &imp.name_problems,
+            &top.into_iter().map(|(_, l)| l).collect::<Vec<_>>(),
+        );
+        show_lines(
+            &imp.problems_label,
+            &addresses.into_iter().map(|(_, l)| l).collect::<Vec<_>>(),
+        );
         self.action_set_enabled("network-form.create", !imp.busy.get());
-    }
-
-    fn set_busy(&self, busy: bool) {
-        let imp = self.imp();
-        imp.busy.set(busy);
-        imp.spinner.set_spinning(busy);
-        imp.spinner.set_visible(busy);
-        imp.form.set_sensitive(!busy);
-        self.update();
     }
 
     fn create(&self) {
@@ -431,34 +403,25 @@ impl NewNetworkDialog {
         };
         let spec = self.spec();
         let name = spec.name.clone();
-        imp.failure_label.set_visible(false);
-        self.set_busy(true);
-        glib::spawn_future_local(glib::clone!(
-            #[weak(rename_to = dialog)]
-            self,
-            async move {
-                let made = host.create_network(spec).await;
-                dialog.set_busy(false);
-                match made {
-                    Ok(_) => {
-                        if let Some(parent) = dialog.transient_for() {
-                            crate::ui::toast(
-                                &parent,
-                                &gettext_f("Virtual network “{name}” created", &[("name", &name)]),
-                            );
-                        }
-                        dialog.close();
-                    }
-                    Err(e) => {
-                        let imp = dialog.imp();
-                        imp.failure_label.set_label(&gettext_f(
-                            "The network could not be created: {reason}",
-                            &[("reason", &e.to_string())],
-                        ));
-                        imp.failure_label.set_visible(true);
-                    }
-                }
-            }
-        ));
+        self.submit(
+            async move { host.create_network(spec).await },
+            gettext_f("Virtual network “{name}” created", &[("name", &name)]),
+            gettext("The network could not be created: {reason}"),
+        );
+    }
+}
+
+impl Form for NewNetworkDialog {
+    fn set_busy(&self, busy: bool) {
+        let imp = self.imp();
+        imp.busy.set(busy);
+        imp.spinner.set_spinning(busy);
+        imp.spinner.set_visible(busy);
+        imp.form.set_sensitive(!busy);
+        self.update();
+    }
+
+    fn failure_label(&self) -> gtk::Label {
+        self.imp().failure_label.get()
     }
 }

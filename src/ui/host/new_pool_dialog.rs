@@ -13,7 +13,7 @@ use gettextrs::gettext;
 use gtk::{glib, CompositeTemplate};
 
 use super::messages::{pool_problem_text, pool_type_label};
-use super::{show_problem, string_list};
+use super::{close_on_escape, problem_lines, show_lines, string_list, Form};
 use crate::i18n::gettext_f;
 use crate::model::host::{
     validate_pool, HostObject, PoolField, PoolProblem, PoolSource, PoolSpec, PoolType,
@@ -87,11 +87,7 @@ mod imp {
         fn class_init(klass: &mut Self::Class) {
             klass.bind_template();
             klass.install_action("pool-form.create", None, |dialog, _, _| dialog.create());
-            klass.add_binding_action(
-                gtk::gdk::Key::Escape,
-                gtk::gdk::ModifierType::empty(),
-                "window.close",
-            );
+            close_on_escape(klass);
         }
 
         fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
@@ -423,69 +419,46 @@ impl NewPoolDialog {
         }
     }
 
-    /// Shows the problems of the touched fields and enables Create when there are none.
+    /// Shows the problems of the touched fields; Create stays available (with problems
+    /// it shows them all).
     fn update(&self) {
         let imp = self.imp();
-        let problems = self.problems();
-        let touched = imp.touched.borrow().clone();
-        let mut name_lines = Vec::new();
-        let mut source_lines = Vec::new();
-        for field in [
-            PoolField::Name,
-            PoolField::Host,
-            PoolField::SourcePath,
-            PoolField::SourceName,
-            PoolField::Device,
-            PoolField::Target,
-            PoolField::Initiator,
-            PoolField::Auth,
-        ] {
-            let row = self.field_row(field);
-            let shown: Vec<String> = problems
-                .iter()
-                .filter(|(f, _)| *f == field && touched.contains(f))
-                .map(|(_, p)| {
-                    gettext_f(
-                        "{field}: {problem}",
-                        &[("field", &row.title()), ("problem", &pool_problem_text(p))],
-                    )
-                })
-                .collect();
-            if shown.is_empty() {
-                row.remove_css_class("error");
-            } else {
-                row.add_css_class("error");
-            }
-            if field == PoolField::Name {
-                name_lines.extend(shown);
-            } else {
-                source_lines.extend(shown);
-            }
-        }
-        let join = |l: Vec<String>| (!l.is_empty()).then(|| l.join("\n"));
-        show_problem(&imp.name_problems, &*imp.name_row, join(name_lines));
-        imp.source_problems.set_visible(!source_lines.is_empty());
-        imp.source_problems.set_label(&source_lines.join("\n"));
-        // Create stays available: with problems it shows them all.
+        let lines = problem_lines(
+            &self.problems(),
+            &imp.touched.borrow(),
+            &[
+                PoolField::Name,
+                PoolField::Host,
+                PoolField::SourcePath,
+                PoolField::SourceName,
+                PoolField::Device,
+                PoolField::Target,
+                PoolField::Initiator,
+                PoolField::Auth,
+            ],
+            |f| self.field_row(f).upcast(),
+            pool_problem_text,
+        );
+        let (name, source): (Vec<_>, Vec<_>) =
+            lines.into_iter().partition(|(f, _)| *f == PoolField::Name);
+        show_lines(
+            &imp.name_problems,
+            &name.into_iter().map(|(_, l)| l).collect::<Vec<_>>(),
+        );
+        show_lines(
+            &imp.source_problems,
+            &source.into_iter().map(|(_, l)| l).collect::<Vec<_>>(),
+        );
         self.action_set_enabled(
             "pool-form.create",
             !imp.busy.get() && self.offer().is_some(),
         );
     }
 
-    fn set_busy(&self, busy: bool) {
-        let imp = self.imp();
-        imp.busy.set(busy);
-        imp.spinner.set_spinning(busy);
-        imp.spinner.set_visible(busy);
-        imp.form.set_sensitive(!busy);
-        self.update();
-    }
-
     fn fail(&self, text: &str) {
-        let imp = self.imp();
-        imp.failure_label.set_label(text);
-        imp.failure_label.set_visible(true);
+        let label = self.failure_label();
+        label.set_label(text);
+        label.set_visible(true);
     }
 
     /// Create: with problems, shows all of them; else makes the pool and closes, or
@@ -507,31 +480,26 @@ impl NewPoolDialog {
         let (Some(spec), Some(host)) = (self.spec(), imp.host.borrow().clone()) else {
             return;
         };
-        imp.failure_label.set_visible(false);
-        self.set_busy(true);
         let name = spec.name.clone();
-        glib::spawn_future_local(glib::clone!(
-            #[weak(rename_to = dialog)]
-            self,
-            async move {
-                let made = host.create_pool(spec).await;
-                dialog.set_busy(false);
-                match made {
-                    Ok(_) => {
-                        if let Some(parent) = dialog.transient_for() {
-                            crate::ui::toast(
-                                &parent,
-                                &gettext_f("Storage pool “{name}” created", &[("name", &name)]),
-                            );
-                        }
-                        dialog.close();
-                    }
-                    Err(e) => dialog.fail(&gettext_f(
-                        "The pool could not be created: {reason}",
-                        &[("reason", &e.to_string())],
-                    )),
-                }
-            }
-        ));
+        self.submit(
+            async move { host.create_pool(spec).await },
+            gettext_f("Storage pool “{name}” created", &[("name", &name)]),
+            gettext("The pool could not be created: {reason}"),
+        );
+    }
+}
+
+impl Form for NewPoolDialog {
+    fn set_busy(&self, busy: bool) {
+        let imp = self.imp();
+        imp.busy.set(busy);
+        imp.spinner.set_spinning(busy);
+        imp.spinner.set_visible(busy);
+        imp.form.set_sensitive(!busy);
+        self.update();
+    }
+
+    fn failure_label(&self) -> gtk::Label {
+        self.imp().failure_label.get()
     }
 }

@@ -10,11 +10,11 @@ use gettextrs::gettext;
 use gtk::{glib, CompositeTemplate};
 
 use super::messages::volume_problem_text;
-use super::string_list;
 use super::volume_picker::VolumePicker;
+use super::{close_on_escape, problem_lines, show_lines, string_list, Form};
 use crate::i18n::gettext_f;
 use crate::model::host::{
-    validate_volume, PoolObject, VolumeField, VolumeFormat, VolumeProblem, VolumeSpec,
+    validate_volume, DiskFormat, PoolObject, VolumeField, VolumeProblem, VolumeSpec,
 };
 use crate::ui::formatting::format_bytes;
 
@@ -45,7 +45,7 @@ mod imp {
         #[template_child]
         pub problems_label: TemplateChild<gtk::Label>,
         pub pool: RefCell<Option<PoolObject>>,
-        pub formats: RefCell<Vec<VolumeFormat>>,
+        pub formats: RefCell<Vec<DiskFormat>>,
         pub touched: RefCell<HashSet<VolumeField>>,
         /// The name follows the format's extension until a person edits it.
         pub name_edited: Cell<bool>,
@@ -63,11 +63,7 @@ mod imp {
             VolumePicker::ensure_type();
             klass.bind_template();
             klass.install_action("volume-form.create", None, |dialog, _, _| dialog.create());
-            klass.add_binding_action(
-                gtk::gdk::Key::Escape,
-                gtk::gdk::ModifierType::empty(),
-                "window.close",
-            );
+            close_on_escape(klass);
         }
 
         fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
@@ -153,15 +149,15 @@ impl NewVolumeDialog {
         )));
         let file_pool = pool.pool_type().is_some_and(|t| t.has_file_volumes());
         let formats = if file_pool {
-            vec![VolumeFormat::Qcow2, VolumeFormat::Raw]
+            vec![DiskFormat::Qcow2, DiskFormat::Raw]
         } else {
-            vec![VolumeFormat::Raw]
+            vec![DiskFormat::Raw]
         };
         let labels: Vec<String> = formats
             .iter()
             .map(|f| match f {
-                VolumeFormat::Qcow2 => gettext("qcow2 (grows as used, snapshots)"),
-                VolumeFormat::Raw => gettext("raw (plain bytes, fastest)"),
+                DiskFormat::Qcow2 => gettext("qcow2 (grows as used, snapshots)"),
+                DiskFormat::Raw => gettext("raw (plain bytes, fastest)"),
             })
             .collect();
         imp.formats.replace(formats);
@@ -190,7 +186,7 @@ impl NewVolumeDialog {
         dialog
     }
 
-    fn format(&self) -> VolumeFormat {
+    fn format(&self) -> DiskFormat {
         let imp = self.imp();
         imp.formats
             .borrow()
@@ -209,8 +205,8 @@ impl NewVolumeDialog {
             return;
         };
         let ext = match self.format() {
-            VolumeFormat::Qcow2 => "qcow2",
-            VolumeFormat::Raw => "img",
+            DiskFormat::Qcow2 => "qcow2",
+            DiskFormat::Raw => "img",
         };
         let names = pool.volume_names();
         let mut n = 1;
@@ -230,7 +226,7 @@ impl NewVolumeDialog {
             name: imp.name_row.text().trim().to_owned(),
             format: self.format(),
             capacity: (imp.size_spin.value() * (1u64 << 30) as f64).round() as u64,
-            backing: imp.backing_picker.volume().map(|v| v.as_backing()),
+            backing: imp.backing_picker.volume().and_then(|v| v.as_backing()),
         }
     }
 
@@ -244,46 +240,26 @@ impl NewVolumeDialog {
 
     fn update(&self) {
         let imp = self.imp();
-        let touched = imp.touched.borrow().clone();
-        let problems: Vec<(VolumeField, VolumeProblem)> = self
-            .problems()
-            .into_iter()
-            .filter(|(f, _)| touched.contains(f))
-            .collect();
-        let row_of = |f: VolumeField| -> gtk::Widget {
-            match f {
+        let lines = problem_lines(
+            &self.problems(),
+            &imp.touched.borrow(),
+            &[
+                VolumeField::Name,
+                VolumeField::Capacity,
+                VolumeField::Backing,
+            ],
+            |f| match f {
                 VolumeField::Name => imp.name_row.get().upcast(),
                 VolumeField::Capacity => imp.size_row.get().upcast(),
                 VolumeField::Backing => imp.backing_picker.get().upcast(),
-            }
-        };
-        for f in [
-            VolumeField::Name,
-            VolumeField::Capacity,
-            VolumeField::Backing,
-        ] {
-            if problems.iter().any(|(p, _)| *p == f) {
-                row_of(f).add_css_class("error");
-            } else {
-                row_of(f).remove_css_class("error");
-            }
-        }
-        let lines: Vec<String> = problems
-            .iter()
-            .map(|(_, p)| volume_problem_text(p))
-            .collect();
-        imp.problems_label.set_visible(!lines.is_empty());
-        imp.problems_label.set_label(&lines.join("\n"));
+            },
+            volume_problem_text,
+        );
+        show_lines(
+            &imp.problems_label,
+            &lines.into_iter().map(|(_, l)| l).collect::<Vec<_>>(),
+        );
         self.action_set_enabled("volume-form.create", !imp.busy.get());
-    }
-
-    fn set_busy(&self, busy: bool) {
-        let imp = self.imp();
-        imp.busy.set(busy);
-        imp.spinner.set_spinning(busy);
-        imp.spinner.set_visible(busy);
-        imp.form.set_sensitive(!busy);
-        self.update();
     }
 
     fn create(&self) {
@@ -304,34 +280,25 @@ impl NewVolumeDialog {
         };
         let spec = self.spec();
         let name = spec.name.clone();
-        imp.failure_label.set_visible(false);
-        self.set_busy(true);
-        glib::spawn_future_local(glib::clone!(
-            #[weak(rename_to = dialog)]
-            self,
-            async move {
-                let made = pool.create_volume(spec).await;
-                dialog.set_busy(false);
-                match made {
-                    Ok(_) => {
-                        if let Some(parent) = dialog.transient_for() {
-                            crate::ui::toast(
-                                &parent,
-                                &gettext_f("Volume “{name}” created", &[("name", &name)]),
-                            );
-                        }
-                        dialog.close();
-                    }
-                    Err(e) => {
-                        let imp = dialog.imp();
-                        imp.failure_label.set_label(&gettext_f(
-                            "The volume could not be created: {reason}",
-                            &[("reason", &e.to_string())],
-                        ));
-                        imp.failure_label.set_visible(true);
-                    }
-                }
-            }
-        ));
+        self.submit(
+            async move { pool.create_volume(spec).await },
+            gettext_f("Volume “{name}” created", &[("name", &name)]),
+            gettext("The volume could not be created: {reason}"),
+        );
+    }
+}
+
+impl Form for NewVolumeDialog {
+    fn set_busy(&self, busy: bool) {
+        let imp = self.imp();
+        imp.busy.set(busy);
+        imp.spinner.set_spinning(busy);
+        imp.spinner.set_visible(busy);
+        imp.form.set_sensitive(!busy);
+        self.update();
+    }
+
+    fn failure_label(&self) -> gtk::Label {
+        self.imp().failure_label.get()
     }
 }

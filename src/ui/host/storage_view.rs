@@ -7,7 +7,7 @@ use gtk::{glib, CompositeTemplate};
 
 use super::pool_row::PoolRow;
 use super::pool_view::PoolView;
-use super::NewPoolDialog;
+use super::{keep_a_row_selected, select_row_where, wire_leaflet, NewPoolDialog};
 use crate::model::host::{HostObject, PoolObject};
 
 mod imp {
@@ -63,26 +63,12 @@ mod imp {
                 obj,
                 move |_, row| obj.show_pool(row.and_then(|r| r.downcast_ref::<PoolRow>()?.pool()))
             ));
-            self.pool_list.connect_row_activated(glib::clone!(
-                #[weak]
-                obj,
-                move |_, _| {
-                    let imp = obj.imp();
-                    imp.leaflet.set_visible_child(&*imp.content);
-                }
-            ));
-            let back = self.pool_view.back_button();
-            self.leaflet
-                .bind_property("folded", &back, "visible")
-                .sync_create()
-                .build();
-            back.connect_clicked(glib::clone!(
-                #[weak]
-                obj,
-                move |_| {
-                    obj.imp().leaflet.navigate(adw::NavigationDirection::Back);
-                }
-            ));
+            wire_leaflet(
+                &self.leaflet,
+                &self.pool_list,
+                &*self.content,
+                &self.pool_view.back_button(),
+            );
         }
 
         fn dispose(&self) {
@@ -135,31 +121,18 @@ impl StorageView {
 
     /// Shows the pool named `name`, if the host has it.
     pub fn select_pool(&self, name: &str) {
-        let list = &self.imp().pool_list;
-        let mut i = 0;
-        while let Some(row) = list.row_at_index(i) {
-            if row
-                .downcast_ref::<PoolRow>()
+        let imp = self.imp();
+        select_row_where(&imp.pool_list, &imp.leaflet, &*imp.content, |row| {
+            row.downcast_ref::<PoolRow>()
                 .and_then(PoolRow::pool)
                 .is_some_and(|p| p.name() == name)
-            {
-                list.select_row(Some(&row));
-                self.imp().leaflet.set_visible_child(&*self.imp().content);
-                return;
-            }
-            i += 1;
-        }
+        });
     }
 
     /// With pools and none chosen (the chosen one went), the first is shown.
     fn keep_a_pool_shown(&self) {
-        let imp = self.imp();
-        if imp.pool_list.selected_row().is_none() {
-            if let Some(first) = imp.pool_list.row_at_index(0) {
-                imp.pool_list.select_row(Some(&first));
-            } else {
-                self.show_pool(None);
-            }
+        if !keep_a_row_selected(&self.imp().pool_list) {
+            self.show_pool(None);
         }
     }
 

@@ -55,20 +55,7 @@ fn parse_xml(xml: &str) -> Result<roxmltree::Document<'_>, VirtError> {
 }
 
 /// Escapes text for an XML attribute or element.
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\'' => out.push_str("&apos;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use crate::virt::new_vm::escape;
 
 /// A byte count in libvirt's XML (`unit` attribute, bytes by default).
 fn bytes_of(node: Option<roxmltree::Node>) -> u64 {
@@ -141,6 +128,5 @@ mod tests {
         assert_eq!(name_problem(".."), Some(NameProblem::Reserved));
         assert_eq!(name_problem("a/b"), Some(NameProblem::BadChar('/')));
         assert_eq!(name_problem("disk 1.qcow2"), None);
-        assert_eq!(escape("a<'&"), "a&lt;&apos;&amp;");
     }
 }

@@ -8,8 +8,9 @@ use virt::storage_pool::StoragePool;
 use virt::storage_vol::StorageVol;
 
 use super::pools::lookup;
-use super::{bytes_of, call, child, child_text, escape, name_problem, parse_xml, NameProblem};
+use super::{bytes_of, call, child, child_text, name_problem, parse_xml, NameProblem};
 use crate::virt::error::{Result, ERR_NO_STORAGE_VOL};
+use crate::virt::new_vm::{volume_xml as write_volume_xml, DiskFormat};
 
 /// A volume as the pool view shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -90,38 +91,18 @@ pub fn read(conn: &Connect, pool: &str, name: &str) -> Result<Option<VolumeInfo>
     }
 }
 
-/// The format of a new volume.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum VolumeFormat {
-    /// QEMU's copy-on-write format: grows as used, snapshots, backing files.
-    #[default]
-    Qcow2,
-    /// Plain bytes.
-    Raw,
-}
-
-impl VolumeFormat {
-    /// libvirt's name.
-    pub fn name(self) -> &'static str {
-        match self {
-            VolumeFormat::Qcow2 => "qcow2",
-            VolumeFormat::Raw => "raw",
-        }
-    }
-}
-
 /// A new volume.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct VolumeSpec {
     /// Its name in the pool.
     pub name: String,
     /// Its format.
-    pub format: VolumeFormat,
+    pub format: DiskFormat,
     /// Its size as the guest sees it, bytes.
     pub capacity: u64,
     /// A volume it starts as a copy-on-write overlay of (qcow2 only): its path, its
     /// format and its capacity.
-    pub backing: Option<(String, String, u64)>,
+    pub backing: Option<(String, DiskFormat, u64)>,
 }
 
 /// The field of the new-volume form a problem is about.
@@ -168,11 +149,11 @@ pub fn validate(
     if spec.capacity == 0 {
         out.push((VolumeField::Capacity, VolumeProblem::Empty));
     }
-    if !file_pool && spec.format == VolumeFormat::Qcow2 {
+    if !file_pool && spec.format == DiskFormat::Qcow2 {
         out.push((VolumeField::Name, VolumeProblem::NotFilePool));
     }
     if let Some((_, _, backing_capacity)) = &spec.backing {
-        if spec.format != VolumeFormat::Qcow2 {
+        if spec.format != DiskFormat::Qcow2 {
             out.push((VolumeField::Backing, VolumeProblem::BackingNeedsQcow2));
         } else if spec.capacity > 0 && spec.capacity < *backing_capacity {
             out.push((
@@ -184,23 +165,17 @@ pub fn validate(
     out
 }
 
-/// The volume's libvirt XML (pure). Allocation 0: the file grows as the guest writes.
+/// The volume's libvirt XML (pure): the wizard's writer, so that both make volumes
+/// alike (allocated as the guest writes).
 pub fn volume_xml(spec: &VolumeSpec) -> String {
-    let mut x = format!(
-        "<volume>\n  <name>{}</name>\n  <capacity unit='bytes'>{}</capacity>\n  <allocation unit='bytes'>0</allocation>\n  <target>\n    <format type='{}'/>\n  </target>\n",
-        escape(&spec.name),
+    write_volume_xml(
+        &spec.name,
         spec.capacity,
-        spec.format.name()
-    );
-    if let Some((path, format, _)) = &spec.backing {
-        x.push_str(&format!(
-            "  <backingStore>\n    <path>{}</path>\n    <format type='{}'/>\n  </backingStore>\n",
-            escape(path),
-            escape(format)
-        ));
-    }
-    x.push_str("</volume>\n");
-    x
+        spec.format,
+        spec.backing
+            .as_ref()
+            .map(|(path, format, _)| (path.as_str(), *format)),
+    )
 }
 
 /// Makes the volume `spec` describes in the pool `pool`.
@@ -231,15 +206,15 @@ pub fn delete(conn: &Connect, pool: &str, name: &str) -> Result<()> {
     call("virStorageVolDelete", v.delete(0))
 }
 
-/// The volume's path and format, for use as a backing volume.
-pub fn backing_of(conn: &Connect, pool: &str, name: &str) -> Result<(String, String, u64)> {
-    let (_, v) = lookup_vol(conn, pool, name)?;
-    let i = info_of(&v)?;
-    Ok((
-        i.path,
-        i.format.unwrap_or_else(|| "raw".to_owned()),
-        i.capacity,
-    ))
+/// The format a volume of format `name` has as a backing file: qcow2 or raw (ISO
+/// images and volumes of unknown format are plain bytes); `None` for other image
+/// formats.
+pub fn backing_format(name: Option<&str>) -> Option<DiskFormat> {
+    match name {
+        Some("qcow2") => Some(DiskFormat::Qcow2),
+        Some("raw" | "iso" | "none") | None => Some(DiskFormat::Raw),
+        Some(_) => None,
+    }
 }
 
 #[cfg(test)]
@@ -250,11 +225,11 @@ mod tests {
     fn qcow2_overlay_xml() {
         let spec = VolumeSpec {
             name: "web.qcow2".into(),
-            format: VolumeFormat::Qcow2,
+            format: DiskFormat::Qcow2,
             capacity: 10 << 30,
             backing: Some((
                 "/var/lib/libvirt/images/base.qcow2".into(),
-                "qcow2".into(),
+                DiskFormat::Qcow2,
                 8 << 30,
             )),
         };
@@ -275,9 +250,9 @@ mod tests {
         let existing = vec!["a.img".to_owned()];
         let spec = VolumeSpec {
             name: "a.img".into(),
-            format: VolumeFormat::Raw,
+            format: DiskFormat::Raw,
             capacity: 0,
-            backing: Some(("/b".into(), "raw".into(), 1)),
+            backing: Some(("/b".into(), DiskFormat::Raw, 1)),
         };
         assert_eq!(
             validate(&spec, &existing, true),
@@ -289,9 +264,9 @@ mod tests {
         );
         let spec = VolumeSpec {
             name: "b".into(),
-            format: VolumeFormat::Qcow2,
+            format: DiskFormat::Qcow2,
             capacity: 1 << 30,
-            backing: Some(("/b".into(), "raw".into(), 2 << 30)),
+            backing: Some(("/b".into(), DiskFormat::Raw, 2 << 30)),
         };
         assert_eq!(
             validate(&spec, &existing, true),
@@ -312,6 +287,14 @@ mod tests {
             ),
             vec![(VolumeField::Name, VolumeProblem::NotFilePool)]
         );
+    }
+
+    #[test]
+    fn backing_formats() {
+        assert_eq!(backing_format(Some("qcow2")), Some(DiskFormat::Qcow2));
+        assert_eq!(backing_format(Some("iso")), Some(DiskFormat::Raw));
+        assert_eq!(backing_format(None), Some(DiskFormat::Raw));
+        assert_eq!(backing_format(Some("vmdk")), None);
     }
 
     #[test]
