@@ -191,10 +191,33 @@ fn show_lines(label: &gtk::Label, lines: &[String]) {
 /// A form (one of the New … dialogs): busy while its request runs, then closed with
 /// a toast in the window below, or kept open with libvirt's reason at its top.
 trait Form: IsA<gtk::Window> {
+    /// Its spinner, its page of fields and the label at the top that says why the
+    /// last request failed.
+    fn parts(&self) -> (gtk::Spinner, adw::PreferencesPage, gtk::Label);
+
+    /// Shows the fields' problems again (after a change, or busy or not).
+    fn refresh(&self);
+
+    /// True while a request runs.
+    fn is_busy(&self) -> bool {
+        self.parts().0.is_spinning()
+    }
+
     /// Turns the spinner on and the fields off (or back).
-    fn set_busy(&self, busy: bool);
-    /// The label at the top that says why the last request failed.
-    fn failure_label(&self) -> gtk::Label;
+    fn set_busy(&self, busy: bool) {
+        let (spinner, page, _) = self.parts();
+        spinner.set_spinning(busy);
+        spinner.set_visible(busy);
+        page.set_sensitive(!busy);
+        self.refresh();
+    }
+
+    /// Shows why a request failed.
+    fn fail(&self, text: &str) {
+        let label = self.parts().2;
+        label.set_label(text);
+        label.set_visible(true);
+    }
 
     /// Runs `request`; `done` is the toast on success, `failed` the sentence with a
     /// `{reason}` for libvirt's words on failure.
@@ -206,7 +229,7 @@ trait Form: IsA<gtk::Window> {
     ) where
         Self: Sized + 'static,
     {
-        self.failure_label().set_visible(false);
+        self.parts().2.set_visible(false);
         self.set_busy(true);
         let form = self.downgrade();
         glib::spawn_future_local(async move {
@@ -220,11 +243,7 @@ trait Form: IsA<gtk::Window> {
                     }
                     form.close();
                 }
-                Err(e) => {
-                    let label = form.failure_label();
-                    label.set_label(&failed.replace("{reason}", &e.to_string()));
-                    label.set_visible(true);
-                }
+                Err(e) => form.fail(&failed.replace("{reason}", &e.to_string())),
             }
         });
     }

@@ -84,7 +84,6 @@ mod imp {
         /// The DHCP ranges follow their network until a person edits them.
         pub ranges_edited: RefCell<HashSet<bool>>,
         pub filling: Cell<bool>,
-        pub busy: Cell<bool>,
     }
 
     #[glib::object_subclass]
@@ -381,12 +380,12 @@ impl NewNetworkDialog {
             &imp.problems_label,
             &addresses.into_iter().map(|(_, l)| l).collect::<Vec<_>>(),
         );
-        self.action_set_enabled("network-form.create", !imp.busy.get());
+        self.action_set_enabled("network-form.create", !self.is_busy());
     }
 
     fn create(&self) {
         let imp = self.imp();
-        if imp.busy.get() {
+        if self.is_busy() {
             return;
         }
         let problems = self.problems();
@@ -412,16 +411,12 @@ impl NewNetworkDialog {
 }
 
 impl Form for NewNetworkDialog {
-    fn set_busy(&self, busy: bool) {
+    fn parts(&self) -> (gtk::Spinner, adw::PreferencesPage, gtk::Label) {
         let imp = self.imp();
-        imp.busy.set(busy);
-        imp.spinner.set_spinning(busy);
-        imp.spinner.set_visible(busy);
-        imp.form.set_sensitive(!busy);
-        self.update();
+        (imp.spinner.get(), imp.form.get(), imp.failure_label.get())
     }
 
-    fn failure_label(&self) -> gtk::Label {
-        self.imp().failure_label.get()
+    fn refresh(&self) {
+        self.update();
     }
 }

@@ -75,7 +75,6 @@ mod imp {
         /// The target follows the name until a person edits it.
         pub target_edited: Cell<bool>,
         pub setting_target: Cell<bool>,
-        pub busy: Cell<bool>,
     }
 
     #[glib::object_subclass]
@@ -451,21 +450,15 @@ impl NewPoolDialog {
         );
         self.action_set_enabled(
             "pool-form.create",
-            !imp.busy.get() && self.offer().is_some(),
+            !self.is_busy() && self.offer().is_some(),
         );
-    }
-
-    fn fail(&self, text: &str) {
-        let label = self.failure_label();
-        label.set_label(text);
-        label.set_visible(true);
     }
 
     /// Create: with problems, shows all of them; else makes the pool and closes, or
     /// shows libvirt's reason and stays.
     fn create(&self) {
         let imp = self.imp();
-        if imp.busy.get() {
+        if self.is_busy() {
             return;
         }
         let problems = self.problems();
@@ -490,16 +483,12 @@ impl NewPoolDialog {
 }
 
 impl Form for NewPoolDialog {
-    fn set_busy(&self, busy: bool) {
+    fn parts(&self) -> (gtk::Spinner, adw::PreferencesPage, gtk::Label) {
         let imp = self.imp();
-        imp.busy.set(busy);
-        imp.spinner.set_spinning(busy);
-        imp.spinner.set_visible(busy);
-        imp.form.set_sensitive(!busy);
-        self.update();
+        (imp.spinner.get(), imp.form.get(), imp.failure_label.get())
     }
 
-    fn failure_label(&self) -> gtk::Label {
-        self.imp().failure_label.get()
+    fn refresh(&self) {
+        self.update();
     }
 }

@@ -50,7 +50,6 @@ mod imp {
         /// The name follows the format's extension until a person edits it.
         pub name_edited: Cell<bool>,
         pub setting_name: Cell<bool>,
-        pub busy: Cell<bool>,
     }
 
     #[glib::object_subclass]
@@ -259,12 +258,12 @@ impl NewVolumeDialog {
             &imp.problems_label,
             &lines.into_iter().map(|(_, l)| l).collect::<Vec<_>>(),
         );
-        self.action_set_enabled("volume-form.create", !imp.busy.get());
+        self.action_set_enabled("volume-form.create", !self.is_busy());
     }
 
     fn create(&self) {
         let imp = self.imp();
-        if imp.busy.get() {
+        if self.is_busy() {
             return;
         }
         let problems = self.problems();
@@ -289,16 +288,12 @@ impl NewVolumeDialog {
 }
 
 impl Form for NewVolumeDialog {
-    fn set_busy(&self, busy: bool) {
+    fn parts(&self) -> (gtk::Spinner, adw::PreferencesPage, gtk::Label) {
         let imp = self.imp();
-        imp.busy.set(busy);
-        imp.spinner.set_spinning(busy);
-        imp.spinner.set_visible(busy);
-        imp.form.set_sensitive(!busy);
-        self.update();
+        (imp.spinner.get(), imp.form.get(), imp.failure_label.get())
     }
 
-    fn failure_label(&self) -> gtk::Label {
-        self.imp().failure_label.get()
+    fn refresh(&self) {
+        self.update();
     }
 }
