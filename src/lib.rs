@@ -22,5 +22,7 @@ pub mod logging;
 pub mod model;
 pub mod resources;
 pub mod settings;
+pub mod startup;
 pub mod ui;
 pub mod virt;
+pub mod xml_cli;

@@ -207,7 +207,8 @@ fn host_details_open_from_the_heading() {
     let storage = app.find("page tab", "Storage");
     app.click(&storage);
     app.find("label", "default-pool");
-    app.find("label", "100.0 GiB free of 100.0 GiB");
+    // GLib keeps figure and unit together with a no-break space.
+    app.find("label", "100.0\u{a0}GiB free of 100.0\u{a0}GiB");
     app.screenshot("app-host-storage.png");
     app.quit();
 }

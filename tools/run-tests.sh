@@ -38,6 +38,9 @@ step "test bed: the guest on a private libvirtd, proven with virsh alone"
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 tests/testbed/smoke.sh "$target_dir/guest"
 
+step "remote test host: the guest on a host in its own namespaces, over qemu+ssh, with virsh and ssh alone"
+tests/testbed/remote-smoke.sh "$target_dir/guest"
+
 step "cargo test (under Xvfb with a session bus)"
 "${xvfb_run[@]}" cargo test --locked --no-fail-fast --all-targets -- --test-threads=2
 

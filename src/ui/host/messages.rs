@@ -8,7 +8,7 @@ use crate::model::host::{
     ForwardMode, IpProblem, NameProblem, NetworkProblem, PoolProblem, PoolStateKind, PoolType,
     VolumeProblem,
 };
-use crate::ui::formatting::format_bytes;
+use crate::ui::formatting::format_size;
 
 /// A pool type as people know it.
 pub fn pool_type_label(t: &PoolType) -> String {
@@ -82,7 +82,7 @@ pub fn volume_problem_text(p: &VolumeProblem) -> String {
         VolumeProblem::Empty => gettext("Give a size"),
         VolumeProblem::SmallerThanBacking(b) => gettext_f(
             "Give at least the backing volume’s size, {size}",
-            &[("size", &format_bytes(*b))],
+            &[("size", &format_size(*b))],
         ),
         VolumeProblem::BackingNeedsQcow2 => gettext("Only qcow2 volumes can have a backing volume"),
         VolumeProblem::NotFilePool => gettext("This pool holds raw volumes only"),

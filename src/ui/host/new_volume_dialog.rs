@@ -16,7 +16,7 @@ use crate::i18n::gettext_f;
 use crate::model::host::{
     validate_volume, DiskFormat, PoolObject, VolumeField, VolumeProblem, VolumeSpec,
 };
-use crate::ui::formatting::format_bytes;
+use crate::ui::formatting::format_size;
 
 mod imp {
     use super::*;
@@ -177,7 +177,7 @@ impl NewVolumeDialog {
         }
         imp.hint_label.set_label(&gettext_f(
             "The pool has {free} free. A new volume takes space only as the guest writes to it.",
-            &[("free", &format_bytes(pool.available()))],
+            &[("free", &format_size(pool.available()))],
         ));
         dialog.follow_format();
         imp.touched.borrow_mut().clear();

@@ -8,7 +8,7 @@ use gtk::{glib, CompositeTemplate};
 use super::messages::{pool_state_label, pool_type_label};
 use crate::i18n::gettext_f;
 use crate::model::host::{PoolObject, PoolType};
-use crate::ui::formatting::format_bytes;
+use crate::ui::formatting::format_size;
 
 mod imp {
     use std::cell::RefCell;
@@ -82,8 +82,8 @@ pub fn usage_text(pool: &PoolObject) -> String {
     gettext_f(
         "{free} free of {size}",
         &[
-            ("free", &format_bytes(pool.available())),
-            ("size", &format_bytes(pool.capacity())),
+            ("free", &format_size(pool.available())),
+            ("size", &format_size(pool.capacity())),
         ],
     )
 }

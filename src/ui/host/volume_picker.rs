@@ -12,7 +12,7 @@ use gtk::{gio, glib, CompositeTemplate};
 
 use super::string_list;
 use crate::model::host::{HostObject, PoolObject, VolumeObject};
-use crate::ui::formatting::format_bytes;
+use crate::ui::formatting::format_size;
 
 /// Which volumes a picker offers.
 pub type VolumeFilter = Box<dyn Fn(&VolumeObject) -> bool>;
@@ -174,7 +174,7 @@ impl VolumePicker {
                     "{} / {} ({})",
                     v.pool().map(|p| p.name()).unwrap_or_default(),
                     v.name(),
-                    format_bytes(v.capacity())
+                    format_size(v.capacity())
                 ),
             })
             .collect();

@@ -12,7 +12,7 @@ use super::messages::used_by_text;
 use super::{confirm, run_or_toast};
 use crate::i18n::gettext_f;
 use crate::model::host::{Transfer, TransferDirection, TransferState, VolumeObject};
-use crate::ui::formatting::{format_bytes, format_rate};
+use crate::ui::formatting::{format_rate, format_size};
 
 mod imp {
     use std::cell::RefCell;
@@ -123,8 +123,8 @@ impl VolumeRow {
         parts.push(gettext_f(
             "{size}, {used} on disk",
             &[
-                ("size", &format_bytes(v.capacity())),
-                ("used", &format_bytes(v.allocation())),
+                ("size", &format_size(v.capacity())),
+                ("used", &format_size(v.allocation())),
             ],
         ));
         parts.push(used_by_text(&v.used_by()));
@@ -178,15 +178,15 @@ impl VolumeRow {
             TransferDirection::Upload => gettext_f(
                 "Uploading {done} of {total}",
                 &[
-                    ("done", &format_bytes(t.done())),
-                    ("total", &format_bytes(t.total())),
+                    ("done", &format_size(t.done())),
+                    ("total", &format_size(t.total())),
                 ],
             ),
             TransferDirection::Download => gettext_f(
                 "Downloading {done} of {total}",
                 &[
-                    ("done", &format_bytes(t.done())),
-                    ("total", &format_bytes(t.total())),
+                    ("done", &format_size(t.done())),
+                    ("total", &format_size(t.total())),
                 ],
             ),
         };
@@ -201,7 +201,7 @@ impl VolumeRow {
             (TransferState::Finished, TransferDirection::Upload) => gettext_f(
                 "Uploaded {size} to “{volume}” ({rate})",
                 &[
-                    ("size", &format_bytes(t.done())),
+                    ("size", &format_size(t.done())),
                     ("volume", &volume),
                     ("rate", &format_rate(t.bytes_per_second())),
                 ],
@@ -252,7 +252,7 @@ impl VolumeRow {
             Some(&gettext_f("Resize “{volume}”", &[("volume", &v.name())])),
             Some(&gettext_f(
                 "It holds {size} now. After growing a volume, the guest must also grow its partition to use the space.",
-                &[("size", &format_bytes(v.capacity()))],
+                &[("size", &format_size(v.capacity()))],
             )),
         );
         dialog.set_extra_child(Some(&row));
@@ -325,7 +325,7 @@ impl VolumeRow {
             let mut body = gettext_f(
                 "The {size} of “{file}” are written over the start of the volume; what the volume held there is lost.",
                 &[
-                    ("size", &format_bytes(size)),
+                    ("size", &format_size(size)),
                     ("file", &path.display().to_string()),
                 ],
             );
