@@ -30,6 +30,10 @@ fn main() {
             load_sampled_only_while_shown,
         ),
         test(
+            "wizard_pickers_follow_the_host_model",
+            wizard_pickers_follow_the_host_model,
+        ),
+        test(
             "screenshots_light_dark_narrow",
             screenshots_light_dark_narrow,
         )
@@ -351,5 +355,71 @@ fn screenshots_light_dark_narrow() {
     kit::pump(std::time::Duration::from_millis(500));
     save_png(&dialog, "host-new-network.png");
     dialog.close();
+    app.quit();
+}
+
+/// The items of a combo row, as shown.
+fn items(row: &adw::ComboRow) -> Vec<String> {
+    let model = row.model().expect("a model");
+    (0..model.n_items())
+        .filter_map(|i| model.item(i).and_downcast::<gtk::StringObject>())
+        .map(|s| s.string().to_string())
+        .collect()
+}
+
+/// The wizard's pool volume picker and network chooser show what the host page made,
+/// as it is made: one model of the host's storage and networks for both.
+fn wizard_pickers_follow_the_host_model() {
+    let (app, window, c, _page) = open();
+    let host = host(&c);
+    WidgetExt::activate_action(&window, "win.new-vm", None).unwrap();
+    kit::wizard::host_loaded();
+    kit::wizard::choose("Local Install Medium");
+    let wizard = kit::wizard::shown();
+    let picker = find_widgets::<vireo::ui::pickers::VolumePicker>(&wizard)
+        .into_iter()
+        .next()
+        .expect("the wizard's pool volume picker");
+    assert_eq!(items(picker.upcast_ref()), vec!["None"]);
+
+    let pool = host.pool("default-pool").unwrap();
+    kit::block_on(pool.create_volume(vireo::model::host::VolumeSpec {
+        name: "install.iso".into(),
+        format: vireo::model::host::DiskFormat::Raw,
+        capacity: 1 << 20,
+        backing: None,
+    }))
+    .unwrap();
+    wait_until("the new ISO volume offered", EVENT, || {
+        items(picker.upcast_ref())
+            .iter()
+            .any(|i| i.contains("install.iso"))
+    });
+    picker.set_selected(1);
+    settle();
+    assert_eq!(
+        picker.volume().map(|v| v.name()).as_deref(),
+        Some("install.iso")
+    );
+
+    let chooser = find_widgets::<vireo::ui::pickers::NetworkChooser>(&wizard)
+        .into_iter()
+        .next()
+        .expect("the wizard's network chooser");
+    let row = find_widgets::<adw::ComboRow>(&chooser).remove(0);
+    assert!(items(&row).iter().any(|i| i.contains("default")));
+    let net =
+        kit::block_on(host.create_network(kit::host::nat_network("vireo-ui-shared", "vrtui9", 9)))
+            .unwrap();
+    wait_until("the new network offered", EVENT, || {
+        items(&row).iter().any(|i| i.contains("vireo-ui-shared"))
+    });
+    kit::block_on(net.stop()).unwrap();
+    wait_until("offered as not running", EVENT, || {
+        items(&row)
+            .iter()
+            .any(|i| i.contains("vireo-ui-shared") && i.contains("not running"))
+    });
+    kit::wizard::shown().close();
     app.quit();
 }

@@ -317,6 +317,20 @@ impl HostObject {
         self.imp().wanted.get()
     }
 
+    /// Starts reading the host when nothing asked for it yet (for the pickers, which
+    /// only need the lists to fill in the end; a failure is in `error`).
+    pub fn ensure_loaded(&self) {
+        if self.loaded() || self.loading() {
+            return;
+        }
+        let host = self.clone();
+        glib::spawn_future_local(async move {
+            if let Err(e) = host.load().await {
+                tracing::debug!(error = %e, "reading the host for a picker");
+            }
+        });
+    }
+
     /// Forgets the lists (the connection closed or was lost); a later [`Self::load`]
     /// reads them again.
     pub(crate) fn clear(&self) {

@@ -17,14 +17,13 @@ mod overview;
 mod pool_row;
 mod pool_view;
 mod storage_view;
-mod volume_picker;
 mod volume_row;
 
+pub use crate::ui::pickers::VolumePicker;
 pub use host_page::HostPage;
 pub use new_network_dialog::NewNetworkDialog;
 pub use new_pool_dialog::NewPoolDialog;
 pub use new_volume_dialog::NewVolumeDialog;
-pub use volume_picker::VolumePicker;
 pub use volume_row::VolumeRow;
 
 use std::future::Future;
@@ -78,11 +77,7 @@ fn run_or_toast<T: 'static>(
     });
 }
 
-/// A `GtkStringList` of owned strings.
-fn string_list(items: &[String]) -> gtk::StringList {
-    let refs: Vec<&str> = items.iter().map(String::as_str).collect();
-    gtk::StringList::new(&refs)
-}
+use crate::ui::string_list;
 
 /// Wires a list beside its detail in a leaflet: activating a row shows the detail,
 /// and the detail's back button (shown only while folded) goes back to the list.

@@ -10,13 +10,13 @@ use gettextrs::gettext;
 use gtk::{glib, CompositeTemplate};
 
 use super::messages::volume_problem_text;
-use super::volume_picker::VolumePicker;
 use super::{close_on_escape, problem_lines, show_lines, string_list, Form};
 use crate::i18n::gettext_f;
 use crate::model::host::{
     validate_volume, DiskFormat, PoolObject, VolumeField, VolumeProblem, VolumeSpec,
 };
 use crate::ui::formatting::format_size;
+use crate::ui::pickers::VolumePicker;
 
 mod imp {
     use super::*;

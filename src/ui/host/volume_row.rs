@@ -6,12 +6,13 @@
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gettextrs::gettext;
-use gtk::{gio, glib, CompositeTemplate};
+use gtk::{glib, CompositeTemplate};
 
 use super::messages::used_by_text;
 use super::{confirm, run_or_toast};
 use crate::i18n::gettext_f;
 use crate::model::host::{Transfer, TransferDirection, TransferState, VolumeObject};
+use crate::ui::choose_path;
 use crate::ui::formatting::{format_rate, format_size};
 
 mod imp {
@@ -308,64 +309,65 @@ impl VolumeRow {
 
     fn upload(&self) {
         let Some(v) = self.volume() else { return };
-        let dialog = gtk::FileChooserNative::new(
-            Some(&gettext_f(
-                "Upload a File to “{volume}”",
-                &[("volume", &v.name())],
-            )),
-            self.root().and_downcast_ref::<gtk::Window>(),
-            gtk::FileChooserAction::Open,
-            Some(&gettext("_Upload")),
-            Some(&gettext("_Cancel")),
-        );
         let row = self.downgrade();
-        choose_path(dialog, move |path| {
-            let Some(row) = row.upgrade() else { return };
-            let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-            let mut body = gettext_f(
+        let title = gettext_f("Upload a File to “{volume}”", &[("volume", &v.name())]);
+        let accept = gettext("_Upload");
+        choose_path(
+            self,
+            &title,
+            gtk::FileChooserAction::Open,
+            &accept,
+            None,
+            move |path| {
+                let Some(row) = row.upgrade() else { return };
+                let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+                let mut body = gettext_f(
                 "The {size} of “{file}” are written over the start of the volume; what the volume held there is lost.",
                 &[
                     ("size", &format_size(size)),
                     ("file", &path.display().to_string()),
                 ],
             );
-            if !v.used_by().is_empty() {
-                body.push_str("\n\n");
-                body.push_str(&gettext_f(
+                if !v.used_by().is_empty() {
+                    body.push_str("\n\n");
+                    body.push_str(&gettext_f(
                     "These virtual machines use this volume: {names}. Do not upload while they run.",
                     &[("names", &v.used_by().join(", "))],
                 ));
-            }
-            let heading = gettext_f(
-                "Replace the Contents of “{volume}”?",
-                &[("volume", &v.name())],
-            );
-            let (row2, v) = (row.clone(), v.clone());
-            confirm(&row, &heading, &body, &gettext("_Upload"), move || {
-                if let Err(e) = v.upload(path) {
-                    crate::ui::toast(&row2, &e.to_string());
                 }
-            });
-        });
+                let heading = gettext_f(
+                    "Replace the Contents of “{volume}”?",
+                    &[("volume", &v.name())],
+                );
+                let (row2, v) = (row.clone(), v.clone());
+                confirm(&row, &heading, &body, &gettext("_Upload"), move || {
+                    if let Err(e) = v.upload(path) {
+                        crate::ui::toast(&row2, &e.to_string());
+                    }
+                });
+            },
+        );
     }
 
     fn download(&self) {
         let Some(v) = self.volume() else { return };
-        let dialog = gtk::FileChooserNative::new(
-            Some(&gettext_f("Download “{volume}”", &[("volume", &v.name())])),
-            self.root().and_downcast_ref::<gtk::Window>(),
-            gtk::FileChooserAction::Save,
-            Some(&gettext("_Download")),
-            Some(&gettext("_Cancel")),
-        );
-        dialog.set_current_name(&v.name());
         let row = self.downgrade();
-        choose_path(dialog, move |path| {
-            let Some(row) = row.upgrade() else { return };
-            if let Err(e) = v.download(path.clone()) {
-                crate::ui::toast(&row, &e.to_string());
-            }
-        });
+        let title = gettext_f("Download “{volume}”", &[("volume", &v.name())]);
+        let accept = gettext("_Download");
+        let name = v.name();
+        choose_path(
+            self,
+            &title,
+            gtk::FileChooserAction::Save,
+            &accept,
+            Some(&name),
+            move |path| {
+                let Some(row) = row.upgrade() else { return };
+                if let Err(e) = v.download(path.clone()) {
+                    crate::ui::toast(&row, &e.to_string());
+                }
+            },
+        );
     }
 
     fn delete(&self) {
@@ -403,20 +405,4 @@ impl VolumeRow {
 
 fn gib_bytes(gib: f64) -> u64 {
     (gib * (1u64 << 30) as f64).round() as u64
-}
-
-/// Shows a native file chooser and hands the chosen local path to `chosen`.
-fn choose_path(dialog: gtk::FileChooserNative, chosen: impl Fn(std::path::PathBuf) + 'static) {
-    dialog.set_modal(true);
-    // The native dialog must stay referenced until it answers.
-    let keep = std::cell::RefCell::new(Some(dialog.clone()));
-    dialog.connect_response(move |d, response| {
-        if response == gtk::ResponseType::Accept {
-            if let Some(path) = d.file().and_then(|f: gio::File| f.path()) {
-                chosen(path);
-            }
-        }
-        keep.take();
-    });
-    dialog.show();
 }

@@ -10,6 +10,7 @@ use adw::subclass::prelude::*;
 use gettextrs::gettext;
 use gtk::{gio, glib, CompositeTemplate};
 
+use super::followed::FollowedHost;
 use super::string_list;
 use crate::model::host::{HostObject, PoolObject, VolumeObject};
 use crate::ui::formatting::format_size;
@@ -30,12 +31,10 @@ mod imp {
         /// Offer "None" first.
         #[property(get, set)]
         pub allow_none: Cell<bool>,
-        pub host: RefCell<Option<HostObject>>,
+        pub(super) host: FollowedHost,
         /// Only volumes this keeps are offered.
         pub filter: RefCell<Option<VolumeFilter>>,
         pub entries: RefCell<Vec<Option<VolumeObject>>>,
-        /// (object, handler) of every list followed.
-        pub followed: RefCell<Vec<(glib::Object, glib::SignalHandlerId)>>,
         pub refilling: Cell<bool>,
     }
 
@@ -67,7 +66,7 @@ mod imp {
         }
 
         fn dispose(&self) {
-            self.obj().unfollow();
+            self.host.unfollow();
         }
     }
 
@@ -97,28 +96,19 @@ impl VolumePicker {
     pub fn set_host(&self, host: &HostObject, filter: Option<VolumeFilter>) {
         let imp = self.imp();
         imp.filter.replace(filter);
-        imp.host.replace(Some(host.clone()));
+        imp.host.set(Some(host.clone()));
         self.refill();
     }
 
-    fn unfollow(&self) {
-        for (o, h) in self.imp().followed.take() {
-            o.disconnect(h);
-        }
-    }
-
-    fn follow(&self, list: &impl IsA<glib::Object>, handler: glib::SignalHandlerId) {
-        self.imp()
-            .followed
-            .borrow_mut()
-            .push((list.clone().upcast(), handler));
+    fn follow(&self, object: &impl IsA<glib::Object>, handler: glib::SignalHandlerId) {
+        self.imp().host.follow(object, handler);
     }
 
     /// Rebuilds the entries from the pools, keeping the choice when it is still there.
     fn refill(&self) {
         let imp = self.imp();
-        self.unfollow();
-        let Some(host) = imp.host.borrow().clone() else {
+        imp.host.unfollow();
+        let Some(host) = imp.host.host() else {
             return;
         };
         let pools = host.pools();
