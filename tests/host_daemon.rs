@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use kit::console::SerialConsole;
-use kit::host::{dir_pool, remove_at_cleanup, unique_nat_network};
+use kit::host::{dir_pool, guest_on_network, remove_at_cleanup, unique_nat_network, wait_guest_ip};
 use kit::model::{connect, define, start};
 use kit::testbed::{self, daemon, virsh, Boot, Guest, Need, SystemDaemon};
 use kit::{block_on, test, wait_until, Runner, BOOT, EVENT};
@@ -215,28 +215,17 @@ fn nat_network_gives_the_guest_an_address() {
     let net = block_on(host.create_network(spec)).expect("NAT network started");
 
     let mac = "52:54:00:21:40:01";
-    let xml = guest
-        .domain_xml("vireo-test-dhcp", Boot::Kernel, None)
-        .replace(
-            "<interface type='user'><model type='virtio'/></interface>",
-            &format!(
-                "<interface type='network'><mac address='{mac}'/>\
-                 <source network='vireo-test-nat'/><model type='virtio'/></interface>"
-            ),
-        );
-    let d = define(&c, xml);
+    let d = define(
+        &c,
+        guest_on_network(guest, "vireo-test-dhcp", "vireo-test-nat", mac),
+    );
     wait_until("the network's user", EVENT, || {
         net.used_by() == vec!["vireo-test-dhcp"]
     });
     start(&c, &d);
     let console = SerialConsole::of(&c, &d);
     console.wait_lines(testbed::READY_LINE, 1, BOOT);
-    let ip = wait_until("the guest's DHCP address", BOOT, || {
-        console.text().lines().find_map(|l| {
-            l.split_once("VIREO-GUEST-IP ")
-                .map(|(_, a)| a.trim().to_owned())
-        })
-    });
+    let ip = wait_guest_ip(&console);
     let prefix = subnet.trim_end_matches("0/24");
     assert!(ip.starts_with(prefix), "{ip} is not in {subnet}");
 

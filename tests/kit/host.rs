@@ -10,8 +10,10 @@ use std::process::Command;
 
 use vireo::model::host::{ForwardMode, IpSpec, NetworkSpec, PoolSource, PoolSpec};
 
+use super::console::SerialConsole;
 use super::runner::on_cleanup;
-use super::testbed::{run, target_dir};
+use super::testbed::{run, target_dir, Boot, Guest};
+use super::wait::{wait_until, BOOT};
 
 /// A dir pool named `name` on `target`, autostarted.
 pub fn dir_pool(name: &str, target: &str) -> PoolSpec {
@@ -86,4 +88,27 @@ pub fn remove_at_cleanup(uri: &str, networks: &[&str], pools: &[&str]) {
             virsh(&["pool-undefine", p]);
         }
     });
+}
+
+/// The test guest's domain XML with its network card on the virtual network
+/// `network` with the MAC address `mac` (instead of user-mode networking).
+pub fn guest_on_network(guest: &Guest, name: &str, network: &str, mac: &str) -> String {
+    guest.domain_xml(name, Boot::Kernel, None).replace(
+        "<interface type='user'><model type='virtio'/></interface>",
+        &format!(
+            "<interface type='network'><mac address='{mac}'/>\
+             <source network='{network}'/><model type='virtio'/></interface>"
+        ),
+    )
+}
+
+/// The address the guest got by DHCP, from its `VIREO-GUEST-IP` line (which may share
+/// a line with the serial shell's prompt).
+pub fn wait_guest_ip(console: &SerialConsole) -> String {
+    wait_until("the guest's DHCP address", BOOT, || {
+        console.text().lines().find_map(|l| {
+            l.split_once("VIREO-GUEST-IP ")
+                .map(|(_, a)| a.trim().to_owned())
+        })
+    })
 }

@@ -234,6 +234,8 @@ pub struct Lease {
     pub expiry: i64,
     /// The domain (UUID, name) whose card has this MAC, when one of the host's has.
     pub domain: Option<(String, String)>,
+    /// The network that handed it out.
+    pub network: String,
 }
 
 /// The DHCP leases of the network `name`, each matched to its domain by MAC.
@@ -248,6 +250,7 @@ pub fn leases(conn: &Connect, name: &str, uses: &[DomainUse]) -> Result<Vec<Leas
             ipv6: l.ipv6,
             hostname: l.hostname,
             expiry: l.expiry,
+            network: name.to_owned(),
         })
         .collect();
     out.sort_by(|a, b| (a.ipv6, &a.address).cmp(&(b.ipv6, &b.address)));
