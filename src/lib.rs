@@ -16,6 +16,7 @@
 pub mod application;
 pub mod cli;
 pub mod config;
+pub mod display_protocol;
 pub mod ffi;
 pub mod i18n;
 pub mod logging;

@@ -376,9 +376,24 @@ fn row_words(window: &VireoWindow, name: &str) -> Result<String, String> {
         .ok_or(format!("no row for {name}"))
 }
 
-/// libvirt's demo VM has 8 GiB at most and 2 GiB now: the details name both, and the
-/// list shows what it has now. `--show-domain-editor` opens the details.
-fn memory_current_and_maximum() -> Result<(), String> {
+/// The words and figures a language shows for the demo VM's memory.
+struct MemoryWords {
+    current_row: &'static str,
+    max_row: &'static str,
+    current: &'static str,
+    max: &'static str,
+}
+
+const MEMORY_EN: MemoryWords = MemoryWords {
+    current_row: "Current Memory",
+    max_row: "Maximum Memory",
+    current: "2.0 GiB",
+    max: "8.0 GiB",
+};
+
+/// libvirt's demo VM has 8 GiB at most and 2 GiB now: opened by `--show-domain-editor`,
+/// its details name both.
+fn memory_in_details(words: &MemoryWords, png: &str) -> Result<(TestApp, VireoWindow), String> {
     let app = TestApp::start(&[
         "--connect",
         "test:///default",
@@ -387,18 +402,35 @@ fn memory_current_and_maximum() -> Result<(), String> {
     ]);
     let window = app.window();
     let page = shown_tab(&window);
-    wait_until("the details show the memory", EVENT, || {
-        details_row(&page, "Current Memory").is_ok_and(|m| m == "2.0 GiB")
-    });
-    let max = details_row(&page, "Maximum Memory")?;
-    if max != "8.0 GiB" {
+    wait_until(
+        &format!("the details show {} now", words.current),
+        EVENT,
+        || details_row(&page, words.current_row).is_ok_and(|m| m == words.current),
+    );
+    let max = details_row(&page, words.max_row)?;
+    if max != words.max {
         return Err(format!("the maximum memory reads {max}"));
     }
-    save_png(&window, "vm-details-memory.png");
+    save_png(&window, png);
+    Ok((app, window))
+}
+
+/// The list's row shows the memory the VM has now, not its maximum.
+fn memory_in_list(window: &VireoWindow, words: &MemoryWords) {
     window.show_list();
-    wait_until("the list's row shows 2.0 GiB", EVENT, || {
-        row_words(&window, "test").is_ok_and(|w| w.contains("2.0 GiB") && !w.contains("8.0 GiB"))
-    });
+    wait_until(
+        &format!("the list's row shows {}", words.current),
+        EVENT,
+        || {
+            row_words(window, "test")
+                .is_ok_and(|w| w.contains(words.current) && !w.contains(words.max))
+        },
+    );
+}
+
+fn memory_current_and_maximum() -> Result<(), String> {
+    let (app, window) = memory_in_details(&MEMORY_EN, "vm-details-memory.png")?;
+    memory_in_list(&window, &MEMORY_EN);
     app.quit();
     Ok(())
 }
@@ -509,7 +541,11 @@ fn in_french() -> Result<(), String> {
         .output()
         .map_err(|e| format!("running vireo --help: {e}"))?;
     let help = String::from_utf8_lossy(&help.stdout).into_owned();
-    for expected in ["Utilisation :", "Afficher l’aide", "Afficher la version"] {
+    for expected in [
+        "Utilisation\u{a0}:",
+        "Afficher l’aide",
+        "Afficher la version",
+    ] {
         if !help.contains(expected) {
             return Err(format!(
                 "vireo --help in French lacks “{expected}”:\n{help}"
@@ -517,31 +553,19 @@ fn in_french() -> Result<(), String> {
         }
     }
 
-    let app = TestApp::start(&[
-        "--connect",
-        "test:///default",
-        "--show-domain-editor",
-        "test",
-    ]);
-    let window = app.window();
-    let page = shown_tab(&window);
-    wait_until("the details show the memory in French", EVENT, || {
-        details_row(&page, "Mémoire actuelle").is_ok_and(|m| m == "2,0 Gio")
-    });
-    let max = details_row(&page, "Mémoire maximale")?;
-    if max != "8,0 Gio" {
-        return Err(format!("the maximum memory reads {max}"));
-    }
-    save_png(&window, "fr-vm-details.png");
+    let french = MemoryWords {
+        current_row: "Mémoire actuelle",
+        max_row: "Mémoire maximale",
+        current: "2,0 Gio",
+        max: "8,0 Gio",
+    };
+    let (app, window) = memory_in_details(&french, "fr-vm-details.png")?;
     window.set_default_size(360, 640);
     wait_until("the window narrows to 360 px", EVENT, || {
         window.width() <= 360
     });
     save_png(&window, "fr-vm-details-narrow.png");
-    window.show_list();
-    wait_until("the list's row shows 2,0 Gio", EVENT, || {
-        row_words(&window, "test").is_ok_and(|w| w.contains("2,0 Gio"))
-    });
+    memory_in_list(&window, &french);
     save_png(&window, "fr-list-narrow.png");
     app.quit();
     Ok(())

@@ -7,7 +7,8 @@ set -euo pipefail
 mode=${1:-build}
 
 build_pkgs=(pkg-config gettext libglib2.0-dev-bin libgtk-4-dev libadwaita-1-dev
-  libvte-2.91-gtk4-dev libgvnc-1.0-dev libvirt-dev desktop-file-utils appstream)
+  libvte-2.91-gtk4-dev libgvnc-1.0-dev libspice-client-glib-2.0-dev libusb-1.0-0-dev
+  libvirt-dev desktop-file-utils appstream)
 # libglib2.0-data: GLib's translations, which give sizes their units ("8,0 Gio").
 # openssh-client: libvirt's qemu+ssh transport and Vireo's console tunnels run ssh.
 run_pkgs=(libvirt-clients osinfo-db dbus xorriso libglib2.0-data openssh-client)
@@ -21,7 +22,7 @@ test_pkgs=(xvfb xauth dbus-x11 xdotool x11vnc imagemagick jq
   qemu-utils busybox-static cpio isolinux syslinux-common acpid kmod zstd python3
   at-spi2-core python3-gi gir1.2-atspi-2.0 locales
   openssh-server iproute2 procps)
-bench_pkgs=(virt-manager gvncviewer python3-xlib python3-numpy linux-perf)
+bench_pkgs=(virt-manager virt-viewer gvncviewer python3-xlib python3-numpy linux-perf)
 
 case "$mode" in
   build) want=("${build_pkgs[@]}" "${run_pkgs[@]}") ;;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-#! Runs every check and test of Vireo: formatting, lints, packaging validators,
+#! Runs every check and test of Vireo: formatting, lints, the API docs, packaging validators,
 #! licences, the README's run command (`make run` until Vireo is ready), then the whole
 #! cargo test suite under Xvfb and a private session bus.
 #! Called by `make test` (after tools/install-deps.sh test) and so by CI.
@@ -15,6 +15,9 @@ cargo fmt --all -- --check
 
 step "clippy"
 cargo clippy --all-targets --locked -- -D warnings
+
+step "docs (cargo doc; broken intra-doc links and other doc warnings fail)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --document-private-items --locked
 
 step "desktop file, AppStream metainfo, settings schema"
 desktop-file-validate data/io.github.vireo.Vireo.desktop
