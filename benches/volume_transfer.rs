@@ -27,28 +27,53 @@ const SIZE: u64 = 1 << 30;
 const POOL: &str = "vireo-test-bench-pool";
 const VOLUME: &str = "bench.img";
 
-/// User + system CPU seconds of this process, or of its waited-for children.
-fn rusage_seconds(who: i32) -> f64 {
-    // SAFETY: getrusage only fills the struct.
-    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
-    unsafe { libc::getrusage(who, &mut u) };
-    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    tv(u.ru_utime) + tv(u.ru_stime)
+/// Whose CPU time a run counts.
+#[derive(Debug, Clone, Copy)]
+enum Client {
+    /// This process (Vireo's model and its transfer thread).
+    Itself,
+    /// This process's waited-for children (virsh).
+    Children,
+}
+
+/// Clock ticks per second of /proc's CPU times (`getconf CLK_TCK`, 100 on Linux), read
+/// once: a `getconf` run later would count as a waited-for child in virsh's figures.
+fn clock_ticks() -> f64 {
+    static TICKS: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+            .unwrap_or(100.0)
+    })
+}
+
+/// User + system CPU seconds of a process from /proc/PID/stat, its own (fields 14 and
+/// 15) or its waited-for children's (16 and 17).
+fn cpu_seconds(pid: &str, children: bool) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The command name may hold spaces; the fields after it start at field 3.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<f64> = rest
+        .split_whitespace()
+        .map(|f| f.parse().unwrap_or(0.0))
+        .collect();
+    let first = if children { 13 } else { 11 };
+    (fields.get(first).copied().unwrap_or(0.0) + fields.get(first + 1).copied().unwrap_or(0.0))
+        / clock_ticks()
+}
+
+fn client_cpu_seconds(client: Client) -> f64 {
+    cpu_seconds("self", matches!(client, Client::Children))
 }
 
 /// libvirtd's CPU seconds so far (from the daemon's pid file and /proc).
 fn daemon_cpu_seconds() -> f64 {
     let pid = std::fs::read_to_string(testbed::state_dir().join("daemon/libvirtd.pid.daemon"))
         .unwrap_or_default();
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<f64> = rest
-        .split_whitespace()
-        .map(|f| f.parse().unwrap_or(0.0))
-        .collect();
-    // SAFETY: sysconf has no preconditions.
-    let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-    (fields.get(11).copied().unwrap_or(0.0) + fields.get(12).copied().unwrap_or(0.0)) / ticks
+    cpu_seconds(pid.trim(), false)
 }
 
 /// One measured transfer.
@@ -65,18 +90,22 @@ impl Run {
     }
 }
 
-fn measure(client: i32, f: impl FnOnce()) -> Run {
-    let (c0, d0, t0) = (rusage_seconds(client), daemon_cpu_seconds(), Instant::now());
+fn measure(client: Client, f: impl FnOnce()) -> Run {
+    let (c0, d0, t0) = (
+        client_cpu_seconds(client),
+        daemon_cpu_seconds(),
+        Instant::now(),
+    );
     f();
     Run {
         secs: t0.elapsed().as_secs_f64(),
-        client_cpu: rusage_seconds(client) - c0,
+        client_cpu: client_cpu_seconds(client) - c0,
         daemon_cpu: daemon_cpu_seconds() - d0,
     }
 }
 
 fn vireo_transfer(volume: &VolumeObject, upload: bool, file: &Path) -> Run {
-    measure(libc::RUSAGE_SELF, || {
+    measure(Client::Itself, || {
         let t = if upload {
             volume.upload(file.to_owned())
         } else {
@@ -94,7 +123,7 @@ fn vireo_transfer(volume: &VolumeObject, upload: bool, file: &Path) -> Run {
 }
 
 fn virsh_transfer(upload: bool, file: &Path) -> Run {
-    measure(libc::RUSAGE_CHILDREN, || {
+    measure(Client::Children, || {
         let verb = if upload { "vol-upload" } else { "vol-download" };
         let status = Command::new("virsh")
             .args(["-q", "-c", SystemDaemon::URI, verb, VOLUME])
@@ -176,6 +205,7 @@ fn main() {
         .filter_map(|a| a.parse().ok())
         .next()
         .unwrap_or(3);
+    clock_ticks();
     vireo::model::init();
     let ctx = glib::MainContext::default();
     let _owner = ctx.acquire().expect("main context");

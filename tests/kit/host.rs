@@ -103,12 +103,19 @@ pub fn guest_on_network(guest: &Guest, name: &str, network: &str, mac: &str) -> 
 }
 
 /// The address the guest got by DHCP, from its `VIREO-GUEST-IP` line (which may share
-/// a line with the serial shell's prompt).
+/// a line with the serial shell's prompt). Only whole lines count: the serial console
+/// can hand over a line in pieces, and `VIREO-GUEST-IP 1` is not yet an address.
 pub fn wait_guest_ip(console: &SerialConsole) -> String {
     wait_until("the guest's DHCP address", BOOT, || {
-        console.text().lines().find_map(|l| {
-            l.split_once("VIREO-GUEST-IP ")
-                .map(|(_, a)| a.trim().to_owned())
+        let text = console.text();
+        let whole = text.rsplit_once('\n').map_or("", |(lines, _)| lines);
+        whole.lines().find_map(|l| {
+            let (_, rest) = l.split_once("VIREO-GUEST-IP ")?;
+            let address = rest.split_whitespace().next()?;
+            address
+                .parse::<std::net::IpAddr>()
+                .is_ok()
+                .then(|| address.to_owned())
         })
     })
 }
