@@ -353,7 +353,10 @@ fn screenshots_light_dark_narrow() {
     kit::pump(std::time::Duration::from_millis(800));
     save_png(&window, "host-networks-network-360.png");
     let back = page.networks().network_view().back_button();
-    assert!(back.is_mapped(), "the network's back button shows when narrow");
+    assert!(
+        back.is_mapped(),
+        "the network's back button shows when narrow"
+    );
     back.emit_clicked();
     kit::pump(std::time::Duration::from_millis(800));
     save_png(&window, "host-networks-360.png");
