@@ -197,7 +197,8 @@ fn ctrl_o_opens_the_vms_tab() {
 }
 
 /// The host's heading has a Host Details button: it opens the host page in a tab, whose
-/// overview and storage a screen reader can read.
+/// overview and storage a screen reader can read, and New Storage Pool opens its form,
+/// whose buttons it names plainly.
 fn host_details_open_from_the_heading() {
     let app = demo();
     let button = app.find("push button", "Host Details");
@@ -214,6 +215,14 @@ fn host_details_open_from_the_heading() {
     // GLib keeps figure and unit together with a no-break space.
     app.find("label", "100.0\u{a0}GiB free of 100.0\u{a0}GiB");
     app.screenshot("app-host-storage.png");
+    // Buttons with a mnemonic are read by their plain names (GTK 4.8 reads a button's
+    // own mnemonic label as "C_reate Create").
+    app.find("push button", "New Volume");
+    app.click(&app.find("push button", "New Storage Pool"));
+    app.find("frame", "New Storage Pool");
+    app.find("push button", "Create");
+    app.click(&app.find("push button", "Cancel"));
+    app.wait_gone("frame", "New Storage Pool");
     app.quit();
 }
 
