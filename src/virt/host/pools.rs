@@ -3,8 +3,8 @@
 //!
 //! A new pool is described by a typed [`PoolSpec`] (one shape per pool type), checked
 //! by [`validate`] field by field, and written as libvirt XML by [`pool_xml`]; both are
-//! pure and live in [`spec`]. Removing a pool undefines it: its data stays unless the
-//! caller asks for its volumes to be deleted too (see [`delete`]).
+//! pure and live in `pools/spec.rs`. Removing a pool undefines it: its data stays
+//! unless the caller asks for its volumes to be deleted too (see [`delete`]).
 
 mod spec;
 
