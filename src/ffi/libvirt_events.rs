@@ -1,5 +1,7 @@
 //! libvirt event registrations as safe, typed wrappers: domain, network and storage
-//! pool events turned into [`VirtEvent`] values.
+//! pool lifecycle events turned into [`VirtEvent`] values, and the storage pool
+//! *refresh* event (`virsh pool-refresh`, or a pool's volumes re-read by another
+//! client), which libvirt raises apart from the pool lifecycle events.
 //!
 //! Each registration owns a boxed [`EventSink`], handed to libvirt as the callback's
 //! data and freed by libvirt's `freecb` when the callback is deregistered, so no
@@ -10,6 +12,7 @@
 //! does in C.
 
 use std::ffi::{c_char, c_int, c_void, CStr};
+use std::sync::Arc;
 use std::time::Instant;
 
 use virt::connect::Connect;
@@ -363,6 +366,78 @@ impl EventRegistrations {
             // SAFETY: as above.
             let r = unsafe { sys::virConnectStoragePoolEventDeregisterAny(conn.as_ptr(), id) };
             let _ = check("virConnectStoragePoolEventDeregisterAny", r);
+        }
+    }
+}
+
+/// Called with the name of the pool that was refreshed.
+pub type PoolRefreshSink = Arc<dyn Fn(String) + Send + Sync>;
+
+/// A registered pool refresh callback; give it back with [`Self::deregister`] before
+/// the connection closes.
+#[derive(Debug)]
+pub struct PoolRefreshEvents {
+    id: c_int,
+}
+
+unsafe extern "C" fn on_refresh(
+    _conn: sys::virConnectPtr,
+    pool: sys::virStoragePoolPtr,
+    opaque: *mut c_void,
+) {
+    // SAFETY: `opaque` is the boxed sink registered below, alive until
+    // `free_refresh_sink`; the pool and its name are valid during the callback.
+    let (sink, name) = unsafe {
+        (
+            &*(opaque as *const PoolRefreshSink),
+            opt_str(sys::virStoragePoolGetName(pool)),
+        )
+    };
+    let Some(name) = name else { return };
+    // Never unwind into libvirt.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink(name)));
+}
+
+unsafe extern "C" fn free_refresh_sink(opaque: *mut c_void) {
+    // SAFETY: allocated by Box::into_raw in `register`; libvirt calls this once.
+    drop(unsafe { Box::from_raw(opaque as *mut PoolRefreshSink) });
+}
+
+impl PoolRefreshEvents {
+    /// Registers `sink` for every pool's refresh event on `conn`. Drivers without
+    /// storage events refuse; the caller decides whether that matters.
+    pub fn register(conn: &Connect, sink: PoolRefreshSink) -> Result<Self> {
+        let opaque = Box::into_raw(Box::new(sink)) as *mut c_void;
+        // SAFETY: the refresh callback has exactly libvirt's generic pool callback
+        // signature (connection, pool, opaque), so no cast is needed; libvirt owns
+        // `opaque` from here and frees it through `free_refresh_sink`.
+        let id = unsafe {
+            sys::virConnectStoragePoolEventRegisterAny(
+                conn.as_ptr(),
+                std::ptr::null_mut(),
+                sys::VIR_STORAGE_POOL_EVENT_ID_REFRESH as c_int,
+                Some(on_refresh),
+                opaque,
+                Some(free_refresh_sink),
+            )
+        };
+        if id < 0 {
+            let err = VirtError::last("virConnectStoragePoolEventRegisterAny");
+            // SAFETY: libvirt did not take the data: it is still ours to free.
+            unsafe { free_refresh_sink(opaque) };
+            return Err(err);
+        }
+        Ok(PoolRefreshEvents { id })
+    }
+
+    /// Removes the callback (libvirt then frees its data). Errors are only logged: on
+    /// a dead connection the callback is gone anyway.
+    pub fn deregister(self, conn: &Connect) {
+        // SAFETY: the id came from the register call on this connection.
+        let r = unsafe { sys::virConnectStoragePoolEventDeregisterAny(conn.as_ptr(), self.id) };
+        if r < 0 {
+            let e = VirtError::last("virConnectStoragePoolEventDeregisterAny");
+            tracing::debug!(error = %e, "could not deregister the pool refresh event");
         }
     }
 }

@@ -5,16 +5,18 @@
 //! same sink as the other events) and keepalive, so a dead remote host is noticed in
 //! about 15 s instead of at the next call's TCP timeout.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use virt::connect::Connect;
 
 use super::auth::{open_with_auth, AuthHandler};
 use super::error::Result;
-use super::events::{EventRegistrations, EventSink};
+use super::events::{EventRegistrations, EventSink, VirtEvent};
 use super::handles::{release_connect, DomainRef};
 use crate::ffi::libvirt_connect::{self as raw, CloseCallback};
 use crate::ffi::libvirt_domain::hostname;
+use crate::ffi::libvirt_events::PoolRefreshEvents;
 
 /// Keepalive: a probe every 5 s, the connection is dead after 3 unanswered ones.
 pub const KEEPALIVE_INTERVAL_S: i32 = 5;
@@ -33,6 +35,7 @@ pub fn reconnect_delay(attempt: u32) -> Duration {
 pub struct Session {
     conn: Option<Connect>,
     events: EventRegistrations,
+    pool_refresh: Option<PoolRefreshEvents>,
     close_cb: Option<CloseCallback>,
     /// The URI as given.
     pub uri: String,
@@ -53,6 +56,7 @@ impl Session {
         let mut session = Session {
             conn: Some(conn),
             events: EventRegistrations::default(),
+            pool_refresh: None,
             close_cb: None,
             uri: uri.to_owned(),
             hostname: String::new(),
@@ -72,6 +76,14 @@ impl Session {
             session.host_cpus = cpus;
         }
         session.events = EventRegistrations::register(session.conn(), &sink)?;
+        // A driver without storage has no refresh event either: that is fine.
+        let refresh_sink = sink.clone();
+        session.pool_refresh = PoolRefreshEvents::register(
+            session.conn(),
+            Arc::new(move |name| refresh_sink(VirtEvent::StoragePoolRefreshed { name })),
+        )
+        .map_err(|e| tracing::debug!(uri, error = %e, "no pool refresh events"))
+        .ok();
         tracing::debug!(uri, hostname = %session.hostname, "connection open");
         Ok(session)
     }
@@ -99,6 +111,9 @@ impl Session {
         };
         self.pending_metadata.clear();
         self.events.deregister(&conn);
+        if let Some(r) = self.pool_refresh.take() {
+            r.deregister(&conn);
+        }
         if let Some(cb) = self.close_cb.take() {
             cb.unregister(&conn);
         }
