@@ -45,6 +45,18 @@ pub enum ConnectionState {
 /// The default stats tick.
 pub const DEFAULT_STATS_INTERVAL_MS: u32 = 1000;
 
+/// What collecting stats has cost a connection since it was created (for the
+/// diagnostics probe and benches).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatsCost {
+    /// Ticks collected and applied.
+    pub ticks: u64,
+    /// Time spent in libvirt's stats call on the worker thread.
+    pub worker: std::time::Duration,
+    /// Time spent applying the figures to the domains on the main thread.
+    pub main_thread: std::time::Duration,
+}
+
 mod imp {
     use super::*;
 
@@ -81,6 +93,7 @@ mod imp {
         /// Worker time of the last tick and the interval the timer runs at.
         pub(crate) stats_costs_ms: RefCell<std::collections::VecDeque<u32>>,
         pub(crate) stats_timer_ms: Cell<u32>,
+        pub(crate) stats_cost: Cell<StatsCost>,
         pub(crate) stats_active: RefCell<HashSet<String>>,
         /// `Some`: collect stats only for these UUIDs (rows on screen, recorded ones).
         pub(crate) stats_only: RefCell<Option<HashSet<String>>>,
@@ -114,6 +127,7 @@ mod imp {
                 stats_busy: Cell::new(false),
                 stats_costs_ms: RefCell::default(),
                 stats_timer_ms: Cell::new(0),
+                stats_cost: Cell::default(),
                 stats_active: RefCell::default(),
                 stats_only: RefCell::default(),
                 host_cpus: Cell::new(1),
@@ -360,6 +374,11 @@ impl ConnectionObject {
     /// no tick runs).
     pub fn stats_effective_interval(&self) -> u32 {
         self.imp().stats_timer_ms.get()
+    }
+
+    /// What collecting stats has cost so far.
+    pub fn stats_cost(&self) -> StatsCost {
+        self.imp().stats_cost.get()
     }
 
     /// Restricts the stats tick to these domains (by UUID), e.g. the rows on screen

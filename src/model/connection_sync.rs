@@ -487,7 +487,14 @@ impl ConnectionObject {
             }
             match r {
                 Ok((tick, cost)) => {
+                    let applying = Instant::now();
                     obj.apply_tick(tick);
+                    let imp = obj.imp();
+                    let mut total = imp.stats_cost.get();
+                    total.ticks += 1;
+                    total.worker += cost;
+                    total.main_thread += applying.elapsed();
+                    imp.stats_cost.set(total);
                     obj.adapt_stats_interval(cost);
                 }
                 Err(e) => tracing::debug!(error = %e, "stats tick failed"),

@@ -14,7 +14,7 @@ mod history;
 mod state_text;
 
 pub use actions::{DomainAction, StorageInfo};
-pub use connection_object::{ConnectionObject, ConnectionState};
+pub use connection_object::{ConnectionObject, ConnectionState, StatsCost};
 pub use consoles::GraphicsEndpoint;
 pub use credentials_request::CredentialsRequest;
 pub use domain_list::DomainList;

@@ -12,6 +12,7 @@ mod domain_row;
 mod formatting;
 pub mod new_vm;
 mod preferences_window;
+pub mod probe;
 mod sparkline;
 mod vm_page;
 mod vm_page_consoles;

@@ -1,0 +1,273 @@
+//! A diagnostics probe for soak and scale runs (`tools/soak/`), off unless the
+//! environment variable `VIREO_PROBE` names a file. Then:
+//!
+//! - a heartbeat runs on the main loop every 10 ms; how late it runs is how long the
+//!   loop could not attend to anything (input, drawing, events): the stall;
+//! - on `SIGUSR1` the app writes a JSON report to that file (atomically: a reader sees
+//!   the whole report or the previous one): the rows the window's list shows, read
+//!   from the list view's own model in the order it shows them (each host's header,
+//!   then its VMs with their state), the stalls since the previous report and since
+//!   start, and what collecting stats cost each connection.
+//!
+//! It measures from inside what an outside reader cannot see; memory and CPU are read
+//! from `/proc` by the harness. Nothing here changes what the app does.
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use gtk::prelude::*;
+use gtk::glib;
+use serde_json::{json, Value};
+
+use super::formatting::state_label;
+use crate::application::VireoApplication;
+use crate::model::{ConnectionObject, DomainObject, DomainState};
+use crate::ui::VireoWindow;
+
+/// The environment variable that turns the probe on and names its report file.
+pub const ENV: &str = "VIREO_PROBE";
+
+/// How often the heartbeat is due.
+const BEAT: Duration = Duration::from_millis(10);
+
+/// Stalls are counted in 1 ms buckets up to this; longer ones share the last bucket
+/// (their maximum is kept exactly).
+const HISTOGRAM_MS: usize = 2000;
+
+/// A histogram of how late the heartbeat ran.
+struct Stalls {
+    buckets: Vec<u64>,
+    beats: u64,
+    max: Duration,
+}
+
+impl Stalls {
+    fn new() -> Self {
+        Stalls {
+            buckets: vec![0; HISTOGRAM_MS + 1],
+            beats: 0,
+            max: Duration::ZERO,
+        }
+    }
+
+    fn record(&mut self, late: Duration) {
+        let ms = (late.as_millis() as usize).min(HISTOGRAM_MS);
+        self.buckets[ms] += 1;
+        self.beats += 1;
+        self.max = self.max.max(late);
+    }
+
+    /// The smallest whole number of ms that `q` of the beats were at most late by.
+    fn quantile_ms(&self, q: f64) -> u64 {
+        let wanted = (self.beats as f64 * q).ceil() as u64;
+        let mut seen = 0;
+        for (ms, n) in self.buckets.iter().enumerate() {
+            seen += n;
+            if seen >= wanted.max(1) {
+                // A beat in bucket `ms` was late by less than ms + 1.
+                return ms as u64 + 1;
+            }
+        }
+        HISTOGRAM_MS as u64
+    }
+
+    fn over(&self, ms: usize) -> u64 {
+        self.buckets[ms.min(HISTOGRAM_MS)..].iter().sum()
+    }
+
+    fn to_json(&self) -> Value {
+        json!({
+            "beats": self.beats,
+            "p50_ms": self.quantile_ms(0.50),
+            "p99_ms": self.quantile_ms(0.99),
+            "p999_ms": self.quantile_ms(0.999),
+            "max_ms": self.max.as_secs_f64() * 1000.0,
+            "over_50ms": self.over(50),
+            "over_100ms": self.over(100),
+            "over_250ms": self.over(250),
+        })
+    }
+}
+
+struct Probe {
+    path: PathBuf,
+    started: Instant,
+    since_start: Stalls,
+    since_report: Stalls,
+    reports: u64,
+}
+
+/// Installs the probe when `VIREO_PROBE` is set (see the module's text).
+pub fn install_from_env(app: &VireoApplication) {
+    if let Some(path) = std::env::var_os(ENV).filter(|p| !p.is_empty()) {
+        install(app, PathBuf::from(path));
+    }
+}
+
+fn install(app: &VireoApplication, path: PathBuf) {
+    tracing::info!(
+        "diagnostics probe on: heartbeat every {} ms, report to {} on SIGUSR1",
+        BEAT.as_millis(),
+        path.display()
+    );
+    let probe = Rc::new(RefCell::new(Probe {
+        path,
+        started: Instant::now(),
+        since_start: Stalls::new(),
+        since_report: Stalls::new(),
+        reports: 0,
+    }));
+
+    let beats = probe.clone();
+    let mut last = Instant::now();
+    glib::timeout_add_local(BEAT, move || {
+        let now = Instant::now();
+        let late = now.saturating_duration_since(last + BEAT);
+        last = now;
+        let mut p = beats.borrow_mut();
+        p.since_start.record(late);
+        p.since_report.record(late);
+        glib::ControlFlow::Continue
+    });
+
+    let app = app.downgrade();
+    glib::unix_signal_add_local(libc::SIGUSR1, move || {
+        if let Some(app) = app.upgrade() {
+            let mut p = probe.borrow_mut();
+            p.reports += 1;
+            let report = report(&app, &p);
+            p.since_report = Stalls::new();
+            if let Err(e) = write_atomically(&p.path, &report) {
+                tracing::warn!(path = %p.path.display(), error = %e, "probe report not written");
+            }
+        }
+        glib::ControlFlow::Continue
+    });
+}
+
+fn report(app: &VireoApplication, p: &Probe) -> Value {
+    let stats: Vec<Value> = app
+        .connections()
+        .iter::<ConnectionObject>()
+        .flatten()
+        .map(|c| {
+            let cost = c.stats_cost();
+            json!({
+                "uri": c.uri(),
+                "ticks": cost.ticks,
+                "worker_ms": cost.worker.as_secs_f64() * 1000.0,
+                "main_ms": cost.main_thread.as_secs_f64() * 1000.0,
+                "interval_ms": c.stats_effective_interval(),
+            })
+        })
+        .collect();
+    json!({
+        "report": p.reports,
+        "uptime_s": p.started.elapsed().as_secs_f64(),
+        "hosts": shown_rows(app),
+        "stalls": {
+            "since_report": p.since_report.to_json(),
+            "since_start": p.since_start.to_json(),
+        },
+        "stats": stats,
+    })
+}
+
+/// The rows of the main window's list as its view has them: a host per header, with
+/// the VMs under it.
+fn shown_rows(app: &VireoApplication) -> Vec<Value> {
+    let Some(window) = app
+        .windows()
+        .into_iter()
+        .find_map(|w| w.downcast::<VireoWindow>().ok())
+    else {
+        return Vec::new();
+    };
+    let Some(model) = find_list_view(window.list().upcast_ref()).and_then(|v| v.model()) else {
+        return Vec::new();
+    };
+    let mut hosts: Vec<Value> = Vec::new();
+    let mut rows: Vec<Value> = Vec::new();
+    let flush = |hosts: &mut Vec<Value>, rows: &mut Vec<Value>| {
+        if let Some(host) = hosts.last_mut() {
+            host["rows"] = Value::Array(std::mem::take(rows));
+        }
+    };
+    for item in model.iter::<glib::Object>().flatten() {
+        if let Some(c) = item.downcast_ref::<ConnectionObject>() {
+            flush(&mut hosts, &mut rows);
+            hosts.push(json!({
+                "uri": c.uri(),
+                "name": c.display_name(),
+                "state": format!("{:?}", c.state()),
+                "error": c.error(),
+            }));
+        } else if let Some(d) = item.downcast_ref::<DomainObject>() {
+            rows.push(json!({
+                "name": d.name(),
+                "state": virsh_state(d.state()),
+                "shown": state_label(d.state()),
+            }));
+        }
+    }
+    flush(&mut hosts, &mut rows);
+    hosts
+}
+
+fn find_list_view(widget: &gtk::Widget) -> Option<gtk::ListView> {
+    if let Some(view) = widget.downcast_ref::<gtk::ListView>() {
+        return Some(view.clone());
+    }
+    let mut child = widget.first_child();
+    while let Some(c) = child {
+        if let Some(view) = find_list_view(&c) {
+            return Some(view);
+        }
+        child = c.next_sibling();
+    }
+    None
+}
+
+/// A state in `virsh list`'s words, so that a harness compares the two directly.
+fn virsh_state(state: DomainState) -> &'static str {
+    match state {
+        DomainState::Running => "running",
+        DomainState::Blocked => "idle",
+        DomainState::Paused => "paused",
+        DomainState::ShuttingDown => "in shutdown",
+        DomainState::Shutoff => "shut off",
+        DomainState::Crashed => "crashed",
+        DomainState::PmSuspended => "pmsuspended",
+        DomainState::NoState => "no state",
+    }
+}
+
+fn write_atomically(path: &Path, report: &Value) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, serde_json::to_vec(report)?)?;
+    std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stall_quantiles() {
+        let mut s = Stalls::new();
+        for _ in 0..98 {
+            s.record(Duration::from_micros(300));
+        }
+        s.record(Duration::from_millis(40));
+        s.record(Duration::from_secs(5));
+        assert_eq!(s.quantile_ms(0.5), 1);
+        assert_eq!(s.quantile_ms(0.99), 41);
+        assert_eq!(s.quantile_ms(1.0), HISTOGRAM_MS as u64);
+        assert_eq!(s.max, Duration::from_secs(5));
+        assert_eq!(s.over(50), 1);
+        assert_eq!(s.over(10), 2);
+    }
+}
