@@ -1,8 +1,9 @@
 //! A diagnostics probe for soak and scale runs (`tools/soak/`), off unless the
 //! environment variable `VIREO_PROBE` names a file. Then:
 //!
-//! - a heartbeat runs on the main loop every 10 ms; how late it runs is how long the
-//!   loop could not attend to anything (input, drawing, events): the stall;
+//! - a heartbeat runs on the main loop every 10 ms (`VIREO_PROBE_BEAT_MS` changes that;
+//!   0 turns it off, for idle-CPU figures); how late it runs is how long the loop could
+//!   not attend to anything (input, drawing, events): the stall;
 //! - on `SIGUSR1` the app writes a JSON report to that file (atomically: a reader sees
 //!   the whole report or the previous one): the rows the window's list shows, read
 //!   from the list view's own model in the order it shows them (each host's header,
@@ -17,8 +18,8 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use gtk::prelude::*;
 use gtk::glib;
+use gtk::prelude::*;
 use serde_json::{json, Value};
 
 use super::formatting::state_label;
@@ -29,8 +30,11 @@ use crate::ui::VireoWindow;
 /// The environment variable that turns the probe on and names its report file.
 pub const ENV: &str = "VIREO_PROBE";
 
-/// How often the heartbeat is due.
-const BEAT: Duration = Duration::from_millis(10);
+/// The variable that sets the heartbeat's period in ms (0: no heartbeat).
+pub const BEAT_ENV: &str = "VIREO_PROBE_BEAT_MS";
+
+/// How often the heartbeat is due unless `VIREO_PROBE_BEAT_MS` says otherwise.
+const DEFAULT_BEAT_MS: u64 = 10;
 
 /// Stalls are counted in 1 ms buckets up to this; longer ones share the last bucket
 /// (their maximum is kept exactly).
@@ -87,6 +91,14 @@ impl Stalls {
             "over_50ms": self.over(50),
             "over_100ms": self.over(100),
             "over_250ms": self.over(250),
+            // [ms, beats] for every 1 ms bucket used, so that reports can be merged.
+            "buckets": self
+                .buckets
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| **n > 0)
+                .map(|(ms, n)| [ms as u64, *n])
+                .collect::<Vec<_>>(),
         })
     }
 }
@@ -107,9 +119,12 @@ pub fn install_from_env(app: &VireoApplication) {
 }
 
 fn install(app: &VireoApplication, path: PathBuf) {
+    let beat_ms = std::env::var(BEAT_ENV)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(DEFAULT_BEAT_MS);
     tracing::info!(
-        "diagnostics probe on: heartbeat every {} ms, report to {} on SIGUSR1",
-        BEAT.as_millis(),
+        "diagnostics probe on: heartbeat every {beat_ms} ms, report to {} on SIGUSR1",
         path.display()
     );
     let probe = Rc::new(RefCell::new(Probe {
@@ -120,17 +135,20 @@ fn install(app: &VireoApplication, path: PathBuf) {
         reports: 0,
     }));
 
-    let beats = probe.clone();
-    let mut last = Instant::now();
-    glib::timeout_add_local(BEAT, move || {
-        let now = Instant::now();
-        let late = now.saturating_duration_since(last + BEAT);
-        last = now;
-        let mut p = beats.borrow_mut();
-        p.since_start.record(late);
-        p.since_report.record(late);
-        glib::ControlFlow::Continue
-    });
+    if beat_ms > 0 {
+        let beat = Duration::from_millis(beat_ms);
+        let beats = probe.clone();
+        let mut last = Instant::now();
+        glib::timeout_add_local(beat, move || {
+            let now = Instant::now();
+            let late = now.saturating_duration_since(last + beat);
+            last = now;
+            let mut p = beats.borrow_mut();
+            p.since_start.record(late);
+            p.since_report.record(late);
+            glib::ControlFlow::Continue
+        });
+    }
 
     let app = app.downgrade();
     glib::unix_signal_add_local(libc::SIGUSR1, move || {
