@@ -103,6 +103,13 @@ mod imp {
         pub(crate) refresh_scheduled: Cell<bool>,
         pub(crate) reconnect_attempt: Cell<u32>,
         pub(crate) reconnect_source: RefCell<Option<glib::SourceId>>,
+        /// An open is running on the worker (first open or a reconnect attempt).
+        pub(crate) opening: Cell<bool>,
+        /// The daemon's socket came back while an attempt was running: try again at
+        /// once if that attempt fails.
+        pub(crate) retry_at_once: Cell<bool>,
+        /// While lost: the watch on the local daemon's socket.
+        pub(crate) socket_watch: RefCell<Option<crate::model::reconnect::SocketWatch>>,
     }
 
     impl Default for ConnectionObject {
@@ -136,6 +143,9 @@ mod imp {
                 refresh_scheduled: Cell::new(false),
                 reconnect_attempt: Cell::new(0),
                 reconnect_source: RefCell::default(),
+                opening: Cell::new(false),
+                retry_at_once: Cell::new(false),
+                socket_watch: RefCell::default(),
             }
         }
     }
@@ -266,6 +276,9 @@ impl ConnectionObject {
         imp.generation.set(imp.generation.get() + 1);
         self.stop_timers();
         self.cancel_reconnect();
+        imp.opening.set(false);
+        imp.retry_at_once.set(false);
+        imp.socket_watch.take();
         if let Some(req) = imp.pending_auth.upgrade() {
             req.cancel();
         }

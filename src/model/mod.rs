@@ -11,6 +11,7 @@ mod credentials_request;
 mod domain_list;
 mod domain_object;
 mod history;
+mod reconnect;
 mod state_text;
 
 pub use actions::{DomainAction, StorageInfo};
