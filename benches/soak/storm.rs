@@ -2,7 +2,7 @@
 //! destroyed and undefined at up to 100 libvirt calls (each one event) a second while
 //! the window lists them. Starting a QEMU takes a few tenths of a second of CPU, so
 //! two workers go the whole way (define, start, destroy, undefine) as fast as QEMU
-//! allows and two more define and undefine VMs to fill the rest of the budget.
+//! allows and three more define and undefine VMs to fill the rest of the budget.
 //!
 //! After each minute the storm holds still, and the app's list must come to match
 //! `virsh list --all` (how long that takes is a figure: the events still queued);
@@ -31,6 +31,10 @@ const URI: &str = SystemDaemon::URI;
 const RATE: u32 = 100;
 /// VMs that stay defined all along, so that the list is not only the storm's.
 const STEADY_VMS: usize = 20;
+/// Workers that start and destroy their VMs too, and workers that only define and
+/// undefine them.
+const FULL_WORKERS: usize = 2;
+const QUICK_WORKERS: usize = 3;
 
 pub fn run() {
     let minutes = crate::length("SOAK_MINUTES", 1, 10);
@@ -39,7 +43,7 @@ pub fn run() {
     let conn = Connect::open(Some(URI)).expect("the private daemon");
     for i in 0..STEADY_VMS {
         let d = conn
-            .define_domain_xml(&diskless_xml(&format!("{DOMAIN_PREFIX}-steady-{i:02}")))
+            .define_domain_xml(&diskless_xml(&format!("{DOMAIN_PREFIX}-vm-{i:02}")))
             .expect("define");
         drop(d);
     }
@@ -66,6 +70,9 @@ pub fn run() {
         while Instant::now() < mark {
             assert!(alive(pid), "vireo died; its output:\n{}", app.log());
             std::thread::sleep(Duration::from_millis(200));
+        }
+        if minute == 1 {
+            app.screenshot("soak-storm.png");
         }
         storm.hold();
         let report = probe_report(pid, &probe);
@@ -136,7 +143,6 @@ pub fn run() {
         slope(&pss_after_first),
         minutes as usize - mismatches.len()
     );
-    app.screenshot("soak-storm-end.png");
     app.quit();
     release_connect(conn);
     assert!(
@@ -171,10 +177,10 @@ impl Storm {
             held: AtomicUsize::new(0),
             counts: Default::default(),
         });
-        let workers = (0..4)
+        let workers = (0..FULL_WORKERS + QUICK_WORKERS)
             .map(|w| {
                 let shared = shared.clone();
-                std::thread::spawn(move || worker(w, w < 2, &shared))
+                std::thread::spawn(move || worker(w, w < FULL_WORKERS, &shared))
             })
             .collect();
         Storm { shared, workers }
