@@ -195,7 +195,6 @@ impl Launched {
             .env("NO_AT_BRIDGE", "1")
             .env("GTK_A11Y", "none")
             .env("GDK_BACKEND", "x11")
-            .env_remove("VIREO_PROBE_BEAT_MS")
             .stdin(Stdio::null())
             .stdout(out.try_clone().expect("log file"))
             .stderr(out)
