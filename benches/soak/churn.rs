@@ -142,7 +142,16 @@ pub fn run() {
     );
     println!("each reconnection (s): {reconnects:.2?}");
     app.quit();
+    // The next runs share the daemon: leave it as found.
     virsh(URI, &["destroy", &guest_name]);
+    for i in 0..5 {
+        virsh(URI, &["undefine", &format!("{DOMAIN_PREFIX}-churn-{i}")]);
+    }
+    virsh(URI, &["undefine", &guest_name]);
+    // Defined now after an odd number of restarts.
+    let _ = crate::kit::testbed::run(
+        std::process::Command::new("virsh").args(["-q", "-c", URI, "undefine", &away]),
+    );
     assert!(
         mismatches.is_empty(),
         "the list differed from libvirt after restarts: {mismatches:?}"

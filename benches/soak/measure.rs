@@ -219,10 +219,11 @@ pub fn until_lists_match(
     }
 }
 
-/// Stall histogram buckets ([ms, beats]) of a report's `since_report` section, added
+/// Stall histogram buckets ([ms, beats]) of a report's `since_report` part of
+/// `section` (`stalls`: as seen; `busy_stalls`: without the waits for a CPU), added
 /// into `into`.
-pub fn merge_stalls(into: &mut BTreeMap<u64, u64>, report: &Value) {
-    for b in report["stalls"]["since_report"]["buckets"]
+pub fn merge_stalls(into: &mut BTreeMap<u64, u64>, report: &Value, section: &str) {
+    for b in report[section]["since_report"]["buckets"]
         .as_array()
         .into_iter()
         .flatten()

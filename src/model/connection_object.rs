@@ -258,6 +258,8 @@ impl ConnectionObject {
     pub fn open(&self) {
         match self.state() {
             ConnectionState::Connecting | ConnectionState::Connected => {}
+            // An attempt is under way already.
+            ConnectionState::Lost if self.imp().opening.get() => {}
             ConnectionState::Lost => {
                 // Try now instead of waiting for the backoff.
                 self.cancel_reconnect();

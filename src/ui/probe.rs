@@ -3,7 +3,10 @@
 //!
 //! - a heartbeat runs on the main loop every 10 ms (`VIREO_PROBE_BEAT_MS` changes that;
 //!   0 turns it off, for idle-CPU figures); how late it runs is how long the loop could
-//!   not attend to anything (input, drawing, events): the stall;
+//!   not attend to anything (input, drawing, events): the stall. On a busy machine
+//!   part of that is the thread waiting for a CPU; the kernel counts that wait
+//!   (`/proc/thread-self/schedstat`), and the stall without it is the app's own
+//!   (`busy_stalls`);
 //! - on `SIGUSR1` the app writes a JSON report to that file (atomically: a reader sees
 //!   the whole report or the previous one): the rows the window's list shows, read
 //!   from the list view's own model in the order it shows them (each host's header,
@@ -103,12 +106,46 @@ impl Stalls {
     }
 }
 
+/// Stalls as seen, and without the time the thread waited for a CPU.
+struct Beats {
+    seen: Stalls,
+    busy: Stalls,
+}
+
+impl Beats {
+    fn new() -> Self {
+        Beats {
+            seen: Stalls::new(),
+            busy: Stalls::new(),
+        }
+    }
+}
+
 struct Probe {
     path: PathBuf,
     started: Instant,
-    since_start: Stalls,
-    since_report: Stalls,
+    since_start: Beats,
+    since_report: Beats,
     reports: u64,
+}
+
+/// The calling thread's total time spent runnable but waiting for a CPU, from the
+/// kernel's scheduler statistics (`run_ns wait_ns slices`).
+struct CpuWait(Option<std::fs::File>);
+
+impl CpuWait {
+    fn of_this_thread() -> Self {
+        CpuWait(std::fs::File::open("/proc/thread-self/schedstat").ok())
+    }
+
+    fn total(&self) -> Option<Duration> {
+        use std::os::unix::fs::FileExt;
+        let mut buf = [0u8; 96];
+        let n = self.0.as_ref()?.read_at(&mut buf, 0).ok()?;
+        let text = std::str::from_utf8(&buf[..n]).ok()?;
+        let ns = text.split_whitespace().nth(1)?.parse().ok()?;
+        Some(Duration::from_nanos(ns))
+    }
 }
 
 /// Installs the probe when `VIREO_PROBE` is set (see the module's text).
@@ -130,22 +167,30 @@ fn install(app: &VireoApplication, path: PathBuf) {
     let probe = Rc::new(RefCell::new(Probe {
         path,
         started: Instant::now(),
-        since_start: Stalls::new(),
-        since_report: Stalls::new(),
+        since_start: Beats::new(),
+        since_report: Beats::new(),
         reports: 0,
     }));
 
     if beat_ms > 0 {
         let beat = Duration::from_millis(beat_ms);
         let beats = probe.clone();
+        let cpu_wait = CpuWait::of_this_thread();
         let mut last = Instant::now();
+        let mut waited_before = cpu_wait.total().unwrap_or_default();
         glib::timeout_add_local(beat, move || {
             let now = Instant::now();
             let late = now.saturating_duration_since(last + beat);
             last = now;
+            let waited_now = cpu_wait.total().unwrap_or_default();
+            let busy = late.saturating_sub(waited_now.saturating_sub(waited_before));
+            waited_before = waited_now;
             let mut p = beats.borrow_mut();
-            p.since_start.record(late);
-            p.since_report.record(late);
+            let p = &mut *p;
+            for b in [&mut p.since_start, &mut p.since_report] {
+                b.seen.record(late);
+                b.busy.record(busy);
+            }
             glib::ControlFlow::Continue
         });
     }
@@ -156,7 +201,7 @@ fn install(app: &VireoApplication, path: PathBuf) {
             let mut p = probe.borrow_mut();
             p.reports += 1;
             let report = report(&app, &p);
-            p.since_report = Stalls::new();
+            p.since_report = Beats::new();
             if let Err(e) = write_atomically(&p.path, &report) {
                 tracing::warn!(path = %p.path.display(), error = %e, "probe report not written");
             }
@@ -186,8 +231,12 @@ fn report(app: &VireoApplication, p: &Probe) -> Value {
         "uptime_s": p.started.elapsed().as_secs_f64(),
         "hosts": shown_rows(app),
         "stalls": {
-            "since_report": p.since_report.to_json(),
-            "since_start": p.since_start.to_json(),
+            "since_report": p.since_report.seen.to_json(),
+            "since_start": p.since_start.seen.to_json(),
+        },
+        "busy_stalls": {
+            "since_report": p.since_report.busy.to_json(),
+            "since_start": p.since_start.busy.to_json(),
         },
         "stats": stats,
     })
