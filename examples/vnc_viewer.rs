@@ -1,50 +1,42 @@
-//! A window with Vireo's VNC display alone, for the viewer benchmark and manual tries:
-//! `vnc_viewer HOST:PORT|unix:PATH [--size WxH] [--fit] [--lossy]` (1:1 by default, like
-//! gvncviewer; `--lossy` lets a remote server use JPEG as gvncviewer does). A unix
-//! socket stands for what libvirt hands over for a VM on this host.
-//! Prints how many frames it showed each second to stderr.
+//! Vireo's VNC display alone in a window, set up as the app sets it up, for the viewer
+//! benchmark (`tools/bench-vnc.sh`) and manual tries:
+//! `vnc_viewer HOST:PORT|unix:PATH [--size WxH]`. A unix socket stands for what
+//! libvirt hands over for a VM on this host.
+//!
+//! Same process set-up as `vireo` (`vireo::startup::prepare_process`: logging,
+//! resources, renderer-dependent settings) and the same display configuration as a VM
+//! tab (`VncDisplay::follow_settings` on Vireo's settings: scale mode and clipboard as
+//! the person set them, "fit" by default), nothing tuned for the benchmark. `--size`
+//! only sizes the window, like a person would. Prints how many frames it showed each
+//! second to stderr.
 
 use std::time::Duration;
 
 use adw::prelude::*;
 use gtk::glib;
-use vireo::ui::console::{ScaleMode, VncDisplay};
+use vireo::ui::console::VncDisplay;
 
 fn main() -> glib::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(target) = args.iter().find(|a| !a.starts_with("--")).cloned() else {
-        eprintln!("usage: vnc_viewer HOST:PORT|unix:PATH [--size WxH] [--fit] [--lossy]");
+        eprintln!("usage: vnc_viewer HOST:PORT|unix:PATH [--size WxH]");
         return glib::ExitCode::FAILURE;
     };
     let target = target.trim_start_matches("vnc://").to_string();
-    let (host, port) = match target.rsplit_once(':') {
-        Some((h, p)) => (h.to_string(), p.parse::<u16>().unwrap_or(5900)),
-        None => (target.clone(), 5900),
-    };
     let size = args
         .iter()
         .position(|a| a == "--size")
         .and_then(|i| args.get(i + 1))
         .and_then(|s| s.split_once('x'))
         .and_then(|(w, h)| Some((w.parse::<i32>().ok()?, h.parse::<i32>().ok()?)));
-    let fit = args.iter().any(|a| a == "--fit");
-    let lossy = args.iter().any(|a| a == "--lossy");
 
-    vireo::logging::init(std::env::var_os("VIREO_DEBUG").is_some());
-    // As Vireo does at start-up (see keep_frame_memory); VIREO_VNC_DEFAULT_MALLOC=1 skips it.
-    if std::env::var_os("VIREO_VNC_DEFAULT_MALLOC").is_none() {
-        vireo::ui::console::keep_frame_memory();
-    }
+    vireo::i18n::init();
+    vireo::startup::prepare_process(std::env::var_os("VIREO_DEBUG").is_some());
     adw::init().expect("a display");
     let display = VncDisplay::new();
-    display.set_lossy_encoding(lossy);
-    display.set_scale_mode(if fit {
-        ScaleMode::Fit
-    } else {
-        ScaleMode::OneToOne
-    });
+    display.follow_settings(&vireo::settings::shared());
     let window = gtk::Window::builder()
-        .title(format!("Vireo VNC {host}:{port}"))
+        .title(format!("Vireo VNC {target}"))
         .child(&display)
         .build();
     if let Some((w, h)) = size {
@@ -59,11 +51,7 @@ fn main() -> glib::ExitCode {
             glib::Propagation::Proceed
         }
     ));
-    display.connect_local("disconnected", false, move |values| {
-        let reason: String = values[1].get().unwrap_or_default();
-        eprintln!("disconnected: {reason}");
-        None
-    });
+    display.connect_disconnected(|_, reason| eprintln!("disconnected: {reason}"));
     window.present();
     display.grab_focus();
     match target.strip_prefix("unix:") {
@@ -74,7 +62,13 @@ fn main() -> glib::ExitCode {
                 return glib::ExitCode::FAILURE;
             }
         },
-        None => display.open_host(&host, port),
+        None => {
+            let (host, port) = match target.rsplit_once(':') {
+                Some((h, p)) => (h.to_string(), p.parse::<u16>().unwrap_or(5900)),
+                None => (target.clone(), 5900),
+            };
+            display.open_host(&host, port);
+        }
     }
 
     let mut last = 0;

@@ -18,12 +18,21 @@ mod imp {
 
     use super::*;
 
-    #[derive(Default)]
+    #[derive(Default, glib::Properties)]
+    #[properties(wrapper_type = super::VireoApplication)]
     pub struct VireoApplication {
         pub options: RefCell<Options>,
         pub settings: OnceCell<gio::Settings>,
         pub connections: OnceCell<gio::ListStore>,
         pub connections_opened: std::cell::Cell<bool>,
+        /// The local hosts the first start tries; `None` for the usual ones.
+        pub local_uris: RefCell<Option<Vec<String>>>,
+        /// True while the local hosts are being tried.
+        pub probing_local: std::cell::Cell<bool>,
+        /// Why no local libvirt daemon answered the first start, in libvirt's words
+        /// (one line per host tried); empty when one answered or none was tried.
+        #[property(get)]
+        pub local_daemon_error: RefCell<String>,
     }
 
     #[glib::object_subclass]
@@ -33,6 +42,7 @@ mod imp {
         type ParentType = adw::Application;
     }
 
+    #[glib::derived_properties]
     impl ObjectImpl for VireoApplication {}
 
     impl ApplicationImpl for VireoApplication {
@@ -141,8 +151,25 @@ impl VireoApplication {
         );
     }
 
+    /// Chooses the local hosts the first start tries, instead of the system and
+    /// session QEMU daemons (tests use hosts they control). Call before the first start.
+    pub fn set_local_uris(&self, uris: &[&str]) {
+        self.imp()
+            .local_uris
+            .replace(Some(uris.iter().map(|u| u.to_string()).collect()));
+    }
+
+    fn local_uris(&self) -> Vec<String> {
+        self.imp()
+            .local_uris
+            .borrow()
+            .clone()
+            .unwrap_or_else(|| FIRST_START_URIS.iter().map(|u| u.to_string()).collect())
+    }
+
     /// `--connect` wins; else the saved connections; on the first start the local
-    /// hypervisors are tried in turn and the demo driver is the last resort.
+    /// hypervisors are tried in turn and, when none answers, the window says so and
+    /// the demo driver is opened to try Vireo meanwhile.
     ///
     /// `main` calls this before GTK starts, so that libvirt opens the hosts on worker
     /// threads while GTK loads; later calls do nothing.
@@ -163,24 +190,49 @@ impl VireoApplication {
             }
             return;
         }
-        let mut candidates: Vec<String> = FIRST_START_URIS.iter().map(|u| u.to_string()).collect();
-        candidates.push(config::DEMO_URI.to_owned());
-        self.open_first_answering(candidates);
+        self.try_local_hosts(self.local_uris(), Vec::new(), true);
     }
 
-    /// Opens the first of `candidates` that answers and forgets the others; the last
-    /// one is opened whatever happens (on the first start, the demo). A real host that
-    /// answers is saved so that later starts open it directly.
-    pub fn open_first_answering(&self, mut candidates: Vec<String>) {
-        if candidates.is_empty() {
+    /// "Try Again" after no local daemon answered: tries the local hosts once more
+    /// (the hint goes while they are tried, and comes back if none answers).
+    pub fn retry_local_hosts(&self) {
+        if self.imp().probing_local.get() {
             return;
         }
-        let uri = candidates.remove(0);
-        if candidates.is_empty() {
-            tracing::info!("opening {uri}, the last choice");
-            self.add_connection(&uri, true);
+        self.set_local_daemon_error("");
+        // A host already in the window (added by hand, say) is left to its own Reconnect.
+        let listed: Vec<String> = self
+            .connections()
+            .iter::<ConnectionObject>()
+            .flatten()
+            .map(|c| c.uri().to_string())
+            .collect();
+        let uris = self
+            .local_uris()
+            .into_iter()
+            .filter(|u| !listed.contains(u))
+            .collect();
+        self.try_local_hosts(uris, Vec::new(), false);
+    }
+
+    /// Opens the first of `uris` that answers and forgets the others; a host that
+    /// answers is saved so that later starts open it directly. When none answers,
+    /// `local-daemon-error` says why (`failures` gathers libvirt's words) and, on the
+    /// first start (`demo`), the demo host opens.
+    fn try_local_hosts(&self, mut uris: Vec<String>, failures: Vec<String>, demo: bool) {
+        self.imp().probing_local.set(!uris.is_empty());
+        if uris.is_empty() {
+            if failures.is_empty() {
+                return;
+            }
+            self.set_local_daemon_error(&failures.join("\n"));
+            if demo {
+                tracing::info!("no local host answers; opening the demo host");
+                self.add_connection(config::DEMO_URI, true);
+            }
             return;
         }
+        let uri = uris.remove(0);
         let connection = self.add_connection(&uri, true);
         let handler = std::rc::Rc::new(std::cell::Cell::new(None));
         let id = connection.connect_state_notify(glib::clone!(
@@ -198,21 +250,27 @@ impl VireoApplication {
                     connection.disconnect(id);
                 }
                 if state == ConnectionState::Connected {
-                    if !connection.is_demo() {
-                        app.remember_connection(&connection.uri(), true);
-                    }
+                    app.imp().probing_local.set(false);
+                    app.set_local_daemon_error("");
+                    app.remember_connection(&connection.uri(), true);
                 } else {
-                    tracing::info!(
-                        "{} did not answer: {}",
-                        connection.uri(),
-                        connection.error().unwrap_or_default()
-                    );
+                    let error = connection.error().unwrap_or_default();
+                    tracing::info!("{} did not answer: {error}", connection.uri());
+                    let mut failures = failures.clone();
+                    failures.push(format!("{}: {error}", connection.uri()));
                     app.remove_connection(connection);
-                    app.open_first_answering(candidates.clone());
+                    app.try_local_hosts(uris.clone(), failures, demo);
                 }
             }
         ));
         handler.set(Some(id));
+    }
+
+    fn set_local_daemon_error(&self, text: &str) {
+        if *self.imp().local_daemon_error.borrow() != text {
+            self.imp().local_daemon_error.replace(text.to_owned());
+            self.notify_local_daemon_error();
+        }
     }
 
     /// Saves `uri` among the connections, opened at every start when `autoconnect`.
@@ -286,7 +344,7 @@ impl VireoApplication {
 
         self.set_accels_for_action("app.quit", &["<Control>q"]);
         self.set_accels_for_action("app.preferences", &["<Control>comma"]);
-        self.set_accels_for_action("window.close", &["<Control>w"]);
+        self.set_accels_for_action("win.close-tab", &["<Control>w"]);
         self.set_accels_for_action("win.search", &["<Control>f"]);
         self.set_accels_for_action("win.add-connection", &["<Control><Shift>n"]);
         self.set_accels_for_action("win.new-vm", &["<Control>n"]);

@@ -13,11 +13,22 @@ pub struct Options {
     pub debug: bool,
 }
 
-/// The command line definition. Built at run time so that its help is translated.
+/// The command line definition. Built at run time so that its help is translated:
+/// clap's own words (the headings, `--help` and `--version`) are replaced by ours,
+/// which go through gettext.
 pub fn command() -> Command {
+    let template = format!(
+        "{{about-with-newline}}\n{usage} {{usage}}\n\n{{all-args}}{{after-help}}",
+        usage = gettext("Usage:")
+    );
     Command::new("vireo")
         .version(crate::config::VERSION)
         .about(gettext("Manage virtual machines on local and remote libvirt hosts"))
+        .help_template(template)
+        .override_usage(gettext("vireo [OPTIONS]"))
+        .next_help_heading(gettext("Options"))
+        .disable_help_flag(true)
+        .disable_version_flag(true)
         .arg(
             Arg::new("connect")
                 .short('c')
@@ -31,13 +42,13 @@ pub fn command() -> Command {
         .arg(
             Arg::new("show-domain-console")
                 .long("show-domain-console")
-                .value_name("NAME")
+                .value_name(gettext("NAME"))
                 .help(gettext("Open the console of the named virtual machine")),
         )
         .arg(
             Arg::new("show-domain-editor")
                 .long("show-domain-editor")
-                .value_name("NAME")
+                .value_name(gettext("NAME"))
                 .help(gettext("Open the details of the named virtual machine")),
         )
         .arg(
@@ -51,6 +62,20 @@ pub fn command() -> Command {
                 .long("debug")
                 .action(ArgAction::SetTrue)
                 .help(gettext("Print debug messages")),
+        )
+        .arg(
+            Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(ArgAction::Help)
+                .help(gettext("Print help")),
+        )
+        .arg(
+            Arg::new("version")
+                .short('V')
+                .long("version")
+                .action(ArgAction::Version)
+                .help(gettext("Print version")),
         )
 }
 

@@ -16,10 +16,14 @@
 pub mod application;
 pub mod cli;
 pub mod config;
+pub mod display_protocol;
+pub mod ffi;
 pub mod i18n;
 pub mod logging;
 pub mod model;
 pub mod resources;
 pub mod settings;
+pub mod startup;
 pub mod ui;
 pub mod virt;
+pub mod xml_cli;

@@ -2,7 +2,6 @@
 
 use std::process::ExitCode;
 
-use gtk::glib;
 use gtk::prelude::*;
 use vireo::{application::VireoApplication, cli, config, i18n};
 
@@ -19,12 +18,8 @@ fn main() -> ExitCode {
             return ExitCode::from(err.exit_code() as u8);
         }
     };
-    vireo::logging::init(options.debug);
+    vireo::startup::prepare_process(options.debug);
     tracing::info!("Vireo {} starting", config::VERSION);
-
-    vireo::resources::register();
-    glib::set_application_name("Vireo");
-    avoid_gl_probe_for_cairo();
 
     let app = VireoApplication::new(options);
     vireo::ui::probe::install_from_env(&app);
@@ -32,15 +27,4 @@ fn main() -> ExitCode {
     // The command line was parsed above; GApplication must not parse it again.
     let status = app.run_with_args::<&str>(&[]);
     ExitCode::from(status.get())
-}
-
-/// With `GSK_RENDERER=cairo` GTK never draws with GL, yet GDK's X11 backend still loads
-/// the GL driver (Mesa's llvmpipe is ~50 MiB) to pick a window visual. Telling GDK that
-/// GL is off keeps that out of memory.
-fn avoid_gl_probe_for_cairo() {
-    if std::env::var("GSK_RENDERER").is_ok_and(|r| r == "cairo")
-        && std::env::var_os("GDK_DEBUG").is_none()
-    {
-        std::env::set_var("GDK_DEBUG", "gl-disable");
-    }
 }

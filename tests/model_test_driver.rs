@@ -41,7 +41,8 @@ fn fill_default() {
     assert_eq!(d.name(), "test");
     assert_eq!(d.state(), DomainState::Running);
     assert_eq!(d.vcpus(), 2);
-    assert_eq!(d.memory_kib(), 8_388_608);
+    assert_eq!(d.max_memory_kib(), 8_388_608);
+    assert_eq!(d.current_memory_kib(), 2_097_152);
     assert!(d.persistent());
     assert_eq!(d.connection().as_ref(), Some(&c));
     c.close();
@@ -64,17 +65,17 @@ fn every_action_produces_its_event() {
 
     act(&c, &d0, DomainAction::Pause);
     wait_state(&d0, DomainState::Paused);
-    assert_eq!(d0.state_reason(), "Paused by the user");
+    assert_eq!(d0.state_description(), "Paused by the user");
     act(&c, &d0, DomainAction::Resume);
     wait_state(&d0, DomainState::Running);
 
     act(&c, &d0, DomainAction::Shutdown);
     wait_state(&d0, DomainState::Shutoff);
-    assert_eq!(d0.state_reason(), "Shut down");
+    assert_eq!(d0.state_description(), "");
 
     act(&c, &d0, DomainAction::Start);
     wait_state(&d0, DomainState::Running);
-    assert_eq!(d0.state_reason(), "Booted");
+    assert_eq!(d0.state_description(), "");
 
     act(&c, &d0, DomainAction::Reboot);
     act(&c, &d0, DomainAction::Reset);
@@ -83,14 +84,14 @@ fn every_action_produces_its_event() {
 
     act(&c, &d0, DomainAction::ForceOff);
     wait_state(&d0, DomainState::Shutoff);
-    assert_eq!(d0.state_reason(), "Forced off");
+    assert_eq!(d0.state_description(), "Forced off");
 
     act(&c, &d1, DomainAction::Start);
     wait_state(&d1, DomainState::Running);
     act(&c, &d1, DomainAction::ManagedSave);
     wait_state(&d1, DomainState::Shutoff);
     wait_until("managed save flag", T, || d1.has_managed_save());
-    assert_eq!(d1.state_reason(), "Saved");
+    assert_eq!(d1.state_description(), "Saved");
     // Start restores the managed save image.
     act(&c, &d1, DomainAction::Start);
     wait_state(&d1, DomainState::Running);
@@ -341,7 +342,7 @@ fn big_fill_and_lazy_metadata() {
     let last = dom(&c, 4999);
     assert_eq!(last.name(), "vm4999");
     assert_eq!(last.vcpus(), 4);
-    assert_eq!(last.memory_kib(), 4 * 1_048_576);
+    assert_eq!(last.max_memory_kib(), 4 * 1_048_576);
     wait_until("descriptions loaded", Duration::from_secs(30), || {
         last.description() == "Generated test guest 4999 (shut off)"
     });

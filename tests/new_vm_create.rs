@@ -170,3 +170,29 @@ fn failed_seed_upload_removes_both_volumes() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// libvirt takes names with spaces ("Web Server 2"), so the wizard does too: the VM
+/// and its disk are made under that name, and a cloud image's guest gets a host name
+/// it can use ("web-server-2").
+#[test]
+fn a_name_with_spaces_makes_a_vm_and_a_usable_host_name() {
+    let c = conn();
+    let s = spec("Web Server 2", "default-pool");
+    let plan = CreatePlan::from_spec(&s, None, None, false).unwrap();
+    let made = create(&c, &plan).unwrap();
+    assert_eq!(made.name, "Web Server 2");
+    assert!(domain_names(&c).contains(&"Web Server 2".to_owned()));
+    assert!(volumes(&c, "default-pool").contains(&"Web Server 2.qcow2".to_owned()));
+
+    let dir = std::env::temp_dir().join(format!("vireo-seed-spaces-{}", std::process::id()));
+    let ci = CloudInit {
+        user: "ada".into(),
+        password: Some("pw".into()),
+        ssh_key: None,
+    };
+    vireo::virt::cloud_init::build_seed_iso(&dir, &ci, "Web Server 2", "iid-2").unwrap();
+    let meta = std::fs::read_to_string(dir.join("cidata/meta-data")).unwrap();
+    assert!(meta.contains("web-server-2"), "{meta}");
+    assert!(!meta.contains("Web Server 2"), "{meta}");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -1,68 +1,100 @@
-//! The VNC display on a real QEMU guest, through `virDomainOpenGraphicsFD` as the VM tab
-//! does: the guest's known VGA picture pixel by pixel, keys typed in the widget reaching
-//! the guest's shell (it runs `reboot`), the picture coming back after the reboot, and
-//! the pointer in relative mode (the guest has a PS/2 mouse and no tablet).
+//! The VNC display on a real QEMU guest, with the socket the VM tab gets (the model's
+//! `open_graphics`: `virDomainOpenGraphicsFD`): the guest's known VGA picture pixel by
+//! pixel, keys typed in the widget reaching the guest's shell (it runs `reboot`), the
+//! picture coming back after the reboot, and the pointer in relative mode (the guest
+//! has a PS/2 mouse and no tablet). Each case runs twice: on the private daemon's
+//! `qemu:///system`, where the socket crosses libvirt's RPC as it does for a person's
+//! VMs, and on libvirt's embedded QEMU driver; each in a process of its own (one
+//! embedded driver per process, and once it is open libvirt routes every `qemu:///`
+//! URI to it).
 //!
-//! Needs root, QEMU and the test guest of the test bed (`tests/kit/testbed.rs`, which
-//! builds it); without them it says SKIPPED and passes (fails with CI=true). Uses
-//! libvirt's embedded QEMU driver: no daemon; each test in a process of its own (one
-//! embedded driver per process).
+//! Needs root, QEMU, libvirtd and the test guest of the test bed
+//! (`tests/kit/testbed.rs`, which builds it and starts the daemon); without them it
+//! says SKIPPED and passes (fails with CI=true).
 //!
-//! Run: xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- cargo test --test vnc_qemu
+//! Run: isolate.sh xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- cargo test --test vnc_qemu
 
 mod kit;
 
-use std::os::fd::{FromRawFd, OwnedFd};
 use std::time::Duration;
 
 use gtk::prelude::*;
 use kit::console::SerialConsole;
-use kit::testbed::{embed_root, Boot, Guest, Need, VGA_PIXELS, VGA_SIZE};
+use kit::testbed::{daemon, embed_root, Boot, Guest, Need, SystemDaemon, VGA_PIXELS, VGA_SIZE};
 use kit::vnc::{move_pointer_to, texture_bytes};
 use kit::x11::xdotool;
-use kit::{pump, test, wait_until, Runner};
+use kit::{block_on, pump, test, wait_until, Runner, EVENT};
+use vireo::model::{ConnectionObject, GraphicsEndpoint};
 use vireo::ui::console::{ConsoleState, ScaleMode, VncDisplay};
 
 const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
 
 fn main() {
-    kit::testbed::require(&[Need::Qemu, Need::Guest]);
+    kit::testbed::require(&[Need::Qemu, Need::Daemon, Need::Guest]);
     Runner::new().gui().fresh_process().run(vec![
-        test(
-            "guest_picture_keys_and_reboot",
-            guest_picture_keys_and_reboot,
-        )
+        test("system_guest_picture_keys_and_reboot", || {
+            guest_picture_keys_and_reboot(Host::System)
+        })
         .limit(300),
-        test(
-            "relative_pointer_moves_the_guest_mouse",
-            relative_pointer_moves_the_guest_mouse,
-        )
+        test("system_relative_pointer_moves_the_guest_mouse", || {
+            relative_pointer_moves_the_guest_mouse(Host::System)
+        })
+        .limit(300),
+        test("embed_guest_picture_keys_and_reboot", || {
+            guest_picture_keys_and_reboot(Host::Embed)
+        })
+        .limit(300),
+        test("embed_relative_pointer_moves_the_guest_mouse", || {
+            relative_pointer_moves_the_guest_mouse(Host::Embed)
+        })
         .limit(300),
     ]);
 }
 
-/// One transient test guest on the process's embedded QEMU driver root, destroyed on
-/// drop (the runner's cleanup kills what is left of its QEMU). It has a PS/2 mouse and
-/// no tablet, so its pointer is in relative mode.
-struct EmbeddedGuest {
+/// Where the guest runs.
+#[derive(Clone, Copy, Debug)]
+enum Host {
+    /// libvirt's embedded QEMU driver, in this process (no daemon).
+    Embed,
+    /// The private daemon's `qemu:///system`: the socket crosses libvirt's RPC.
+    System,
+}
+
+/// One transient test guest, destroyed on drop (the runner's cleanup kills what is
+/// left of an embedded guest's QEMU and stops the daemon). It has a PS/2 mouse and no
+/// tablet, so its pointer is in relative mode.
+struct TestGuest {
+    /// A main-thread connection: makes the domain and reads its serial console.
     conn: Option<virt::connect::Connect>,
     domain: Option<virt::domain::Domain>,
+    /// The app's model on the same host: hands out the display's socket.
+    model: ConnectionObject,
+    uuid: String,
     /// Its serial console, opened at once so that nothing the guest prints is missed.
     serial: Option<SerialConsole>,
 }
 
-impl EmbeddedGuest {
-    fn start() -> Result<Self, String> {
-        let root = embed_root();
+impl TestGuest {
+    fn start(host: Host) -> Result<Self, String> {
+        let uri = match host {
+            Host::Embed => embed_root().uri(),
+            Host::System => {
+                daemon();
+                SystemDaemon::URI.to_owned()
+            }
+        };
         virt::error::clear_error_callback();
         let _ = virt::event::event_register_default_impl();
-        let conn = virt::connect::Connect::open(Some(&root.uri()))
-            .map_err(|e| format!("embedded driver: {e}"))?;
+        let conn = virt::connect::Connect::open(Some(&uri)).map_err(|e| format!("{uri}: {e}"))?;
         let name = format!("vireo-test-vnc-{}", std::process::id());
         let xml = Guest::get()?.domain_xml(&name, Boot::Kernel, None);
+        let model = kit::model::connect(&uri);
+        model.set_stats_interval(0);
         let mut guest = Self {
             conn: Some(conn),
             domain: None,
+            model,
+            uuid: String::new(),
             serial: None,
         };
         let domain = guest
@@ -71,12 +103,16 @@ impl EmbeddedGuest {
             .ok_or("no connection")?
             .create_domain_xml(&xml, 0)
             .map_err(|e| format!("create domain: {e}"))?;
-        let uuid = domain.uuid_string().map_err(|e| e.to_string())?;
+        guest.uuid = domain.uuid_string().map_err(|e| format!("uuid: {e}"))?;
         guest.domain = Some(domain);
         guest.serial = Some(SerialConsole::open(
             guest.conn.as_ref().ok_or("no connection")?,
-            &uuid,
+            &guest.uuid,
         )?);
+        let (model, uuid) = (&guest.model, &guest.uuid);
+        wait_until("the model lists the guest", EVENT, || {
+            model.domains().by_uuid(uuid).is_some()
+        });
         Ok(guest)
     }
 
@@ -86,22 +122,29 @@ impl EmbeddedGuest {
             .ok_or_else(|| "no serial console".into())
     }
 
-    /// A socket to the guest's VNC server, as the VM tab gets it.
-    fn graphics_fd(&self) -> Result<OwnedFd, String> {
-        let fd = self
-            .domain
-            .as_ref()
-            .ok_or("no domain")?
-            .open_graphics_fd(0, 0)
-            .map_err(|e| format!("virDomainOpenGraphicsFD: {e}"))?;
-        // SAFETY: libvirt hands the new descriptor over to the caller.
-        Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+    /// Opens `display` on the guest the way the VM tab does.
+    fn open_display(&self, display: &VncDisplay) -> Result<(), String> {
+        let domain = self
+            .model
+            .domains()
+            .by_uuid(&self.uuid)
+            .ok_or("the guest is not listed")?;
+        match block_on(self.model.open_graphics(&domain))
+            .map_err(|e| format!("open_graphics: {e}"))?
+        {
+            GraphicsEndpoint::Socket(fd) => display.open_fd(fd),
+            GraphicsEndpoint::Address(host, port) => {
+                return Err(format!("no socket from libvirt (address {host}:{port})"))
+            }
+        }
+        Ok(())
     }
 }
 
-impl Drop for EmbeddedGuest {
+impl Drop for TestGuest {
     fn drop(&mut self) {
         self.serial = None;
+        self.model.close();
         if let Some(domain) = self.domain.take() {
             let _ = domain.destroy();
             // virt's Drop panics on libvirt errors: free explicitly, then forget.
@@ -132,7 +175,7 @@ fn shows_ready_picture(display: &VncDisplay) -> bool {
 }
 
 /// A window with a display on `guest`, once it shows the guest's ready picture.
-fn show(guest: &EmbeddedGuest) -> Result<(gtk::Window, VncDisplay), String> {
+fn show(guest: &TestGuest) -> Result<(gtk::Window, VncDisplay), String> {
     let display = VncDisplay::new();
     display.set_scale_mode(ScaleMode::OneToOne);
     // Room for the whole 720x400 picture at 1:1 (a window sized before the first frame
@@ -143,7 +186,7 @@ fn show(guest: &EmbeddedGuest) -> Result<(gtk::Window, VncDisplay), String> {
         .child(&display)
         .build();
     window.present();
-    display.open_fd(guest.graphics_fd()?);
+    guest.open_display(&display)?;
     wait_until("connected", Duration::from_secs(20), || {
         if display.state() == ConsoleState::Connected {
             Ok(())
@@ -157,8 +200,8 @@ fn show(guest: &EmbeddedGuest) -> Result<(gtk::Window, VncDisplay), String> {
     Ok((window, display))
 }
 
-fn guest_picture_keys_and_reboot() -> Result<(), String> {
-    let guest = EmbeddedGuest::start()?;
+fn guest_picture_keys_and_reboot(host: Host) -> Result<(), String> {
+    let guest = TestGuest::start(host)?;
     let (window, display) = show(&guest)?;
 
     // Typed on the VGA console's shell: the guest reboots, its picture goes away...
@@ -183,8 +226,8 @@ fn guest_picture_keys_and_reboot() -> Result<(), String> {
 /// Without a tablet the guest has only its PS/2 mouse, so the display sends motion, not
 /// positions. The guest's shell prints every packet of /dev/input/mice on the serial
 /// console: pointer moves must arrive as the same motion, and the wheel as none.
-fn relative_pointer_moves_the_guest_mouse() -> Result<(), String> {
-    let guest = EmbeddedGuest::start()?;
+fn relative_pointer_moves_the_guest_mouse(host: Host) -> Result<(), String> {
+    let guest = TestGuest::start(host)?;
     let (window, display) = show(&guest)?;
     let result = relative_pointer_checks(guest.serial()?, &window, &display);
     window.destroy();

@@ -1,19 +1,28 @@
 #!/usr/bin/env bash
-#! VNC viewer benchmark: frames shown per second and viewer CPU for Vireo's VNC display
-#! (examples/vnc_viewer.rs) beside gtk-vnc's GTK3 gvncviewer, same server, same sitting,
-#! over TCP; and Vireo over a unix socket too, the way a VM on this host is reached
-#! (gvncviewer has no unix-socket mode to set beside it).
+#! VNC viewer benchmark: frames shown per second, viewer CPU and peak memory of Vireo's
+#! VNC display beside gtk-vnc's GTK3 gvncviewer, same server, same sitting.
+#!
+#! Vireo's viewer is examples/vnc_viewer.rs: the display in a window, with the process
+#! set up by the app's own start-up code (vireo::startup::prepare_process) and the
+#! display configured as a VM tab configures it (VncDisplay::follow_settings, default
+#! settings): the app's configuration, nothing tuned for the benchmark.
+#!   vireo       GSK_RENDERER=cairo, over TCP: like for like with gvncviewer (GTK 3
+#!               draws with cairo)
+#!   vireo-gl    GTK's default renderer, as the app starts by default (GL; Mesa's
+#!               software llvmpipe under Xvfb)
+#!   vireo-unix  cairo, over a unix socket: how a VM on this host is reached (libvirt
+#!               hands over a socket; gvncviewer has no such mode to set beside it)
 #!
 #! An Xvfb whose whole picture changes 60 times a second (with a frame counter in its
 #! corner, see tools/bench-vnc.py) is served by x11vnc; each viewer runs alone on a
 #! second Xvfb and the counter is read off that screen: every change is a frame the
 #! viewer really showed. CPU % is the viewer's (with its children) user+system time
-#! over wall time, 100 = one core. gvncviewer lets the server use JPEG; Vireo picks its
-#! own encodings (raw pixels from a server on this machine).
+#! over wall time, 100 = one core; peak RSS is its VmHWM. gvncviewer lets the server use
+#! JPEG; Vireo picks its own encodings (raw pixels from a server on this machine).
 #!
 #! Usage: tools/bench-vnc.sh [SIZE...]            (default: 1280x800 1920x1080)
-#! Env:   VIEWERS="gvncviewer vireo vireo-unix" (also: vireo-gl)
-#!        WINDOW=30 REPS=3 WARMUP=5 FPS=60
+#! Env:   VIEWERS="gvncviewer vireo vireo-gl vireo-unix"
+#!        WINDOW=30 REPS=3 WARMUP=5 FPS=60  SRC_DISPLAY=50 VIEW_DISPLAY=51 VNC_PORT=5950
 #!        VIREO_BIN=target/release/examples/vnc_viewer  RESULTS=file.jsonl
 #! Needs: tools/install-deps.sh bench, and a release build:
 #!        cargo build --release --example vnc_viewer
@@ -21,7 +30,7 @@ set -u
 cd "$(dirname "$0")/.."
 HERE=$(pwd)
 SIZES=("$@"); [ ${#SIZES[@]} -eq 0 ] && SIZES=(1280x800 1920x1080)
-VIEWERS=${VIEWERS:-"gvncviewer vireo vireo-unix"}
+VIEWERS=${VIEWERS:-"gvncviewer vireo vireo-gl vireo-unix"}
 WINDOW=${WINDOW:-30}; REPS=${REPS:-3}; WARMUP=${WARMUP:-5}; FPS=${FPS:-60}
 TARGET=${CARGO_TARGET_DIR:-$HERE/target}
 VIREO_BIN=${VIREO_BIN:-$TARGET/release/examples/vnc_viewer}

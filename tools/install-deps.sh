@@ -7,15 +7,21 @@ set -euo pipefail
 mode=${1:-build}
 
 build_pkgs=(pkg-config gettext libglib2.0-dev-bin libgtk-4-dev libadwaita-1-dev
-  libvte-2.91-gtk4-dev libgvnc-1.0-dev libvirt-dev desktop-file-utils appstream)
-run_pkgs=(libvirt-clients osinfo-db dbus xorriso)
+  libvte-2.91-gtk4-dev libgvnc-1.0-dev libspice-client-glib-2.0-dev libusb-1.0-0-dev
+  libvirt-dev desktop-file-utils appstream)
+# libglib2.0-data: GLib's translations, which give sizes their units ("8,0 Gio").
+# openssh-client: libvirt's qemu+ssh transport and Vireo's console tunnels run ssh.
+run_pkgs=(libvirt-clients osinfo-db dbus xorriso libglib2.0-data openssh-client)
 # at-spi2-core, python3-gi and gir1.2-atspi-2.0: tests/kit drives the real binary
 # through its accessible tree (the AT-SPI bus and Debian's python3 bindings).
+# locales: localedef compiles fr_FR.UTF-8 for the French UI tests.
+# openssh-server, iproute2, procps: the remote test host (tests/testbed/remote-host.sh).
 test_pkgs=(xvfb xauth dbus-x11 xdotool x11vnc imagemagick jq
   libvirt-daemon libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86
   qemu-utils busybox-static cpio isolinux syslinux-common acpid kmod zstd python3
-  at-spi2-core python3-gi gir1.2-atspi-2.0)
-bench_pkgs=(virt-manager gvncviewer python3-xlib python3-numpy linux-perf)
+  at-spi2-core python3-gi gir1.2-atspi-2.0 locales
+  openssh-server iproute2 procps)
+bench_pkgs=(virt-manager virt-viewer gvncviewer python3-xlib python3-numpy linux-perf)
 
 case "$mode" in
   build) want=("${build_pkgs[@]}" "${run_pkgs[@]}") ;;
@@ -43,5 +49,18 @@ if printf '%s\n' "${missing[@]}" | grep -qE '^qemu-(system-x86|utils)$'; then
   extra=(--allow-downgrades "qemu-utils=$qemu_version")
   for i in "${!missing[@]}"; do [ "${missing[$i]}" = qemu-utils ] && unset 'missing[i]'; done
 fi
+# Packages with a service (openssh-server, libvirt) must not start it on a machine
+# without an init that manages them: the tests start their own private daemons. Where
+# the image has no policy-rc.d saying so, one is in place for this install only.
+policy=/usr/sbin/policy-rc.d
+own_policy=""
+if [ ! -e $policy ]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee $policy >/dev/null
+  $sudo chmod 755 $policy
+  own_policy=1
+fi
+status=0
 $sudo apt-get install -y -q --no-install-recommends -o DPkg::Lock::Timeout=600 \
-  "${missing[@]}" "${extra[@]}" >/dev/null
+  "${missing[@]}" "${extra[@]}" >/dev/null || status=$?
+[ -n "$own_policy" ] && $sudo rm -f $policy
+exit $status

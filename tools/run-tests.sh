@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-#! Runs every check and test of Vireo: formatting, lints, packaging validators,
+#! Runs every check and test of Vireo: formatting, lints, the API docs, packaging validators,
 #! licences, the README's run command (`make run` until Vireo is ready), then the whole
 #! cargo test suite under Xvfb and a private session bus, and the short soak runs.
 #! Called by `make test` (after tools/install-deps.sh test) and so by CI.
@@ -15,6 +15,9 @@ cargo fmt --all -- --check
 
 step "clippy"
 cargo clippy --all-targets --locked -- -D warnings
+
+step "docs (cargo doc; broken intra-doc links and other doc warnings fail)"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --document-private-items --locked
 
 step "desktop file, AppStream metainfo, settings schema"
 desktop-file-validate data/io.github.vireo.Vireo.desktop
@@ -37,6 +40,9 @@ step "the README's run command (make run) until Vireo is ready, then Ctrl+Q"
 step "test bed: the guest on a private libvirtd, proven with virsh alone"
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 tests/testbed/smoke.sh "$target_dir/guest"
+
+step "remote test host: the guest on a host in its own namespaces, over qemu+ssh, with virsh and ssh alone"
+tests/testbed/remote-smoke.sh "$target_dir/guest"
 
 step "cargo test (under Xvfb with a session bus)"
 "${xvfb_run[@]}" cargo test --locked --no-fail-fast --all-targets -- --test-threads=2

@@ -374,6 +374,34 @@ impl ConnectionObject {
         })
     }
 
+    /// Connects to `network-changed` (a virtual network was defined, started,
+    /// stopped or removed; its name).
+    pub fn connect_network_changed<F: Fn(&Self, &str) + 'static>(
+        &self,
+        f: F,
+    ) -> glib::SignalHandlerId {
+        self.connect_local("network-changed", false, move |args| {
+            let obj = args[0].get::<Self>().ok()?;
+            let name = args[1].get::<String>().ok()?;
+            f(&obj, &name);
+            None
+        })
+    }
+
+    /// Connects to `storage-pool-changed` (a pool was defined, started, stopped,
+    /// refreshed or removed; its name).
+    pub fn connect_storage_pool_changed<F: Fn(&Self, &str) + 'static>(
+        &self,
+        f: F,
+    ) -> glib::SignalHandlerId {
+        self.connect_local("storage-pool-changed", false, move |args| {
+            let obj = args[0].get::<Self>().ok()?;
+            let name = args[1].get::<String>().ok()?;
+            f(&obj, &name);
+            None
+        })
+    }
+
     /// Sets the stats tick in milliseconds (0 stops collecting). Default 1000.
     pub fn set_stats_interval(&self, ms: u32) {
         self.imp().stats_interval_ms.set(ms);

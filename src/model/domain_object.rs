@@ -14,7 +14,7 @@ use glib::subclass::prelude::*;
 use glib::subclass::Signal;
 
 use super::history::{History, StatKind};
-use super::state_text::reason_text;
+use super::state_text::state_description;
 use super::ConnectionObject;
 use crate::virt::domains::{DomainRecord, RunState};
 use crate::virt::stats::{cpu_percent_of, DomainRates};
@@ -72,12 +72,19 @@ mod imp {
         pub(super) description: RefCell<String>,
         #[property(get, builder(DomainState::default()))]
         pub(super) state: Cell<DomainState>,
+        /// The state with its reason in one phrase ("Paused by the user"); empty when
+        /// the reason adds nothing to the state's own name.
         #[property(get)]
-        pub(super) state_reason: RefCell<String>,
+        pub(super) state_description: RefCell<String>,
         #[property(get)]
         pub(super) vcpus: Cell<u32>,
+        /// The most memory the guest may have (`<memory>`), KiB.
         #[property(get)]
-        pub(super) memory_kib: Cell<u64>,
+        pub(super) max_memory_kib: Cell<u64>,
+        /// The memory the guest has now (`<currentMemory>`, or the balloon's size while
+        /// it runs), KiB.
+        #[property(get)]
+        pub(super) current_memory_kib: Cell<u64>,
         #[property(get)]
         pub(super) autostart: Cell<bool>,
         #[property(get)]
@@ -226,7 +233,18 @@ impl DomainObject {
         }
         self.apply_state(rec.state, rec.reason);
         set_cell!(self, vcpus, rec.vcpus, notify_vcpus);
-        set_cell!(self, memory_kib, rec.memory_kib, notify_memory_kib);
+        set_cell!(
+            self,
+            max_memory_kib,
+            rec.max_memory_kib,
+            notify_max_memory_kib
+        );
+        set_cell!(
+            self,
+            current_memory_kib,
+            rec.current_memory_kib,
+            notify_current_memory_kib
+        );
         set_cell!(self, autostart, rec.autostart, notify_autostart);
         set_cell!(self, persistent, rec.persistent, notify_persistent);
         set_cell!(
@@ -248,9 +266,9 @@ impl DomainObject {
         let state = DomainState::from(run_state);
         set_string!(
             self,
-            state_reason,
-            &reason_text(run_state, reason),
-            notify_state_reason
+            state_description,
+            &state_description(run_state, reason),
+            notify_state_description
         );
         set_cell!(self, state, state, notify_state);
         if !state.is_active() {
@@ -303,6 +321,14 @@ impl DomainObject {
         set_cell!(self, net_rx_bps, 0.0, notify_net_rx_bps);
         set_cell!(self, net_tx_bps, 0.0, notify_net_tx_bps);
         self.imp().history.borrow_mut().clear();
+    }
+
+    /// Calls `f` after each stats tick's figures and histories changed.
+    pub fn connect_stats_updated<F: Fn(&Self) + 'static>(&self, f: F) -> glib::SignalHandlerId {
+        self.connect_local("stats-updated", false, move |args| {
+            f(&args[0].get::<Self>().ok()?);
+            None
+        })
     }
 
     pub(crate) fn emit_config_changed(&self) {

@@ -11,12 +11,13 @@ mod credentials_request;
 mod domain_list;
 mod domain_object;
 mod history;
+pub mod new_vm;
 mod reconnect;
 mod state_text;
 
 pub use actions::{DomainAction, StorageInfo};
 pub use connection_object::{ConnectionObject, ConnectionState, StatsCost};
-pub use consoles::GraphicsEndpoint;
+pub use consoles::{GraphicsEndpoint, GraphicsError};
 pub use credentials_request::CredentialsRequest;
 pub use domain_list::DomainList;
 pub use domain_object::{DomainObject, DomainState};

@@ -96,6 +96,7 @@ mod imp {
                 .connect_selected_notify(move |row| notify(row.upcast_ref()));
             self.remote_row
                 .connect_enable_expansion_notify(move |row| on_notify(row.upcast_ref()));
+            name_enable_switch(&self.remote_row);
             obj.validate();
         }
     }
@@ -110,6 +111,24 @@ glib::wrapper! {
         @extends adw::Window, gtk::Window, gtk::Widget,
         @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget, gtk::Native,
             gtk::Root, gtk::ShortcutManager;
+}
+
+/// libadwaita 1.2 leaves an expander row's enable switch without an accessible name:
+/// a screen reader would announce a bare "switch". It gets the row's title.
+fn name_enable_switch(row: &adw::ExpanderRow) {
+    let mut pending: Vec<gtk::Widget> = vec![row.clone().upcast()];
+    while let Some(widget) = pending.pop() {
+        if let Some(switch) = widget.downcast_ref::<gtk::Switch>() {
+            let title = row.title().replace('_', "");
+            switch.update_property(&[gtk::accessible::Property::Label(&title)]);
+            return;
+        }
+        let mut child = widget.first_child();
+        while let Some(c) = child {
+            child = c.next_sibling();
+            pending.push(c);
+        }
+    }
 }
 
 impl AddConnectionDialog {

@@ -7,7 +7,7 @@ use gtk::glib;
 
 use crate::i18n::{gettext_f, ngettext_f};
 use crate::model::{DomainAction, DomainObject};
-use crate::ui::formatting::format_bytes;
+use crate::ui::formatting::format_size;
 
 /// Asks about deleting `domains` (listing their disks first, off the main thread),
 /// then deletes the machines and the ticked volumes. `toast` reports failures.
@@ -64,7 +64,7 @@ pub fn present(
             checks.append(&label);
         }
         for (domain, storage) in deletable {
-            let size = storage.capacity.map(format_bytes).unwrap_or_default();
+            let size = storage.capacity.map(format_size).unwrap_or_default();
             let text = if size.is_empty() {
                 storage.path.clone()
             } else {

@@ -1,8 +1,9 @@
-//! The VM actions of the list: which apply to which state, their labels, and running
-//! them on a selection with failures shown in libvirt's words.
+//! The VM actions of the window (`win.domain-*`): which apply to which state, their
+//! labels and menu, and running them on VMs with failures shown in libvirt's words.
+//! They act on the VM of the tab shown, or on the list's selection.
 
 use gettextrs::gettext;
-use gtk::glib;
+use gtk::{gio, glib};
 
 use crate::i18n::gettext_f;
 use crate::model::{DomainAction, DomainObject, DomainState};
@@ -142,6 +143,13 @@ impl ListAction {
             ),
         }
     }
+}
+
+/// The menu of VM actions, shared by the list's context menu and a VM tab's menu.
+pub fn menu_model() -> gio::MenuModel {
+    gtk::Builder::from_resource("/io/github/vireo/Vireo/ui/vm-menu.ui")
+        .object("vm_menu")
+        .expect("vm-menu.ui defines vm_menu")
 }
 
 /// Runs `action` on each VM it applies to, one after another; returns the failures'

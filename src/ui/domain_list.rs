@@ -14,6 +14,8 @@ use crate::model::{ConnectionObject, ConnectionState, DomainObject};
 use crate::ui::formatting::state_label;
 use crate::ui::{ConnectionHeader, DomainRow};
 
+mod keyboard;
+
 /// What the list is sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortKey {
@@ -45,7 +47,10 @@ impl SortKey {
                 .cpu_percent()
                 .total_cmp(&a.cpu_percent())
                 .then_with(by_name),
-            SortKey::Memory => b.memory_kib().cmp(&a.memory_kib()).then_with(by_name),
+            SortKey::Memory => b
+                .current_memory_kib()
+                .cmp(&a.current_memory_kib())
+                .then_with(by_name),
         }
     }
 }
@@ -53,10 +58,11 @@ impl SortKey {
 /// True when `domain` matches every word of `query` in its name, title or state.
 pub fn matches_query(domain: &DomainObject, query: &str) -> bool {
     let haystack = format!(
-        "{} {} {}",
+        "{} {} {} {}",
         domain.name(),
         domain.title(),
-        state_label(domain.state())
+        state_label(domain.state()),
+        domain.state_description()
     )
     .to_lowercase();
     query
@@ -83,7 +89,9 @@ mod imp {
         #[template_child]
         pub selection_label: TemplateChild<gtk::Label>,
         #[template_child]
-        pub context_menu: TemplateChild<gio::MenuModel>,
+        pub run_button: TemplateChild<gtk::Button>,
+        #[template_child]
+        pub resume_button: TemplateChild<gtk::Button>,
         pub connections: RefCell<Option<gio::ListStore>>,
         /// One model per connection (header + its sorted VMs), flattened.
         pub sections: std::cell::OnceCell<gio::ListStore>,
@@ -98,7 +106,9 @@ mod imp {
         pub query: Rc<RefCell<String>>,
         pub sort_key: Rc<Cell<SortKey>>,
         pub selection: RefCell<Option<gtk::MultiSelection>>,
-        pub watched: RefCell<Vec<(DomainObject, glib::SignalHandlerId)>>,
+        /// The selection as last announced: rows that a search or a removal takes
+        /// away leave it without GTK saying so, and it is compared again then.
+        pub selected: RefCell<Vec<DomainObject>>,
         pub popover: RefCell<Option<gtk::PopoverMenu>>,
         /// The VMs that have a row now, by UUID: only they need live figures.
         pub bound: RefCell<std::collections::HashMap<String, DomainObject>>,
@@ -215,7 +225,14 @@ impl DomainListView {
         selection.connect_items_changed(glib::clone!(
             #[weak(rename_to = list)]
             self,
-            move |_, _, _, _| list.update_page()
+            move |_, _, _, _| {
+                list.update_page();
+                // GtkMultiSelection drops the rows that leave (a search hides them, a
+                // VM is undefined) from its selection without selection-changed.
+                if *list.imp().selected.borrow() != list.selected_domains() {
+                    list.selection_changed();
+                }
+            }
         ));
 
         let factory = gtk::SignalListItemFactory::new();
@@ -267,39 +284,7 @@ impl DomainListView {
         ));
         imp.search_bar.connect_entry(&*imp.search_entry);
 
-        // The Delete key deletes only while the list has focus, never in the search.
-        let shortcuts = gtk::ShortcutController::new();
-        shortcuts.add_shortcut(gtk::Shortcut::new(
-            gtk::ShortcutTrigger::parse_string("Delete"),
-            Some(gtk::NamedAction::new("win.domain-delete")),
-        ));
-        shortcuts.add_shortcut(gtk::Shortcut::new(
-            gtk::ShortcutTrigger::parse_string("<Shift>F10|Menu"),
-            Some(gtk::CallbackAction::new(glib::clone!(
-                #[weak(rename_to = list)]
-                self,
-                #[upgrade_or]
-                glib::Propagation::Proceed,
-                move |_, _| {
-                    list.popup_context_menu(None);
-                    glib::Propagation::Stop
-                }
-            ))),
-        ));
-        imp.list_view.add_controller(shortcuts);
-
-        let right_click = gtk::GestureClick::new();
-        right_click.set_button(gtk::gdk::BUTTON_SECONDARY);
-        right_click.connect_pressed(glib::clone!(
-            #[weak(rename_to = list)]
-            self,
-            move |gesture, _, x, y| {
-                gesture.set_state(gtk::EventSequenceState::Claimed);
-                list.select_row_at(x, y);
-                list.popup_context_menu(Some((x, y)));
-            }
-        ));
-        imp.list_view.add_controller(right_click);
+        self.setup_keyboard_and_pointer();
     }
 
     /// Notes that `domain` got or lost its row; the connections learn once per main-loop
@@ -456,21 +441,29 @@ impl DomainListView {
 
     /// The selected VMs, in list order.
     pub fn selected_domains(&self) -> Vec<DomainObject> {
+        self.selected_items()
+            .into_iter()
+            .filter_map(|(_, item)| item.downcast::<DomainObject>().ok())
+            .collect()
+    }
+
+    /// What is selected, VMs and hosts' headings alike, with its position.
+    fn selected_items(&self) -> Vec<(u32, glib::Object)> {
         let Some(selection) = self.imp().selection.borrow().clone() else {
             return Vec::new();
         };
         let bitset = selection.selection();
-        let mut domains = Vec::new();
+        let mut items = Vec::new();
         if let Some((mut iter, first)) = gtk::BitsetIter::init_first(&bitset) {
             let mut position = Some(first);
             while let Some(p) = position {
-                if let Some(domain) = selection.item(p).and_downcast::<DomainObject>() {
-                    domains.push(domain);
+                if let Some(item) = selection.item(p) {
+                    items.push((p, item));
                 }
                 position = iter.next();
             }
         }
-        domains
+        items
     }
 
     /// Selects `domain` alone and scrolls to it.
@@ -498,25 +491,54 @@ impl DomainListView {
         }
     }
 
+    /// Calls `f` when the selected VMs change (a search or a removal that takes
+    /// selected rows away counts).
+    pub fn connect_selection_changed<F: Fn(&Self) + 'static>(&self, f: F) -> glib::SignalHandlerId {
+        self.connect_local("selection-changed", false, move |args| {
+            f(&args[0].get::<Self>().ok()?);
+            None
+        })
+    }
+
+    /// Calls `f` with the VM whose row is activated (double click, Enter).
+    pub fn connect_domain_activated<F: Fn(&Self, &DomainObject) + 'static>(
+        &self,
+        f: F,
+    ) -> glib::SignalHandlerId {
+        self.connect_local("domain-activated", false, move |args| {
+            let list = args[0].get::<Self>().ok()?;
+            let domain = args[1].get::<DomainObject>().ok()?;
+            f(&list, &domain);
+            None
+        })
+    }
+
+    /// Of Run and Resume, which both show ▶, the bar shows the ones that apply (Run
+    /// when neither does, so that the bar keeps its shape).
+    pub fn show_run_and_resume(&self, run: bool, resume: bool) {
+        let imp = self.imp();
+        imp.run_button.set_visible(run || !resume);
+        imp.resume_button.set_visible(resume);
+    }
+
     fn selection_changed(&self) {
         let imp = self.imp();
-        for (domain, handler) in imp.watched.take() {
-            domain.disconnect(handler);
+        // Select All (Ctrl+A) takes the hosts' headings too, which then look selected:
+        // they are not VMs. Unselecting them announces the selection again.
+        let headings: Vec<u32> = self
+            .selected_items()
+            .into_iter()
+            .filter(|(_, item)| item.is::<ConnectionObject>())
+            .map(|(position, _)| position)
+            .collect();
+        if let (false, Some(selection)) = (headings.is_empty(), imp.selection.borrow().clone()) {
+            for position in headings {
+                selection.unselect_item(position);
+            }
+            return;
         }
         let selected = self.selected_domains();
-        let mut watched = Vec::new();
-        for domain in &selected {
-            let handler = domain.connect_notify_local(
-                Some("state"),
-                glib::clone!(
-                    #[weak(rename_to = list)]
-                    self,
-                    move |_, _| list.emit_by_name::<()>("selection-changed", &[])
-                ),
-            );
-            watched.push((domain.clone(), handler));
-        }
-        imp.watched.replace(watched);
+        imp.selected.replace(selected.clone());
         imp.action_bar.set_revealed(!selected.is_empty());
         imp.selection_label.set_label(&ngettext_f(
             "{n} selected",
@@ -525,49 +547,6 @@ impl DomainListView {
             &[("n", &selected.len().to_string())],
         ));
         self.emit_by_name::<()>("selection-changed", &[]);
-    }
-
-    /// A right click on a VM that is not selected selects it alone first.
-    fn select_row_at(&self, x: f64, y: f64) {
-        let imp = self.imp();
-        let mut widget = imp.list_view.pick(x, y, gtk::PickFlags::DEFAULT);
-        while let Some(w) = widget {
-            if let Some(row) = w.downcast_ref::<DomainRow>() {
-                if let Some(domain) = row.domain() {
-                    if !self.selected_domains().contains(&domain) {
-                        self.select_domain(&domain);
-                    }
-                }
-                return;
-            }
-            widget = w.parent();
-        }
-    }
-
-    fn popup_context_menu(&self, at: Option<(f64, f64)>) {
-        if self.selected_domains().is_empty() {
-            return;
-        }
-        let imp = self.imp();
-        let popover = imp
-            .popover
-            .borrow_mut()
-            .get_or_insert_with(|| {
-                let popover = gtk::PopoverMenu::from_model(Some(&*imp.context_menu));
-                popover.set_has_arrow(false);
-                popover.set_halign(gtk::Align::Start);
-                popover.set_parent(self);
-                popover
-            })
-            .clone();
-        let (x, y) = at
-            .and_then(|(x, y)| imp.list_view.translate_coordinates(self, x, y))
-            .unwrap_or((
-                f64::from(self.width()) / 2.0,
-                f64::from(self.height()) / 3.0,
-            ));
-        popover.set_pointing_to(Some(&gtk::gdk::Rectangle::new(x as i32, y as i32, 1, 1)));
-        popover.popup();
     }
 }
 

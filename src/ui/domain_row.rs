@@ -6,7 +6,7 @@ use gtk::{glib, CompositeTemplate};
 
 use crate::i18n::gettext_f;
 use crate::model::{DomainObject, DomainState};
-use crate::ui::formatting::{format_kib, format_rate, state_icon_name, state_label};
+use crate::ui::formatting::{format_kib, format_rate, state_icon_name, state_text};
 use crate::ui::Sparkline;
 
 mod imp {
@@ -112,7 +112,7 @@ impl DomainRow {
         self.unbind();
         let imp = self.imp();
         let mut handlers = Vec::new();
-        for property in ["name", "title", "state", "state-reason"] {
+        for property in ["name", "title", "state", "state-description"] {
             handlers.push(domain.connect_notify_local(
                 Some(property),
                 glib::clone!(
@@ -122,21 +122,18 @@ impl DomainRow {
                 ),
             ));
         }
-        handlers.push(domain.connect_local(
-            "stats-updated",
-            false,
+        handlers.push(domain.connect_stats_updated(glib::clone!(
+            #[weak(rename_to = row)]
+            self,
+            move |domain| row.update_figures(domain)
+        )));
+        // Memory shows the current allocation while no figures come.
+        handlers.push(domain.connect_notify_local(
+            Some("current-memory-kib"),
             glib::clone!(
                 #[weak(rename_to = row)]
                 self,
-                #[upgrade_or]
-                None,
-                move |values| {
-                    if let Some(domain) = values.first().and_then(|v| v.get::<DomainObject>().ok())
-                    {
-                        row.update_figures(&domain);
-                    }
-                    None
-                }
+                move |domain, _| row.update_figures(domain)
             ),
         ));
         imp.handlers.replace(handlers);
@@ -163,7 +160,7 @@ impl DomainRow {
         let state = domain.state();
         imp.name_label.set_label(&domain.name());
         let title = domain.title();
-        let state_text = state_label(state);
+        let state_text = state_text(domain);
         let subtitle = if title.is_empty() {
             state_text.clone()
         } else {
@@ -204,12 +201,28 @@ impl DomainRow {
             },
             &gettext_f("CPU usage {percent}", &[("percent", &cpu)]),
         );
-        let memory = if active && domain.memory_used_kib() > 0 {
-            domain.memory_used_kib()
+        // In use while the guest reports it, else what it is given now (not the most
+        // it may be given, which the tooltip adds).
+        let current = format_kib(domain.current_memory_kib());
+        let (memory, tooltip) = if active && domain.memory_used_kib() > 0 {
+            let used = format_kib(domain.memory_used_kib());
+            let tooltip = gettext_f(
+                "Memory in use: {used} of {current}",
+                &[("used", &used), ("current", &current)],
+            );
+            (used, tooltip)
         } else {
-            domain.memory_kib()
+            let tooltip = gettext_f(
+                "Memory: {current}, at most {max}",
+                &[
+                    ("current", &current),
+                    ("max", &format_kib(domain.max_memory_kib())),
+                ],
+            );
+            (current, tooltip)
         };
-        imp.memory_label.set_label(&format_kib(memory));
+        imp.memory_label.set_label(&memory);
+        imp.memory_label.set_tooltip_text(Some(&tooltip));
         let (disk, net) = if active {
             (
                 format!(
@@ -234,7 +247,7 @@ impl DomainRow {
     /// A screen reader reads a row as "name, state, CPU figure".
     fn update_accessible_label(&self, domain: &DomainObject) {
         let imp = self.imp();
-        let mut parts = vec![domain.name().to_string(), state_label(domain.state())];
+        let mut parts = vec![domain.name().to_string(), state_text(domain)];
         let cpu = imp.cpu_label.label();
         if !cpu.is_empty() {
             parts.push(gettext_f("CPU {percent}", &[("percent", &cpu)]));

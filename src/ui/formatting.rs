@@ -1,8 +1,13 @@
 //! Words and units shown for the model's values.
+//!
+//! Sizes go through GLib's `g_format_size`, as in Files and Disks: the decimal
+//! separator follows the locale and the units are translated ("8,0 Gio" in French).
 
 use gettextrs::gettext;
+use gtk::glib;
 
-use crate::model::{ConnectionState, DomainState};
+use crate::i18n::gettext_f;
+use crate::model::{ConnectionState, DomainObject, DomainState};
 
 pub fn state_label(state: DomainState) -> String {
     match state {
@@ -14,6 +19,17 @@ pub fn state_label(state: DomainState) -> String {
         DomainState::Crashed => gettext("Crashed"),
         DomainState::PmSuspended => gettext("Suspended"),
         DomainState::NoState => gettext("Unknown"),
+    }
+}
+
+/// The state with its reason when the reason says more ("Paused by the user"), else
+/// the state's name alone ("Running").
+pub fn state_text(domain: &DomainObject) -> String {
+    let description = domain.state_description();
+    if description.is_empty() {
+        state_label(domain.state())
+    } else {
+        description
     }
 }
 
@@ -39,55 +55,48 @@ pub fn connection_state_label(state: ConnectionState) -> String {
     }
 }
 
-/// Memory in KiB as people read it: "512 MiB", "2.0 GiB".
+/// A size in bytes as people read it, in binary units: "512.0 MiB", "8.0 GiB"
+/// ("8,0 Gio" in French). The one function for sizes of memory and disks.
+pub fn format_size(bytes: u64) -> String {
+    glib::format_size_full(bytes, glib::FormatSizeFlags::IEC_UNITS).into()
+}
+
+/// A size in KiB, as libvirt counts memory.
 pub fn format_kib(kib: u64) -> String {
-    const MIB: f64 = 1024.0;
-    const GIB: f64 = 1024.0 * 1024.0;
-    let kib_f = kib as f64;
-    if kib_f >= GIB {
-        format!("{:.1} GiB", kib_f / GIB)
-    } else if kib_f >= MIB {
-        format!("{:.0} MiB", kib_f / MIB)
-    } else {
-        format!("{kib} KiB")
-    }
+    format_size(kib.saturating_mul(1024))
 }
 
-/// A size in bytes: "20.0 GiB".
-pub fn format_bytes(bytes: u64) -> String {
-    format_kib(bytes / 1024)
-}
-
-/// A rate in bytes per second: "1.2 MB/s".
+/// A rate in bytes per second: "512 B/s", "1.2 MB/s" ("1,2 Mo/s" in French).
 pub fn format_rate(bytes_per_second: f64) -> String {
-    let units = ["B/s", "kB/s", "MB/s", "GB/s"];
-    let mut value = bytes_per_second.max(0.0);
-    let mut unit = 0;
-    while value >= 1000.0 && unit < units.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{value:.0} {}", units[unit])
+    let bytes = bytes_per_second.max(0.0).round() as u64;
+    if bytes < 1000 {
+        // GLib would say "512 bytes": too long for the list's figures.
+        gettext_f("{n} B/s", &[("n", &bytes.to_string())])
     } else {
-        format!("{value:.1} {}", units[unit])
+        gettext_f("{size}/s", &[("size", &glib::format_size(bytes))])
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::format_kib;
+    use super::*;
+
+    /// GLib joins figure and unit with a no-break space, so that they never part.
+    fn spaced(text: String) -> String {
+        text.replace('\u{a0}', " ")
+    }
 
     #[test]
-    fn memory_reads_in_the_right_unit() {
-        assert_eq!(format_kib(512), "512 KiB");
-        assert_eq!(format_kib(524_288), "512 MiB");
-        assert_eq!(format_kib(2 * 1024 * 1024), "2.0 GiB");
+    fn sizes_read_in_binary_units() {
+        assert_eq!(spaced(format_kib(512)), "512.0 KiB");
+        assert_eq!(spaced(format_kib(524_288)), "512.0 MiB");
+        assert_eq!(spaced(format_kib(2 * 1024 * 1024)), "2.0 GiB");
+        assert_eq!(spaced(format_size(8 << 30)), "8.0 GiB");
     }
 
     #[test]
     fn rates_read_in_the_right_unit() {
-        assert_eq!(super::format_rate(512.0), "512 B/s");
-        assert_eq!(super::format_rate(1_234_000.0), "1.2 MB/s");
+        assert_eq!(spaced(format_rate(512.0)), "512 B/s");
+        assert_eq!(spaced(format_rate(1_234_000.0)), "1.2 MB/s");
     }
 }

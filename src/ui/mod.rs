@@ -1,4 +1,6 @@
-//! Widgets, one per file, each with its template in `data/resources/ui/`.
+//! Widgets, one per file, each with its template in `data/resources/ui/`. No `unsafe`
+//! here: C calls the bindings lack go through `crate::ffi`.
+#![deny(unsafe_code)]
 
 mod add_connection_dialog;
 mod connection_header;

@@ -113,6 +113,22 @@ impl PreferencesWindow {
                 Some(((seconds * 1000.0).round() as u32).to_variant())
             })
             .build();
+        // "1", "1.5", "0.25": no trailing zeros. GTK formats with the locale's decimal
+        // separator and reads back what it shows.
+        let spin = imp.interval_spin.get();
+        let show_needed_digits = move |adjustment: &gtk::Adjustment| {
+            let hundredths = (adjustment.value() * 100.0).round() as i64;
+            let digits = match hundredths {
+                h if h % 100 == 0 => 0,
+                h if h % 10 == 0 => 1,
+                _ => 2,
+            };
+            spin.set_digits(digits);
+        };
+        show_needed_digits(&imp.interval_spin.adjustment());
+        imp.interval_spin
+            .adjustment()
+            .connect_value_changed(show_needed_digits);
         settings
             .bind(
                 "terminal-scrollback",

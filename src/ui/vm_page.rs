@@ -1,4 +1,9 @@
-//! One VM in its own tab: its own action buttons, the console and the details.
+//! One VM in its own tab: its header (actions, state, views, menu), the console,
+//! the details and the XML.
+//!
+//! The header's buttons and menu are the window's `win.domain-*` actions, which act on
+//! the VM of the tab shown: the same actions, shortcuts and confirmations as in the
+//! list, enabled by this VM's state.
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
@@ -7,15 +12,7 @@ use gtk::{glib, CompositeTemplate};
 use crate::model::DomainObject;
 use crate::ui::console::VncDisplay;
 use crate::ui::domain_actions::{self, ListAction};
-use crate::ui::formatting::{format_kib, state_label};
-
-/// The page's actions and the list action each one runs.
-const PAGE_ACTIONS: [(&str, ListAction); 4] = [
-    ("start", ListAction::Start),
-    ("pause", ListAction::Pause),
-    ("resume", ListAction::Resume),
-    ("shutdown", ListAction::Shutdown),
-];
+use crate::ui::formatting::{format_kib, state_text};
 
 mod imp {
     use std::cell::RefCell;
@@ -29,27 +26,48 @@ mod imp {
         #[property(get, set, construct_only)]
         pub domain: RefCell<Option<DomainObject>>,
         #[template_child]
+        pub run_button: TemplateChild<gtk::Button>,
+        #[template_child]
+        pub pause_button: TemplateChild<gtk::Button>,
+        #[template_child]
+        pub resume_button: TemplateChild<gtk::Button>,
+        #[template_child]
         pub state_label: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub state_label_narrow: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub state_label_alone: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub switcher_squeezer: TemplateChild<adw::Squeezer>,
+        #[template_child]
+        pub switcher_bar: TemplateChild<adw::ViewSwitcherBar>,
+        #[template_child]
+        pub menu_button: TemplateChild<gtk::MenuButton>,
         #[template_child]
         pub view_stack: TemplateChild<adw::ViewStack>,
         #[template_child]
         pub console_stack: TemplateChild<gtk::Stack>,
         #[template_child]
+        pub console_controls: TemplateChild<gtk::Box>,
+        #[template_child]
         pub console_switcher: TemplateChild<gtk::StackSwitcher>,
+        #[template_child]
+        pub console_switcher_narrow: TemplateChild<gtk::StackSwitcher>,
         #[template_child]
         pub send_keys_button: TemplateChild<gtk::MenuButton>,
         #[template_child]
         pub fullscreen_button: TemplateChild<gtk::ToggleButton>,
         pub vnc: VncDisplay,
         pub serial: std::cell::OnceCell<crate::ui::console::SerialConsole>,
-        /// Bumped on every (re)connection attempt, so a stale answer is dropped.
-        pub graphics_attempt: std::cell::Cell<u64>,
+        pub consoles: crate::ui::vm_page_consoles::ConsoleTab,
         #[template_child]
         pub state_row: TemplateChild<adw::ActionRow>,
         #[template_child]
         pub cpus_row: TemplateChild<adw::ActionRow>,
         #[template_child]
-        pub memory_row: TemplateChild<adw::ActionRow>,
+        pub current_memory_row: TemplateChild<adw::ActionRow>,
+        #[template_child]
+        pub max_memory_row: TemplateChild<adw::ActionRow>,
         #[template_child]
         pub uuid_row: TemplateChild<adw::ActionRow>,
         #[template_child]
@@ -68,11 +86,6 @@ mod imp {
         fn class_init(klass: &mut Self::Class) {
             klass.bind_template();
             klass.set_layout_manager_type::<gtk::BoxLayout>();
-            for (name, action) in PAGE_ACTIONS {
-                klass.install_action(&format!("vm.{name}"), None, move |page, _, _| {
-                    page.run(action);
-                });
-            }
         }
 
         fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
@@ -88,6 +101,7 @@ mod imp {
             if let Some(layout) = obj.layout_manager().and_downcast::<gtk::BoxLayout>() {
                 layout.set_orientation(gtk::Orientation::Vertical);
             }
+            obj.setup_header();
             obj.setup_consoles();
             obj.follow_domain();
         }
@@ -126,11 +140,55 @@ impl VmPage {
         self.imp().view_stack.set_visible_child_name("details");
     }
 
+    /// Moves the keyboard's focus into the view shown (the console, or the first
+    /// control of the details), so that what a person types next goes there.
+    pub fn focus_content(&self) {
+        let view = self.imp().view_stack.visible_child();
+        if !view.is_some_and(|v| v.child_focus(gtk::DirectionType::TabForward)) {
+            self.child_focus(gtk::DirectionType::TabForward);
+        }
+    }
+
+    /// Whether the views' switcher sits in the bar at the bottom (narrow windows).
+    pub fn switcher_at_bottom(&self) -> bool {
+        self.imp().switcher_bar.reveals()
+    }
+
+    fn setup_header(&self) {
+        let imp = self.imp();
+        // The VM's actions, and in a narrow window the console's views too.
+        let menu = gtk::gio::Menu::new();
+        menu.append_section(None, &self.console_view_menu());
+        menu.append_section(None, &domain_actions::menu_model());
+        imp.menu_button.set_menu_model(Some(&menu));
+        // When the header has room for the state alone, the switcher bar at the
+        // bottom takes the views.
+        imp.switcher_squeezer
+            .connect_visible_child_notify(glib::clone!(
+                #[weak(rename_to = page)]
+                self,
+                move |squeezer| {
+                    let alone = squeezer.visible_child().as_ref()
+                        == Some(page.imp().state_label_alone.upcast_ref());
+                    page.imp().switcher_bar.set_reveal(alone);
+                    // (Only the menu's items: this runs while the header is laid out.)
+                    page.update_console_view_action();
+                }
+            ));
+    }
+
     fn follow_domain(&self) {
         let Some(domain) = self.domain() else { return };
         let imp = self.imp();
         let mut handlers = Vec::new();
-        for property in ["state", "state-reason", "vcpus", "memory-kib", "autostart"] {
+        for property in [
+            "state",
+            "state-description",
+            "vcpus",
+            "current-memory-kib",
+            "max-memory-kib",
+            "autostart",
+        ] {
             handlers.push(domain.connect_notify_local(
                 Some(property),
                 glib::clone!(
@@ -169,23 +227,30 @@ impl VmPage {
         let Some(domain) = self.domain() else { return };
         let imp = self.imp();
         let state = domain.state();
-        let reason = domain.state_reason();
-        let state_text = if reason.is_empty() {
-            state_label(state)
-        } else {
-            format!("{} ({reason})", state_label(state))
-        };
-        imp.state_label.set_label(&state_text);
+        let state_text = state_text(&domain);
+        for label in [
+            &imp.state_label,
+            &imp.state_label_narrow,
+            &imp.state_label_alone,
+        ] {
+            label.set_label(&state_text);
+            label.set_tooltip_text(Some(&state_text));
+        }
         imp.state_row.set_subtitle(&state_text);
         imp.cpus_row.set_subtitle(&domain.vcpus().to_string());
-        imp.memory_row
-            .set_subtitle(&format_kib(domain.memory_kib()));
+        imp.current_memory_row
+            .set_subtitle(&format_kib(domain.current_memory_kib()));
+        imp.max_memory_row
+            .set_subtitle(&format_kib(domain.max_memory_kib()));
         if imp.autostart_switch.is_active() != domain.autostart() {
             imp.autostart_switch.set_active(domain.autostart());
         }
-        for (name, action) in PAGE_ACTIONS {
-            self.action_set_enabled(&format!("vm.{name}"), action.applies_to(state));
-        }
+        // One button plays and pauses: Pause while it runs, Resume while paused, else Run.
+        let pause = ListAction::Pause.applies_to(state);
+        let resume = ListAction::Resume.applies_to(state);
+        imp.pause_button.set_visible(pause);
+        imp.resume_button.set_visible(resume);
+        imp.run_button.set_visible(!pause && !resume);
         self.follow_state_in_consoles(state);
     }
 

@@ -1,21 +1,81 @@
 //! The console half of a VM's tab: the graphical console (and the serial one) follow
 //! the VM, connecting when it runs and coming back by themselves after a reboot.
+//!
+//! When the graphical console cannot be reached, the display says why (libvirt's or
+//! the VNC server's words) with Retry, and the tab tries again by itself after 1, 2,
+//! 4… seconds, at most `RETRY_DELAY_MAX` apart, for as long as the VM runs. A VM
+//! without a graphical display says so, and its tab opens on the serial console unless
+//! the person chose a view. The console's controls show on the Console page only; when
+//! the header has room for the VM's state alone, the choice of view (Graphical,
+//! Serial) is in the tab's menu.
 
-use std::time::Duration;
+use std::cell::{Cell, RefCell};
+use std::time::{Duration, Instant};
 
 use adw::subclass::prelude::*;
 use gettextrs::gettext;
-use gtk::glib;
 use gtk::prelude::*;
+use gtk::{gio, glib};
 
-use crate::model::{DomainState, GraphicsEndpoint};
-use crate::ui::console::{ConsoleState, ScaleMode, SerialConsole, VncDisplay};
+use crate::model::{DomainState, GraphicsEndpoint, GraphicsError};
+use crate::ui::console::{ConsoleState, SerialConsole, VncDisplay};
 use crate::ui::domain_actions::ListAction;
 use crate::ui::VmPage;
 
 /// How long to wait before connecting again after the display dropped while the VM
 /// still runs (a reboot resets QEMU's VNC server only briefly).
 const RECONNECT_DELAY: Duration = Duration::from_millis(1000);
+/// The first automatic retry after a failed attempt; each next one waits twice as long.
+const RETRY_DELAY_FIRST: Duration = Duration::from_secs(1);
+/// The longest wait between automatic retries.
+const RETRY_DELAY_MAX: Duration = Duration::from_secs(30);
+
+/// The tab's console bookkeeping (a field of `VmPage`'s private part).
+#[derive(Default)]
+pub struct ConsoleTab {
+    /// Bumped on every (re)connection attempt, so a stale answer is dropped.
+    attempt: Cell<u64>,
+    /// Failed attempts in a row (sets the next retry's delay).
+    failures: Cell<u32>,
+    /// The automatic retry waiting to run.
+    retry: RefCell<Option<glib::SourceId>>,
+    /// The person picked Graphical or Serial: never switch views for them again.
+    view_chosen: Cell<bool>,
+    /// The tab itself is switching views (not the person).
+    switching_view: Cell<bool>,
+    /// `tab.console-view`, enabled (shown in the menu) in a narrow window.
+    view_action: RefCell<Option<gio::SimpleAction>>,
+}
+
+impl ConsoleTab {
+    /// A new attempt number; answers to older ones are dropped.
+    fn next_attempt(&self) -> u64 {
+        self.cancel_retry();
+        self.attempt.set(self.attempt.get() + 1);
+        self.attempt.get()
+    }
+
+    fn is_current(&self, attempt: u64) -> bool {
+        self.attempt.get() == attempt
+    }
+
+    fn cancel_retry(&self) {
+        if let Some(id) = self.retry.take() {
+            id.remove();
+        }
+    }
+}
+
+/// The tab's action that shows a console view by name ("graphical", "serial"), in the
+/// "tab" group: the menu's radio items of a narrow window.
+const CONSOLE_VIEW_ACTION: &str = "console-view";
+
+/// The wait before the automatic retry that follows `failures` failed attempts.
+fn retry_delay(failures: u32) -> Duration {
+    RETRY_DELAY_FIRST
+        .saturating_mul(1 << failures.saturating_sub(1).min(16))
+        .min(RETRY_DELAY_MAX)
+}
 
 impl VmPage {
     pub(super) fn setup_consoles(&self) {
@@ -28,22 +88,7 @@ impl VmPage {
             .add_titled(vnc, Some("graphical"), &gettext("Graphical"));
         page.set_icon_name("video-display-symbolic");
         self.insert_action_group("vnc", Some(&vnc.action_group()));
-        let settings = crate::settings::shared();
-        settings
-            .bind("console-share-clipboard", vnc, "share-clipboard")
-            .get_only()
-            .build();
-        settings
-            .bind("console-scale", vnc, "scale-mode")
-            .get_only()
-            .mapping(|variant, _| {
-                let mode = match variant.get::<String>()?.as_str() {
-                    "one-to-one" => ScaleMode::OneToOne,
-                    _ => ScaleMode::Fit,
-                };
-                Some(mode.to_value())
-            })
-            .build();
+        vnc.follow_settings(&crate::settings::shared());
 
         let serial = SerialConsole::new();
         serial.set_domain(self.domain().as_ref());
@@ -57,48 +102,87 @@ impl VmPage {
             .add_titled(&serial, Some("serial"), &gettext("Serial"));
         page.set_icon_name("utilities-terminal-symbolic");
         let _ = imp.serial.set(serial);
+        imp.send_keys_button
+            .set_menu_model(Some(&VncDisplay::send_keys_menu()));
+
+        let view_action = gio::SimpleAction::new_stateful(
+            CONSOLE_VIEW_ACTION,
+            Some(glib::VariantTy::STRING),
+            &"graphical".to_variant(),
+        );
+        view_action.connect_activate(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            move |_, name| {
+                // The person's choice, as with the header's switcher.
+                if let Some(name) = name.and_then(|n| n.str()) {
+                    page.imp().console_stack.set_visible_child_name(name);
+                }
+            }
+        ));
+        let tab_actions = gio::SimpleActionGroup::new();
+        tab_actions.add_action(&view_action);
+        self.insert_action_group("tab", Some(&tab_actions));
+        imp.consoles.view_action.replace(Some(view_action));
+
         imp.console_stack
             .connect_visible_child_name_notify(glib::clone!(
                 #[weak(rename_to = page)]
                 self,
                 move |stack| {
-                    let graphical = stack.visible_child_name().as_deref() == Some("graphical");
-                    page.imp().send_keys_button.set_visible(graphical);
+                    let consoles = &page.imp().consoles;
+                    if !consoles.switching_view.get() {
+                        consoles.view_chosen.set(true);
+                    }
+                    if let (Some(action), Some(name)) = (
+                        consoles.view_action.borrow().as_ref(),
+                        stack.visible_child_name(),
+                    ) {
+                        action.set_state(&name.to_variant());
+                    }
+                    page.update_console_controls();
                 }
             ));
-        imp.send_keys_button
-            .set_menu_model(Some(&VncDisplay::send_keys_menu()));
-
-        vnc.connect_local(
-            "run-requested",
-            false,
-            glib::clone!(
+        imp.view_stack
+            .connect_visible_child_name_notify(glib::clone!(
                 #[weak(rename_to = page)]
                 self,
-                #[upgrade_or]
-                None,
-                move |_| {
-                    page.run(ListAction::Start);
-                    None
-                }
-            ),
-        );
-        for signal in ["reconnect-requested", "disconnected"] {
-            vnc.connect_local(
-                signal,
-                false,
-                glib::clone!(
-                    #[weak(rename_to = page)]
-                    self,
-                    #[upgrade_or]
-                    None,
-                    move |_| {
-                        page.reconnect_graphics_soon();
-                        None
-                    }
-                ),
-            );
-        }
+                move |_| page.update_console_controls()
+            ));
+        vnc.connect_state_notify(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            move |_| page.update_console_controls()
+        ));
+
+        vnc.connect_run_requested(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            move |_| page.run(ListAction::Start)
+        ));
+        vnc.connect_reconnect_requested(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            move |vnc| {
+                // The person asked: start afresh, and show that it is trying.
+                page.imp().consoles.failures.set(0);
+                vnc.set_state(ConsoleState::Connecting, None);
+                page.connect_graphics();
+            }
+        ));
+        vnc.connect_connected(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            move |_| page.imp().consoles.failures.set(0)
+        ));
+        vnc.connect_disconnected(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            move |vnc, _reason| match vnc.state() {
+                ConsoleState::Failed => page.retry_graphics_later(),
+                _ => page.reconnect_graphics_soon(),
+            }
+        ));
         imp.fullscreen_button.connect_toggled(glib::clone!(
             #[weak(rename_to = page)]
             self,
@@ -108,6 +192,71 @@ impl VmPage {
                 }
             }
         ));
+        self.update_console_controls();
+    }
+
+    /// The radio items of the console's views for the tab's menu, shown while
+    /// `tab.console-view` is enabled (in a narrow window).
+    pub(super) fn console_view_menu(&self) -> gio::Menu {
+        let menu = gio::Menu::new();
+        for (label, name) in [
+            (gettext("_Graphical Console"), "graphical"),
+            (gettext("_Serial Console"), "serial"),
+        ] {
+            let item = gio::MenuItem::new(Some(&label), None);
+            item.set_action_and_target_value(
+                Some(&format!("tab.{CONSOLE_VIEW_ACTION}")),
+                Some(&name.to_variant()),
+            );
+            item.set_attribute_value("hidden-when", Some(&"action-disabled".to_variant()));
+            menu.append_item(&item);
+        }
+        menu
+    }
+
+    /// Whether the person can choose between the console's views now.
+    fn console_views_offered(&self) -> bool {
+        let imp = self.imp();
+        imp.view_stack.visible_child_name().as_deref() == Some("console")
+            && imp.console_stack.pages().n_items() > 1
+    }
+
+    /// The menu's console views show when the header has no room for their switcher.
+    pub(super) fn update_console_view_action(&self) {
+        if let Some(action) = self.imp().consoles.view_action.borrow().as_ref() {
+            action.set_enabled(self.console_views_offered() && self.switcher_at_bottom());
+        }
+    }
+
+    /// The console's controls show on the Console page only; Send Keys with the
+    /// graphical view of a VM that has a display, usable while it shows the guest.
+    fn update_console_controls(&self) {
+        let imp = self.imp();
+        let on_console = imp.view_stack.visible_child_name().as_deref() == Some("console");
+        let graphical = imp.console_stack.visible_child_name().as_deref() == Some("graphical");
+        let has_display = imp.vnc.state() != ConsoleState::NoDisplay;
+        // The group too, or its padding stays in the header on the other pages.
+        imp.console_controls.set_visible(on_console);
+        // A switcher in each of the header's wide and narrow layouts (the squeezer's).
+        let views = self.console_views_offered();
+        imp.console_switcher.set_visible(views);
+        imp.console_switcher_narrow.set_visible(views);
+        self.update_console_view_action();
+        imp.fullscreen_button.set_visible(on_console);
+        imp.send_keys_button
+            .set_visible(on_console && graphical && has_display);
+        imp.send_keys_button.set_sensitive(imp.vnc.is_connected());
+    }
+
+    /// Shows the `name` console view, unless the person already chose one.
+    fn suggest_console_view(&self, name: &str) {
+        let imp = self.imp();
+        if imp.consoles.view_chosen.get() {
+            return;
+        }
+        imp.consoles.switching_view.set(true);
+        self.show_console_view(name);
+        imp.consoles.switching_view.set(false);
     }
 
     /// Called whenever the VM's state changes.
@@ -115,44 +264,79 @@ impl VmPage {
         let imp = self.imp();
         let vnc = &imp.vnc;
         let active = state.is_active() && state != DomainState::Crashed;
-        imp.send_keys_button.set_sensitive(active);
         if !active {
-            imp.graphics_attempt.set(imp.graphics_attempt.get() + 1);
+            imp.consoles.next_attempt();
+            imp.consoles.failures.set(0);
             vnc.close();
             vnc.set_state(ConsoleState::NotRunning, None);
-        } else if matches!(vnc.state(), ConsoleState::NotRunning) {
+        } else if vnc.state() == ConsoleState::NotRunning {
+            vnc.set_state(ConsoleState::Connecting, None);
             self.connect_graphics();
         }
-        imp.console_switcher
-            .set_visible(imp.console_stack.pages().n_items() > 1);
     }
 
+    /// Shows the console view `name`. The keyboard's focus, when it was in the view
+    /// that goes, moves to the one shown: left there, GTK drops it a moment later on
+    /// the window's first button (the header's New VM), away from the tab Ctrl+O
+    /// focused. No cross-fade then, so that only the new view can take it.
+    fn show_console_view(&self, name: &str) {
+        let imp = self.imp();
+        let stack = &imp.console_stack;
+        let root = self.root();
+        let focus_was_in_view = root
+            .as_ref()
+            .and_then(|root| root.focus())
+            .is_some_and(|focus| focus.is_ancestor(&**stack));
+        if !focus_was_in_view {
+            stack.set_visible_child_name(name);
+            return;
+        }
+        let transition = stack.transition_type();
+        stack.set_transition_type(gtk::StackTransitionType::None);
+        stack.set_visible_child_name(name);
+        stack.set_transition_type(transition);
+        // From nowhere, Tab-forward finds the first control of the view shown (from
+        // the old view's widget it would look only past it).
+        if let Some(root) = root {
+            root.set_focus(None::<&gtk::Widget>);
+        }
+        self.focus_content();
+    }
+
+    /// Asks libvirt for a way into the display and opens it.
     fn connect_graphics(&self) {
         let Some(domain) = self.domain() else { return };
         let Some(connection) = domain.connection() else {
             return;
         };
-        let imp = self.imp();
-        let attempt = imp.graphics_attempt.get() + 1;
-        imp.graphics_attempt.set(attempt);
-        imp.vnc.set_state(ConsoleState::Connecting, None);
+        let attempt = self.imp().consoles.next_attempt();
         glib::spawn_future_local(glib::clone!(
             #[weak(rename_to = page)]
             self,
             async move {
                 let endpoint = connection.open_graphics(&domain).await;
                 let imp = page.imp();
-                if imp.graphics_attempt.get() != attempt {
+                if !imp.consoles.is_current(attempt) {
                     return;
                 }
                 match endpoint {
                     Ok(GraphicsEndpoint::Socket(fd)) => imp.vnc.open_fd(fd),
                     Ok(GraphicsEndpoint::Address(host, port)) => imp.vnc.open_host(&host, port),
+                    Err(error) if error.is_permanent() => {
+                        tracing::info!("no graphical console for {}: {error}", domain.name());
+                        let detail = match error {
+                            GraphicsError::NoDisplay => None,
+                            other => Some(other.text()),
+                        };
+                        imp.vnc
+                            .set_state(ConsoleState::NoDisplay, detail.as_deref());
+                        // Such a machine is reached through its serial port.
+                        page.suggest_console_view("serial");
+                    }
                     Err(error) => {
                         tracing::warn!("no graphical console for {}: {error}", domain.name());
-                        imp.vnc.set_state(ConsoleState::Disconnected, Some(&error));
-                        // A machine without a screen is reached through its serial port.
-                        imp.console_stack.set_visible_child_name("serial");
+                        imp.vnc.set_state(ConsoleState::Failed, Some(&error.text()));
+                        page.retry_graphics_later();
                     }
                 }
             }
@@ -166,16 +350,36 @@ impl VmPage {
             return;
         }
         let imp = self.imp();
-        let attempt = imp.graphics_attempt.get() + 1;
-        imp.graphics_attempt.set(attempt);
         imp.vnc.set_state(ConsoleState::Reconnecting, None);
-        glib::timeout_add_local_once(
-            RECONNECT_DELAY,
+        self.connect_graphics_after(RECONNECT_DELAY);
+    }
+
+    /// An attempt failed: while the VM runs, try again after a growing delay.
+    fn retry_graphics_later(&self) {
+        if !self.domain().is_some_and(|d| d.state().is_active()) {
+            return;
+        }
+        let consoles = &self.imp().consoles;
+        let failures = consoles.failures.get() + 1;
+        consoles.failures.set(failures);
+        let delay = retry_delay(failures);
+        tracing::info!("graphical console: attempt {failures} failed, next in {delay:?}");
+        self.imp().vnc.show_retry_at(Some(Instant::now() + delay));
+        self.connect_graphics_after(delay);
+    }
+
+    fn connect_graphics_after(&self, delay: Duration) {
+        let consoles = &self.imp().consoles;
+        let attempt = consoles.next_attempt();
+        let id = glib::timeout_add_local_once(
+            delay,
             glib::clone!(
                 #[weak(rename_to = page)]
                 self,
                 move || {
-                    let still_wanted = page.imp().graphics_attempt.get() == attempt
+                    let consoles = &page.imp().consoles;
+                    consoles.retry.take();
+                    let still_wanted = consoles.is_current(attempt)
                         && page.domain().is_some_and(|d| d.state().is_active());
                     if still_wanted {
                         page.connect_graphics();
@@ -183,6 +387,7 @@ impl VmPage {
                 }
             ),
         );
+        consoles.retry.replace(Some(id));
     }
 
     /// The serial console widget of this tab.
@@ -193,5 +398,17 @@ impl VmPage {
     /// The graphical console widget of this tab.
     pub fn vnc_display(&self) -> VncDisplay {
         self.imp().vnc.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_to_a_bound() {
+        let delays: Vec<u64> = (1..=8).map(|n| retry_delay(n).as_secs()).collect();
+        assert_eq!(delays, [1, 2, 4, 8, 16, 30, 30, 30]);
+        assert_eq!(retry_delay(u32::MAX), RETRY_DELAY_MAX);
     }
 }

@@ -1,5 +1,6 @@
 //! The main window: the VM list in a pinned first tab, each opened VM in a tab of
-//! its own, and the actions on the selection.
+//! its own, and the VM actions (`win.domain-*`), which act on the VM of the tab shown,
+//! or on the list's selection when the list is shown.
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
@@ -8,7 +9,7 @@ use gtk::{gio, glib, CompositeTemplate};
 
 use crate::application::VireoApplication;
 use crate::i18n::gettext_f;
-use crate::model::{ConnectionObject, ConnectionState, CredentialsRequest, DomainObject};
+use crate::model::{ConnectionObject, ConnectionState, DomainObject};
 use crate::ui::domain_actions::{self, ListAction};
 use crate::ui::{delete_dialog, AddConnectionDialog, DomainListView, NewVmDialog, SortKey, VmPage};
 
@@ -27,12 +28,20 @@ mod imp {
         #[template_child]
         pub search_button: TemplateChild<gtk::ToggleButton>,
         #[template_child]
+        pub sort_button: TemplateChild<gtk::MenuButton>,
+        #[template_child]
+        pub local_hint: TemplateChild<gtk::Revealer>,
+        #[template_child]
+        pub local_hint_reason: TemplateChild<gtk::Label>,
+        #[template_child]
         pub tab_bar: TemplateChild<adw::TabBar>,
         #[template_child]
         pub tab_view: TemplateChild<adw::TabView>,
         pub list: OnceCell<DomainListView>,
         /// `--show-domain-creator` opens the assistant once, with the first host.
         pub creator_shown: std::cell::Cell<bool>,
+        /// The VMs the actions act on now, each with its `notify::state` handler.
+        pub targets: std::cell::RefCell<Vec<(DomainObject, glib::SignalHandlerId)>>,
     }
 
     #[glib::object_subclass]
@@ -50,8 +59,21 @@ mod imp {
                 window.open_new_vm_dialog();
             });
             klass.install_action("win.search", None, |window, _, _| {
-                let button = &window.imp().search_button;
-                button.set_active(!button.is_active());
+                // Searching is the list's: from a VM's tab it goes back to the list.
+                let imp = window.imp();
+                let on_list = window.vm_page_shown().is_none();
+                window.show_list();
+                imp.search_button
+                    .set_active(!(on_list && imp.search_button.is_active()));
+            });
+            klass.install_action("win.close-tab", None, |window, _, _| {
+                window.close_tab_or_window();
+            });
+            klass.install_action("win.retry-local-hosts", None, |window, _, _| {
+                window.app().retry_local_hosts();
+            });
+            klass.install_action("win.dismiss-local-hint", None, |window, _, _| {
+                window.imp().local_hint.set_reveal_child(false);
             });
             for action in ListAction::ALL {
                 klass.install_action(
@@ -128,6 +150,11 @@ impl VireoWindow {
             self,
             move |view| window.imp().tab_bar.set_visible(view.n_pages() > 1)
         ));
+        imp.tab_view.connect_selected_page_notify(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move |_| window.tab_shown()
+        ));
 
         let search_bar = list.search_bar();
         imp.search_button
@@ -135,38 +162,19 @@ impl VireoWindow {
             .bidirectional()
             .sync_create()
             .build();
-        search_bar.set_key_capture_widget(Some(self));
 
-        list.connect_local(
-            "selection-changed",
-            false,
-            glib::clone!(
-                #[weak(rename_to = window)]
-                self,
-                #[upgrade_or]
-                None,
-                move |_| {
-                    window.update_action_states();
-                    None
-                }
-            ),
-        );
-        list.connect_local(
-            "domain-activated",
-            false,
-            glib::clone!(
-                #[weak(rename_to = window)]
-                self,
-                #[upgrade_or]
-                None,
-                move |values| {
-                    if let Some(domain) = values.get(1).and_then(|v| v.get::<DomainObject>().ok()) {
-                        window.open_domain(&domain);
-                    }
-                    None
-                }
-            ),
-        );
+        list.connect_selection_changed(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move |_| window.retarget()
+        ));
+        list.connect_domain_activated(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move |_, domain| {
+                window.open_domain(domain);
+            }
+        ));
 
         let sort = gio::SimpleAction::new_stateful(
             "sort-by",
@@ -203,6 +211,87 @@ impl VireoWindow {
             self.watch_connection(&connection);
         }
         self.update_title();
+        app.connect_local_daemon_error_notify(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move |app| window.show_local_hint(&app.local_daemon_error())
+        ));
+        self.show_local_hint(&app.local_daemon_error());
+        self.tab_shown();
+    }
+
+    /// The VM tab shown, if a VM's tab is shown rather than the list.
+    pub fn vm_page_shown(&self) -> Option<VmPage> {
+        self.imp()
+            .tab_view
+            .selected_page()
+            .and_then(|page| page.child().downcast::<VmPage>().ok())
+    }
+
+    /// Shows the list's tab.
+    pub fn show_list(&self) {
+        let imp = self.imp();
+        if let Some(page) = imp.tab_view.pages().item(0).and_downcast::<adw::TabPage>() {
+            imp.tab_view.set_selected_page(&page);
+        }
+    }
+
+    /// A tab was chosen: the header shows what belongs to it, typing searches only on
+    /// the list, and the actions turn to its VM.
+    fn tab_shown(&self) {
+        let imp = self.imp();
+        let on_list = self.vm_page_shown().is_none();
+        imp.search_button.set_visible(on_list);
+        imp.sort_button.set_visible(on_list);
+        self.list()
+            .search_bar()
+            .set_key_capture_widget(on_list.then_some(self.upcast_ref::<gtk::Widget>()));
+        self.retarget();
+    }
+
+    /// Ctrl+W: closes the VM tab shown; on the list, closes the window, as the title
+    /// bar's close button does (the machines keep running; nothing is lost).
+    fn close_tab_or_window(&self) {
+        let tab_view = &self.imp().tab_view;
+        match tab_view.selected_page() {
+            Some(page) if !page.is_pinned() => tab_view.close_page(&page),
+            _ => self.close(),
+        }
+    }
+
+    /// Says that no local libvirt daemon answers (`reason` in libvirt's words, empty
+    /// when one does) and how to start one; the demo host stays to try meanwhile.
+    fn show_local_hint(&self, reason: &str) {
+        let imp = self.imp();
+        imp.local_hint_reason.set_label(reason);
+        imp.local_hint.set_reveal_child(!reason.is_empty());
+    }
+
+    /// The VMs the actions act on: the tab's VM in a VM's tab, else the list's
+    /// selection.
+    pub fn action_targets(&self) -> Vec<DomainObject> {
+        match self.vm_page_shown() {
+            Some(page) => page.domain().into_iter().collect(),
+            None => self.list().selected_domains(),
+        }
+    }
+
+    /// Follows the state of the VMs the actions now act on.
+    fn retarget(&self) {
+        let targets = self.action_targets();
+        let mut watched = self.imp().targets.borrow_mut();
+        for (domain, handler) in watched.drain(..) {
+            domain.disconnect(handler);
+        }
+        for domain in targets {
+            let handler = domain.connect_state_notify(glib::clone!(
+                #[weak(rename_to = window)]
+                self,
+                move |_| window.update_action_states()
+            ));
+            watched.push((domain, handler));
+        }
+        drop(watched);
         self.update_action_states();
     }
 
@@ -220,20 +309,29 @@ impl VireoWindow {
         });
     }
 
-    /// Each action is enabled only where it applies to some selected VM.
+    /// Each action is enabled only where it applies to one of the VMs it acts on;
+    /// Open only from the list.
     fn update_action_states(&self) {
-        let selected = self.list().selected_domains();
-        let states: Vec<_> = selected.iter().map(DomainObject::state).collect();
+        let states: Vec<_> = self
+            .imp()
+            .targets
+            .borrow()
+            .iter()
+            .map(|(domain, _)| domain.state())
+            .collect();
+        let on_list = self.vm_page_shown().is_none();
         for action in ListAction::ALL {
-            self.action_set_enabled(
-                &format!("win.{}", action.action_name()),
-                action.enabled_for(&states),
-            );
+            let enabled = action.enabled_for(&states) && (on_list || action != ListAction::Open);
+            self.action_set_enabled(&format!("win.{}", action.action_name()), enabled);
         }
+        self.list().show_run_and_resume(
+            ListAction::Start.enabled_for(&states),
+            ListAction::Resume.enabled_for(&states),
+        );
     }
 
     fn run_list_action(&self, action: ListAction) {
-        let selected = self.list().selected_domains();
+        let selected = self.action_targets();
         if selected.is_empty() {
             return;
         }
@@ -342,7 +440,8 @@ impl VireoWindow {
         handler.set(Some(id));
     }
 
-    /// Shows `domain` in its tab, opening one when it has none.
+    /// Shows `domain` in its tab, opening one when it has none, with the keyboard's
+    /// focus in it.
     pub fn open_domain(&self, domain: &DomainObject) -> VmPage {
         let tab_view = &self.imp().tab_view;
         for index in 0..tab_view.n_pages() {
@@ -350,6 +449,7 @@ impl VireoWindow {
             if let Some(vm_page) = page.child().downcast_ref::<VmPage>() {
                 if vm_page.domain().as_ref() == Some(domain) {
                     tab_view.set_selected_page(&page);
+                    vm_page.focus_content();
                     return vm_page.clone();
                 }
             }
@@ -362,6 +462,7 @@ impl VireoWindow {
             .build();
         page.set_icon(Some(&gio::ThemedIcon::new("computer-symbolic")));
         tab_view.set_selected_page(&page);
+        vm_page.focus_content();
         // A VM that is undefined elsewhere takes its tab with it.
         if let Some(connection) = domain.connection() {
             let uuid = domain.uuid().to_string();
@@ -386,25 +487,13 @@ impl VireoWindow {
     /// Logs once when a connection's list is filled and drawn, and handles the
     /// command line's `--show-domain-*` requests once their VM can be found.
     fn watch_connection(&self, connection: &ConnectionObject) {
-        connection.connect_local(
-            "credentials-requested",
-            false,
-            glib::clone!(
-                #[weak(rename_to = window)]
-                self,
-                #[upgrade_or]
-                None,
-                move |values| {
-                    if let Some(request) = values
-                        .get(1)
-                        .and_then(|v| v.get::<CredentialsRequest>().ok())
-                    {
-                        crate::ui::credentials_dialog::present(window.upcast_ref(), &request);
-                    }
-                    None
-                }
-            ),
-        );
+        connection.connect_credentials_requested(glib::clone!(
+            #[weak(rename_to = window)]
+            self,
+            move |_, request| {
+                crate::ui::credentials_dialog::present(window.upcast_ref(), request);
+            }
+        ));
         connection.connect_state_notify(glib::clone!(
             #[weak(rename_to = window)]
             self,
@@ -471,6 +560,8 @@ impl VireoWindow {
                 let page = self.open_domain(&domain);
                 if console {
                     page.show_console();
+                } else {
+                    page.show_details();
                 }
             }
             None => self.show_toast(&gettext_f(

@@ -60,13 +60,35 @@ pub fn meta_data(instance_id: &str, hostname: &str) -> String {
     )
 }
 
-/// Writes the seed ISO into `dir` and returns its path.
+/// The guest's host name for a VM named `vm_name`: VM names may hold spaces and
+/// other characters ("Web Server 2"), host names only letters, digits and inner
+/// hyphens ("web-server-2").
+pub fn hostname_for(vm_name: &str) -> String {
+    let mut out = String::new();
+    for c in vm_name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    let out: String = out.chars().take(63).collect();
+    match out.trim_end_matches('-') {
+        "" => "guest".to_owned(),
+        name => name.to_owned(),
+    }
+}
+
+/// Writes the seed ISO into `dir` and returns its path; the guest's host name comes
+/// from `vm_name` (see [`hostname_for`]).
 pub fn build_seed_iso(
     dir: &Path,
     ci: &CloudInit,
-    hostname: &str,
+    vm_name: &str,
     instance_id: &str,
 ) -> Result<PathBuf, SeedError> {
+    let hostname = hostname_for(vm_name);
+    let hostname = hostname.as_str();
     let src = dir.join("cidata");
     std::fs::create_dir_all(&src)?;
     std::fs::write(src.join("user-data"), user_data(ci, hostname))?;
@@ -84,4 +106,14 @@ pub fn build_seed_iso(
         ));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn host_names_come_from_vm_names() {
+        assert_eq!(super::hostname_for("Web Server 2"), "web-server-2");
+        assert_eq!(super::hostname_for("debian-12.2_test"), "debian-12-2-test");
+        assert_eq!(super::hostname_for("  ~~ "), "guest");
+    }
 }

@@ -66,8 +66,10 @@ pub struct DomainRecord {
     /// The virDomain*Reason number belonging to `state`.
     pub reason: i32,
     pub vcpus: u32,
-    /// Maximum memory in KiB.
-    pub memory_kib: u64,
+    /// Maximum memory in KiB (`<memory>`: what the guest may grow to).
+    pub max_memory_kib: u64,
+    /// Memory the guest has now, in KiB (`<currentMemory>`, or the balloon's size).
+    pub current_memory_kib: u64,
     pub autostart: bool,
     pub persistent: bool,
     pub has_managed_save: bool,
@@ -112,6 +114,7 @@ struct Basic {
     state: Option<i32>,
     reason: i32,
     max_mem: Option<u64>,
+    cur_mem: Option<u64>,
     vcpus: Option<u32>,
 }
 
@@ -146,6 +149,7 @@ fn bulk_basic(doms: &[DomainRef]) -> HashMap<[u8; 16], Basic> {
                 b"state.state" => b.state = v.as_i64().map(|x| x as i32),
                 b"state.reason" => b.reason = v.as_i64().unwrap_or(0) as i32,
                 b"balloon.maximum" => b.max_mem = v.as_u64(),
+                b"balloon.current" => b.cur_mem = v.as_u64(),
                 b"vcpu.current" => b.vcpus = v.as_u64().map(|x| x as u32),
                 _ => {}
             });
@@ -174,6 +178,7 @@ fn info_of(d: &DomainRef) -> Result<Basic> {
             state: Some(st),
             reason,
             max_mem: Some(info.maxMem as u64),
+            cur_mem: Some(info.memory as u64),
             vcpus: Some(info.nrVirtCpu as u32),
         })
     }
@@ -192,6 +197,7 @@ pub fn list_all(session: &mut Session) -> Result<Vec<DomainRecord>> {
     for d in &doms {
         let Some(raw) = raw_uuid(d) else { continue };
         let mut b = basics.get(&raw).copied().unwrap_or_default();
+        // balloon.current comes with balloon.maximum: it needs no check of its own.
         if b.state.is_none() || b.max_mem.is_none() || b.vcpus.is_none() {
             match info_of(d) {
                 Ok(i) => {
@@ -200,6 +206,7 @@ pub fn list_all(session: &mut Session) -> Result<Vec<DomainRecord>> {
                         b.reason = i.reason;
                     }
                     b.max_mem = b.max_mem.or(i.max_mem);
+                    b.cur_mem = b.cur_mem.or(i.cur_mem);
                     b.vcpus = b.vcpus.or(i.vcpus);
                 }
                 // Undefined between the list and now: leave it out.
@@ -214,7 +221,8 @@ pub fn list_all(session: &mut Session) -> Result<Vec<DomainRecord>> {
             state: RunState::from_raw(b.state.unwrap_or(0)),
             reason: b.reason,
             vcpus: b.vcpus.unwrap_or(0),
-            memory_kib: b.max_mem.unwrap_or(0),
+            max_memory_kib: b.max_mem.unwrap_or(0),
+            current_memory_kib: b.cur_mem.or(b.max_mem).unwrap_or(0),
             autostart: autostart.contains(&raw),
             persistent: persistent.contains(&raw),
             has_managed_save: managed.contains(&raw),
@@ -304,7 +312,8 @@ fn read_domain(d: &DomainRef) -> Result<DomainRecord> {
         state: RunState::from_raw(b.state.unwrap_or(0)),
         reason: b.reason,
         vcpus: b.vcpus.unwrap_or(0),
-        memory_kib: b.max_mem.unwrap_or(0),
+        max_memory_kib: b.max_mem.unwrap_or(0),
+        current_memory_kib: b.cur_mem.or(b.max_mem).unwrap_or(0),
         autostart,
         persistent,
         has_managed_save: managed,

@@ -34,6 +34,18 @@ pub fn vnc_address(conn: &Connect, uuid: &str) -> Result<(String, u16)> {
     })
 }
 
+/// The types of the domain's graphical displays (`vnc`, `spice`...), in XML order;
+/// empty when it has none.
+pub fn display_types(xml: &str) -> Vec<String> {
+    let Ok(doc) = roxmltree::Document::parse(xml) else {
+        return Vec::new();
+    };
+    doc.descendants()
+        .filter(|n| n.has_tag_name("graphics"))
+        .filter_map(|n| n.attribute("type").map(str::to_owned))
+        .collect()
+}
+
 /// The first `<graphics type='vnc'>` with a port: (listen address, port). The address is
 /// as libvirt wrote it ("0.0.0.0" for all of the host's addresses); see
 /// `reachable_vnc_host`.
@@ -71,7 +83,16 @@ pub fn reachable_vnc_host(listen: &str, remote_host: Option<&str>) -> Option<Str
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_vnc_address, reachable_vnc_host};
+    use super::{display_types, parse_vnc_address, reachable_vnc_host};
+
+    #[test]
+    fn lists_the_display_types() {
+        let xml = "<domain><devices><graphics type='spice' port='5901'/>\
+                   <graphics type='vnc' port='5902'/></devices></domain>";
+        assert_eq!(display_types(xml), ["spice", "vnc"]);
+        let none = "<domain><devices><serial type='pty'/><video/></devices></domain>";
+        assert!(display_types(none).is_empty());
+    }
 
     #[test]
     fn reads_the_live_vnc_port() {

@@ -1,7 +1,7 @@
 //! A new virtual machine as a typed spec (what the wizard collects), its validation
 //! against the host, and the domain and volume XML it becomes.
 //!
-//! Everything here is pure except [`create`], which talks to libvirt (on a worker
+//! Everything here is pure except [`create()`], which talks to libvirt (on a worker
 //! thread) and undoes its own work when a step fails.
 
 pub mod create;
@@ -133,6 +133,20 @@ impl InstallMethod {
     /// True for methods whose disk is the imported image itself.
     pub fn brings_own_disk(&self) -> bool {
         matches!(self, InstallMethod::ImportDisk { .. })
+    }
+
+    /// A network install from `url` whose kernel and initrd are not fetched yet: the
+    /// creation step fetches them and puts their volumes' paths in place of
+    /// [`tree::KERNEL_PLACEHOLDER`] and [`tree::INITRD_PLACEHOLDER`].
+    pub fn network_tree(url: &str, kernel_args: &str) -> Self {
+        InstallMethod::NetworkTree {
+            url: url.to_owned(),
+            boot: TreeBoot {
+                kernel: tree::KERNEL_PLACEHOLDER.to_owned(),
+                initrd: tree::INITRD_PLACEHOLDER.to_owned(),
+                args: kernel_args.to_owned(),
+            },
+        }
     }
 }
 

@@ -31,6 +31,19 @@ impl TestApp {
         if probe {
             let _ = app.settings().set_boolean("connections-initialized", true);
         }
+        Self::launch(app)
+    }
+
+    /// A first start (nothing saved, no `--connect`) where the local hosts tried are
+    /// `local_uris` instead of the system's and session's QEMU daemons.
+    pub fn first_start(local_uris: &[&str]) -> TestApp {
+        let app = VireoApplication::with_id(Options::default(), None);
+        app.set_local_uris(local_uris);
+        app.open_initial_connections();
+        Self::launch(app)
+    }
+
+    fn launch(app: VireoApplication) -> TestApp {
         app.register(None::<&gio::Cancellable>)
             .unwrap_or_else(|e| panic!("registering the application: {e}"));
         app.activate();

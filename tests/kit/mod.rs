@@ -4,17 +4,20 @@
 //!
 //! | part | what it is for |
 //! |---|---|
-//! | [`runner`] | the runner of `harness = false` binaries: [`Runner`], [`test`], watchdog, skip-or-fail, cleanup hooks |
+//! | [`runner`] | the runner of `harness = false` binaries: [`Runner`], [`test`] (`.limit`, `.french`), watchdog, skip-or-fail, cleanup hooks |
 //! | [`wait`] | the one main-loop pump and the one [`wait_until`]; [`block_on`], [`settle`]; the [`EVENT`] and [`BOOT`] limits |
 //! | [`testbed`] | the guest, the private `qemu:///system` daemon, the embedded root, the unprivileged user, [`testbed::require`] |
 //! | [`model`] | Vireo's model on a host: connect, define, start, remove a domain |
 //! | [`console`] | a guest's serial console read by the test itself (ready line, shell) |
-//! | [`screen`] | screenshots (`target/screenshots/`), a widget to PNG, a domain's display through libvirt, pixels |
-//! | [`app`] | the application inside the test process (tier 3): [`app::TestApp`] from a command line, its actions, widgets found by type |
+//! | [`screen`] | screenshots (`target/screenshots/`), a widget to PNG, a domain's display through libvirt, the X screen, pixels, the guest's VGA bands |
+//! | [`app`] | the application inside the test process (tier 3): [`app::TestApp`] from a command line or a first start, its actions, widgets found by type |
 //! | [`binary`] | the real `vireo` binary from outside (tier 5): [`binary::App`] through AT-SPI, xdotool and screenshots |
-//! | [`x11`] | real key presses and pointer moves with `xdotool` |
+//! | [`x11`] | real key presses, typing and pointer moves with `xdotool`, also into the in-process app's window |
 //! | [`serial`] | the serial console widget's bed and flood check |
 //! | [`vnc`] | x11vnc serving a known picture, pictures compared pixel by pixel |
+//! | [`remote_host`] | a remote libvirt host on this machine (`tests/testbed/remote-host.sh`), reached over `qemu+ssh` |
+//! | [`rfb`] | a minimal VNC client: handshake and one raw frame through any socket |
+//! | [`wizard`] | the New Virtual Machine wizard found among the toplevels and driven by its titles and labels |
 //!
 //! A test binary is a `[[test]]` with `harness = false` in Cargo.toml and a `main`:
 //!
@@ -51,12 +54,15 @@ pub mod app;
 pub mod binary;
 pub mod console;
 pub mod model;
+pub mod remote_host;
+pub mod rfb;
 pub mod runner;
 pub mod screen;
 pub mod serial;
 pub mod testbed;
 pub mod vnc;
 pub mod wait;
+pub mod wizard;
 pub mod x11;
 
 pub use runner::{skip_or_fail, test, Runner};

@@ -12,6 +12,8 @@
 //!   process-wide (libvirt's test driver, the `GApplication`, one embedded QEMU driver
 //!   per process). `main` runs again in each child up to `run`: keep it to checks;
 //! - a test's body returns `()` (and asserts) or `Result<(), E: Display>`;
+//! - [`Test::french`] runs a test in French (`fr_FR.UTF-8`: words, units, decimal
+//!   comma); it needs `.fresh_process()`, as the locale is set when a process starts;
 //! - each test has a time limit (120 s unless [`Test::limit`] says more); past it, the
 //!   cleanup hooks ([`on_cleanup`]) run and the process exits, so a hang never leaves
 //!   daemons or QEMUs behind. SIGINT and SIGTERM do the same; the hooks also run when
@@ -42,10 +44,11 @@ impl<E: Display> Outcome for Result<(), E> {
     }
 }
 
-/// One test: a name, a time limit and a body.
+/// One test: a name, a time limit, a language and a body.
 pub struct Test {
     name: &'static str,
     limit: Duration,
+    french: bool,
     body: Box<dyn Fn() -> Result<(), String>>,
 }
 
@@ -54,6 +57,7 @@ pub fn test<R: Outcome + 'static>(name: &'static str, body: fn() -> R) -> Test {
     Test {
         name,
         limit: Duration::from_secs(120),
+        french: false,
         body: Box::new(move || body().into_result()),
     }
 }
@@ -64,6 +68,35 @@ impl Test {
         self.limit = Duration::from_secs(secs);
         self
     }
+
+    /// Runs the test in French, in a process of its own (see [`french_env`]).
+    pub fn french(mut self) -> Test {
+        self.french = true;
+        self
+    }
+}
+
+/// The environment of a process that runs in French. The locale is compiled once into
+/// `<target>/locales` with glibc's `localedef` (Debian's `locales` package), so the
+/// machine needs no generated locale.
+pub fn french_env() -> Result<Vec<(&'static str, String)>, String> {
+    let dir = super::testbed::target_dir().join("locales");
+    if !dir.join("fr_FR.UTF-8").exists() {
+        std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+        let status = Command::new("localedef")
+            .args(["-i", "fr_FR", "-f", "UTF-8"])
+            .arg(dir.join("fr_FR.UTF-8"))
+            .status()
+            .map_err(|e| format!("localedef (Debian: locales): {e}"))?;
+        if !status.success() {
+            return Err("localedef could not compile fr_FR.UTF-8".into());
+        }
+    }
+    Ok(vec![
+        ("LOCPATH", dir.display().to_string()),
+        ("LC_ALL", "fr_FR.UTF-8".into()),
+        ("LANGUAGE", "fr".into()),
+    ])
 }
 
 type Hook = Box<dyn Fn() + Send>;
@@ -176,6 +209,12 @@ impl Runner {
         for test in &chosen {
             let ok = if self.fresh_process {
                 run_in_child(&args[0], test)
+            } else if test.french {
+                println!(
+                    "test {} ... FAILED: French needs .fresh_process()",
+                    test.name
+                );
+                false
             } else {
                 run_one(test)
             };
@@ -210,13 +249,16 @@ impl Runner {
         if writable && std::env::var_os("LIBVIRT_LOG_OUTPUTS").is_none() {
             std::env::set_var("LIBVIRT_LOG_OUTPUTS", format!("3:file:{}", log.display()));
         }
-        vireo::logging::init(false);
         if self.gui {
             // Settings must not touch the user's dconf.
             std::env::set_var("GSETTINGS_BACKEND", "memory");
             vireo::i18n::init();
-            vireo::resources::register();
+            // Logging, resources, the application's name, the renderer's settings: as
+            // `vireo`'s main sets them.
+            vireo::startup::prepare_process(false);
             display_or_skip();
+        } else {
+            vireo::logging::init(false);
         }
         vireo::model::init();
         let ctx = glib::MainContext::default();
@@ -286,7 +328,20 @@ fn run_one(test: &Test) -> bool {
 /// its own watchdog; this one only catches a child that hangs past it.
 fn run_in_child(exe: &str, test: &Test) -> bool {
     let started = Instant::now();
-    let mut child = match Command::new(exe).args([CASE_ARG, test.name]).spawn() {
+    let mut command = Command::new(exe);
+    command.args([CASE_ARG, test.name]);
+    if test.french {
+        match french_env() {
+            Ok(env) => {
+                command.envs(env);
+            }
+            Err(e) => {
+                println!("test {} ... FAILED: {e}", test.name);
+                return false;
+            }
+        }
+    }
+    let mut child = match command.spawn() {
         Ok(c) => c,
         Err(e) => {
             println!("test {} ... FAILED: cannot start {exe}: {e}", test.name);

@@ -1,11 +1,14 @@
 //! Pictures: where screenshots go, a widget of the in-process app rendered to PNG, a
-//! domain's display through libvirt, pixels read from either.
+//! domain's display through libvirt, the whole X screen, pixels read from them, and
+//! the test guest's VGA bands found anywhere on screen at any scale.
 //!
 //! Screenshots are for people to look at: every test that shows something writes them
 //! to `target/screenshots/` (printing the path), and the names say what they show.
 
 use std::ffi::c_int;
+use std::io::Read;
 use std::path::PathBuf;
+use std::process::{Command, Stdio};
 
 use gtk::gdk_pixbuf::{prelude::*, Pixbuf, PixbufLoader};
 use gtk::prelude::*;
@@ -123,4 +126,82 @@ pub fn pixel(p: &Pixbuf, x: u32, y: u32) -> [u8; 3] {
     let bytes = p.read_pixel_bytes();
     let off = y as usize * p.rowstride() as usize + x as usize * p.n_channels() as usize;
     [bytes[off], bytes[off + 1], bytes[off + 2]]
+}
+
+/// The whole X screen now: (width, height, RGB bytes), from ImageMagick's `import
+/// -window root`; None if it fails. Plain bytes, so that a thread of its own can poll
+/// the screen while the test's thread turns the main loop.
+pub fn x_screen_rgb() -> Option<(usize, usize, Vec<u8>)> {
+    let mut child = Command::new("import")
+        .args(["-window", "root", "-depth", "8", "ppm:-"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let mut ppm = Vec::new();
+    child.stdout.take()?.read_to_end(&mut ppm).ok()?;
+    child.wait().ok()?;
+    parse_ppm(&ppm)
+}
+
+/// A binary PPM (P6, maxval 255): (width, height, RGB bytes).
+fn parse_ppm(data: &[u8]) -> Option<(usize, usize, Vec<u8>)> {
+    let mut fields = Vec::new();
+    let mut i = 0;
+    while fields.len() < 4 {
+        while data.get(i)?.is_ascii_whitespace() {
+            i += 1;
+        }
+        if data[i] == b'#' {
+            while *data.get(i)? != b'\n' {
+                i += 1;
+            }
+            continue;
+        }
+        let start = i;
+        while !data.get(i)?.is_ascii_whitespace() {
+            i += 1;
+        }
+        fields.push(std::str::from_utf8(&data[start..i]).ok()?.to_owned());
+    }
+    let (w, h): (usize, usize) = (fields[1].parse().ok()?, fields[2].parse().ok()?);
+    let pixels = data.get(i + 1..i + 1 + w * h * 3)?;
+    (fields[0] == "P6" && fields[3] == "255").then(|| (w, h, pixels.to_vec()))
+}
+
+/// True when the X screen shows the ready test guest's VGA bands anywhere, at any
+/// scale (a console in a window of any size).
+pub fn x_screen_shows_guest() -> bool {
+    x_screen_rgb().is_some_and(|(w, h, rgb)| shows_vga_bands(w, h, &rgb))
+}
+
+/// True when some column of an RGB picture crosses the test guest's VGA bands in their
+/// order (blue, red, green, grey, blue: [`super::testbed::VGA_PIXELS`]), each a run of
+/// exact pixels.
+pub fn shows_vga_bands(w: usize, h: usize, rgb: &[u8]) -> bool {
+    let mut bands: Vec<(u32, [u8; 3])> = super::testbed::VGA_PIXELS
+        .iter()
+        .filter(|(_, _, c)| *c != [0, 0, 0])
+        .map(|&(_, y, c)| (y, c))
+        .collect();
+    bands.sort();
+    let bands: Vec<[u8; 3]> = bands.into_iter().map(|(_, c)| c).collect();
+    (0..w).step_by(3).any(|x| {
+        let mut seen: Vec<[u8; 3]> = Vec::new();
+        let mut run = (0, [0u8; 3]);
+        for y in 0..h {
+            let i = (y * w + x) * 3;
+            let px = [rgb[i], rgb[i + 1], rgb[i + 2]];
+            run = if px == run.1 {
+                (run.0 + 1, px)
+            } else {
+                (1, px)
+            };
+            // A band counts once it is a few pixels tall (not a blended edge).
+            if run.0 == 3 && bands.contains(&px) && seen.last() != Some(&px) {
+                seen.push(px);
+            }
+        }
+        seen.windows(bands.len()).any(|win| win == bands.as_slice())
+    })
 }

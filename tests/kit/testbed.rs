@@ -57,6 +57,8 @@ pub enum Need {
     Daemon,
     /// The guest of `tests/guest/build.sh`, built (or found fresh in its cache).
     Guest,
+    /// Also sshd, ssh and the namespace tools: [`super::remote_host::RemoteHost`].
+    RemoteHost,
 }
 
 /// Skips the binary (fails it in CI) unless this machine has all it `needs`.
@@ -79,7 +81,8 @@ pub fn missing(needs: &[Need]) -> Option<String> {
         "/usr/bin/unshare",
     ];
     let daemon = needs.contains(&Need::Daemon);
-    if daemon {
+    // A remote host runs its own libvirtd and virtlogd.
+    if daemon || needs.contains(&Need::RemoteHost) {
         tools.extend(["/usr/sbin/libvirtd", "/usr/sbin/virtlogd"]);
     }
     for t in tools {
@@ -91,6 +94,11 @@ pub fn missing(needs: &[Need]) -> Option<String> {
     }
     if daemon {
         if let Some(why) = SystemDaemon::foreign_daemon() {
+            return Some(why);
+        }
+    }
+    if needs.contains(&Need::RemoteHost) {
+        if let Some(why) = super::remote_host::missing() {
             return Some(why);
         }
     }

@@ -97,6 +97,21 @@ impl RawServer {
         pixels: &[u8],
         extra: &[&str],
     ) -> Result<Self, String> {
+        Self::start_on(None, width, height, pixels, extra)
+    }
+
+    /// The same on `port` (None: the first free one from 6100).
+    pub fn start_on(
+        port: Option<u16>,
+        width: usize,
+        height: usize,
+        pixels: &[u8],
+        extra: &[&str],
+    ) -> Result<Self, String> {
+        let port_args = match port {
+            Some(p) => ["-rfbport".to_owned(), p.to_string()],
+            None => ["-autoport".to_owned(), "6100".to_owned()],
+        };
         static COUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!("vireo-vnc-test-{}-{n}", std::process::id()));
@@ -111,7 +126,7 @@ impl RawServer {
             .arg(format!("+{}", rawfb(&dir.join("fb.raw"), width, height)))
             .arg("-pipeinput")
             .arg(format!("cat >> {}", input_log.display()))
-            .args(["-autoport", "6100"])
+            .args(&port_args)
             .args(["-localhost", "-forever", "-shared", "-nocursor"])
             .args(extra)
             .stdout(Stdio::piped())

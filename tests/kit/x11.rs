@@ -1,10 +1,13 @@
 //! Real input on the test's X display (Xvfb): key presses, typing and pointer moves
-//! through `xdotool` (XTEST), so they reach GTK as a person's would.
+//! through `xdotool` (XTEST), so they reach GTK as a person's would; [`press_keys`] and
+//! [`type_text`] aim them at a window of the in-process app.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use super::wait::{pump, wait_until};
+use gtk::prelude::*;
+
+use super::wait::{pump, wait_until, EVENT};
 
 /// Runs `xdotool ARGS...` on the display, turning the main loop meanwhile (an
 /// in-process window must answer `search --sync`), then lets GTK handle the events for
@@ -55,4 +58,28 @@ pub fn keysym(c: char) -> String {
         '-' => "minus".into(),
         c => c.to_string(),
     }
+}
+
+/// Presses `keys` (xdotool's names: "ctrl+w", "shift+F10", "Escape") into `window` of
+/// the in-process app, through the X server as a person's keyboard does: the window is
+/// brought up and given the keyboard first.
+pub fn press_keys(window: &impl IsA<gtk::Window>, keys: &str) {
+    focus(window);
+    xdotool(&["key", "--clearmodifiers", keys]);
+    // What the keys do shows (or, for a check that nothing happened, would have).
+    super::wait::settle();
+}
+
+/// Types `text` on the keyboard into `window` of the in-process app.
+pub fn type_text(window: &impl IsA<gtk::Window>, text: &str) {
+    focus(window);
+    xdotool(&["type", "--clearmodifiers", text]);
+    super::wait::settle();
+}
+
+fn focus(window: &impl IsA<gtk::Window>) {
+    window.present();
+    wait_until("the window has the keyboard's focus", EVENT, || {
+        window.is_active()
+    });
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 #! Prints the libvirt XML of a Vireo test guest domain (TCG, kernel boot or ISO boot),
-#! for shell tests and for reading; the Rust fixtures (tests/common) build the same XML.
+#! for shell tests and for reading; the test kit (tests/kit/testbed.rs) builds the same XML.
 #
 # Usage: tests/testbed/domain-xml.sh NAME GUESTDIR kernel|iso [DISK [SERIALLOG]]
 #   kernel  boot GUESTDIR/vmlinuz + initrd.gz with "console=tty0 console=ttyS0"

@@ -107,7 +107,7 @@ report+=("ISO boot to ready line: $(since "$t") s")
 V destroy $dom >/dev/null
 V undefine $dom >/dev/null
 
-# --- qemu:///embed (no daemon; QEMU as root, see tests/common/testbed.rs) -----------
+# --- qemu:///embed (no daemon; QEMU as root, see tests/kit/testbed.rs) --------------
 dom=vireo-smoke-embed
 mkdir -p "$embed_root/etc"
 printf 'user = "root"\ngroup = "root"\ndynamic_ownership = 0\nstdio_handler = "file"\n' >"$embed_root/etc/qemu.conf"

@@ -2,12 +2,12 @@
 
 mod serial;
 mod serial_console;
+mod spinner;
 pub mod vnc;
 mod vnc_display;
 
 pub use serial::session::device_label;
 pub use serial_console::{SerialConsole, SerialStatus};
 pub use vnc::canvas::ScaleMode;
-pub use vnc::framebuffer::keep_frame_memory;
 pub use vnc::status::ConsoleState;
 pub use vnc_display::VncDisplay;

@@ -5,7 +5,9 @@
 //! terminal's `commit` (typing, pasting) goes back. When the domain stops it says so
 //! and offers Run (`run-requested`); when it starts again, or the stream breaks while it
 //! runs, it attaches again by itself. Several serial ports or consoles give a device
-//! drop-down; a console held by another client gives a Take Over button.
+//! drop-down; a console held by another client gives a Take Over button; a domain with
+//! no serial port or console says so (and offers to add one when the owner sets
+//! `add-device-available`: `add-device-requested`).
 //!
 //! The session logic is in `serial/session.rs`, the terminal comforts (clipboard,
 //! search, zoom, save, font and palette) in `serial/comforts.rs`.
@@ -49,7 +51,8 @@ pub enum SerialStatus {
     Connected,
     /// Another client holds the console; Take Over forces it.
     Busy,
-    /// The domain has no serial port or console that libvirt can stream.
+    /// The domain has no serial port or console that libvirt can stream
+    /// (`status-text` says which).
     NoDevice,
     /// The stream ended while the domain ran (reattaching is tried by itself).
     Disconnected,
@@ -65,6 +68,7 @@ pub(crate) enum ButtonAction {
     Run,
     TakeOver,
     Reconnect,
+    AddDevice,
 }
 
 /// Output observers (tests and benchmarks tap the bytes before the terminal).
@@ -84,6 +88,10 @@ pub(crate) mod imp {
         /// The alias of the device shown (`serial0`...), empty for the default one.
         #[property(get)]
         pub(crate) device: RefCell<String>,
+        /// Whether the owner can add a serial port to a domain without one: the "no
+        /// serial port" page then offers it (`add-device-requested`).
+        #[property(get, set = Self::set_add_device_available)]
+        pub(crate) add_device_available: Cell<bool>,
 
         #[template_child]
         pub(crate) device_dropdown: TemplateChild<gtk::DropDown>,
@@ -93,6 +101,8 @@ pub(crate) mod imp {
         pub(crate) search_button: TemplateChild<gtk::ToggleButton>,
         #[template_child]
         pub(crate) zoom_reset_button: TemplateChild<gtk::Button>,
+        #[template_child]
+        pub(crate) zoom_box: TemplateChild<gtk::Box>,
         #[template_child]
         pub(crate) menu_button: TemplateChild<gtk::MenuButton>,
         #[template_child]
@@ -190,6 +200,8 @@ pub(crate) mod imp {
                 vec![
                     // The person asked to run the (shut off) domain; the owner starts it.
                     Signal::builder("run-requested").build(),
+                    // The person asked to add a serial port to a domain without one.
+                    Signal::builder("add-device-requested").build(),
                 ]
             })
         }
@@ -212,6 +224,14 @@ pub(crate) mod imp {
     impl WidgetImpl for SerialConsole {
         fn grab_focus(&self) -> bool {
             self.terminal.grab_focus()
+        }
+    }
+
+    impl SerialConsole {
+        fn set_add_device_available(&self, available: bool) {
+            self.add_device_available.set(available);
+            let obj = self.obj();
+            obj.show_status(obj.status(), self.status_text.borrow().clone());
         }
     }
 }
@@ -266,12 +286,24 @@ impl SerialConsole {
 
     /// Runs `f` when the person asks to run the shut-off domain.
     pub fn connect_run_requested<F: Fn(&Self) + 'static>(&self, f: F) -> glib::SignalHandlerId {
-        self.connect_local("run-requested", false, move |args| {
-            if let Some(obj) = args.first().and_then(|a| a.get::<Self>().ok()) {
-                f(&obj);
-            }
-            None
-        })
+        self.connect_closure(
+            "run-requested",
+            false,
+            glib::closure_local!(move |console: &Self| f(console)),
+        )
+    }
+
+    /// Runs `f` when the person asks to add a serial port (offered only while
+    /// `add-device-available` is set).
+    pub fn connect_add_device_requested<F: Fn(&Self) + 'static>(
+        &self,
+        f: F,
+    ) -> glib::SignalHandlerId {
+        self.connect_closure(
+            "add-device-requested",
+            false,
+            glib::closure_local!(move |console: &Self| f(console)),
+        )
     }
 
     /// How many bytes of guest output one main-loop turn takes at most (default 64 KiB).
@@ -325,7 +357,11 @@ impl SerialConsole {
             SerialStatus::NoDevice => (
                 gettext("No Serial Console"),
                 text.clone(),
-                ButtonAction::None,
+                if imp.add_device_available.get() {
+                    ButtonAction::AddDevice
+                } else {
+                    ButtonAction::None
+                },
             ),
             SerialStatus::Disconnected => (
                 gettext("Console Disconnected"),
@@ -347,6 +383,7 @@ impl SerialConsole {
             ButtonAction::Run => gettext("Run"),
             ButtonAction::TakeOver => gettext("Take Over"),
             ButtonAction::Reconnect => gettext("Reconnect"),
+            ButtonAction::AddDevice => gettext("Add a Serial Port…"),
         };
         imp.status_label.set_label(&match status {
             SerialStatus::Connecting => gettext("Connecting…"),
@@ -355,8 +392,10 @@ impl SerialConsole {
         });
         let quiet = matches!(status, SerialStatus::Connecting | SerialStatus::Connected);
         let terminal_shown = quiet || imp.has_output.get();
-        // Search and save only make sense with a terminal to look at.
+        // Search, zoom, save and the menu only make sense with a terminal to look at.
         imp.search_button.set_sensitive(terminal_shown);
+        imp.zoom_box.set_sensitive(terminal_shown);
+        imp.menu_button.set_sensitive(terminal_shown);
         self.action_set_enabled("console.save", terminal_shown);
         self.action_set_enabled("console.find", terminal_shown);
         if terminal_shown {
@@ -398,6 +437,7 @@ impl SerialConsole {
             ButtonAction::Run => self.emit_by_name::<()>("run-requested", &[]),
             ButtonAction::TakeOver => self.take_over(),
             ButtonAction::Reconnect => self.reattach(),
+            ButtonAction::AddDevice => self.emit_by_name::<()>("add-device-requested", &[]),
         }
     }
 
@@ -412,6 +452,8 @@ impl SerialConsole {
         if !imp.has_output.replace(true) {
             imp.stack.set_visible_child_name("terminal");
             imp.search_button.set_sensitive(true);
+            imp.zoom_box.set_sensitive(true);
+            imp.menu_button.set_sensitive(true);
             self.action_set_enabled("console.save", true);
             self.action_set_enabled("console.find", true);
         }

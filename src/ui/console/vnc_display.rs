@@ -12,22 +12,28 @@
 //! an update starts arriving (so the server prepares it while we decode) but at most
 //! once per tick, and a hidden display (no ticks) stops asking the server for frames.
 //!
+//! Connecting: a handshake that does not reach "initialized" within a few seconds ends
+//! in `ConsoleState::Failed` with the reason (`vnc::connection`); nothing waits for good.
+//!
 //! Embedding it in a VM tab:
 //!
 //! ```ignore
 //! let display = VncDisplay::new();
 //! tab.insert_action_group("vnc", Some(&display.action_group()));
 //! send_key_button.set_menu_model(Some(&VncDisplay::send_keys_menu()));
-//! display.connect_local("run-requested", false, /* start the domain */);
-//! display.connect_local("disconnected", false, /* reason: values[1] */);
+//! display.connect_run_requested(|_| /* start the domain */);
+//! display.connect_reconnect_requested(|_| /* Retry or Reconnect: connect again */);
+//! display.connect_disconnected(|display, reason| /* display.state(): Failed or Disconnected */);
 //! // When the domain runs: an fd from virDomainOpenGraphicsFD (on a worker thread).
 //! display.open_fd(fd);                  // or open_host("127.0.0.1", port)
-//! // When it stops: display.set_state(ConsoleState::NotRunning, None);
+//! // When it stops: display.close(); display.set_state(ConsoleState::NotRunning, None);
 //! // After a restart: set_state(ConsoleState::Reconnecting, None) then open_fd(new fd).
 //! ```
 
 use std::cell::{Cell, RefCell};
-use std::os::fd::{IntoRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixStream;
+use std::time::Instant;
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
@@ -62,6 +68,8 @@ pub(crate) mod imp {
         pub local_server: Cell<bool>,
         #[property(get, builder(ConsoleState::default()))]
         pub state: Cell<ConsoleState>,
+        /// The text shown under the state's title.
+        pub detail: RefCell<Option<String>>,
         /// True while keys go to the guest and desktop shortcuts are inhibited.
         #[property(get)]
         pub keyboard_grabbed: Cell<bool>,
@@ -71,6 +79,10 @@ pub(crate) mod imp {
         /// The VNC password, if known; asked for in a dialog when the server wants one.
         #[property(get, set, nullable)]
         pub password: RefCell<Option<String>>,
+        /// Whether the owner can add a display to a VM without one: the "no display"
+        /// page then offers it ("add-device-requested").
+        #[property(get, set = Self::set_add_device_available)]
+        pub add_device_available: Cell<bool>,
 
         pub overlay: gtk::Overlay,
         pub scroller: gtk::ScrolledWindow,
@@ -82,6 +94,16 @@ pub(crate) mod imp {
 
         pub connection: RefCell<Option<gvnc::Connection>>,
         pub handlers: RefCell<Vec<glib::SignalHandlerId>>,
+        /// Our own handle on the socket given to gvnc, to shut it down (`vnc::connection`).
+        pub socket: RefCell<Option<UnixStream>>,
+        /// The handshake's deadline (`vnc::connection`).
+        pub handshake: RefCell<Option<glib::SourceId>>,
+        /// The current connection reached "initialized".
+        pub initialized: Cell<bool>,
+        /// When the current connection was opened, and whether its first frame is still
+        /// to come (logged, for the tests and the first-frame figure).
+        pub opened_at: Cell<Option<Instant>>,
+        pub first_frame_pending: Cell<bool>,
         pub framebuffer: RefCell<Option<Framebuffer>>,
         pub pool: TexturePool,
         /// Something changed since the last frame (pixels, cursor, size).
@@ -124,11 +146,14 @@ pub(crate) mod imp {
                 vec![
                     // The user pressed Run on the "not running" page.
                     Signal::builder("run-requested").build(),
-                    // The user pressed Reconnect on the "disconnected" page.
+                    // The user pressed Reconnect ("disconnected") or Retry ("failed").
                     Signal::builder("reconnect-requested").build(),
+                    // The user asked to add a display to a VM without one.
+                    Signal::builder("add-device-requested").build(),
                     // The display is up: first frame requested.
                     Signal::builder("connected").build(),
-                    // The connection ended; the argument is the reason shown to the user.
+                    // The connection ended or could not be made (state Disconnected or
+                    // Failed); the argument is the reason shown to the user.
                     Signal::builder("disconnected")
                         .param_types([String::static_type()])
                         .build(),
@@ -151,9 +176,6 @@ pub(crate) mod imp {
 
         fn dispose(&self) {
             self.obj().close();
-            if let Some(id) = self.watchdog.take() {
-                id.remove();
-            }
             if let Some(id) = self.hint_timeout.take() {
                 id.remove();
             }
@@ -168,6 +190,11 @@ pub(crate) mod imp {
         fn map(&self) {
             self.parent_map();
             let obj = self.obj();
+            if self.canvas.renders_with_cairo() {
+                // GTK's cairo renderer needs it to stream frames without page faults;
+                // with GL (or no VNC display shown) the process keeps glibc's defaults.
+                crate::ffi::malloc::keep_frame_sized_blocks();
+            }
             // A framebuffer made before the display had a window is in plain memory:
             // move it to the window's shared memory now, with the whole screen again.
             let plain = self
@@ -197,6 +224,12 @@ pub(crate) mod imp {
             if self.lossy_encoding.replace(lossy) != lossy {
                 self.obj().send_encodings();
             }
+        }
+
+        fn set_add_device_available(&self, available: bool) {
+            self.add_device_available.set(available);
+            let obj = self.obj();
+            obj.set_state(obj.state(), self.detail.borrow().clone().as_deref());
         }
 
         fn set_scale_mode(&self, mode: ScaleMode) {
@@ -261,6 +294,27 @@ impl VncDisplay {
         self.add_css_class("vnc-display");
     }
 
+    /// Follows the person's console preferences in `settings` (Vireo's GSettings):
+    /// clipboard sharing and scale mode. The VM tab and the benchmark's viewer both
+    /// set their display up this way.
+    pub fn follow_settings(&self, settings: &gio::Settings) {
+        settings
+            .bind("console-share-clipboard", self, "share-clipboard")
+            .get_only()
+            .build();
+        settings
+            .bind("console-scale", self, "scale-mode")
+            .get_only()
+            .mapping(|variant, _| {
+                let mode = match variant.get::<String>()?.as_str() {
+                    "one-to-one" => ScaleMode::OneToOne,
+                    _ => ScaleMode::Fit,
+                };
+                Some(mode.to_value())
+            })
+            .build();
+    }
+
     /// The action group of the display ("send-keys", "type-clipboard", "screenshot",
     /// "scale-mode" ("fit" or "1:1"), "fullscreen", "release-keyboard"). Insert it as "vnc" on a widget that holds both
     /// the display and the header, so `Self::send_keys_menu` items resolve.
@@ -268,36 +322,25 @@ impl VncDisplay {
         self.imp().actions.clone()
     }
 
-    /// Connects through a socket from libvirt's `virDomainOpenGraphicsFD`; gvnc takes
-    /// the descriptor over and closes it with the connection.
+    /// Connects through a socket from libvirt's `virDomainOpenGraphicsFD` (or any
+    /// connected socket); gvnc takes the descriptor over and closes it with the
+    /// connection.
     pub fn open_fd(&self, fd: OwnedFd) {
         // libvirt passes descriptors only over local sockets: the VM runs on this host.
         self.imp().local_server.set(true);
-        let connection = self.new_connection();
-        let raw = fd.into_raw_fd();
-        if let Err(err) = connection.open_fd(raw) {
-            // Not taken over: close it ourselves.
-            drop(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(raw) });
-            self.fail_to_open(&err.to_string());
-        }
+        self.open_socket(fd);
     }
 
     /// Connects over TCP (the fallback when `virDomainOpenGraphicsFD` is unavailable).
     pub fn open_host(&self, host: &str, port: u16) {
         self.imp().local_server.set(is_loopback_host(host));
-        let connection = self.new_connection();
-        if let Err(err) = connection.open_host(host, &port.to_string()) {
-            self.fail_to_open(&err.to_string());
-        }
+        self.open_address(host, port);
     }
 
-    /// Ends the connection, if any; "disconnected" follows once gvnc has closed it.
+    /// Ends the connection, if any, at once and without a "disconnected" signal; the
+    /// state is the caller's to set.
     pub fn close(&self) {
-        if let Some(connection) = self.imp().connection.borrow().as_ref() {
-            if connection.is_open() {
-                connection.shutdown();
-            }
-        }
+        self.drop_connection();
     }
 
     pub fn is_connected(&self) -> bool {
@@ -305,18 +348,28 @@ impl VncDisplay {
     }
 
     /// Shows `state` over the display, with `detail` (a reason, or what is happening)
-    /// under the title. The tab drives NotRunning and Reconnecting; Connecting,
-    /// Connected and Disconnected also follow from the connection by themselves.
+    /// under the title. The tab drives NotRunning, NoDisplay and Reconnecting (and
+    /// Failed when libvirt gives no way in); Connecting, Connected, Disconnected and
+    /// Failed also follow from the connection by themselves.
     pub fn set_state(&self, state: ConsoleState, detail: Option<&str>) {
         let imp = self.imp();
         imp.state.set(state);
+        imp.detail.replace(detail.map(str::to_owned));
         if let Some(status) = imp.status.borrow().as_ref() {
-            status.show(state, detail);
+            status.show(state, detail, imp.add_device_available.get());
         }
         if state != ConsoleState::Connected {
             self.ungrab_keyboard();
         }
         self.notify_state();
+    }
+
+    /// On the "failed" page, says when the next automatic attempt comes (None: none
+    /// is planned).
+    pub fn show_retry_at(&self, at: Option<Instant>) {
+        if let Some(status) = self.imp().status.borrow().as_ref() {
+            status.show_retry_at(at.filter(|_| self.state() == ConsoleState::Failed));
+        }
     }
 
     /// The remote screen as it is now, or None before the first frame.
@@ -339,118 +392,7 @@ impl VncDisplay {
         self.imp().connection.borrow().clone()
     }
 
-    fn fail_to_open(&self, message: &str) {
-        tracing::warn!("VNC open failed: {message}");
-        self.imp().connection.replace(None);
-        let reason = gettext("Could not open the display connection");
-        self.set_state(ConsoleState::Disconnected, Some(&reason));
-        self.emit_by_name::<()>("disconnected", &[&reason]);
-    }
-
-    /// Drops any previous connection and makes a new one wired to this widget.
-    fn new_connection(&self) -> gvnc::Connection {
-        let imp = self.imp();
-        if let Some(old) = imp.connection.take() {
-            // Its late signals must not reach us.
-            self.unwire(&old);
-            if old.is_open() {
-                old.shutdown();
-            }
-        }
-        imp.disconnect_reason.replace(None);
-        imp.button_mask.set(0);
-        imp.last_pointer.set(None);
-        let connection = gvnc::Connection::new();
-        let _ = connection.set_shared(true);
-        self.wire(&connection);
-        imp.connection.replace(Some(connection.clone()));
-        if self.state() != ConsoleState::Reconnecting {
-            self.set_state(ConsoleState::Connecting, None);
-        }
-        connection
-    }
-
-    fn unwire(&self, connection: &gvnc::Connection) {
-        for id in self.imp().handlers.take() {
-            connection.disconnect(id);
-        }
-    }
-
-    fn wire(&self, c: &gvnc::Connection) {
-        let this = self.downgrade();
-        let mut ids = Vec::new();
-        macro_rules! on {
-            ($connect:ident, |$d:ident $(, $arg:ident)*| $body:expr) => {{
-                let this = this.clone();
-                ids.push(c.$connect(move |_c $(, $arg)*| {
-                    if let Some($d) = this.upgrade() {
-                        $body
-                    }
-                }));
-            }};
-        }
-        on!(connect_vnc_auth_choose_type, |d, types| d
-            .choose_auth(types));
-        on!(connect_vnc_auth_choose_subtype, |d, kind, _subtypes| {
-            d.fail(&gettext(
-                "The display asks for an unsupported security type",
-            ));
-            tracing::warn!("VNC auth subtype for type {kind} unsupported");
-        });
-        on!(connect_vnc_auth_credential, |d, creds| d
-            .provide_credentials(creds));
-        on!(connect_vnc_auth_failure, |d, reason| {
-            d.imp().password.replace(None);
-            d.imp().disconnect_reason.replace(Some(format!(
-                "{}: {reason}",
-                gettext("Authentication failed")
-            )));
-        });
-        on!(connect_vnc_auth_unsupported, |d, kind| {
-            tracing::warn!("VNC auth type {kind} unsupported");
-            d.imp().disconnect_reason.replace(Some(gettext(
-                "The display asks for an unsupported security type",
-            )));
-        });
-        on!(connect_vnc_error, |d, message| {
-            tracing::warn!("VNC error: {message}");
-            if d.imp().disconnect_reason.borrow().is_none() {
-                d.imp().disconnect_reason.replace(Some(message.to_string()));
-            }
-        });
-        on!(connect_vnc_initialized, |d| d.on_initialized());
-        on!(connect_vnc_framebuffer_update, |d, x, y, w, h| {
-            tracing::trace!("update {x},{y} {w}x{h}");
-            d.on_rect();
-        });
-        on!(connect_vnc_desktop_resize, |d, w, h| d
-            .on_desktop_resize(w, h));
-        on!(connect_vnc_pixel_format_changed, |d, format| d
-            .init_framebuffer(Some(format)));
-        on!(connect_vnc_cursor_changed, |d, cursor| d
-            .set_remote_cursor(cursor));
-        on!(connect_vnc_pointer_mode_changed, |d, absolute| {
-            d.imp().absolute_pointer.set(absolute);
-            d.imp().last_pointer.set(None);
-        });
-        on!(connect_vnc_server_cut_text, |d, text| {
-            if d.share_clipboard() {
-                d.clipboard().set_text(text);
-            }
-        });
-        on!(connect_vnc_bell, |d| d.error_bell());
-        on!(connect_vnc_disconnected, |d| d.on_disconnected());
-        self.imp().handlers.replace(ids);
-    }
-
-    pub(crate) fn fail(&self, reason: &str) {
-        self.imp()
-            .disconnect_reason
-            .replace(Some(reason.to_string()));
-        self.close();
-    }
-
-    fn on_initialized(&self) {
+    pub(crate) fn on_initialized(&self) {
         let Some(connection) = self.connection() else {
             return;
         };
@@ -459,9 +401,14 @@ impl VncDisplay {
             self.fail(&gettext("The display rejected the pixel format"));
             return;
         }
+        let imp = self.imp();
+        if let Some(id) = imp.handshake.take() {
+            id.remove();
+        }
+        imp.initialized.set(true);
         self.init_framebuffer(None);
         self.send_encodings();
-        self.imp().absolute_pointer.set(connection.is_abs_pointer());
+        imp.absolute_pointer.set(connection.is_abs_pointer());
         self.request_update(false);
         self.start_watchdog();
         self.set_state(ConsoleState::Connected, None);
@@ -518,13 +465,13 @@ impl VncDisplay {
         self.mark_dirty();
     }
 
-    fn on_desktop_resize(&self, width: i32, height: i32) {
+    pub(crate) fn on_desktop_resize(&self, width: i32, height: i32) {
         self.init_framebuffer(None);
         self.request_update(false);
         self.emit_by_name::<()>("desktop-resized", &[&width, &height]);
     }
 
-    fn set_remote_cursor(&self, cursor: Option<&gvnc::Cursor>) {
+    pub(crate) fn set_remote_cursor(&self, cursor: Option<&gvnc::Cursor>) {
         let gdk_cursor = cursor.filter(|c| c.width() > 0 && c.height() > 0).map(|c| {
             let (w, h) = (c.width() as i32, c.height() as i32);
             let bytes = glib::Bytes::from(c.data());
@@ -535,22 +482,5 @@ impl VncDisplay {
         self.imp().canvas.set_cursor(gdk_cursor.as_ref());
         // The update that carried the cursor may hold no pixels: keep asking.
         self.mark_dirty();
-    }
-
-    fn on_disconnected(&self) {
-        let imp = self.imp();
-        if let Some(old) = imp.connection.take() {
-            self.unwire(&old);
-        }
-        if let Some(id) = imp.watchdog.take() {
-            id.remove();
-        }
-        let reason = imp
-            .disconnect_reason
-            .take()
-            .unwrap_or_else(|| gettext("The display connection was closed"));
-        tracing::info!("VNC display disconnected: {reason}");
-        self.set_state(ConsoleState::Disconnected, Some(&reason));
-        self.emit_by_name::<()>("disconnected", &[&reason]);
     }
 }

@@ -1,419 +1,332 @@
-//! The New Virtual Machine dialog: pages in a stack, Back/Forward/Create, host facts
-//! read on the connection's worker, inline problems, creation with rollback.
-
-use std::cell::{Cell, RefCell};
-use std::rc::{Rc, Weak};
+//! The New Virtual Machine dialog: five pages in a stack, Cancel, Back, Forward and
+//! Create as actions whose state follows the pages' validity, the host's facts read
+//! through the model, and creation with rollback.
+//!
+//! The dialog is a toplevel window: once presented GTK holds it until it closes, so
+//! whoever opens it need not keep it. Its parts: `host` (reading the host and the OS
+//! defaults), `spec` (the pages' parts as one spec, its validation, the summary) and
+//! `creation`.
 
 use adw::prelude::*;
+use adw::subclass::prelude::*;
 use gettextrs::gettext;
-use gtk::gio;
+use gtk::{gio, glib, CompositeTemplate};
 
-use super::{FinishPage, MethodKind, MethodPage, OsPage, ResourcesPage, StoragePage};
+use super::page_finish::FinishPage;
+use super::page_method::MethodPage;
+use super::page_os::OsPage;
+use super::page_resources::ResourcesPage;
+use super::page_storage::StoragePage;
+use super::parts::CreatedPart;
 use crate::i18n::gettext_f;
-use crate::model::{ConnectionObject, ConnectionState};
-use crate::virt::new_vm::host::HostInfo;
-use crate::virt::new_vm::Created;
-use crate::virt::uri::UriInfo;
+use crate::model::new_vm::{Created, HostInfo, InstallMethod};
+use crate::model::ConnectionObject;
 
 mod creation;
-mod loading;
+mod host;
 mod spec;
 
-const STEPS: usize = 5;
-const STORAGE_STEP: usize = 3;
+/// The steps, in order.
+const STEPS: u32 = 5;
+/// The storage step (skipped when an imported disk is the VM's disk).
+const STORAGE_STEP: u32 = 3;
+/// The last step.
+const LAST_STEP: u32 = STEPS - 1;
 
-type CreatedFn = Box<dyn Fn(&ConnectionObject, &Created, bool)>;
+mod imp {
+    use std::cell::{Cell, RefCell};
+    use std::sync::OnceLock;
 
-struct Inner {
-    window: adw::Window,
-    stack: gtk::Stack,
-    title: adw::WindowTitle,
-    back: gtk::Button,
-    forward: gtk::Button,
-    create: gtk::Button,
-    spinner: gtk::Spinner,
-    banner: gtk::Label,
-    method: MethodPage,
-    os: OsPage,
-    res: ResourcesPage,
-    storage: StoragePage,
-    finish: FinishPage,
-    connections: Vec<ConnectionObject>,
-    host: RefCell<Option<HostInfo>>,
-    step: Cell<usize>,
-    busy: Cell<bool>,
-    on_created: RefCell<Option<CreatedFn>>,
+    use glib::subclass::Signal;
+
+    use super::*;
+
+    #[derive(Default, CompositeTemplate, glib::Properties)]
+    #[properties(wrapper_type = super::NewVmDialog)]
+    #[template(resource = "/io/github/vireo/Vireo/ui/new-vm-dialog.ui")]
+    pub struct NewVmDialog {
+        /// Every connection of the app (the connected ones are offered).
+        #[property(get, set, construct_only)]
+        pub connections: RefCell<Option<gio::ListModel>>,
+        /// The step on screen, from 0.
+        #[property(get)]
+        pub step: Cell<u32>,
+        /// True while the VM is being created (the dialog cannot close then).
+        #[property(get)]
+        pub busy: Cell<bool>,
+        #[template_child]
+        pub title: TemplateChild<adw::WindowTitle>,
+        #[template_child]
+        pub back_button: TemplateChild<gtk::Button>,
+        #[template_child]
+        pub forward_button: TemplateChild<gtk::Button>,
+        #[template_child]
+        pub create_button: TemplateChild<gtk::Button>,
+        #[template_child]
+        pub spinner: TemplateChild<gtk::Spinner>,
+        #[template_child]
+        pub banner: TemplateChild<gtk::Revealer>,
+        #[template_child]
+        pub banner_label: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub stack: TemplateChild<gtk::Stack>,
+        #[template_child]
+        pub method_page: TemplateChild<MethodPage>,
+        #[template_child]
+        pub os_page: TemplateChild<OsPage>,
+        #[template_child]
+        pub resources_page: TemplateChild<ResourcesPage>,
+        #[template_child]
+        pub storage_page: TemplateChild<StoragePage>,
+        #[template_child]
+        pub finish_page: TemplateChild<FinishPage>,
+        /// The chosen host's facts, once read.
+        pub host: RefCell<Option<HostInfo>>,
+        /// Bumped at every host change: an older host's answers are dropped.
+        pub host_generation: Cell<u64>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for NewVmDialog {
+        const NAME: &'static str = "VireoNewVmDialog";
+        type Type = super::NewVmDialog;
+        type ParentType = adw::Window;
+
+        fn class_init(klass: &mut Self::Class) {
+            MethodPage::ensure_type();
+            OsPage::ensure_type();
+            ResourcesPage::ensure_type();
+            StoragePage::ensure_type();
+            FinishPage::ensure_type();
+            klass.bind_template();
+            klass.install_action("wizard.cancel", None, |dialog, _, _| dialog.close());
+            klass.install_action("wizard.back", None, |dialog, _, _| dialog.go_back());
+            klass.install_action("wizard.forward", None, |dialog, _, _| dialog.go_forward());
+            klass.install_action("wizard.create", None, |dialog, _, _| dialog.start_create());
+            let none = gtk::gdk::ModifierType::empty();
+            let alt = gtk::gdk::ModifierType::ALT_MASK;
+            klass.add_binding_action(gtk::gdk::Key::Escape, none, "window.close");
+            klass.add_binding_action(gtk::gdk::Key::Left, alt, "wizard.back");
+            klass.add_binding_action(gtk::gdk::Key::Right, alt, "wizard.forward");
+        }
+
+        fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
+            obj.init_template();
+        }
+    }
+
+    #[glib::derived_properties]
+    impl ObjectImpl for NewVmDialog {
+        fn signals() -> &'static [Signal] {
+            static SIGNALS: OnceLock<Vec<Signal>> = OnceLock::new();
+            SIGNALS.get_or_init(|| {
+                vec![
+                    // A VM was made: its connection, what was made, and whether it is to
+                    // be customised before its first start (it was not started then).
+                    Signal::builder("created")
+                        .param_types([
+                            ConnectionObject::static_type(),
+                            CreatedPart::static_type(),
+                            bool::static_type(),
+                        ])
+                        .build(),
+                ]
+            })
+        }
+
+        fn constructed(&self) {
+            self.parent_constructed();
+            let obj = self.obj();
+            obj.wire_pages();
+            self.method_page.set_connections(obj.connections());
+            obj.show_step();
+            // Keyboard users start in the page, not on Cancel.
+            obj.connect_map(|dialog| dialog.focus_page());
+        }
+    }
+
+    impl WidgetImpl for NewVmDialog {}
+
+    impl WindowImpl for NewVmDialog {
+        fn close_request(&self) -> glib::Propagation {
+            // Creation runs on the host and cleans up after itself: the dialog stays to
+            // say how it ended.
+            if self.busy.get() {
+                return glib::Propagation::Stop;
+            }
+            self.parent_close_request()
+        }
+    }
+
+    impl AdwWindowImpl for NewVmDialog {}
 }
 
-/// The wizard window. Clone it freely (it is a handle).
-#[derive(Clone)]
-pub struct NewVmDialog {
-    inner: Rc<Inner>,
+glib::wrapper! {
+    /// The New Virtual Machine wizard.
+    pub struct NewVmDialog(ObjectSubclass<imp::NewVmDialog>)
+        @extends adw::Window, gtk::Window, gtk::Widget,
+        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget, gtk::Native,
+            gtk::Root, gtk::ShortcutManager;
 }
 
 impl NewVmDialog {
-    /// A wizard over the connected connections of `connections` (a store of
-    /// [`ConnectionObject`]s), transient for `parent`.
-    pub fn new(parent: &impl IsA<gtk::Window>, connections: &gio::ListStore) -> Self {
-        let conns: Vec<ConnectionObject> = (0..connections.n_items())
-            .filter_map(|i| connections.item(i).and_downcast::<ConnectionObject>())
-            .filter(|c| c.state() == ConnectionState::Connected)
-            .collect();
-        let window = adw::Window::builder()
-            .title(gettext("New Virtual Machine"))
-            .modal(true)
-            .transient_for(parent)
-            .default_width(620)
-            .default_height(700)
-            .build();
-        let title = adw::WindowTitle::new(&gettext("New Virtual Machine"), "");
-        let header = adw::HeaderBar::builder()
-            .title_widget(&title)
-            .show_end_title_buttons(false)
-            .build();
-        let back = gtk::Button::with_mnemonic(&gettext("_Cancel"));
-        let forward = gtk::Button::with_mnemonic(&gettext("_Forward"));
-        forward.add_css_class("suggested-action");
-        let create = gtk::Button::with_mnemonic(&gettext("C_reate"));
-        create.add_css_class("suggested-action");
-        create.set_visible(false);
-        let spinner = gtk::Spinner::new();
-        header.pack_start(&back);
-        header.pack_end(&forward);
-        header.pack_end(&create);
-        header.pack_end(&spinner);
-        let banner = gtk::Label::builder()
-            .wrap(true)
-            .xalign(0.0)
-            .visible(false)
-            .margin_start(12)
-            .margin_end(12)
-            .margin_top(6)
-            .margin_bottom(6)
-            .selectable(true)
-            .build();
-        banner.add_css_class("error");
-        let stack = gtk::Stack::builder()
-            .transition_type(gtk::StackTransitionType::SlideLeftRight)
-            .vexpand(true)
-            .build();
-        let (method, os, res, storage, finish) = (
-            MethodPage::new(),
-            OsPage::new(),
-            ResourcesPage::new(),
-            StoragePage::new(),
-            FinishPage::new(),
-        );
-        for (i, p) in [
-            &method.page,
-            &os.page,
-            &res.page,
-            &storage.page,
-            &finish.page,
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            stack.add_named(p, Some(&i.to_string()));
-        }
-        let content = gtk::Box::new(gtk::Orientation::Vertical, 0);
-        content.append(&header);
-        content.append(&banner);
-        content.append(&stack);
-        window.set_content(Some(&content));
-
-        let labels: Vec<String> = conns.iter().map(|c| c.display_name()).collect();
-        method
-            .connection_row
-            .set_model(Some(&super::string_list(&labels)));
-
-        let inner = Rc::new(Inner {
-            window,
-            stack,
-            title,
-            back,
-            forward,
-            create,
-            spinner,
-            banner,
-            method,
-            os,
-            res,
-            storage,
-            finish,
-            connections: conns,
-            host: RefCell::default(),
-            step: Cell::new(0),
-            busy: Cell::new(false),
-            on_created: RefCell::default(),
-        });
-        let d = NewVmDialog { inner };
-        d.wire();
-        d.load_osinfo();
-        d.load_host();
-        d.show_step();
-        d
-    }
-
-    /// Shows the window.
-    pub fn present(&self) {
-        self.inner.window.present();
-    }
-
-    /// The window (for tests and for closing).
-    pub fn window(&self) -> adw::Window {
-        self.inner.window.clone()
+    /// A wizard over the connected connections among `connections` (a list of
+    /// [`ConnectionObject`]s), transient for `parent`. Present it and let it go: it
+    /// lives until it closes.
+    pub fn new(parent: &impl IsA<gtk::Window>, connections: &impl IsA<gio::ListModel>) -> Self {
+        glib::Object::builder()
+            .property("transient-for", parent)
+            .property("connections", connections)
+            .build()
     }
 
     /// Called after a VM was created, with its connection, what was made and whether
-    /// the user asked to customize it before the first start (then it was not started).
-    pub fn connect_created(&self, f: impl Fn(&ConnectionObject, &Created, bool) + 'static) {
-        *self.inner.on_created.borrow_mut() = Some(Box::new(f));
+    /// the person asked to customise it before its first start (it was not started).
+    pub fn connect_created<F: Fn(&ConnectionObject, &Created, bool) + 'static>(
+        &self,
+        f: F,
+    ) -> glib::SignalHandlerId {
+        self.connect_local("created", false, move |args| {
+            let connection = args[1].get::<ConnectionObject>().ok()?;
+            let created = args[2].get::<CreatedPart>().ok()?;
+            let customize = args[3].get::<bool>().ok()?;
+            f(&connection, &created.0, customize);
+            None
+        })
     }
 
-    /// The pages, for tests that walk the wizard with its widgets.
-    pub fn method_page(&self) -> &MethodPage {
-        &self.inner.method
-    }
-    /// See [`Self::method_page`].
-    pub fn os_page(&self) -> &OsPage {
-        &self.inner.os
-    }
-    /// See [`Self::method_page`].
-    pub fn resources_page(&self) -> &ResourcesPage {
-        &self.inner.res
-    }
-    /// See [`Self::method_page`].
-    pub fn storage_page(&self) -> &StoragePage {
-        &self.inner.storage
-    }
-    /// See [`Self::method_page`].
-    pub fn finish_page(&self) -> &FinishPage {
-        &self.inner.finish
-    }
-    /// The step shown (0..5).
-    pub fn step(&self) -> usize {
-        self.inner.step.get()
-    }
-    /// The Forward button.
-    pub fn forward_button(&self) -> gtk::Button {
-        self.inner.forward.clone()
-    }
-    /// The Back/Cancel button.
-    pub fn back_button(&self) -> gtk::Button {
-        self.inner.back.clone()
-    }
-    /// The Create button.
-    pub fn create_button(&self) -> gtk::Button {
-        self.inner.create.clone()
-    }
-    /// The error shown above the pages (creation failures), empty when none.
-    pub fn banner_text(&self) -> String {
-        if self.inner.banner.is_visible() {
-            self.inner.banner.label().to_string()
-        } else {
-            String::new()
-        }
-    }
-    /// True once the host's facts are loaded.
-    pub fn host_loaded(&self) -> bool {
-        self.inner.host.borrow().is_some()
-    }
-    /// True while creating.
-    pub fn is_busy(&self) -> bool {
-        self.inner.busy.get()
-    }
-
-    fn weak(&self) -> Weak<Inner> {
-        Rc::downgrade(&self.inner)
-    }
-
-    fn with(weak: &Weak<Inner>, f: impl FnOnce(&NewVmDialog)) {
-        if let Some(inner) = weak.upgrade() {
-            f(&NewVmDialog { inner });
-        }
-    }
-
-    fn wire(&self) {
-        let i = &self.inner;
-        let w = self.weak();
-        let refresh = move || Self::with(&w, |d| d.refresh());
-        let r = refresh.clone();
-        for c in [
-            &i.method.media_check,
-            &i.method.url_check,
-            &i.method.import_check,
-            &i.method.cloud_check,
-            &i.method.manual_check,
-            &i.storage.new_check,
-            &i.storage.existing_check,
-            &i.storage.none_check,
-        ] {
-            let r = r.clone();
-            c.connect_toggled(move |_| r());
-        }
-        for e in [
-            &i.method.url_row,
-            &i.method.image_row,
-            &i.method.cloud_user_row,
-            &i.method.cloud_key_row,
-            &i.storage.path_row,
-            &i.finish.name_row,
-            &i.finish.bridge_row,
-        ] {
-            let r = r.clone();
-            e.connect_changed(move |_| r());
-        }
-        {
-            let r = r.clone();
-            i.method.cloud_password_row.connect_changed(move |_| r());
-        }
-        for s in [&i.res.memory_spin, &i.res.cpus_spin, &i.storage.size_spin] {
-            let r = r.clone();
-            s.connect_value_changed(move |_| r());
-        }
-        for c in [
-            &i.storage.pool_row,
-            &i.finish.network_row,
-            &i.finish.firmware_row,
-            &i.method.machine_row,
-            &i.method.iso_volume_row,
-        ] {
-            let r = r.clone();
-            c.connect_selected_notify(move |_| r());
-        }
-        let w = self.weak();
-        i.method.iso_row.connect_changed(move |_| {
-            Self::with(&w, |d| {
-                d.detect_media();
-                d.refresh();
-            })
-        });
-        let w = self.weak();
-        i.method.arch_row.connect_selected_notify(move |_| {
-            Self::with(&w, |d| {
-                if let Some(h) = d.inner.host.borrow().as_ref() {
-                    d.inner.method.fill_machines(h);
-                }
-                d.reload_domcaps();
-                d.refresh();
-            })
-        });
-        let w = self.weak();
-        i.method
-            .machine_row
-            .connect_selected_notify(move |_| Self::with(&w, |d| d.reload_domcaps()));
-        let w = self.weak();
-        i.method
-            .connection_row
-            .connect_selected_notify(move |_| Self::with(&w, |d| d.load_host()));
-        let w = self.weak();
-        i.os.search
-            .connect_search_changed(move |_| Self::with(&w, |d| d.inner.os.refill()));
-        let w = self.weak();
-        i.os.list.connect_row_selected(move |_, row| {
-            if let Some(row) = row {
-                Self::with(&w, |d| {
-                    d.inner.os.choose_row(row);
-                    d.apply_os_defaults();
-                    d.refresh();
-                })
-            }
-        });
-        let w = self.weak();
-        i.os.use_detected.connect_clicked(move |_| {
-            Self::with(&w, |d| {
-                d.inner.os.choose(d.inner.os.detected());
-                d.apply_os_defaults();
-                d.refresh();
-            })
-        });
-        let w = self.weak();
-        i.back
-            .connect_clicked(move |_| Self::with(&w, |d| d.go_back()));
-        let w = self.weak();
-        i.forward
-            .connect_clicked(move |_| Self::with(&w, |d| d.go_forward()));
-        let w = self.weak();
-        i.create
-            .connect_clicked(move |_| Self::with(&w, |d| d.start_create()));
-        let w = self.weak();
-        i.method
-            .iso_browse
-            .connect_clicked(move |_| Self::with(&w, |d| d.browse(d.inner.method.iso_row.clone())));
-        let w = self.weak();
-        i.method.image_browse.connect_clicked(move |_| {
-            Self::with(&w, |d| d.browse(d.inner.method.image_row.clone()))
-        });
-        let close = gtk::ShortcutController::new();
-        close.add_shortcut(gtk::Shortcut::new(
-            gtk::ShortcutTrigger::parse_string("Escape"),
-            Some(gtk::NamedAction::new("window.close")),
-        ));
-        i.window.add_controller(close);
-    }
-
-    fn browse(&self, row: adw::EntryRow) {
-        let chooser = gtk::FileChooserNative::new(
-            Some(&gettext("Choose a File")),
-            Some(&self.inner.window),
-            gtk::FileChooserAction::Open,
-            Some(&gettext("_Open")),
-            Some(&gettext("_Cancel")),
+    /// Follows what the pages produce.
+    fn wire_pages(&self) {
+        let imp = self.imp();
+        let revalidate = glib::clone!(
+            #[weak(rename_to = dialog)]
+            self,
+            move || dialog.revalidate()
         );
-        chooser.connect_response(move |c, resp| {
-            if resp == gtk::ResponseType::Accept {
-                if let Some(p) = c.file().and_then(|f| f.path()) {
-                    row.set_text(&p.to_string_lossy());
-                }
+        let method = &*imp.method_page;
+        method.connect_connection_notify(glib::clone!(
+            #[weak(rename_to = dialog)]
+            self,
+            move |_| dialog.load_host()
+        ));
+        for property in ["arch", "machine"] {
+            method.connect_notify_local(
+                Some(property),
+                glib::clone!(
+                    #[weak(rename_to = dialog)]
+                    self,
+                    move |_, _| {
+                        dialog.reload_domcaps();
+                        dialog.revalidate();
+                    }
+                ),
+            );
+        }
+        method.connect_install_notify(glib::clone!(
+            #[weak(rename_to = dialog)]
+            self,
+            move |page| {
+                // A cloud image's changes need a volume of their own.
+                let cloud = matches!(page.install().0, InstallMethod::CloudImage { .. });
+                dialog.imp().storage_page.set_new_only(cloud);
+                dialog.update_step_count();
+                dialog.revalidate();
             }
-        });
-        chooser.show();
-    }
-
-    fn connection(&self) -> Option<ConnectionObject> {
-        self.inner
-            .connections
-            .get(self.inner.method.connection_row.selected() as usize)
-            .cloned()
-    }
-
-    fn uri(&self) -> UriInfo {
-        UriInfo::parse(&self.connection().map(|c| c.uri()).unwrap_or_default())
-    }
-
-    /// Re-validates and updates visibility, errors, buttons and the summary.
-    fn refresh(&self) {
-        let i = &self.inner;
-        i.method.update_visibility();
-        i.storage.update_visibility();
-        i.finish.update_visibility();
-        if i.method.kind() == MethodKind::Cloud {
-            // The cloud image's changes need their own volume.
-            i.storage.new_check.set_active(true);
+        ));
+        method
+            .bind_property("media-path", &*imp.os_page, "media-path")
+            .sync_create()
+            .build();
+        method
+            .bind_property("arch", &*imp.os_page, "arch")
+            .sync_create()
+            .build();
+        imp.os_page.connect_os_id_notify(glib::clone!(
+            #[weak(rename_to = dialog)]
+            self,
+            move |_| {
+                dialog.apply_os_defaults();
+                dialog.revalidate();
+            }
+        ));
+        let pages: [(&glib::Object, &[&str]); 3] = [
+            (imp.resources_page.upcast_ref(), &["memory-mib", "vcpus"]),
+            (imp.storage_page.upcast_ref(), &["storage"]),
+            (imp.finish_page.upcast_ref(), &["name", "uefi", "network"]),
+        ];
+        for (page, properties) in pages {
+            for property in properties {
+                let revalidate = revalidate.clone();
+                page.connect_notify_local(Some(property), move |_, _| revalidate());
+            }
         }
-        let problems = self.problems();
-        i.method.show_problems(&problems);
-        i.res.show_problems(&problems);
-        i.storage.show_problems(&problems);
-        i.finish.show_problems(&problems);
-        let step = i.step.get();
-        let loaded = i.host.borrow().is_some();
-        let here_ok = !problems.iter().any(|(f, _)| Self::step_of(*f) == step);
-        let busy = i.busy.get();
-        i.forward.set_sensitive(loaded && here_ok && !busy);
-        i.create
-            .set_sensitive(loaded && problems.is_empty() && !busy);
-        i.back.set_sensitive(!busy);
-        if step == STEPS - 1 {
-            self.update_summary();
+        for page in self.pages() {
+            page.connect_notify_local(
+                Some("valid"),
+                glib::clone!(
+                    #[weak(rename_to = dialog)]
+                    self,
+                    move |_, _| dialog.update_actions()
+                ),
+            );
         }
     }
 
+    /// The pages, in step order.
+    fn pages(&self) -> [adw::PreferencesPage; STEPS as usize] {
+        let imp = self.imp();
+        [
+            imp.method_page.clone().upcast(),
+            imp.os_page.clone().upcast(),
+            imp.resources_page.clone().upcast(),
+            imp.storage_page.clone().upcast(),
+            imp.finish_page.clone().upcast(),
+        ]
+    }
+
+    fn page_valid(&self, step: u32) -> bool {
+        self.pages()
+            .get(step as usize)
+            .is_some_and(|p| p.property::<bool>("valid"))
+    }
+
+    /// True when an imported disk is the VM's disk: no storage step then.
+    fn skips_storage(&self) -> bool {
+        self.imp().method_page.install().0.brings_own_disk()
+    }
+
+    /// True when every page the VM needs is valid and nothing is in the way.
+    fn can_create(&self) -> bool {
+        let imp = self.imp();
+        !imp.busy.get()
+            && imp.host.borrow().is_some()
+            && (0..STEPS)
+                .filter(|s| *s != STORAGE_STEP || !self.skips_storage())
+                .all(|s| self.page_valid(s))
+    }
+
+    /// Enables Cancel, Back, Forward and Create as the pages' validity allows.
+    fn update_actions(&self) {
+        let imp = self.imp();
+        let step = imp.step.get();
+        let busy = imp.busy.get();
+        let loaded = imp.host.borrow().is_some();
+        self.action_set_enabled("wizard.cancel", !busy);
+        self.action_set_enabled("wizard.back", !busy && step > 0);
+        self.action_set_enabled(
+            "wizard.forward",
+            !busy && loaded && step < LAST_STEP && self.page_valid(step),
+        );
+        self.action_set_enabled("wizard.create", self.can_create());
+        imp.spinner.set_visible(busy);
+        imp.spinner.set_spinning(busy);
+    }
+
+    /// Shows the current step's page, title and buttons.
     fn show_step(&self) {
-        let i = &self.inner;
-        let step = i.step.get();
-        i.stack.set_visible_child_name(&step.to_string());
+        let imp = self.imp();
+        let step = imp.step.get();
+        imp.stack.set_visible_child_name(&step.to_string());
         let titles = [
             gettext("Connection and Install Method"),
             gettext("Operating System"),
@@ -421,58 +334,79 @@ impl NewVmDialog {
             gettext("Storage"),
             gettext("Name and Options"),
         ];
-        i.title.set_title(&titles[step]);
-        i.title.set_subtitle(&gettext_f(
-            "Step {n} of {total}",
-            &[
-                ("n", &(step + 1).to_string()),
-                ("total", &STEPS.to_string()),
-            ],
-        ));
-        i.back.set_label(&if step == 0 {
-            gettext("_Cancel")
-        } else {
-            gettext("_Back")
-        });
-        i.forward.set_visible(step < STEPS - 1);
-        i.create.set_visible(step == STEPS - 1);
-        if step == STEPS - 1 && i.finish.name_row.text().is_empty() {
-            i.finish.name_row.set_text(&self.suggest_name());
+        imp.title.set_title(&titles[step as usize]);
+        self.update_step_count();
+        imp.back_button.set_visible(step > 0);
+        imp.forward_button.set_visible(step < LAST_STEP);
+        imp.create_button.set_visible(step == LAST_STEP);
+        if step == LAST_STEP {
+            imp.finish_page.suggest_name(&self.suggest_name());
+            self.update_summary();
         }
-        self.refresh();
+        self.update_actions();
+        self.focus_page();
+    }
+
+    /// Moves the keyboard focus to the first control of the page on screen.
+    fn focus_page(&self) {
+        if let Some(page) = self.imp().stack.visible_child() {
+            page.child_focus(gtk::DirectionType::TabForward);
+        }
+    }
+
+    /// "Step n of total": an imported disk has no storage step.
+    fn update_step_count(&self) {
+        let imp = self.imp();
+        let step = imp.step.get();
+        let skipped = self.skips_storage();
+        let (shown, total) = match (skipped, step > STORAGE_STEP) {
+            (true, true) => (step, STEPS - 1),
+            (true, false) => (step + 1, STEPS - 1),
+            _ => (step + 1, STEPS),
+        };
+        imp.title.set_subtitle(&gettext_f(
+            "Step {n} of {total}",
+            &[("n", &shown.to_string()), ("total", &total.to_string())],
+        ));
     }
 
     fn go_back(&self) {
-        let i = &self.inner;
-        let step = i.step.get();
-        if step == 0 {
-            i.window.close();
+        let imp = self.imp();
+        let step = imp.step.get();
+        if step == 0 || imp.busy.get() {
             return;
         }
-        let mut prev = step - 1;
-        if prev == STORAGE_STEP && self.skips_storage() {
-            prev -= 1;
+        let mut previous = step - 1;
+        if previous == STORAGE_STEP && self.skips_storage() {
+            previous -= 1;
         }
-        i.step.set(prev);
+        imp.step.set(previous);
+        self.notify_step();
         self.show_step();
     }
 
     fn go_forward(&self) {
-        let i = &self.inner;
-        let step = i.step.get();
-        if step + 1 >= STEPS || !i.forward.is_sensitive() {
+        let imp = self.imp();
+        let step = imp.step.get();
+        if step >= LAST_STEP || !self.page_valid(step) || imp.busy.get() {
             return;
         }
         let mut next = step + 1;
         if next == STORAGE_STEP && self.skips_storage() {
             next += 1;
         }
-        i.step.set(next);
+        imp.step.set(next);
+        self.notify_step();
         self.show_step();
     }
 
+    /// Shows (or hides, for `None`) a problem of the whole wizard above the pages.
     fn show_banner(&self, text: Option<String>) {
-        self.inner.banner.set_visible(text.is_some());
-        self.inner.banner.set_label(text.as_deref().unwrap_or(""));
+        let imp = self.imp();
+        if let Some(t) = &text {
+            imp.banner_label.set_label(t);
+        }
+        imp.banner.set_reveal_child(text.is_some());
+        imp.banner.set_visible(text.is_some());
     }
 }

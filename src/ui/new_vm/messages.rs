@@ -3,11 +3,8 @@
 use gettextrs::gettext;
 
 use crate::i18n::gettext_f;
-use crate::virt::new_vm::{Field, Problem};
-
-fn gib(bytes: u64) -> String {
-    format!("{:.1}", bytes as f64 / (1u64 << 30) as f64)
-}
+use crate::model::new_vm::{Field, Problem};
+use crate::ui::formatting::format_size;
 
 /// The sentences for the problems of the fields `wanted` picks, one per line; `None`
 /// when there are none.
@@ -27,9 +24,14 @@ pub fn problems_text(
 pub fn problem_text(p: &Problem) -> String {
     match p {
         Problem::NameEmpty => gettext("Enter a name for the virtual machine"),
-        Problem::NameInvalidChar(c) => gettext_f(
-            "“{char}” cannot be used: use letters, digits, “.”, “_”, “+” and “-”",
+        // Only a leading "." or "-" is refused; elsewhere they are fine.
+        Problem::NameInvalidChar(c @ ('.' | '-')) => gettext_f(
+            "A name cannot start with “{char}”",
             &[("char", &c.to_string())],
+        ),
+        Problem::NameInvalidChar(c) => gettext_f(
+            "A name cannot contain “{char}”",
+            &[("char", &c.escape_default().to_string())],
         ),
         Problem::NameTooLong => gettext("Use at most 64 characters"),
         Problem::NameTaken => gettext("A virtual machine with this name already exists"),
@@ -46,9 +48,10 @@ pub fn problem_text(p: &Problem) -> String {
             &[("n", &max.to_string())],
         ),
         Problem::DiskTooSmall => gettext("The disk needs at least 1 GiB"),
-        Problem::DiskOverPool(free) => {
-            gettext_f("The pool has only {gib} GiB free", &[("gib", &gib(*free))])
-        }
+        Problem::DiskOverPool(free) => gettext_f(
+            "The pool has only {size} free",
+            &[("size", &format_size(*free))],
+        ),
         Problem::PathEmpty => gettext("Choose a file"),
         Problem::Unreadable(why) => {
             gettext_f("The file cannot be read: {reason}", &[("reason", why)])

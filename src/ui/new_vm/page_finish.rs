@@ -1,158 +1,227 @@
-//! Step 5: name, network, firmware, "customize before install", and a summary.
-
-use std::cell::RefCell;
+//! Step 5: the VM's name, its network (the [`NetworkChooser`]), firmware, "customize
+//! before install", and a summary of everything chosen.
 
 use adw::prelude::*;
+use adw::subclass::prelude::*;
 use gettextrs::gettext;
+use gtk::{glib, CompositeTemplate};
 
-use super::{messages::problems_text, obj, show_error, string_list};
-use crate::virt::new_vm::host::HostInfo;
-use crate::virt::new_vm::{Field, Firmware, NetworkChoice, Problem};
+use super::messages::problems_text;
+use super::parts::NetworkPart;
+use super::{show_error, NetworkChooser};
+use crate::model::new_vm::{Field, Problem};
+use crate::model::ConnectionObject;
 
-/// What a row of the network combo stands for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum NetKind {
-    Network(String),
-    Bridge,
-    User,
-    None,
+mod imp {
+    use std::cell::{Cell, RefCell};
+
+    use super::*;
+
+    #[derive(Default, CompositeTemplate, glib::Properties)]
+    #[properties(wrapper_type = super::FinishPage)]
+    #[template(resource = "/io/github/vireo/Vireo/ui/new-vm-finish.ui")]
+    pub struct FinishPage {
+        /// The host whose networks are offered.
+        #[property(get = Self::connection, set = Self::set_connection, nullable, type = Option<ConnectionObject>)]
+        pub connection: std::marker::PhantomData<Option<ConnectionObject>>,
+        /// The VM's name, as typed.
+        #[property(get = Self::name, set = Self::set_name, type = String)]
+        pub name: std::marker::PhantomData<String>,
+        /// UEFI instead of BIOS.
+        #[property(get = Self::uefi, type = bool)]
+        pub uefi: std::marker::PhantomData<bool>,
+        /// Open the hardware details instead of starting the VM.
+        #[property(get = Self::customize, type = bool)]
+        pub customize: std::marker::PhantomData<bool>,
+        /// The chosen network card.
+        #[property(get = Self::network, type = NetworkPart)]
+        pub network: std::marker::PhantomData<NetworkPart>,
+        /// No problem on this page and the network can be used now.
+        #[property(get)]
+        pub valid: Cell<bool>,
+        #[template_child]
+        pub name_row: TemplateChild<adw::EntryRow>,
+        #[template_child]
+        pub name_error: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub network_chooser: TemplateChild<NetworkChooser>,
+        #[template_child]
+        pub firmware_row: TemplateChild<adw::ComboRow>,
+        #[template_child]
+        pub firmware_error: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub customize_switch: TemplateChild<gtk::Switch>,
+        #[template_child]
+        pub summary_group: TemplateChild<adw::PreferencesGroup>,
+        pub summary_rows: RefCell<Vec<adw::ActionRow>>,
+        pub has_problems: Cell<bool>,
+        /// The person typed a name: suggestions no longer replace it.
+        pub name_typed: Cell<bool>,
+        pub suggesting: Cell<bool>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for FinishPage {
+        const NAME: &'static str = "VireoNewVmFinishPage";
+        type Type = super::FinishPage;
+        type ParentType = adw::PreferencesPage;
+
+        fn class_init(klass: &mut Self::Class) {
+            NetworkChooser::ensure_type();
+            klass.bind_template();
+        }
+
+        fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
+            obj.init_template();
+        }
+    }
+
+    impl FinishPage {
+        fn connection(&self) -> Option<ConnectionObject> {
+            self.network_chooser.connection()
+        }
+
+        fn set_connection(&self, connection: Option<ConnectionObject>) {
+            self.network_chooser.set_connection(connection);
+        }
+
+        fn name(&self) -> String {
+            self.name_row.text().trim().to_owned()
+        }
+
+        fn set_name(&self, name: String) {
+            self.name_row.set_text(&name);
+        }
+
+        fn uefi(&self) -> bool {
+            self.firmware_row.selected() == 1
+        }
+
+        fn customize(&self) -> bool {
+            self.customize_switch.is_active()
+        }
+
+        fn network(&self) -> NetworkPart {
+            self.network_chooser.network()
+        }
+    }
+
+    #[glib::derived_properties]
+    impl ObjectImpl for FinishPage {
+        fn constructed(&self) {
+            self.parent_constructed();
+            let obj = self.obj();
+            self.name_row.connect_changed(glib::clone!(
+                #[weak]
+                obj,
+                move |_| {
+                    let imp = obj.imp();
+                    if !imp.suggesting.get() {
+                        imp.name_typed.set(true);
+                    }
+                    obj.notify_name();
+                }
+            ));
+            self.firmware_row.connect_selected_notify(glib::clone!(
+                #[weak]
+                obj,
+                move |_| obj.notify_uefi()
+            ));
+            self.customize_switch.connect_active_notify(glib::clone!(
+                #[weak]
+                obj,
+                move |_| obj.notify_customize()
+            ));
+            self.network_chooser.connect_network_notify(glib::clone!(
+                #[weak]
+                obj,
+                move |_| obj.notify_network()
+            ));
+            self.network_chooser.connect_ready_notify(glib::clone!(
+                #[weak]
+                obj,
+                move |_| obj.update_valid()
+            ));
+            obj.update_valid();
+        }
+    }
+
+    impl WidgetImpl for FinishPage {}
+    impl PreferencesPageImpl for FinishPage {}
 }
 
-/// The widgets of the last page.
-pub struct FinishPage {
-    pub page: adw::PreferencesPage,
-    pub name_row: adw::EntryRow,
-    pub name_error: gtk::Label,
-    pub network_row: adw::ComboRow,
-    pub bridge_row: adw::EntryRow,
-    pub firmware_row: adw::ComboRow,
-    pub firmware_error: gtk::Label,
-    pub customize_switch: gtk::Switch,
-    pub summary_group: adw::PreferencesGroup,
-    nets: RefCell<Vec<NetKind>>,
-    summary_rows: RefCell<Vec<adw::ActionRow>>,
+glib::wrapper! {
+    /// The wizard's last page.
+    pub struct FinishPage(ObjectSubclass<imp::FinishPage>)
+        @extends adw::PreferencesPage, gtk::Widget,
+        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
 }
 
 impl FinishPage {
-    /// Builds the page from its template.
-    pub fn new() -> Self {
-        let b = gtk::Builder::from_resource("/io/github/vireo/Vireo/ui/new-vm-finish.ui");
-        let p = FinishPage {
-            page: obj(&b, "page"),
-            name_row: obj(&b, "name_row"),
-            name_error: obj(&b, "name_error"),
-            network_row: obj(&b, "network_row"),
-            bridge_row: obj(&b, "bridge_row"),
-            firmware_row: obj(&b, "firmware_row"),
-            firmware_error: obj(&b, "firmware_error"),
-            customize_switch: obj(&b, "customize_switch"),
-            summary_group: obj(&b, "summary_group"),
-            nets: RefCell::default(),
-            summary_rows: RefCell::default(),
-        };
-        p.firmware_row
-            .set_model(Some(&string_list(&[gettext("BIOS"), gettext("UEFI")])));
-        p
+    /// Puts `name` in the name field unless the person typed one.
+    pub fn suggest_name(&self, name: &str) {
+        let imp = self.imp();
+        if imp.name_typed.get() {
+            return;
+        }
+        imp.suggesting.set(true);
+        imp.name_row.set_text(name);
+        imp.suggesting.set(false);
     }
 
-    /// Lists the host's networks, then bridge, user-mode and none.
-    pub fn fill_host(&self, host: &HostInfo, session: bool) {
-        let mut kinds: Vec<NetKind> = host
-            .networks
-            .iter()
-            .map(|n| NetKind::Network(n.clone()))
-            .collect();
-        // A session daemon cannot make taps: user-mode first there.
-        if session {
-            kinds.insert(0, NetKind::User);
+    /// Says whether the host has UEFI firmware for the chosen machine.
+    pub fn set_uefi_available(&self, available: bool) {
+        self.imp().firmware_row.set_subtitle(&if available {
+            String::new()
         } else {
-            kinds.push(NetKind::User);
-        }
-        kinds.push(NetKind::Bridge);
-        kinds.push(NetKind::None);
-        let labels: Vec<String> = kinds
-            .iter()
-            .map(|k| match k {
-                NetKind::Network(n) => {
-                    crate::i18n::gettext_f("Virtual network “{name}” (NAT)", &[("name", n)])
-                }
-                NetKind::Bridge => gettext("Host bridge"),
-                NetKind::User => gettext("User-mode networking"),
-                NetKind::None => gettext("No network"),
-            })
-            .collect();
-        self.network_row.set_model(Some(&string_list(&labels)));
-        self.network_row.set_selected(0);
-        *self.nets.borrow_mut() = kinds;
-    }
-
-    /// Shows the bridge name only when a bridge is chosen.
-    pub fn update_visibility(&self) {
-        let k = self
-            .nets
-            .borrow()
-            .get(self.network_row.selected() as usize)
-            .cloned();
-        self.bridge_row.set_visible(k == Some(NetKind::Bridge));
-    }
-
-    /// The chosen network.
-    pub fn network(&self) -> NetworkChoice {
-        match self.nets.borrow().get(self.network_row.selected() as usize) {
-            Some(NetKind::Network(n)) => NetworkChoice::Nat { network: n.clone() },
-            Some(NetKind::Bridge) => NetworkChoice::Bridge {
-                name: self.bridge_row.text().trim().to_owned(),
-            },
-            Some(NetKind::User) => NetworkChoice::User,
-            _ => NetworkChoice::None,
-        }
-    }
-
-    /// The chosen firmware.
-    pub fn firmware(&self) -> Firmware {
-        if self.firmware_row.selected() == 1 {
-            Firmware::Uefi
-        } else {
-            Firmware::Bios
-        }
+            gettext("No UEFI firmware on this host")
+        });
     }
 
     /// Replaces the summary with (title, value) rows.
     pub fn set_summary(&self, items: &[(String, String)]) {
-        for r in self.summary_rows.borrow_mut().drain(..) {
-            self.summary_group.remove(&r);
+        let imp = self.imp();
+        for r in imp.summary_rows.borrow_mut().drain(..) {
+            imp.summary_group.remove(&r);
         }
-        for (t, v) in items {
+        for (title, value) in items {
             let row = adw::ActionRow::builder()
-                .title(glib::markup_escape_text(t).as_str())
-                .subtitle(glib::markup_escape_text(v).as_str())
+                .title(glib::markup_escape_text(title).as_str())
+                .subtitle(glib::markup_escape_text(value).as_str())
                 .build();
             row.add_css_class("property");
-            self.summary_group.add(&row);
-            self.summary_rows.borrow_mut().push(row);
+            imp.summary_group.add(&row);
+            imp.summary_rows.borrow_mut().push(row);
         }
     }
 
-    /// Marks this page's problems.
-    pub fn show_problems(&self, problems: &[(Field, Problem)]) {
+    /// Shows this page's problems next to their fields.
+    pub fn set_problems(&self, problems: &[(Field, Problem)]) {
+        let imp = self.imp();
         let text = |f: Field| problems_text(problems, |pf| pf == f);
         show_error(
-            &self.name_error,
-            Some(self.name_row.upcast_ref()),
+            &imp.name_error,
+            Some(imp.name_row.upcast_ref()),
             text(Field::Name),
         );
         show_error(
-            &self.firmware_error,
-            Some(self.firmware_row.upcast_ref()),
+            &imp.firmware_error,
+            Some(imp.firmware_row.upcast_ref()),
             text(Field::Firmware),
         );
+        imp.has_problems.set(
+            problems
+                .iter()
+                .any(|(f, _)| matches!(f, Field::Name | Field::Firmware)),
+        );
+        self.update_valid();
+    }
+
+    fn update_valid(&self) {
+        let imp = self.imp();
+        let valid = !imp.has_problems.get() && imp.network_chooser.ready();
+        if imp.valid.replace(valid) != valid {
+            self.notify_valid();
+        }
     }
 }
-
-impl Default for FinishPage {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-use gtk::glib;

@@ -1,240 +1,524 @@
-//! Step 1: the connection, the architecture and machine, and how to install.
-
-use std::cell::RefCell;
+//! Step 1: the host (among the connected ones), the architecture and machine type, and
+//! how the OS gets onto the VM (install medium, network tree, existing disk, cloud
+//! image, or nothing).
 
 use adw::prelude::*;
+use adw::subclass::prelude::*;
 use gettextrs::gettext;
+use gtk::{gio, glib, CompositeTemplate};
 
-use super::{messages::problems_text, obj, show_error, string_list};
-use crate::virt::new_vm::host::HostInfo;
-use crate::virt::new_vm::{Field, Problem};
+use super::messages::problems_text;
+use super::parts::InstallPart;
+use super::{choose_file, show_error, string_list};
+use crate::model::new_vm::{
+    CloudInit, DiskFormat, Field, HostCapabilities, HostInfo, InstallMethod, MediaSource, Problem,
+    UriInfo,
+};
+use crate::model::{ConnectionObject, ConnectionState};
+
+mod imp {
+    use std::cell::{Cell, RefCell};
+
+    use super::*;
+
+    #[derive(Default, CompositeTemplate, glib::Properties)]
+    #[properties(wrapper_type = super::MethodPage)]
+    #[template(resource = "/io/github/vireo/Vireo/ui/new-vm-method.ui")]
+    pub struct MethodPage {
+        /// Every connection of the app; the connected ones are offered.
+        #[property(get, set = Self::set_connections, nullable)]
+        pub connections: RefCell<Option<gio::ListModel>>,
+        /// The chosen host.
+        #[property(get)]
+        pub connection: RefCell<Option<ConnectionObject>>,
+        /// The chosen architecture ("" until the host is read).
+        #[property(get)]
+        pub arch: RefCell<String>,
+        /// The chosen machine type.
+        #[property(get)]
+        pub machine: RefCell<String>,
+        /// How the OS gets onto the VM.
+        #[property(get)]
+        pub install: RefCell<InstallPart>,
+        /// The install medium as a local file whose OS can be detected ("" otherwise).
+        #[property(get)]
+        pub media_path: RefCell<String>,
+        /// No problem on this page, and the host is read.
+        #[property(get)]
+        pub valid: Cell<bool>,
+        #[template_child]
+        pub connection_row: TemplateChild<adw::ComboRow>,
+        #[template_child]
+        pub arch_row: TemplateChild<adw::ComboRow>,
+        #[template_child]
+        pub machine_row: TemplateChild<adw::ComboRow>,
+        #[template_child]
+        pub virt_row: TemplateChild<adw::ActionRow>,
+        #[template_child]
+        pub media_check: TemplateChild<gtk::CheckButton>,
+        #[template_child]
+        pub url_check: TemplateChild<gtk::CheckButton>,
+        #[template_child]
+        pub import_check: TemplateChild<gtk::CheckButton>,
+        #[template_child]
+        pub cloud_check: TemplateChild<gtk::CheckButton>,
+        #[template_child]
+        pub manual_check: TemplateChild<gtk::CheckButton>,
+        #[template_child]
+        pub media_group: TemplateChild<adw::PreferencesGroup>,
+        #[template_child]
+        pub url_group: TemplateChild<adw::PreferencesGroup>,
+        #[template_child]
+        pub image_group: TemplateChild<adw::PreferencesGroup>,
+        #[template_child]
+        pub cloud_group: TemplateChild<adw::PreferencesGroup>,
+        #[template_child]
+        pub iso_row: TemplateChild<adw::EntryRow>,
+        #[template_child]
+        pub iso_volume_row: TemplateChild<adw::ComboRow>,
+        #[template_child]
+        pub media_error: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub url_row: TemplateChild<adw::EntryRow>,
+        #[template_child]
+        pub kernel_args_row: TemplateChild<adw::EntryRow>,
+        #[template_child]
+        pub url_error: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub image_row: TemplateChild<adw::EntryRow>,
+        #[template_child]
+        pub image_error: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub cloud_user_row: TemplateChild<adw::EntryRow>,
+        #[template_child]
+        pub cloud_password_row: TemplateChild<adw::PasswordEntryRow>,
+        #[template_child]
+        pub cloud_key_row: TemplateChild<adw::EntryRow>,
+        #[template_child]
+        pub cloud_error: TemplateChild<gtk::Label>,
+        pub caps: RefCell<Option<HostCapabilities>>,
+        pub arches: RefCell<Vec<String>>,
+        pub machines: RefCell<Vec<String>>,
+        /// (pool, volume) per row of `iso_volume_row` after its "None" row.
+        pub volumes: RefCell<Vec<(String, String)>>,
+        /// This page's problems, as last given.
+        pub has_problems: Cell<bool>,
+        pub state_handlers: RefCell<Vec<(ConnectionObject, glib::SignalHandlerId)>>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for MethodPage {
+        const NAME: &'static str = "VireoNewVmMethodPage";
+        type Type = super::MethodPage;
+        type ParentType = adw::PreferencesPage;
+
+        fn class_init(klass: &mut Self::Class) {
+            klass.bind_template();
+            klass.install_action("method.browse-iso", None, |page, _, _| {
+                let row = page.imp().iso_row.get();
+                choose_file(page, move |path| row.set_text(&path));
+            });
+            klass.install_action("method.browse-image", None, |page, _, _| {
+                let row = page.imp().image_row.get();
+                choose_file(page, move |path| row.set_text(&path));
+            });
+        }
+
+        fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
+            obj.init_template();
+        }
+    }
+
+    impl MethodPage {
+        fn set_connections(&self, connections: Option<gio::ListModel>) {
+            self.obj().offer_connections(connections.clone());
+            self.connections.replace(connections);
+        }
+    }
+
+    #[glib::derived_properties]
+    impl ObjectImpl for MethodPage {
+        fn constructed(&self) {
+            self.parent_constructed();
+            let obj = self.obj();
+            // The guest user is named after the local one (not "root": cloud images keep
+            // root locked and expect an ordinary sudo user).
+            let me = glib::user_name().to_string_lossy().to_lowercase();
+            self.cloud_user_row
+                .set_text(if me == "root" { "user" } else { me.as_str() });
+            self.connection_row
+                .set_expression(Some(gtk::PropertyExpression::new(
+                    ConnectionObject::static_type(),
+                    None::<gtk::Expression>,
+                    "display-name",
+                )));
+            self.connection_row
+                .connect_selected_item_notify(glib::clone!(
+                    #[weak]
+                    obj,
+                    move |row| {
+                        let chosen = row.selected_item().and_downcast::<ConnectionObject>();
+                        if *obj.imp().connection.borrow() != chosen {
+                            obj.imp().connection.replace(chosen);
+                            obj.set_host(None);
+                            obj.notify_connection();
+                        }
+                    }
+                ));
+            self.arch_row.connect_selected_notify(glib::clone!(
+                #[weak]
+                obj,
+                move |_| {
+                    obj.fill_machines();
+                    obj.update();
+                }
+            ));
+            for check in [
+                &*self.media_check,
+                &*self.url_check,
+                &*self.import_check,
+                &*self.cloud_check,
+                &*self.manual_check,
+            ] {
+                check.connect_toggled(glib::clone!(
+                    #[weak]
+                    obj,
+                    move |_| obj.update()
+                ));
+            }
+            for row in [&*self.machine_row, &*self.iso_volume_row] {
+                row.connect_selected_notify(glib::clone!(
+                    #[weak]
+                    obj,
+                    move |_| obj.update()
+                ));
+            }
+            for entry in [
+                self.iso_row.upcast_ref::<gtk::Editable>(),
+                self.url_row.upcast_ref(),
+                self.kernel_args_row.upcast_ref(),
+                self.image_row.upcast_ref(),
+                self.cloud_user_row.upcast_ref(),
+                self.cloud_password_row.upcast_ref(),
+                self.cloud_key_row.upcast_ref(),
+            ] {
+                entry.connect_changed(glib::clone!(
+                    #[weak]
+                    obj,
+                    move |_| obj.update()
+                ));
+            }
+            obj.set_host(None);
+        }
+
+        fn dispose(&self) {
+            for (c, id) in self.state_handlers.take() {
+                c.disconnect(id);
+            }
+        }
+    }
+
+    impl WidgetImpl for MethodPage {}
+    impl PreferencesPageImpl for MethodPage {}
+}
+
+glib::wrapper! {
+    /// The wizard's first page.
+    pub struct MethodPage(ObjectSubclass<imp::MethodPage>)
+        @extends adw::PreferencesPage, gtk::Widget,
+        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
+}
 
 /// The install method chosen by the radio rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MethodKind {
-    /// ISO file or pool volume.
+enum MethodKind {
     Media,
-    /// Network tree.
     Url,
-    /// Existing disk image.
     Import,
-    /// Cloud image + cloud-init.
     Cloud,
-    /// Empty VM.
     Manual,
 }
 
-/// The widgets of the first page.
-pub struct MethodPage {
-    pub page: adw::PreferencesPage,
-    pub connection_row: adw::ComboRow,
-    pub arch_row: adw::ComboRow,
-    pub machine_row: adw::ComboRow,
-    pub virt_row: adw::ActionRow,
-    pub media_check: gtk::CheckButton,
-    pub url_check: gtk::CheckButton,
-    pub import_check: gtk::CheckButton,
-    pub cloud_check: gtk::CheckButton,
-    pub manual_check: gtk::CheckButton,
-    pub media_group: adw::PreferencesGroup,
-    pub url_group: adw::PreferencesGroup,
-    pub image_group: adw::PreferencesGroup,
-    pub cloud_group: adw::PreferencesGroup,
-    pub iso_row: adw::EntryRow,
-    pub iso_browse: gtk::Button,
-    pub iso_volume_row: adw::ComboRow,
-    pub media_error: gtk::Label,
-    pub url_row: adw::EntryRow,
-    pub kernel_args_row: adw::EntryRow,
-    pub url_error: gtk::Label,
-    pub image_row: adw::EntryRow,
-    pub image_browse: gtk::Button,
-    pub image_error: gtk::Label,
-    pub cloud_user_row: adw::EntryRow,
-    pub cloud_password_row: adw::PasswordEntryRow,
-    pub cloud_key_row: adw::EntryRow,
-    pub cloud_error: gtk::Label,
-    arches: RefCell<Vec<String>>,
-    machines: RefCell<Vec<String>>,
-    /// (pool, volume) per row of `iso_volume_row` after the "none" row.
-    volumes: RefCell<Vec<(String, String)>>,
-}
-
 impl MethodPage {
-    /// Builds the page from its template.
-    pub fn new() -> Self {
-        let b = gtk::Builder::from_resource("/io/github/vireo/Vireo/ui/new-vm-method.ui");
-        let p = MethodPage {
-            page: obj(&b, "page"),
-            connection_row: obj(&b, "connection_row"),
-            arch_row: obj(&b, "arch_row"),
-            machine_row: obj(&b, "machine_row"),
-            virt_row: obj(&b, "virt_row"),
-            media_check: obj(&b, "media_check"),
-            url_check: obj(&b, "url_check"),
-            import_check: obj(&b, "import_check"),
-            cloud_check: obj(&b, "cloud_check"),
-            manual_check: obj(&b, "manual_check"),
-            media_group: obj(&b, "media_group"),
-            url_group: obj(&b, "url_group"),
-            image_group: obj(&b, "image_group"),
-            cloud_group: obj(&b, "cloud_group"),
-            iso_row: obj(&b, "iso_row"),
-            iso_browse: obj(&b, "iso_browse"),
-            iso_volume_row: obj(&b, "iso_volume_row"),
-            media_error: obj(&b, "media_error"),
-            url_row: obj(&b, "url_row"),
-            kernel_args_row: obj(&b, "kernel_args_row"),
-            url_error: obj(&b, "url_error"),
-            image_row: obj(&b, "image_row"),
-            image_browse: obj(&b, "image_browse"),
-            image_error: obj(&b, "image_error"),
-            cloud_user_row: obj(&b, "cloud_user_row"),
-            cloud_password_row: obj(&b, "cloud_password_row"),
-            cloud_key_row: obj(&b, "cloud_key_row"),
-            cloud_error: obj(&b, "cloud_error"),
-            arches: RefCell::default(),
-            machines: RefCell::default(),
-            volumes: RefCell::default(),
-        };
-        // The guest user is named after the local one (not "root": cloud images keep
-        // root locked and expect an ordinary sudo user).
-        let me = glib::user_name().to_string_lossy().to_lowercase();
-        p.cloud_user_row
-            .set_text(if me == "root" { "user" } else { me.as_str() });
-        p
+    /// Offers the connected connections of `connections`, following their states.
+    fn offer_connections(&self, connections: Option<gio::ListModel>) {
+        let imp = self.imp();
+        for (c, id) in imp.state_handlers.take() {
+            c.disconnect(id);
+        }
+        let filter = gtk::CustomFilter::new(|item| {
+            item.downcast_ref::<ConnectionObject>()
+                .is_some_and(|c| c.state() == ConnectionState::Connected)
+        });
+        let mut handlers = Vec::new();
+        if let Some(model) = &connections {
+            for c in model.iter::<ConnectionObject>().flatten() {
+                let id = c.connect_state_notify(glib::clone!(
+                    #[weak]
+                    filter,
+                    move |_| filter.changed(gtk::FilterChange::Different)
+                ));
+                handlers.push((c, id));
+            }
+        }
+        imp.state_handlers.replace(handlers);
+        let connected = gtk::FilterListModel::new(connections, Some(filter));
+        connected.connect_items_changed(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            move |model, _, _, _| {
+                let row = &page.imp().connection_row;
+                if row.selected() == gtk::INVALID_LIST_POSITION && model.n_items() > 0 {
+                    row.set_selected(0);
+                }
+            }
+        ));
+        imp.connection_row.set_model(Some(&connected));
     }
 
-    /// The chosen method.
-    pub fn kind(&self) -> MethodKind {
-        if self.url_check.is_active() {
+    /// Fills the host's choices (`None`: the host is being read, nothing to choose).
+    pub fn set_host(&self, host: Option<&HostInfo>) {
+        let imp = self.imp();
+        let arches = host.map(|h| h.caps.hvm_arches()).unwrap_or_default();
+        imp.caps.replace(host.map(|h| h.caps.clone()));
+        imp.arches.replace(arches.clone());
+        imp.arch_row.set_model(Some(&string_list(&arches)));
+        imp.arch_row.set_selected(0);
+        imp.arch_row.set_sensitive(!arches.is_empty());
+        self.fill_machines();
+        let mut labels = vec![gettext("None")];
+        let mut volumes = Vec::new();
+        for p in host.map(|h| h.pools.as_slice()).unwrap_or_default() {
+            for v in &p.iso_volumes {
+                labels.push(format!("{v} — {}", p.name));
+                volumes.push((p.name.clone(), v.clone()));
+            }
+        }
+        imp.iso_volume_row.set_model(Some(&string_list(&labels)));
+        imp.iso_volume_row.set_selected(0);
+        imp.iso_volume_row.set_sensitive(!volumes.is_empty());
+        imp.volumes.replace(volumes);
+        if host.is_none() {
+            imp.virt_row.set_subtitle(&gettext("Reading the host…"));
+        }
+        self.update();
+    }
+
+    /// Refills the machine types for the chosen architecture.
+    fn fill_machines(&self) {
+        let imp = self.imp();
+        let arch = self.chosen_arch();
+        let caps = imp.caps.borrow();
+        let machines: Vec<String> = caps
+            .as_ref()
+            .map(|c| {
+                c.machine_choices(&arch)
+                    .into_iter()
+                    .map(|m| m.name)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let default = caps
+            .as_ref()
+            .and_then(|c| c.default_machine(&arch))
+            .unwrap_or_default();
+        imp.machine_row.set_model(Some(&string_list(&machines)));
+        let i = machines.iter().position(|m| *m == default).unwrap_or(0);
+        imp.machine_row.set_selected(i as u32);
+        imp.machine_row.set_sensitive(!machines.is_empty());
+        imp.machines.replace(machines);
+        if let Some(c) = caps.as_ref() {
+            let text = match c.best_domain_type(&arch).as_deref() {
+                Some("kvm") => gettext("KVM (hardware acceleration)"),
+                Some("qemu") => gettext("QEMU emulation (no KVM on this host: slower)"),
+                Some(other) => other.to_owned(),
+                None => gettext("Unavailable"),
+            };
+            imp.virt_row.set_subtitle(&text);
+        }
+    }
+
+    fn chosen_arch(&self) -> String {
+        let imp = self.imp();
+        imp.arches
+            .borrow()
+            .get(imp.arch_row.selected() as usize)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn kind(&self) -> MethodKind {
+        let imp = self.imp();
+        if imp.url_check.is_active() {
             MethodKind::Url
-        } else if self.import_check.is_active() {
+        } else if imp.import_check.is_active() {
             MethodKind::Import
-        } else if self.cloud_check.is_active() {
+        } else if imp.cloud_check.is_active() {
             MethodKind::Cloud
-        } else if self.manual_check.is_active() {
+        } else if imp.manual_check.is_active() {
             MethodKind::Manual
         } else {
             MethodKind::Media
         }
     }
 
-    /// Shows the inputs of the chosen method only.
-    pub fn update_visibility(&self) {
-        let k = self.kind();
-        self.media_group.set_visible(k == MethodKind::Media);
-        self.url_group.set_visible(k == MethodKind::Url);
-        self.image_group
-            .set_visible(matches!(k, MethodKind::Import | MethodKind::Cloud));
-        self.cloud_group.set_visible(k == MethodKind::Cloud);
-        self.image_group.set_title(&if k == MethodKind::Cloud {
+    fn is_remote(&self) -> bool {
+        self.connection()
+            .is_some_and(|c| UriInfo::parse(&c.uri()).is_remote())
+    }
+
+    /// The install method as the fields say now.
+    fn read_install(&self) -> InstallMethod {
+        let imp = self.imp();
+        let remote = self.is_remote();
+        let image = imp.image_row.text().trim().to_owned();
+        // A remote host's file cannot be read from here: its usual format is assumed.
+        let format = |remote_default| {
+            if remote {
+                remote_default
+            } else {
+                DiskFormat::sniff(std::path::Path::new(&image)).unwrap_or(DiskFormat::Raw)
+            }
+        };
+        match self.kind() {
+            MethodKind::Media => {
+                let i = imp.iso_volume_row.selected() as usize;
+                let volume = (i > 0)
+                    .then(|| imp.volumes.borrow().get(i - 1).cloned())
+                    .flatten();
+                InstallMethod::LocalMedia(match volume {
+                    Some((pool, volume)) => MediaSource::Volume { pool, volume },
+                    None => MediaSource::Path(imp.iso_row.text().trim().to_owned()),
+                })
+            }
+            MethodKind::Url => InstallMethod::network_tree(
+                imp.url_row.text().trim(),
+                imp.kernel_args_row.text().trim(),
+            ),
+            MethodKind::Import => InstallMethod::ImportDisk {
+                format: format(DiskFormat::Raw),
+                path: image.clone(),
+            },
+            MethodKind::Cloud => InstallMethod::CloudImage {
+                format: format(DiskFormat::Qcow2),
+                image: image.clone(),
+                cloud_init: CloudInit {
+                    user: imp.cloud_user_row.text().trim().to_owned(),
+                    password: Some(imp.cloud_password_row.text().to_string())
+                        .filter(|p| !p.is_empty()),
+                    ssh_key: Some(imp.cloud_key_row.text().trim().to_owned())
+                        .filter(|k| !k.is_empty()),
+                },
+            },
+            MethodKind::Manual => InstallMethod::Manual,
+        }
+    }
+
+    /// Shows the inputs of the chosen method, and hands on what changed.
+    fn update(&self) {
+        let imp = self.imp();
+        let kind = self.kind();
+        imp.media_group.set_visible(kind == MethodKind::Media);
+        imp.url_group.set_visible(kind == MethodKind::Url);
+        imp.image_group
+            .set_visible(matches!(kind, MethodKind::Import | MethodKind::Cloud));
+        imp.cloud_group.set_visible(kind == MethodKind::Cloud);
+        imp.image_group.set_title(&if kind == MethodKind::Cloud {
             gettext("Cloud Image")
         } else {
             gettext("Disk Image")
         });
-    }
+        imp.iso_row
+            .set_sensitive(imp.iso_volume_row.selected() == 0 || imp.volumes.borrow().is_empty());
 
-    /// Fills the host's choices.
-    pub fn fill_host(&self, host: &HostInfo) {
-        let arches = host.caps.hvm_arches();
-        self.arch_row.set_model(Some(&string_list(&arches)));
-        self.arch_row.set_selected(0);
-        *self.arches.borrow_mut() = arches;
-        self.fill_machines(host);
-        let mut labels = vec![gettext("None")];
-        let mut vols = Vec::new();
-        for p in &host.pools {
-            for v in &p.iso_volumes {
-                labels.push(format!("{} — {}", v, p.name));
-                vols.push((p.name.clone(), v.clone()));
-            }
+        let arch = self.chosen_arch();
+        if *imp.arch.borrow() != arch {
+            imp.arch.replace(arch);
+            self.notify_arch();
         }
-        self.iso_volume_row.set_model(Some(&string_list(&labels)));
-        self.iso_volume_row.set_selected(0);
-        self.iso_volume_row.set_sensitive(!vols.is_empty());
-        *self.volumes.borrow_mut() = vols;
-    }
-
-    /// Refills the machine types for the chosen architecture.
-    pub fn fill_machines(&self, host: &HostInfo) {
-        let arch = self.arch();
-        let machines: Vec<String> = host
-            .caps
-            .machine_choices(&arch)
-            .into_iter()
-            .map(|m| m.name)
-            .collect();
-        let default = host.caps.default_machine(&arch).unwrap_or_default();
-        self.machine_row.set_model(Some(&string_list(&machines)));
-        let i = machines.iter().position(|m| *m == default).unwrap_or(0);
-        self.machine_row.set_selected(i as u32);
-        *self.machines.borrow_mut() = machines;
-        let text = match host.caps.best_domain_type(&arch).as_deref() {
-            Some("kvm") => gettext("KVM (hardware acceleration)"),
-            Some("qemu") => gettext("QEMU emulation (no KVM on this host: slower)"),
-            Some(other) => other.to_owned(),
-            None => gettext("Unavailable"),
+        let machine = imp
+            .machines
+            .borrow()
+            .get(imp.machine_row.selected() as usize)
+            .cloned()
+            .unwrap_or_default();
+        if *imp.machine.borrow() != machine {
+            imp.machine.replace(machine);
+            self.notify_machine();
+        }
+        let install = self.read_install();
+        let media_path = match &install {
+            InstallMethod::LocalMedia(MediaSource::Path(p)) if !self.is_remote() => p.clone(),
+            _ => String::new(),
         };
-        self.virt_row.set_subtitle(&text);
+        if imp.install.borrow().0 != install {
+            imp.install.replace(InstallPart(install));
+            self.notify_install();
+        }
+        if *imp.media_path.borrow() != media_path {
+            imp.media_path.replace(media_path);
+            self.notify_media_path();
+        }
+        self.update_valid();
     }
 
-    /// The chosen architecture.
-    pub fn arch(&self) -> String {
-        self.arches
-            .borrow()
-            .get(self.arch_row.selected() as usize)
-            .cloned()
-            .unwrap_or_default()
+    fn update_valid(&self) {
+        let imp = self.imp();
+        // (The test driver has no machine types: none is not a problem.)
+        let valid = !imp.has_problems.get()
+            && self.connection().is_some()
+            && !imp.arches.borrow().is_empty();
+        if imp.valid.replace(valid) != valid {
+            self.notify_valid();
+        }
     }
 
-    /// The chosen machine type.
-    pub fn machine(&self) -> String {
-        self.machines
-            .borrow()
-            .get(self.machine_row.selected() as usize)
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    /// The chosen pool volume (pool, volume), when one is picked instead of a file.
-    pub fn iso_volume(&self) -> Option<(String, String)> {
-        let i = self.iso_volume_row.selected() as usize;
-        (i > 0)
-            .then(|| self.volumes.borrow().get(i - 1).cloned())
-            .flatten()
-    }
-
-    /// Marks this page's problems.
-    pub fn show_problems(&self, problems: &[(Field, Problem)]) {
+    /// Shows this page's problems next to their fields.
+    pub fn set_problems(&self, problems: &[(Field, Problem)]) {
+        let imp = self.imp();
         let text = |f: Field| problems_text(problems, |pf| pf == f);
         show_error(
-            &self.media_error,
-            Some(self.iso_row.upcast_ref()),
+            &imp.media_error,
+            Some(imp.iso_row.upcast_ref()),
             text(Field::Media),
         );
         show_error(
-            &self.url_error,
-            Some(self.url_row.upcast_ref()),
+            &imp.url_error,
+            Some(imp.url_row.upcast_ref()),
             text(Field::Url),
         );
         show_error(
-            &self.image_error,
-            Some(self.image_row.upcast_ref()),
+            &imp.image_error,
+            Some(imp.image_row.upcast_ref()),
             text(Field::Image),
         );
-        show_error(
-            &self.cloud_error,
-            Some(self.cloud_user_row.upcast_ref()),
-            text(Field::CloudInit),
-        );
+        show_error(&imp.cloud_error, None, text(Field::CloudInit));
+        // Each cloud-init problem marks the field it is about.
+        let has = |p: Problem| problems.contains(&(Field::CloudInit, p));
+        let no_credential = has(Problem::CloudNoCredential);
+        for (row, bad) in [
+            (
+                imp.cloud_user_row.upcast_ref::<gtk::Widget>(),
+                has(Problem::CloudUserInvalid),
+            ),
+            (imp.cloud_password_row.upcast_ref(), no_credential),
+            (
+                imp.cloud_key_row.upcast_ref(),
+                no_credential || has(Problem::SshKeyInvalid),
+            ),
+        ] {
+            if bad {
+                row.add_css_class("error");
+            } else {
+                row.remove_css_class("error");
+            }
+        }
+        imp.has_problems.set(problems.iter().any(|(f, _)| {
+            matches!(
+                f,
+                Field::Media | Field::Url | Field::Image | Field::CloudInit
+            )
+        }));
+        self.update_valid();
     }
 }
-
-impl Default for MethodPage {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-use gtk::glib;

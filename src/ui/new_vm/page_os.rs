@@ -1,28 +1,114 @@
-//! Step 2: the guest OS, detected from the medium or picked from a searchable list.
+//! Step 2: the guest OS, detected from the install medium or picked from a searchable
+//! list of the osinfo database (current releases first).
 
-use std::cell::RefCell;
 use std::sync::Arc;
 
 use adw::prelude::*;
+use adw::subclass::prelude::*;
 use gettextrs::gettext;
+use gtk::{glib, CompositeTemplate};
 
-use super::obj;
-use crate::virt::osinfo::{OsDb, OsInfo};
+use crate::model::new_vm::{self, OsDb, OsInfo, OsProfile, Resources};
 
 /// Most rows the list shows at once (the database has about 800 OSes).
 const MAX_ROWS: usize = 60;
 
-/// The widgets and choice of the OS page.
-pub struct OsPage {
-    pub page: adw::PreferencesPage,
-    pub detected_row: adw::ActionRow,
-    pub use_detected: gtk::Button,
-    pub chosen_row: adw::ActionRow,
-    pub search: gtk::SearchEntry,
-    pub list: gtk::ListBox,
-    db: RefCell<Option<Arc<OsDb>>>,
-    chosen: RefCell<Option<String>>,
-    detected: RefCell<Option<String>>,
+mod imp {
+    use std::cell::{Cell, RefCell};
+
+    use super::*;
+
+    #[derive(Default, CompositeTemplate, glib::Properties)]
+    #[properties(wrapper_type = super::OsPage)]
+    #[template(resource = "/io/github/vireo/Vireo/ui/new-vm-os.ui")]
+    pub struct OsPage {
+        /// The chosen OS's osinfo id ("": a generic modern OS).
+        #[property(get)]
+        pub os_id: RefCell<String>,
+        /// A local install medium to detect the OS of ("": none).
+        #[property(get, set = Self::set_media_path)]
+        pub media_path: RefCell<String>,
+        /// The VM's architecture (detection prefers media of it).
+        #[property(get, set)]
+        pub arch: RefCell<String>,
+        /// Any choice will do: always true.
+        #[property(get)]
+        pub valid: Cell<bool>,
+        #[template_child]
+        pub detected_row: TemplateChild<adw::ActionRow>,
+        #[template_child]
+        pub chosen_row: TemplateChild<adw::ActionRow>,
+        #[template_child]
+        pub search: TemplateChild<gtk::SearchEntry>,
+        #[template_child]
+        pub list: TemplateChild<gtk::ListBox>,
+        pub db: RefCell<Option<Arc<OsDb>>>,
+        pub detected: RefCell<Option<String>>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for OsPage {
+        const NAME: &'static str = "VireoNewVmOsPage";
+        type Type = super::OsPage;
+        type ParentType = adw::PreferencesPage;
+
+        fn class_init(klass: &mut Self::Class) {
+            klass.bind_template();
+            klass.install_action("os.use-detected", None, |page, _, _| {
+                page.choose(page.imp().detected.borrow().clone());
+            });
+        }
+
+        fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
+            obj.init_template();
+        }
+    }
+
+    impl OsPage {
+        fn set_media_path(&self, path: String) {
+            if *self.media_path.borrow() != path {
+                self.media_path.replace(path);
+                self.obj().detect();
+            }
+        }
+    }
+
+    #[glib::derived_properties]
+    impl ObjectImpl for OsPage {
+        fn constructed(&self) {
+            self.parent_constructed();
+            let obj = self.obj();
+            self.valid.set(true);
+            self.search.connect_search_changed(glib::clone!(
+                #[weak]
+                obj,
+                move |_| obj.refill()
+            ));
+            self.list.connect_row_selected(glib::clone!(
+                #[weak]
+                obj,
+                move |_, row| {
+                    if let Some(row) = row {
+                        let id = row.widget_name().to_string();
+                        obj.choose((!id.is_empty()).then_some(id));
+                    }
+                }
+            ));
+            obj.action_set_enabled("os.use-detected", false);
+            obj.show_chosen();
+            obj.load();
+        }
+    }
+
+    impl WidgetImpl for OsPage {}
+    impl PreferencesPageImpl for OsPage {}
+}
+
+glib::wrapper! {
+    /// The wizard's OS page.
+    pub struct OsPage(ObjectSubclass<imp::OsPage>)
+        @extends adw::PreferencesPage, gtk::Widget,
+        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
 }
 
 /// One line describing an OS: vendor, release year, short id.
@@ -41,121 +127,145 @@ fn describe(os: &OsInfo) -> String {
 }
 
 impl OsPage {
-    /// Builds the page from its template.
-    pub fn new() -> Self {
-        let b = gtk::Builder::from_resource("/io/github/vireo/Vireo/ui/new-vm-os.ui");
-        let p = OsPage {
-            page: obj(&b, "page"),
-            detected_row: obj(&b, "detected_row"),
-            use_detected: obj(&b, "use_detected"),
-            chosen_row: obj(&b, "chosen_row"),
-            search: obj(&b, "search"),
-            list: obj(&b, "list"),
-            db: RefCell::default(),
-            chosen: RefCell::default(),
-            detected: RefCell::default(),
-        };
-        p.show_chosen();
-        p
+    /// Reads the osinfo database (once per process) and lists it.
+    fn load(&self) {
+        glib::spawn_future_local(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            async move {
+                match new_vm::os_database().await {
+                    Ok(db) => {
+                        page.imp().db.replace(Some(db));
+                        page.refill();
+                        page.show_chosen();
+                        page.detect();
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "no osinfo database");
+                        page.imp().detected_row.set_subtitle(&e.to_string());
+                        page.refill();
+                    }
+                }
+            }
+        ));
     }
 
-    /// The database, once loaded.
-    pub fn db(&self) -> Option<Arc<OsDb>> {
-        self.db.borrow().clone()
+    /// The chosen OS, when it is not the generic one.
+    pub fn chosen(&self) -> Option<OsInfo> {
+        let id = self.os_id();
+        self.imp().db.borrow().as_ref()?.by_id(&id).cloned()
     }
 
-    /// Sets the loaded database and lists it.
-    pub fn set_db(&self, db: Arc<OsDb>) {
-        *self.db.borrow_mut() = Some(db);
-        self.refill();
+    /// What the spec needs to know of the chosen OS (`None`: generic).
+    pub fn profile(&self) -> Option<OsProfile> {
+        let db = self.imp().db.borrow().clone()?;
+        let os = db.by_id(&self.os_id())?.clone();
+        Some(OsProfile::from_db(&db, &os))
+    }
+
+    /// The chosen OS's name and the resources it asks for on `arch`.
+    pub fn resources(&self, arch: &str) -> Option<(String, Resources)> {
+        let db = self.imp().db.borrow().clone()?;
+        let os = db.by_id(&self.os_id())?;
+        let arch = if arch.is_empty() { "x86_64" } else { arch };
+        Some((os.name.clone(), db.resources(os, arch)))
     }
 
     /// Relists the OSes matching the search text (current releases first).
-    pub fn refill(&self) {
-        while let Some(c) = self.list.first_child() {
-            self.list.remove(&c);
+    fn refill(&self) {
+        let imp = self.imp();
+        while let Some(c) = imp.list.first_child() {
+            imp.list.remove(&c);
         }
         let generic = adw::ActionRow::builder()
             .title(gettext("Generic Operating System"))
             .subtitle(gettext("Modern defaults: virtio devices"))
+            .activatable(true)
             .build();
-        generic.set_widget_name("");
-        self.list.append(&generic);
-        let Some(db) = self.db() else { return };
+        imp.list.append(&generic);
+        let Some(db) = imp.db.borrow().clone() else {
+            return;
+        };
         let today = glib::DateTime::now_utc()
             .ok()
             .and_then(|d| d.format("%Y-%m-%d").ok())
             .map(|s| s.to_string())
             .unwrap_or_default();
         for os in db
-            .search(&self.search.text(), &today)
+            .search(&imp.search.text(), &today)
             .into_iter()
             .take(MAX_ROWS)
         {
             let row = adw::ActionRow::builder()
                 .title(glib::markup_escape_text(&os.name).as_str())
                 .subtitle(glib::markup_escape_text(&describe(os)).as_str())
+                .activatable(true)
                 .build();
+            // The row's name carries the OS id (the generic row has none).
             row.set_widget_name(&os.id);
-            self.list.append(&row);
+            imp.list.append(&row);
         }
     }
 
-    /// Records the OS a row stands for ("" = generic).
-    pub fn choose_row(&self, row: &gtk::ListBoxRow) {
-        let id = row.widget_name().to_string();
-        *self.chosen.borrow_mut() = (!id.is_empty()).then_some(id);
-        self.show_chosen();
-    }
-
-    /// Records an OS by id (`None` = generic).
-    pub fn choose(&self, id: Option<String>) {
-        *self.chosen.borrow_mut() = id;
-        self.show_chosen();
+    /// Chooses an OS by id (`None`: the generic one).
+    fn choose(&self, id: Option<String>) {
+        let id = id.unwrap_or_default();
+        if *self.imp().os_id.borrow() != id {
+            self.imp().os_id.replace(id);
+            self.show_chosen();
+            self.notify_os_id();
+        }
     }
 
     fn show_chosen(&self) {
         let name = self
-            .chosen_os()
+            .chosen()
             .map(|o| o.name)
             .unwrap_or_else(|| gettext("Generic Operating System"));
-        self.chosen_row
+        self.imp()
+            .chosen_row
             .set_subtitle(&glib::markup_escape_text(&name));
     }
 
-    /// The chosen OS.
-    pub fn chosen_os(&self) -> Option<OsInfo> {
-        let id = self.chosen.borrow().clone()?;
-        self.db()?.by_id(&id).cloned()
+    /// Detects the OS of the medium (on a thread), and picks it when found.
+    fn detect(&self) {
+        let path = self.media_path();
+        let Some(db) = self.imp().db.borrow().clone() else {
+            return;
+        };
+        if path.is_empty() {
+            self.set_detected(None);
+            return;
+        }
+        glib::spawn_future_local(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            async move {
+                let found = new_vm::identify_medium(db, path.clone(), page.arch()).await;
+                // Only the answer for the medium still chosen counts.
+                if page.media_path() == path {
+                    page.set_detected(found);
+                }
+            }
+        ));
     }
 
-    /// Shows what detection found (`None`: nothing) and picks it.
-    pub fn set_detected(&self, id: Option<String>) {
-        let db = self.db();
-        let os = id.as_deref().and_then(|i| db.as_ref()?.by_id(i).cloned());
+    fn set_detected(&self, id: Option<String>) {
+        let imp = self.imp();
+        let os = id
+            .as_deref()
+            .and_then(|i| imp.db.borrow().as_ref()?.by_id(i).cloned());
         match &os {
-            Some(os) => self
+            Some(os) => imp
                 .detected_row
                 .set_subtitle(&glib::markup_escape_text(&os.name)),
-            None => self.detected_row.set_subtitle(&gettext("Nothing detected")),
+            None => imp.detected_row.set_subtitle(&gettext("Nothing detected")),
         }
-        self.use_detected.set_sensitive(os.is_some());
-        *self.detected.borrow_mut() = os.as_ref().map(|o| o.id.clone());
-        if os.is_some() {
-            self.choose(self.detected.borrow().clone());
+        self.action_set_enabled("os.use-detected", os.is_some());
+        let id = os.map(|o| o.id);
+        imp.detected.replace(id.clone());
+        if id.is_some() {
+            self.choose(id);
         }
-    }
-
-    /// The detected OS id.
-    pub fn detected(&self) -> Option<String> {
-        self.detected.borrow().clone()
     }
 }
-
-impl Default for OsPage {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-use gtk::glib;

@@ -1,118 +1,117 @@
-//! Step 4: a new volume in a pool, an existing disk, or none.
-
-use std::cell::RefCell;
+//! Step 4: the VM's disk, chosen with the [`DiskChooser`].
 
 use adw::prelude::*;
+use adw::subclass::prelude::*;
+use gtk::{glib, CompositeTemplate};
 
-use super::{messages::problems_text, obj, show_error, string_list};
-use crate::i18n::gettext_f;
-use crate::virt::new_vm::host::HostInfo;
-use crate::virt::new_vm::{Field, Problem, Storage};
+use super::messages::problems_text;
+use super::parts::StoragePart;
+use super::DiskChooser;
+use crate::model::new_vm::{Field, Problem};
+use crate::model::ConnectionObject;
 
-/// The widgets of the storage page.
-pub struct StoragePage {
-    pub page: adw::PreferencesPage,
-    pub new_check: gtk::CheckButton,
-    pub existing_check: gtk::CheckButton,
-    pub none_check: gtk::CheckButton,
-    pub new_group: adw::PreferencesGroup,
-    pub existing_group: adw::PreferencesGroup,
-    pub pool_row: adw::ComboRow,
-    pub size_row: adw::ActionRow,
-    pub size_spin: gtk::SpinButton,
-    pub path_row: adw::EntryRow,
-    pub error: gtk::Label,
-    pools: RefCell<Vec<String>>,
+mod imp {
+    use std::cell::Cell;
+
+    use super::*;
+
+    #[derive(Default, CompositeTemplate, glib::Properties)]
+    #[properties(wrapper_type = super::StoragePage)]
+    #[template(resource = "/io/github/vireo/Vireo/ui/new-vm-storage.ui")]
+    pub struct StoragePage {
+        /// The host whose pools are offered.
+        #[property(get = Self::connection, set = Self::set_connection, nullable, type = Option<ConnectionObject>)]
+        pub connection: std::marker::PhantomData<Option<ConnectionObject>>,
+        /// The chosen disk.
+        #[property(get = Self::storage, type = StoragePart)]
+        pub storage: std::marker::PhantomData<StoragePart>,
+        /// Only a new volume will do.
+        #[property(get = Self::new_only, set = Self::set_new_only, type = bool)]
+        pub new_only: std::marker::PhantomData<bool>,
+        /// No problem on this page.
+        #[property(get)]
+        pub valid: Cell<bool>,
+        #[template_child]
+        pub disk_chooser: TemplateChild<DiskChooser>,
+    }
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for StoragePage {
+        const NAME: &'static str = "VireoNewVmStoragePage";
+        type Type = super::StoragePage;
+        type ParentType = adw::PreferencesPage;
+
+        fn class_init(klass: &mut Self::Class) {
+            DiskChooser::ensure_type();
+            klass.bind_template();
+        }
+
+        fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {
+            obj.init_template();
+        }
+    }
+
+    impl StoragePage {
+        fn connection(&self) -> Option<ConnectionObject> {
+            self.disk_chooser.connection()
+        }
+
+        fn set_connection(&self, connection: Option<ConnectionObject>) {
+            self.disk_chooser.set_connection(connection);
+        }
+
+        fn storage(&self) -> StoragePart {
+            self.disk_chooser.storage()
+        }
+
+        fn new_only(&self) -> bool {
+            self.disk_chooser.new_only()
+        }
+
+        fn set_new_only(&self, new_only: bool) {
+            self.disk_chooser.set_new_only(new_only);
+        }
+    }
+
+    #[glib::derived_properties]
+    impl ObjectImpl for StoragePage {
+        fn constructed(&self) {
+            self.parent_constructed();
+            let obj = self.obj();
+            self.valid.set(true);
+            self.disk_chooser.connect_storage_notify(glib::clone!(
+                #[weak]
+                obj,
+                move |_| obj.notify_storage()
+            ));
+        }
+    }
+
+    impl WidgetImpl for StoragePage {}
+    impl PreferencesPageImpl for StoragePage {}
+}
+
+glib::wrapper! {
+    /// The wizard's storage page.
+    pub struct StoragePage(ObjectSubclass<imp::StoragePage>)
+        @extends adw::PreferencesPage, gtk::Widget,
+        @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
 }
 
 impl StoragePage {
-    /// Builds the page from its template.
-    pub fn new() -> Self {
-        let b = gtk::Builder::from_resource("/io/github/vireo/Vireo/ui/new-vm-storage.ui");
-        StoragePage {
-            page: obj(&b, "page"),
-            new_check: obj(&b, "new_check"),
-            existing_check: obj(&b, "existing_check"),
-            none_check: obj(&b, "none_check"),
-            new_group: obj(&b, "new_group"),
-            existing_group: obj(&b, "existing_group"),
-            pool_row: obj(&b, "pool_row"),
-            size_row: obj(&b, "size_row"),
-            size_spin: obj(&b, "size_spin"),
-            path_row: obj(&b, "path_row"),
-            error: obj(&b, "error"),
-            pools: RefCell::default(),
-        }
+    /// Sizes a new disk (the chosen OS's recommendation).
+    pub fn set_size_gib(&self, gib: u64) {
+        self.imp().disk_chooser.set_size_gib(gib);
     }
 
-    /// Lists the host's pools; "default" is offered even when missing (it is made).
-    pub fn fill_host(&self, host: &HostInfo) {
-        let mut names: Vec<String> = host
-            .pools
-            .iter()
-            .filter(|p| p.active)
-            .map(|p| p.name.clone())
-            .collect();
-        if !host.pools.iter().any(|p| p.name == "default") {
-            names.insert(0, "default".to_owned());
-        }
-        let labels: Vec<String> = names
-            .iter()
-            .map(|n| match host.pools.iter().find(|p| &p.name == n) {
-                Some(p) => gettext_f(
-                    "{pool} ({gib} GiB free)",
-                    &[("pool", n), ("gib", &(p.available >> 30).to_string())],
-                ),
-                None => gettext_f("{pool} (will be created)", &[("pool", n)]),
-            })
-            .collect();
-        self.pool_row.set_model(Some(&string_list(&labels)));
-        self.pool_row.set_selected(0);
-        *self.pools.borrow_mut() = names;
-    }
-
-    /// Shows the inputs of the chosen kind of disk.
-    pub fn update_visibility(&self) {
-        self.new_group.set_visible(self.new_check.is_active());
-        self.existing_group
-            .set_visible(self.existing_check.is_active());
-    }
-
-    /// The chosen storage.
-    pub fn storage(&self) -> Storage {
-        if self.existing_check.is_active() {
-            Storage::Existing {
-                path: self.path_row.text().trim().to_owned(),
-            }
-        } else if self.none_check.is_active() {
-            Storage::None
-        } else {
-            Storage::NewVolume {
-                pool: self
-                    .pools
-                    .borrow()
-                    .get(self.pool_row.selected() as usize)
-                    .cloned()
-                    .unwrap_or_else(|| "default".to_owned()),
-                size_gib: self.size_spin.value() as u64,
-            }
-        }
-    }
-
-    /// Marks this page's problems.
-    pub fn show_problems(&self, problems: &[(Field, Problem)]) {
+    /// Shows this page's problems next to the disk.
+    pub fn set_problems(&self, problems: &[(Field, Problem)]) {
+        let imp = self.imp();
         let text = problems_text(problems, |f| f == Field::Storage);
-        let field: &gtk::Widget = if self.existing_check.is_active() {
-            self.path_row.upcast_ref()
-        } else {
-            self.size_row.upcast_ref()
-        };
-        show_error(&self.error, Some(field), text);
-    }
-}
-
-impl Default for StoragePage {
-    fn default() -> Self {
-        Self::new()
+        let valid = text.is_none();
+        imp.disk_chooser.set_error(text);
+        if imp.valid.replace(valid) != valid {
+            self.notify_valid();
+        }
     }
 }

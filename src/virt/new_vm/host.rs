@@ -1,6 +1,6 @@
 //! What the wizard needs to know about a host before it can offer choices: its
-//! capabilities, existing names, storage pools, networks and ISO volumes (read in one
-//! go on the connection's worker).
+//! capabilities, existing names, storage pools and ISO volumes (read in one go on the
+//! connection's worker); its virtual networks, and starting one.
 
 use virt::connect::Connect;
 
@@ -32,8 +32,15 @@ pub struct HostInfo {
     pub domain_names: Vec<String>,
     /// Storage pools.
     pub pools: Vec<PoolInfo>,
-    /// Virtual networks, active ones first.
-    pub networks: Vec<String>,
+}
+
+/// A virtual network as the wizard offers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkInfo {
+    /// Name.
+    pub name: String,
+    /// Running: a VM can be plugged into it now.
+    pub active: bool,
 }
 
 impl HostInfo {
@@ -55,12 +62,18 @@ pub fn gather(conn: &Connect) -> Result<HostInfo> {
         (Some(t), Some(m)) => capabilities::domain_capabilities(conn, &t, &arch, &m)?,
         _ => None,
     };
-    let domain_names = conn
-        .list_all_domains(0)
-        .map_err(lib_err("virConnectListAllDomains"))?
-        .iter()
-        .filter_map(|d| d.name().ok())
-        .collect();
+    let domain_names = domain_names(conn)?;
+    let pools = pools(conn)?;
+    Ok(HostInfo {
+        caps,
+        domcaps,
+        domain_names,
+        pools,
+    })
+}
+
+/// The storage pools, "default" first (blocking: run it on the worker).
+pub fn pools(conn: &Connect) -> Result<Vec<PoolInfo>> {
     let mut pools = Vec::new();
     // Drivers without storage or networks (the embedded QEMU driver) have none.
     for p in optional(
@@ -98,19 +111,45 @@ pub fn gather(conn: &Connect) -> Result<HostInfo> {
             .cmp(&(b.name != "default"))
             .then(a.name.cmp(&b.name))
     });
-    let mut nets: Vec<(bool, String)> =
+    Ok(pools)
+}
+
+/// Names of all defined and running domains.
+pub fn domain_names(conn: &Connect) -> Result<Vec<String>> {
+    Ok(conn
+        .list_all_domains(0)
+        .map_err(lib_err("virConnectListAllDomains"))?
+        .iter()
+        .filter_map(|d| d.name().ok())
+        .collect())
+}
+
+/// The virtual networks, active ones first, then by name.
+pub fn networks(conn: &Connect) -> Result<Vec<NetworkInfo>> {
+    let mut nets: Vec<NetworkInfo> =
         optional(conn.list_all_networks(0), "virConnectListAllNetworks")?
             .iter()
-            .filter_map(|n| Some((!n.is_active().ok()?, n.name().ok()?)))
+            .filter_map(|n| {
+                Some(NetworkInfo {
+                    name: n.name().ok()?,
+                    active: n.is_active().ok()?,
+                })
+            })
             .collect();
-    nets.sort();
-    Ok(HostInfo {
-        caps,
-        domcaps,
-        domain_names,
-        pools,
-        networks: nets.into_iter().map(|(_, n)| n).collect(),
-    })
+    nets.sort_by(|a, b| b.active.cmp(&a.active).then_with(|| a.name.cmp(&b.name)));
+    Ok(nets)
+}
+
+/// Starts the inactive virtual network `name` (libvirt's error when it cannot).
+pub fn start_network(conn: &Connect, name: &str) -> Result<()> {
+    let net = conn
+        .lookup_network_by_name(name)
+        .map_err(lib_err("virNetworkLookupByName"))?;
+    if net.is_active().unwrap_or(false) {
+        return Ok(());
+    }
+    net.create().map_err(lib_err("virNetworkCreate"))?;
+    Ok(())
 }
 
 /// Domain capabilities for another architecture/type/machine choice.

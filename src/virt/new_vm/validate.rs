@@ -197,12 +197,10 @@ pub fn name_problem(name: &str, existing: &[String]) -> Option<Problem> {
     if name.chars().count() > 64 {
         return Some(Problem::NameTooLong);
     }
-    // Names end up in file names and shell commands: letters, digits and ._+- only
-    // (libvirt itself refuses only '/'; the VM's title can hold anything).
-    if let Some(c) = name
-        .chars()
-        .find(|c| !(c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '+')))
-    {
+    // What libvirt refuses: '/' (the name becomes the name of files) and line breaks;
+    // other control characters hide in lists. Spaces are fine ("Fedora 39"): the
+    // guest's host name is derived apart (cloud_init::hostname_for).
+    if let Some(c) = name.chars().find(|c| *c == '/' || c.is_control()) {
         return Some(Problem::NameInvalidChar(c));
     }
     if name.starts_with(['.', '-']) {
@@ -287,9 +285,11 @@ mod tests {
         let taken = vec!["web".to_owned()];
         assert_eq!(name_problem("", &taken), Some(Problem::NameEmpty));
         assert_eq!(name_problem("web", &taken), Some(Problem::NameTaken));
+        assert_eq!(name_problem("my vm", &taken), None);
+        assert_eq!(name_problem("Fedora 39 (test)", &taken), None);
         assert_eq!(
-            name_problem("my vm", &taken),
-            Some(Problem::NameInvalidChar(' '))
+            name_problem("a\nb", &taken),
+            Some(Problem::NameInvalidChar('\n'))
         );
         assert_eq!(
             name_problem("a/b", &taken),

@@ -201,18 +201,26 @@ impl SerialConsole {
             else {
                 return;
             };
-            let devices = match xml.map(|x| console_stream::console_devices(&x)) {
-                Ok(Ok(d)) => d,
+            let (devices, listed) = match xml.map(|x| console_stream::console_devices(&x)) {
+                Ok(Ok(d)) => (d, true),
                 // Without the list, libvirt's default console is still worth a try.
                 Ok(Err(e)) => {
                     tracing::warn!(error = %e, "could not read the console devices");
-                    Vec::new()
+                    (Vec::new(), false)
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "could not read the domain's live XML");
-                    Vec::new()
+                    (Vec::new(), false)
                 }
             };
+            if listed && devices.is_empty() {
+                obj.set_devices(devices);
+                obj.show_status(
+                    SerialStatus::NoDevice,
+                    gettext("This virtual machine has no serial port or console."),
+                );
+                return;
+            }
             let had_devices = !devices.is_empty();
             obj.set_devices(devices);
             let alias = obj.imp().device.borrow().clone();

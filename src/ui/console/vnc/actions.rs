@@ -213,8 +213,10 @@ impl VncDisplay {
 
     /// Scancode of a keyval in the current keymap (first key producing it), or 0.
     fn scancode_of(&self, keyval: u32) -> (u16, bool) {
-        // SAFETY: any u32 is a valid keyval (unknown ones just map to no key).
-        let key = unsafe { gdk::Key::from_glib(keyval) };
+        // Any u32 is a keyval (unknown ones map to no key); a GValue converts it safely.
+        let Ok(key) = keyval.to_value().get::<gdk::Key>() else {
+            return (0, false);
+        };
         let entry = self.display().map_keyval(key).and_then(|keys| {
             keys.into_iter()
                 .filter(|k| k.group() == 0 && k.level() <= 1)
@@ -317,4 +319,4 @@ impl VncDisplay {
     }
 }
 
-use glib::translate::{FromGlib, IntoGlib};
+use glib::translate::IntoGlib;

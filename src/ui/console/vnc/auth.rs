@@ -54,8 +54,11 @@ impl VncDisplay {
                 .set_credential(gvnc::ConnectionCredential::Password.into_glib(), &password);
             return;
         }
+        // The person takes their time: no handshake deadline meanwhile.
+        self.pause_handshake_deadline();
         super::status::ask_password(self, move |display, password| match password {
             Some(password) => {
+                display.start_handshake_deadline();
                 display.set_password(Some(password.as_str()));
                 let _ = connection
                     .set_credential(gvnc::ConnectionCredential::Password.into_glib(), &password);

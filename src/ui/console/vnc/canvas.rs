@@ -158,18 +158,21 @@ impl VncCanvas {
     }
 
     /// An image in shared memory of this canvas's X display, to hold the framebuffer
-    /// (see `x11_shm`; only under the cairo renderer, the GL renderer takes textures).
+    /// (see `crate::ffi::x11_shm`; only under the cairo renderer, the GL renderer takes textures).
     pub fn shared_image(&self, width: i32, height: i32) -> Option<cairo::ImageSurface> {
         if !self.renders_with_cairo() {
             return None;
         }
         // Checks for X11 itself.
-        super::x11_shm::shared_image(&self.native()?, width, height)
+        crate::ffi::x11_shm::shared_image(&self.native()?, width, height)
     }
 
     /// True when `shared_image` can give an image now (realized, cairo, X11).
     pub fn can_share_memory(&self) -> bool {
-        self.renders_with_cairo() && self.native().is_some_and(|n| super::x11_shm::on_x11(&n))
+        self.renders_with_cairo()
+            && self
+                .native()
+                .is_some_and(|n| crate::ffi::x11_shm::on_x11(&n))
     }
 
     pub fn set_scale_mode(&self, mode: ScaleMode) {

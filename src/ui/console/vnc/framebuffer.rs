@@ -1,7 +1,7 @@
 //! The client-side framebuffer gvnc decodes into, and the textures made from it.
 //!
 //! gvnc writes pixels into memory we own (its `BaseFramebuffer` constructor is not bound
-//! in the crate, so it is called through ffi). The local pixel format is 32-bit
+//! in the crate: `crate::ffi::gvnc` wraps it). The local pixel format is 32-bit
 //! little-endian BGRx: cairo's `RGB24` as it is, and GDK's `B8G8R8A8_PREMULTIPLIED` once
 //! the padding byte is 0xff (the server leaves it 0, so the texture copy sets it).
 //! Texture buffers are recycled through a small pool, which saves a fresh 8 MiB
@@ -9,10 +9,11 @@
 
 use std::sync::{Arc, Mutex};
 
-use glib::translate::{from_glib_full, ToGlibPtr};
 use gtk::cairo;
 use gtk::prelude::*;
 use gtk::{gdk, glib};
+
+use crate::ffi::gvnc::ImageFramebuffer;
 
 const BYTES_PER_PIXEL: usize = 4;
 /// Buffers kept for reuse: one on screen, one being built, one spare.
@@ -37,9 +38,7 @@ pub fn local_pixel_format() -> gvnc::PixelFormat {
 /// layout and ignores the padding byte), so the cairo renderer draws straight from the
 /// memory gvnc decodes into, with no copy; the GL renderer gets textures instead.
 pub struct Framebuffer {
-    fb: gvnc::BaseFramebuffer,
-    surface: cairo::ImageSurface,
-    pixels: *const u8,
+    inner: ImageFramebuffer,
     width: usize,
     height: usize,
     stride: usize,
@@ -52,62 +51,40 @@ impl Framebuffer {
     /// format (a plain copy when the server honoured our format).
     ///
     /// `storage`, an RGB24 image of that size, holds the pixels when given (X11 shared
-    /// memory, see `x11_shm`); otherwise a plain image does.
+    /// memory, see `crate::ffi::x11_shm`); otherwise a plain image does.
     pub fn new(
         width: u16,
         height: u16,
         remote: &gvnc::PixelFormat,
         storage: Option<cairo::ImageSurface>,
     ) -> Result<Self, cairo::Error> {
-        let (w, h) = (width.max(1) as usize, height.max(1) as usize);
+        let (w, h) = (width.max(1) as i32, height.max(1) as i32);
         let storage = storage.filter(|image| {
-            image.format() == cairo::Format::Rgb24
-                && (image.width(), image.height()) == (w as i32, h as i32)
+            image.format() == cairo::Format::Rgb24 && (image.width(), image.height()) == (w, h)
         });
         let in_storage = storage.is_some();
         let surface = match storage {
             Some(image) => image,
-            None => cairo::ImageSurface::create(cairo::Format::Rgb24, w as i32, h as i32)?,
+            None => cairo::ImageSurface::create(cairo::Format::Rgb24, w, h)?,
         };
-        surface.flush();
-        // SAFETY: an image surface's data stays where it is for the surface's lifetime.
-        let pixels = unsafe { cairo::ffi::cairo_image_surface_get_data(surface.to_raw_none()) };
-        if pixels.is_null() {
-            return Err(cairo::Error::NullPointer);
-        }
         let stride = surface.stride() as usize;
-        let local = local_pixel_format();
-        let fb: gvnc::BaseFramebuffer = unsafe {
-            from_glib_full(gvnc::ffi::vnc_base_framebuffer_new(
-                pixels,
-                w as u16,
-                h as u16,
-                stride as i32,
-                local.to_glib_none().0,
-                remote.to_glib_none().0,
-            ))
-        };
-        // gvnc writes into the memory for as long as the framebuffer object lives, even
-        // if the connection keeps it after we drop ours: it holds the surface alive.
-        unsafe { fb.set_data("vireo-pixels", surface.clone()) };
+        let inner = ImageFramebuffer::new(surface, &local_pixel_format(), remote)?;
         Ok(Self {
-            fb,
-            surface,
-            pixels,
-            width: w,
-            height: h,
+            inner,
+            width: w as usize,
+            height: h as usize,
             stride,
             in_storage,
         })
     }
 
     pub fn gvnc(&self) -> &gvnc::BaseFramebuffer {
-        &self.fb
+        self.inner.gvnc()
     }
 
     /// The pixels as a cairo surface (they change under it as updates arrive).
     pub fn surface(&self) -> &cairo::ImageSurface {
-        &self.surface
+        self.inner.surface()
     }
 
     /// True when the pixels live in the storage given to `new`.
@@ -125,9 +102,7 @@ impl Framebuffer {
 
     /// The raw BGRx pixels, rows `stride` bytes apart.
     fn pixels(&self) -> &[u8] {
-        // SAFETY: the memory belongs to `self.surface`, alive as long as `self`, and is
-        // written only by gvnc on this (the main) thread, never during this borrow.
-        unsafe { std::slice::from_raw_parts(self.pixels, self.stride * self.height) }
+        self.inner.pixels()
     }
 }
 
@@ -202,30 +177,6 @@ fn copy_opaque(src: &[u8], dst: &mut [u8]) {
     {
         let px = u32::from_le_bytes([s[0], s[1], s[2], s[3]]) | 0xff00_0000;
         d.copy_from_slice(&px.to_le_bytes());
-    }
-}
-
-/// Keeps big short-lived allocations in the process instead of giving them back to the
-/// kernel at every free. A VNC display allocates and frees several MiB per frame (gvnc's
-/// decoded JPEG rectangles, cairo's upload buffers); with glibc's defaults those come
-/// from fresh mappings each time and every page is faulted in again (page faults were
-/// the largest kernel cost in profiles at 1080p). Call once at start-up (process-wide,
-/// glibc only).
-pub fn keep_frame_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        const M_TRIM_THRESHOLD: i32 = -1;
-        const M_MMAP_THRESHOLD: i32 = -3;
-        extern "C" {
-            fn mallopt(param: i32, value: i32) -> i32;
-        }
-        // SAFETY: mallopt only changes allocator thresholds; called before threads
-        // allocate heavily, and glibc locks its arenas anyway.
-        unsafe {
-            // 32 MiB is glibc's largest mmap threshold on 64-bit; keep up to 128 MiB free.
-            mallopt(M_MMAP_THRESHOLD, 32 << 20);
-            mallopt(M_TRIM_THRESHOLD, 128 << 20);
-        }
     }
 }
 

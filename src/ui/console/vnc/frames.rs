@@ -55,8 +55,17 @@ impl VncDisplay {
             })
         };
         tracing::trace!("frame built in {:?}", started.elapsed());
-        if frame.is_some() {
-            imp.canvas.set_frame(frame);
+        if let Some(frame) = frame {
+            if imp.first_frame_pending.replace(false) {
+                let (w, h) = frame.size();
+                let since = imp.opened_at.get().map(|t| t.elapsed()).unwrap_or_default();
+                // Tests and the first-frame figure read this line.
+                tracing::info!(
+                    "VNC first frame: {w}x{h}, {} ms after opening",
+                    since.as_millis()
+                );
+            }
+            imp.canvas.set_frame(Some(frame));
             imp.frames_shown.set(imp.frames_shown.get() + 1);
         }
     }

@@ -4,10 +4,11 @@
 pub mod actions;
 pub mod auth;
 pub mod canvas;
+mod connection;
 pub mod encodings;
 pub mod framebuffer;
 pub mod frames;
 pub mod input;
 pub mod keymap;
+mod signals;
 pub mod status;
-pub mod x11_shm;

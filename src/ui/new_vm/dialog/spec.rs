@@ -1,121 +1,77 @@
-//! From the widgets to a [`NewVmSpec`], its validation against the host, and the
-//! summary of the last page.
+//! The pages' parts as one [`NewVmSpec`], its validation against the host (each
+//! page shows its own problems), the summary of the last page and the suggested name.
 
-use adw::prelude::*;
+use adw::subclass::prelude::*;
 use gettextrs::gettext;
 
-use super::{NewVmDialog, STORAGE_STEP};
+use super::{NewVmDialog, LAST_STEP};
 use crate::i18n::gettext_f;
-use crate::ui::new_vm::MethodKind;
-use crate::virt::new_vm::tree;
-use crate::virt::new_vm::{
-    validate, CloudInit, DiskFormat, Field, HostLimits, InstallMethod, MediaSource, NewVmSpec,
-    OsProfile, Problem, Storage,
+use crate::model::new_vm::UriInfo;
+use crate::model::new_vm::{
+    validate, Firmware, HostLimits, InstallMethod, MediaSource, NewVmSpec, Storage,
 };
 
 impl NewVmDialog {
-    /// The spec as the widgets say now.
-    pub fn spec(&self) -> NewVmSpec {
-        let i = &self.inner;
-        let m = &i.method;
-        let image = m.image_row.text().trim().to_owned();
-        let fmt = || DiskFormat::sniff(std::path::Path::new(&image)).unwrap_or(DiskFormat::Raw);
-        let install = match m.kind() {
-            MethodKind::Media => match m.iso_volume() {
-                Some((pool, volume)) => {
-                    InstallMethod::LocalMedia(MediaSource::Volume { pool, volume })
-                }
-                None => {
-                    InstallMethod::LocalMedia(MediaSource::Path(m.iso_row.text().trim().to_owned()))
-                }
-            },
-            MethodKind::Url => InstallMethod::NetworkTree {
-                url: m.url_row.text().trim().to_owned(),
-                // The creation step fetches the files and puts their volumes' paths here.
-                boot: crate::virt::new_vm::TreeBoot {
-                    kernel: tree::KERNEL_PLACEHOLDER.to_owned(),
-                    initrd: tree::INITRD_PLACEHOLDER.to_owned(),
-                    args: m.kernel_args_row.text().trim().to_owned(),
-                },
-            },
-            MethodKind::Import => InstallMethod::ImportDisk {
-                format: if self.uri().is_remote() {
-                    DiskFormat::Raw
-                } else {
-                    fmt()
-                },
-                path: image.clone(),
-            },
-            MethodKind::Cloud => InstallMethod::CloudImage {
-                format: if self.uri().is_remote() {
-                    DiskFormat::Qcow2
-                } else {
-                    fmt()
-                },
-                image: image.clone(),
-                cloud_init: CloudInit {
-                    user: m.cloud_user_row.text().trim().to_owned(),
-                    password: Some(m.cloud_password_row.text().to_string())
-                        .filter(|p| !p.is_empty()),
-                    ssh_key: Some(m.cloud_key_row.text().trim().to_owned())
-                        .filter(|k| !k.is_empty()),
-                },
-            },
-            MethodKind::Manual => InstallMethod::Manual,
-        };
+    /// The spec as the pages say now.
+    pub(super) fn spec(&self) -> NewVmSpec {
+        let imp = self.imp();
+        let install = imp.method_page.install().0;
         let storage = if install.brings_own_disk() {
             Storage::None
         } else {
-            i.storage.storage()
+            imp.storage_page.storage().0
         };
-        let host = i.host.borrow();
-        let arch = m.arch();
-        let domain_type = host
+        let arch = imp.method_page.arch();
+        let domain_type = imp
+            .host
+            .borrow()
             .as_ref()
             .and_then(|h| h.caps.best_domain_type(&arch))
             .unwrap_or_else(|| "qemu".to_owned());
-        let os = match (i.os.db(), i.os.chosen_os()) {
-            (Some(db), Some(os)) => Some(OsProfile::from_db(&db, &os)),
-            _ => None,
-        };
+        let finish = &imp.finish_page;
         NewVmSpec {
-            name: i.finish.name_row.text().trim().to_owned(),
+            name: finish.name(),
+            machine: imp.method_page.machine(),
             arch,
-            machine: m.machine(),
             domain_type,
-            firmware: i.finish.firmware(),
+            firmware: if finish.uefi() {
+                Firmware::Uefi
+            } else {
+                Firmware::Bios
+            },
             install,
-            memory_mib: i.res.memory_spin.value() as u64,
-            vcpus: i.res.cpus_spin.value() as u32,
+            memory_mib: imp.resources_page.memory_mib(),
+            vcpus: imp.resources_page.vcpus(),
             storage,
-            network: i.finish.network(),
-            os,
+            network: finish.network().0,
+            os: imp.os_page.profile(),
         }
     }
 
-    pub(super) fn limits(&self) -> HostLimits {
-        let i = &self.inner;
-        let host = i.host.borrow();
+    /// What the chosen host allows for the chosen machine and OS.
+    fn limits(&self) -> HostLimits {
+        let imp = self.imp();
+        let host = imp.host.borrow();
         let Some(h) = host.as_ref() else {
             return HostLimits::default();
         };
-        let arch = i.method.arch();
-        let machine = i.method.machine();
+        let (arch, machine) = (imp.method_page.arch(), imp.method_page.machine());
         let max_vcpus = h
             .domcaps
             .as_ref()
             .and_then(|d| d.max_vcpus)
             .or_else(|| h.caps.max_cpus(&arch, &machine))
             .unwrap_or(0);
-        let min_mem = match (i.os.db(), i.os.chosen_os()) {
-            (Some(db), Some(os)) => db
-                .resources(&os, &arch)
-                .minimum
-                .ram
-                .map(|b| b >> 20)
-                .unwrap_or(0),
-            _ => 0,
-        };
+        let os_min_memory_mib = imp
+            .os_page
+            .resources(&arch)
+            .and_then(|(_, r)| r.minimum.ram)
+            .map(|b| b >> 20)
+            .unwrap_or(0);
+        let local_files = !imp
+            .method_page
+            .connection()
+            .is_some_and(|c| UriInfo::parse(&c.uri()).is_remote());
         HostLimits {
             memory_mib: h.caps.memory_kib / 1024,
             max_vcpus,
@@ -127,29 +83,30 @@ impl NewVmDialog {
                 .map(|p| (p.name.clone(), p.available))
                 .collect(),
             uefi_available: h.domcaps.as_ref().is_some_and(|d| d.supports_uefi()),
-            local_files: !self.uri().is_remote(),
-            os_min_memory_mib: min_mem,
+            local_files,
+            os_min_memory_mib,
         }
     }
 
-    pub(super) fn step_of(field: Field) -> usize {
-        match field {
-            Field::Media | Field::Url | Field::Image | Field::CloudInit => 0,
-            Field::Memory | Field::Vcpus => 2,
-            Field::Storage => STORAGE_STEP,
-            Field::Name | Field::Firmware => 4,
+    /// Validates the spec and hands each page its problems.
+    pub(super) fn revalidate(&self) {
+        let imp = self.imp();
+        let problems = if imp.host.borrow().is_some() {
+            validate(&self.spec(), &self.limits())
+        } else {
+            Vec::new()
+        };
+        imp.method_page.set_problems(&problems);
+        imp.resources_page.set_problems(&problems);
+        imp.storage_page.set_problems(&problems);
+        imp.finish_page.set_problems(&problems);
+        if imp.step.get() == LAST_STEP {
+            self.update_summary();
         }
+        self.update_actions();
     }
 
-    /// Every problem of the spec, each with the step that shows it.
-    pub fn problems(&self) -> Vec<(Field, Problem)> {
-        validate(&self.spec(), &self.limits())
-    }
-
-    pub(super) fn skips_storage(&self) -> bool {
-        self.inner.method.kind() == MethodKind::Import
-    }
-
+    /// The last page's summary of everything chosen.
     pub(super) fn update_summary(&self) {
         let s = self.spec();
         let install = match &s.install {
@@ -174,7 +131,7 @@ impl NewVmDialog {
             s.os.as_ref()
                 .map(|o| o.name.clone())
                 .unwrap_or_else(|| gettext("Generic Operating System"));
-        self.inner.finish.set_summary(&[
+        self.imp().finish_page.set_summary(&[
             (gettext("Operating System"), os),
             (gettext("Install From"), install),
             (
@@ -190,16 +147,16 @@ impl NewVmDialog {
         ]);
     }
 
+    /// The OS's short id ("debian11"), or "vm", made unique on the host.
     pub(super) fn suggest_name(&self) -> String {
-        let base = self
-            .inner
-            .os
-            .chosen_os()
+        let imp = self.imp();
+        let base = imp
+            .os_page
+            .chosen()
             .map(|o| o.short_id().to_owned())
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "vm".to_owned());
-        let taken = self
-            .inner
+        let taken = imp
             .host
             .borrow()
             .as_ref()

@@ -12,7 +12,8 @@
 //!
 //! The X11 entry points are looked up at run time, so Vireo neither links libX11 nor
 //! needs GTK's X11 backend: on Wayland, or where anything is missing, there is simply no
-//! shared image and the framebuffer lives in ordinary memory.
+//! shared image and the framebuffer lives in ordinary memory. Used by the VNC console's
+//! canvas (`ui::console::vnc::canvas`).
 
 use std::ffi::{c_char, c_int, c_ulong, c_void, CStr};
 
@@ -37,8 +38,12 @@ type XlibSurfaceCreate = unsafe extern "C" fn(
 /// # Safety
 /// `T` must be the symbol's function pointer type.
 unsafe fn symbol<T: Copy>(name: &CStr) -> Option<T> {
-    let pointer = libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr() as *const c_char);
-    (!pointer.is_null()).then(|| std::mem::transmute_copy(&pointer))
+    // SAFETY: dlsym only reads the NUL-terminated name; the caller vouches that `T` is
+    // the symbol's function pointer type, which has the size of a data pointer.
+    unsafe {
+        let pointer = libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr() as *const c_char);
+        (!pointer.is_null()).then(|| std::mem::transmute_copy(&pointer))
+    }
 }
 
 /// True when `native` is realized on an X11 display.
@@ -63,7 +68,8 @@ pub fn shared_image(
     let surface = native.as_ref().surface()?;
     let display = surface.display();
     // SAFETY: each symbol is cast to its documented C signature; the X display and the
-    // window outlive these calls (they belong to the realized GTK surface).
+    // window outlive these calls (they belong to the realized GTK surface); the cairo
+    // surface comes back as a new reference, which `from_raw_full` takes over.
     unsafe {
         let get_xdisplay: GetXDisplay = symbol(c"gdk_x11_display_get_xdisplay")?;
         let get_xid: GetXid = symbol(c"gdk_x11_surface_get_xid")?;
