@@ -53,4 +53,9 @@ step "cargo test (under Xvfb with a session bus)"
 step "soak and scale, short runs (tools/soak/soak.sh --ci)"
 tools/soak/soak.sh --ci
 
+# About 2 minutes: search, sort and select latency in the window with 10,000 rows
+# (3 rounds, debug build). Prints figures; fails only if the list shows wrong rows.
+step "10,000 rows: search, sort, select (cargo bench --bench list, quick)"
+"${xvfb_run[@]}" cargo test --locked -q --bench list -- --bench --quick
+
 printf '\nAll checks passed in %s s\n' "$(( $(date +%s) - started ))"
