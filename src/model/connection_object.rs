@@ -110,6 +110,8 @@ mod imp {
         pub(crate) retry_at_once: Cell<bool>,
         /// While lost: the watch on the local daemon's socket.
         pub(crate) socket_watch: RefCell<Option<crate::model::reconnect::SocketWatch>>,
+        /// The host's facts, pools and networks, made on first use.
+        pub(crate) host: OnceCell<super::super::host::HostObject>,
     }
 
     impl Default for ConnectionObject {
@@ -146,6 +148,7 @@ mod imp {
                 opening: Cell::new(false),
                 retry_at_once: Cell::new(false),
                 socket_watch: RefCell::default(),
+                host: OnceCell::new(),
             }
         }
     }

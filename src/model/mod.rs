@@ -11,6 +11,7 @@ mod credentials_request;
 mod domain_list;
 mod domain_object;
 mod history;
+pub mod host;
 pub mod new_vm;
 mod reconnect;
 mod state_text;

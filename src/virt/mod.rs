@@ -17,6 +17,7 @@ pub mod error;
 pub mod events;
 pub mod graphics;
 pub mod handles;
+pub mod host;
 pub mod new_vm;
 pub mod osinfo;
 pub mod ssh;
