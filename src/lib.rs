@@ -25,7 +25,7 @@
 //!
 //! Dialogs (new VM wizard, login, add connection, preferences) are windows of their
 //! own over this one. Raw C calls (libvirt, gvnc, SPICE, X11, glibc) live in [`ffi`]
-//! only, as safe wrappers; the crate denies `unsafe_code` everywhere else.
+//! only, as safe wrappers; every other module is denied raw code by the crate's lints.
 
 pub mod application;
 pub mod cli;

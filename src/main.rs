@@ -22,6 +22,7 @@ fn main() -> ExitCode {
     tracing::info!("Vireo {} starting", config::VERSION);
 
     let app = VireoApplication::new(options);
+    vireo::ui::probe::install_from_env(&app);
     app.open_initial_connections();
     // The command line was parsed above; GApplication must not parse it again.
     let status = app.run_with_args::<&str>(&[]);

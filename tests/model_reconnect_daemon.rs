@@ -1,7 +1,7 @@
 //! Reconnect against a real daemon: libvirtd is killed under an open connection, the
-//! model goes Lost with a reason, reconnects with backoff once the daemon is back, and
-//! the list matches the host again (same objects for surviving UUIDs, no ghosts, no
-//! duplicates). The host is the test driver inside the test bed's private daemon
+//! model goes Lost with a reason, reconnects once the daemon is back (as soon as its
+//! socket is, not at the next timed attempt), and the list matches the host again
+//! (same objects for surviving UUIDs, no ghosts, no duplicates). The host is the test driver inside the test bed's private daemon
 //! (`test+unix:///default`: each connection gets its own, gone with the daemon).
 //! Skipped, loudly, where the private daemon cannot run (failed in CI).
 
@@ -74,6 +74,45 @@ fn daemon_killed_and_restarted_is_survived() {
     c.close();
 }
 
+/// A daemon away long enough for the timed attempts to space out (1, 3 and 7 s after
+/// the loss; the next is due 15 s after it) is seen again as soon as it answers: its
+/// socket coming back sets the attempt off, not the timer.
+fn reconnects_as_soon_as_the_socket_is_back() {
+    daemon().restart();
+    let c = ConnectionObject::new(SystemDaemon::TEST_URI);
+    c.set_stats_interval(0);
+    c.open();
+    wait_until("connected", Duration::from_secs(30), || {
+        c.state() == ConnectionState::Connected
+    });
+    daemon().kill();
+    let lost = Instant::now();
+    wait_until("lost", Duration::from_secs(30), || {
+        c.state() == ConnectionState::Lost
+    });
+    kit::pump(Duration::from_secs(8).saturating_sub(lost.elapsed()));
+    assert_eq!(c.state(), ConnectionState::Lost);
+    daemon().restart();
+    let answered = lost.elapsed();
+    wait_until("reconnected", Duration::from_secs(30), || {
+        c.state() == ConnectionState::Connected
+    });
+    let back = lost.elapsed();
+    println!(
+        "  the daemon answered {:.1} s after the loss; connected again {:.2} s later",
+        answered.as_secs_f64(),
+        (back - answered).as_secs_f64()
+    );
+    assert!(
+        back < Duration::from_secs(14),
+        "reconnected {:.1} s after the loss: at the timed attempt (15 s), not when the \
+         daemon's socket came back",
+        back.as_secs_f64()
+    );
+    assert_eq!(c.domains().len(), 1);
+    c.close();
+}
+
 /// A host that stops answering (the daemon frozen with SIGSTOP) is noticed by
 /// keepalive (5 s x 3) and reported as lost with that reason; once it answers again
 /// the connection comes back by itself.
@@ -118,6 +157,10 @@ fn main() {
         test(
             "daemon_killed_and_restarted_is_survived",
             daemon_killed_and_restarted_is_survived,
+        ),
+        test(
+            "reconnects_as_soon_as_the_socket_is_back",
+            reconnects_as_soon_as_the_socket_is_back,
         ),
         test(
             "frozen_daemon_is_noticed_by_keepalive",

@@ -45,6 +45,18 @@ pub enum ConnectionState {
 /// The default stats tick.
 pub const DEFAULT_STATS_INTERVAL_MS: u32 = 1000;
 
+/// What collecting stats has cost a connection since it was created (for the
+/// diagnostics probe and benches).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatsCost {
+    /// Ticks collected and applied.
+    pub ticks: u64,
+    /// Time spent in libvirt's stats call on the worker thread.
+    pub worker: std::time::Duration,
+    /// Time spent applying the figures to the domains on the main thread.
+    pub main_thread: std::time::Duration,
+}
+
 mod imp {
     use super::*;
 
@@ -85,6 +97,7 @@ mod imp {
         /// Worker time of the last tick and the interval the timer runs at.
         pub(crate) stats_costs_ms: RefCell<std::collections::VecDeque<u32>>,
         pub(crate) stats_timer_ms: Cell<u32>,
+        pub(crate) stats_cost: Cell<StatsCost>,
         pub(crate) stats_active: RefCell<HashSet<String>>,
         /// `Some`: collect stats only for these UUIDs (rows on screen, recorded ones).
         pub(crate) stats_only: RefCell<Option<HashSet<String>>>,
@@ -94,6 +107,13 @@ mod imp {
         pub(crate) refresh_scheduled: Cell<bool>,
         pub(crate) reconnect_attempt: Cell<u32>,
         pub(crate) reconnect_source: RefCell<Option<glib::SourceId>>,
+        /// An open is running on the worker (first open or a reconnect attempt).
+        pub(crate) opening: Cell<bool>,
+        /// The daemon's socket came back while an attempt was running: try again at
+        /// once if that attempt fails.
+        pub(crate) retry_at_once: Cell<bool>,
+        /// While lost: the watch on the local daemon's socket.
+        pub(crate) socket_watch: RefCell<Option<crate::model::reconnect::SocketWatch>>,
         /// The host's facts, pools and networks, made on first use.
         pub(crate) host: OnceCell<super::super::host::HostObject>,
     }
@@ -121,6 +141,7 @@ mod imp {
                 stats_busy: Cell::new(false),
                 stats_costs_ms: RefCell::default(),
                 stats_timer_ms: Cell::new(0),
+                stats_cost: Cell::default(),
                 stats_active: RefCell::default(),
                 stats_only: RefCell::default(),
                 host_cpus: Cell::new(1),
@@ -129,6 +150,9 @@ mod imp {
                 refresh_scheduled: Cell::new(false),
                 reconnect_attempt: Cell::new(0),
                 reconnect_source: RefCell::default(),
+                opening: Cell::new(false),
+                retry_at_once: Cell::new(false),
+                socket_watch: RefCell::default(),
                 host: OnceCell::new(),
             }
         }
@@ -242,6 +266,8 @@ impl ConnectionObject {
     pub fn open(&self) {
         match self.state() {
             ConnectionState::Connecting | ConnectionState::Connected => {}
+            // An attempt is under way already.
+            ConnectionState::Lost if self.imp().opening.get() => {}
             ConnectionState::Lost => {
                 // Try now instead of waiting for the backoff.
                 self.cancel_reconnect();
@@ -260,6 +286,9 @@ impl ConnectionObject {
         imp.generation.set(imp.generation.get() + 1);
         self.stop_timers();
         self.cancel_reconnect();
+        imp.opening.set(false);
+        imp.retry_at_once.set(false);
+        imp.socket_watch.take();
         if let Some(req) = imp.pending_auth.upgrade() {
             req.cancel();
         }
@@ -403,6 +432,11 @@ impl ConnectionObject {
     /// no tick runs).
     pub fn stats_effective_interval(&self) -> u32 {
         self.imp().stats_timer_ms.get()
+    }
+
+    /// What collecting stats has cost so far.
+    pub fn stats_cost(&self) -> StatsCost {
+        self.imp().stats_cost.get()
     }
 
     /// Restricts the stats tick to these domains (by UUID), e.g. the rows on screen

@@ -1,5 +1,5 @@
 //! Keeping a `ConnectionObject` in step with libvirt: open, events, refreshes, stats
-//! ticks, metadata loading and reconnect with backoff.
+//! ticks, metadata loading and reconnecting (when: `reconnect.rs`).
 //!
 //! Events are applied at once (the state a lifecycle event implies), then the domain
 //! is re-read on the worker; re-reads requested within one main-loop iteration are
@@ -16,9 +16,10 @@ use glib::prelude::*;
 use glib::subclass::prelude::*;
 
 use super::connection_object::error_text;
+use super::reconnect::{socket_of, Schedule, SocketWatch, SOCKET_RETRY};
 use super::{ConnectionObject, ConnectionState, CredentialsRequest, DomainObject};
 use crate::virt::auth::{AuthHandler, AuthPrompt};
-use crate::virt::connection::{reconnect_delay, Session};
+use crate::virt::connection::Session;
 use crate::virt::domains::{self, DomainRecord};
 use crate::virt::events::{
     implied_state, CloseReason, DomainEventKind, EventSink, LifecycleEvent, VirtEvent,
@@ -133,6 +134,7 @@ impl ConnectionObject {
     /// Opens on the worker and fills the list (first open and reconnects).
     pub(super) fn start_open(&self) {
         let generation = self.next_generation();
+        self.imp().opening.set(true);
         let uri = self.uri();
         let tx = self.imp().events_tx.get().cloned();
         let sink: EventSink = Arc::new(move |ev| {
@@ -169,8 +171,11 @@ impl ConnectionObject {
             return;
         }
         let imp = self.imp();
+        imp.opening.set(false);
         match r {
             Ok(mut o) => {
+                imp.socket_watch.take();
+                imp.retry_at_once.set(false);
                 if let Some(old) = imp.raw.replace(o.raw.take()) {
                     release_connect(old);
                 }
@@ -190,7 +195,18 @@ impl ConnectionObject {
                 // A login the user declined is not retried behind their back.
                 if self.state() == ConnectionState::Lost && !declined {
                     self.set_state(ConnectionState::Lost, Some(text));
-                    self.schedule_reconnect();
+                    let just_appeared = imp
+                        .socket_watch
+                        .borrow()
+                        .as_ref()
+                        .is_some_and(SocketWatch::just_appeared);
+                    if imp.retry_at_once.take() {
+                        self.start_open();
+                    } else if just_appeared {
+                        self.schedule_attempt(SOCKET_RETRY);
+                    } else {
+                        self.schedule_reconnect();
+                    }
                 } else {
                     self.set_state(ConnectionState::Failed, Some(text));
                 }
@@ -360,15 +376,45 @@ impl ConnectionObject {
         }
         self.worker().post(|st| st.close());
         self.set_state(ConnectionState::Lost, Some(text));
+        self.watch_socket();
         self.schedule_reconnect();
+    }
+
+    /// While lost, tries again as soon as a local daemon's socket is (re)created.
+    fn watch_socket(&self) {
+        let Some(place) = socket_of(&self.uri()) else {
+            return;
+        };
+        let weak = self.downgrade();
+        let watch = SocketWatch::new(place, move || {
+            let Some(obj) = weak.upgrade() else { return };
+            if obj.state() != ConnectionState::Lost {
+                return;
+            }
+            let imp = obj.imp();
+            if imp.opening.get() {
+                imp.retry_at_once.set(true);
+            } else {
+                tracing::debug!(uri = %obj.uri(), "the daemon's socket is back: reconnecting");
+                obj.cancel_reconnect();
+                obj.start_open();
+            }
+        });
+        self.imp().socket_watch.replace(watch);
     }
 
     fn schedule_reconnect(&self) {
         let imp = self.imp();
         let attempt = imp.reconnect_attempt.get();
         imp.reconnect_attempt.set(attempt.saturating_add(1));
-        let delay = reconnect_delay(attempt);
+        let delay = Schedule::for_uri(&self.uri()).delay(attempt);
         tracing::info!(uri = %self.uri(), ?delay, attempt, "reconnecting");
+        self.schedule_attempt(delay);
+    }
+
+    /// Tries to open again after `delay` (unless the connection is no longer lost).
+    fn schedule_attempt(&self, delay: Duration) {
+        let imp = self.imp();
         let weak = self.downgrade();
         let id = glib::timeout_add_local_once(delay, move || {
             let Some(obj) = weak.upgrade() else { return };
@@ -504,7 +550,14 @@ impl ConnectionObject {
             }
             match r {
                 Ok((tick, cost)) => {
+                    let applying = Instant::now();
                     obj.apply_tick(tick);
+                    let imp = obj.imp();
+                    let mut total = imp.stats_cost.get();
+                    total.ticks += 1;
+                    total.worker += cost;
+                    total.main_thread += applying.elapsed();
+                    imp.stats_cost.set(total);
                     obj.adapt_stats_interval(cost);
                 }
                 Err(e) => tracing::debug!(error = %e, "stats tick failed"),

@@ -93,9 +93,14 @@ mod imp {
         #[template_child]
         pub resume_button: TemplateChild<gtk::Button>,
         pub connections: RefCell<Option<gio::ListStore>>,
-        /// One model per connection (header + its filtered, sorted VMs), flattened.
+        /// One model per connection (header + its sorted VMs), flattened.
         pub sections: std::cell::OnceCell<gio::ListStore>,
-        pub filters: RefCell<Vec<gtk::FilterListModel>>,
+        /// The search over all of them: one filter above the sections rather than one
+        /// per section, so that a keystroke changes the list in one step. (One filter
+        /// per section changed it host after host, and GTK 4.8's list view made new
+        /// rows for its ~200 realized items at each step: 3,500 rows for one key with
+        /// 20 hosts.)
+        pub filtered: std::cell::OnceCell<gtk::FilterListModel>,
         pub filter: RefCell<Option<gtk::CustomFilter>>,
         pub sorter: RefCell<Option<gtk::CustomSorter>>,
         pub query: Rc<RefCell<String>>,
@@ -108,6 +113,11 @@ mod imp {
         /// The VMs that have a row now, by UUID: only they need live figures.
         pub bound: RefCell<std::collections::HashMap<String, DomainObject>>,
         pub stats_flush_pending: Cell<bool>,
+        /// Rows that were unbound, to use again once their list item is gone: GTK
+        /// 4.8's list view makes a new list item for each item it shows after a change
+        /// (a search, a sort), and a row built from its template costs many times a
+        /// bind (and an X round trip for each of its tooltips).
+        pub spare_rows: RefCell<Vec<DomainRow>>,
     }
 
     #[glib::object_subclass]
@@ -183,12 +193,13 @@ impl DomainListView {
     fn setup(&self) {
         let imp = self.imp();
         let query = imp.query.clone();
+        // Hosts' headers always show.
         let filter = gtk::CustomFilter::new(move |item| {
             let query = query.borrow();
             query.is_empty()
                 || item
                     .downcast_ref::<DomainObject>()
-                    .is_some_and(|d| matches_query(d, &query))
+                    .map_or(true, |d| matches_query(d, &query))
         });
         let sort_key = imp.sort_key.clone();
         let sorter = gtk::CustomSorter::new(move |a, b| {
@@ -200,11 +211,12 @@ impl DomainListView {
             };
             sort_key.get().compare(a, b).into()
         });
+        let flat = gtk::FlattenListModel::new(Some(self.sections().clone()));
+        let filtered = gtk::FilterListModel::new(Some(flat), Some(filter.clone()));
+        let _ = imp.filtered.set(filtered.clone());
         imp.filter.replace(Some(filter));
         imp.sorter.replace(Some(sorter));
-
-        let flat = gtk::FlattenListModel::new(Some(self.sections().clone()));
-        let selection = gtk::MultiSelection::new(Some(flat));
+        let selection = gtk::MultiSelection::new(Some(filtered));
         selection.connect_selection_changed(glib::clone!(
             #[weak(rename_to = list)]
             self,
@@ -229,7 +241,7 @@ impl DomainListView {
             self,
             move |_, item| {
                 let item = item.downcast_ref::<gtk::ListItem>().expect("a list item");
-                if let Some(domain) = bind_list_item(item) {
+                if let Some(domain) = bind_list_item(item, &list.imp().spare_rows) {
                     list.track_row(&domain, true);
                 }
             }
@@ -244,6 +256,7 @@ impl DomainListView {
                         list.track_row(&domain, false);
                     }
                     row.unbind();
+                    keep_spare(&list.imp().spare_rows, row);
                 } else if let Some(header) = item.child().and_downcast::<ConnectionHeader>() {
                     header.unbind();
                 }
@@ -336,11 +349,8 @@ impl DomainListView {
         removed: u32,
         added: u32,
     ) {
-        let imp = self.imp();
-        let filter = imp.filter.borrow().clone();
-        let sorter = imp.sorter.borrow().clone();
+        let sorter = self.imp().sorter.borrow().clone();
         let mut new_sections = Vec::new();
-        let mut new_filters = Vec::new();
         for index in position..position + added {
             let Some(connection) = connections.item(index).and_downcast::<ConnectionObject>()
             else {
@@ -348,13 +358,11 @@ impl DomainListView {
             };
             let header = gio::ListStore::new::<ConnectionObject>();
             header.append(&connection);
-            let filtered = gtk::FilterListModel::new(Some(connection.domains()), filter.clone());
-            let sorted = gtk::SortListModel::new(Some(filtered.clone()), sorter.clone());
+            let sorted = gtk::SortListModel::new(Some(connection.domains()), sorter.clone());
             let parts = gio::ListStore::new::<gio::ListModel>();
             parts.append(&header);
             parts.append(&sorted);
             new_sections.push(gtk::FlattenListModel::new(Some(parts)).upcast::<glib::Object>());
-            new_filters.push(filtered);
             connection.connect_state_notify(glib::clone!(
                 #[weak(rename_to = list)]
                 self,
@@ -362,10 +370,6 @@ impl DomainListView {
             ));
         }
         self.sections().splice(position, removed, &new_sections);
-        imp.filters.borrow_mut().splice(
-            position as usize..(position + removed) as usize,
-            new_filters,
-        );
         self.update_page();
     }
 
@@ -398,12 +402,9 @@ impl DomainListView {
 
     /// The number of VMs shown (after the search).
     pub fn visible_domain_count(&self) -> u32 {
-        self.imp()
-            .filters
-            .borrow()
-            .iter()
-            .map(|f| f.n_items())
-            .sum()
+        let shown = self.imp().filtered.get().map_or(0, |f| f.n_items());
+        // Every host's header shows, one per section.
+        shown.saturating_sub(self.sections().n_items())
     }
 
     /// Which page shows: "list", "empty", "no-vms" or "no-results".
@@ -523,17 +524,16 @@ impl DomainListView {
     fn selection_changed(&self) {
         let imp = self.imp();
         // Select All (Ctrl+A) takes the hosts' headings too, which then look selected:
-        // they are not VMs. Unselecting them announces the selection again.
-        let headings: Vec<u32> = self
-            .selected_items()
-            .into_iter()
-            .filter(|(_, item)| item.is::<ConnectionObject>())
-            .map(|(position, _)| position)
-            .collect();
-        if let (false, Some(selection)) = (headings.is_empty(), imp.selection.borrow().clone()) {
-            for position in headings {
-                selection.unselect_item(position);
+        // they are not VMs. Unselecting them (in one change: each change announces the
+        // whole selection again, 10,000 VMs after Ctrl+A) announces the selection again.
+        let headings = gtk::Bitset::new_empty();
+        for (position, item) in self.selected_items() {
+            if item.is::<ConnectionObject>() {
+                headings.add(position);
             }
+        }
+        if let (false, Some(selection)) = (headings.is_empty(), imp.selection.borrow().clone()) {
+            selection.set_selection(&gtk::Bitset::new_empty(), &headings);
             return;
         }
         let selected = self.selected_domains();
@@ -549,15 +549,39 @@ impl DomainListView {
     }
 }
 
-/// Puts a header or a VM row into a recycled list item, whichever its item is;
-/// returns the VM when it is one.
-fn bind_list_item(item: &gtk::ListItem) -> Option<DomainObject> {
+/// Spare rows kept at most: more than the ~200 items a list view realizes.
+const SPARE_ROWS: usize = 256;
+
+/// Keeps an unbound row for later. Its list item may be bound again to another VM
+/// (the row stays its child) or go (GTK takes the row out): only a row without a
+/// parent is free to use again.
+fn keep_spare(spare: &RefCell<Vec<DomainRow>>, row: DomainRow) {
+    let mut spare = spare.borrow_mut();
+    if spare.len() < SPARE_ROWS && !spare.contains(&row) {
+        spare.push(row);
+    }
+}
+
+/// A spare row no list item holds, if there is one.
+fn take_spare(spare: &RefCell<Vec<DomainRow>>) -> Option<DomainRow> {
+    let mut spare = spare.borrow_mut();
+    let free = spare.iter().rposition(|row| row.parent().is_none())?;
+    Some(spare.swap_remove(free))
+}
+
+/// Puts a header or a VM row into a recycled list item, whichever its item is
+/// (a VM's row from `spare` when there is one); returns the VM when it is one.
+fn bind_list_item(item: &gtk::ListItem, spare: &RefCell<Vec<DomainRow>>) -> Option<DomainObject> {
     let object = item.item();
     if let Some(connection) = object.and_downcast_ref::<ConnectionObject>() {
         let header = item
             .child()
             .and_downcast::<ConnectionHeader>()
             .unwrap_or_else(|| {
+                if let Some(row) = item.child().and_downcast::<DomainRow>() {
+                    item.set_child(gtk::Widget::NONE);
+                    keep_spare(spare, row);
+                }
                 let header = ConnectionHeader::default();
                 item.set_child(Some(&header));
                 header
@@ -568,7 +592,7 @@ fn bind_list_item(item: &gtk::ListItem) -> Option<DomainObject> {
         None
     } else if let Some(domain) = item.item().and_downcast::<DomainObject>() {
         let row = item.child().and_downcast::<DomainRow>().unwrap_or_else(|| {
-            let row = DomainRow::default();
+            let row = take_spare(spare).unwrap_or_default();
             item.set_child(Some(&row));
             row
         });

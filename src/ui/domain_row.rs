@@ -79,6 +79,23 @@ mod imp {
                     settings.bind(key, widget, "visible").get_only().build();
                 }
             }
+            // The memory tooltip is written when it is about to show, not at every
+            // stats tick: setting a tooltip's text asks the X server where the pointer
+            // is (a round trip per row per tick with thousands of rows).
+            self.memory_label.set_has_tooltip(true);
+            self.memory_label.connect_query_tooltip(glib::clone!(
+                #[weak(rename_to = imp)]
+                self,
+                #[upgrade_or]
+                false,
+                move |_, _, _, _, tooltip| {
+                    let domain = imp.domain.borrow().clone();
+                    domain.is_some_and(|domain| {
+                        tooltip.set_text(Some(&memory_tooltip(&domain)));
+                        true
+                    })
+                }
+            ));
         }
 
         fn dispose(&self) {
@@ -203,26 +220,16 @@ impl DomainRow {
         );
         // In use while the guest reports it, else what it is given now (not the most
         // it may be given, which the tooltip adds).
-        let current = format_kib(domain.current_memory_kib());
-        let (memory, tooltip) = if active && domain.memory_used_kib() > 0 {
-            let used = format_kib(domain.memory_used_kib());
-            let tooltip = gettext_f(
-                "Memory in use: {used} of {current}",
-                &[("used", &used), ("current", &current)],
-            );
-            (used, tooltip)
+        let memory = if active && domain.memory_used_kib() > 0 {
+            format_kib(domain.memory_used_kib())
         } else {
-            let tooltip = gettext_f(
-                "Memory: {current}, at most {max}",
-                &[
-                    ("current", &current),
-                    ("max", &format_kib(domain.max_memory_kib())),
-                ],
-            );
-            (current, tooltip)
+            format_kib(domain.current_memory_kib())
         };
         imp.memory_label.set_label(&memory);
-        imp.memory_label.set_tooltip_text(Some(&tooltip));
+        imp.memory_label
+            .update_property(&[gtk::accessible::Property::Description(&memory_tooltip(
+                domain,
+            ))]);
         let (disk, net) = if active {
             (
                 format!(
@@ -253,5 +260,28 @@ impl DomainRow {
             parts.push(gettext_f("CPU {percent}", &[("percent", &cpu)]));
         }
         self.update_property(&[gtk::accessible::Property::Label(&parts.join(", "))]);
+    }
+}
+
+/// The memory column's tooltip: what the guest uses of what it has, or what it has
+/// and the most it may be given.
+fn memory_tooltip(domain: &DomainObject) -> String {
+    let current = format_kib(domain.current_memory_kib());
+    if domain.state().is_active() && domain.memory_used_kib() > 0 {
+        gettext_f(
+            "Memory in use: {used} of {current}",
+            &[
+                ("used", &format_kib(domain.memory_used_kib())),
+                ("current", &current),
+            ],
+        )
+    } else {
+        gettext_f(
+            "Memory: {current}, at most {max}",
+            &[
+                ("current", &current),
+                ("max", &format_kib(domain.max_memory_kib())),
+            ],
+        )
     }
 }

@@ -15,6 +15,7 @@ pub mod host;
 pub mod new_vm;
 pub mod pickers;
 mod preferences_window;
+pub mod probe;
 mod sparkline;
 mod vm_page;
 mod vm_page_consoles;

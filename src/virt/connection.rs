@@ -6,7 +6,6 @@
 //! about 15 s instead of at the next call's TCP timeout.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use virt::connect::Connect;
 
@@ -22,13 +21,6 @@ use crate::ffi::libvirt_events::PoolRefreshEvents;
 pub const KEEPALIVE_INTERVAL_S: i32 = 5;
 /// See [`KEEPALIVE_INTERVAL_S`].
 pub const KEEPALIVE_COUNT: u32 = 3;
-
-/// The delay before reconnect attempt number `attempt` (0-based): 1, 2, 4, 8, 16, then
-/// 30 s for every later attempt.
-pub fn reconnect_delay(attempt: u32) -> Duration {
-    let secs = 1u64.checked_shl(attempt).unwrap_or(u64::MAX).min(30);
-    Duration::from_secs(secs)
-}
 
 /// An open connection with its callbacks. Close it with [`Session::close`] (dropping
 /// does the same).
@@ -125,17 +117,5 @@ impl Session {
 impl Drop for Session {
     fn drop(&mut self) {
         self.shutdown();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_then_caps_at_30s() {
-        let secs: Vec<u64> = (0..8).map(|a| reconnect_delay(a).as_secs()).collect();
-        assert_eq!(secs, vec![1, 2, 4, 8, 16, 30, 30, 30]);
-        assert_eq!(reconnect_delay(200).as_secs(), 30);
     }
 }
