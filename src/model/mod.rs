@@ -21,7 +21,7 @@ mod stage_text;
 mod state_text;
 
 pub use actions::{DomainAction, StorageInfo};
-pub use connection_object::{ConnectionObject, ConnectionState};
+pub use connection_object::{error_text, ConnectionObject, ConnectionState};
 pub use consoles::{GraphicsEndpoint, GraphicsError};
 pub use credentials_request::CredentialsRequest;
 pub use domain_list::DomainList;
