@@ -74,7 +74,10 @@ mod imp {
 
         fn dispose(&self) {
             self.set_domain(None);
-            self.dispose_template();
+            // Template children without an id are not disposed by dispose_template.
+            while let Some(child) = self.obj().first_child() {
+                child.unparent();
+            }
         }
     }
 
