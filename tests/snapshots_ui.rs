@@ -2,7 +2,8 @@
 //! QEMU), as a person takes them: the VM's tab and its Snapshots page, Take Snapshot
 //! (which says what kind of snapshot it makes before making it), a row's Revert,
 //! Edit Description and Delete With Children (each asks first, saying what is lost
-//! or what goes), the list following each step; Clone with its dialog. Screenshots
+//! or what goes), the list following each step; Clone with its dialog; Move to
+//! Another Host offering the other open host and saying what stands in the way. Screenshots
 //! of the page and each dialog, light, dark and 360 px wide, go to
 //! `target/screenshots/`.
 
@@ -17,7 +18,8 @@ use kit::vm_copies::{
 };
 use kit::{settle, test, wait_until, Runner, EVENT};
 use vireo::model::{ConnectionState, DomainObject};
-use vireo::ui::CloneDialog;
+use vireo::ui::{CloneDialog, MigrateDialog};
+use vireo::virt::test_node::{self, NodeSpec};
 
 fn main() {
     // Thumbnails go to a cache of the test's own (before GLib reads the variable).
@@ -28,6 +30,7 @@ fn main() {
             take_revert_describe_delete,
         ),
         test("clone_through_the_dialog", clone_through_the_dialog),
+        test("move_dialog_names_both_hosts", move_dialog_names_both_hosts),
     ]);
 }
 
@@ -196,5 +199,46 @@ fn clone_through_the_dialog() {
     });
     wait_until("the dialog closes", EVENT, || (!dialog.is_visible()).then_some(()));
     assert_ne!(clone.uuid(), domain.uuid());
+    app.quit();
+}
+
+fn move_dialog_names_both_hosts() {
+    let (app, domain) = start();
+    let window = app.window();
+    // Without another open host there is nowhere to go, and the dialog says how to
+    // open one.
+    window.open_domain(&domain);
+    settle();
+    app.activate("win.domain-migrate");
+    let dialog = toplevel::<MigrateDialog>();
+    wait_until("the dialog says no other host is open", EVENT, || {
+        texts(&dialog).contains("No Other Host Open")
+    });
+    dialog.close();
+    settle();
+
+    let dir = kit::testbed::temp_dir("snapshots-ui-second-host");
+    let spec = NodeSpec {
+        domains: 2,
+        ..NodeSpec::default()
+    };
+    let uri = test_node::write_node(&dir, "second.xml", &spec).expect("a second host");
+    let second = app.app.add_connection(&uri, true);
+    wait_until("the second host connects", EVENT, || {
+        second.state() == ConnectionState::Connected
+    });
+    app.activate("win.domain-migrate");
+    let dialog = toplevel::<MigrateDialog>();
+    // Both test hosts are this machine: the move is refused, and says so with both
+    // host names.
+    wait_until("the plan or its refusal is shown", EVENT, || {
+        let said = texts(&dialog);
+        (said.contains("same host") || said.contains("Could not prepare")).then_some(())
+    });
+    let said = texts(&dialog);
+    let host = glib::host_name().to_string();
+    assert!(said.contains(&host), "{said}");
+    assert!(!button(&dialog, "_Move").is_sensitive(), "{said}");
+    save_png(&dialog, "migrate-dialog.png");
     app.quit();
 }

@@ -400,6 +400,15 @@ fn plan_text(plan: &MigratePlan) -> String {
                     ("dest", &plan.dest_host),
                 ],
             )
+        } else if disk.allocation == 0 {
+            gettext_f(
+                "Disk {disk} ({path}) is copied to {dest}.",
+                &[
+                    ("disk", &disk.target),
+                    ("path", &disk.path),
+                    ("dest", &plan.dest_host),
+                ],
+            )
         } else {
             gettext_f(
                 "Disk {disk} ({path}, {size}) is copied to {dest}.",
