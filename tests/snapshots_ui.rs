@@ -23,7 +23,10 @@ use vireo::virt::test_node::{self, NodeSpec};
 
 fn main() {
     // Thumbnails go to a cache of the test's own (before GLib reads the variable).
-    std::env::set_var("XDG_CACHE_HOME", kit::testbed::temp_dir("snapshots-ui-cache"));
+    std::env::set_var(
+        "XDG_CACHE_HOME",
+        kit::testbed::temp_dir("snapshots-ui-cache"),
+    );
     Runner::new().gui().fresh_process().run(vec![
         test(
             "take_revert_describe_delete_through_the_dialogs",
@@ -64,7 +67,11 @@ fn take_revert_describe_delete() {
         !button(&dialog, "_Take").is_sensitive(),
         "an empty name cannot be taken"
     );
-    assert!(texts(&dialog).contains("needs a name"), "{}", texts(&dialog));
+    assert!(
+        texts(&dialog).contains("needs a name"),
+        "{}",
+        texts(&dialog)
+    );
     entry_row(&dialog, "Name").set_text("clean install");
     settle();
     let said = texts(&dialog);
@@ -93,7 +100,10 @@ fn take_revert_describe_delete() {
         rows.iter().map(|r| r.name()).collect::<Vec<_>>(),
         ["clean install", "updated"]
     );
-    assert!(second.subtitle().unwrap_or_default().contains("after the updates"));
+    assert!(second
+        .subtitle()
+        .unwrap_or_default()
+        .contains("after the updates"));
     save_png(&window, "snapshots-page.png");
     adw::StyleManager::default().set_color_scheme(adw::ColorScheme::ForceDark);
     settle();
@@ -104,7 +114,10 @@ fn take_revert_describe_delete() {
     let question = row_menu_item(&page, "clean install", "snapshot.revert");
     let said = question_text(&question);
     assert!(said.contains("Revert “test” to “clean install”?"), "{said}");
-    assert!(said.contains("memory, open programs and unsaved work"), "{said}");
+    assert!(
+        said.contains("memory, open programs and unsaved work"),
+        "{said}"
+    );
     assert!(said.contains("Afterwards it runs"), "{said}");
     save_png(&question, "snapshot-revert.png");
     answer(&question, "revert");
@@ -130,7 +143,10 @@ fn take_revert_describe_delete() {
     // Delete With Children names every snapshot that goes.
     let question = row_menu_item(&page, "clean install", "snapshot.delete-tree");
     let said = question_text(&question);
-    assert!(said.contains("“clean install” and the Snapshot After It"), "{said}");
+    assert!(
+        said.contains("“clean install” and the Snapshot After It"),
+        "{said}"
+    );
     assert!(said.contains("clean install, updated"), "{said}");
     save_png(&question, "snapshot-delete.png");
     answer(&question, "cancel");
@@ -170,20 +186,31 @@ fn clone_through_the_dialog() {
     save_png(&dialog, "clone-dialog.png");
     entry_row(&dialog, "Name").set_text("test");
     settle();
-    assert!(texts(&dialog).contains("exists already"), "{}", texts(&dialog));
+    assert!(
+        texts(&dialog).contains("exists already"),
+        "{}",
+        texts(&dialog)
+    );
     assert!(!button(&dialog, "C_lone").is_sensitive());
     entry_row(&dialog, "Name").set_text("copy of test");
     settle();
     // The running original's disk is copied only once it is shut off: the dialog
     // offers Shut Down, and Clone waits for it.
-    assert!(texts(&dialog).contains("“test” Is Running"), "{}", texts(&dialog));
+    assert!(
+        texts(&dialog).contains("“test” Is Running"),
+        "{}",
+        texts(&dialog)
+    );
     assert!(!button(&dialog, "C_lone").is_sensitive());
     button(&dialog, "_Shut Down").emit_clicked();
     wait_until("the original is shut off", EVENT, || {
         domain.state() == vireo::model::DomainState::Shutoff
     });
     settle();
-    assert!(!texts(&dialog).contains("Is Running"), "the offer goes away");
+    assert!(
+        !texts(&dialog).contains("Is Running"),
+        "the offer goes away"
+    );
     // The test driver's disk is not in a storage pool: share it.
     let disk = find_widgets::<adw::ComboRow>(&dialog)
         .into_iter()
@@ -197,7 +224,9 @@ fn clone_through_the_dialog() {
     let clone = wait_until("the clone is listed", EVENT, || {
         kit::model::domain(&connection, "copy of test")
     });
-    wait_until("the dialog closes", EVENT, || (!dialog.is_visible()).then_some(()));
+    wait_until("the dialog closes", EVENT, || {
+        (!dialog.is_visible()).then_some(())
+    });
     assert_ne!(clone.uuid(), domain.uuid());
     app.quit();
 }

@@ -19,8 +19,8 @@ use kit::model::{define, remove, start};
 use kit::screen::save_png;
 use kit::testbed::{self, daemon, Boot, Guest, Need, SystemDaemon, READY_LINE};
 use kit::vm_copies::{
-    answer, open_snapshots, open_take_snapshot, question_text, row, row_menu_item,
-    take_snapshot, texts,
+    answer, open_snapshots, open_take_snapshot, question_text, row, row_menu_item, take_snapshot,
+    texts,
 };
 use kit::{test, wait_until, Runner, BOOT, EVENT};
 use vireo::model::snapshots::snapshot_thumbnail;
@@ -106,7 +106,10 @@ fn memory_snapshot_through_the_window() {
     let question = row_menu_item(&page, "before", "snapshot.revert");
     let said = question_text(&question);
     assert!(said.contains("“vireo-test-snapui” to “before”"), "{said}");
-    assert!(said.contains("memory, open programs and unsaved work"), "{said}");
+    assert!(
+        said.contains("memory, open programs and unsaved work"),
+        "{said}"
+    );
     answer(&question, "revert");
     // libvirt 9.0 restarts QEMU from the snapshot: the old console ends.
     wait_until("the old console to end", BOOT, || con.closed());

@@ -243,10 +243,8 @@ impl CloneDialog {
             .unwrap_or_default();
         let check = check_request(&plan, &request, &taken);
         imp.shutdown_group.set_visible(plan.needs_shutdown);
-        imp.shutdown_row.set_title(&gettext_f(
-            "“{vm}” Is Running",
-            &[("vm", &domain.name())],
-        ));
+        imp.shutdown_row
+            .set_title(&gettext_f("“{vm}” Is Running", &[("vm", &domain.name())]));
         let name_error = match &check {
             Err(CloneRequestError::EmptyName) => Some(gettext("The clone needs a name.")),
             Err(CloneRequestError::NameTaken(name)) => Some(gettext_f(

@@ -112,7 +112,10 @@ impl ListAction {
     pub fn one_vm_only(self) -> bool {
         matches!(
             self,
-            ListAction::TakeSnapshot | ListAction::Snapshots | ListAction::Clone | ListAction::Migrate
+            ListAction::TakeSnapshot
+                | ListAction::Snapshots
+                | ListAction::Clone
+                | ListAction::Migrate
         )
     }
 
@@ -164,9 +167,7 @@ impl ListAction {
             ListAction::Reset => gettext("Could not reset “{name}”: {error}"),
             ListAction::Save => gettext("Could not save “{name}”: {error}"),
             ListAction::Delete => gettext("Could not delete “{name}”: {error}"),
-            ListAction::Open | ListAction::Snapshots => {
-                gettext("Could not open “{name}”: {error}")
-            }
+            ListAction::Open | ListAction::Snapshots => gettext("Could not open “{name}”: {error}"),
             ListAction::TakeSnapshot => gettext("Could not take a snapshot of “{name}”: {error}"),
             ListAction::Clone => gettext("Could not clone “{name}”: {error}"),
             ListAction::Migrate => gettext("Could not move “{name}”: {error}"),

@@ -249,11 +249,7 @@ impl MigrateDialog {
 
     fn show_plan(&self, domain: &DomainObject, plan: MigratePlan) {
         let imp = self.imp();
-        let blocked: Vec<String> = plan
-            .blocked
-            .iter()
-            .map(|b| block_text(b, &plan))
-            .collect();
+        let blocked: Vec<String> = plan.blocked.iter().map(|b| block_text(b, &plan)).collect();
         imp.blocked_label.set_visible(!blocked.is_empty());
         imp.blocked_label.set_label(&blocked.join("\n\n"));
         imp.plan_label.set_label(&plan_text(&plan));

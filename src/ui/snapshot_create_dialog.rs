@@ -123,7 +123,9 @@ impl SnapshotCreateDialog {
         let Some(connection) = domain.connection() else {
             return;
         };
-        self.imp().plan_label.set_label(&gettext("Reading the machine's disks…"));
+        self.imp()
+            .plan_label
+            .set_label(&gettext("Reading the machine's disks…"));
         glib::spawn_future_local(glib::clone!(
             #[weak(rename_to = dialog)]
             self,
@@ -185,7 +187,8 @@ impl SnapshotCreateDialog {
             imp.name_row.remove_css_class("error");
         }
         imp.error_label.set_visible(error.is_some());
-        imp.error_label.set_label(error.as_deref().unwrap_or_default());
+        imp.error_label
+            .set_label(error.as_deref().unwrap_or_default());
         imp.plan_label.set_visible(!summary.is_empty());
         imp.plan_label.set_label(&summary);
         imp.warning_label.set_visible(warning.is_some());
@@ -211,7 +214,11 @@ impl SnapshotCreateDialog {
             if let Err(error) = connection.create_snapshot(&domain, plan).await {
                 let text = gettext_f(
                     "Could not take snapshot “{name}” of “{vm}”: {error}",
-                    &[("name", &name), ("vm", &domain.name()), ("error", &error.text())],
+                    &[
+                        ("name", &name),
+                        ("vm", &domain.name()),
+                        ("error", &error.text()),
+                    ],
                 );
                 match parent {
                     Some(parent) => crate::ui::toast(&parent, &text),

@@ -6,7 +6,6 @@
 use adw::prelude::*;
 use gettextrs::gettext;
 
-
 use crate::i18n::{gettext_f, ngettext_f};
 use crate::model::snapshots::{
     plan_delete, plan_revert, version_text, AfterRevert, Loss, RevertStart, SnapshotFacts,
@@ -266,9 +265,11 @@ pub async fn describe(widget: gtk::Widget, domain: DomainObject, name: String) {
             &widget,
             &gettext_f(
                 "Could not change the description of “{name}”: {error}",
-                &[("name", &name), ("error", &crate::model::error_text(&error))],
+                &[
+                    ("name", &name),
+                    ("error", &crate::model::error_text(&error)),
+                ],
             ),
         );
     }
 }
-

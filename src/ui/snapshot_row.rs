@@ -122,7 +122,8 @@ impl SnapshotRow {
         row.set_subtitle(&subtitle);
         let depth = i32::try_from(entry.depth).unwrap_or(i32::MAX / INDENT);
         imp.indent.set_visible(depth > 0);
-        imp.indent.set_size_request(depth.saturating_mul(INDENT), -1);
+        imp.indent
+            .set_size_request(depth.saturating_mul(INDENT), -1);
         imp.current_label.set_visible(info.is_current);
         match thumbnail.filter(|_| info.has_memory()) {
             Some(path) => {

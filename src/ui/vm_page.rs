@@ -112,7 +112,9 @@ mod imp {
             if let Some(domain) = obj.domain() {
                 self.operation_bar.set_domain(Some(&domain));
                 self.snapshots_bin
-                    .set_child(Some(&crate::ui::snapshots_page::SnapshotsPage::new(&domain)));
+                    .set_child(Some(&crate::ui::snapshots_page::SnapshotsPage::new(
+                        &domain,
+                    )));
             }
             obj.follow_domain();
         }

@@ -56,7 +56,10 @@ pub fn take_snapshot(dialog: &SnapshotCreateDialog, name: &str, description: &st
     entry_row(dialog, "Description").set_text(description);
     settle();
     let take = button(dialog, "_Take");
-    assert!(take.is_sensitive(), "Take Snapshot is not enabled for {name}");
+    assert!(
+        take.is_sensitive(),
+        "Take Snapshot is not enabled for {name}"
+    );
     take.emit_clicked();
     settle();
 }
