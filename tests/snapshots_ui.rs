@@ -78,6 +78,9 @@ fn take_revert_describe_delete() {
     assert!(said.contains("internal snapshot"), "{said}");
     assert!(said.contains("memory is kept"), "{said}");
     save_png(&dialog, "snapshot-create.png");
+    adw::StyleManager::default().set_color_scheme(adw::ColorScheme::ForceDark);
+    save_png(&dialog, "snapshot-create-dark.png");
+    adw::StyleManager::default().set_color_scheme(adw::ColorScheme::Default);
     take_snapshot(&dialog, "clean install", "fresh from the installer");
     let first = row(&page, "clean install");
     wait_until("the first snapshot is current", EVENT, || first.current());

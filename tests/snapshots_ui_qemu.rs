@@ -3,7 +3,9 @@
 //! writes a word to its memory, Take Snapshot (which says it is internal and keeps
 //! the memory), the word changed, the row's Revert answered, and the guest's shell
 //! — restarted by libvirt from the snapshot — has the first word back. The tab shows
-//! the operation while it runs; the snapshot is deleted through the UI at the end.
+//! the operation while it runs, and so does the VM's row in the list; without the
+//! memory the dialog says the snapshot would be external and not revertible here;
+//! the snapshot is deleted through the UI at the end.
 //!
 //! Needs root, QEMU and libvirtd (`tools/install-deps.sh test`), Xvfb and D-Bus.
 
@@ -25,19 +27,23 @@ use kit::vm_copies::{
 use kit::{test, wait_until, Runner, BOOT, EVENT};
 use vireo::model::snapshots::snapshot_thumbnail;
 use vireo::model::ConnectionState;
-use vireo::ui::OperationBar;
+use vireo::ui::{DomainRow, OperationBar};
 
 fn main() {
     testbed::require(&[Need::Daemon, Need::Guest]);
-    std::env::set_var(
-        "XDG_CACHE_HOME",
-        testbed::temp_dir("snapshots-ui-qemu").join("cache"),
-    );
+    std::env::set_var("XDG_CACHE_HOME", work_dir().join("cache"));
     Runner::new().gui().fresh_process().run(vec![test(
         "memory_snapshot_taken_and_reverted_through_the_window",
         memory_snapshot_through_the_window,
     )
     .limit(300)]);
+}
+
+/// The test's directory (made once: `temp_dir` empties it each time).
+fn work_dir() -> std::path::PathBuf {
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| testbed::temp_dir("snapshots-ui-qemu"))
+        .clone()
 }
 
 fn memory_snapshot_through_the_window() {
@@ -48,7 +54,7 @@ fn memory_snapshot_through_the_window() {
         c.state() == ConnectionState::Connected
     });
     let guest = Guest::get().expect("the test-bed guest");
-    let disk = guest.overlay(&testbed::temp_dir("snapshots-ui-qemu").join("snapui.qcow2"));
+    let disk = guest.overlay(&work_dir().join("snapui.qcow2"));
     let d = define(
         &c,
         guest.domain_xml("vireo-test-snapui", Boot::Kernel, Some(&disk)),
@@ -68,16 +74,46 @@ fn memory_snapshot_through_the_window() {
         .into_iter()
         .next()
         .expect("the tab's operation bar");
+    // ... and so does the VM's row in the list.
+    let list_row = find_widgets::<DomainRow>(&app.window())
+        .into_iter()
+        .find(|r| r.domain().as_ref() == Some(&d))
+        .expect("the VM's row in the list");
+    let in_list = Rc::new(RefCell::new(Vec::new()));
     d.connect_operation_notify({
-        let shown = shown.clone();
+        let (shown, in_list) = (shown.clone(), in_list.clone());
         move |d| {
             if let Some(op) = d.operation() {
                 shown.borrow_mut().push((op.title(), bar.is_visible()));
+                let bar_shown = find_widgets::<gtk::ProgressBar>(&list_row)
+                    .iter()
+                    .any(|b| b.is_visible());
+                in_list.borrow_mut().push((texts(&list_row), bar_shown));
             }
         }
     });
 
     let dialog = open_take_snapshot(&app);
+    // Without the memory, a running VM's snapshot must be external, which this
+    // libvirt cannot revert to: the dialog says so before anything is made.
+    let memory = find_widgets::<gtk::Switch>(&dialog)
+        .into_iter()
+        .next()
+        .expect("the memory switch");
+    memory.set_active(false);
+    kit::settle();
+    let said = texts(&dialog);
+    assert!(
+        said.contains("An external snapshot, because the machine runs"),
+        "{said}"
+    );
+    assert!(
+        said.contains("cannot revert to an external snapshot"),
+        "{said}"
+    );
+    save_png(&dialog, "snapshot-create-external.png");
+    memory.set_active(true);
+    kit::settle();
     let said = texts(&dialog);
     assert!(said.contains("internal snapshot"), "{said}");
     assert!(said.contains("memory is kept"), "{said}");
@@ -97,6 +133,14 @@ fn memory_snapshot_through_the_window() {
             .any(|(title, visible)| title.contains("Taking snapshot “before”") && *visible),
         "the tab showed the snapshot being taken: {:?}",
         shown.borrow()
+    );
+    assert!(
+        in_list
+            .borrow()
+            .iter()
+            .any(|(text, bar)| text.contains("snapshot “before”") && *bar),
+        "the list's row showed the snapshot being taken: {:?}",
+        in_list.borrow()
     );
 
     assert_eq!(
