@@ -340,6 +340,12 @@ pub fn plan_text(plan: &CreatePlan, facts: &SnapshotFacts) -> (String, Option<St
             ],
         ));
     }
+    let only_because_running = plan.why_external == [ExternalReason::RunningWithoutMemory];
+    if !plan.revertible && only_because_running {
+        warnings.push(gettext(
+            "Keep the memory, or shut the machine down first, to take an internal snapshot you can go back to.",
+        ));
+    }
     if plan.mixes_kinds {
         warnings.push(gettext(
             "This machine has snapshots of the other kind already: mixing internal and external snapshots makes reverting and deleting them harder.",
