@@ -1,6 +1,6 @@
 //! `vireo-xml` as a person runs it: the built binary on files, on standard input and on
 //! libvirt's test driver (`test:///default`), with its exit codes and messages.
-//! (Defining for good and hot-plugging into a running VM: `tests/vireo_xml_embed.rs`.)
+//! (Defining for good and hot-plugging into a running VM: `tests/vireo_xml_live.rs`.)
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -133,11 +133,22 @@ pub fn find_visible<W: IsA<gtk::Widget>>(root: &impl IsA<gtk::Widget>) -> Option
     None
 }
 
+/// The text a button shows: its label, or its child label's (the app gives mnemonic
+/// buttons a child label, so that GTK 4.8 names them right for screen readers).
+pub fn button_text(button: &gtk::Button) -> Option<String> {
+    button.label().map(Into::into).or_else(|| {
+        button
+            .child()
+            .and_downcast::<gtk::Label>()
+            .map(|l| l.label().into())
+    })
+}
+
 /// The visible button of `root` labelled `label`; panics if there is none.
 pub fn button(root: &impl IsA<gtk::Widget>, label: &str) -> gtk::Button {
     find_widgets::<gtk::Button>(root)
         .into_iter()
-        .find(|b| b.label().as_deref() == Some(label) && b.is_visible())
+        .find(|b| button_text(b).as_deref() == Some(label) && b.is_visible())
         .unwrap_or_else(|| panic!("no visible button labelled {label:?}"))
 }
 

@@ -17,7 +17,7 @@
 
 use adw::prelude::*;
 
-use super::app::find_widgets;
+use super::app::{button_text, find_widgets};
 use super::screen::save_png;
 use super::wait::{settle, wait_until, EVENT};
 
@@ -63,7 +63,7 @@ pub fn find_button(label: &str) -> Option<gtk::Button> {
         .into_iter()
         .find(|b| {
             b.is_mapped()
-                && (b.label().as_deref().map(plain).as_deref() == Some(label)
+                && (button_text(b).as_deref().map(plain).as_deref() == Some(label)
                     || b.tooltip_text().as_deref() == Some(label))
         })
 }

@@ -404,7 +404,17 @@ impl App {
         let pattern = format!("^{}$", regex::escape(title));
         wait_until(&format!("vireo's window {title:?}"), EVENT, || {
             let out = Command::new("xdotool")
-                .args(["search", "--onlyvisible", "--pid", &pid, "--name", &pattern])
+                // --all: by default xdotool matches ANY condition, so every window of
+                // the app would match through --pid alone, the main window first.
+                .args([
+                    "search",
+                    "--all",
+                    "--onlyvisible",
+                    "--pid",
+                    &pid,
+                    "--name",
+                    &pattern,
+                ])
                 .output()
                 .ok()?;
             String::from_utf8_lossy(&out.stdout)
