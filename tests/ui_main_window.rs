@@ -660,6 +660,10 @@ fn tab_menu() -> Result<(), String> {
         "Shut Down",
         "Reboot",
         "Save and Stop",
+        "Take Snapshot…",
+        "Snapshots",
+        "Clone…",
+        "Move to Another Host…",
         "Force Reset",
         "Force Off",
         "Delete…",
@@ -676,7 +680,15 @@ fn tab_menu() -> Result<(), String> {
 
     let menu = open_tab_menu(&page)?;
     let shown: Vec<String> = menu_items(&menu).into_iter().map(|(t, _)| t).collect();
-    if shown != ["Run", "Delete…"] {
+    let shut_off = [
+        "Run",
+        "Take Snapshot…",
+        "Snapshots",
+        "Clone…",
+        "Move to Another Host…",
+        "Delete…",
+    ];
+    if shown != shut_off {
         return Err(format!("a shut-off VM's menu shows {shown:?}"));
     }
     save_png(&menu, "vm-tab-menu-shut-off.png");
