@@ -155,6 +155,8 @@ fn memory_snapshot_through_the_window() {
         "{said}"
     );
     answer(&question, "revert");
+    // (Most often caught while libvirt reverts: the tab's operation bar.)
+    save_png(&app.window(), "snapshot-reverting-qemu.png");
     // libvirt 9.0 restarts QEMU from the snapshot: the old console ends.
     wait_until("the old console to end", BOOT, || con.closed());
     let con = SerialConsole::of(&c, &d);
