@@ -18,15 +18,13 @@
 mod kit;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use glib::prelude::*;
 use kit::console::SerialConsole;
 use kit::model::{act, connect, define, domain, remove, start};
-use kit::testbed::{
-    self, daemon, repo, run_ok, state_dir, Boot, Guest, Need, SystemDaemon, READY_LINE,
-};
+use kit::remote_host::RemoteHost;
+use kit::testbed::{self, daemon, Boot, Guest, Need, SystemDaemon, READY_LINE};
 use kit::{block_on, test, wait_until, Runner, BOOT, EVENT};
 use vireo::model::migration::{MigrateMode, MigrateRequest};
 use vireo::model::{ConnectionObject, DomainAction, DomainObject, DomainState};
@@ -36,10 +34,7 @@ use vireo::model::{ConnectionObject, DomainAction, DomainObject, DomainState};
 const IMAGES: &str = "/var/lib/libvirt/images";
 
 fn main() {
-    testbed::require(&[Need::Daemon, Need::Guest]);
-    if !script().exists() || !Path::new("/usr/sbin/sshd").exists() {
-        kit::skip_or_fail("no remote test host here (tests/testbed/remote-host.sh, sshd)");
-    }
+    testbed::require(&[Need::Daemon, Need::Guest, Need::RemoteHost]);
     Runner::new().run(vec![
         test("live_migration_keeps_the_guest_answering", live).limit(400),
         test("cancelled_live_migration_stays_home", cancelled).limit(400),
@@ -47,65 +42,11 @@ fn main() {
     ]);
 }
 
-fn script() -> PathBuf {
-    repo().join("tests/testbed/remote-host.sh")
-}
-
-/// A remote test host, stopped on drop.
-struct RemoteHost {
-    name: String,
-    uri: String,
-    hostname: String,
-}
-
-impl RemoteHost {
-    fn up(name: &str) -> RemoteHost {
-        let root = state_dir().join("remote");
-        let down_root = root.clone();
-        let down_name = name.to_owned();
-        kit::runner::on_cleanup(move || {
-            let _ = Command::new(script())
-                .env("VIREO_REMOTE_DIR", &down_root)
-                .args(["down", &down_name])
-                .output();
-        });
-        run_ok(
-            Command::new(script())
-                .env("VIREO_REMOTE_DIR", &root)
-                .args(["up", name]),
-        );
-        let env = std::fs::read_to_string(root.join(name).join("host.env")).expect("host.env");
-        let get = |k: &str| {
-            env.lines()
-                .find_map(|l| l.strip_prefix(&format!("{k}=")))
-                .map(|v| v.trim_matches('\'').to_owned())
-                .unwrap_or_else(|| panic!("{k} in host.env"))
-        };
-        RemoteHost {
-            name: name.to_owned(),
-            uri: get("URI"),
-            hostname: get("HOSTNAME"),
-        }
-    }
-
-    /// Runs `args` inside the host; returns stdout.
-    fn exec(&self, args: &[&str]) -> String {
-        run_ok(
-            Command::new(script())
-                .env("VIREO_REMOTE_DIR", state_dir().join("remote"))
-                .args(["exec", &self.name])
-                .args(args),
-        )
-    }
-}
-
-impl Drop for RemoteHost {
-    fn drop(&mut self) {
-        let _ = Command::new(script())
-            .env("VIREO_REMOTE_DIR", state_dir().join("remote"))
-            .args(["down", &self.name])
-            .output();
-    }
+/// `ls ARGS` inside the remote host.
+fn ls(host: &RemoteHost, args: &[&str]) -> String {
+    let mut all = vec!["ls"];
+    all.extend_from_slice(args);
+    String::from_utf8_lossy(&host.exec(&all).stdout).into_owned()
 }
 
 /// A test guest whose disk is an overlay in this host's own image directory.
@@ -179,7 +120,7 @@ fn live() {
     let con2 = SerialConsole::of(&remote, &there);
     assert_eq!(con2.ask("L2", "cat /root/memory"), "KEPT");
     assert_eq!(con2.ask("L3", "head -c 15 /dev/vda"), "VIREO-DATA-DISK");
-    let remote_disk = host.exec(&["ls", IMAGES]);
+    let remote_disk = ls(&host, &[IMAGES]);
     assert!(
         remote_disk.contains(&format!("{name}.qcow2")),
         "{remote_disk}"
@@ -217,7 +158,7 @@ fn cancelled() {
     assert_eq!(d.state(), DomainState::Running, "still running at home");
     assert_eq!(con.ask("S1", "echo home"), "home");
     assert!(domain(&remote, name).is_none());
-    let left = host.exec(&["ls", "-A", IMAGES]);
+    let left = ls(&host, &["-A", IMAGES]);
     assert!(!left.contains(name), "left on the remote host: {left}");
     drop(con);
     remove(&local, &d);
