@@ -11,7 +11,10 @@
 //! - Cancel during a live migration leaves the guest running at home and nothing on
 //!   the remote host;
 //! - offline: a shut-off guest's definition and disk move through streams and it boots
-//!   there.
+//!   there;
+//! - through Vireo's window: Move to Another Host offers the remote host, says what
+//!   the move does with both host names, moves the running guest and closes; the VM
+//!   is listed there and its shell answers.
 //!
 //! Needs root, QEMU, libvirtd, sshd (`tools/install-deps.sh test`).
 
@@ -20,14 +23,18 @@ mod kit;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use glib::prelude::*;
+use gtk::prelude::*;
+use kit::app::{button, toplevel, TestApp};
 use kit::console::SerialConsole;
 use kit::model::{act, connect, define, domain, remove, start};
 use kit::remote_host::RemoteHost;
+use kit::screen::save_png;
 use kit::testbed::{self, daemon, Boot, Guest, Need, SystemDaemon, READY_LINE};
-use kit::{block_on, test, wait_until, Runner, BOOT, EVENT};
+use kit::vm_copies::texts;
+use kit::{block_on, settle, test, wait_until, Runner, BOOT, EVENT};
 use vireo::model::migration::{MigrateMode, MigrateRequest};
-use vireo::model::{ConnectionObject, DomainAction, DomainObject, DomainState};
+use vireo::model::{ConnectionObject, ConnectionState, DomainAction, DomainObject, DomainState};
+use vireo::ui::MigrateDialog;
 
 /// The guest's disks live here on each host: private to each (the isolate's and the
 /// remote host's own /var/lib/libvirt), like two machines' local disks.
@@ -35,8 +42,10 @@ const IMAGES: &str = "/var/lib/libvirt/images";
 
 fn main() {
     testbed::require(&[Need::Daemon, Need::Guest, Need::RemoteHost]);
-    Runner::new().run(vec![
+    // One process a test: the last one runs Vireo's window (a GApplication).
+    Runner::new().gui().fresh_process().run(vec![
         test("live_migration_keeps_the_guest_answering", live).limit(400),
+        test("live_move_through_the_window", live_through_the_window).limit(400),
         test("cancelled_live_migration_stays_home", cancelled).limit(400),
         test("offline_migration_moves_definition_and_disk", offline).limit(400),
     ]);
@@ -196,4 +205,50 @@ fn offline() {
     let _ = std::fs::remove_file(disk);
     local.close();
     remote.close();
+}
+
+fn live_through_the_window() {
+    let host = RemoteHost::up("mig");
+    daemon();
+    let app = TestApp::start(&["--connect", SystemDaemon::URI]);
+    let local = app.connection(0);
+    wait_until("the local host connects", EVENT, || {
+        local.state() == ConnectionState::Connected
+    });
+    // What Add Connection does.
+    let remote = app.app.add_connection(&host.uri, true);
+    wait_until("the remote host connects", EVENT, || {
+        remote.state() == ConnectionState::Connected
+    });
+    let name = "vireo-test-moveui";
+    let (d, _) = guest_here(&local, name);
+    start(&local, &d);
+    let con = SerialConsole::of(&local, &d);
+    con.wait_lines(READY_LINE, 1, BOOT);
+
+    app.window().open_domain(&d);
+    settle();
+    app.activate("win.domain-migrate");
+    let dialog = toplevel::<MigrateDialog>();
+    wait_until("the dialog says what the move does", EVENT, || {
+        texts(&dialog).contains("keeps running while its memory moves")
+    });
+    let said = texts(&dialog);
+    assert!(said.contains(&host.hostname), "{said}");
+    assert!(said.contains("is copied to"), "{said}");
+    save_png(&dialog, "migrate-dialog-live.png");
+    let move_button = button(&dialog, "_Move");
+    assert!(move_button.is_sensitive(), "{said}");
+    move_button.emit_clicked();
+    let there = wait_until("the guest in the remote host's list", BOOT, || {
+        domain(&remote, name)
+    });
+    wait_until("the dialog closes once moved", BOOT, || {
+        (!dialog.is_visible()).then_some(())
+    });
+    wait_until("gone from here", EVENT, || domain(&local, name).is_none());
+    let con2 = SerialConsole::of(&remote, &there);
+    assert_eq!(con2.ask("W1", "echo moved"), "moved");
+    remove(&remote, &there);
+    app.quit();
 }

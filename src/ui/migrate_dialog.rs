@@ -171,17 +171,9 @@ impl MigrateDialog {
             imp.stack.set_visible_child_name("error");
             return;
         }
-        let names: Vec<String> = destinations
-            .iter()
-            .map(|c| {
-                let host = Self::host_name(c);
-                if host == c.display_name() {
-                    host
-                } else {
-                    format!("{} ({host})", c.display_name())
-                }
-            })
-            .collect();
+        // The host's name in the list (a URI would be cut); the connection's name
+        // under it.
+        let names: Vec<String> = destinations.iter().map(Self::host_name).collect();
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
         imp.destinations.replace(destinations);
         imp.destination_row
@@ -206,6 +198,7 @@ impl MigrateDialog {
             return;
         };
         let imp = self.imp();
+        imp.destination_row.set_subtitle(&dest.display_name());
         let generation = imp.generation.get() + 1;
         imp.generation.set(generation);
         imp.plan.replace(None);
