@@ -28,6 +28,10 @@ fn main() {
         ),
         test("ctrl_o_opens_the_vms_tab", ctrl_o_opens_the_vms_tab),
         test(
+            "host_details_open_from_the_heading",
+            host_details_open_from_the_heading,
+        ),
+        test(
             "ctrl_n_opens_a_working_wizard",
             ctrl_n_opens_a_working_wizard,
         ),
@@ -189,6 +193,36 @@ fn ctrl_o_opens_the_vms_tab() {
     });
     app.find("label", "Virtual CPUs");
     app.screenshot("app-vm-tab-details.png");
+    app.quit();
+}
+
+/// The host's heading has a Host Details button: it opens the host page in a tab, whose
+/// overview and storage a screen reader can read, and New Storage Pool opens its form,
+/// whose buttons it names plainly.
+fn host_details_open_from_the_heading() {
+    let app = demo();
+    let button = app.find("push button", "Host Details");
+    app.click(&button);
+    app.find("label", "CPU Usage");
+    app.find("label", "Memory Usage");
+    // The host's facts: libvirt's version and the test driver's 16 CPUs.
+    app.find("label", "9.0.0");
+    app.find("label", "16 at 1400 MHz");
+    app.screenshot("app-host-overview.png");
+    let storage = app.find("page tab", "Storage");
+    app.click(&storage);
+    app.find("label", "default-pool");
+    // GLib keeps figure and unit together with a no-break space.
+    app.find("label", "100.0\u{a0}GiB free of 100.0\u{a0}GiB");
+    app.screenshot("app-host-storage.png");
+    // Buttons with a mnemonic are read by their plain names (GTK 4.8 reads a button's
+    // own mnemonic label as "C_reate Create").
+    app.find("push button", "New Volume");
+    app.click(&app.find("push button", "New Storage Pool"));
+    app.find("frame", "New Storage Pool");
+    app.find("push button", "Create");
+    app.click(&app.find("push button", "Cancel"));
+    app.wait_gone("frame", "New Storage Pool");
     app.quit();
 }
 

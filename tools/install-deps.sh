@@ -14,10 +14,11 @@ build_pkgs=(pkg-config gettext libglib2.0-dev-bin libgtk-4-dev libadwaita-1-dev
 run_pkgs=(libvirt-clients osinfo-db dbus xorriso libglib2.0-data openssh-client)
 # at-spi2-core, python3-gi and gir1.2-atspi-2.0: tests/kit drives the real binary
 # through its accessible tree (the AT-SPI bus and Debian's python3 bindings).
+# dnsmasq-base: the DHCP server of libvirt's NAT networks (tests/host_daemon.rs).
 # locales: localedef compiles fr_FR.UTF-8 for the French UI tests.
 # openssh-server, iproute2, procps: the remote test host (tests/testbed/remote-host.sh).
 test_pkgs=(xvfb xauth dbus-x11 xdotool x11vnc imagemagick jq
-  libvirt-daemon libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86
+  libvirt-daemon libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 dnsmasq-base
   qemu-utils busybox-static cpio isolinux syslinux-common acpid kmod zstd python3
   at-spi2-core python3-gi gir1.2-atspi-2.0 locales
   openssh-server iproute2 procps ovmf)

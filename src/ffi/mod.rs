@@ -1,6 +1,7 @@
 //! The one room for `unsafe` code: safe wrappers over the C APIs that the Rust bindings
 //! leave out or wrap with panicking destructors (libvirt's domains, snapshots, storage
-//! streams and migration; gvnc's framebuffer constructor, SPICE's channels and surfaces,
+//! streams and migration, node statistics, DHCP leases, storage pool capabilities and
+//! pool refresh events; gvnc's framebuffer constructor, SPICE's channels and surfaces,
 //! X11 shared memory through cairo, glibc's allocator settings). Every other module is
 //! safe Rust and denies `unsafe_code`; each `unsafe` block here says in a `// SAFETY:`
 //! comment why it is sound.
@@ -11,6 +12,8 @@
 
 pub mod gvnc;
 pub mod libvirt_domain;
+pub mod libvirt_events;
+pub mod libvirt_host;
 pub mod libvirt_migrate;
 pub mod libvirt_snapshot;
 pub mod libvirt_storage;

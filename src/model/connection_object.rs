@@ -90,6 +90,8 @@ mod imp {
         pub(crate) refresh_scheduled: Cell<bool>,
         pub(crate) reconnect_attempt: Cell<u32>,
         pub(crate) reconnect_source: RefCell<Option<glib::SourceId>>,
+        /// The host's facts, pools and networks, made on first use.
+        pub(crate) host: OnceCell<super::super::host::HostObject>,
     }
 
     impl Default for ConnectionObject {
@@ -122,6 +124,7 @@ mod imp {
                 refresh_scheduled: Cell::new(false),
                 reconnect_attempt: Cell::new(0),
                 reconnect_source: RefCell::default(),
+                host: OnceCell::new(),
             }
         }
     }

@@ -20,7 +20,9 @@ use super::{ConnectionObject, ConnectionState, CredentialsRequest, DomainObject}
 use crate::virt::auth::{AuthHandler, AuthPrompt};
 use crate::virt::connection::{reconnect_delay, Session};
 use crate::virt::domains::{self, DomainRecord};
-use crate::virt::events::{implied_state, CloseReason, DomainEventKind, EventSink, VirtEvent};
+use crate::virt::events::{
+    implied_state, CloseReason, DomainEventKind, EventSink, LifecycleEvent, VirtEvent,
+};
 use crate::virt::handles::{clone_connect, release_connect};
 use crate::virt::stats::{self, TickResult};
 use crate::virt::worker::WorkerState;
@@ -228,6 +230,9 @@ impl ConnectionObject {
                 }
                 match kind {
                     DomainEventKind::Lifecycle { event, detail } => {
+                        if matches!(event, LifecycleEvent::Defined | LifecycleEvent::Undefined) {
+                            self.host_domains_changed();
+                        }
                         if let (Some(d), Some((state, reason))) =
                             (&dom, implied_state(event, detail))
                         {
@@ -239,6 +244,9 @@ impl ConnectionObject {
                     DomainEventKind::DeviceAdded { .. }
                     | DomainEventKind::DeviceRemoved { .. }
                     | DomainEventKind::MetadataChanged { .. } => {
+                        if !matches!(kind, DomainEventKind::MetadataChanged { .. }) {
+                            self.host_domains_changed();
+                        }
                         if let Some(d) = &dom {
                             d.emit_config_changed();
                         }
@@ -248,9 +256,11 @@ impl ConnectionObject {
                 }
             }
             VirtEvent::Network { name, .. } => {
+                self.host_network_changed(&name);
                 self.emit_by_name::<()>("network-changed", &[&name]);
             }
-            VirtEvent::StoragePool { name, .. } => {
+            VirtEvent::StoragePool { name, .. } | VirtEvent::StoragePoolRefreshed { name } => {
+                self.host_pool_changed(&name);
                 self.emit_by_name::<()>("storage-pool-changed", &[&name]);
             }
             VirtEvent::Closed { reason } => {

@@ -12,6 +12,7 @@ mod credentials_request;
 mod domain_list;
 mod domain_object;
 mod history;
+pub mod host;
 pub mod migration;
 pub mod new_vm;
 mod operation;

@@ -1,10 +1,11 @@
 //! What the New Virtual Machine wizard asks of a host, as typed async methods of
 //! [`ConnectionObject`] that run their libvirt work on the connection's worker: the
-//! host's facts, domain capabilities for another machine type, the names in use, the
-//! storage pools, the virtual networks (and starting one), and creating the VM with
+//! host's facts, domain capabilities for another machine type, the names in use, and
+//! creating the VM with
 //! everything it needs (cloud-init seed, a network install's kernel, volumes,
 //! definition, first start; what was made is removed again when a step fails).
-//! Also the osinfo database and medium detection, read on GLib's thread pool.
+//! Also the osinfo database and medium detection, read on GLib's thread pool. The
+//! host's pools and networks are the host model's (`ConnectionObject::host()`).
 //!
 //! The plain data types the wizard works with are defined in `virt::new_vm` and
 //! `virt::osinfo`; they are re-exported here so that widgets need nothing of `virt`.
@@ -22,7 +23,7 @@ use crate::virt::new_vm::{create, host, CreatePlan};
 use crate::virt::VirtError;
 
 pub use crate::virt::capabilities::{DomainCapabilities, HostCapabilities};
-pub use crate::virt::new_vm::host::{HostInfo, NetworkInfo, PoolInfo};
+pub use crate::virt::new_vm::host::HostInfo;
 pub use crate::virt::new_vm::{
     validate, CloudInit, Created, DiskFormat, Field, Firmware, HostLimits, InstallMethod,
     MediaSource, NetworkChoice, NewVmSpec, OsProfile, Problem, Storage,
@@ -79,23 +80,6 @@ impl ConnectionObject {
     /// The names of every defined and running domain, read afresh from the host.
     pub async fn domain_names(&self) -> Result<Vec<String>, NewVmError> {
         self.on_worker(|c| Ok(host::domain_names(c)?)).await
-    }
-
-    /// The storage pools, "default" first.
-    pub async fn storage_pools(&self) -> Result<Vec<PoolInfo>, NewVmError> {
-        self.on_worker(|c| Ok(host::pools(c)?)).await
-    }
-
-    /// The virtual networks, running ones first.
-    pub async fn virtual_networks(&self) -> Result<Vec<NetworkInfo>, NewVmError> {
-        self.on_worker(|c| Ok(host::networks(c)?)).await
-    }
-
-    /// Starts the virtual network `name`; the error is libvirt's reason when it cannot.
-    pub async fn start_network(&self, name: &str) -> Result<(), NewVmError> {
-        let name = name.to_owned();
-        self.on_worker(move |c| Ok(host::start_network(c, &name)?))
-            .await
     }
 
     /// Creates the VM `spec` describes, and starts it when `start`. Makes the

@@ -43,6 +43,12 @@ mod imp {
                     connection.close();
                 }
             });
+            klass.install_action("connection.details", None, |header, _, _| {
+                let uri = header.imp().connection.borrow().as_ref().map(|c| c.uri());
+                if let Some(uri) = uri {
+                    let _ = header.activate_action("win.host-details", Some(&uri.to_variant()));
+                }
+            });
             klass.install_action("connection.remove", None, |header, _, _| {
                 let connection = header.imp().connection.borrow().clone();
                 let app = header

@@ -13,9 +13,11 @@ mod domain_actions;
 mod domain_list;
 mod domain_row;
 mod formatting;
+pub mod host;
 mod migrate_dialog;
 pub mod new_vm;
 mod operation_bar;
+pub mod pickers;
 mod preferences_window;
 mod snapshot_create_dialog;
 mod snapshot_questions;
@@ -32,6 +34,7 @@ pub use connection_header::ConnectionHeader;
 pub use domain_actions::ListAction;
 pub use domain_list::{DomainListView, SortKey};
 pub use domain_row::DomainRow;
+pub use host::HostPage;
 pub use migrate_dialog::MigrateDialog;
 pub use new_vm::NewVmDialog;
 pub use operation_bar::OperationBar;
@@ -63,4 +66,61 @@ pub async fn choose(dialog: &adw::MessageDialog) -> String {
     });
     dialog.present();
     receiver.recv().await.unwrap_or_default()
+}
+
+/// Shows (or hides, for `None`) an inline error label and marks `field` as wrong.
+pub(crate) fn show_error(label: &gtk::Label, field: Option<&gtk::Widget>, text: Option<String>) {
+    use gtk::prelude::*;
+    label.set_visible(text.is_some());
+    label.set_label(text.as_deref().unwrap_or(""));
+    if let Some(f) = field {
+        if text.is_some() {
+            f.add_css_class("error");
+        } else {
+            f.remove_css_class("error");
+        }
+    }
+}
+
+/// A `GtkStringList` of owned strings.
+pub(crate) fn string_list(items: &[String]) -> gtk::StringList {
+    let refs: Vec<&str> = items.iter().map(String::as_str).collect();
+    gtk::StringList::new(&refs)
+}
+
+/// Asks for a local path with the desktop's file chooser (transient for `widget`'s
+/// window): `action` opens or saves, `accept` labels its button, `current_name`
+/// suggests a name to save as. Hands the chosen path to `chosen`.
+pub(crate) fn choose_path(
+    widget: &impl gtk::prelude::IsA<gtk::Widget>,
+    title: &str,
+    action: gtk::FileChooserAction,
+    accept: &str,
+    current_name: Option<&str>,
+    chosen: impl Fn(std::path::PathBuf) + 'static,
+) {
+    use gtk::prelude::*;
+    let parent = widget.root().and_downcast::<gtk::Window>();
+    let dialog = gtk::FileChooserNative::new(
+        Some(title),
+        parent.as_ref(),
+        action,
+        Some(accept),
+        Some(&gettextrs::gettext("_Cancel")),
+    );
+    dialog.set_modal(true);
+    if let Some(name) = current_name {
+        dialog.set_current_name(name);
+    }
+    // The native dialog must stay referenced until it answers.
+    let keep = std::cell::RefCell::new(Some(dialog.clone()));
+    dialog.connect_response(move |d, response| {
+        if response == gtk::ResponseType::Accept {
+            if let Some(path) = d.file().and_then(|f| f.path()) {
+                chosen(path);
+            }
+        }
+        keep.take();
+    });
+    dialog.show();
 }

@@ -15,6 +15,9 @@ use crate::ui::console::VncDisplay;
 use crate::ui::domain_actions::{self, ListAction};
 use crate::ui::formatting::{format_kib, state_text};
 
+/// How often a shown VM's addresses are read again.
+const ADDRESSES_EVERY_S: u32 = 10;
+
 mod imp {
     use std::cell::RefCell;
 
@@ -70,6 +73,8 @@ mod imp {
         #[template_child]
         pub max_memory_row: TemplateChild<adw::ActionRow>,
         #[template_child]
+        pub addresses_row: TemplateChild<adw::ActionRow>,
+        #[template_child]
         pub uuid_row: TemplateChild<adw::ActionRow>,
         #[template_child]
         pub autostart_switch: TemplateChild<gtk::Switch>,
@@ -80,6 +85,8 @@ mod imp {
         #[template_child]
         pub snapshots_bin: TemplateChild<adw::Bin>,
         pub handlers: RefCell<Vec<glib::SignalHandlerId>>,
+        /// Reads the VM's addresses again while the page is on screen.
+        pub addresses_timer: RefCell<Option<glib::SourceId>>,
     }
 
     #[glib::object_subclass]
@@ -131,7 +138,30 @@ mod imp {
         }
     }
 
-    impl WidgetImpl for VmPage {}
+    impl WidgetImpl for VmPage {
+        fn map(&self) {
+            self.parent_map();
+            let obj = self.obj();
+            obj.read_addresses();
+            // Guests take addresses without any libvirt event: look again now and then.
+            let weak = obj.downgrade();
+            let id = glib::timeout_add_seconds_local(ADDRESSES_EVERY_S, move || {
+                let Some(page) = weak.upgrade() else {
+                    return glib::ControlFlow::Break;
+                };
+                page.read_addresses();
+                glib::ControlFlow::Continue
+            });
+            self.addresses_timer.replace(Some(id));
+        }
+
+        fn unmap(&self) {
+            if let Some(id) = self.addresses_timer.take() {
+                id.remove();
+            }
+            self.parent_unmap();
+        }
+    }
 }
 
 glib::wrapper! {
@@ -220,13 +250,17 @@ impl VmPage {
                 ),
             ));
         }
-        // The XML changes with the state (live devices, ports), so it is read again then.
+        // The XML changes with the state (live devices, ports), so it is read again then,
+        // and so are the addresses.
         handlers.push(domain.connect_notify_local(
             Some("state"),
             glib::clone!(
                 #[weak(rename_to = page)]
                 self,
-                move |_, _| page.load_xml()
+                move |_, _| {
+                    page.load_xml();
+                    page.read_addresses();
+                }
             ),
         ));
         imp.handlers.replace(handlers);
@@ -292,6 +326,54 @@ impl VmPage {
                 page.imp().xml_view.buffer().set_text(&text);
             }
         ));
+    }
+
+    /// Shows the addresses the host's virtual networks handed the running VM (their
+    /// DHCP leases), or hides the row while it does not run.
+    fn read_addresses(&self) {
+        let Some(domain) = self.domain() else { return };
+        let Some(connection) = domain.connection() else {
+            return;
+        };
+        if !domain.state().is_active() {
+            self.imp().addresses_row.set_visible(false);
+            return;
+        }
+        glib::spawn_future_local(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            async move {
+                let text = match connection.domain_leases(&domain).await {
+                    Ok(leases) if leases.is_empty() => {
+                        gettextrs::gettext("None handed out by a virtual network of the host")
+                    }
+                    Ok(leases) => leases
+                        .iter()
+                        .map(|l| {
+                            crate::i18n::gettext_f(
+                                "{address} on “{network}”",
+                                &[("address", &l.address), ("network", &l.network)],
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                    Err(e) => e.to_string(),
+                };
+                let row = &page.imp().addresses_row;
+                row.set_subtitle(&glib::markup_escape_text(&text));
+                row.set_visible(domain.state().is_active());
+            }
+        ));
+    }
+
+    /// The addresses shown, one a line (empty while hidden).
+    pub fn addresses_text(&self) -> String {
+        let row = &self.imp().addresses_row;
+        if row.is_visible() {
+            row.subtitle().unwrap_or_default().to_string()
+        } else {
+            String::new()
+        }
     }
 
     pub(super) fn run(&self, action: ListAction) {

@@ -11,7 +11,9 @@ use crate::application::VireoApplication;
 use crate::i18n::gettext_f;
 use crate::model::{ConnectionObject, ConnectionState, DomainObject};
 use crate::ui::domain_actions::{self, ListAction};
-use crate::ui::{delete_dialog, AddConnectionDialog, DomainListView, NewVmDialog, SortKey, VmPage};
+use crate::ui::{
+    delete_dialog, AddConnectionDialog, DomainListView, HostPage, NewVmDialog, SortKey, VmPage,
+};
 
 mod imp {
     use std::cell::OnceCell;
@@ -58,10 +60,31 @@ mod imp {
             klass.install_action("win.new-vm", None, |window, _, _| {
                 window.open_new_vm_dialog();
             });
+            // The host page of the connection with this URI (the hosts' headings in
+            // the list and their menus).
+            klass.install_action(
+                "win.host-details",
+                Some(glib::VariantTy::STRING),
+                |window, _, target| {
+                    let uri = target.and_then(|t| t.get::<String>()).unwrap_or_default();
+                    let connection = window
+                        .app()
+                        .connections()
+                        .iter::<ConnectionObject>()
+                        .flatten()
+                        .find(|c| c.uri() == uri);
+                    match connection {
+                        Some(c) => {
+                            window.open_host(&c);
+                        }
+                        None => tracing::warn!(uri, "no such connection for its host page"),
+                    }
+                },
+            );
             klass.install_action("win.search", None, |window, _, _| {
-                // Searching is the list's: from a VM's tab it goes back to the list.
+                // Searching is the list's: from another tab it goes back to the list.
                 let imp = window.imp();
-                let on_list = window.vm_page_shown().is_none();
+                let on_list = window.list_shown();
                 window.show_list();
                 imp.search_button
                     .set_active(!(on_list && imp.search_button.is_active()));
@@ -228,6 +251,12 @@ impl VireoWindow {
             .and_then(|page| page.child().downcast::<VmPage>().ok())
     }
 
+    /// True while the list's own tab is shown (not a VM's, not a host's).
+    pub fn list_shown(&self) -> bool {
+        let tab_view = &self.imp().tab_view;
+        tab_view.n_pages() == 0 || tab_view.selected_page().as_ref() == Some(&tab_view.nth_page(0))
+    }
+
     /// Shows the list's tab.
     pub fn show_list(&self) {
         let imp = self.imp();
@@ -240,7 +269,7 @@ impl VireoWindow {
     /// the list, and the actions turn to its VM.
     fn tab_shown(&self) {
         let imp = self.imp();
-        let on_list = self.vm_page_shown().is_none();
+        let on_list = self.list_shown();
         imp.search_button.set_visible(on_list);
         imp.sort_button.set_visible(on_list);
         self.list()
@@ -272,6 +301,8 @@ impl VireoWindow {
     pub fn action_targets(&self) -> Vec<DomainObject> {
         match self.vm_page_shown() {
             Some(page) => page.domain().into_iter().collect(),
+            // A host's tab: the VM actions have nothing to act on.
+            None if !self.list_shown() => Vec::new(),
             None => self.list().selected_domains(),
         }
     }
@@ -319,7 +350,7 @@ impl VireoWindow {
             .iter()
             .map(|(domain, _)| domain.state())
             .collect();
-        let on_list = self.vm_page_shown().is_none();
+        let on_list = self.list_shown();
         for action in ListAction::ALL {
             let enabled = action.enabled_for(&states) && (on_list || action != ListAction::Open);
             self.action_set_enabled(&format!("win.{}", action.action_name()), enabled);
@@ -447,6 +478,29 @@ impl VireoWindow {
             }
         ));
         handler.set(Some(id));
+    }
+
+    /// Opens (or shows again) the tab of `connection`'s host.
+    pub fn open_host(&self, connection: &ConnectionObject) -> HostPage {
+        let tab_view = &self.imp().tab_view;
+        for index in 0..tab_view.n_pages() {
+            let page = tab_view.nth_page(index);
+            if let Some(host_page) = page.child().downcast_ref::<HostPage>() {
+                if host_page.connection().as_ref() == Some(connection) {
+                    tab_view.set_selected_page(&page);
+                    return host_page.clone();
+                }
+            }
+        }
+        let host_page = HostPage::new(connection);
+        let page = tab_view.append(&host_page);
+        connection
+            .bind_property("display-name", &page, "title")
+            .sync_create()
+            .build();
+        page.set_icon(Some(&gio::ThemedIcon::new("network-server-symbolic")));
+        tab_view.set_selected_page(&page);
+        host_page
     }
 
     /// Shows `domain` in its tab, opening one when it has none, with the keyboard's

@@ -41,6 +41,10 @@ pub struct Machine {
 pub struct HostCapabilities {
     /// Host CPU architecture.
     pub host_arch: String,
+    /// Host CPU model as libvirt names it ("Skylake-Client-IBRS"), when given.
+    pub host_cpu_model: Option<String>,
+    /// Host CPU vendor ("Intel", "AMD"), when given.
+    pub host_cpu_vendor: Option<String>,
     /// Total host memory over all NUMA cells, KiB (0 when the XML has no topology).
     pub memory_kib: u64,
     /// Host CPU count over all NUMA cells (0 when unknown).
@@ -62,6 +66,15 @@ impl HostCapabilities {
                 .unwrap_or_default()
                 .trim()
                 .to_owned();
+            let cpu_text = |name: &str| {
+                child(host, "cpu")
+                    .and_then(|c| child(c, name))
+                    .and_then(|n| n.text())
+                    .map(|t| t.trim().to_owned())
+                    .filter(|t| !t.is_empty())
+            };
+            caps.host_cpu_model = cpu_text("model");
+            caps.host_cpu_vendor = cpu_text("vendor");
             for cell in host.descendants().filter(|n| n.has_tag_name("cell")) {
                 if let Some(m) = child(cell, "memory") {
                     caps.memory_kib += to_kib(m);

@@ -6,6 +6,7 @@
 //! about 15 s instead of at the next call's TCP timeout.
 
 use std::ffi::c_void;
+use std::sync::Arc;
 use std::time::Duration;
 
 use virt::connect::Connect;
@@ -15,6 +16,7 @@ use super::auth::{open_with_auth, AuthHandler};
 use super::error::{check, Result, VirtError};
 use super::events::{CloseReason, EventRegistrations, EventSink, VirtEvent};
 use super::handles::{release_connect, take_c_string, DomainRef};
+use crate::ffi::libvirt_events::PoolRefreshEvents;
 
 /// Keepalive: a probe every 5 s, the connection is dead after 3 unanswered ones.
 pub const KEEPALIVE_INTERVAL_S: i32 = 5;
@@ -50,6 +52,7 @@ unsafe impl Send for CloseData {}
 pub struct Session {
     conn: Option<Connect>,
     events: EventRegistrations,
+    pool_refresh: Option<PoolRefreshEvents>,
     close_cb: Option<CloseData>,
     /// The URI as given.
     pub uri: String,
@@ -70,6 +73,7 @@ impl Session {
         let mut session = Session {
             conn: Some(conn),
             events: EventRegistrations::default(),
+            pool_refresh: None,
             close_cb: None,
             uri: uri.to_owned(),
             hostname: String::new(),
@@ -109,6 +113,14 @@ impl Session {
             }
         }
         session.events = EventRegistrations::register(session.conn(), &sink)?;
+        // A driver without storage has no refresh event either: that is fine.
+        let refresh_sink = sink.clone();
+        session.pool_refresh = PoolRefreshEvents::register(
+            session.conn(),
+            Arc::new(move |name| refresh_sink(VirtEvent::StoragePoolRefreshed { name })),
+        )
+        .map_err(|e| tracing::debug!(uri, error = %e, "no pool refresh events"))
+        .ok();
         tracing::debug!(uri, hostname = %session.hostname, "connection open");
         Ok(session)
     }
@@ -137,6 +149,9 @@ impl Session {
         };
         self.pending_metadata.clear();
         self.events.deregister(&conn);
+        if let Some(r) = self.pool_refresh.take() {
+            r.deregister(&conn);
+        }
         if let Some(CloseData(data)) = self.close_cb.take() {
             // SAFETY: same callback pointer as registered. Once unregistered libvirt
             // never calls it again, so the data can go; if unregistering failed the

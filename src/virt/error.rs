@@ -62,6 +62,20 @@ impl VirtError {
         err
     }
 
+    /// Converts an error of the `virt` crate's safe calls, keeping libvirt's text.
+    pub fn from_crate(op: &'static str) -> impl Fn(virt::error::Error) -> VirtError {
+        move |e| VirtError::Libvirt {
+            op,
+            code: e.code().to_raw() as i32,
+            message: e.message().to_owned(),
+        }
+    }
+
+    /// True when the driver does not offer the call (`VIR_ERR_NO_SUPPORT`).
+    pub fn is_unsupported(&self) -> bool {
+        self.code() == ERR_NO_SUPPORT
+    }
+
     /// libvirt's error number, 0 when this is not a libvirt error.
     pub fn code(&self) -> i32 {
         match self {

@@ -103,6 +103,8 @@ pub enum VirtEvent {
         event: i32,
         detail: i32,
     },
+    /// A storage pool's volumes were re-read (its refresh event).
+    StoragePoolRefreshed { name: String },
     /// The connection closed under us (virConnectCloseReason).
     Closed { reason: CloseReason },
 }

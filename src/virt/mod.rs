@@ -18,6 +18,7 @@ pub mod error;
 pub mod events;
 pub mod graphics;
 pub mod handles;
+pub mod host;
 pub mod job;
 pub mod migrate;
 pub mod new_vm;

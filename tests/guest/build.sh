@@ -27,6 +27,10 @@
 #         VIREO-GUEST-DISK vda VIREO-DATA-DISK      (only when a virtio disk is attached)
 #         VIREO-GUEST-UPTIME <seconds since kernel start>
 #         VIREO-GUEST-READY
+#   - with a network card, busybox udhcpc asks for an address on eth0 in the background
+#     (sending the host name "vireo-guest"; READY does not wait for it) and prints
+#         VIREO-GUEST-IP <address>
+#     on ttyS0 once it has one (a virtual network's lease; 10.0.2.15 on user-mode).
 #   - a job-control shell runs on ttyS0 (prompt "vireo-guest# "), respawned on exit.
 #   - ACPI power button: prints "VIREO-GUEST-POWEROFF" on ttyS0, then powers off.
 #     Any shutdown or reboot through init prints "VIREO-GUEST-STOPPING" on ttyS0.
@@ -179,6 +183,20 @@ echo VIREO-GUEST-POWEROFF >/dev/ttyS0
 exec /sbin/poweroff
 EOF
 
+# udhcpc runs this with the lease in its environment ($ip, $subnet, $router).
+cat >"$root/etc/udhcpc.script" <<'EOF'
+#!/bin/sh
+case "$1" in
+  deconfig) ip addr flush dev "$interface" ;;
+  bound | renew)
+    ifconfig "$interface" "$ip" netmask "${subnet:-255.255.255.0}" up
+    [ -n "$router" ] && ip route replace default via "${router%% *}" dev "$interface"
+    # On a line of its own: the serial shell's prompt may be on the current one.
+    printf '\nVIREO-GUEST-IP %s\n' "$ip" >/dev/ttyS0
+    ;;
+esac
+EOF
+
 cat >"$root/etc/init.d/rcS" <<EOF
 #!/bin/sh
 export PATH=/sbin:/bin:/usr/sbin:/usr/bin
@@ -187,7 +205,10 @@ while read -r m; do insmod /lib/modules/$kver/\$m || echo "VIREO-GUEST-ERROR ins
 EOF
 cat >>"$root/etc/init.d/rcS" <<'EOF'
 ip link set lo up
-ip link set eth0 up 2>/dev/null
+if ip link set eth0 up 2>/dev/null; then
+  udhcpc -i eth0 -s /etc/udhcpc.script -x hostname:vireo-guest -f -q -t 60 -T 2 \
+    >/dev/null 2>&1 </dev/null &
+fi
 acpid -l /var/log/acpid.log
 # Keep kernel messages off the VGA picture (and the serial shell) from now on.
 dmesg -n 1
@@ -218,7 +239,8 @@ row() { printf '\033[%d;1H\033[%sm%80s' "$1" "$2" ''; }
 echo "VIREO-GUEST-UPTIME $(cut -d' ' -f1 /proc/uptime)"
 echo VIREO-GUEST-READY
 EOF
-chmod 755 "$root/init" "$root/etc/init.d/rcS" "$root/etc/acpi/PWRF/00000080"
+chmod 755 "$root/init" "$root/etc/init.d/rcS" "$root/etc/acpi/PWRF/00000080" \
+  "$root/etc/udhcpc.script"
 
 (cd "$root" && find . -print0 | LC_ALL=C sort -z |
   cpio --quiet -o -0 -H newc -R 0:0 | gzip -6 -n) >initrd.gz

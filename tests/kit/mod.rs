@@ -7,6 +7,7 @@
 //! | [`runner`] | the runner of `harness = false` binaries: [`Runner`], [`test`] (`.limit`, `.french`), watchdog, skip-or-fail, cleanup hooks |
 //! | [`wait`] | the one main-loop pump and the one [`wait_until`]; [`block_on`], [`settle`]; the [`EVENT`] and [`BOOT`] limits |
 //! | [`testbed`] | the guest, the private `qemu:///system` daemon, the embedded root, the unprivileged user, [`testbed::require`] |
+//! | [`host`] | a host's pools and networks as tests make them: specs, this run's own bridge and subnet, clean-up |
 //! | [`model`] | Vireo's model on a host: connect, define, start, remove a domain |
 //! | [`console`] | a guest's serial console read by the test itself (ready line, a shell command's answer with `ask`) |
 //! | [`screen`] | screenshots (`target/screenshots/`), a widget to PNG, a domain's display through libvirt, the X screen, pixels, the guest's VGA bands |
@@ -54,6 +55,7 @@
 pub mod app;
 pub mod binary;
 pub mod console;
+pub mod host;
 pub mod model;
 pub mod remote_host;
 pub mod rfb;

@@ -15,6 +15,7 @@ use crate::model::new_vm::{
     UriInfo,
 };
 use crate::model::{ConnectionObject, ConnectionState};
+use crate::ui::pickers::VolumePicker;
 
 mod imp {
     use std::cell::{Cell, RefCell};
@@ -75,7 +76,7 @@ mod imp {
         #[template_child]
         pub iso_row: TemplateChild<adw::EntryRow>,
         #[template_child]
-        pub iso_volume_row: TemplateChild<adw::ComboRow>,
+        pub iso_volume_row: TemplateChild<VolumePicker>,
         #[template_child]
         pub media_error: TemplateChild<gtk::Label>,
         #[template_child]
@@ -99,8 +100,6 @@ mod imp {
         pub caps: RefCell<Option<HostCapabilities>>,
         pub arches: RefCell<Vec<String>>,
         pub machines: RefCell<Vec<String>>,
-        /// (pool, volume) per row of `iso_volume_row` after its "None" row.
-        pub volumes: RefCell<Vec<(String, String)>>,
         /// This page's problems, as last given.
         pub has_problems: Cell<bool>,
         pub state_handlers: RefCell<Vec<(ConnectionObject, glib::SignalHandlerId)>>,
@@ -113,6 +112,7 @@ mod imp {
         type ParentType = adw::PreferencesPage;
 
         fn class_init(klass: &mut Self::Class) {
+            VolumePicker::ensure_type();
             klass.bind_template();
             klass.install_action("method.browse-iso", None, |page, _, _| {
                 let row = page.imp().iso_row.get();
@@ -159,6 +159,15 @@ mod imp {
                     move |row| {
                         let chosen = row.selected_item().and_downcast::<ConnectionObject>();
                         if *obj.imp().connection.borrow() != chosen {
+                            // Install media in the pools of the chosen host.
+                            if let Some(c) = &chosen {
+                                obj.imp().iso_volume_row.set_host(
+                                    &c.host(),
+                                    Some(Box::new(|v| {
+                                        v.name().to_ascii_lowercase().ends_with(".iso")
+                                    })),
+                                );
+                            }
                             obj.imp().connection.replace(chosen);
                             obj.set_host(None);
                             obj.notify_connection();
@@ -186,13 +195,16 @@ mod imp {
                     move |_| obj.update()
                 ));
             }
-            for row in [&*self.machine_row, &*self.iso_volume_row] {
-                row.connect_selected_notify(glib::clone!(
-                    #[weak]
-                    obj,
-                    move |_| obj.update()
-                ));
-            }
+            self.machine_row.connect_selected_notify(glib::clone!(
+                #[weak]
+                obj,
+                move |_| obj.update()
+            ));
+            self.iso_volume_row.connect_volume_notify(glib::clone!(
+                #[weak]
+                obj,
+                move |_| obj.update()
+            ));
             for entry in [
                 self.iso_row.upcast_ref::<gtk::Editable>(),
                 self.url_row.upcast_ref(),
@@ -286,18 +298,6 @@ impl MethodPage {
         imp.arch_row.set_selected(0);
         imp.arch_row.set_sensitive(!arches.is_empty());
         self.fill_machines();
-        let mut labels = vec![gettext("None")];
-        let mut volumes = Vec::new();
-        for p in host.map(|h| h.pools.as_slice()).unwrap_or_default() {
-            for v in &p.iso_volumes {
-                labels.push(format!("{v} — {}", p.name));
-                volumes.push((p.name.clone(), v.clone()));
-            }
-        }
-        imp.iso_volume_row.set_model(Some(&string_list(&labels)));
-        imp.iso_volume_row.set_selected(0);
-        imp.iso_volume_row.set_sensitive(!volumes.is_empty());
-        imp.volumes.replace(volumes);
         if host.is_none() {
             imp.virt_row.set_subtitle(&gettext("Reading the host…"));
         }
@@ -382,10 +382,10 @@ impl MethodPage {
         };
         match self.kind() {
             MethodKind::Media => {
-                let i = imp.iso_volume_row.selected() as usize;
-                let volume = (i > 0)
-                    .then(|| imp.volumes.borrow().get(i - 1).cloned())
-                    .flatten();
+                let volume = imp
+                    .iso_volume_row
+                    .volume()
+                    .and_then(|v| Some((v.pool()?.name(), v.name())));
                 InstallMethod::LocalMedia(match volume {
                     Some((pool, volume)) => MediaSource::Volume { pool, volume },
                     None => MediaSource::Path(imp.iso_row.text().trim().to_owned()),
@@ -429,7 +429,7 @@ impl MethodPage {
             gettext("Disk Image")
         });
         imp.iso_row
-            .set_sensitive(imp.iso_volume_row.selected() == 0 || imp.volumes.borrow().is_empty());
+            .set_sensitive(imp.iso_volume_row.volume().is_none());
 
         let arch = self.chosen_arch();
         if *imp.arch.borrow() != arch {

@@ -3,6 +3,7 @@
 
 use adw::subclass::prelude::*;
 use gettextrs::gettext;
+use gtk::gio::prelude::ListModelExtManual;
 
 use super::{NewVmDialog, LAST_STEP};
 use crate::i18n::gettext_f;
@@ -76,12 +77,20 @@ impl NewVmDialog {
             memory_mib: h.caps.memory_kib / 1024,
             max_vcpus,
             existing_names: h.domain_names.clone(),
-            pool_free: h
-                .pools
-                .iter()
-                .filter(|p| p.active)
-                .map(|p| (p.name.clone(), p.available))
-                .collect(),
+            // From the host model the disk chooser shows too.
+            pool_free: imp
+                .method_page
+                .connection()
+                .map(|c| {
+                    let pools = c.host().pools();
+                    pools
+                        .iter::<crate::model::host::PoolObject>()
+                        .filter_map(Result::ok)
+                        .filter(|p| p.active())
+                        .map(|p| (p.name(), p.available()))
+                        .collect()
+                })
+                .unwrap_or_default(),
             uefi_available: h.domcaps.as_ref().is_some_and(|d| d.supports_uefi()),
             local_files,
             os_min_memory_mib,

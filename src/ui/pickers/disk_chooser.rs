@@ -1,19 +1,19 @@
-//! A VM's disk: a new volume in one of the host's storage pools (read by the chooser
-//! itself, and again whenever a pool changes), an existing image or device, or none.
-//! A host without a "default" pool still offers it: creation makes it, as
-//! virt-manager does.
+//! A VM's disk: a new volume in one of the host's storage pools (the host model's
+//! pools, which follow libvirt's events), an existing image or device, or none. A host
+//! without a "default" pool still offers it: creation makes it, as virt-manager does.
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gtk::{glib, CompositeTemplate};
 
-use super::host_link::HostLink;
-use super::parts::StoragePart;
-use super::{choose_file, show_error, string_list};
+use super::followed::FollowedHost;
+use super::{show_error, string_list};
 use crate::i18n::gettext_f;
-use crate::model::new_vm::{PoolInfo, Storage};
+use crate::model::host::PoolObject;
+use crate::model::new_vm::Storage;
 use crate::model::ConnectionObject;
 use crate::ui::formatting::format_size;
+use crate::ui::new_vm::StoragePart;
 
 mod imp {
     use std::cell::{Cell, RefCell};
@@ -26,7 +26,8 @@ mod imp {
     pub struct DiskChooser {
         /// The host whose pools are offered.
         #[property(name = "connection", get = Self::connection, set = Self::set_connection, nullable, type = Option<ConnectionObject>)]
-        pub(super) host: HostLink,
+        pub(super) host: FollowedHost,
+        pub(super) connection: RefCell<Option<ConnectionObject>>,
         /// The chosen disk.
         #[property(get)]
         pub storage: RefCell<StoragePart>,
@@ -70,7 +71,14 @@ mod imp {
             klass.bind_template();
             klass.install_action("disk.browse", None, |chooser, _, _| {
                 let row = chooser.imp().path_row.get();
-                choose_file(chooser, move |path| row.set_text(&path));
+                crate::ui::choose_path(
+                    chooser,
+                    &gettextrs::gettext("Choose a File"),
+                    gtk::FileChooserAction::Open,
+                    &gettextrs::gettext("_Open"),
+                    None,
+                    move |path| row.set_text(&path.to_string_lossy()),
+                );
             });
         }
 
@@ -81,21 +89,15 @@ mod imp {
 
     impl DiskChooser {
         fn connection(&self) -> Option<ConnectionObject> {
-            self.host.connection()
+            self.connection.borrow().clone()
         }
 
         fn set_connection(&self, connection: Option<ConnectionObject>) {
-            let obj = self.obj();
-            let changed = self.host.set(connection, |c| {
-                c.connect_storage_pool_changed(glib::clone!(
-                    #[weak]
-                    obj,
-                    move |_, _| obj.reload()
-                ))
-            });
-            if changed {
+            let host = connection.as_ref().map(ConnectionObject::host);
+            self.connection.replace(connection);
+            if self.host.set(host) {
                 self.pools.borrow_mut().clear();
-                obj.reload();
+                self.obj().reload();
             }
         }
 
@@ -152,7 +154,7 @@ mod imp {
         }
 
         fn dispose(&self) {
-            self.host.release();
+            self.host.unfollow();
         }
     }
 
@@ -174,34 +176,57 @@ impl Default for DiskChooser {
 }
 
 impl DiskChooser {
-    /// Reads the host's pools again (keeping the chosen one when it is still there).
+    /// Offers the host's pools again (keeping the chosen one when it is still there),
+    /// and follows them: the list, each pool's state and free space.
     pub fn reload(&self) {
-        let (generation, connection) = self.imp().host.start_read();
-        let Some(connection) = connection else {
+        let imp = self.imp();
+        imp.host.unfollow();
+        let Some(host) = imp.host.host() else {
             self.set_pools(&[]);
             return;
         };
-        glib::spawn_future_local(glib::clone!(
+        let pools = host.pools();
+        let h = pools.connect_items_changed(glib::clone!(
             #[weak(rename_to = chooser)]
             self,
-            async move {
-                let read = connection.storage_pools().await;
-                if !chooser.imp().host.is_current(generation) {
-                    return;
-                }
-                match read {
-                    Ok(pools) => chooser.set_pools(&pools),
-                    Err(e) => {
-                        chooser.set_pools(&[]);
-                        chooser.set_error(Some(e.to_string()));
-                    }
-                }
-            }
+            move |_, _, _, _| chooser.reload()
         ));
+        imp.host.follow(&pools, h);
+        let list: Vec<PoolObject> = pools.iter::<PoolObject>().filter_map(Result::ok).collect();
+        for p in &list {
+            for property in ["active", "available"] {
+                let h = p.connect_notify_local(
+                    Some(property),
+                    glib::clone!(
+                        #[weak(rename_to = chooser)]
+                        self,
+                        move |_, _| chooser.relabel()
+                    ),
+                );
+                imp.host.follow(p, h);
+            }
+        }
+        self.set_pools(&list);
+    }
+
+    /// Rewrites the labels (a pool started, or its free space changed).
+    fn relabel(&self) {
+        let list: Vec<PoolObject> = self
+            .imp()
+            .host
+            .host()
+            .map(|h| {
+                h.pools()
+                    .iter::<PoolObject>()
+                    .filter_map(Result::ok)
+                    .collect()
+            })
+            .unwrap_or_default();
+        self.set_pools(&list);
     }
 
     /// Lists the running pools; "default" first, offered even when missing.
-    fn set_pools(&self, pools: &[PoolInfo]) {
+    fn set_pools(&self, pools: &[PoolObject]) {
         let imp = self.imp();
         let previous = imp
             .pools
@@ -210,18 +235,20 @@ impl DiskChooser {
             .cloned();
         let mut names: Vec<String> = pools
             .iter()
-            .filter(|p| p.active)
-            .map(|p| p.name.clone())
+            .filter(|p| p.active())
+            .map(|p| p.name())
             .collect();
-        if !pools.iter().any(|p| p.name == "default") {
-            names.insert(0, "default".to_owned());
+        if !pools.iter().any(|p| p.name() == "default") {
+            names.push("default".to_owned());
         }
+        // "default" first, then by name.
+        names.sort_by(|a, b| (a != "default").cmp(&(b != "default")).then(a.cmp(b)));
         let labels: Vec<String> = names
             .iter()
-            .map(|n| match pools.iter().find(|p| &p.name == n) {
+            .map(|n| match pools.iter().find(|p| &p.name() == n) {
                 Some(p) => gettext_f(
                     "{pool} ({size} free)",
-                    &[("pool", n), ("size", &format_size(p.available))],
+                    &[("pool", n), ("size", &format_size(p.available()))],
                 ),
                 None => gettext_f("{pool} (will be created)", &[("pool", n)]),
             })

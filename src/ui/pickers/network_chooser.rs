@@ -1,25 +1,26 @@
 //! The network a VM is plugged into: a virtual network of its host, a host bridge,
-//! QEMU's user-mode networking or none. Reads the host's networks itself (and again
-//! whenever one changes); a running network is the default, never a stopped one. A
-//! stopped network that is chosen is offered to start, as virt-manager does; libvirt's
-//! reason shows under the choice when it cannot start.
+//! QEMU's user-mode networking or none. Offers the host model's networks, which follow
+//! libvirt's events; a running network is the default, never a stopped one. A stopped
+//! network that is chosen is offered to start, as virt-manager does; libvirt's reason
+//! shows under the choice when it cannot start.
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gettextrs::gettext;
 use gtk::{glib, CompositeTemplate};
 
-use super::host_link::HostLink;
-use super::parts::NetworkPart;
+use super::followed::FollowedHost;
 use super::{show_error, string_list};
 use crate::i18n::gettext_f;
-use crate::model::new_vm::{NetworkChoice, NetworkInfo, UriInfo};
+use crate::model::host::NetworkObject;
+use crate::model::new_vm::{NetworkChoice, UriInfo};
 use crate::model::ConnectionObject;
+use crate::ui::new_vm::NetworkPart;
 
 /// What a row of the network list stands for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 enum Entry {
-    Network(NetworkInfo),
+    Network(NetworkObject),
     User,
     Bridge,
     None,
@@ -28,12 +29,12 @@ enum Entry {
 impl Entry {
     fn label(&self) -> String {
         match self {
-            Entry::Network(n) if n.active => {
-                gettext_f("Virtual network “{name}”", &[("name", &n.name)])
+            Entry::Network(n) if n.active() => {
+                gettext_f("Virtual network “{name}”", &[("name", &n.name())])
             }
             Entry::Network(n) => gettext_f(
                 "Virtual network “{name}” (not running)",
-                &[("name", &n.name)],
+                &[("name", &n.name())],
             ),
             Entry::User => gettext("User-mode networking"),
             Entry::Bridge => gettext("Host bridge"),
@@ -44,7 +45,7 @@ impl Entry {
     /// Same choice, whatever the network's state.
     fn same_choice(&self, other: &Entry) -> bool {
         match (self, other) {
-            (Entry::Network(a), Entry::Network(b)) => a.name == b.name,
+            (Entry::Network(a), Entry::Network(b)) => a.name() == b.name(),
             _ => self == other,
         }
     }
@@ -61,7 +62,8 @@ mod imp {
     pub struct NetworkChooser {
         /// The host whose networks are offered.
         #[property(name = "connection", get = Self::connection, set = Self::set_connection, nullable, type = Option<ConnectionObject>)]
-        pub(super) host: HostLink,
+        pub(super) connection: RefCell<Option<ConnectionObject>>,
+        pub(super) host: FollowedHost,
         /// The chosen network card.
         #[property(get)]
         pub network: RefCell<NetworkPart>,
@@ -103,19 +105,14 @@ mod imp {
 
     impl NetworkChooser {
         fn connection(&self) -> Option<ConnectionObject> {
-            self.host.connection()
+            self.connection.borrow().clone()
         }
 
         fn set_connection(&self, connection: Option<ConnectionObject>) {
             let obj = self.obj();
-            let changed = self.host.set(connection, |c| {
-                c.connect_network_changed(glib::clone!(
-                    #[weak]
-                    obj,
-                    move |_, _| obj.reload()
-                ))
-            });
-            if changed {
+            let host = connection.as_ref().map(ConnectionObject::host);
+            self.connection.replace(connection);
+            if self.host.set(host) {
                 // A new host: its own default, not the last host's choice.
                 self.entries.borrow_mut().clear();
                 obj.reload();
@@ -146,7 +143,7 @@ mod imp {
         }
 
         fn dispose(&self) {
-            self.host.release();
+            self.host.unfollow();
         }
     }
 
@@ -168,36 +165,51 @@ impl Default for NetworkChooser {
 }
 
 impl NetworkChooser {
-    /// Reads the host's networks again (keeping the choice when it is still there).
+    /// Offers the host's networks again (keeping the choice when it is still there),
+    /// and follows them: the list, whether it is read, each network's state.
     pub fn reload(&self) {
-        let (generation, connection) = self.imp().host.start_read();
-        let Some(connection) = connection else {
-            self.set_networks(Vec::new(), false);
+        let imp = self.imp();
+        imp.host.unfollow();
+        let Some(host) = imp.host.host() else {
+            self.set_networks(Vec::new(), false, false);
             return;
         };
-        let session = UriInfo::parse(&connection.uri()).is_session();
-        glib::spawn_future_local(glib::clone!(
+        let session = self
+            .connection()
+            .is_some_and(|c| UriInfo::parse(&c.uri()).is_session());
+        let list = host.networks();
+        let h = list.connect_items_changed(glib::clone!(
             #[weak(rename_to = chooser)]
             self,
-            async move {
-                let read = connection.virtual_networks().await;
-                if !chooser.imp().host.is_current(generation) {
-                    return;
-                }
-                match read {
-                    Ok(networks) => chooser.set_networks(networks, session),
-                    Err(e) => {
-                        chooser.set_networks(Vec::new(), session);
-                        chooser.set_error(Some(e.to_string()));
-                    }
-                }
-            }
+            move |_, _, _, _| chooser.reload()
         ));
+        imp.host.follow(&list, h);
+        let h = host.connect_loaded_notify(glib::clone!(
+            #[weak(rename_to = chooser)]
+            self,
+            move |_| chooser.reload()
+        ));
+        imp.host.follow(&host, h);
+        let mut networks: Vec<NetworkObject> = list
+            .iter::<NetworkObject>()
+            .filter_map(Result::ok)
+            .collect();
+        for n in &networks {
+            let h = n.connect_active_notify(glib::clone!(
+                #[weak(rename_to = chooser)]
+                self,
+                move |_| chooser.relabel()
+            ));
+            imp.host.follow(n, h);
+        }
+        // Running networks first.
+        networks.sort_by_key(|n| !n.active());
+        self.set_networks(networks, session, host.loaded());
     }
 
     /// Lists `networks` with user-mode networking, a bridge and none. A session daemon
     /// cannot make taps, so user-mode comes first there.
-    fn set_networks(&self, networks: Vec<NetworkInfo>, session: bool) {
+    fn set_networks(&self, networks: Vec<NetworkObject>, session: bool, loaded: bool) {
         let imp = self.imp();
         let previous = imp
             .entries
@@ -218,13 +230,13 @@ impl NetworkChooser {
             .or_else(|| {
                 entries
                     .iter()
-                    .position(|e| matches!(e, Entry::Network(n) if n.active))
+                    .position(|e| matches!(e, Entry::Network(n) if n.active()))
             })
             .or_else(|| entries.iter().position(|e| *e == Entry::User))
             .unwrap_or(0);
         let labels: Vec<String> = entries.iter().map(Entry::label).collect();
         imp.entries.replace(entries);
-        imp.loaded.set(true);
+        imp.loaded.set(loaded);
         imp.network_row.set_model(Some(&string_list(&labels)));
         imp.network_row.set_selected(default as u32);
         self.update();
@@ -244,7 +256,7 @@ impl NetworkChooser {
         let chosen = self.chosen();
         imp.bridge_row.set_visible(chosen == Some(Entry::Bridge));
         let stopped = match &chosen {
-            Some(Entry::Network(n)) if !n.active => Some(n.name.clone()),
+            Some(Entry::Network(n)) if !n.active() => Some(n.name()),
             _ => None,
         };
         imp.start_row.set_visible(stopped.is_some());
@@ -258,7 +270,7 @@ impl NetworkChooser {
         imp.start_spinner.set_visible(imp.starting.get());
         self.action_set_enabled("network.start", stopped.is_some() && !imp.starting.get());
         let network = match chosen {
-            Some(Entry::Network(n)) => NetworkChoice::Nat { network: n.name },
+            Some(Entry::Network(n)) => NetworkChoice::Nat { network: n.name() },
             Some(Entry::Bridge) => NetworkChoice::Bridge {
                 name: imp.bridge_row.text().trim().to_owned(),
             },
@@ -278,11 +290,10 @@ impl NetworkChooser {
     /// Starts the chosen, stopped network; says libvirt's reason when it cannot.
     fn start_chosen(&self) {
         let imp = self.imp();
-        let (Some(connection), Some(Entry::Network(net))) = (self.connection(), self.chosen())
-        else {
+        let Some(Entry::Network(net)) = self.chosen() else {
             return;
         };
-        if net.active || imp.starting.get() {
+        if net.active() || imp.starting.get() {
             return;
         }
         imp.starting.set(true);
@@ -292,33 +303,17 @@ impl NetworkChooser {
             #[weak(rename_to = chooser)]
             self,
             async move {
-                let started = connection.start_network(&net.name).await;
-                let imp = chooser.imp();
-                imp.starting.set(false);
+                let started = net.start().await;
+                chooser.imp().starting.set(false);
                 match started {
-                    Ok(()) => {
-                        tracing::info!(network = %net.name, "started a virtual network");
-                        // Running now: no need to wait for the event's reload.
-                        if let Some(Entry::Network(n)) = imp
-                            .entries
-                            .borrow_mut()
-                            .iter_mut()
-                            .find(|e| matches!(e, Entry::Network(n) if n.name == net.name))
-                        {
-                            n.active = true;
-                        }
-                        chooser.relabel();
-                        chooser.reload();
-                    }
-                    Err(e) => {
-                        let reason = gettext_f(
-                            "The network could not start: {reason}",
-                            &[("reason", &e.to_string())],
-                        );
-                        chooser.set_error(Some(reason));
-                        chooser.update();
-                    }
+                    // The network's object follows (its `active` changes, which relabels).
+                    Ok(()) => tracing::info!(network = %net.name(), "started a virtual network"),
+                    Err(e) => chooser.set_error(Some(gettext_f(
+                        "The network could not start: {reason}",
+                        &[("reason", &e.to_string())],
+                    ))),
                 }
+                chooser.update();
             }
         ));
     }
