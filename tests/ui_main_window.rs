@@ -485,9 +485,14 @@ fn keyboard() -> Result<(), String> {
         ));
     }
     let entered = stops.iter().position(|(_, in_list)| *in_list);
-    let left = entered
-        .and_then(|i| stops.get(i + 1))
-        .is_some_and(|(_, in_list)| !in_list);
+    // (A host's heading in the list has two buttons: Host Details and its menu.)
+    let left = entered.is_some_and(|i| {
+        stops
+            .iter()
+            .skip(i + 1)
+            .take(2)
+            .any(|(_, in_list)| !in_list)
+    });
     if !left {
         return Err(format!(
             "Tab does not go into the list and out again: {stops:?}"
