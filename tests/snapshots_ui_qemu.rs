@@ -21,8 +21,7 @@ use kit::model::{define, remove, start};
 use kit::screen::save_png;
 use kit::testbed::{self, daemon, Boot, Guest, Need, SystemDaemon, READY_LINE};
 use kit::vm_copies::{
-    answer, open_snapshots, open_take_snapshot, question_text, row, row_menu_item, take_snapshot,
-    texts,
+    answer, open_snapshots, open_take_snapshot, question_text, row_menu_item, take_snapshot, texts,
 };
 use kit::{test, wait_until, Runner, BOOT, EVENT};
 use vireo::model::snapshots::snapshot_thumbnail;
@@ -119,8 +118,12 @@ fn memory_snapshot_through_the_window() {
     assert!(said.contains("memory is kept"), "{said}");
     save_png(&dialog, "snapshot-create-qemu.png");
     take_snapshot(&dialog, "before", "taken through the window");
-    let taken = row(&page, "before");
-    wait_until("the snapshot is current", EVENT, || taken.current());
+    // Saving 192 MiB of memory can take a while on a loaded machine.
+    wait_until("the snapshot is listed as current", BOOT, || {
+        page.rows()
+            .into_iter()
+            .find(|r| r.name() == "before" && r.current())
+    });
     assert!(
         snapshot_thumbnail(&d, "before").is_some(),
         "a thumbnail of the guest's screen"
@@ -159,7 +162,7 @@ fn memory_snapshot_through_the_window() {
     save_png(&app.window(), "snapshot-reverting-qemu.png");
     // libvirt 9.0 restarts QEMU from the snapshot: the old console ends.
     wait_until("the old console to end", BOOT, || con.closed());
-    let con = SerialConsole::of(&c, &d);
+    let con = SerialConsole::reopen(&c, &d);
     assert_eq!(con.ask("U3", "cat /root/in-memory"), "FIRST");
     assert!(
         shown
@@ -172,7 +175,7 @@ fn memory_snapshot_through_the_window() {
 
     let question = row_menu_item(&page, "before", "snapshot.delete");
     answer(&question, "delete");
-    wait_until("the snapshot is gone from the page", EVENT, || {
+    wait_until("the snapshot is gone from the page", BOOT, || {
         page.rows().is_empty()
     });
     remove(&c, &d);
