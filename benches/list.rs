@@ -12,6 +12,8 @@
 //! (`-- --quick` for fewer rounds). `cargo test --all-targets` only builds it;
 //! `tools/run-tests.sh` runs the debug build's quick rounds (`cargo test --bench list
 //! -- --bench --quick`), which fail only when the list shows the wrong rows.
+// A harness, not the app: it calls libc or libvirt directly to set up and observe.
+#![allow(unsafe_code, clippy::undocumented_unsafe_blocks)]
 
 #[path = "../tests/kit/mod.rs"]
 mod kit;

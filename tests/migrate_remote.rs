@@ -11,101 +11,51 @@
 //! - Cancel during a live migration leaves the guest running at home and nothing on
 //!   the remote host;
 //! - offline: a shut-off guest's definition and disk move through streams and it boots
-//!   there.
+//!   there;
+//! - through Vireo's window: Move to Another Host offers the remote host, says what
+//!   the move does with both host names, moves the running guest and closes; the VM
+//!   is listed there and its shell answers.
 //!
 //! Needs root, QEMU, libvirtd, sshd (`tools/install-deps.sh test`).
 
 mod kit;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
-use glib::prelude::*;
+use gtk::prelude::*;
+use kit::app::{button, toplevel, TestApp};
 use kit::console::SerialConsole;
 use kit::model::{act, connect, define, domain, remove, start};
-use kit::testbed::{
-    self, daemon, repo, run_ok, state_dir, Boot, Guest, Need, SystemDaemon, READY_LINE,
-};
-use kit::{block_on, test, wait_until, Runner, BOOT, EVENT};
+use kit::remote_host::RemoteHost;
+use kit::screen::save_png;
+use kit::testbed::{self, daemon, Boot, Guest, Need, SystemDaemon, READY_LINE};
+use kit::vm_copies::texts;
+use kit::{block_on, settle, test, wait_until, Runner, BOOT, EVENT};
 use vireo::model::migration::{MigrateMode, MigrateRequest};
-use vireo::model::{ConnectionObject, DomainAction, DomainObject, DomainState};
+use vireo::model::{ConnectionObject, ConnectionState, DomainAction, DomainObject, DomainState};
+use vireo::ui::MigrateDialog;
 
 /// The guest's disks live here on each host: private to each (the isolate's and the
 /// remote host's own /var/lib/libvirt), like two machines' local disks.
 const IMAGES: &str = "/var/lib/libvirt/images";
 
 fn main() {
-    testbed::require(&[Need::Daemon, Need::Guest]);
-    if !script().exists() || !Path::new("/usr/sbin/sshd").exists() {
-        kit::skip_or_fail("no remote test host here (tests/testbed/remote-host.sh, sshd)");
-    }
-    Runner::new().run(vec![
+    testbed::require(&[Need::Daemon, Need::Guest, Need::RemoteHost]);
+    // One process a test: the last one runs Vireo's window (a GApplication).
+    Runner::new().gui().fresh_process().run(vec![
         test("live_migration_keeps_the_guest_answering", live).limit(400),
+        test("live_move_through_the_window", live_through_the_window).limit(400),
         test("cancelled_live_migration_stays_home", cancelled).limit(400),
         test("offline_migration_moves_definition_and_disk", offline).limit(400),
     ]);
 }
 
-fn script() -> PathBuf {
-    repo().join("tests/testbed/remote-host.sh")
-}
-
-/// A remote test host, stopped on drop.
-struct RemoteHost {
-    name: String,
-    uri: String,
-    hostname: String,
-}
-
-impl RemoteHost {
-    fn up(name: &str) -> RemoteHost {
-        let root = state_dir().join("remote");
-        let down_root = root.clone();
-        let down_name = name.to_owned();
-        kit::runner::on_cleanup(move || {
-            let _ = Command::new(script())
-                .env("VIREO_REMOTE_DIR", &down_root)
-                .args(["down", &down_name])
-                .output();
-        });
-        run_ok(
-            Command::new(script())
-                .env("VIREO_REMOTE_DIR", &root)
-                .args(["up", name]),
-        );
-        let env = std::fs::read_to_string(root.join(name).join("host.env")).expect("host.env");
-        let get = |k: &str| {
-            env.lines()
-                .find_map(|l| l.strip_prefix(&format!("{k}=")))
-                .map(|v| v.trim_matches('\'').to_owned())
-                .unwrap_or_else(|| panic!("{k} in host.env"))
-        };
-        RemoteHost {
-            name: name.to_owned(),
-            uri: get("URI"),
-            hostname: get("HOSTNAME"),
-        }
-    }
-
-    /// Runs `args` inside the host; returns stdout.
-    fn exec(&self, args: &[&str]) -> String {
-        run_ok(
-            Command::new(script())
-                .env("VIREO_REMOTE_DIR", state_dir().join("remote"))
-                .args(["exec", &self.name])
-                .args(args),
-        )
-    }
-}
-
-impl Drop for RemoteHost {
-    fn drop(&mut self) {
-        let _ = Command::new(script())
-            .env("VIREO_REMOTE_DIR", state_dir().join("remote"))
-            .args(["down", &self.name])
-            .output();
-    }
+/// `ls ARGS` inside the remote host.
+fn ls(host: &RemoteHost, args: &[&str]) -> String {
+    let mut all = vec!["ls"];
+    all.extend_from_slice(args);
+    String::from_utf8_lossy(&host.exec(&all).stdout).into_owned()
 }
 
 /// A test guest whose disk is an overlay in this host's own image directory.
@@ -179,7 +129,7 @@ fn live() {
     let con2 = SerialConsole::of(&remote, &there);
     assert_eq!(con2.ask("L2", "cat /root/memory"), "KEPT");
     assert_eq!(con2.ask("L3", "head -c 15 /dev/vda"), "VIREO-DATA-DISK");
-    let remote_disk = host.exec(&["ls", IMAGES]);
+    let remote_disk = ls(&host, &[IMAGES]);
     assert!(
         remote_disk.contains(&format!("{name}.qcow2")),
         "{remote_disk}"
@@ -217,7 +167,7 @@ fn cancelled() {
     assert_eq!(d.state(), DomainState::Running, "still running at home");
     assert_eq!(con.ask("S1", "echo home"), "home");
     assert!(domain(&remote, name).is_none());
-    let left = host.exec(&["ls", "-A", IMAGES]);
+    let left = ls(&host, &["-A", IMAGES]);
     assert!(!left.contains(name), "left on the remote host: {left}");
     drop(con);
     remove(&local, &d);
@@ -255,4 +205,50 @@ fn offline() {
     let _ = std::fs::remove_file(disk);
     local.close();
     remote.close();
+}
+
+fn live_through_the_window() {
+    let host = RemoteHost::up("mig");
+    daemon();
+    let app = TestApp::start(&["--connect", SystemDaemon::URI]);
+    let local = app.connection(0);
+    wait_until("the local host connects", EVENT, || {
+        local.state() == ConnectionState::Connected
+    });
+    // What Add Connection does.
+    let remote = app.app.add_connection(&host.uri, true);
+    wait_until("the remote host connects", EVENT, || {
+        remote.state() == ConnectionState::Connected
+    });
+    let name = "vireo-test-moveui";
+    let (d, _) = guest_here(&local, name);
+    start(&local, &d);
+    let con = SerialConsole::of(&local, &d);
+    con.wait_lines(READY_LINE, 1, BOOT);
+
+    app.window().open_domain(&d);
+    settle();
+    app.activate("win.domain-migrate");
+    let dialog = toplevel::<MigrateDialog>();
+    wait_until("the dialog says what the move does", EVENT, || {
+        texts(&dialog).contains("keeps running while its memory moves")
+    });
+    let said = texts(&dialog);
+    assert!(said.contains(&host.hostname), "{said}");
+    assert!(said.contains("is copied to"), "{said}");
+    save_png(&dialog, "migrate-dialog-live.png");
+    let move_button = button(&dialog, "_Move");
+    assert!(move_button.is_sensitive(), "{said}");
+    move_button.emit_clicked();
+    let there = wait_until("the guest in the remote host's list", BOOT, || {
+        domain(&remote, name)
+    });
+    wait_until("the dialog closes once moved", BOOT, || {
+        (!dialog.is_visible()).then_some(())
+    });
+    wait_until("gone from here", EVENT, || domain(&local, name).is_none());
+    let con2 = SerialConsole::of(&remote, &there);
+    assert_eq!(con2.ask("W1", "echo moved"), "moved");
+    remove(&remote, &there);
+    app.quit();
 }

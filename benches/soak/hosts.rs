@@ -9,6 +9,8 @@
 //! to get there, idle CPU over a window after it settled, peak and steady RSS and PSS;
 //! from inside (the probe, heartbeat off so it costs nothing): what the stats ticks
 //! cost. virt-manager runs the same case in the same sitting when it is installed.
+// A harness, not the app: it calls libc or libvirt directly to set up and observe.
+#![allow(unsafe_code, clippy::undocumented_unsafe_blocks)]
 
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,8 @@
 //! What the soak runs read from outside the app: `/proc` (CPU, RSS, PSS), the probe's
 //! reports (`src/ui/probe.rs`: the rows the list shows, main-loop stalls, stats cost),
 //! `virsh list --all`, and the figures made from them.
+// A harness, not the app: it calls libc or libvirt directly to set up and observe.
+#![allow(unsafe_code, clippy::undocumented_unsafe_blocks)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

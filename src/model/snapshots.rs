@@ -26,7 +26,7 @@ pub use crate::virt::snapshot::{DomainFacts as SnapshotFacts, TreeEntry as Snaps
 
 impl ConnectionObject {
     /// The VM's snapshots as a tree (depth first, oldest first). Thumbnails of
-    /// snapshots that are gone are forgotten on the way.
+    /// snapshots that are gone are forgotten on the way (unless an operation runs).
     pub async fn snapshots(&self, domain: &DomainObject) -> Result<Vec<TreeEntry>, VirtError> {
         let uuid = domain.uuid();
         let list = self
@@ -36,8 +36,12 @@ impl ConnectionObject {
                 move |st| snapshot::list(st.session()?.conn(), &uuid)
             })
             .await??;
-        let names: Vec<String> = list.iter().map(|e| e.info.name.clone()).collect();
-        snapshot_thumbnails::remove(&uuid, &[], Some(&names));
+        // Not while an operation runs: a snapshot being taken is not listed yet, and
+        // its thumbnail (or the file it is written to) would go.
+        if !domain.operation().is_some_and(|o| o.running()) {
+            let names: Vec<String> = list.iter().map(|e| e.info.name.clone()).collect();
+            snapshot_thumbnails::remove(&uuid, &[], Some(&names));
+        }
         Ok(list)
     }
 

@@ -91,6 +91,21 @@ impl SerialConsole {
         console.unwrap_or_else(|e| panic!("opening {}'s serial console: {e}", d.name()))
     }
 
+    /// Opens `d`'s serial console again after libvirt restarted its QEMU (a revert):
+    /// the new QEMU's console can refuse for a moment ("an unknown libvirt error").
+    pub fn reopen(c: &ConnectionObject, d: &DomainObject) -> SerialConsole {
+        wait_until(
+            &format!("{}'s serial console opens again", d.name()),
+            super::wait::EVENT,
+            || {
+                let raw = c.raw()?;
+                let console = SerialConsole::open(&raw, &d.uuid()).ok();
+                release_connect(raw);
+                console
+            },
+        )
+    }
+
     /// Opens the first serial console of the domain with `uuid` on `conn` (a
     /// main-thread connection, e.g. `ConnectionObject::raw()`), taking it over from any
     /// other client (`VIR_DOMAIN_CONSOLE_FORCE`).

@@ -19,6 +19,7 @@
 //! | [`remote_host`] | a remote libvirt host on this machine (`tests/testbed/remote-host.sh`), reached over `qemu+ssh` |
 //! | [`rfb`] | a minimal VNC client: handshake and one raw frame through any socket |
 //! | [`wizard`] | the New Virtual Machine wizard found among the toplevels and driven by its titles and labels |
+//! | [`vm_copies`] | snapshots and clones through the UI: the Snapshots page, Take Snapshot, a row's menu items and their questions |
 //!
 //! A test binary is a `[[test]]` with `harness = false` in Cargo.toml and a `main`:
 //!
@@ -62,6 +63,7 @@ pub mod runner;
 pub mod screen;
 pub mod serial;
 pub mod testbed;
+pub mod vm_copies;
 pub mod vnc;
 pub mod wait;
 pub mod wizard;
