@@ -369,7 +369,8 @@ impl ConnectionObject {
     /// A new reference on the open connection, for main-thread use (streams and
     /// consoles, whose callbacks run on the main loop). Release it with
     /// [`crate::virt::handles::release_connect`] rather than dropping it (the `virt`
-    /// crate's `Drop` panics on a libvirt error). Tests only, as [`Self::with_connect`].
+    /// crate's `Drop` panics on a libvirt error). For the model's own main-loop streams and
+    /// for tests; `ui/` never calls it.
     #[doc(hidden)]
     pub fn raw(&self) -> Option<Connect> {
         self.imp().raw.borrow().as_ref().and_then(clone_connect)

@@ -1,7 +1,7 @@
 //! One open libvirt connection: auth, keepalive, close callback and event callbacks.
 //!
 //! A [`Session`] lives on its connection's worker thread. Opening registers the close
-//! callback (which reports a dropped connection as [`VirtEvent::Closed`](super::events::VirtEvent::Closed) through the
+//! callback (which reports a dropped connection as [`VirtEvent::Closed`] through the
 //! same sink as the other events) and keepalive, so a dead remote host is noticed in
 //! about 15 s instead of at the next call's TCP timeout.
 
