@@ -484,12 +484,15 @@ fn keyboard() -> Result<(), String> {
             focus.is_ancestor(&list_view),
         ));
     }
-    // A host's header has its own buttons (Host Details, the menu): Tab may stop on
-    // each of them, then leaves the list.
     let entered = stops.iter().position(|(_, in_list)| *in_list);
-    let left = entered
-        .and_then(|i| stops[i..].iter().position(|(_, in_list)| !in_list))
-        .is_some_and(|after| after <= 3);
+    // (A host's heading in the list has two buttons: Host Details and its menu.)
+    let left = entered.is_some_and(|i| {
+        stops
+            .iter()
+            .skip(i + 1)
+            .take(2)
+            .any(|(_, in_list)| !in_list)
+    });
     if !left {
         return Err(format!(
             "Tab does not go into the list and out again: {stops:?}"
@@ -662,6 +665,10 @@ fn tab_menu() -> Result<(), String> {
         "Shut Down",
         "Reboot",
         "Save and Stop",
+        "Take Snapshot…",
+        "Snapshots",
+        "Clone…",
+        "Move to Another Host…",
         "Force Reset",
         "Force Off",
         "Delete…",
@@ -678,7 +685,15 @@ fn tab_menu() -> Result<(), String> {
 
     let menu = open_tab_menu(&page)?;
     let shown: Vec<String> = menu_items(&menu).into_iter().map(|(t, _)| t).collect();
-    if shown != ["Run", "Delete…"] {
+    let shut_off = [
+        "Run",
+        "Take Snapshot…",
+        "Snapshots",
+        "Clone…",
+        "Move to Another Host…",
+        "Delete…",
+    ];
+    if shown != shut_off {
         return Err(format!("a shut-off VM's menu shows {shown:?}"));
     }
     save_png(&menu, "vm-tab-menu-shut-off.png");

@@ -21,7 +21,7 @@ test_pkgs=(xvfb xauth dbus-x11 xdotool x11vnc imagemagick jq
   libvirt-daemon libvirt-daemon-system libvirt-daemon-driver-qemu qemu-system-x86 dnsmasq-base
   qemu-utils busybox-static cpio isolinux syslinux-common acpid kmod zstd python3
   at-spi2-core python3-gi gir1.2-atspi-2.0 locales
-  openssh-server iproute2 procps)
+  openssh-server iproute2 procps ovmf)
 bench_pkgs=(virt-manager virt-viewer gvncviewer python3-xlib python3-numpy linux-perf)
 
 case "$mode" in

@@ -1,14 +1,23 @@
 //! The one room for `unsafe` code: safe wrappers over the C APIs that the Rust bindings
-//! leave out (gvnc's framebuffer constructor, SPICE's channels and surfaces, X11 shared
-//! memory through cairo, glibc's allocator settings, libvirt's node statistics, DHCP
-//! leases, storage pool capabilities and pool refresh events). Every other module is
+//! leave out or wrap with panicking destructors (libvirt's domains, snapshots, storage
+//! streams and migration, node statistics, DHCP leases, storage pool capabilities and
+//! pool refresh events; gvnc's framebuffer constructor, SPICE's channels and surfaces,
+//! X11 shared memory through cairo, glibc's allocator settings). Every other module is
 //! safe Rust and denies `unsafe_code`; each `unsafe` block here says in a `// SAFETY:`
 //! comment why it is sound.
+//!
+//! The libvirt wrappers return [`crate::virt::VirtError`] with libvirt's own message and
+//! hold their handles in owned types that free themselves without panicking.
 #![allow(unsafe_code)]
 
 pub mod gvnc;
+pub mod libvirt_domain;
 pub mod libvirt_events;
 pub mod libvirt_host;
+pub mod libvirt_migrate;
+pub mod libvirt_snapshot;
+pub mod libvirt_storage;
+pub mod libvirt_stream;
 pub mod malloc;
 pub mod spice;
 pub mod x11_shm;

@@ -15,7 +15,7 @@ use glib::subclass::Signal;
 
 use super::history::{History, StatKind};
 use super::state_text::state_description;
-use super::ConnectionObject;
+use super::{ConnectionObject, OperationObject};
 use crate::virt::domains::{DomainRecord, RunState};
 use crate::virt::stats::{cpu_percent_of, DomainRates};
 
@@ -107,6 +107,10 @@ mod imp {
         pub(super) net_rx_bps: Cell<f64>,
         #[property(get)]
         pub(super) net_tx_bps: Cell<f64>,
+        /// The long operation running on this VM (snapshot, clone, migration), for
+        /// the list row and the tab to show; `None` when there is none.
+        #[property(get, nullable)]
+        pub(super) operation: RefCell<Option<OperationObject>>,
         pub(super) connection: glib::WeakRef<ConnectionObject>,
         pub(super) history: RefCell<History>,
         pub(super) last_event: Cell<Option<Instant>>,
@@ -129,6 +133,9 @@ mod imp {
                     // The definition changed (device hot-plug, metadata, redefine):
                     // details views re-read the XML.
                     Signal::builder("config-changed").build(),
+                    // Vireo created, reverted, deleted or described a snapshot: the
+                    // snapshot views re-read the list.
+                    Signal::builder("snapshots-changed").build(),
                 ]
             })
         }
@@ -323,12 +330,32 @@ impl DomainObject {
         self.imp().history.borrow_mut().clear();
     }
 
+    /// Shows `op` as this VM's running operation (or none).
+    pub(crate) fn set_operation(&self, op: Option<&OperationObject>) {
+        if self.imp().operation.borrow().as_ref() != op {
+            self.imp().operation.replace(op.cloned());
+            self.notify_operation();
+        }
+    }
+
+    /// Connects to `snapshots-changed`.
+    pub fn connect_snapshots_changed<F: Fn(&Self) + 'static>(&self, f: F) -> glib::SignalHandlerId {
+        self.connect_local("snapshots-changed", false, move |args| {
+            f(&args[0].get::<Self>().ok()?);
+            None
+        })
+    }
+
     /// Calls `f` after each stats tick's figures and histories changed.
     pub fn connect_stats_updated<F: Fn(&Self) + 'static>(&self, f: F) -> glib::SignalHandlerId {
         self.connect_local("stats-updated", false, move |args| {
             f(&args[0].get::<Self>().ok()?);
             None
         })
+    }
+
+    pub(crate) fn emit_snapshots_changed(&self) {
+        self.emit_by_name::<()>("snapshots-changed", &[]);
     }
 
     pub(crate) fn emit_config_changed(&self) {

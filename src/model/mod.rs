@@ -4,6 +4,7 @@
 //! of `DomainObject`s that follow libvirt's events on the main loop.
 
 mod actions;
+pub mod clones;
 mod connection_object;
 mod connection_sync;
 mod consoles;
@@ -12,17 +13,23 @@ mod domain_list;
 mod domain_object;
 mod history;
 pub mod host;
+pub mod migration;
 pub mod new_vm;
+mod operation;
 mod reconnect;
+mod snapshot_thumbnails;
+pub mod snapshots;
+mod stage_text;
 mod state_text;
 
 pub use actions::{DomainAction, StorageInfo};
-pub use connection_object::{ConnectionObject, ConnectionState, StatsCost};
+pub use connection_object::{error_text, ConnectionObject, ConnectionState, StatsCost};
 pub use consoles::{GraphicsEndpoint, GraphicsError};
 pub use credentials_request::CredentialsRequest;
 pub use domain_list::DomainList;
 pub use domain_object::{DomainObject, DomainState};
 pub use history::{StatKind, HISTORY_LEN};
+pub use operation::{OperationError, OperationObject};
 
 /// Prepares libvirt for the GLib main loop: installs libvirt's default event
 /// implementation (which runs on GLib's default main context) and silences libvirt's

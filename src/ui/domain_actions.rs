@@ -21,10 +21,18 @@ pub enum ListAction {
     Save,
     Delete,
     Open,
+    /// Opens the Take Snapshot dialog.
+    TakeSnapshot,
+    /// Shows the VM's snapshots (its tab's Snapshots page).
+    Snapshots,
+    /// Opens the Clone dialog.
+    Clone,
+    /// Opens the Move to Another Host dialog.
+    Migrate,
 }
 
 impl ListAction {
-    pub const ALL: [ListAction; 10] = [
+    pub const ALL: [ListAction; 14] = [
         ListAction::Start,
         ListAction::Pause,
         ListAction::Resume,
@@ -35,6 +43,10 @@ impl ListAction {
         ListAction::Save,
         ListAction::Delete,
         ListAction::Open,
+        ListAction::TakeSnapshot,
+        ListAction::Snapshots,
+        ListAction::Clone,
+        ListAction::Migrate,
     ];
 
     /// The action's name in the window's action group.
@@ -50,6 +62,10 @@ impl ListAction {
             ListAction::Save => "domain-save",
             ListAction::Delete => "domain-delete",
             ListAction::Open => "domain-open",
+            ListAction::TakeSnapshot => "domain-take-snapshot",
+            ListAction::Snapshots => "domain-snapshots",
+            ListAction::Clone => "domain-clone",
+            ListAction::Migrate => "domain-migrate",
         }
     }
 
@@ -65,6 +81,10 @@ impl ListAction {
             ListAction::Save => &["<Control><Shift>s"],
             ListAction::Delete => &["Delete"],
             ListAction::Open => &["<Control>o"],
+            ListAction::TakeSnapshot => &["<Control><Alt>s"],
+            ListAction::Snapshots => &["<Control><Alt>h"],
+            ListAction::Clone => &["<Control><Alt>c"],
+            ListAction::Migrate => &["<Control><Alt>m"],
         }
     }
 
@@ -78,13 +98,33 @@ impl ListAction {
             ListAction::Shutdown | ListAction::Reboot => matches!(state, Running | Blocked),
             ListAction::ForceOff => state.is_active() || state == Crashed,
             ListAction::Reset | ListAction::Save => matches!(state, Running | Blocked | Paused),
-            ListAction::Delete | ListAction::Open => true,
+            ListAction::Delete | ListAction::Open | ListAction::Snapshots | ListAction::Clone => {
+                true
+            }
+            // libvirt snapshots and moves running, paused and shut-off machines only.
+            ListAction::TakeSnapshot | ListAction::Migrate => {
+                matches!(state, Running | Blocked | Paused | Shutoff)
+            }
         }
     }
 
-    /// Enabled when it applies to at least one selected VM; Open wants exactly one
-    /// to be chosen at least.
+    /// The actions whose dialog is about one VM.
+    pub fn one_vm_only(self) -> bool {
+        matches!(
+            self,
+            ListAction::TakeSnapshot
+                | ListAction::Snapshots
+                | ListAction::Clone
+                | ListAction::Migrate
+        )
+    }
+
+    /// Enabled when it applies to at least one selected VM; the one-VM dialogs want
+    /// exactly one.
     pub fn enabled_for(self, states: &[DomainState]) -> bool {
+        if self.one_vm_only() && states.len() != 1 {
+            return false;
+        }
         !states.is_empty() && states.iter().any(|s| self.applies_to(*s))
     }
 
@@ -106,7 +146,12 @@ impl ListAction {
             ListAction::ForceOff => DomainAction::ForceOff,
             ListAction::Reset => DomainAction::Reset,
             ListAction::Save => DomainAction::ManagedSave,
-            ListAction::Delete | ListAction::Open => return None,
+            ListAction::Delete
+            | ListAction::Open
+            | ListAction::TakeSnapshot
+            | ListAction::Snapshots
+            | ListAction::Clone
+            | ListAction::Migrate => return None,
         })
     }
 
@@ -122,7 +167,10 @@ impl ListAction {
             ListAction::Reset => gettext("Could not reset “{name}”: {error}"),
             ListAction::Save => gettext("Could not save “{name}”: {error}"),
             ListAction::Delete => gettext("Could not delete “{name}”: {error}"),
-            ListAction::Open => gettext("Could not open “{name}”: {error}"),
+            ListAction::Open | ListAction::Snapshots => gettext("Could not open “{name}”: {error}"),
+            ListAction::TakeSnapshot => gettext("Could not take a snapshot of “{name}”: {error}"),
+            ListAction::Clone => gettext("Could not clone “{name}”: {error}"),
+            ListAction::Migrate => gettext("Could not move “{name}”: {error}"),
         };
         template.replace("{name}", name).replace("{error}", error)
     }
@@ -221,6 +269,15 @@ mod tests {
         assert!(ListAction::Start.enabled_for(&[Running, Shutoff]));
         assert!(ListAction::Shutdown.enabled_for(&[Running, Shutoff]));
         assert!(!ListAction::Start.enabled_for(&[]));
+    }
+
+    #[test]
+    fn snapshot_clone_and_move_act_on_one_vm() {
+        assert!(ListAction::TakeSnapshot.enabled_for(&[Running]));
+        assert!(ListAction::Clone.enabled_for(&[Shutoff]));
+        assert!(!ListAction::Clone.enabled_for(&[Shutoff, Shutoff]));
+        assert!(!ListAction::TakeSnapshot.enabled_for(&[Crashed]));
+        assert!(ListAction::Migrate.enabled_for(&[Paused]));
     }
 
     #[test]

@@ -1,11 +1,12 @@
-//! One VM in the list: state, name, title and its live figures.
+//! One VM in the list: state, name, title, its live figures, and the long
+//! operation running on it (what it does now and how far it is).
 
 use adw::subclass::prelude::*;
 use gtk::prelude::*;
 use gtk::{glib, CompositeTemplate};
 
 use crate::i18n::gettext_f;
-use crate::model::{DomainObject, DomainState};
+use crate::model::{DomainObject, DomainState, OperationObject};
 use crate::ui::formatting::{format_kib, format_rate, state_icon_name, state_text};
 use crate::ui::Sparkline;
 
@@ -33,8 +34,12 @@ mod imp {
         pub net_label: TemplateChild<gtk::Label>,
         #[template_child]
         pub memory_label: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub operation_progress: TemplateChild<gtk::ProgressBar>,
         pub domain: RefCell<Option<DomainObject>>,
         pub handlers: RefCell<Vec<glib::SignalHandlerId>>,
+        /// The operation shown and its handlers.
+        pub operation: RefCell<Option<(OperationObject, Vec<glib::SignalHandlerId>)>>,
     }
 
     #[glib::object_subclass]
@@ -153,14 +158,21 @@ impl DomainRow {
                 move |domain, _| row.update_figures(domain)
             ),
         ));
+        handlers.push(domain.connect_operation_notify(glib::clone!(
+            #[weak(rename_to = row)]
+            self,
+            move |domain| row.follow_operation(domain)
+        )));
         imp.handlers.replace(handlers);
         imp.domain.replace(Some(domain.clone()));
+        self.follow_operation(domain);
         self.update_identity(domain);
         self.update_figures(domain);
     }
 
     pub fn unbind(&self) {
         let imp = self.imp();
+        self.drop_operation();
         if let Some(domain) = imp.domain.take() {
             for handler in imp.handlers.take() {
                 domain.disconnect(handler);
@@ -172,12 +184,63 @@ impl DomainRow {
         self.imp().domain.borrow().clone()
     }
 
+    fn drop_operation(&self) {
+        if let Some((op, handlers)) = self.imp().operation.take() {
+            for handler in handlers {
+                op.disconnect(handler);
+            }
+        }
+    }
+
+    /// Shows the domain's operation while it runs, following its text and fraction.
+    fn follow_operation(&self, domain: &DomainObject) {
+        self.drop_operation();
+        if let Some(op) = domain.operation() {
+            let handlers = ["text", "fraction", "running"]
+                .into_iter()
+                .map(|property| {
+                    op.connect_notify_local(
+                        Some(property),
+                        glib::clone!(
+                            #[weak(rename_to = row)]
+                            self,
+                            move |_, _| {
+                                if let Some(domain) = row.domain() {
+                                    row.update_identity(&domain);
+                                }
+                            }
+                        ),
+                    )
+                })
+                .collect();
+            self.imp().operation.replace(Some((op, handlers)));
+        }
+        self.update_identity(domain);
+    }
+
     fn update_identity(&self, domain: &DomainObject) {
         let imp = self.imp();
         let state = domain.state();
         imp.name_label.set_label(&domain.name());
         let title = domain.title();
-        let state_text = state_text(domain);
+        let mut state_text = state_text(domain);
+        let operation = imp
+            .operation
+            .borrow()
+            .as_ref()
+            .map(|(op, _)| op.clone())
+            .filter(|op| op.running());
+        imp.operation_progress.set_visible(operation.is_some());
+        if let Some(op) = &operation {
+            let text = op.text();
+            state_text = if text.is_empty() { op.title() } else { text };
+            if op.fraction() >= 0.0 {
+                imp.operation_progress.set_fraction(op.fraction());
+            } else {
+                // Each report moves the bar on: the row shows that work goes on.
+                imp.operation_progress.pulse();
+            }
+        }
         let subtitle = if title.is_empty() {
             state_text.clone()
         } else {

@@ -3,6 +3,7 @@
 #![deny(unsafe_code)]
 
 mod add_connection_dialog;
+mod clone_dialog;
 mod connection_header;
 mod connection_uri;
 pub mod console;
@@ -13,23 +14,35 @@ mod domain_list;
 mod domain_row;
 mod formatting;
 pub mod host;
+mod migrate_dialog;
 pub mod new_vm;
+mod operation_bar;
 pub mod pickers;
 mod preferences_window;
 pub mod probe;
+mod snapshot_create_dialog;
+mod snapshot_questions;
+mod snapshot_row;
+mod snapshots_page;
 mod sparkline;
 mod vm_page;
 mod vm_page_consoles;
 mod window;
 
 pub use add_connection_dialog::AddConnectionDialog;
+pub use clone_dialog::CloneDialog;
 pub use connection_header::ConnectionHeader;
 pub use domain_actions::ListAction;
 pub use domain_list::{DomainListView, SortKey};
 pub use domain_row::DomainRow;
 pub use host::HostPage;
+pub use migrate_dialog::MigrateDialog;
 pub use new_vm::NewVmDialog;
+pub use operation_bar::OperationBar;
 pub use preferences_window::PreferencesWindow;
+pub use snapshot_create_dialog::SnapshotCreateDialog;
+pub use snapshot_row::SnapshotRow;
+pub use snapshots_page::SnapshotsPage;
 pub use sparkline::Sparkline;
 pub use vm_page::VmPage;
 pub use window::VireoWindow;

@@ -1,5 +1,6 @@
-//! One VM in its own tab: its header (actions, state, views, menu), the console,
-//! the details and the XML.
+//! One VM in its own tab: its header (actions, state, views, menu), the running
+//! operation (snapshot, clone, move) with Cancel, the console, the details, the
+//! snapshots and the XML.
 //!
 //! The header's buttons and menu are the window's `win.domain-*` actions, which act on
 //! the VM of the tab shown: the same actions, shortcuts and confirmations as in the
@@ -79,6 +80,10 @@ mod imp {
         pub autostart_switch: TemplateChild<gtk::Switch>,
         #[template_child]
         pub xml_view: TemplateChild<gtk::TextView>,
+        #[template_child]
+        pub operation_bar: TemplateChild<crate::ui::operation_bar::OperationBar>,
+        #[template_child]
+        pub snapshots_bin: TemplateChild<adw::Bin>,
         pub handlers: RefCell<Vec<glib::SignalHandlerId>>,
         /// Reads the VM's addresses again while the page is on screen.
         pub addresses_timer: RefCell<Option<glib::SourceId>>,
@@ -91,6 +96,7 @@ mod imp {
         type ParentType = gtk::Widget;
 
         fn class_init(klass: &mut Self::Class) {
+            crate::ui::operation_bar::OperationBar::ensure_type();
             klass.bind_template();
             klass.set_layout_manager_type::<gtk::BoxLayout>();
         }
@@ -110,6 +116,13 @@ mod imp {
             }
             obj.setup_header();
             obj.setup_consoles();
+            if let Some(domain) = obj.domain() {
+                self.operation_bar.set_domain(Some(&domain));
+                self.snapshots_bin
+                    .set_child(Some(&crate::ui::snapshots_page::SnapshotsPage::new(
+                        &domain,
+                    )));
+            }
             obj.follow_domain();
         }
 
@@ -168,6 +181,15 @@ impl VmPage {
 
     pub fn show_details(&self) {
         self.imp().view_stack.set_visible_child_name("details");
+    }
+
+    pub fn show_snapshots(&self) {
+        self.imp().view_stack.set_visible_child_name("snapshots");
+    }
+
+    /// The Snapshots page.
+    pub fn snapshots_page(&self) -> Option<crate::ui::SnapshotsPage> {
+        self.imp().snapshots_bin.child().and_downcast()
     }
 
     /// Moves the keyboard's focus into the view shown (the console, or the first

@@ -372,6 +372,15 @@ impl VireoWindow {
                     self.open_domain(domain);
                 }
             }
+            ListAction::TakeSnapshot => {
+                crate::ui::SnapshotCreateDialog::new(self, &selected[0]).present();
+            }
+            ListAction::Snapshots => self.open_domain(&selected[0]).show_snapshots(),
+            ListAction::Clone => crate::ui::CloneDialog::new(self, &selected[0]).present(),
+            ListAction::Migrate => {
+                crate::ui::MigrateDialog::new(self, &selected[0], self.app().connections())
+                    .present();
+            }
             ListAction::Delete => {
                 let window = self.downgrade();
                 delete_dialog::present(self.upcast_ref(), selected, move |text| {

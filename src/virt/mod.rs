@@ -8,6 +8,7 @@
 pub mod actions;
 pub mod auth;
 pub mod capabilities;
+pub mod clone;
 pub mod cloud_init;
 pub mod connection;
 pub mod console_stream;
@@ -18,14 +19,19 @@ pub mod events;
 pub mod graphics;
 pub mod handles;
 pub mod host;
+pub mod job;
+pub mod migrate;
 pub mod new_vm;
 pub mod osinfo;
+pub mod snapshot;
 pub mod ssh;
 pub mod stats;
 pub mod storage;
 pub mod test_node;
 pub mod uri;
+pub mod volumes;
 pub mod worker;
+pub mod xml_edits;
 
 pub use error::VirtError;
 

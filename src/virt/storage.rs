@@ -36,6 +36,14 @@ pub struct XmlDisk {
     pub target: String,
     pub device: String,
     pub shared: bool,
+    /// `<disk type>`: "file", "block", "volume", "network", "dir"...
+    pub kind: String,
+    /// `<driver type>`: "qcow2", "raw"... when given.
+    pub format: Option<String>,
+    /// Marked `<readonly/>`.
+    pub readonly: bool,
+    /// Files below the source in its backing chain, top first (live XML only).
+    pub backing: Vec<String>,
 }
 
 /// The disks of a domain XML (pure).
@@ -72,9 +80,32 @@ pub fn disks_from_xml(xml: &str) -> Result<Vec<XmlDisk>> {
                 .to_owned(),
             device: disk.attribute("device").unwrap_or("disk").to_owned(),
             shared: child("readonly").is_some() || child("shareable").is_some(),
+            kind: disk.attribute("type").unwrap_or("file").to_owned(),
+            format: child("driver")
+                .and_then(|d| d.attribute("type"))
+                .map(str::to_owned),
+            readonly: child("readonly").is_some(),
+            backing: backing_chain(disk),
         });
     }
     Ok(out)
+}
+
+/// The files of a disk's `<backingStore>` chain, top first.
+fn backing_chain(disk: roxmltree::Node) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut at = disk.children().find(|n| n.has_tag_name("backingStore"));
+    while let Some(b) = at {
+        if let Some(p) = b
+            .children()
+            .find(|n| n.has_tag_name("source"))
+            .and_then(|s| s.attribute("file").or(s.attribute("dev")))
+        {
+            out.push(p.to_owned());
+        }
+        at = b.children().find(|n| n.has_tag_name("backingStore"));
+    }
+    out
 }
 
 fn vol_by_pool(conn: &Connect, pool: &str, vol: &str) -> Result<VolRef> {

@@ -85,6 +85,21 @@ impl SerialConsole {
         console.unwrap_or_else(|e| panic!("opening {}'s serial console: {e}", d.name()))
     }
 
+    /// Opens `d`'s serial console again after libvirt restarted its QEMU (a revert):
+    /// the new QEMU's console can refuse for a moment ("an unknown libvirt error").
+    pub fn reopen(c: &ConnectionObject, d: &DomainObject) -> SerialConsole {
+        wait_until(
+            &format!("{}'s serial console opens again", d.name()),
+            super::wait::EVENT,
+            || {
+                let raw = c.raw()?;
+                let console = SerialConsole::open(&raw, &d.uuid()).ok();
+                release_connect(raw);
+                console
+            },
+        )
+    }
+
     /// Opens the first serial console of the domain with `uuid` on `conn` (a
     /// main-thread connection, e.g. `ConnectionObject::raw()`), taking it over from any
     /// other client (`VIR_DOMAIN_CONSOLE_FORCE`).
@@ -163,6 +178,28 @@ impl SerialConsole {
     /// Why the stream ended, once it has.
     pub fn closed(&self) -> Option<String> {
         self.shared.borrow().closed.clone()
+    }
+
+    /// Runs `command` in the guest's shell and returns its one-line answer: the shell
+    /// prints `KEY=<answer>` for `echo "KEY=$(command)"`, and only a whole line that
+    /// is not the echo of the typed command counts (`key` must be unique in the test).
+    pub fn ask(&self, key: &str, command: &str) -> String {
+        self.send(&format!("echo \"{key}=$({command})\"\n"))
+            .unwrap_or_else(|e| panic!("typing into the guest's shell: {e}"));
+        let prefix = format!("{key}=");
+        wait_until(
+            &format!("the guest's answer to {command}"),
+            Duration::from_secs(30),
+            || {
+                let text = self.text();
+                // Whole lines only: an answer may still be arriving.
+                let whole = &text[..text.rfind('\n').unwrap_or(0)];
+                whole
+                    .lines()
+                    .find(|l| l.starts_with(&prefix) && !l.contains("$("))
+                    .map(|l| l[prefix.len()..].trim_end().to_owned())
+            },
+        )
     }
 
     /// Types `text` into the guest's serial console (a blocking send of a few bytes).

@@ -9,7 +9,7 @@
 //! | [`testbed`] | the guest, the private `qemu:///system` daemon, the embedded root, the unprivileged user, [`testbed::require`] |
 //! | [`host`] | a host's pools and networks as tests make them: specs, this run's own bridge and subnet, clean-up |
 //! | [`model`] | Vireo's model on a host: connect, define, start, remove a domain |
-//! | [`console`] | a guest's serial console read by the test itself (ready line, shell) |
+//! | [`console`] | a guest's serial console read by the test itself (ready line, a shell command's answer with `ask`) |
 //! | [`screen`] | screenshots (`target/screenshots/`), a widget to PNG, a domain's display through libvirt, the X screen, pixels, the guest's VGA bands |
 //! | [`app`] | the application inside the test process (tier 3): [`app::TestApp`] from a command line or a first start, its actions, widgets found by type |
 //! | [`binary`] | the real `vireo` binary from outside (tier 5): [`binary::App`] through AT-SPI, xdotool and screenshots |
@@ -19,6 +19,7 @@
 //! | [`remote_host`] | a remote libvirt host on this machine (`tests/testbed/remote-host.sh`), reached over `qemu+ssh` |
 //! | [`rfb`] | a minimal VNC client: handshake and one raw frame through any socket |
 //! | [`wizard`] | the New Virtual Machine wizard found among the toplevels and driven by its titles and labels |
+//! | [`vm_copies`] | snapshots and clones through the UI: the Snapshots page, Take Snapshot, a row's menu items and their questions |
 //!
 //! A test binary is a `[[test]]` with `harness = false` in Cargo.toml and a `main`:
 //!
@@ -62,6 +63,7 @@ pub mod runner;
 pub mod screen;
 pub mod serial;
 pub mod testbed;
+pub mod vm_copies;
 pub mod vnc;
 pub mod wait;
 pub mod wizard;
