@@ -564,6 +564,19 @@ fn in_french() -> Result<(), String> {
     wait_until("the window narrows to 360 px", EVENT, || {
         window.width() <= 360
     });
+    // At 360 px the long French state leaves no room for the switcher's labels: the
+    // header shows the state alone and the bar at the bottom switches pages (never
+    // labels cut to "Co… D…").
+    wait_until(
+        "the header gives the switcher up for the bottom bar",
+        EVENT,
+        || {
+            find_widgets::<adw::Squeezer>(&window)
+                .iter()
+                .filter(|s| s.is_mapped())
+                .all(|s| s.visible_child().is_some_and(|c| c.is::<gtk::Label>()))
+        },
+    );
     save_png(&window, "fr-vm-details-narrow.png");
     memory_in_list(&window, &french);
     save_png(&window, "fr-list-narrow.png");
