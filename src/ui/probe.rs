@@ -73,11 +73,16 @@ impl Stalls {
         for (ms, n) in self.buckets.iter().enumerate() {
             seen += n;
             if seen >= wanted.max(1) {
+                if ms == HISTOGRAM_MS {
+                    // The last bucket holds every longer stall: only the maximum
+                    // bounds it.
+                    return self.max.as_millis().max(ms as u128) as u64 + 1;
+                }
                 // A beat in bucket `ms` was late by less than ms + 1.
                 return ms as u64 + 1;
             }
         }
-        HISTOGRAM_MS as u64
+        self.max.as_millis() as u64 + 1
     }
 
     fn over(&self, ms: usize) -> u64 {
@@ -332,7 +337,7 @@ mod tests {
         s.record(Duration::from_secs(5));
         assert_eq!(s.quantile_ms(0.5), 1);
         assert_eq!(s.quantile_ms(0.99), 41);
-        assert_eq!(s.quantile_ms(1.0), HISTOGRAM_MS as u64);
+        assert_eq!(s.quantile_ms(1.0), 5001);
         assert_eq!(s.max, Duration::from_secs(5));
         assert_eq!(s.over(50), 1);
         assert_eq!(s.over(10), 2);

@@ -102,13 +102,31 @@ impl Bed {
         wait_until("the shell prompt", EVENT, || {
             String::from_utf8_lossy(&self.tapped.borrow()[since..]).contains(PROMPT)
         });
-        // The guest's shell prints its prompt a moment before its tty reads input; under
-        // load, bytes typed at once were seen to be dropped by the guest.
-        pump(Duration::from_millis(1000));
+        self.until_shell_answers();
         println!(
             "  {READY_LINE} x{n} after {:.1} s",
             t.elapsed().as_secs_f64()
         );
+    }
+
+    /// Waits until the guest's shell runs what is typed. It prints its prompt a moment
+    /// before its tty reads input, and bytes typed in that moment were seen to be
+    /// dropped under load (a CI run lost half of the flood test's command), so a probe
+    /// command is typed until its answer comes back.
+    fn until_shell_answers(&self) {
+        for attempt in 1..=20 {
+            // The answer is built by the shell, so that the echoed line does not have it.
+            let answer = format!("SY-NC-{attempt}");
+            self.type_text(&format!("M=SY; echo $M-NC-{attempt}\r"));
+            let end = Instant::now() + Duration::from_secs(3);
+            while Instant::now() < end {
+                if self.tapped_text().contains(&answer) {
+                    return;
+                }
+                pump(Duration::from_millis(50));
+            }
+        }
+        panic!("the guest's shell never answered a typed command");
     }
 
     /// Types `text` as the person would: through VTE's input path (commit signal).
@@ -234,24 +252,37 @@ pub fn md5(data: &[u8]) -> String {
 /// checks that the stream and the terminal got it intact (the guest's md5sum) while the
 /// main loop and the frame clock kept turning. Returns the throughput in MiB/s.
 pub fn flood_check(bed: &Bed, raw_bytes: usize) -> f64 {
-    // Prepare the data, and the guest's checksum of it, before timing.
-    bed.type_text(&format!(
-        "head -c {raw_bytes} /dev/urandom | base64 > /tmp/b; md5sum /tmp/b; echo SIZE=$(wc -c < /tmp/b)\r"
-    ));
-    // Only whole answer lines count: the shell's echo of the long command line may
-    // wrap anywhere, "SIZE=$(wc" at the start of a line included.
-    let guest_md5 = wait_until("the guest's md5sum", Duration::from_secs(60), || {
-        bed.tapped_text().lines().find_map(|l| {
-            let (sum, file) = l.trim_end().split_once("  ")?;
-            (file == "/tmp/b" && sum.len() == 32 && sum.chars().all(|c| c.is_ascii_hexdigit()))
-                .then(|| sum.to_owned())
-        })
-    });
-    let size: usize = wait_until("the size", EVENT, || {
-        bed.tapped_text()
-            .lines()
-            .find_map(|l| l.trim_end().strip_prefix("SIZE=")?.parse().ok())
-    });
+    // Prepare the data, and the guest's checksum of it, before timing. base64 makes 4
+    // characters of every 3 bytes (plus line ends): a shorter file means the typed
+    // command lost characters on its way into the guest, and it is typed again.
+    let least = raw_bytes.div_ceil(3) * 4;
+    let mut attempt = 0;
+    let (guest_md5, size) = loop {
+        attempt += 1;
+        let from = bed.tapped.borrow().len();
+        bed.type_text(&format!(
+            "head -c {raw_bytes} /dev/urandom | base64 > /tmp/b; md5sum /tmp/b; echo SIZE=$(wc -c < /tmp/b)\r"
+        ));
+        let answer = || String::from_utf8_lossy(&bed.tapped.borrow()[from..]).into_owned();
+        // Only whole answer lines count: the shell's echo of the long command line may
+        // wrap anywhere, "SIZE=$(wc" at the start of a line included.
+        let guest_md5 = wait_until("the guest's md5sum", Duration::from_secs(60), || {
+            answer().lines().find_map(|l| {
+                let (sum, file) = l.trim_end().split_once("  ")?;
+                (file == "/tmp/b" && sum.len() == 32 && sum.chars().all(|c| c.is_ascii_hexdigit()))
+                    .then(|| sum.to_owned())
+            })
+        });
+        let size: usize = wait_until("the size", EVENT, || {
+            answer()
+                .lines()
+                .find_map(|l| l.trim_end().strip_prefix("SIZE=")?.parse().ok())
+        });
+        if size >= least || attempt == 3 {
+            break (guest_md5, size);
+        }
+        println!("  guest file: {size} bytes, fewer than {least}: typing the command again");
+    };
     println!("  guest file: {size} bytes, md5 {guest_md5}");
 
     let meter = StallMeter::start(&bed.console);
