@@ -133,6 +133,7 @@ impl TestGuest {
             .ok_or("the guest is not listed")?;
         match block_on(self.model.open_graphics(&domain))
             .map_err(|e| format!("open_graphics: {e}"))?
+            .endpoint
         {
             GraphicsEndpoint::Socket(fd) => display.open_fd(fd),
             GraphicsEndpoint::Address(host, port) => {

@@ -20,8 +20,39 @@ use crate::virt::VirtError;
 pub enum GraphicsEndpoint {
     /// A socket libvirt opened for us (VMs on this machine).
     Socket(OwnedFd),
-    /// A VNC server's address, when the host cannot hand out a socket.
+    /// The display server's address, when the host cannot hand out a socket.
     Address(String, u16),
+}
+
+/// The protocol a VM's graphical console speaks (its `<graphics type=…>`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GraphicsProtocol {
+    Vnc,
+    Spice,
+}
+
+impl GraphicsProtocol {
+    fn from_type(kind: &str) -> Option<Self> {
+        match kind {
+            "vnc" => Some(Self::Vnc),
+            "spice" => Some(Self::Spice),
+            _ => None,
+        }
+    }
+
+    fn xml_type(self) -> &'static str {
+        match self {
+            Self::Vnc => "vnc",
+            Self::Spice => "spice",
+        }
+    }
+}
+
+/// A way into a VM's graphical console and the protocol spoken there.
+#[derive(Debug)]
+pub struct GraphicsAccess {
+    pub protocol: GraphicsProtocol,
+    pub endpoint: GraphicsEndpoint,
 }
 
 /// Why a VM's graphical console cannot be reached.
@@ -31,7 +62,7 @@ pub enum GraphicsError {
     #[error("the virtual machine has no graphical display")]
     NoDisplay,
     /// Its displays are all of a kind Vireo does not show (the first one's type).
-    #[error("the virtual machine's display is {0}, not VNC")]
+    #[error("the virtual machine's display is {0}, neither VNC nor SPICE")]
     Unsupported(String),
     /// The VNC server listens only on the loopback address of the remote `host`.
     #[error("the display listens only on the loopback address of {host}")]
@@ -88,32 +119,48 @@ impl GraphicsError {
 }
 
 impl ConnectionObject {
-    /// A way into `domain`'s graphical console: libvirt's socket when it can give one,
-    /// else the VNC address of the live XML.
+    /// A way into `domain`'s graphical console and its protocol: libvirt's socket to
+    /// the first display when it can give one, else the address of the first VNC or
+    /// SPICE display in the live XML.
     pub async fn open_graphics(
         &self,
         domain: &DomainObject,
-    ) -> Result<GraphicsEndpoint, GraphicsError> {
+    ) -> Result<GraphicsAccess, GraphicsError> {
         let uuid = domain.uuid().to_string();
         let uri = UriInfo::parse(&self.uri());
         let remote_host = uri.is_remote().then_some(uri.host);
         self.worker()
             .run(move |st| {
                 let conn = st.session()?.conn();
-                let socket_error = match graphics::open_graphics_fd(conn, &uuid) {
-                    Ok(fd) => return Ok(GraphicsEndpoint::Socket(fd)),
-                    Err(e) => e,
-                };
-                tracing::debug!(%socket_error, "no graphics socket, reading the live XML");
                 let xml = crate::virt::actions::domain_xml(conn, &uuid, false)?;
                 let types = graphics::display_types(&xml);
-                if types.is_empty() {
+                let Some(first) = types.first() else {
                     return Err(GraphicsError::NoDisplay);
-                }
-                if !types.iter().any(|t| t == "vnc") {
-                    return Err(GraphicsError::Unsupported(types[0].clone()));
-                }
-                let Some((listen, port)) = graphics::parse_vnc_address(&xml) else {
+                };
+                // libvirt opens the first display (index 0) for us, when it is one of ours.
+                let socket_error = match GraphicsProtocol::from_type(first) {
+                    Some(protocol) => match graphics::open_graphics_fd(conn, &uuid) {
+                        Ok(fd) => {
+                            return Ok(GraphicsAccess {
+                                protocol,
+                                endpoint: GraphicsEndpoint::Socket(fd),
+                            })
+                        }
+                        Err(e) => Some(e),
+                    },
+                    None => None,
+                };
+                tracing::debug!(?socket_error, "no graphics socket, reading the live XML");
+                let Some(protocol) = types.iter().find_map(|t| GraphicsProtocol::from_type(t))
+                else {
+                    return Err(GraphicsError::Unsupported(first.clone()));
+                };
+                let socket_error = socket_error.unwrap_or_else(|| {
+                    VirtError::InvalidArgument(format!("the first display is {first}"))
+                });
+                let Some((listen, port)) =
+                    graphics::parse_display_address(&xml, protocol.xml_type())
+                else {
                     // A driver that never offers the socket will not offer it on the
                     // next try either; anything else (a VM still starting) may pass.
                     if socket_error.is_unsupported() {
@@ -122,7 +169,10 @@ impl ConnectionObject {
                     return Err(socket_error.into());
                 };
                 match graphics::reachable_vnc_host(&listen, remote_host.as_deref()) {
-                    Some(host) => Ok(GraphicsEndpoint::Address(host, port)),
+                    Some(host) => Ok(GraphicsAccess {
+                        protocol,
+                        endpoint: GraphicsEndpoint::Address(host, port),
+                    }),
                     None => Err(GraphicsError::OutOfReach {
                         host: remote_host.unwrap_or_default(),
                         cause: socket_error,
@@ -130,6 +180,17 @@ impl ConnectionObject {
                 }
             })
             .await?
+    }
+
+    /// One more socket to `domain`'s first display, for a SPICE channel after the
+    /// first (each channel is a connection of its own); libvirt's words on failure.
+    pub async fn open_graphics_socket(&self, domain: &DomainObject) -> Result<OwnedFd, String> {
+        let uuid = domain.uuid().to_string();
+        self.worker()
+            .run(move |st| graphics::open_graphics_fd(st.session()?.conn(), &uuid))
+            .await
+            .and_then(|r| r)
+            .map_err(|e| error_text(&e))
     }
 }
 

@@ -26,7 +26,7 @@ pub use crate::virt::uri::is_loopback_host;
 pub use crate::virt::VirtError;
 pub use actions::{DomainAction, StorageInfo};
 pub use connection_object::{error_text, ConnectionObject, ConnectionState, StatsCost};
-pub use consoles::{GraphicsEndpoint, GraphicsError};
+pub use consoles::{GraphicsAccess, GraphicsEndpoint, GraphicsError, GraphicsProtocol};
 pub use credentials_request::CredentialsRequest;
 pub use domain_list::DomainList;
 pub use domain_object::{DomainObject, DomainState};

@@ -58,6 +58,10 @@ mod imp {
         #[template_child]
         pub console_switcher_narrow: TemplateChild<gtk::StackSwitcher>,
         #[template_child]
+        pub display_notes_button: TemplateChild<gtk::MenuButton>,
+        #[template_child]
+        pub display_notes_label: TemplateChild<gtk::Label>,
+        #[template_child]
         pub send_keys_button: TemplateChild<gtk::MenuButton>,
         #[template_child]
         pub fullscreen_button: TemplateChild<gtk::ToggleButton>,

@@ -10,6 +10,7 @@
 //! Serial) is in the tab's menu.
 
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use adw::subclass::prelude::*;
@@ -17,7 +18,10 @@ use gettextrs::gettext;
 use gtk::prelude::*;
 use gtk::{gio, glib};
 
-use crate::model::{DomainState, GraphicsEndpoint, GraphicsError};
+use crate::display_protocol::spice::SocketSource;
+use crate::model::{
+    DomainState, GraphicsAccess, GraphicsEndpoint, GraphicsError, GraphicsProtocol,
+};
 use crate::ui::console::{ConsoleState, SerialConsole, VncDisplay};
 use crate::ui::domain_actions::ListAction;
 use crate::ui::VmPage;
@@ -154,6 +158,11 @@ impl VmPage {
             self,
             move |_| page.update_console_controls()
         ));
+        vnc.connect_notes_changed(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            move |_| page.update_console_controls()
+        ));
 
         vnc.connect_run_requested(glib::clone!(
             #[weak(rename_to = page)]
@@ -246,6 +255,13 @@ impl VmPage {
         imp.send_keys_button
             .set_visible(on_console && graphical && has_display);
         imp.send_keys_button.set_sensitive(imp.vnc.is_connected());
+        let notes = imp.vnc.notes();
+        imp.display_notes_button.set_visible(
+            on_console && graphical && imp.vnc.is_connected() && !notes.is_empty(),
+        );
+        imp.display_notes_button
+            .set_tooltip_text((!notes.is_empty()).then_some(notes.as_str()));
+        imp.display_notes_label.set_label(&notes);
     }
 
     /// Shows the `name` console view, unless the person already chose one.
@@ -319,9 +335,33 @@ impl VmPage {
                 if !imp.consoles.is_current(attempt) {
                     return;
                 }
+                // The display widget is the same for both protocols; the session differs.
                 match endpoint {
-                    Ok(GraphicsEndpoint::Socket(fd)) => imp.vnc.open_fd(fd),
-                    Ok(GraphicsEndpoint::Address(host, port)) => imp.vnc.open_host(&host, port),
+                    Ok(GraphicsAccess {
+                        protocol: GraphicsProtocol::Vnc,
+                        endpoint,
+                    }) => match endpoint {
+                        GraphicsEndpoint::Socket(fd) => imp.vnc.open_fd(fd),
+                        GraphicsEndpoint::Address(host, port) => imp.vnc.open_host(&host, port),
+                    },
+                    Ok(GraphicsAccess {
+                        protocol: GraphicsProtocol::Spice,
+                        endpoint,
+                    }) => match endpoint {
+                        GraphicsEndpoint::Socket(fd) => {
+                            // Each further SPICE channel asks libvirt for its own socket.
+                            let source: SocketSource = Rc::new(move || {
+                                let (connection, domain) = (connection.clone(), domain.clone());
+                                Box::pin(async move {
+                                    connection.open_graphics_socket(&domain).await
+                                })
+                            });
+                            imp.vnc.open_spice_fd(fd, source);
+                        }
+                        GraphicsEndpoint::Address(host, port) => {
+                            imp.vnc.open_spice_host(&host, port)
+                        }
+                    },
                     Err(error) if error.is_permanent() => {
                         tracing::info!("no graphical console for {}: {error}", domain.name());
                         let detail = match error {

@@ -1,6 +1,6 @@
 //! Reaching a VM's graphical console: a socket from `virDomainOpenGraphicsFD` (libvirt
 //! passes descriptors only over its local unix socket, so for VMs on this machine), or
-//! the VNC address in the live XML (remote hosts).
+//! the VNC or SPICE address in the live XML (remote hosts).
 
 use std::os::fd::OwnedFd;
 
@@ -41,10 +41,16 @@ pub fn display_types(xml: &str) -> Vec<String> {
 /// as libvirt wrote it ("0.0.0.0" for all of the host's addresses); see
 /// `reachable_vnc_host`.
 pub fn parse_vnc_address(xml: &str) -> Option<(String, u16)> {
+    parse_display_address(xml, "vnc")
+}
+
+/// The first `<graphics type='KIND'>` (`vnc`, `spice`) with a plain (not TLS) port:
+/// (listen address, port), as [`parse_vnc_address`] reads it.
+pub fn parse_display_address(xml: &str, kind: &str) -> Option<(String, u16)> {
     let doc = roxmltree::Document::parse(xml).ok()?;
     let graphics = doc
         .descendants()
-        .find(|n| n.has_tag_name("graphics") && n.attribute("type") == Some("vnc"))?;
+        .find(|n| n.has_tag_name("graphics") && n.attribute("type") == Some(kind))?;
     let port: i32 = graphics.attribute("port")?.parse().ok()?;
     let port = u16::try_from(port).ok().filter(|p| *p > 0)?;
     let listen = graphics
@@ -74,7 +80,7 @@ pub fn reachable_vnc_host(listen: &str, remote_host: Option<&str>) -> Option<Str
 
 #[cfg(test)]
 mod tests {
-    use super::{display_types, parse_vnc_address, reachable_vnc_host};
+    use super::{display_types, parse_display_address, parse_vnc_address, reachable_vnc_host};
 
     #[test]
     fn lists_the_display_types() {
@@ -91,6 +97,10 @@ mod tests {
                    <graphics type='vnc' port='5902' autoport='yes' listen='0.0.0.0'>\
                    <listen type='address' address='0.0.0.0'/></graphics></devices></domain>";
         assert_eq!(parse_vnc_address(xml), Some(("0.0.0.0".into(), 5902)));
+        assert_eq!(
+            parse_display_address(xml, "spice"),
+            Some(("127.0.0.1".into(), 5901))
+        );
     }
 
     #[test]

@@ -123,6 +123,19 @@ pub(crate) mod imp {
         /// Keys pressed in the guest: (keyval, scancode), released on ungrab.
         pub pressed_keys: RefCell<Vec<(u32, u16)>>,
         pub actions: gio::SimpleActionGroup,
+
+        /// The protocol session shown instead of a gvnc connection (SPICE; `vnc::session`).
+        pub session: RefCell<Option<std::rc::Rc<dyn crate::display_protocol::DisplaySession>>>,
+        /// What the session's guest agent offers (None: no session).
+        pub agent: Cell<Option<crate::display_protocol::AgentState>>,
+        /// The agent had its moment to show up since the display came up.
+        pub agent_grace_over: Cell<bool>,
+        pub agent_check: RefCell<Option<glib::SourceId>>,
+        pub resize_pending: RefCell<Option<glib::SourceId>>,
+        /// What the display cannot do, in words (see `VncDisplay::notes`).
+        pub notes: RefCell<String>,
+        /// The last text the guest put on the desktop's clipboard.
+        pub clipboard_from_guest: RefCell<Option<String>>,
     }
 
     #[glib::object_subclass]
@@ -161,6 +174,8 @@ pub(crate) mod imp {
                     Signal::builder("desktop-resized")
                         .param_types([i32::static_type(), i32::static_type()])
                         .build(),
+                    // What the display cannot do changed (`VncDisplay::notes`).
+                    Signal::builder("notes-changed").build(),
                 ]
             })
         }
@@ -172,6 +187,21 @@ pub(crate) mod imp {
             obj.setup_input();
             obj.setup_actions();
             obj.set_state(ConsoleState::NotRunning, None);
+            obj.connect_share_clipboard_notify(|display| {
+                if let Some(session) = display.imp().session.borrow().as_ref() {
+                    session.set_share_clipboard(display.share_clipboard());
+                }
+            });
+            obj.clipboard().connect_changed(glib::clone!(
+                #[weak]
+                obj,
+                move |clipboard| {
+                    // Our own writes (the guest's text) are not offered back.
+                    if !clipboard.is_local() {
+                        obj.offer_clipboard_to_guest();
+                    }
+                }
+            ));
         }
 
         fn dispose(&self) {
@@ -187,6 +217,11 @@ pub(crate) mod imp {
     }
 
     impl WidgetImpl for VncDisplay {
+        fn size_allocate(&self, width: i32, height: i32, baseline: i32) {
+            self.parent_size_allocate(width, height, baseline);
+            self.obj().queue_guest_resize();
+        }
+
         fn map(&self) {
             self.parent_map();
             let obj = self.obj();
@@ -374,6 +409,9 @@ impl VncDisplay {
 
     /// The remote screen as it is now, or None before the first frame.
     pub fn screenshot_texture(&self) -> Option<gdk::Texture> {
+        if self.is_session() {
+            return self.session_texture();
+        }
         let imp = self.imp();
         let framebuffer = imp.framebuffer.borrow();
         framebuffer.as_ref().map(|fb| imp.pool.texture(fb))

@@ -230,27 +230,27 @@ impl VncDisplay {
 
     /// Presses `keyvals` in order, then releases them in reverse (a key combination).
     pub fn send_keys(&self, keyvals: &[u32]) {
-        let Some(connection) = self.connection().filter(|c| c.is_initialized()) else {
+        if !self.remote_ready() {
             return;
-        };
+        }
         let codes: Vec<(u32, u16)> = keyvals
             .iter()
             .map(|&k| (k, self.scancode_of(k).0))
             .collect();
         for &(k, s) in &codes {
-            let _ = connection.key_event(true, k, s);
+            self.send_key(true, k, s);
         }
         for &(k, s) in codes.iter().rev() {
-            let _ = connection.key_event(false, k, s);
+            self.send_key(false, k, s);
         }
     }
 
     /// Types `text` as key presses, one character after the other (Shift added where
     /// the host keymap needs it; a guest with another layout may differ).
     pub fn type_text(&self, text: &str) {
-        let Some(connection) = self.connection().filter(|c| c.is_initialized()) else {
+        if !self.remote_ready() {
             return;
-        };
+        }
         for ch in text.chars() {
             let keyval = match ch {
                 '\n' | '\r' => gdk::Key::Return.into_glib(),
@@ -259,12 +259,12 @@ impl VncDisplay {
             };
             let (scancode, shifted) = self.scancode_of(keyval);
             if shifted {
-                let _ = connection.key_event(true, SHIFT_L.0.into_glib(), SHIFT_L.1);
+                self.send_key(true, SHIFT_L.0.into_glib(), SHIFT_L.1);
             }
-            let _ = connection.key_event(true, keyval, scancode);
-            let _ = connection.key_event(false, keyval, scancode);
+            self.send_key(true, keyval, scancode);
+            self.send_key(false, keyval, scancode);
             if shifted {
-                let _ = connection.key_event(false, SHIFT_L.0.into_glib(), SHIFT_L.1);
+                self.send_key(false, SHIFT_L.0.into_glib(), SHIFT_L.1);
             }
         }
     }

@@ -55,6 +55,7 @@ impl VncDisplay {
     /// what it is (the caller sets the next one).
     pub(crate) fn drop_connection(&self) {
         let imp = self.imp();
+        self.drop_session();
         if let Some(old) = imp.connection.take() {
             // Its late signals must not reach us.
             self.unwire(&old);
@@ -80,6 +81,7 @@ impl VncDisplay {
     pub(crate) fn end_connection(&self, reason: Option<String>) {
         let imp = self.imp();
         let was_up = imp.initialized.get();
+        let protocol = if self.is_session() { "SPICE" } else { "VNC" };
         self.drop_connection();
         let reason = reason
             .or_else(|| imp.disconnect_reason.take())
@@ -96,7 +98,7 @@ impl VncDisplay {
         } else {
             ConsoleState::Failed
         };
-        tracing::info!("VNC display {state:?}: {reason}");
+        tracing::info!("{protocol} display {state:?}: {reason}");
         self.set_state(state, Some(&reason));
         self.emit_by_name::<()>("disconnected", &[&reason]);
     }
@@ -115,15 +117,26 @@ impl VncDisplay {
     fn new_connection(&self) -> gvnc::Connection {
         let imp = self.imp();
         self.drop_connection();
+        let connection = gvnc::Connection::new();
+        let _ = connection.set_shared(true);
+        self.wire(&connection);
+        imp.connection.replace(Some(connection.clone()));
+        self.reset_for_new_connection(imp.local_server.get());
+        self.start_handshake_deadline();
+        connection
+    }
+
+    /// Forgets the last connection's leftovers and shows that a new one is coming,
+    /// whichever protocol it speaks; `local`: the server runs on this machine.
+    pub(crate) fn reset_for_new_connection(&self, local: bool) {
+        let imp = self.imp();
+        imp.local_server.set(local);
         imp.disconnect_reason.replace(None);
         imp.button_mask.set(0);
         imp.last_pointer.set(None);
         imp.opened_at.set(Some(Instant::now()));
         imp.first_frame_pending.set(true);
-        let connection = gvnc::Connection::new();
-        let _ = connection.set_shared(true);
-        self.wire(&connection);
-        imp.connection.replace(Some(connection.clone()));
+        imp.agent_grace_over.set(false);
         // An automatic attempt after a failure or a drop keeps its page (no flicker).
         if !matches!(
             self.state(),
@@ -131,8 +144,6 @@ impl VncDisplay {
         ) {
             self.set_state(ConsoleState::Connecting, None);
         }
-        self.start_handshake_deadline();
-        connection
     }
 
     /// Gives the handshake until its deadline to reach "initialized".

@@ -145,12 +145,21 @@ impl TexturePool {
 
     /// An opaque `B8G8R8A8_PREMULTIPLIED` texture of the whole framebuffer as it is now.
     pub fn texture(&self, fb: &Framebuffer) -> gdk::Texture {
-        let row = fb.width * BYTES_PER_PIXEL;
-        let mut data = self.take(row * fb.height);
-        for (dst, src) in data
-            .chunks_exact_mut(row)
-            .zip(fb.pixels().chunks(fb.stride))
-        {
+        self.texture_of(fb.width, fb.height, fb.stride, fb.pixels())
+    }
+
+    /// An opaque texture of `width` x `height` BGRx pixels, rows `stride` bytes apart
+    /// (a framebuffer of ours, or a protocol session's screen).
+    pub fn texture_of(
+        &self,
+        width: usize,
+        height: usize,
+        stride: usize,
+        pixels: &[u8],
+    ) -> gdk::Texture {
+        let row = width * BYTES_PER_PIXEL;
+        let mut data = self.take(row * height);
+        for (dst, src) in data.chunks_exact_mut(row).zip(pixels.chunks(stride)) {
             copy_opaque(&src[..row], dst);
         }
         let bytes = glib::Bytes::from_owned(Pooled {
@@ -158,11 +167,11 @@ impl TexturePool {
             pool: self.free.clone(),
         });
         gdk::MemoryTexture::new(
-            fb.width as i32,
-            fb.height as i32,
+            width as i32,
+            height as i32,
             gdk::MemoryFormat::B8g8r8a8Premultiplied,
             &bytes,
-            fb.width * BYTES_PER_PIXEL,
+            row,
         )
         .upcast()
     }

@@ -44,7 +44,10 @@ impl VncDisplay {
         }
         imp.dirty.set(false);
         let started = std::time::Instant::now();
-        let frame = {
+        let frame = if self.is_session() {
+            // A session's screen lives in the protocol library's memory: one copy.
+            self.session_texture().map(Frame::Texture)
+        } else {
             let framebuffer = imp.framebuffer.borrow();
             framebuffer.as_ref().map(|fb| {
                 if imp.canvas.renders_with_cairo() {
@@ -60,8 +63,9 @@ impl VncDisplay {
                 let (w, h) = frame.size();
                 let since = imp.opened_at.get().map(|t| t.elapsed()).unwrap_or_default();
                 // Tests and the first-frame figure read this line.
+                let protocol = if self.is_session() { "SPICE" } else { "VNC" };
                 tracing::info!(
-                    "VNC first frame: {w}x{h}, {} ms after opening",
+                    "{protocol} first frame: {w}x{h}, {} ms after opening",
                     since.as_millis()
                 );
             }

@@ -178,10 +178,8 @@ impl VncDisplay {
     /// Sends a key up for every key the guest believes is held.
     fn release_keys(&self) {
         let held: Vec<(u32, u16)> = self.imp().pressed_keys.take();
-        if let Some(connection) = self.connection() {
-            for (keyval, scancode) in held.into_iter().rev() {
-                let _ = connection.key_event(false, keyval, scancode);
-            }
+        for (keyval, scancode) in held.into_iter().rev() {
+            self.send_key(false, keyval, scancode);
         }
     }
 
@@ -195,9 +193,9 @@ impl VncDisplay {
         if !self.keyboard_grabbed() {
             return glib::Propagation::Proceed;
         }
-        let Some(connection) = self.connection() else {
+        if self.connection().is_none() && !self.is_session() {
             return glib::Propagation::Proceed;
-        };
+        }
         // Ctrl+Alt, pressed in either order, releases the grab.
         if down
             && ((is_ctrl(key) && state.contains(gdk::ModifierType::ALT_MASK))
@@ -224,16 +222,29 @@ impl VncDisplay {
                 None => return glib::Propagation::Stop,
             }
         }
-        let _ = connection.key_event(down, keyval, scancode);
+        self.send_key(down, keyval, scancode);
         glib::Propagation::Stop
     }
 
     fn send_pointer(&self, x: f64, y: f64) {
         let imp = self.imp();
-        let Some(connection) = self.connection().filter(|c| c.is_initialized()) else {
+        if !self.remote_ready() {
+            return;
+        }
+        let Some((fx, fy)) = imp.canvas.to_framebuffer(x, y) else {
             return;
         };
-        let Some((fx, fy)) = imp.canvas.to_framebuffer(x, y) else {
+        if self.is_session() {
+            let absolute = imp.absolute_pointer.get();
+            let last = imp.last_pointer.replace(Some((fx as f64, fy as f64)));
+            let motion = match (absolute, last) {
+                (false, Some((lx, ly))) => (fx as i32 - lx as i32, fy as i32 - ly as i32),
+                _ => (0, 0),
+            };
+            self.session_pointer((fx, fy), motion);
+            return;
+        }
+        let Some(connection) = self.connection() else {
             return;
         };
         let mask = imp.button_mask.get();
@@ -265,12 +276,19 @@ impl VncDisplay {
         imp.button_mask
             .set(if down { mask | bit } else { mask & !bit });
         self.send_pointer(x, y);
+        if self.remote_ready() {
+            // A session sends buttons on their own; gvnc sent the mask with the pointer.
+            self.session_button(button, down);
+        }
     }
 
     /// Wheel steps as presses and releases of buttons 4 (up), 5 (down), 6 (left), 7
     /// (right), at the pointer's last position (absolute mode) or without motion.
     fn on_scroll(&self, dx: f64, dy: f64) {
         let imp = self.imp();
+        if self.remote_ready() && self.session_scroll(dx, dy) {
+            return;
+        }
         let Some(connection) = self.connection().filter(|c| c.is_initialized()) else {
             return;
         };

@@ -10,5 +10,6 @@ pub mod framebuffer;
 pub mod frames;
 pub mod input;
 pub mod keymap;
+pub mod session;
 mod signals;
 pub mod status;
