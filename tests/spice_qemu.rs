@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use kit::console::SerialConsole;
 use kit::testbed::{
-    daemon, embed_root, Boot, Guest, Need, SystemDaemon, READY_LINE, VGA_PIXELS, VGA_SIZE,
+    daemon, embed_root, Guest, Need, SystemDaemon, READY_LINE, VGA_PIXELS, VGA_SIZE,
 };
 use kit::{pump, test, wait_until, Runner, BOOT};
 use vireo::display_protocol::spice::{SessionOptions, SocketSource, SpiceSession};
@@ -53,22 +53,11 @@ fn system_qxl() {
     drop(conn);
 }
 
-/// The test guest's XML with SPICE graphics and the `video` card instead of VNC and VGA.
+/// The test guest's XML with SPICE graphics and the `video` card.
 fn spice_xml(name: &str, video: &str) -> String {
-    let xml = Guest::get()
+    Guest::get()
         .expect("guest")
-        .domain_xml(name, Boot::Kernel, None);
-    let vnc = "<graphics type='vnc' autoport='yes' listen='127.0.0.1'/>";
-    let vga = "<video><model type='vga'/></video>";
-    assert!(
-        xml.contains(vnc) && xml.contains(vga),
-        "the test bed's XML changed"
-    );
-    xml.replace(
-        vnc,
-        "<graphics type='spice' autoport='yes' listen='127.0.0.1'/>",
-    )
-    .replace(vga, &format!("<video><model type='{video}'/></video>"))
+        .spice_domain_xml(name, video)
 }
 
 /// What the session reported, damage counted rather than kept.

@@ -341,6 +341,20 @@ impl Guest {
              </devices></domain>"
         )
     }
+
+    /// [`Self::domain_xml`] (kernel boot, no disk) with SPICE graphics and the `video`
+    /// card (`qxl`, virt-manager's for SPICE VMs, or `vga`) instead of VNC and VGA.
+    pub fn spice_domain_xml(&self, name: &str, video: &str) -> String {
+        let xml = self.domain_xml(name, Boot::Kernel, None);
+        let vnc = "<graphics type='vnc' autoport='yes' listen='127.0.0.1'/>";
+        let vga = "<video><model type='vga'/></video>";
+        assert!(xml.contains(vnc) && xml.contains(vga), "domain_xml changed");
+        xml.replace(
+            vnc,
+            "<graphics type='spice' autoport='yes' listen='127.0.0.1'/>",
+        )
+        .replace(vga, &format!("<video><model type='{video}'/></video>"))
+    }
 }
 
 /// The prefix of every test domain's name; `libvirtd.sh stop` removes such domains.
