@@ -6,13 +6,15 @@
 //!
 //! Today only SPICE lives here ([`spice::SpiceSession`]); the VNC half of
 //! `ui::console::VncDisplay` (its gvnc connection, framebuffer and update requests)
-//! moves in beside it as `vnc::VncSession` when the two widgets merge.
+//! is still inside the widget and may move in beside it as a `vnc::VncSession`.
 //!
-//! # The shared display (design)
+//! # The shared display
 //!
-//! One widget, `GuestDisplay` (today's `VncDisplay` renamed and cut at the protocol
-//! seam), serves both protocols. It owns a `Rc<dyn DisplaySession>` and everything
-//! that does not depend on the protocol, all of which `ui/console/vnc/` has already:
+//! One widget, `ui::console::VncDisplay`, serves both protocols: a VM tab shows a SPICE
+//! VM through it with a `Rc<dyn DisplaySession>` (`ui/console/vnc/session.rs` is the
+//! seam: keys and the pointer leave by gvnc or by the session; the session's events
+//! become the widget's states and frames). Everything that does not depend on the
+//! protocol is shared as it is:
 //!
 //! | part (today's file) | shared as | protocol-specific |
 //! |---|---|---|

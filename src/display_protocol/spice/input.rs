@@ -4,11 +4,22 @@
 //! plus the code, where the qnum codes the display widget computes (shared with VNC)
 //! set bit 7 instead. The pointer is absolute in SPICE's client mouse mode and
 //! relative in its server mode (what the main channel says).
+//!
+//! Keys are paced: QEMU hands SPICE keys straight to the guest's PS/2 keyboard, whose
+//! queue holds 16 bytes and drops the rest, so a burst (typed text, keys queued while
+//! the main loop was busy) would lose most of itself. (QEMU's VNC server spaces keys
+//! by itself, 10 ms apart; for SPICE the client does it.)
+
+use std::rc::Rc;
+use std::time::Duration;
 
 use spice_client_glib as spice;
 
 use super::session::Inner;
 use crate::display_protocol::{Button, PointerMode, Wheel};
+
+/// The gap between two key events sent to the guest (QEMU's VNC key delay).
+const KEY_GAP: Duration = Duration::from_millis(10);
 
 /// SPICE's mouse mode numbers (`SpiceMouseMode`).
 const MOUSE_MODE_CLIENT: i32 = 2;
@@ -38,18 +49,45 @@ impl Inner {
         self.channels.borrow().inputs.clone()
     }
 
-    pub(super) fn key(&self, down: bool, qnum: u16) {
-        let (Some(inputs), code) = (self.inputs(), spice_scancode(qnum)) else {
+    /// Queues a key event; the queue is sent one event every `KEY_GAP`.
+    pub(super) fn key(self: &Rc<Self>, down: bool, qnum: u16) {
+        let code = spice_scancode(qnum);
+        if code == 0 || self.inputs().is_none() {
             return;
+        }
+        self.keys.borrow_mut().push_back((down, code));
+        if self.key_timer.borrow().is_some() {
+            return;
+        }
+        // The first goes at once; the timer sends the rest and stops when done.
+        self.send_next_key();
+        let weak = Rc::downgrade(self);
+        let id = glib::timeout_add_local(KEY_GAP, move || {
+            let Some(me) = weak.upgrade() else {
+                return glib::ControlFlow::Break;
+            };
+            if me.send_next_key() {
+                return glib::ControlFlow::Continue;
+            }
+            me.key_timer.take();
+            glib::ControlFlow::Break
+        });
+        self.key_timer.replace(Some(id));
+    }
+
+    /// Sends the oldest queued key event; false when there was none.
+    fn send_next_key(&self) -> bool {
+        let Some((down, code)) = self.keys.borrow_mut().pop_front() else {
+            return false;
         };
-        if code == 0 {
-            return;
+        if let Some(inputs) = self.inputs() {
+            if down {
+                inputs.key_press(code);
+            } else {
+                inputs.key_release(code);
+            }
         }
-        if down {
-            inputs.key_press(code);
-        } else {
-            inputs.key_release(code);
-        }
+        true
     }
 
     pub(super) fn pointer_mode(&self) -> PointerMode {

@@ -65,6 +65,10 @@ pub(super) struct Inner {
     local: bool,
     /// SPICE's button mask of the buttons held in the guest.
     pub buttons: Cell<i32>,
+    /// Key events waiting to be sent (down, scancode), and the timer sending them
+    /// (`input.rs`).
+    pub keys: RefCell<std::collections::VecDeque<(bool, u32)>>,
+    pub key_timer: RefCell<Option<glib::SourceId>>,
     /// Host clipboard text the guest may ask for (we hold its clipboard).
     pub host_clipboard: RefCell<Option<String>>,
     /// Why the connection is ending, first reason wins.
@@ -88,6 +92,8 @@ impl SpiceSession {
             share_clipboard: Cell::new(options.share_clipboard),
             local: options.local,
             buttons: Cell::new(0),
+            keys: RefCell::default(),
+            key_timer: RefCell::default(),
             host_clipboard: RefCell::default(),
             reason: RefCell::default(),
             ended: Cell::new(false),
@@ -157,6 +163,9 @@ impl Drop for SpiceSession {
     fn drop(&mut self) {
         // Late signals find no Inner (weak references) and do nothing.
         self.inner.ended.set(true);
+        if let Some(id) = self.inner.key_timer.take() {
+            id.remove();
+        }
         self.inner.session.disconnect();
     }
 }
@@ -189,7 +198,7 @@ impl DisplaySession for SpiceSession {
     }
 
     fn key(&self, down: bool, _keyval: u32, qnum: u16) {
-        self.inner.key(down, qnum);
+        Inner::key(&self.inner, down, qnum);
     }
 
     fn pointer_position(&self, x: i32, y: i32) {

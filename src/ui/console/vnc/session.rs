@@ -311,6 +311,7 @@ impl VncDisplay {
 
     /// A key by its keysym and its qnum scancode.
     pub(crate) fn send_key(&self, down: bool, keyval: u32, scancode: u16) {
+        tracing::trace!("key {keyval:#x} (qnum {scancode:#x}) down: {down}");
         if let Some(session) = self.session() {
             session.key(down, keyval, scancode);
         } else if let Some(connection) = self.connection() {
