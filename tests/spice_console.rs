@@ -20,9 +20,7 @@ mod kit;
 use gtk::prelude::*;
 use kit::app::{find_widgets, TestApp};
 use kit::screen::save_png;
-use kit::testbed::{
-    daemon, embed_root, Boot, Guest, Need, SystemDaemon, VGA_PIXELS, VGA_SIZE,
-};
+use kit::testbed::{daemon, embed_root, Boot, Guest, Need, SystemDaemon, VGA_PIXELS, VGA_SIZE};
 use kit::vnc::texture_bytes;
 use kit::x11::{press_keys, type_text};
 use kit::{settle, test, wait_until, Runner, BOOT, EVENT};
@@ -175,6 +173,11 @@ fn spice_tab(host: Host, with_vnc_beside: bool) {
         "the tooltip says what is missing: {tooltip}"
     );
     save_png(&window, &format!("spice-tab-{tag}-light.png"));
+    // What a person sees on clicking it.
+    info.popup();
+    let popover = info.popover().expect("the button's popover");
+    save_png(&popover, &format!("spice-tab-{tag}-limitations.png"));
+    info.popdown();
     let style = adw::StyleManager::default();
     style.set_color_scheme(adw::ColorScheme::ForceDark);
     save_png(&window, &format!("spice-tab-{tag}-dark.png"));

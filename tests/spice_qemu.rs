@@ -55,9 +55,7 @@ fn system_qxl() {
 
 /// The test guest's XML with SPICE graphics and the `video` card.
 fn spice_xml(name: &str, video: &str) -> String {
-    Guest::get()
-        .expect("guest")
-        .spice_domain_xml(name, video)
+    Guest::get().expect("guest").spice_domain_xml(name, video)
 }
 
 /// What the session reported, damage counted rather than kept.

@@ -256,9 +256,8 @@ impl VmPage {
             .set_visible(on_console && graphical && has_display);
         imp.send_keys_button.set_sensitive(imp.vnc.is_connected());
         let notes = imp.vnc.notes();
-        imp.display_notes_button.set_visible(
-            on_console && graphical && imp.vnc.is_connected() && !notes.is_empty(),
-        );
+        imp.display_notes_button
+            .set_visible(on_console && graphical && imp.vnc.is_connected() && !notes.is_empty());
         imp.display_notes_button
             .set_tooltip_text((!notes.is_empty()).then_some(notes.as_str()));
         imp.display_notes_label.set_label(&notes);
@@ -352,9 +351,9 @@ impl VmPage {
                             // Each further SPICE channel asks libvirt for its own socket.
                             let source: SocketSource = Rc::new(move || {
                                 let (connection, domain) = (connection.clone(), domain.clone());
-                                Box::pin(async move {
-                                    connection.open_graphics_socket(&domain).await
-                                })
+                                Box::pin(
+                                    async move { connection.open_graphics_socket(&domain).await },
+                                )
                             });
                             imp.vnc.open_spice_fd(fd, source);
                         }

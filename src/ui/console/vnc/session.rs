@@ -180,9 +180,8 @@ impl VncDisplay {
                 gdk::Cursor::from_texture(&texture, c.hot_x, c.hot_y, None)
             }
             // The guest hides its pointer (or draws it itself).
-            None => gdk::Cursor::from_name("none", None).unwrap_or_else(|| {
-                gdk::Cursor::from_texture(&transparent_pixel(), 0, 0, None)
-            }),
+            None => gdk::Cursor::from_name("none", None)
+                .unwrap_or_else(|| gdk::Cursor::from_texture(&transparent_pixel(), 0, 0, None)),
         };
         self.imp().canvas.set_cursor(Some(&cursor));
     }
@@ -287,8 +286,7 @@ impl VncDisplay {
                     return;
                 };
                 // Our own copy of the guest's text coming back: not news to it.
-                if display.imp().clipboard_from_guest.borrow().as_deref() == Some(text.as_str())
-                {
+                if display.imp().clipboard_from_guest.borrow().as_deref() == Some(text.as_str()) {
                     return;
                 }
                 if let Some(session) = display.session() {
@@ -354,8 +352,10 @@ impl VncDisplay {
             return false;
         };
         let steps = |d: f64| (d.abs().round() as u32).max(1);
-        for (delta, less, more) in [(dy, Wheel::Up, Wheel::Down), (dx, Wheel::Left, Wheel::Right)]
-        {
+        for (delta, less, more) in [
+            (dy, Wheel::Up, Wheel::Down),
+            (dx, Wheel::Left, Wheel::Right),
+        ] {
             if delta != 0.0 {
                 let step = if delta < 0.0 { less } else { more };
                 for _ in 0..steps(delta) {
