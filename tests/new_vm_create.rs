@@ -30,6 +30,7 @@ fn spec(name: &str, pool: &str) -> NewVmSpec {
             network: "default".into(),
         },
         os: None,
+        display: Default::default(),
     }
 }
 

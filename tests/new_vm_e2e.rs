@@ -66,6 +66,7 @@ fn spec(c: &ConnectionObject, name: &str, install: InstallMethod) -> NewVmSpec {
         },
         network: NetworkChoice::User,
         os: None,
+        display: Default::default(),
     }
 }
 

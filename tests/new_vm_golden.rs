@@ -127,6 +127,7 @@ fn base(
         storage,
         network: net,
         os,
+        display: Default::default(),
     }
 }
 
@@ -215,6 +216,15 @@ fn golden_cases() -> Vec<(String, NewVmSpec)> {
     );
     tcg.domain_type = "qemu".into();
     out.push(("tcg-qemu-domain".into(), tcg));
+    // SPICE: its graphics and spice-vdagent's channel beside the guest agent's.
+    let mut spice = spec(
+        methods()[0].1.clone(),
+        Firmware::Bios,
+        networks()[0].1.clone(),
+        true,
+    );
+    spice.display = vireo::virt::new_vm::DisplayProtocol::Spice;
+    out.push(("display-spice".into(), spice));
     out
 }
 
@@ -309,7 +319,8 @@ fn full_matrix_is_accepted_by_libvirt() {
             n += 1;
         }
     }
-    // 96 combinations, 16 of them network installs with a first-boot XML, 3 OS cases.
-    assert_eq!(n, 6 * 2 * 4 * 2 + 16 + 3);
+    // 96 combinations, 16 of them network installs with a first-boot XML, 3 OS cases,
+    // a SPICE display.
+    assert_eq!(n, 6 * 2 * 4 * 2 + 16 + 3 + 1);
     vireo::virt::handles::release_connect(conn);
 }

@@ -264,6 +264,14 @@ fn wizard_creates_a_vm_and_opens_its_tab() -> Result<(), String> {
     snap("new-vm-5-finish-name-taken.png");
     entry("Name", "wizard-vm");
     wait_until("Create is possible", EVENT, || sensitive("Create"));
+    // The test driver's QEMU offers no SPICE: VNC, and the row says why.
+    let display = row::<adw::ComboRow>("Display");
+    let display_subtitle = display.subtitle().unwrap_or_default();
+    if display.selected() != 0 || display.is_sensitive() || !display_subtitle.contains("SPICE") {
+        return Err(format!(
+            "without SPICE on the host the display must be VNC, saying why (“{display_subtitle}”)"
+        ));
+    }
     snap("new-vm-5-finish.png");
     click("Create");
     wait_until("the wizard closes", EVENT, || wizard().is_none());
@@ -281,6 +289,7 @@ fn wizard_creates_a_vm_and_opens_its_tab() -> Result<(), String> {
         "volume='wizard-vm.qcow2'",
         "http://debian.org/debian/11",
         "<memory unit='KiB'>1048576</memory>",
+        "<graphics type='vnc'",
     ] {
         if !xml.contains(want) {
             return Err(format!("the defined XML lacks {want}:\n{xml}"));

@@ -23,6 +23,7 @@ fn spec() -> NewVmSpec {
             network: "default".into(),
         },
         os: None,
+        display: Default::default(),
     }
 }
 

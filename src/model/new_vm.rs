@@ -25,8 +25,8 @@ use crate::virt::VirtError;
 pub use crate::virt::capabilities::{DomainCapabilities, HostCapabilities};
 pub use crate::virt::new_vm::host::HostInfo;
 pub use crate::virt::new_vm::{
-    validate, CloudInit, Created, DiskFormat, Field, Firmware, HostLimits, InstallMethod,
-    MediaSource, NetworkChoice, NewVmSpec, OsProfile, Problem, Storage,
+    validate, CloudInit, Created, DiskFormat, DisplayProtocol, Field, Firmware, HostLimits,
+    InstallMethod, MediaSource, NetworkChoice, NewVmSpec, OsProfile, Problem, Storage,
 };
 pub use crate::virt::osinfo::{OsDb, OsInfo, OsinfoError, Resources};
 pub use crate::virt::uri::UriInfo;

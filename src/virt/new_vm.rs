@@ -169,6 +169,17 @@ pub enum Storage {
     None,
 }
 
+/// The protocol of the VM's graphical display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DisplayProtocol {
+    /// VNC: every QEMU has it.
+    #[default]
+    Vnc,
+    /// SPICE (virt-manager's default), with the agent channel for clipboard sharing
+    /// and a screen that follows the window; only where the host's QEMU has it.
+    Spice,
+}
+
 /// The VM's network card.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NetworkChoice {
@@ -288,6 +299,8 @@ pub struct NewVmSpec {
     pub network: NetworkChoice,
     /// Guest OS, when known.
     pub os: Option<OsProfile>,
+    /// The graphical display's protocol.
+    pub display: DisplayProtocol,
 }
 
 impl NewVmSpec {

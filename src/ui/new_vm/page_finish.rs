@@ -9,7 +9,11 @@ use gtk::{glib, CompositeTemplate};
 use super::messages::problems_text;
 use super::parts::NetworkPart;
 use super::{show_error, NetworkChooser};
-use crate::model::new_vm::{Field, Problem};
+use crate::model::new_vm::{DisplayProtocol, Field, Problem};
+
+/// The display row's items, in the order of the template's list.
+const DISPLAY_VNC: u32 = 0;
+const DISPLAY_SPICE: u32 = 1;
 use crate::model::ConnectionObject;
 
 mod imp {
@@ -47,6 +51,12 @@ mod imp {
         pub network_chooser: TemplateChild<NetworkChooser>,
         #[template_child]
         pub firmware_row: TemplateChild<adw::ComboRow>,
+        #[template_child]
+        pub display_row: TemplateChild<adw::ComboRow>,
+        /// The person picked a display protocol: the host's default no longer applies.
+        pub display_chosen: Cell<bool>,
+        /// The display row is being set by the page, not the person.
+        pub setting_display: Cell<bool>,
         #[template_child]
         pub firmware_error: TemplateChild<gtk::Label>,
         #[template_child]
@@ -97,6 +107,13 @@ mod imp {
             self.firmware_row.selected() == 1
         }
 
+        pub(super) fn display_protocol(&self) -> DisplayProtocol {
+            match self.display_row.selected() {
+                DISPLAY_SPICE => DisplayProtocol::Spice,
+                _ => DisplayProtocol::Vnc,
+            }
+        }
+
         fn customize(&self) -> bool {
             self.customize_switch.is_active()
         }
@@ -126,6 +143,16 @@ mod imp {
                 #[weak]
                 obj,
                 move |_| obj.notify_uefi()
+            ));
+            self.display_row.connect_selected_notify(glib::clone!(
+                #[weak]
+                obj,
+                move |_| {
+                    let imp = obj.imp();
+                    if !imp.setting_display.get() {
+                        imp.display_chosen.set(true);
+                    }
+                }
             ));
             self.customize_switch.connect_active_notify(glib::clone!(
                 #[weak]
@@ -175,6 +202,30 @@ impl FinishPage {
             String::new()
         } else {
             gettext("No UEFI firmware on this host")
+        });
+    }
+
+    /// The chosen display protocol.
+    pub fn display_protocol(&self) -> DisplayProtocol {
+        self.imp().display_protocol()
+    }
+
+    /// Offers SPICE where the host's QEMU has it (and makes it the default, as
+    /// virt-manager does, unless the person chose); else VNC only, saying why.
+    pub fn set_spice_available(&self, available: bool) {
+        let imp = self.imp();
+        imp.setting_display.set(true);
+        if !available {
+            imp.display_row.set_selected(DISPLAY_VNC);
+        } else if !imp.display_chosen.get() {
+            imp.display_row.set_selected(DISPLAY_SPICE);
+        }
+        imp.setting_display.set(false);
+        imp.display_row.set_sensitive(available);
+        imp.display_row.set_subtitle(&if available {
+            gettext("Sound and USB redirection are not supported yet")
+        } else {
+            gettext("This host’s QEMU has no SPICE: the display uses VNC")
         });
     }
 

@@ -3,7 +3,10 @@
 
 use std::fmt::Write;
 
-use super::{DiskFormat, Firmware, InstallMethod, MediaSource, NetworkChoice, NewVmSpec, Storage};
+use super::{
+    DiskFormat, DisplayProtocol, Firmware, InstallMethod, MediaSource, NetworkChoice, NewVmSpec,
+    Storage,
+};
 
 /// Escapes text for XML attributes and content.
 pub fn escape(s: &str) -> String {
@@ -234,14 +237,24 @@ pub(super) fn domain_xml(spec: &NewVmSpec, install: bool) -> String {
             "      <target type='virtio' name='org.qemu.guest_agent.0'/>"
         );
         let _ = writeln!(w, "    </channel>");
+        if spec.display == DisplayProtocol::Spice {
+            // spice-vdagent's channel: clipboard sharing and the screen size.
+            let _ = writeln!(w, "    <channel type='spicevmc'>");
+            let _ = writeln!(w, "      <target type='virtio' name='com.redhat.spice.0'/>");
+            let _ = writeln!(w, "    </channel>");
+        }
     }
     if p.usb_tablet {
         // Absolute pointer: the console needs no pointer grab.
         let _ = writeln!(w, "    <input type='tablet' bus='usb'/>");
     }
-    // VNC on loopback: Vireo connects through virDomainOpenGraphicsFD (local and
-    // remote alike) and other tools (virt-viewer over SSH) still find a port.
-    let _ = writeln!(w, "    <graphics type='vnc' autoport='yes'>");
+    // On loopback: Vireo connects through virDomainOpenGraphicsFD (local and remote
+    // alike) and other tools (virt-viewer over SSH) still find a port.
+    let kind = match spec.display {
+        DisplayProtocol::Vnc => "vnc",
+        DisplayProtocol::Spice => "spice",
+    };
+    let _ = writeln!(w, "    <graphics type='{kind}' autoport='yes'>");
     let _ = writeln!(w, "      <listen type='address' address='127.0.0.1'/>");
     let _ = writeln!(w, "    </graphics>");
     let video = if p.virtio_gpu { "virtio" } else { "vga" };

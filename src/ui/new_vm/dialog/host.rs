@@ -59,6 +59,8 @@ impl NewVmDialog {
         imp.resources_page.set_vcpus(2.min(host.caps.cpus.max(1)));
         imp.finish_page
             .set_uefi_available(host.domcaps.as_ref().is_some_and(|d| d.supports_uefi()));
+        imp.finish_page
+            .set_spice_available(host.domcaps.as_ref().is_some_and(has_spice));
         // Known before the page's choices notify: they read it.
         imp.host.replace(Some(host.clone()));
         imp.method_page.set_host(Some(&host));
@@ -100,6 +102,8 @@ impl NewVmDialog {
                         imp.finish_page.set_uefi_available(
                             domcaps.as_ref().is_some_and(|d| d.supports_uefi()),
                         );
+                        imp.finish_page
+                            .set_spice_available(domcaps.as_ref().is_some_and(has_spice));
                         if let Some(h) = imp.host.borrow_mut().as_mut() {
                             h.domcaps = domcaps;
                         }
@@ -189,4 +193,9 @@ impl NewVmDialog {
             }),
         );
     }
+}
+
+/// Whether the host's QEMU offers SPICE displays for the chosen machine.
+fn has_spice(domcaps: &crate::model::new_vm::DomainCapabilities) -> bool {
+    domcaps.graphics_types.iter().any(|t| t == "spice")
 }

@@ -46,6 +46,7 @@ impl NewVmDialog {
             storage,
             network: finish.network().0,
             os: imp.os_page.profile(),
+            display: finish.display_protocol(),
         }
     }
 
