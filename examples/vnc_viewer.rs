@@ -1,7 +1,8 @@
-//! Vireo's VNC display alone in a window, set up as the app sets it up, for the viewer
-//! benchmark (`tools/bench-vnc.sh`) and manual tries:
-//! `vnc_viewer HOST:PORT|unix:PATH [--size WxH]`. A unix socket stands for what
-//! libvirt hands over for a VM on this host.
+//! Vireo's display alone in a window, set up as the app sets it up, for the viewer
+//! benchmarks (`tools/bench-vnc.sh`, `tools/bench-spice.sh`) and manual tries:
+//! `vnc_viewer HOST:PORT|unix:PATH|spice://HOST:PORT [--size WxH]`. A unix socket
+//! stands for what libvirt hands over for a VM on this host; `spice://` shows a SPICE
+//! server through the same widget, as a VM tab does for a SPICE VM.
 //!
 //! Same process set-up as `vireo` (`vireo::startup::prepare_process`: logging,
 //! resources, renderer-dependent settings) and the same display configuration as a VM
@@ -22,7 +23,7 @@ use vireo::ui::console::VncDisplay;
 fn main() -> glib::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(target) = args.iter().find(|a| !a.starts_with("--")).cloned() else {
-        eprintln!("usage: vnc_viewer HOST:PORT|unix:PATH [--size WxH]");
+        eprintln!("usage: vnc_viewer HOST:PORT|unix:PATH|spice://HOST:PORT [--size WxH]");
         return glib::ExitCode::FAILURE;
     };
     let target = target.trim_start_matches("vnc://").to_string();
@@ -57,20 +58,26 @@ fn main() -> glib::ExitCode {
     display.connect_disconnected(|_, reason| eprintln!("disconnected: {reason}"));
     window.present();
     display.grab_focus();
-    match target.strip_prefix("unix:") {
-        Some(path) => match std::os::unix::net::UnixStream::connect(path) {
-            Ok(stream) => display.open_fd(stream.into()),
-            Err(err) => {
-                eprintln!("{path}: {err}");
-                return glib::ExitCode::FAILURE;
+    let split = |target: &str, default: u16| match target.rsplit_once(':') {
+        Some((h, p)) => (h.to_string(), p.parse::<u16>().unwrap_or(default)),
+        None => (target.to_string(), default),
+    };
+    if let Some(spice) = target.strip_prefix("spice://") {
+        let (host, port) = split(spice, 5900);
+        display.open_spice_host(&host, port);
+    } else {
+        match target.strip_prefix("unix:") {
+            Some(path) => match std::os::unix::net::UnixStream::connect(path) {
+                Ok(stream) => display.open_fd(stream.into()),
+                Err(err) => {
+                    eprintln!("{path}: {err}");
+                    return glib::ExitCode::FAILURE;
+                }
+            },
+            None => {
+                let (host, port) = split(&target, 5900);
+                display.open_host(&host, port);
             }
-        },
-        None => {
-            let (host, port) = match target.rsplit_once(':') {
-                Some((h, p)) => (h.to_string(), p.parse::<u16>().unwrap_or(5900)),
-                None => (target.clone(), 5900),
-            };
-            display.open_host(&host, port);
         }
     }
 

@@ -15,6 +15,8 @@
 #!
 #! Clients, each alone against the running guest:
 #!   remote-viewer       on its own Xvfb; the counter read off its screen = frames SHOWN
+#!   vireo               examples/vnc_viewer.rs spice://…: Vireo's display widget (the VM
+#!                       tab's), on its own Xvfb, read off its screen like remote-viewer
 #!   vireo-decode        examples/spice_decode.rs: Vireo's SpiceSession, NO widget; the
 #!                       counter read from the session's pixels at 60 Hz = frames DECODED
 #!   vireo-decode-copy   the same plus one opaque copy of the screen per frame (what
@@ -29,7 +31,7 @@
 #!        WINDOW=20 REPS=3 WARMUP=5 FPS=60 SPICE_PORT=5970 VIEW_DISPLAY=61 RESULTS=file
 #!        KEEP=1 (keep the serial, QEMU and client logs)
 #! Needs: tools/install-deps.sh bench (virt-viewer, python3-xlib, python3-numpy), QEMU,
-#!        and: cargo build --release --example spice_decode
+#!        and: cargo build --release --example spice_decode --example vnc_viewer
 set -u
 cd "$(dirname "$0")/.."
 HERE=$(pwd)
@@ -40,6 +42,7 @@ WINDOW=${WINDOW:-20}; REPS=${REPS:-3}; WARMUP=${WARMUP:-5}; FPS=${FPS:-60}
 SPICE_PORT=${SPICE_PORT:-5970}; VIEW_DISPLAY=${VIEW_DISPLAY:-61}
 TARGET=${CARGO_TARGET_DIR:-$HERE/target}
 DECODE_BIN=${DECODE_BIN:-$TARGET/release/examples/spice_decode}
+VIEWER_BIN=${VIEWER_BIN:-$TARGET/release/examples/vnc_viewer}
 GUEST=${VIREO_GUEST_DIR:-$TARGET/guest}
 WORK=$TARGET/bench-spice
 PY=/usr/bin/python3
@@ -50,6 +53,9 @@ for b in Xvfb remote-viewer qemu-system-x86_64 rustc; do
 done
 $PY -c 'import Xlib, numpy' 2>/dev/null || { echo "need python3-xlib python3-numpy" >&2; exit 1; }
 [ -x "$DECODE_BIN" ] || { echo "build first: cargo build --release --example spice_decode" >&2; exit 1; }
+case " $CLIENTS " in *" vireo "*)
+  [ -x "$VIEWER_BIN" ] || { echo "build first: cargo build --release --example vnc_viewer" >&2; exit 1; } ;;
+esac
 
 # --- the bench guest: the test guest's initramfs + DRM drivers + fbanim --------------
 tests/guest/build.sh "$GUEST" >/dev/null || exit 1
@@ -150,13 +156,16 @@ run_client() {
   local args=(--pid qemu=$QPID --window "$WINDOW" --reps "$REPS"
     --warmup "$WARMUP" --label "$label $size ($VIDEO)" --results "$RESULTS")
   case $label in
-    remote-viewer)
+    remote-viewer|vireo)
       [ -e /tmp/.X$VIEW_DISPLAY-lock ] && { echo "display :$VIEW_DISPLAY in use" >&2; return 1; }
       Xvfb :$VIEW_DISPLAY -screen 0 $((w+320))x$((h+240))x24 -nolisten tcp >"$T/xview.log" 2>&1 &
       PIDS+=($!)
       wait_socket $VIEW_DISPLAY || { echo "Xvfb failed" >&2; return 1; }
+      local viewer=(remote-viewer "spice://127.0.0.1:$SPICE_PORT")
+      # Vireo's own display widget, as a VM tab shows a SPICE VM.
+      [ $label = vireo ] && viewer=("$VIEWER_BIN" "spice://127.0.0.1:$SPICE_PORT" --size "${w}x$((h+40))")
       setsid env DISPLAY=:$VIEW_DISPLAY NO_AT_BRIDGE=1 GDK_BACKEND=x11 GSETTINGS_BACKEND=memory \
-        remote-viewer "spice://127.0.0.1:$SPICE_PORT" >"$T/client.log" 2>&1 &
+        "${viewer[@]}" >"$T/client.log" 2>&1 &
       CPID=$!
       args+=(--view-display :$VIEW_DISPLAY) ;;
     vireo-decode|vireo-decode-copy|vireo-decode-compressed)
