@@ -182,6 +182,14 @@ fn spice_tab(host: Host, with_vnc_beside: bool) {
     style.set_color_scheme(adw::ColorScheme::ForceDark);
     save_png(&window, &format!("spice-tab-{tag}-dark.png"));
     style.set_color_scheme(adw::ColorScheme::Default);
+    if matches!(host, Host::Embed) {
+        // A phone-sized window: the header's controls must still fit.
+        window.set_default_size(360, 640);
+        kit::pump(std::time::Duration::from_millis(500));
+        save_png(&window, "spice-tab-narrow.png");
+        window.set_default_size(1000, 700);
+        kit::pump(std::time::Duration::from_millis(500));
+    }
 
     // Keys on the X keyboard into the window: the display takes the keyboard, the VGA
     // console's shell runs the line and writes to the serial port.
