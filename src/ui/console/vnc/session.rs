@@ -67,8 +67,20 @@ impl VncDisplay {
             local,
         }));
         let weak = self.downgrade();
+        // Only the current session speaks to the widget (an old one may still be
+        // winding down while its successor connects).
+        let id = Rc::as_ptr(&session) as *const ();
         session.connect_event(Box::new(move |event| {
-            if let Some(display) = weak.upgrade() {
+            let Some(display) = weak.upgrade() else {
+                return;
+            };
+            let current = display
+                .imp()
+                .session
+                .borrow()
+                .as_ref()
+                .map(|s| Rc::as_ptr(s) as *const ());
+            if current == Some(id) {
                 display.on_session_event(event);
             }
         }));
@@ -89,9 +101,9 @@ impl VncDisplay {
         {
             source.remove();
         }
-        if let Some(session) = imp.session.take() {
-            session.close();
-        }
+        // Dropped, not closed: a session that goes away says nothing more, where
+        // `close` would report `Disconnected` to a widget that has moved on.
+        drop(imp.session.take());
         if imp.agent.take().is_some() {
             self.update_notes();
         }
