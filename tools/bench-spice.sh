@@ -52,7 +52,9 @@ for b in Xvfb remote-viewer qemu-system-x86_64 rustc; do
   command -v $b >/dev/null || { echo "missing $b (tools/install-deps.sh bench)" >&2; exit 1; }
 done
 $PY -c 'import Xlib, numpy' 2>/dev/null || { echo "need python3-xlib python3-numpy" >&2; exit 1; }
-[ -x "$DECODE_BIN" ] || { echo "build first: cargo build --release --example spice_decode" >&2; exit 1; }
+case " $CLIENTS " in *" vireo-decode"*)
+  [ -x "$DECODE_BIN" ] || { echo "build first: cargo build --release --example spice_decode" >&2; exit 1; } ;;
+esac
 case " $CLIENTS " in *" vireo "*)
   [ -x "$VIEWER_BIN" ] || { echo "build first: cargo build --release --example vnc_viewer" >&2; exit 1; } ;;
 esac
@@ -201,5 +203,5 @@ print(f"\n{'client':<40}{'fps':>7}{'guest fps':>10}{'client CPU %':>13}{'QEMU CP
 for r in rows:
     print(f"{r['label']:<40}{r.get('fps', 0):>7.1f}{r.get('guest_fps') or 0:>10.1f}"
           f"{r.get('cpu_client', 0):>13.1f}{r.get('cpu_qemu', 0):>11.1f}{r.get('client_peak_rss_MiB', 0):>9.1f}")
-print("fps: remote-viewer = frames shown on its screen; vireo-decode* = frames decoded, NO widget")
+print("fps: remote-viewer, vireo = frames shown on their screens; vireo-decode* = frames decoded, NO widget")
 PYEOF
