@@ -52,6 +52,14 @@ mod imp {
             app.setup_actions();
             app.setup_style();
             app.follow_stats_settings();
+            // ssh's questions (libvirt's ssh and the consoles' channels) come here.
+            crate::model::SshLogin::shared().connect_question_asked(glib::clone!(
+                #[weak]
+                app,
+                move |_, question| {
+                    crate::ui::present_ssh_question(app.active_window().as_ref(), question);
+                }
+            ));
         }
 
         fn activate(&self) {
@@ -75,6 +83,7 @@ mod imp {
             {
                 connection.close();
             }
+            crate::model::ssh_login::uninstall();
             self.parent_shutdown();
         }
     }

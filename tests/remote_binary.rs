@@ -1,0 +1,383 @@
+//! The real `vireo` on a remote host over `qemu+ssh://`, as a person uses it, against
+//! the test bed's remote host (`tests/testbed/remote-host.sh`: its own namespaces,
+//! sshd, libvirtd, the test guest):
+//!
+//! - `console_through_ssh`: `vireo --connect qemu+ssh://… --show-domain-console NAME`
+//!   shows the remote guest's picture (its display listens on the remote host's
+//!   loopback, reached through an SSH channel); the guest's VGA bands are read from the
+//!   X screen. Launched several times: the median time to the channel and to the first
+//!   frame are printed.
+//! - `lost_network_and_sshd`: with the console open, the host's network is cut, then
+//!   its sshd killed: the host's header says the connection is lost with the reason,
+//!   the console says it is disconnected; each time everything comes back by itself
+//!   with the same one VM in the list. Detection and recovery times are printed.
+//! - `login_questions`: ssh's questions in Vireo's dialogs, answered as a person does:
+//!   a key's passphrase, a password, an unknown host key (its fingerprint shown;
+//!   accepted, and refused), a refused login saying why.
+//!
+//! The list and the hosts' states are read through the app's diagnostics probe
+//! (`VIREO_PROBE`, `src/ui/probe.rs`): the rows the window shows.
+//!
+//! Run: isolate.sh xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- cargo test --test remote_binary
+
+mod kit;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use kit::binary::App;
+use kit::remote_host::RemoteHost;
+use kit::screen::x_screen_shows_guest;
+use kit::testbed::{self, virsh, Boot, Guest, Need, READY_LINE};
+use kit::{test, wait_until, Runner};
+use serde_json::Value;
+
+const VM: &str = "vireo-test-remote-console";
+/// How many launches the console figures take their median from.
+const LAUNCHES: usize = 5;
+
+fn main() {
+    testbed::require(&[Need::RemoteHost, Need::Guest]);
+    kit::binary::require();
+    Runner::new().run(vec![
+        test("console_through_ssh", console_through_ssh).limit(600),
+        test("lost_network_and_sshd", lost_network_and_sshd).limit(400),
+        test("login_questions", login_questions).limit(400),
+    ]);
+}
+
+/// The host of every test here, with the guest running on it.
+static HOST: OnceLock<RemoteHost> = OnceLock::new();
+
+fn host() -> &'static RemoteHost {
+    HOST.get_or_init(|| {
+        let h = RemoteHost::up("binary");
+        println!("  remote host up in {:.2} s at {}", h.up_secs, h.addr);
+        h
+    })
+}
+
+/// The guest on the remote host, defined and started over qemu+ssh as a person's virsh
+/// would, its display on the host's loopback (the default); waits for its ready line.
+fn remote_guest(h: &RemoteHost) {
+    if virsh(&h.uri, &["list", "--name"])
+        .lines()
+        .any(|l| l.trim() == VM)
+    {
+        return;
+    }
+    let tmp = testbed::target_dir().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let log = tmp.join(format!("{VM}.serial.log"));
+    let _ = std::fs::remove_file(&log);
+    let xml = Guest::get()
+        .expect("guest")
+        .domain_xml(VM, Boot::Kernel, None)
+        .replace(
+            "<serial type='pty'>",
+            &format!(
+                "<serial type='pty'><log file='{}' append='off'/>",
+                log.display()
+            ),
+        );
+    assert!(
+        xml.contains("listen='127.0.0.1'"),
+        "the guest's display listens on the host's loopback"
+    );
+    let file = tmp.join(format!("{VM}.xml"));
+    std::fs::write(&file, xml).unwrap();
+    virsh(&h.uri, &["define", file.to_str().unwrap()]);
+    virsh(&h.uri, &["start", VM]);
+    let t = Instant::now();
+    wait_until("the remote guest's ready line", kit::BOOT, || {
+        std::fs::read_to_string(&log).is_ok_and(|s| s.lines().any(|l| l.trim() == READY_LINE))
+    });
+    println!(
+        "  remote guest ready after {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+}
+
+/// Launches vireo with its probe writing to a file of its own.
+fn launch(args: &[&str]) -> (App, PathBuf) {
+    let report = testbed::temp_dir("remote-binary").join("probe.json");
+    let _ = std::fs::remove_file(&report);
+    // The app inherits the test's environment; no heartbeat (it would cost CPU).
+    std::env::set_var("VIREO_PROBE", &report);
+    std::env::set_var("VIREO_PROBE_BEAT_MS", "0");
+    (App::launch(args), report)
+}
+
+/// A fresh report of the app's probe: the hosts and rows its window shows.
+fn probe(app: &App, report: &Path) -> Value {
+    let before = std::fs::read_to_string(report)
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .and_then(|v| v["report"].as_u64());
+    let status = Command::new("kill")
+        .args(["-USR1", &app.pid().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    wait_until("the probe's report", Duration::from_secs(10), || {
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(report).ok()?).ok()?;
+        (v["report"].as_u64() != before).then_some(v)
+    })
+}
+
+/// (state, error, row names) of the first host in the probe's report.
+fn host_row(v: &Value) -> (String, String, Vec<String>) {
+    let host = &v["hosts"][0];
+    let rows = host["rows"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .filter_map(|r| r["name"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    (
+        host["state"].as_str().unwrap_or_default().to_owned(),
+        host["error"].as_str().unwrap_or_default().to_owned(),
+        rows,
+    )
+}
+
+/// How long after `since` the guest's picture is on the X screen (None past `limit`).
+fn guest_on_screen_after(since: Instant, limit: Duration) -> Option<Duration> {
+    while since.elapsed() < limit {
+        if x_screen_shows_guest() {
+            return Some(since.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
+/// Seconds in the first log line after `after` (a byte offset) that contains `marker`
+/// and `seconds=`.
+fn logged_seconds(log: &str, marker: &str) -> Option<f64> {
+    let line = log.lines().find(|l| l.contains(marker))?;
+    line.split("seconds=")
+        .nth(1)?
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .next()?
+        .parse()
+        .ok()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+// ---------------------------------------------------------------------------------
+fn console_through_ssh() {
+    let h = host();
+    remote_guest(h);
+    let (mut tunnels, mut frames) = (Vec::new(), Vec::new());
+    for i in 1..=LAUNCHES {
+        let launched = Instant::now();
+        let (app, _) = launch(&["--connect", &h.uri, "--show-domain-console", VM]);
+        let seen = guest_on_screen_after(launched, Duration::from_secs(60));
+        let Some(seen) = seen else {
+            app.screenshot("remote-console-missing.png");
+            panic!(
+                "launch {i}: the remote guest's picture never showed; log:\n{}",
+                app.log()
+            );
+        };
+        let log = app.log();
+        let tunnel = logged_seconds(&log, "SSH channel to the display open")
+            .unwrap_or_else(|| panic!("no SSH channel in the log:\n{log}"));
+        println!(
+            "  launch {i}: SSH channel open in {tunnel:.2} s, guest's picture on screen {:.2} s \
+             after launch",
+            seen.as_secs_f64()
+        );
+        tunnels.push(tunnel);
+        frames.push(seen.as_secs_f64());
+        if i == 1 {
+            app.screenshot("remote-console.png");
+            // What the tab says to a screen reader: the VM's name, not an error.
+            app.find("label", VM);
+        }
+        app.quit();
+    }
+    println!(
+        "  SSH channel to the display: median {:.2} s; launch to the guest's picture: \
+         median {:.2} s ({LAUNCHES} launches)",
+        median(tunnels),
+        median(frames)
+    );
+}
+
+// ---------------------------------------------------------------------------------
+fn lost_network_and_sshd() {
+    let h = host();
+    remote_guest(h);
+    let (app, report) = launch(&["--connect", &h.uri, "--show-domain-console", VM]);
+    guest_on_screen_after(Instant::now(), Duration::from_secs(60))
+        .expect("the guest's picture first");
+    let (state, _, rows) = host_row(&probe(&app, &report));
+    assert_eq!(
+        (state.as_str(), rows.clone()),
+        ("Connected", vec![VM.to_owned()])
+    );
+
+    for (what, cut, restore) in [
+        (
+            "network cut",
+            Box::new(|| h.set_network(false)) as Box<dyn Fn()>,
+            Box::new(|| h.set_network(true)) as Box<dyn Fn()>,
+        ),
+        (
+            "sshd killed",
+            Box::new(|| kill_sshd(h)),
+            Box::new(|| h.set_sshd(true)),
+        ),
+    ] {
+        cut();
+        let t = Instant::now();
+        let error = wait_until("the host's state: lost", Duration::from_secs(40), || {
+            let (state, error, _) = host_row(&probe(&app, &report));
+            (state == "Lost").then_some(error)
+        });
+        let detected = t.elapsed().as_secs_f64();
+        println!("  {what}: lost after {detected:.1} s: {error}");
+        assert!(!error.is_empty(), "the header says why");
+        // The header says so, and the console too (read as a screen reader reads them).
+        app.find("label", "Disconnected From the Display");
+        let header = app
+            .find_all("label", None)
+            .into_iter()
+            .find(|l| l.name.starts_with("Connection lost"))
+            .map(|l| l.name.clone());
+        println!("  header: {header:?}");
+        assert!(
+            header.is_some(),
+            "the host's header says the connection is lost"
+        );
+        if what == "network cut" {
+            app.screenshot("remote-network-lost.png");
+        }
+        // Stays lost while the host is away, then comes back by itself.
+        std::thread::sleep(Duration::from_secs(3));
+        restore();
+        let t = Instant::now();
+        wait_until(
+            "the host's state: connected",
+            Duration::from_secs(60),
+            || host_row(&probe(&app, &report)).0 == "Connected",
+        );
+        let reconnected = t.elapsed().as_secs_f64();
+        let picture = guest_on_screen_after(t, Duration::from_secs(60))
+            .expect("the guest's picture back")
+            .as_secs_f64();
+        let (_, _, rows) = host_row(&probe(&app, &report));
+        println!(
+            "  {what}: host back, reconnected after {reconnected:.1} s, the guest's picture \
+             after {picture:.1} s; rows {rows:?}"
+        );
+        assert_eq!(rows, vec![VM.to_owned()], "no duplicate or ghost VMs");
+    }
+    app.screenshot("remote-recovered.png");
+    app.quit();
+}
+
+/// Kills the host's sshd and every session it serves (libvirt's and the console's),
+/// as a crash or a restart of the ssh service without its sessions would.
+fn kill_sshd(h: &RemoteHost) {
+    h.set_sshd(false);
+    let out = h.exec(&["pkill", "-KILL", "-x", "sshd"]);
+    // 1: nothing matched (every session already gone).
+    assert!(out.status.code().is_some_and(|c| c <= 1), "{out:?}");
+}
+
+// ---------------------------------------------------------------------------------
+/// Types `text` into the dialog's field named `field`, then Enter.
+fn answer_in_field(app: &App, field: &str, text: &str) {
+    let entry = ["password text", "text", "entry"]
+        .iter()
+        .find_map(|role| {
+            app.find_all(role, Some(field))
+                .into_iter()
+                .find(|e| e.on_screen())
+        })
+        .unwrap_or_else(|| panic!("no field {field:?}:\n{}", app.tree()));
+    app.click(&entry);
+    app.type_text(text);
+    app.key("Return");
+}
+
+fn login_questions() {
+    let h = host();
+    // A key with a passphrase: asked in the dialog, the host's VMs listed.
+    let uri = h.uri_for("root", &h.ssh, &h.key_pass);
+    let (app, _) = launch(&["--connect", &uri]);
+    app.find("label", "Unlock SSH Key");
+    app.screenshot("remote-passphrase.png");
+    answer_in_field(&app, "Passphrase", &h.passphrase);
+    app.wait_ready();
+    app.quit();
+
+    // A password (the key is authorized nowhere, so ssh asks for the password).
+    let uri = h.uri_for(&h.password_user, &h.ssh, &h.key_stranger);
+    let (app, _) = launch(&["--connect", &uri]);
+    app.find("label", "Log In to Host");
+    answer_in_field(&app, "Password", &h.password);
+    app.wait_ready();
+    app.quit();
+
+    // A refused login: root's password is not known; Cancel, and the header says why.
+    let uri = h.uri_for("root", &h.ssh, &h.key_stranger);
+    let (app, report) = launch(&["--connect", &uri]);
+    app.find("label", "Log In to Host");
+    app.click(&app.find("label", "Cancel"));
+    let error = wait_until("the host's state: failed", Duration::from_secs(30), || {
+        let (state, error, _) = host_row(&probe(&app, &report));
+        (state == "Failed").then_some(error)
+    });
+    println!("  refused login: {error}");
+    assert!(error.contains("Permission denied"), "{error}");
+    app.find_all("label", None)
+        .into_iter()
+        .find(|l| l.name.contains("Permission denied"))
+        .expect("the header shows libvirt's reason");
+    app.screenshot("remote-login-refused.png");
+    app.quit();
+
+    // A host key not known yet: its fingerprint is shown; refused, nothing is recorded.
+    std::fs::write(&h.known_hosts_unknown, "").unwrap();
+    let uri = h.uri_for("root", &h.ssh_unknown, &h.key);
+    let (app, report) = launch(&["--connect", &uri]);
+    app.find("label", "Unknown Host");
+    let body = app
+        .find_all("label", None)
+        .into_iter()
+        .find(|l| l.name.contains(&h.host_key_fp))
+        .map(|l| l.name.clone())
+        .unwrap_or_else(|| panic!("no fingerprint shown:\n{}", app.tree()));
+    println!("  unknown host: {body}");
+    app.screenshot("remote-unknown-host.png");
+    app.click(&app.find("label", "Refuse"));
+    let error = wait_until("the host's state: failed", Duration::from_secs(30), || {
+        let (state, error, _) = host_row(&probe(&app, &report));
+        (state == "Failed").then_some(error)
+    });
+    println!("  refused host key: {error}");
+    assert!(error.contains("Host key verification failed"), "{error}");
+    assert_eq!(std::fs::read_to_string(&h.known_hosts_unknown).unwrap(), "");
+    app.quit();
+
+    // Accepted: connected, and the key is remembered.
+    let (app, _) = launch(&["--connect", &uri]);
+    app.find("label", "Unknown Host");
+    app.click(&app.find("label", "Connect"));
+    app.wait_ready();
+    let known = std::fs::read_to_string(&h.known_hosts_unknown).unwrap();
+    assert!(known.contains(&h.addr), "known_hosts: {known}");
+    app.quit();
+}
