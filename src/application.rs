@@ -52,14 +52,6 @@ mod imp {
             app.setup_actions();
             app.setup_style();
             app.follow_stats_settings();
-            // ssh's questions (libvirt's ssh and the consoles' channels) come here.
-            crate::model::SshLogin::shared().connect_question_asked(glib::clone!(
-                #[weak]
-                app,
-                move |_, question| {
-                    crate::ui::present_ssh_question(app.active_window().as_ref(), question);
-                }
-            ));
         }
 
         fn activate(&self) {
@@ -71,6 +63,19 @@ mod imp {
             }
             let window = VireoWindow::new(&app);
             window.present();
+            // ssh's questions (libvirt's ssh and the consoles' channels) come here, once
+            // there is a window to show them over (they wait until then).
+            crate::model::SshLogin::shared().connect_question_asked(glib::clone!(
+                #[weak]
+                app,
+                move |_, question| {
+                    // Over the window (at start none is active yet).
+                    let parent = app
+                        .active_window()
+                        .or_else(|| app.windows().into_iter().next());
+                    crate::ui::present_ssh_question(parent.as_ref(), question);
+                }
+            ));
             app.open_initial_connections();
         }
 

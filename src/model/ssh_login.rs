@@ -13,7 +13,6 @@
 
 use std::cell::RefCell;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc, Mutex, OnceLock, PoisonError};
 
 use glib::prelude::*;
@@ -26,11 +25,10 @@ use crate::virt::ssh::{Askpass, AskpassAnswer, AskpassServer};
 /// A question on its way to the main loop, with the channel for the answer.
 type Asked = (LoginQuestion, mpsc::Sender<AskpassAnswer>);
 
-/// The relay's sending end; its receiver runs on the main loop once [`SshLogin::shared`]
-/// was made there.
+/// The relay's sending end, set by [`install`]; questions wait in it until a handler
+/// of [`SshLogin::connect_question_asked`] takes them on the main loop (the app opens
+/// its hosts before its window exists).
 static RELAY: OnceLock<async_channel::Sender<Asked>> = OnceLock::new();
-/// True once something on the main loop listens for questions.
-static LISTENING: AtomicBool = AtomicBool::new(false);
 /// The process-wide server of libvirt's ssh.
 static PROCESS_SERVER: Mutex<Option<AskpassServer>> = Mutex::new(None);
 
@@ -50,10 +48,10 @@ fn helper() -> Option<PathBuf> {
     .find(|p| p.is_file())
 }
 
-/// Answers one question through the main loop; refuses it at once when nothing there
-/// listens (a process without a window) or the answer can no longer come.
+/// Answers one question through the main loop; refuses it at once in a process that
+/// cannot ask (no [`install`]: tests, tools) or when the answer can no longer come.
 fn relay(question: &LoginQuestion) -> AskpassAnswer {
-    let Some(tx) = RELAY.get().filter(|_| LISTENING.load(Ordering::SeqCst)) else {
+    let Some(tx) = RELAY.get() else {
         tracing::info!(?question, "ssh asked, but nobody can answer: refused");
         return AskpassAnswer::Cancel;
     };
@@ -73,15 +71,18 @@ pub(crate) fn askpass() -> Option<Askpass> {
     })
 }
 
-/// Starts the process-wide askpass server and sets `SSH_ASKPASS` for the ssh that
-/// libvirt runs. Call once, first thing, before any thread (it changes the
-/// environment); does nothing when the helper is not installed.
+/// Makes the relay (questions wait until [`SshLogin::connect_question_asked`] takes
+/// them), starts the process-wide askpass server and sets `SSH_ASKPASS` for the ssh
+/// that libvirt runs. Call once, on the main thread, first thing, before any other
+/// thread (it changes the environment); without the helper, ssh asks nothing.
 pub fn install() {
+    SshLogin::shared();
     let Some(askpass) = askpass() else {
         tracing::debug!("vireo-askpass not found: ssh cannot ask for logins");
         return;
     };
-    match AskpassServer::start(&askpass) {
+    // ssh asks a refused password again at once (3 times): those are refused with it.
+    match AskpassServer::start_shared(&askpass, std::time::Duration::from_secs(2)) {
         Ok(server) => {
             std::env::set_var("SSH_ASKPASS", server.program());
             *PROCESS_SERVER
@@ -122,7 +123,10 @@ mod imp {
     }
 
     #[derive(Default)]
-    pub struct SshLogin;
+    pub struct SshLogin {
+        /// The relay's receiving end, until a handler takes the questions.
+        pub(super) questions: RefCell<Option<async_channel::Receiver<Asked>>>,
+    }
 
     #[glib::object_subclass]
     impl ObjectSubclass for SshLogin {
@@ -210,7 +214,25 @@ impl SshLogin {
         let obj: SshLogin = glib::Object::new();
         let (tx, rx) = async_channel::unbounded::<Asked>();
         if RELAY.set(tx).is_ok() {
-            let weak = obj.downgrade();
+            obj.imp().questions.replace(Some(rx));
+        }
+        obj
+    }
+
+    /// Connects to `question-asked`; the questions that waited for a handler come now.
+    /// A handler that keeps no reference to the question refuses it.
+    pub fn connect_question_asked<F: Fn(&Self, &SshQuestion) + 'static>(
+        &self,
+        f: F,
+    ) -> glib::SignalHandlerId {
+        let id = self.connect_local("question-asked", false, move |args| {
+            let obj = args[0].get::<Self>().ok()?;
+            let question = args[1].get::<SshQuestion>().ok()?;
+            f(&obj, &question);
+            None
+        });
+        if let Some(rx) = self.imp().questions.take() {
+            let weak = self.downgrade();
             glib::spawn_future_local(async move {
                 while let Ok((question, reply)) = rx.recv().await {
                     // Without the relay the question is dropped, which refuses it.
@@ -220,21 +242,6 @@ impl SshLogin {
                 }
             });
         }
-        obj
-    }
-
-    /// Connects to `question-asked`; from then on questions wait for an answer (before,
-    /// they are refused at once). A handler that keeps no reference refuses the question.
-    pub fn connect_question_asked<F: Fn(&Self, &SshQuestion) + 'static>(
-        &self,
-        f: F,
-    ) -> glib::SignalHandlerId {
-        LISTENING.store(true, Ordering::SeqCst);
-        self.connect_local("question-asked", false, move |args| {
-            let obj = args[0].get::<Self>().ok()?;
-            let question = args[1].get::<SshQuestion>().ok()?;
-            f(&obj, &question);
-            None
-        })
+        id
     }
 }

@@ -12,6 +12,8 @@ use crate::model::{LoginQuestion, SshQuestion};
 /// Presents `question` over `parent`; answers or refuses it.
 pub fn present(parent: Option<&gtk::Window>, question: &SshQuestion) {
     let asked = question.question();
+    // (Host, key file, fingerprint: nothing secret.)
+    tracing::info!(question = ?asked, "ssh asks");
     let (heading, body, field, accept) = match &asked {
         LoginQuestion::KeyPassphrase { key } => (
             gettext("Unlock SSH Key"),
@@ -53,6 +55,8 @@ pub fn present(parent: Option<&gtk::Window>, question: &SshQuestion) {
     };
     let dialog = adw::MessageDialog::new(parent, Some(&heading), Some(&body));
     dialog.set_body_use_markup(false);
+    // Its window's name too (window lists, screen readers' window switchers).
+    dialog.set_title(Some(&heading));
     let entry = field.map(|(label, secret)| {
         let entry: gtk::Widget = if secret {
             let entry = gtk::PasswordEntry::new();

@@ -49,8 +49,8 @@ pub struct ConsoleTab {
     view_action: RefCell<Option<gio::SimpleAction>>,
     /// The SSH channel the display goes through (remote hosts); ended with the display.
     tunnel: RefCell<Option<DisplayTunnel>>,
-    /// The host's connection and the handler that follows its state.
-    connection: RefCell<Option<(glib::WeakRef<ConnectionObject>, glib::SignalHandlerId)>>,
+    /// The host's connection and the handlers that follow its state and error.
+    connection: RefCell<Option<(glib::WeakRef<ConnectionObject>, Vec<glib::SignalHandlerId>)>>,
 }
 
 impl ConsoleTab {
@@ -172,8 +172,15 @@ impl VmPage {
             move |vnc| {
                 // The person asked: start afresh, and show that it is trying.
                 page.imp().consoles.failures.set(0);
-                vnc.set_state(ConsoleState::Connecting, None);
-                page.connect_graphics();
+                let connection = page.domain().and_then(|d| d.connection());
+                match connection {
+                    // The host first: the display follows once it is back.
+                    Some(c) if c.state() != ConnectionState::Connected => c.open(),
+                    _ => {
+                        vnc.set_state(ConsoleState::Connecting, None);
+                        page.connect_graphics();
+                    }
+                }
             }
         ));
         vnc.connect_connected(glib::clone!(
@@ -269,20 +276,31 @@ impl VmPage {
     /// (no attempts that cannot succeed); once it is back the display connects again.
     pub(super) fn follow_connection_in_consoles(&self, connection: Option<&ConnectionObject>) {
         let consoles = &self.imp().consoles;
-        if let Some((weak, handler)) = consoles.connection.take() {
+        if let Some((weak, handlers)) = consoles.connection.take() {
             if let Some(old) = weak.upgrade() {
-                old.disconnect(handler);
+                for handler in handlers {
+                    old.disconnect(handler);
+                }
             }
         }
         let Some(connection) = connection else { return };
-        let handler = connection.connect_state_notify(glib::clone!(
-            #[weak(rename_to = page)]
-            self,
-            move |connection| page.connection_state_changed(connection)
-        ));
+        // The error too: while lost, each attempt's failure says more (libvirt's words).
+        let handlers = ["state", "error"]
+            .into_iter()
+            .map(|property| {
+                connection.connect_notify_local(
+                    Some(property),
+                    glib::clone!(
+                        #[weak(rename_to = page)]
+                        self,
+                        move |connection, _| page.connection_state_changed(connection)
+                    ),
+                )
+            })
+            .collect();
         consoles
             .connection
-            .replace(Some((connection.downgrade(), handler)));
+            .replace(Some((connection.downgrade(), handlers)));
     }
 
     fn connection_state_changed(&self, connection: &ConnectionObject) {
@@ -299,7 +317,10 @@ impl VmPage {
             }
             ConnectionState::Connecting => {}
             ConnectionState::Lost | ConnectionState::Failed | ConnectionState::Disconnected => {
-                if vnc.state() == ConsoleState::NotRunning {
+                if matches!(
+                    vnc.state(),
+                    ConsoleState::NotRunning | ConsoleState::NoDisplay
+                ) {
                     return;
                 }
                 imp.consoles.next_attempt();
@@ -307,7 +328,7 @@ impl VmPage {
                 imp.consoles.tunnel.take();
                 let text = gettext("The connection to the host was lost.");
                 let detail = match connection.error() {
-                    Some(reason) => format!("{text} {reason}"),
+                    Some(reason) => format!("{text} ({reason})"),
                     None => text,
                 };
                 vnc.set_state(ConsoleState::Disconnected, Some(&detail));
