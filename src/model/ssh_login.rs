@@ -6,7 +6,7 @@
 //! starts its ssh with a cleaned environment that keeps `SSH_ASKPASS` and `DISPLAY`, so
 //! [`install`] (before the first thread) starts one process-wide
 //! [`AskpassServer`] and points `SSH_ASKPASS` at its helper; a console's channel gets a
-//! server of its own ([`askpass`]). Both answer through the same relay: the question
+//! server of its own (`askpass()`). Both answer through the same relay: the question
 //! goes to the main loop as an [`SshQuestion`] on [`SshLogin`]'s `question-asked`
 //! signal, and the helper waits (on the server's thread, never the main one) until the
 //! person answers or the question is dropped, which refuses it.
