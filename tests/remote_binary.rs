@@ -14,6 +14,9 @@
 //! - `login_questions`: ssh's questions in Vireo's dialogs, answered as a person does:
 //!   a key's passphrase, a password, an unknown host key (its fingerprint shown;
 //!   accepted, and refused), a refused login saying why.
+//! - `iso_upload_to_remote_pool`: the host pages' model (in this process, over
+//!   `qemu+ssh://`) uploads the guest's ISO into a new pool of the remote host, with
+//!   progress, the bytes compared; a second upload cancelled midway.
 //!
 //! The list and the hosts' states are read through the app's diagnostics probe
 //! (`VIREO_PROBE`, `src/ui/probe.rs`): the rows the window shows.
@@ -45,6 +48,7 @@ fn main() {
         test("console_through_ssh", console_through_ssh).limit(600),
         test("lost_network_and_sshd", lost_network_and_sshd).limit(400),
         test("login_questions", login_questions).limit(400),
+        test("iso_upload_to_remote_pool", iso_upload_to_remote_pool).limit(300),
     ]);
 }
 
@@ -488,4 +492,70 @@ fn login_questions() {
     let known = std::fs::read_to_string(&h.known_hosts_unknown).unwrap();
     assert!(known.contains(&h.addr), "known_hosts: {known}");
     drop(app);
+}
+
+// ---------------------------------------------------------------------------------
+fn iso_upload_to_remote_pool() {
+    use vireo::model::host::{DiskFormat, TransferState, VolumeSpec};
+    let h = host();
+    let c = kit::model::connect(&h.uri);
+    let host = c.host();
+    kit::block_on(host.load()).expect("the remote host reads");
+    let dir = testbed::temp_dir("remote-pool");
+    let pool = kit::block_on(host.create_pool(kit::host::dir_pool(
+        "vireo-test-remote-isos",
+        dir.join("pool").to_str().unwrap(),
+    )))
+    .expect("a pool on the remote host");
+    kit::block_on(pool.load_volumes()).unwrap();
+    let iso = Guest::get().expect("guest").iso.clone();
+    let data = std::fs::read(&iso).unwrap();
+    let spec = |name: &str| VolumeSpec {
+        name: name.into(),
+        format: DiskFormat::Raw,
+        capacity: data.len() as u64,
+        backing: None,
+    };
+    let vol = kit::block_on(pool.create_volume(spec("install.iso"))).expect("volume");
+    let t = Instant::now();
+    let up = vol.upload(iso.clone()).unwrap();
+    let mut fractions = Vec::new();
+    wait_until("the upload ends", Duration::from_secs(120), || {
+        fractions.push(up.fraction());
+        !up.is_running()
+    });
+    let took = t.elapsed().as_secs_f64();
+    assert_eq!(up.state(), TransferState::Finished, "{:?}", up.error());
+    println!(
+        "  {} MiB uploaded over qemu+ssh in {took:.2} s ({:.1} MiB/s); progress seen at {} \
+         points",
+        data.len() >> 20,
+        data.len() as f64 / 1048576.0 / took,
+        fractions.iter().filter(|f| **f > 0.0 && **f < 1.0).count()
+    );
+    // The pool's directory is on this machine's file system too.
+    assert!(
+        std::fs::read(vol.path()).unwrap() == data,
+        "the ISO arrives unchanged"
+    );
+
+    // Cancel midway: the transfer says so and stops.
+    let vol = kit::block_on(pool.create_volume(spec("cancelled.iso"))).expect("volume");
+    let up = vol.upload(iso).unwrap();
+    wait_until("some progress", Duration::from_secs(60), || {
+        up.done() > 0 || !up.is_running()
+    });
+    up.cancel();
+    wait_until("the upload stops", Duration::from_secs(30), || {
+        !up.is_running()
+    });
+    println!(
+        "  cancelled at {} of {} bytes: {:?}",
+        up.done(),
+        up.total(),
+        up.state()
+    );
+    assert_eq!(up.state(), TransferState::Cancelled, "{:?}", up.error());
+    assert!(up.done() < up.total(), "stopped before the end");
+    c.close();
 }
