@@ -31,7 +31,10 @@ pub enum GraphicsEndpoint {
 
 /// The `ssh` that carries a console's channel to a remote host; stopped on drop.
 #[derive(Debug)]
-pub struct DisplayTunnel(#[allow(dead_code)] SshProcess);
+pub struct DisplayTunnel {
+    /// Held, never read: the channel lives as long as its ssh.
+    _ssh: SshProcess,
+}
 
 /// Why a VM's graphical console cannot be reached.
 #[derive(Debug, thiserror::Error)]
@@ -244,7 +247,9 @@ impl ConnectionObject {
         );
         Ok(GraphicsEndpoint::Tunnel(
             tunnel.socket,
-            DisplayTunnel(tunnel.process),
+            DisplayTunnel {
+                _ssh: tunnel.process,
+            },
         ))
     }
 }
