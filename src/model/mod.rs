@@ -19,6 +19,7 @@ mod operation;
 mod reconnect;
 mod snapshot_thumbnails;
 pub mod snapshots;
+pub mod ssh_login;
 mod stage_text;
 mod state_text;
 
@@ -26,12 +27,13 @@ pub use crate::virt::uri::is_loopback_host;
 pub use crate::virt::VirtError;
 pub use actions::{DomainAction, StorageInfo};
 pub use connection_object::{error_text, ConnectionObject, ConnectionState, StatsCost};
-pub use consoles::{GraphicsEndpoint, GraphicsError};
+pub use consoles::{DisplayTunnel, GraphicsEndpoint, GraphicsError};
 pub use credentials_request::CredentialsRequest;
 pub use domain_list::DomainList;
 pub use domain_object::{DomainObject, DomainState};
 pub use history::{StatKind, HISTORY_LEN};
 pub use operation::{OperationError, OperationObject};
+pub use ssh_login::{LoginQuestion, SshLogin, SshQuestion};
 
 /// Prepares libvirt for the GLib main loop: installs libvirt's default event
 /// implementation (which runs on GLib's default main context) and silences libvirt's

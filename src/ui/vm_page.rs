@@ -132,6 +132,7 @@ mod imp {
                     domain.disconnect(handler);
                 }
             }
+            self.obj().follow_connection_in_consoles(None);
             while let Some(child) = self.obj().first_child() {
                 child.unparent();
             }
@@ -264,6 +265,7 @@ impl VmPage {
             ),
         ));
         imp.handlers.replace(handlers);
+        self.follow_connection_in_consoles(domain.connection().as_ref());
         imp.uuid_row.set_subtitle(&domain.uuid());
         imp.autostart_switch.connect_state_set(glib::clone!(
             #[weak(rename_to = page)]

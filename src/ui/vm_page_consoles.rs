@@ -17,7 +17,9 @@ use gettextrs::gettext;
 use gtk::prelude::*;
 use gtk::{gio, glib};
 
-use crate::model::{DomainState, GraphicsEndpoint, GraphicsError};
+use crate::model::{
+    ConnectionObject, ConnectionState, DisplayTunnel, DomainState, GraphicsEndpoint, GraphicsError,
+};
 use crate::ui::console::{ConsoleState, SerialConsole, VncDisplay};
 use crate::ui::domain_actions::ListAction;
 use crate::ui::VmPage;
@@ -45,6 +47,10 @@ pub struct ConsoleTab {
     switching_view: Cell<bool>,
     /// `tab.console-view`, enabled (shown in the menu) in a narrow window.
     view_action: RefCell<Option<gio::SimpleAction>>,
+    /// The SSH channel the display goes through (remote hosts); ended with the display.
+    tunnel: RefCell<Option<DisplayTunnel>>,
+    /// The host's connection and the handlers that follow its state and error.
+    connection: RefCell<Option<(glib::WeakRef<ConnectionObject>, Vec<glib::SignalHandlerId>)>>,
 }
 
 impl ConsoleTab {
@@ -166,8 +172,15 @@ impl VmPage {
             move |vnc| {
                 // The person asked: start afresh, and show that it is trying.
                 page.imp().consoles.failures.set(0);
-                vnc.set_state(ConsoleState::Connecting, None);
-                page.connect_graphics();
+                let connection = page.domain().and_then(|d| d.connection());
+                match connection {
+                    // The host first: the display follows once it is back.
+                    Some(c) if c.state() != ConnectionState::Connected => c.open(),
+                    _ => {
+                        vnc.set_state(ConsoleState::Connecting, None);
+                        page.connect_graphics();
+                    }
+                }
             }
         ));
         vnc.connect_connected(glib::clone!(
@@ -259,6 +272,70 @@ impl VmPage {
         imp.consoles.switching_view.set(false);
     }
 
+    /// Follows the host's connection: while it is lost the display says so and waits
+    /// (no attempts that cannot succeed); once it is back the display connects again.
+    pub(super) fn follow_connection_in_consoles(&self, connection: Option<&ConnectionObject>) {
+        let consoles = &self.imp().consoles;
+        if let Some((weak, handlers)) = consoles.connection.take() {
+            if let Some(old) = weak.upgrade() {
+                for handler in handlers {
+                    old.disconnect(handler);
+                }
+            }
+        }
+        let Some(connection) = connection else { return };
+        // The error too: while lost, each attempt's failure says more (libvirt's words).
+        let handlers = ["state", "error"]
+            .into_iter()
+            .map(|property| {
+                connection.connect_notify_local(
+                    Some(property),
+                    glib::clone!(
+                        #[weak(rename_to = page)]
+                        self,
+                        move |connection, _| page.connection_state_changed(connection)
+                    ),
+                )
+            })
+            .collect();
+        consoles
+            .connection
+            .replace(Some((connection.downgrade(), handlers)));
+    }
+
+    fn connection_state_changed(&self, connection: &ConnectionObject) {
+        let imp = self.imp();
+        let vnc = &imp.vnc;
+        match connection.state() {
+            ConnectionState::Connected => {
+                let running = self.domain().is_some_and(|d| d.state().is_active());
+                if running && !vnc.is_connected() {
+                    imp.consoles.failures.set(0);
+                    vnc.set_state(ConsoleState::Connecting, None);
+                    self.connect_graphics();
+                }
+            }
+            ConnectionState::Connecting => {}
+            ConnectionState::Lost | ConnectionState::Failed | ConnectionState::Disconnected => {
+                if matches!(
+                    vnc.state(),
+                    ConsoleState::NotRunning | ConsoleState::NoDisplay
+                ) {
+                    return;
+                }
+                imp.consoles.next_attempt();
+                vnc.close();
+                imp.consoles.tunnel.take();
+                let text = gettext("The connection to the host was lost.");
+                let detail = match connection.error() {
+                    Some(reason) => format!("{text} ({reason})"),
+                    None => text,
+                };
+                vnc.set_state(ConsoleState::Disconnected, Some(&detail));
+            }
+        }
+    }
+
     /// Called whenever the VM's state changes.
     pub(super) fn follow_state_in_consoles(&self, state: DomainState) {
         let imp = self.imp();
@@ -268,6 +345,7 @@ impl VmPage {
             imp.consoles.next_attempt();
             imp.consoles.failures.set(0);
             vnc.close();
+            imp.consoles.tunnel.take();
             vnc.set_state(ConsoleState::NotRunning, None);
         } else if vnc.state() == ConsoleState::NotRunning {
             vnc.set_state(ConsoleState::Connecting, None);
@@ -319,9 +397,15 @@ impl VmPage {
                 if !imp.consoles.is_current(attempt) {
                     return;
                 }
+                // A channel of an earlier attempt ends here, the display's with it.
+                imp.consoles.tunnel.take();
                 match endpoint {
                     Ok(GraphicsEndpoint::Socket(fd)) => imp.vnc.open_fd(fd),
                     Ok(GraphicsEndpoint::Address(host, port)) => imp.vnc.open_host(&host, port),
+                    Ok(GraphicsEndpoint::Tunnel(fd, tunnel)) => {
+                        imp.consoles.tunnel.replace(Some(tunnel));
+                        imp.vnc.open_remote_fd(fd);
+                    }
                     Err(error) if error.is_permanent() => {
                         tracing::info!("no graphical console for {}: {error}", domain.name());
                         let detail = match error {
@@ -332,6 +416,11 @@ impl VmPage {
                             .set_state(ConsoleState::NoDisplay, detail.as_deref());
                         // Such a machine is reached through its serial port.
                         page.suggest_console_view("serial");
+                    }
+                    Err(error) if error.was_declined() => {
+                        // The person said no: Retry asks again, nothing does by itself.
+                        tracing::info!("graphical console of {}: {error}", domain.name());
+                        imp.vnc.set_state(ConsoleState::Failed, Some(&error.text()));
                     }
                     Err(error) => {
                         tracing::warn!("no graphical console for {}: {error}", domain.name());
