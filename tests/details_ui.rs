@@ -13,11 +13,15 @@ use kit::app::{find_widgets, TestApp};
 use kit::screen::save_png;
 use kit::{settle, test, wait_until, Runner, EVENT};
 use vireo::model::{ConnectionState, DomainObject, DomainState};
-use vireo::ui::{VmOverview, VmPage};
+use vireo::ui::{
+    HardwareView, HwBootPage, HwCpuPage, HwDiskPage, HwMemoryPage, HwNicPage, VmOverview, VmPage,
+};
 
 fn main() {
     Runner::new().gui().fresh_process().run(vec![
         test("overview_edits_and_errors", overview_edits_and_errors),
+        test("hardware_pages_edit_the_definition", hardware_pages),
+        test("remove_a_device_after_asking", remove_a_device),
     ]);
 }
 
@@ -155,5 +159,194 @@ fn overview_edits_and_errors() {
     window.set_default_size(360, 640);
     wait_until("the window narrows", EVENT, || window.width() <= 400);
     save_png(&window, "details-overview-narrow.png");
+    app.quit();
+}
+
+/// The Details page's sidebar and pages, once the definition is read.
+fn hardware(page: &VmPage) -> HardwareView {
+    let hw = page.hardware().expect("the hardware view");
+    wait_until("the sidebar lists the devices", EVENT, || {
+        hw.titles().len() > 4
+    });
+    hw
+}
+
+/// Opens `title` in the sidebar and returns its page.
+fn open<W: IsA<gtk::Widget>>(hw: &HardwareView, title: &str) -> W {
+    assert!(hw.select(title), "no “{title}” in {:?}", hw.titles());
+    settle();
+    hw.page()
+        .and_downcast::<W>()
+        .unwrap_or_else(|| panic!("“{title}” opens another page"))
+}
+
+/// The spin button of the row titled `title`.
+fn spin(root: &impl IsA<gtk::Widget>, title: &str) -> gtk::SpinButton {
+    find_widgets::<gtk::SpinButton>(root)
+        .into_iter()
+        .find(|s| {
+            s.ancestor(adw::ActionRow::static_type())
+                .and_downcast::<adw::ActionRow>()
+                .is_some_and(|r| r.title() == title)
+        })
+        .unwrap_or_else(|| panic!("no spin button “{title}”"))
+}
+
+/// Every screenshot of a page: light, dark.
+fn shoot(window: &impl IsA<gtk::Widget>, name: &str) {
+    save_png(window, &format!("{name}.png"));
+    adw::StyleManager::default().set_color_scheme(adw::ColorScheme::ForceDark);
+    settle();
+    save_png(window, &format!("{name}-dark.png"));
+    adw::StyleManager::default().set_color_scheme(adw::ColorScheme::Default);
+    settle();
+}
+
+/// The lines of `after` that are not in `before` and the other way round.
+fn changed_lines(before: &str, after: &str) -> (Vec<String>, Vec<String>) {
+    let b: Vec<&str> = before.lines().collect();
+    let a: Vec<&str> = after.lines().collect();
+    let added = a.iter().filter(|l| !b.contains(l)).map(|l| l.trim().to_owned()).collect();
+    let gone = b.iter().filter(|l| !a.contains(l)).map(|l| l.trim().to_owned()).collect();
+    (added, gone)
+}
+
+fn hardware_pages() {
+    let (app, _domain, page) = start();
+    let window = app.window();
+    let hw = hardware(&page);
+    let titles = hw.titles();
+    for t in ["Overview", "CPUs", "Memory", "Boot Options", "VirtIO Disk vda", "NIC :dd:ee:ff", "Memory Balloon"] {
+        assert!(titles.iter().any(|x| x == t), "{t} missing from {titles:?}");
+    }
+
+    // Memory: more than the host has is refused inline, and nothing changes.
+    let before = dumpxml("test", true);
+    let mem: HwMemoryPage = open(&hw, "Memory");
+    let current = spin(&mem, "C_urrent Allocation (MiB)");
+    let max = spin(&mem, "_Maximum Allocation (MiB)");
+    assert_eq!(max.value() as u64, 8192);
+    assert_eq!(current.value() as u64, 2048);
+    max.set_value(16_000_000.0);
+    hw.apply();
+    assert!(hw.message().contains("more than the host"), "{}", hw.message());
+    assert_eq!(dumpxml("test", true), before);
+    shoot(&window, "details-memory-error");
+    // Revert shows what is saved.
+    hw.revert();
+    assert_eq!(max.value() as u64, 8192);
+    assert!(hw.message().is_empty());
+    // Apply with nothing changed defines nothing.
+    hw.apply();
+    assert!(hw.message().contains("Nothing to apply"), "{}", hw.message());
+    // A smaller current allocation reaches libvirt, that line only.
+    current.set_value(1024.0);
+    hw.apply();
+    wait_until("the memory is saved", EVENT, || {
+        dumpxml("test", true).contains("<currentMemory unit='KiB'>1048576</currentMemory>")
+    });
+    assert!(hw.message().contains("next starts"), "{}", hw.message());
+    let (added, gone) = changed_lines(&before, &dumpxml("test", true));
+    assert_eq!(added, ["<currentMemory unit='KiB'>1048576</currentMemory>"]);
+    assert_eq!(gone, ["<currentMemory unit='KiB'>2097152</currentMemory>"]);
+    shoot(&window, "details-memory");
+
+    // Boot order: the CD-ROM first, then the disk.
+    let before = dumpxml("test", true);
+    let boot: HwBootPage = open(&hw, "Boot Options");
+    assert_eq!(boot.boot_labels(), ["Hard Disk"]);
+    boot.set_enabled("CD-ROM", true);
+    settle();
+    boot.move_up("CD-ROM");
+    assert_eq!(boot.boot_labels(), ["CD-ROM", "Hard Disk"]);
+    hw.apply();
+    wait_until("the boot order is saved", EVENT, || {
+        dumpxml("test", true).contains("<boot dev='cdrom'/>\n    <boot dev='hd'/>")
+    });
+    let (added, gone) = changed_lines(&before, &dumpxml("test", true));
+    assert_eq!(added, ["<boot dev='cdrom'/>"], "{gone:?}");
+    assert!(gone.is_empty(), "{gone:?}");
+    shoot(&window, "details-boot");
+
+    // CPUs: four, copying the host's CPU.
+    let cpu: HwCpuPage = open(&hw, "CPUs");
+    spin(&cpu, "_Virtual CPUs").set_value(4.0);
+    find_widgets::<adw::ComboRow>(&cpu)[0].set_selected(1);
+    hw.apply();
+    wait_until("the CPUs are saved", EVENT, || {
+        let x = dumpxml("test", true);
+        x.contains(">4</vcpu>") && x.contains("host-passthrough")
+    });
+    shoot(&window, "details-cpu");
+
+    // The disk and the NIC.
+    let _disk: HwDiskPage = open(&hw, "VirtIO Disk vda");
+    shoot(&window, "details-disk");
+    let nic: HwNicPage = open(&hw, "NIC :dd:ee:ff");
+    let model = find_widgets::<adw::ComboRow>(&nic)[0].clone();
+    model.set_selected(1); // e1000e
+    nic.set_link_up(false);
+    hw.apply();
+    wait_until("the NIC is saved", EVENT, || {
+        let x = dumpxml("test", true);
+        x.contains("<model type='e1000e'/>") && x.contains("<link state='down'/>")
+    });
+    shoot(&window, "details-nic");
+
+    // 360 px: the sidebar, then a page with its Back button.
+    window.unmaximize();
+    window.set_default_size(360, 640);
+    wait_until("the window narrows", EVENT, || window.width() <= 400);
+    page.show_details();
+    settle();
+    save_png(&window, "details-sidebar-narrow.png");
+    let _: HwMemoryPage = open(&hw, "Memory");
+    save_png(&window, "details-memory-narrow.png");
+    app.quit();
+}
+
+fn remove_a_device() {
+    let (app, domain, page) = start();
+    kit::model::act(
+        &domain.connection().unwrap(),
+        &domain,
+        vireo::model::DomainAction::ForceOff,
+    );
+    wait_until("test is shut off", EVENT, || {
+        domain.state() == DomainState::Shutoff
+    });
+    let hw = hardware(&page);
+    let _: HwDiskPage = open(&hw, "VirtIO Disk vda");
+    hw.remove();
+    let dialog = wait_until("the question", EVENT, || {
+        gtk::Window::list_toplevels()
+            .into_iter()
+            .find_map(|w| w.downcast::<adw::MessageDialog>().ok())
+    });
+    let heading = dialog.heading().unwrap_or_default().to_string();
+    let body = dialog.body().to_string();
+    assert_eq!(heading, "Remove VirtIO Disk vda?");
+    assert!(body.contains("/guest/diskimage1 stays on the host"), "{body}");
+    save_png(&dialog, "details-remove-question.png");
+    dialog.response("cancel");
+    settle();
+    assert!(!dialog.is_visible(), "the question goes away");
+    assert!(dumpxml("test", true).contains("/guest/diskimage1"), "Cancel keeps it");
+    hw.remove();
+    let dialog = wait_until("the question again", EVENT, || {
+        gtk::Window::list_toplevels()
+            .into_iter()
+            .find_map(|w| w.downcast::<adw::MessageDialog>().ok().filter(|d| d.is_visible()))
+    });
+    dialog.response("remove");
+    settle();
+    assert!(!dialog.is_visible(), "the question goes away");
+    wait_until("the disk is gone", EVENT, || {
+        assert!(!hw.message().contains(' '), "{}", hw.message());
+        !dumpxml("test", true).contains("/guest/diskimage1")
+    });
+    wait_until("the sidebar follows", EVENT, || {
+        !hw.titles().iter().any(|t| t == "VirtIO Disk vda")
+    });
     app.quit();
 }

@@ -15,6 +15,7 @@ use crate::virt::domain_details::{self, DeviceChange, SaveError};
 use crate::virt::domain_xml::apply::Definition;
 use crate::virt::VirtError;
 
+pub use super::device_titles::{device_icon, device_title};
 pub use crate::virt::domain_details::{AddressSource, GuestAddress};
 pub use crate::virt::domain_xml::apply::Affect;
 pub use crate::virt::domain_xml::devices::{
@@ -23,6 +24,7 @@ pub use crate::virt::domain_xml::devices::{
 };
 pub use crate::virt::domain_xml::{
     Cpu, DeviceKey, DeviceKind, DomainXml, DomainXmlError, MemorySize, Os, Topology, Vcpus,
+    BOOT_DEVICES,
 };
 
 /// Why a change to a VM's configuration was not made.

@@ -24,6 +24,7 @@ mod snapshot_questions;
 mod snapshot_row;
 mod snapshots_page;
 mod sparkline;
+mod hardware;
 mod vm_overview;
 mod vm_page;
 mod vm_page_consoles;
@@ -44,6 +45,9 @@ pub use snapshot_create_dialog::SnapshotCreateDialog;
 pub use snapshot_row::SnapshotRow;
 pub use snapshots_page::SnapshotsPage;
 pub use sparkline::Sparkline;
+pub use hardware::{
+    HardwareView, HwBootPage, HwCpuPage, HwDevicePage, HwDiskPage, HwMemoryPage, HwNicPage,
+};
 pub use vm_overview::VmOverview;
 pub use vm_page::VmPage;
 pub use window::VireoWindow;

@@ -106,7 +106,7 @@ mod imp {
                         &domain,
                     )));
                 self.details_bin
-                    .set_child(Some(&crate::ui::vm_overview::VmOverview::new(&domain)));
+                    .set_child(Some(&crate::ui::HardwareView::new(&domain)));
             }
             obj.follow_domain();
         }
@@ -142,6 +142,9 @@ impl VmPage {
     }
 
     pub fn show_details(&self) {
+        if let Some(hardware) = self.hardware() {
+            hardware.show_overview();
+        }
         self.imp().view_stack.set_visible_child_name("details");
     }
 
@@ -276,6 +279,11 @@ impl VmPage {
 
     /// The Details page's overview.
     pub fn overview(&self) -> Option<crate::ui::VmOverview> {
+        self.hardware().and_then(|h| h.overview())
+    }
+
+    /// The Details page: the sidebar of the overview and the hardware, and its pages.
+    pub fn hardware(&self) -> Option<crate::ui::HardwareView> {
         self.imp().details_bin.child().and_downcast()
     }
 
