@@ -348,5 +348,7 @@ fn remove_a_device() {
     wait_until("the sidebar follows", EVENT, || {
         !hw.titles().iter().any(|t| t == "VirtIO Disk vda")
     });
+    // (Not after the window is gone.)
+    drop(dialog);
     app.quit();
 }
