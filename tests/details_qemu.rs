@@ -86,7 +86,9 @@ fn changed_lines(before: &str, after: &str) -> (Vec<String>, Vec<String>) {
 
 /// The part of `xml` from `from` to the end of `to`.
 fn section<'a>(xml: &'a str, from: &str, to: &str) -> &'a str {
-    let a = xml.find(from).unwrap_or_else(|| panic!("no {from} in {xml}"));
+    let a = xml
+        .find(from)
+        .unwrap_or_else(|| panic!("no {from} in {xml}"));
     let b = xml[a..].find(to).unwrap_or_else(|| panic!("no {to}")) + a + to.len();
     &xml[a..b]
 }
@@ -152,11 +154,19 @@ fn edits_reach_libvirt_and_keep_the_rest() {
 
     // Bad input changes nothing: an empty name, memory above the host's.
     apply_entry(&entry(&ov, "Name"), "");
-    assert!(ov.error_text().contains("needs a name"), "{}", ov.error_text());
+    assert!(
+        ov.error_text().contains("needs a name"),
+        "{}",
+        ov.error_text()
+    );
     let mem: HwMemoryPage = open(&hw, "Memory");
     spin(&mem, "_Maximum Allocation (MiB)").set_value(16_000_000.0);
     hw.apply();
-    assert!(hw.message().contains("more than the host"), "{}", hw.message());
+    assert!(
+        hw.message().contains("more than the host"),
+        "{}",
+        hw.message()
+    );
     save_png(&window, "details-qemu-memory-error.png");
     hw.revert();
     assert_eq!(dumpxml(), original, "refused input changes nothing");

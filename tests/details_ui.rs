@@ -83,9 +83,17 @@ fn overview_edits_and_errors() {
     // An empty name: an inline error, nothing changes.
     let before = dumpxml("test", true);
     apply(&entry(&ov, "Name"), "  ");
-    assert!(ov.error_text().contains("needs a name"), "{}", ov.error_text());
+    assert!(
+        ov.error_text().contains("needs a name"),
+        "{}",
+        ov.error_text()
+    );
     assert!(entry(&ov, "Name").has_css_class("error"));
-    assert_eq!(dumpxml("test", true), before, "an empty name changes nothing");
+    assert_eq!(
+        dumpxml("test", true),
+        before,
+        "an empty name changes nothing"
+    );
     save_png(&window, "details-overview-error.png");
 
     // Renaming a running VM: libvirt's own refusal, inline; nothing changes.
@@ -94,7 +102,11 @@ fn overview_edits_and_errors() {
         ov.error_text().contains("The name was not changed")
     });
     assert_eq!(domain.name(), "test");
-    assert_eq!(dumpxml("test", true), before, "a refused rename changes nothing");
+    assert_eq!(
+        dumpxml("test", true),
+        before,
+        "a refused rename changes nothing"
+    );
 
     // Title and description reach libvirt; the error goes.
     apply(&entry(&ov, "Title"), "Web server");
@@ -103,10 +115,13 @@ fn overview_edits_and_errors() {
     });
     assert!(ov.error_text().is_empty(), "{}", ov.error_text());
     assert!(!entry(&ov, "Name").has_css_class("error"));
-    wait_until("the model follows", EVENT, || domain.title() == "Web server");
+    wait_until("the model follows", EVENT, || {
+        domain.title() == "Web server"
+    });
     apply(&entry(&ov, "Description"), "Serves <pages> & more");
     wait_until("the description reaches libvirt", EVENT, || {
-        dumpxml("test", false).contains("<description>Serves &lt;pages&gt; &amp; more</description>")
+        dumpxml("test", false)
+            .contains("<description>Serves &lt;pages&gt; &amp; more</description>")
     });
     // A title on two lines: libvirt refuses in its words.
     apply(&entry(&ov, "Title"), "two\nlines");
@@ -206,8 +221,16 @@ fn shoot(window: &impl IsA<gtk::Widget>, name: &str) {
 fn changed_lines(before: &str, after: &str) -> (Vec<String>, Vec<String>) {
     let b: Vec<&str> = before.lines().collect();
     let a: Vec<&str> = after.lines().collect();
-    let added = a.iter().filter(|l| !b.contains(l)).map(|l| l.trim().to_owned()).collect();
-    let gone = b.iter().filter(|l| !a.contains(l)).map(|l| l.trim().to_owned()).collect();
+    let added = a
+        .iter()
+        .filter(|l| !b.contains(l))
+        .map(|l| l.trim().to_owned())
+        .collect();
+    let gone = b
+        .iter()
+        .filter(|l| !a.contains(l))
+        .map(|l| l.trim().to_owned())
+        .collect();
     (added, gone)
 }
 
@@ -216,7 +239,15 @@ fn hardware_pages() {
     let window = app.window();
     let hw = hardware(&page);
     let titles = hw.titles();
-    for t in ["Overview", "CPUs", "Memory", "Boot Options", "VirtIO Disk vda", "NIC :dd:ee:ff", "Memory Balloon"] {
+    for t in [
+        "Overview",
+        "CPUs",
+        "Memory",
+        "Boot Options",
+        "VirtIO Disk vda",
+        "NIC :dd:ee:ff",
+        "Memory Balloon",
+    ] {
         assert!(titles.iter().any(|x| x == t), "{t} missing from {titles:?}");
     }
 
@@ -229,7 +260,11 @@ fn hardware_pages() {
     assert_eq!(current.value() as u64, 2048);
     max.set_value(16_000_000.0);
     hw.apply();
-    assert!(hw.message().contains("more than the host"), "{}", hw.message());
+    assert!(
+        hw.message().contains("more than the host"),
+        "{}",
+        hw.message()
+    );
     assert_eq!(dumpxml("test", true), before);
     shoot(&window, "details-memory-error");
     // Revert shows what is saved.
@@ -238,7 +273,11 @@ fn hardware_pages() {
     assert!(hw.message().is_empty());
     // Apply with nothing changed defines nothing.
     hw.apply();
-    assert!(hw.message().contains("Nothing to apply"), "{}", hw.message());
+    assert!(
+        hw.message().contains("Nothing to apply"),
+        "{}",
+        hw.message()
+    );
     // A smaller current allocation reaches libvirt, that line only.
     current.set_value(1024.0);
     hw.apply();
@@ -326,17 +365,25 @@ fn remove_a_device() {
     let heading = dialog.heading().unwrap_or_default().to_string();
     let body = dialog.body().to_string();
     assert_eq!(heading, "Remove VirtIO Disk vda?");
-    assert!(body.contains("/guest/diskimage1 stays on the host"), "{body}");
+    assert!(
+        body.contains("/guest/diskimage1 stays on the host"),
+        "{body}"
+    );
     save_png(&dialog, "details-remove-question.png");
     dialog.response("cancel");
     settle();
     assert!(!dialog.is_visible(), "the question goes away");
-    assert!(dumpxml("test", true).contains("/guest/diskimage1"), "Cancel keeps it");
+    assert!(
+        dumpxml("test", true).contains("/guest/diskimage1"),
+        "Cancel keeps it"
+    );
     hw.remove();
     let dialog = wait_until("the question again", EVENT, || {
-        gtk::Window::list_toplevels()
-            .into_iter()
-            .find_map(|w| w.downcast::<adw::MessageDialog>().ok().filter(|d| d.is_visible()))
+        gtk::Window::list_toplevels().into_iter().find_map(|w| {
+            w.downcast::<adw::MessageDialog>()
+                .ok()
+                .filter(|d| d.is_visible())
+        })
     });
     dialog.response("remove");
     settle();

@@ -54,9 +54,9 @@ impl DetailsError {
     /// The sentence shown to the person: libvirt's own words when libvirt refused.
     pub fn text(&self) -> String {
         match self {
-            Self::ChangedMeanwhile => gettext(
-                "The configuration was changed elsewhere meanwhile; it has been read again",
-            ),
+            Self::ChangedMeanwhile => {
+                gettext("The configuration was changed elsewhere meanwhile; it has been read again")
+            }
             Self::Document(e) => e.to_string(),
             Self::Virt(e) => error_text(e),
         }

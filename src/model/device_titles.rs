@@ -43,7 +43,9 @@ pub fn device_title(dom: &DomainXml, key: &DeviceKey) -> String {
     let n = (key.index + 1).to_string();
     match key.kind {
         DeviceKind::Disk => {
-            let bus = attr("target", "bus").map(|b| pretty(&b)).unwrap_or_default();
+            let bus = attr("target", "bus")
+                .map(|b| pretty(&b))
+                .unwrap_or_default();
             let what = match attr("", "device").as_deref() {
                 Some("cdrom") => gettext("CD-ROM"),
                 Some("floppy") => gettext("Floppy"),
@@ -54,9 +56,7 @@ pub fn device_title(dom: &DomainXml, key: &DeviceKey) -> String {
             format!("{bus} {what} {target}").trim().to_owned()
         }
         DeviceKind::Interface => match &key.mac {
-            Some(mac) if mac.len() > 8 => {
-                gettext_f("NIC {mac}", &[("mac", &mac[8..])])
-            }
+            Some(mac) if mac.len() > 8 => gettext_f("NIC {mac}", &[("mac", &mac[8..])]),
             _ => gettext_f("NIC {n}", &[("n", &n)]),
         },
         DeviceKind::Input => {
@@ -97,7 +97,10 @@ pub fn device_title(dom: &DomainXml, key: &DeviceKey) -> String {
         },
         DeviceKind::Hostdev => gettext_f(
             "Host Device {kind} {n}",
-            &[("kind", &pretty(&attr("", "type").unwrap_or_default())), ("n", &n)],
+            &[
+                ("kind", &pretty(&attr("", "type").unwrap_or_default())),
+                ("n", &n),
+            ],
         ),
         DeviceKind::Redirdev => gettext_f("USB Redirector {n}", &[("n", &n)]),
         DeviceKind::Tpm => gettext("TPM"),

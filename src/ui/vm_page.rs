@@ -198,10 +198,7 @@ impl VmPage {
         let Some(domain) = self.domain() else { return };
         let imp = self.imp();
         let mut handlers = Vec::new();
-        for property in [
-            "state",
-            "state-description",
-        ] {
+        for property in ["state", "state-description"] {
             handlers.push(domain.connect_notify_local(
                 Some(property),
                 glib::clone!(

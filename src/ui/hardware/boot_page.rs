@@ -209,10 +209,18 @@ impl HwBootPage {
             row.set_activatable_widget(Some(&check));
             for (up, shown) in [(true, i > 0), (false, i + 1 < count)] {
                 let button = gtk::Button::builder()
-                    .icon_name(if up { "go-up-symbolic" } else { "go-down-symbolic" })
+                    .icon_name(if up {
+                        "go-up-symbolic"
+                    } else {
+                        "go-down-symbolic"
+                    })
                     .valign(gtk::Align::Center)
                     .sensitive(shown)
-                    .tooltip_text(if up { gettext("Move Up") } else { gettext("Move Down") })
+                    .tooltip_text(if up {
+                        gettext("Move Up")
+                    } else {
+                        gettext("Move Down")
+                    })
                     .build();
                 button.add_css_class("flat");
                 let name = if up {
@@ -259,7 +267,11 @@ impl Editor for HwBootPage {
 
     fn write(&self, dom: &mut DomainXml, _limits: &HostLimits) -> Result<(), String> {
         let shown = self.imp().entries.borrow().clone();
-        let enabled: Vec<&BootItem> = shown.iter().filter(|e| e.enabled).map(|e| &e.item).collect();
+        let enabled: Vec<&BootItem> = shown
+            .iter()
+            .filter(|e| e.enabled)
+            .map(|e| &e.item)
+            .collect();
         let before: Vec<BootItem> = entries(dom)
             .into_iter()
             .filter(|e| e.enabled)

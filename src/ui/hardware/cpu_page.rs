@@ -148,7 +148,9 @@ impl Editor for HwCpuPage {
             }
             _ => {
                 if name.is_empty() {
-                    return Err(gettext("A named CPU model needs its name (for example “Skylake-Client”)."));
+                    return Err(gettext(
+                        "A named CPU model needs its name (for example “Skylake-Client”).",
+                    ));
                 }
                 cpu.mode = Some("custom".into());
                 cpu.model = Some(name);

@@ -451,10 +451,11 @@ impl HardwareView {
         imp.stack.set_visible_child_name("page");
         let is_device = matches!(entry, Entry::Device(_));
         imp.remove_button.set_visible(is_device);
-        imp.remove_button.update_property(&[gtk::accessible::Property::Label(&gettext_f(
-            "Remove {device}",
-            &[("device", &title)],
-        ))]);
+        imp.remove_button
+            .update_property(&[gtk::accessible::Property::Label(&gettext_f(
+                "Remove {device}",
+                &[("device", &title)],
+            ))]);
         imp.action_bar.set_visible(true);
         imp.editor.replace(Some(editor));
     }
@@ -475,7 +476,8 @@ impl HardwareView {
 
     fn revert_page(&self) {
         let imp = self.imp();
-        if let (Some(editor), Some(doc)) = (imp.editor.borrow().as_ref(), imp.doc.borrow().as_ref()) {
+        if let (Some(editor), Some(doc)) = (imp.editor.borrow().as_ref(), imp.doc.borrow().as_ref())
+        {
             editor.load(doc);
         }
         self.say("", false);
@@ -502,7 +504,10 @@ impl HardwareView {
             return;
         }
         if !after.is_changed() {
-            self.say(&gettext("Nothing to apply: the page shows what is saved."), false);
+            self.say(
+                &gettext("Nothing to apply: the page shows what is saved."),
+                false,
+            );
             return;
         }
         let running = domain.state().is_active();
@@ -598,7 +603,10 @@ impl HardwareView {
             Some(&gettext_f("Remove {device}?", &[("device", &title)])),
             Some(&body),
         );
-        dialog.add_responses(&[("cancel", &gettext("_Cancel")), ("remove", &gettext("_Remove"))]);
+        dialog.add_responses(&[
+            ("cancel", &gettext("_Cancel")),
+            ("remove", &gettext("_Remove")),
+        ]);
         dialog.set_response_appearance("remove", adw::ResponseAppearance::Destructive);
         dialog.set_default_response(Some("cancel"));
         dialog.set_close_response("cancel");

@@ -90,7 +90,9 @@ impl Editor for HwNicPage {
         let (kind, source, editable) = match &nic.source {
             InterfaceSource::Network(n) => (gettext("Virtual network"), n.clone(), true),
             InterfaceSource::Bridge(b) => (gettext("Host bridge"), b.clone(), true),
-            InterfaceSource::Direct { dev, .. } => (gettext("Host device (macvtap)"), dev.clone(), false),
+            InterfaceSource::Direct { dev, .. } => {
+                (gettext("Host device (macvtap)"), dev.clone(), false)
+            }
             InterfaceSource::User => (gettext("Usermode networking"), String::new(), false),
             InterfaceSource::Other(t) => (t.clone(), String::new(), false),
         };
@@ -119,7 +121,9 @@ impl Editor for HwNicPage {
         match &old.source {
             InterfaceSource::Network(n) if *n != text => {
                 if text.is_empty() {
-                    return Err(gettext("The network card needs the name of a virtual network."));
+                    return Err(gettext(
+                        "The network card needs the name of a virtual network.",
+                    ));
                 }
                 nic.source = InterfaceSource::Network(text);
             }
