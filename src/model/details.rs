@@ -5,7 +5,7 @@
 //! (only the bytes of what changes) and hand it back with [`ConnectionObject::save_definition`],
 //! which defines nothing when nothing changed and refuses when the definition changed
 //! meanwhile. Changes that act on the running VM at once (media, link state, unplug)
-//! go through [`ConnectionObject::change_device`].
+//! go through [`ConnectionObject::update_device`] and [`ConnectionObject::detach_device`].
 
 use gettextrs::gettext;
 
