@@ -284,7 +284,9 @@ fn hardware_pages() {
     wait_until("the memory is saved", EVENT, || {
         dumpxml("test", true).contains("<currentMemory unit='KiB'>1048576</currentMemory>")
     });
-    assert!(hw.message().contains("next starts"), "{}", hw.message());
+    wait_until("the page says when the change applies", EVENT, || {
+        hw.message().contains("next starts")
+    });
     let (added, gone) = changed_lines(&before, &dumpxml("test", true));
     assert_eq!(added, ["<currentMemory unit='KiB'>1048576</currentMemory>"]);
     assert_eq!(gone, ["<currentMemory unit='KiB'>2097152</currentMemory>"]);
@@ -338,6 +340,19 @@ fn hardware_pages() {
     wait_until("the window narrows", EVENT, || window.width() <= 400);
     page.show_details();
     settle();
+    save_png(&window, "details-overview-narrow-folded.png");
+    // Back to the list of hardware, which then has the whole width.
+    find_widgets::<gtk::Button>(&hw)
+        .into_iter()
+        .find(|b| b.tooltip_text().is_some_and(|t| t == "Back") && b.is_mapped())
+        .expect("a Back button when narrow")
+        .emit_clicked();
+    wait_until("the list takes the width", EVENT, || {
+        find_widgets::<gtk::ListBox>(&hw)
+            .first()
+            .is_some_and(|l| l.is_mapped() && l.width() > 300)
+    });
+    settle();
     save_png(&window, "details-sidebar-narrow.png");
     let _: HwMemoryPage = open(&hw, "Memory");
     save_png(&window, "details-memory-narrow.png");
@@ -373,6 +388,7 @@ fn remove_a_device() {
     dialog.response("cancel");
     settle();
     assert!(!dialog.is_visible(), "the question goes away");
+    drop(dialog);
     assert!(
         dumpxml("test", true).contains("/guest/diskimage1"),
         "Cancel keeps it"
