@@ -172,7 +172,9 @@ fn overview_edits_and_errors() {
     adw::StyleManager::default().set_color_scheme(adw::ColorScheme::Default);
     window.unmaximize();
     window.set_default_size(360, 640);
-    wait_until("the window narrows", EVENT, || window.width() <= 400);
+    wait_until("the window narrows to 360 px", EVENT, || {
+        window.width() <= 360
+    });
     save_png(&window, "details-overview-narrow.png");
     app.quit();
 }
@@ -337,7 +339,9 @@ fn hardware_pages() {
     // 360 px: the sidebar, then a page with its Back button.
     window.unmaximize();
     window.set_default_size(360, 640);
-    wait_until("the window narrows", EVENT, || window.width() <= 400);
+    wait_until("the window narrows to 360 px", EVENT, || {
+        window.width() <= 360
+    });
     page.show_details();
     settle();
     save_png(&window, "details-overview-narrow-folded.png");
