@@ -10,14 +10,14 @@
 
 mod kit;
 
-use adw::prelude::*;
-use kit::app::{find_widgets, TestApp};
+use kit::app::TestApp;
+use kit::details::{apply_entry, changed_lines, entry, open, open_details, spin};
 use kit::model::{define, start};
 use kit::screen::save_png;
 use kit::testbed::{self, daemon, temp_dir, virsh, Boot, Guest, Need, SystemDaemon};
 use kit::{settle, test, wait_until, Runner, EVENT};
-use vireo::model::{ConnectionState, DomainObject};
-use vireo::ui::{HardwareView, HwBootPage, HwDiskPage, HwMemoryPage, VmPage};
+use vireo::model::ConnectionState;
+use vireo::ui::{HwBootPage, HwDiskPage, HwMemoryPage};
 
 const URI: &str = SystemDaemon::URI;
 /// A `vireo-test*` name: the runner's cleanup removes it from the private daemon.
@@ -67,23 +67,6 @@ fn dumpxml() -> String {
     virsh(URI, &["dumpxml", "--inactive", NAME])
 }
 
-/// The lines of `after` not in `before`, and those of `before` not in `after`.
-fn changed_lines(before: &str, after: &str) -> (Vec<String>, Vec<String>) {
-    let b: Vec<&str> = before.lines().collect();
-    let a: Vec<&str> = after.lines().collect();
-    let added = a
-        .iter()
-        .filter(|l| !b.contains(l))
-        .map(|l| l.trim().to_owned())
-        .collect();
-    let gone = b
-        .iter()
-        .filter(|l| !a.contains(l))
-        .map(|l| l.trim().to_owned())
-        .collect();
-    (added, gone)
-}
-
 /// The part of `xml` from `from` to the end of `to`.
 fn section<'a>(xml: &'a str, from: &str, to: &str) -> &'a str {
     let a = xml
@@ -91,49 +74,6 @@ fn section<'a>(xml: &'a str, from: &str, to: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no {from} in {xml}"));
     let b = xml[a..].find(to).unwrap_or_else(|| panic!("no {to}")) + a + to.len();
     &xml[a..b]
-}
-
-fn open<W: IsA<gtk::Widget>>(hw: &HardwareView, title: &str) -> W {
-    assert!(hw.select(title), "no “{title}” in {:?}", hw.titles());
-    settle();
-    hw.page()
-        .and_downcast::<W>()
-        .unwrap_or_else(|| panic!("“{title}” opens another page"))
-}
-
-fn spin(root: &impl IsA<gtk::Widget>, title: &str) -> gtk::SpinButton {
-    find_widgets::<gtk::SpinButton>(root)
-        .into_iter()
-        .find(|s| {
-            s.ancestor(adw::ActionRow::static_type())
-                .and_downcast::<adw::ActionRow>()
-                .is_some_and(|r| r.title() == title)
-        })
-        .unwrap_or_else(|| panic!("no spin button “{title}”"))
-}
-
-fn entry(root: &impl IsA<gtk::Widget>, title: &str) -> adw::EntryRow {
-    find_widgets::<adw::EntryRow>(root)
-        .into_iter()
-        .find(|r| r.title() == title && r.is_mapped())
-        .unwrap_or_else(|| panic!("no entry row “{title}”"))
-}
-
-fn apply_entry(row: &adw::EntryRow, text: &str) {
-    row.set_text(text);
-    row.emit_by_name::<()>("apply", &[]);
-    settle();
-}
-
-fn tab(app: &TestApp, domain: &DomainObject) -> (VmPage, HardwareView) {
-    let page = app.window().open_domain(domain);
-    page.show_details();
-    settle();
-    let hw = page.hardware().expect("the hardware view");
-    wait_until("the sidebar lists the devices", EVENT, || {
-        hw.titles().len() > 4
-    });
-    (page, hw)
 }
 
 fn edits_reach_libvirt_and_keep_the_rest() {
@@ -146,7 +86,7 @@ fn edits_reach_libvirt_and_keep_the_rest() {
         c.state() == ConnectionState::Connected
     });
     let d = define(&c, domain_xml(guest));
-    let (page, hw) = tab(&app, &d);
+    let (page, hw) = open_details(&app, &d);
     let ov = page.overview().expect("the overview");
     let original = dumpxml();
     let foreign = section(&original, "<app:settings", "</app:settings>").to_owned();

@@ -10,6 +10,7 @@ mod kit;
 
 use adw::prelude::*;
 use kit::app::{find_widgets, TestApp};
+use kit::details::{apply_entry, changed_lines, entry, open, spin};
 use kit::screen::save_png;
 use kit::{settle, test, wait_until, Runner, EVENT};
 use vireo::model::{ConnectionState, DomainObject, DomainState};
@@ -54,20 +55,6 @@ fn dumpxml(name: &str, inactive: bool) -> String {
     dom.xml_desc(flags).expect("its XML")
 }
 
-fn entry(root: &impl IsA<gtk::Widget>, title: &str) -> adw::EntryRow {
-    find_widgets::<adw::EntryRow>(root)
-        .into_iter()
-        .find(|r| r.title() == title && r.is_mapped())
-        .unwrap_or_else(|| panic!("no entry row “{title}”"))
-}
-
-/// Types `text` into the row and presses its Apply.
-fn apply(row: &adw::EntryRow, text: &str) {
-    row.set_text(text);
-    row.emit_by_name::<()>("apply", &[]);
-    settle();
-}
-
 fn overview(page: &VmPage) -> VmOverview {
     page.overview().expect("the overview")
 }
@@ -82,7 +69,7 @@ fn overview_edits_and_errors() {
 
     // An empty name: an inline error, nothing changes.
     let before = dumpxml("test", true);
-    apply(&entry(&ov, "Name"), "  ");
+    apply_entry(&entry(&ov, "Name"), "  ");
     assert!(
         ov.error_text().contains("needs a name"),
         "{}",
@@ -97,7 +84,7 @@ fn overview_edits_and_errors() {
     save_png(&window, "details-overview-error.png");
 
     // Renaming a running VM: libvirt's own refusal, inline; nothing changes.
-    apply(&entry(&ov, "Name"), "renamed");
+    apply_entry(&entry(&ov, "Name"), "renamed");
     wait_until("libvirt's refusal shows", EVENT, || {
         ov.error_text().contains("The name was not changed")
     });
@@ -109,7 +96,7 @@ fn overview_edits_and_errors() {
     );
 
     // Title and description reach libvirt; the error goes.
-    apply(&entry(&ov, "Title"), "Web server");
+    apply_entry(&entry(&ov, "Title"), "Web server");
     wait_until("the title reaches libvirt", EVENT, || {
         dumpxml("test", true).contains("<title>Web server</title>")
     });
@@ -118,13 +105,13 @@ fn overview_edits_and_errors() {
     wait_until("the model follows", EVENT, || {
         domain.title() == "Web server"
     });
-    apply(&entry(&ov, "Description"), "Serves <pages> & more");
+    apply_entry(&entry(&ov, "Description"), "Serves <pages> & more");
     wait_until("the description reaches libvirt", EVENT, || {
         dumpxml("test", false)
             .contains("<description>Serves &lt;pages&gt; &amp; more</description>")
     });
     // A title on two lines: libvirt refuses in its words.
-    apply(&entry(&ov, "Title"), "two\nlines");
+    apply_entry(&entry(&ov, "Title"), "two\nlines");
     wait_until("libvirt refuses the title", EVENT, || {
         ov.error_text().contains("The title was not changed")
     });
@@ -160,7 +147,7 @@ fn overview_edits_and_errors() {
     wait_until("test is shut off", EVENT, || {
         domain.state() == DomainState::Shutoff
     });
-    apply(&entry(&ov, "Name"), "renamed");
+    apply_entry(&entry(&ov, "Name"), "renamed");
     wait_until("the VM is renamed", EVENT, || domain.name() == "renamed");
     assert!(dumpxml("renamed", true).contains("<name>renamed</name>"));
     assert!(ov.error_text().is_empty(), "{}", ov.error_text());
@@ -188,27 +175,6 @@ fn hardware(page: &VmPage) -> HardwareView {
     hw
 }
 
-/// Opens `title` in the sidebar and returns its page.
-fn open<W: IsA<gtk::Widget>>(hw: &HardwareView, title: &str) -> W {
-    assert!(hw.select(title), "no “{title}” in {:?}", hw.titles());
-    settle();
-    hw.page()
-        .and_downcast::<W>()
-        .unwrap_or_else(|| panic!("“{title}” opens another page"))
-}
-
-/// The spin button of the row titled `title`.
-fn spin(root: &impl IsA<gtk::Widget>, title: &str) -> gtk::SpinButton {
-    find_widgets::<gtk::SpinButton>(root)
-        .into_iter()
-        .find(|s| {
-            s.ancestor(adw::ActionRow::static_type())
-                .and_downcast::<adw::ActionRow>()
-                .is_some_and(|r| r.title() == title)
-        })
-        .unwrap_or_else(|| panic!("no spin button “{title}”"))
-}
-
 /// Every screenshot of a page: light, dark.
 fn shoot(window: &impl IsA<gtk::Widget>, name: &str) {
     save_png(window, &format!("{name}.png"));
@@ -217,23 +183,6 @@ fn shoot(window: &impl IsA<gtk::Widget>, name: &str) {
     save_png(window, &format!("{name}-dark.png"));
     adw::StyleManager::default().set_color_scheme(adw::ColorScheme::Default);
     settle();
-}
-
-/// The lines of `after` that are not in `before` and the other way round.
-fn changed_lines(before: &str, after: &str) -> (Vec<String>, Vec<String>) {
-    let b: Vec<&str> = before.lines().collect();
-    let a: Vec<&str> = after.lines().collect();
-    let added = a
-        .iter()
-        .filter(|l| !b.contains(l))
-        .map(|l| l.trim().to_owned())
-        .collect();
-    let gone = b
-        .iter()
-        .filter(|l| !a.contains(l))
-        .map(|l| l.trim().to_owned())
-        .collect();
-    (added, gone)
 }
 
 fn hardware_pages() {
