@@ -23,6 +23,10 @@ fn main() {
         test("overview_edits_and_errors", overview_edits_and_errors),
         test("hardware_pages_edit_the_definition", hardware_pages),
         test("remove_a_device_after_asking", remove_a_device),
+        test(
+            "an_edit_made_meanwhile_is_not_overwritten",
+            an_edit_made_meanwhile_is_not_overwritten,
+        ),
     ]);
 }
 
@@ -366,5 +370,39 @@ fn remove_a_device() {
     });
     // (Not after the window is gone.)
     drop(dialog);
+    app.quit();
+}
+
+/// A definition read, then changed by another client, then saved: Vireo refuses and
+/// writes nothing, so the other client's change stays.
+fn an_edit_made_meanwhile_is_not_overwritten() {
+    let (app, domain, _page) = start();
+    let c = domain.connection().unwrap();
+    let mut doc = kit::block_on(c.domain_document(&domain, false)).expect("the definition");
+    // Another client gives the VM a title meanwhile.
+    let other = virt::connect::Connect::open(Some("test:///default")).expect("test driver");
+    let xml = dumpxml("test", true).replacen(
+        "<name>test</name>",
+        "<name>test</name>\n  <title>theirs</title>",
+        1,
+    );
+    other
+        .define_domain_xml(&xml)
+        .expect("the other client defines");
+    doc.set_memory_kib(1024 * 1024).expect("an edit");
+    let r = kit::block_on(c.save_definition(&domain, doc));
+    assert!(
+        matches!(
+            r,
+            Err(vireo::model::details::DetailsError::ChangedMeanwhile)
+        ),
+        "{r:?}"
+    );
+    let now = dumpxml("test", true);
+    assert!(now.contains("<title>theirs</title>"), "{now}");
+    assert!(
+        !now.contains("<memory unit='KiB'>1048576</memory>"),
+        "{now}"
+    );
     app.quit();
 }
