@@ -354,6 +354,15 @@ impl DomainObject {
         })
     }
 
+    /// Calls `f` when the VM's definition changed (a device came or went, its metadata
+    /// or its whole definition changed): details views read the XML again.
+    pub fn connect_config_changed<F: Fn(&Self) + 'static>(&self, f: F) -> glib::SignalHandlerId {
+        self.connect_local("config-changed", false, move |args| {
+            f(&args[0].get::<Self>().ok()?);
+            None
+        })
+    }
+
     pub(crate) fn emit_snapshots_changed(&self) {
         self.emit_by_name::<()>("snapshots-changed", &[]);
     }

@@ -9,6 +9,8 @@ mod connection_object;
 mod connection_sync;
 pub mod consoles;
 mod credentials_request;
+pub mod details;
+mod device_titles;
 mod domain_list;
 mod domain_object;
 mod history;
