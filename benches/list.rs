@@ -29,6 +29,7 @@ use gtk::prelude::*;
 use kit::app::{find_widgets, TestApp};
 use kit::{settle, wait_until, Runner};
 use vireo::model::{ConnectionState, DomainObject};
+use vireo::ui::DomainRow;
 use vireo::virt::test_node::{write_node, NodeSpec};
 
 const HOSTS: usize = 20;
@@ -47,6 +48,8 @@ fn main() {
 /// How long `input` took on the main thread and until its result was painted, the
 /// longest the main loop was blocked until then, and the main thread's CPU time.
 struct Latency {
+    /// Rows built from their template for it (the rest were reused).
+    rows_built: usize,
     blocking: Duration,
     painted: Duration,
     longest_block: Duration,
@@ -96,6 +99,7 @@ fn measure(window: &gtk::Window, input: impl FnOnce(), done: impl Fn() -> bool) 
             }
         ),
     );
+    let built0 = DomainRow::built_count();
     let cpu0 = thread_cpu();
     let t0 = Instant::now();
     last_beat.set(t0);
@@ -112,6 +116,7 @@ fn measure(window: &gtk::Window, input: impl FnOnce(), done: impl Fn() -> bool) 
     clock.disconnect(handler);
     beat.remove();
     Latency {
+        rows_built: DomainRow::built_count() - built0,
         blocking,
         painted: painted.get().expect("painted").duration_since(t0),
         longest_block: longest.get().max(blocking),
@@ -128,16 +133,19 @@ fn row(what: &str, runs: &[Latency]) {
     for v in [&mut painted, &mut blocking, &mut longest, &mut cpu] {
         v.sort_by(f64::total_cmp);
     }
+    let mut built: Vec<usize> = runs.iter().map(|l| l.rows_built).collect();
+    built.sort_unstable();
     let median = |v: &[f64]| v[v.len() / 2];
     let max = |v: &[f64]| v[v.len() - 1];
     println!(
-        "| {what} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {} |",
+        "| {what} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {} | {} |",
         median(&painted),
         max(&painted),
         median(&blocking),
         median(&longest),
         max(&longest),
         median(&cpu),
+        built[built.len() / 2],
         runs.len()
     );
 }
@@ -194,8 +202,8 @@ fn ten_thousand_rows() {
     let all_rows = (HOSTS * VMS + HOSTS) as u32;
     assert_eq!(model.n_items(), all_rows);
 
-    println!("\n| input | painted after, median (ms) | max (ms) | in the input's call, median (ms) | main loop's longest block, median (ms) | max (ms) | main-thread CPU until painted, median (ms) | runs |");
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("\n| input | painted after, median (ms) | max (ms) | in the input's call, median (ms) | main loop's longest block, median (ms) | max (ms) | main-thread CPU until painted, median (ms) | rows built, median | runs |");
+    println!("|---|---|---|---|---|---|---|---|---|");
     app.activate("win.search");
 
     // Typing "vm0042" a key at a time, then clearing it.

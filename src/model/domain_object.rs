@@ -277,12 +277,8 @@ impl DomainObject {
         if imp.folded.borrow().is_none() {
             imp.folded.replace(Some(imp::Folded {
                 name: imp.name.borrow().to_lowercase(),
-                text: format!(
-                    "{}\n{}",
-                    imp.title.borrow(),
-                    imp.state_description.borrow()
-                )
-                .to_lowercase(),
+                text: format!("{}\n{}", imp.title.borrow(), imp.state_description.borrow())
+                    .to_lowercase(),
             }));
         }
         // Shared borrows only: comparing a domain with itself borrows it twice.
@@ -455,5 +451,45 @@ impl From<DomainState> for RunState {
             DomainState::Crashed => RunState::Crashed,
             DomainState::PmSuspended => RunState::PmSuspended,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(name: &str, title: &str) -> DomainRecord {
+        DomainRecord {
+            uuid: format!("uuid-{name}"),
+            name: name.into(),
+            title: Some(title.into()),
+            ..Default::default()
+        }
+    }
+
+    /// The lower-case texts that sorting and searching use follow a rename, a new
+    /// title and a new state (they are kept, not read at each comparison).
+    #[test]
+    fn folded_texts_follow_changes() {
+        let a = DomainObject::new(&record("Web-Server", "Front End"), None);
+        let b = DomainObject::new(&record("db", ""), None);
+        assert_eq!(a.cmp_names(&b), std::cmp::Ordering::Greater);
+        assert_eq!(a.cmp_names(&a), std::cmp::Ordering::Equal);
+        assert!(a.text_contains("web-s") && a.text_contains("front"));
+        assert!(!a.text_contains("Web"), "words come in lower case");
+
+        a.apply_record(&record("Alpha", "Back End"));
+        assert_eq!(a.cmp_names(&b), std::cmp::Ordering::Less);
+        assert!(a.text_contains("alpha") && !a.text_contains("web"));
+        assert!(a.text_contains("back") && !a.text_contains("front"));
+
+        a.apply_metadata("Gateway", "");
+        assert!(a.text_contains("gateway") && !a.text_contains("back"));
+
+        assert!(!a.text_contains("by the user"));
+        a.apply_state(RunState::Paused, 1);
+        assert!(a.text_contains(&a.state_description().to_lowercase()));
+        assert!(a.text_contains("by the user"));
+        assert_eq!(a.state_now(), DomainState::Paused);
     }
 }
