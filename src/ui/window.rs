@@ -367,8 +367,8 @@ impl VireoWindow {
             .imp()
             .targets
             .borrow()
-            .iter()
-            .map(|(domain, _)| domain.state_now())
+            .keys()
+            .map(DomainObject::state_now)
             .collect();
         let on_list = self.list_shown();
         for action in ListAction::ALL {
