@@ -57,8 +57,9 @@ impl SortKey {
     }
 }
 
-/// A search as typed, ready to be matched against thousands of VMs: its words in
-/// lower case, and the states whose name holds each word.
+/// A search as typed, ready to be matched against thousands of VMs: its words and
+/// each state's (translated) name in lower case, made once per search rather than
+/// once per VM.
 #[derive(Default)]
 pub struct Query {
     text: String,
