@@ -130,15 +130,15 @@ fn flood_with_widget(
     });
     let screen_s = t.elapsed().as_secs_f64();
     let cpu = cpu_seconds() - cpu;
-    let (frame_gap_s, loop_gap_s, n) = meter.stop();
+    let stalls = meter.stop();
     let bytes = (tapped.borrow().len() - before) as f64 / 1048576.0;
     Figures {
         label: format!("widget, {} KiB/turn", max_per_turn / 1024),
         stream_mib_s: bytes / stream_s,
         screen_mib_s: bytes / screen_s,
-        frames_per_s: n as f64 / screen_s,
-        frame_gap_ms: frame_gap_s * 1e3,
-        loop_gap_ms: loop_gap_s * 1e3,
+        frames_per_s: stalls.frames as f64 / screen_s,
+        frame_gap_ms: stalls.frame_gap * 1e3,
+        loop_gap_ms: stalls.loop_gap * 1e3,
         cpu_s_per_mib: cpu / bytes,
         qemu_cpu_percent: 100.0 * qemu / stream_s,
         qemu_cpu_s_per_mib: qemu / bytes,
