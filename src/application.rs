@@ -63,6 +63,19 @@ mod imp {
             }
             let window = VireoWindow::new(&app);
             window.present();
+            // ssh's questions (libvirt's ssh and the consoles' channels) come here, once
+            // there is a window to show them over (they wait until then).
+            crate::model::SshLogin::shared().connect_question_asked(glib::clone!(
+                #[weak]
+                app,
+                move |_, question| {
+                    // Over the window (at start none is active yet).
+                    let parent = app
+                        .active_window()
+                        .or_else(|| app.windows().into_iter().next());
+                    crate::ui::present_ssh_question(parent.as_ref(), question);
+                }
+            ));
             app.open_initial_connections();
         }
 
@@ -75,6 +88,7 @@ mod imp {
             {
                 connection.close();
             }
+            crate::model::ssh_login::uninstall();
             self.parent_shutdown();
         }
     }

@@ -8,6 +8,8 @@ use gtk::glib;
 /// Sets the process up; call once, first thing, before any thread or window.
 pub fn prepare_process(debug: bool) {
     crate::logging::init(debug);
+    // Before any thread: it sets SSH_ASKPASS for the ssh libvirt starts.
+    crate::model::ssh_login::install();
     crate::resources::register();
     glib::set_application_name("Vireo");
     if renders_with_cairo() {

@@ -181,6 +181,10 @@ fn offline() {
     let (local, remote) = both(&host);
     let name = "vireo-test-moved";
     let (d, disk) = guest_here(&local, name);
+    // Most hosts have a `default` pool on the images directory; here it is defined but
+    // not running, and libvirt refuses a second pool on its directory ("Storage source
+    // conflict"): the move starts that one for the copy and stops it again after.
+    host.virsh(&["pool-define-as", "default", "dir", "--target", IMAGES]);
     let plan =
         block_on(local.prepare_migration(&d, &remote)).unwrap_or_else(|e| panic!("{}", e.text()));
     assert_eq!(plan.mode, MigrateMode::Offline);
@@ -191,6 +195,13 @@ fn offline() {
     });
     wait_until("gone from here", EVENT, || domain(&local, name).is_none());
     assert!(disk.exists(), "the source's disk stays");
+    let pools = host.virsh(&["pool-list", "--all"]);
+    assert!(
+        pools
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["default", "inactive", "no"]),
+        "the host's own pool is left as it was found:\n{pools}"
+    );
     start(&remote, &there);
     let con = SerialConsole::of(&remote, &there);
     con.wait_lines(READY_LINE, 1, BOOT);

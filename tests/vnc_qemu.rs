@@ -139,6 +139,9 @@ impl TestGuest {
             GraphicsEndpoint::Address(host, port) => {
                 return Err(format!("no socket from libvirt (address {host}:{port})"))
             }
+            GraphicsEndpoint::Tunnel(..) => {
+                return Err("an SSH channel for a VM on this machine".into())
+            }
         }
         Ok(())
     }

@@ -256,6 +256,10 @@ impl ConnectionObject {
                         if matches!(event, LifecycleEvent::Defined | LifecycleEvent::Undefined) {
                             self.host_domains_changed();
                         }
+                        // A new definition (another client's edit): details views re-read.
+                        if let (Some(d), LifecycleEvent::Defined) = (&dom, &event) {
+                            d.emit_config_changed();
+                        }
                         if let (Some(d), Some((state, reason))) =
                             (&dom, implied_state(event, detail))
                         {

@@ -12,6 +12,7 @@ pub use crate::virt::console_stream::{
     ConsoleEvent, ConsoleStream, Defer, DeviceKind, OpenedConsole, DEFAULT_MAX_PER_TURN,
 };
 use crate::virt::graphics;
+use crate::virt::ssh::{Endpoint, SshError, SshProcess, SshTarget, SshTunnel, TunnelOptions};
 use crate::virt::uri::UriInfo;
 use crate::virt::VirtError;
 
@@ -22,6 +23,17 @@ pub enum GraphicsEndpoint {
     Socket(OwnedFd),
     /// The display server's address, when the host cannot hand out a socket.
     Address(String, u16),
+    /// A socket through an SSH channel to a `qemu+ssh://` host, whose display listens
+    /// on that host's loopback or on a unix socket there. Keep the [`DisplayTunnel`] as
+    /// long as the display is open: dropping it ends the channel.
+    Tunnel(OwnedFd, DisplayTunnel),
+}
+
+/// The `ssh` that carries a console's channel to a remote host; stopped on drop.
+#[derive(Debug)]
+pub struct DisplayTunnel {
+    /// Held, never read: the channel lives as long as its ssh.
+    _ssh: SshProcess,
 }
 
 /// The protocol a VM's graphical console speaks (its `<graphics type=…>`).
@@ -68,14 +80,19 @@ pub enum GraphicsError {
     #[error("the display listens only on the loopback address of {host}")]
     OutOfReach {
         host: String,
-        /// Why libvirt could not hand out a socket instead.
-        cause: VirtError,
+        /// Why libvirt could not hand out a socket instead (`None`: the connection
+        /// cannot carry one).
+        cause: Option<VirtError>,
     },
     /// The host's driver cannot hand out a socket to the display
-    /// (`VIR_ERR_NO_SUPPORT`, as the test driver) and the live XML gives no address to
-    /// dial instead: asking again cannot help while the VM keeps its devices.
-    #[error("the host cannot open the display and it has no address to dial: {0}")]
-    NoWayIn(VirtError),
+    /// (`VIR_ERR_NO_SUPPORT`, as the test driver, or a connection that cannot carry
+    /// one) and the live XML gives no address to dial instead: asking again cannot help
+    /// while the VM keeps its devices.
+    #[error("the host cannot open the display and it has no address to dial")]
+    NoWayIn(Option<VirtError>),
+    /// The SSH channel to the display could not be opened (ssh's reason).
+    #[error(transparent)]
+    Tunnel(#[from] SshError),
     /// libvirt (or the connection) failed.
     #[error(transparent)]
     Virt(#[from] VirtError),
@@ -90,23 +107,28 @@ impl GraphicsError {
                 "This virtual machine’s display uses {kind}, which Vireo cannot show yet.",
             )
             .replace("{kind}", &kind.to_uppercase()),
-            Self::OutOfReach { host, cause } => format!(
-                "{} ({})",
+            Self::OutOfReach { host, cause } => with_cause(
                 gettext(
                     "The display listens only on the loopback address of {host}, out of reach from this computer",
                 )
                 .replace("{host}", host),
-                error_text(cause)
+                cause.as_ref(),
             ),
-            Self::NoWayIn(cause) => format!(
-                "{} ({})",
+            Self::NoWayIn(cause) => with_cause(
                 gettext(
                     "The host cannot open this display for Vireo, and the display has no address to connect to",
                 ),
-                error_text(cause)
+                cause.as_ref(),
             ),
+            Self::Tunnel(e) => tunnel_error_text(e),
             Self::Virt(e) => error_text(e),
         }
+    }
+
+    /// True when the person declined a question of the login (a passphrase, a host
+    /// key): asking again by itself would only nag; Retry asks again.
+    pub fn was_declined(&self) -> bool {
+        matches!(self, Self::Tunnel(SshError::Cancelled { .. }))
     }
 
     /// True when no attempt can succeed while the VM keeps its devices.
@@ -118,18 +140,75 @@ impl GraphicsError {
     }
 }
 
+/// "what (libvirt's words)", or `what` alone.
+fn with_cause(what: String, cause: Option<&VirtError>) -> String {
+    match cause {
+        Some(cause) => format!("{what} ({})", error_text(cause)),
+        None => what,
+    }
+}
+
+/// What the person reads when the channel to a display failed: what happened, then
+/// ssh's own words.
+fn tunnel_error_text(e: &SshError) -> String {
+    let what = match e {
+        SshError::HostKeyUnknown { host, .. } => {
+            gettext("The identity of {host} is not known").replace("{host}", host)
+        }
+        SshError::HostKeyChanged { host, .. } => {
+            gettext("The identity of {host} has changed").replace("{host}", host)
+        }
+        SshError::AuthRefused { host, .. } => {
+            gettext("{host} refused the login").replace("{host}", host)
+        }
+        SshError::Cancelled { .. } => gettext("The login was cancelled"),
+        SshError::Lost { host, .. } => {
+            gettext("The connection to {host} was lost").replace("{host}", host)
+        }
+        SshError::TimedOut { host, seconds } => gettext("{host} did not answer within {n} s")
+            .replace("{host}", host)
+            .replace("{n}", &seconds.to_string()),
+        _ => gettext("Could not open an SSH channel to the display"),
+    };
+    let words = e.ssh_message().trim();
+    if words.is_empty() {
+        format!("{what} ({e})")
+    } else {
+        format!("{what} ({words})")
+    }
+}
+
+/// Where a display is, once libvirt's answer was read on the worker.
+enum Way {
+    Ready(GraphicsEndpoint),
+    /// Through an SSH channel to the host, to this endpoint as the host sees it.
+    ThroughSsh(Endpoint),
+}
+
 impl ConnectionObject {
     /// A way into `domain`'s graphical console and its protocol: libvirt's socket to
-    /// the first display when it can give one, else the address of the first VNC or
-    /// SPICE display in the live XML.
+    /// the first display when it can give one (VMs on this machine); for a
+    /// `qemu+ssh://` host's VNC display, an SSH channel with the connection's user,
+    /// port and key to the display's address or socket as the host sees them (asking
+    /// the person through [`super::SshLogin`] when ssh needs to); else the address of
+    /// the first VNC or SPICE display in the live XML. (SPICE opens one connection per
+    /// channel, so it is not carried through a single SSH channel.)
     pub async fn open_graphics(
         &self,
         domain: &DomainObject,
     ) -> Result<GraphicsAccess, GraphicsError> {
         let uuid = domain.uuid().to_string();
-        let uri = UriInfo::parse(&self.uri());
+        let uri_text = self.uri();
+        let uri = UriInfo::parse(&uri_text);
+        let ssh = SshTarget::from_uri(&uri_text).ok();
+        let over_ssh = ssh.is_some();
+        // libvirt hands out the socket as a descriptor, which only its local unix
+        // socket can carry: asked over ssh or TLS, the reply breaks the connection
+        // ("client socket is closed").
+        let passes_fds = uri.host.is_empty() || uri.transport == "unix";
         let remote_host = uri.is_remote().then_some(uri.host);
-        self.worker()
+        let (protocol, way) = self
+            .worker()
             .run(move |st| {
                 let conn = st.session()?.conn();
                 let xml = crate::virt::actions::domain_xml(conn, &uuid, false)?;
@@ -139,47 +218,79 @@ impl ConnectionObject {
                 };
                 // libvirt opens the first display (index 0) for us, when it is one of ours.
                 let socket_error = match GraphicsProtocol::from_type(first) {
-                    Some(protocol) => match graphics::open_graphics_fd(conn, &uuid) {
-                        Ok(fd) => {
-                            return Ok(GraphicsAccess {
-                                protocol,
-                                endpoint: GraphicsEndpoint::Socket(fd),
-                            })
+                    Some(protocol) if passes_fds => match graphics::open_graphics_fd(conn, &uuid) {
+                        Ok(fd) => return Ok((protocol, Way::Ready(GraphicsEndpoint::Socket(fd)))),
+                        Err(e) => {
+                            tracing::debug!(%e, "no graphics socket, reading the live XML");
+                            Some(e)
                         }
-                        Err(e) => Some(e),
                     },
-                    None => None,
+                    _ => None,
                 };
-                tracing::debug!(?socket_error, "no graphics socket, reading the live XML");
                 let Some(protocol) = types.iter().find_map(|t| GraphicsProtocol::from_type(t))
                 else {
                     return Err(GraphicsError::Unsupported(first.clone()));
                 };
-                let socket_error = socket_error.unwrap_or_else(|| {
-                    VirtError::InvalidArgument(format!("the first display is {first}"))
-                });
+                let tunnel = over_ssh && protocol == GraphicsProtocol::Vnc;
+                if tunnel {
+                    if let Some(path) = graphics::parse_vnc_socket(&xml) {
+                        return Ok((protocol, Way::ThroughSsh(Endpoint::Unix(path))));
+                    }
+                }
                 let Some((listen, port)) =
                     graphics::parse_display_address(&xml, protocol.xml_type())
                 else {
                     // A driver that never offers the socket will not offer it on the
                     // next try either; anything else (a VM still starting) may pass.
-                    if socket_error.is_unsupported() {
-                        return Err(GraphicsError::NoWayIn(socket_error));
-                    }
-                    return Err(socket_error.into());
+                    return Err(match socket_error {
+                        Some(e) if !e.is_unsupported() => e.into(),
+                        cause => GraphicsError::NoWayIn(cause),
+                    });
                 };
+                if tunnel {
+                    // As the host sees it: its loopback for "every address".
+                    let host = graphics::reachable_vnc_host(&listen, None).unwrap_or(listen);
+                    return Ok((protocol, Way::ThroughSsh(Endpoint::Tcp { host, port })));
+                }
                 match graphics::reachable_vnc_host(&listen, remote_host.as_deref()) {
-                    Some(host) => Ok(GraphicsAccess {
-                        protocol,
-                        endpoint: GraphicsEndpoint::Address(host, port),
-                    }),
+                    Some(host) => Ok((protocol, Way::Ready(GraphicsEndpoint::Address(host, port)))),
                     None => Err(GraphicsError::OutOfReach {
                         host: remote_host.unwrap_or_default(),
                         cause: socket_error,
                     }),
                 }
             })
-            .await?
+            .await??;
+        let endpoint = match way {
+            Way::Ready(endpoint) => return Ok(GraphicsAccess { protocol, endpoint }),
+            Way::ThroughSsh(endpoint) => endpoint,
+        };
+        let Some(target) = ssh else {
+            return Err(SshError::NotSsh(uri_text).into());
+        };
+        // ssh may wait for the person's answer: a thread of its own, not the
+        // connection's worker, which keeps serving the list meanwhile.
+        let options = TunnelOptions {
+            askpass: super::ssh_login::askpass(),
+            ..TunnelOptions::default()
+        };
+        let started = std::time::Instant::now();
+        let tunnel = gio::spawn_blocking(move || SshTunnel::open(&target, &endpoint, &options))
+            .await
+            .map_err(|_| SshError::Local("the channel's thread panicked".into()))??;
+        tracing::info!(
+            seconds = started.elapsed().as_secs_f64(),
+            "SSH channel to the display open"
+        );
+        Ok(GraphicsAccess {
+            protocol,
+            endpoint: GraphicsEndpoint::Tunnel(
+                tunnel.socket,
+                DisplayTunnel {
+                    _ssh: tunnel.process,
+                },
+            ),
+        })
     }
 
     /// One more socket to `domain`'s first display, for a SPICE channel after the

@@ -9,6 +9,8 @@ mod connection_object;
 mod connection_sync;
 pub mod consoles;
 mod credentials_request;
+pub mod details;
+mod device_titles;
 mod domain_list;
 mod domain_object;
 mod history;
@@ -19,6 +21,7 @@ mod operation;
 mod reconnect;
 mod snapshot_thumbnails;
 pub mod snapshots;
+pub mod ssh_login;
 mod stage_text;
 mod state_text;
 
@@ -26,12 +29,15 @@ pub use crate::virt::uri::is_loopback_host;
 pub use crate::virt::VirtError;
 pub use actions::{DomainAction, StorageInfo};
 pub use connection_object::{error_text, ConnectionObject, ConnectionState, StatsCost};
-pub use consoles::{GraphicsAccess, GraphicsEndpoint, GraphicsError, GraphicsProtocol};
+pub use consoles::{
+    DisplayTunnel, GraphicsAccess, GraphicsEndpoint, GraphicsError, GraphicsProtocol,
+};
 pub use credentials_request::CredentialsRequest;
 pub use domain_list::DomainList;
 pub use domain_object::{DomainObject, DomainState};
 pub use history::{StatKind, HISTORY_LEN};
 pub use operation::{OperationError, OperationObject};
+pub use ssh_login::{LoginQuestion, SshLogin, SshQuestion};
 
 /// Prepares libvirt for the GLib main loop: installs libvirt's default event
 /// implementation (which runs on GLib's default main context) and silences libvirt's

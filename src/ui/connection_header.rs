@@ -175,6 +175,8 @@ impl ConnectionHeader {
             imp.status_label.remove_css_class("error");
             imp.status_label.add_css_class("dim-label");
         }
+        // set_label puts a new label in the button: the mnemonic must stay one.
+        imp.reconnect_button.set_use_underline(true);
         imp.reconnect_button
             .set_label(&if state == ConnectionState::Disconnected {
                 gettextrs::gettext("_Connect")

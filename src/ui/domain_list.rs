@@ -10,7 +10,7 @@ use gtk::prelude::*;
 use gtk::{gio, glib, CompositeTemplate};
 
 use crate::i18n::ngettext_f;
-use crate::model::{ConnectionObject, ConnectionState, DomainObject};
+use crate::model::{ConnectionObject, ConnectionState, DomainObject, DomainState};
 use crate::ui::formatting::state_label;
 use crate::ui::{ConnectionHeader, DomainRow};
 
@@ -36,38 +36,74 @@ impl SortKey {
         }
     }
 
+    /// Called ~100,000 times by a sort of 10,000 VMs: it reads the domains' fields
+    /// directly (`*_now`, cached lower-case names), not through GValue.
     fn compare(self, a: &DomainObject, b: &DomainObject) -> std::cmp::Ordering {
-        let by_name = || a.name().to_lowercase().cmp(&b.name().to_lowercase());
+        let by_name = || a.cmp_names(b);
         match self {
             SortKey::Name => by_name(),
-            SortKey::State => (a.state() as i32)
-                .cmp(&(b.state() as i32))
+            SortKey::State => (a.state_now() as i32)
+                .cmp(&(b.state_now() as i32))
                 .then_with(by_name),
             SortKey::Cpu => b
-                .cpu_percent()
-                .total_cmp(&a.cpu_percent())
+                .cpu_percent_now()
+                .total_cmp(&a.cpu_percent_now())
                 .then_with(by_name),
             SortKey::Memory => b
-                .current_memory_kib()
-                .cmp(&a.current_memory_kib())
+                .current_memory_kib_now()
+                .cmp(&a.current_memory_kib_now())
                 .then_with(by_name),
         }
     }
 }
 
-/// True when `domain` matches every word of `query` in its name, title or state.
-pub fn matches_query(domain: &DomainObject, query: &str) -> bool {
-    let haystack = format!(
-        "{} {} {} {}",
-        domain.name(),
-        domain.title(),
-        state_label(domain.state()),
-        domain.state_description()
-    )
-    .to_lowercase();
-    query
-        .split_whitespace()
-        .all(|word| haystack.contains(&word.to_lowercase()))
+/// A search as typed, ready to be matched against thousands of VMs: its words and
+/// each state's (translated) name in lower case, made once per search rather than
+/// once per VM.
+#[derive(Default)]
+pub struct Query {
+    text: String,
+    words: Vec<String>,
+    /// The lower-case name of each state, made once per search (it is translated).
+    state_labels: Vec<(DomainState, String)>,
+}
+
+impl Query {
+    pub fn new(text: &str) -> Self {
+        let text = text.trim().to_owned();
+        let words: Vec<String> = text.split_whitespace().map(str::to_lowercase).collect();
+        let state_labels = if words.is_empty() {
+            Vec::new()
+        } else {
+            DomainState::ALL
+                .iter()
+                .map(|&s| (s, state_label(s).to_lowercase()))
+                .collect()
+        };
+        Query {
+            text,
+            words,
+            state_labels,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.words.is_empty()
+    }
+
+    /// True when `domain` has every word in its name, title or state, whatever the
+    /// case.
+    pub fn matches(&self, domain: &DomainObject) -> bool {
+        let state = domain.state_now();
+        let label = self
+            .state_labels
+            .iter()
+            .find(|(s, _)| *s == state)
+            .map_or("", |(_, label)| label.as_str());
+        self.words
+            .iter()
+            .all(|word| label.contains(word.as_str()) || domain.text_contains(word))
+    }
 }
 
 mod imp {
@@ -103,21 +139,27 @@ mod imp {
         pub filtered: std::cell::OnceCell<gtk::FilterListModel>,
         pub filter: RefCell<Option<gtk::CustomFilter>>,
         pub sorter: RefCell<Option<gtk::CustomSorter>>,
-        pub query: Rc<RefCell<String>>,
+        pub query: Rc<RefCell<Query>>,
         pub sort_key: Rc<Cell<SortKey>>,
         pub selection: RefCell<Option<gtk::MultiSelection>>,
-        /// The selection as last announced: rows that a search or a removal takes
-        /// away leave it without GTK saying so, and it is compared again then.
+        /// The selected VMs as last announced, in list order: rows that a search or
+        /// a removal takes away leave GTK's selection without it saying so, and
+        /// their number is compared again then.
         pub selected: RefCell<Vec<DomainObject>>,
+        /// The list changed (a sort) since `selected` was read: its order may be old.
+        pub selected_order_stale: Cell<bool>,
+        /// Set while the hosts' headings are taken out of the selection, which GTK
+        /// announces as a change of its own.
+        pub dropping_headings: Cell<bool>,
         pub popover: RefCell<Option<gtk::PopoverMenu>>,
         /// The VMs that have a row now, by UUID: only they need live figures.
         pub bound: RefCell<std::collections::HashMap<String, DomainObject>>,
         pub stats_flush_pending: Cell<bool>,
-        /// Rows that were unbound, to use again once their list item is gone: GTK
-        /// 4.8's list view makes a new list item for each item it shows after a change
-        /// (a search, a sort), and a row built from its template costs many times a
-        /// bind (and an X round trip for each of its tooltips).
-        pub spare_rows: RefCell<Vec<DomainRow>>,
+        /// Rows and headings that were unbound, to use again once their list item is
+        /// gone: GTK 4.8's list view makes a new list item for each item it shows
+        /// after a change (a search, a sort), and a widget built from its template
+        /// costs many times a bind (and an X round trip for each of its tooltips).
+        pub spare: RefCell<Vec<gtk::Widget>>,
     }
 
     #[glib::object_subclass]
@@ -199,7 +241,7 @@ impl DomainListView {
             query.is_empty()
                 || item
                     .downcast_ref::<DomainObject>()
-                    .map_or(true, |d| matches_query(d, &query))
+                    .map_or(true, |d| query.matches(d))
         });
         let sort_key = imp.sort_key.clone();
         let sorter = gtk::CustomSorter::new(move |a, b| {
@@ -228,9 +270,20 @@ impl DomainListView {
             move |_, _, _, _| {
                 list.update_page();
                 // GtkMultiSelection drops the rows that leave (a search hides them, a
-                // VM is undefined) from its selection without selection-changed.
-                if *list.imp().selected.borrow() != list.selected_domains() {
+                // VM is undefined) from its selection without selection-changed; it
+                // keeps the others (a sort), so only a smaller count says it changed.
+                // (Comparing the VMs themselves here read all 10,000 selected ones at
+                // each of the 20 hosts' changes of a sort.)
+                let imp = list.imp();
+                let count = imp
+                    .selection
+                    .borrow()
+                    .as_ref()
+                    .map_or(0, |s| s.selection().size());
+                if count != imp.selected.borrow().len() as u64 {
                     list.selection_changed();
+                } else if count > 0 {
+                    imp.selected_order_stale.set(true);
                 }
             }
         ));
@@ -241,7 +294,7 @@ impl DomainListView {
             self,
             move |_, item| {
                 let item = item.downcast_ref::<gtk::ListItem>().expect("a list item");
-                if let Some(domain) = bind_list_item(item, &list.imp().spare_rows) {
+                if let Some(domain) = bind_list_item(item, &list.imp().spare) {
                     list.track_row(&domain, true);
                 }
             }
@@ -256,9 +309,10 @@ impl DomainListView {
                         list.track_row(&domain, false);
                     }
                     row.unbind();
-                    keep_spare(&list.imp().spare_rows, row);
+                    keep_spare(&list.imp().spare, row.upcast());
                 } else if let Some(header) = item.child().and_downcast::<ConnectionHeader>() {
                     header.unbind();
+                    keep_spare(&list.imp().spare, header.upcast());
                 }
             }
         ));
@@ -375,15 +429,24 @@ impl DomainListView {
 
     fn set_query(&self, text: &str) {
         let imp = self.imp();
-        let text = text.trim().to_owned();
-        let narrower = text.contains(imp.query.borrow().as_str());
-        imp.query.replace(text);
+        let query = Query::new(text);
+        let old = imp.query.replace(query);
+        let new = imp.query.borrow();
+        if new.text == old.text {
+            return;
+        }
+        // A word typed on narrows the list, one taken away widens it: the filter
+        // then looks only at the rows shown (or only at those hidden).
+        let change = if new.text.contains(old.text.as_str()) {
+            gtk::FilterChange::MoreStrict
+        } else if old.text.contains(new.text.as_str()) {
+            gtk::FilterChange::LessStrict
+        } else {
+            gtk::FilterChange::Different
+        };
+        drop(new);
         if let Some(filter) = imp.filter.borrow().as_ref() {
-            filter.changed(if narrower {
-                gtk::FilterChange::MoreStrict
-            } else {
-                gtk::FilterChange::Different
-            });
+            filter.changed(change);
         }
         self.update_page();
     }
@@ -441,10 +504,28 @@ impl DomainListView {
 
     /// The selected VMs, in list order.
     pub fn selected_domains(&self) -> Vec<DomainObject> {
-        self.selected_items()
-            .into_iter()
-            .filter_map(|(_, item)| item.downcast::<DomainObject>().ok())
-            .collect()
+        let imp = self.imp();
+        if imp.selected_order_stale.replace(false) {
+            let (domains, _) = self.read_selection();
+            imp.selected.replace(domains);
+        }
+        imp.selected.borrow().clone()
+    }
+
+    /// The selected VMs in list order, and the positions of the hosts' headings that
+    /// are selected, in one pass over the selection.
+    fn read_selection(&self) -> (Vec<DomainObject>, gtk::Bitset) {
+        let headings = gtk::Bitset::new_empty();
+        let mut domains = Vec::new();
+        for (position, item) in self.selected_items() {
+            match item.downcast::<DomainObject>() {
+                Ok(domain) => domains.push(domain),
+                Err(_) => {
+                    headings.add(position);
+                }
+            }
+        }
+        (domains, headings)
     }
 
     /// What is selected, VMs and hosts' headings alike, with its position.
@@ -523,79 +604,86 @@ impl DomainListView {
 
     fn selection_changed(&self) {
         let imp = self.imp();
-        // Select All (Ctrl+A) takes the hosts' headings too, which then look selected:
-        // they are not VMs. Unselecting them (in one change: each change announces the
-        // whole selection again, 10,000 VMs after Ctrl+A) announces the selection again.
-        let headings = gtk::Bitset::new_empty();
-        for (position, item) in self.selected_items() {
-            if item.is::<ConnectionObject>() {
-                headings.add(position);
-            }
-        }
-        if let (false, Some(selection)) = (headings.is_empty(), imp.selection.borrow().clone()) {
-            selection.set_selection(&gtk::Bitset::new_empty(), &headings);
+        if imp.dropping_headings.get() {
             return;
         }
-        let selected = self.selected_domains();
-        imp.selected.replace(selected.clone());
-        imp.action_bar.set_revealed(!selected.is_empty());
+        let (selected, headings) = self.read_selection();
+        // Select All (Ctrl+A) takes the hosts' headings too, which then look selected:
+        // they are not VMs. They are unselected in one change, which GTK announces
+        // and which is not read again (10,000 VMs after Ctrl+A).
+        if let (false, Some(selection)) = (headings.is_empty(), imp.selection.borrow().clone()) {
+            imp.dropping_headings.set(true);
+            selection.set_selection(&gtk::Bitset::new_empty(), &headings);
+            imp.dropping_headings.set(false);
+        }
+        let n = selected.len();
+        imp.selected.replace(selected);
+        imp.selected_order_stale.set(false);
+        imp.action_bar.set_revealed(n > 0);
         imp.selection_label.set_label(&ngettext_f(
             "{n} selected",
             "{n} selected",
-            selected.len() as u32,
-            &[("n", &selected.len().to_string())],
+            n as u32,
+            &[("n", &n.to_string())],
         ));
         self.emit_by_name::<()>("selection-changed", &[]);
     }
 }
 
-/// Spare rows kept at most: more than the ~200 items a list view realizes.
-const SPARE_ROWS: usize = 256;
+/// Spare widgets kept at most: more than the ~200 items a list view realizes.
+const SPARE_WIDGETS: usize = 256;
 
-/// Keeps an unbound row for later. Its list item may be bound again to another VM
-/// (the row stays its child) or go (GTK takes the row out): only a row without a
-/// parent is free to use again.
-fn keep_spare(spare: &RefCell<Vec<DomainRow>>, row: DomainRow) {
+/// Keeps an unbound row or heading for later. Its list item may be bound again (the
+/// widget stays its child, and leaves the spares then) or go (GTK takes the widget
+/// out): only a widget without a parent is free to use again.
+fn keep_spare(spare: &RefCell<Vec<gtk::Widget>>, widget: gtk::Widget) {
     let mut spare = spare.borrow_mut();
-    if spare.len() < SPARE_ROWS && !spare.contains(&row) {
-        spare.push(row);
+    if spare.len() < SPARE_WIDGETS && !spare.contains(&widget) {
+        spare.push(widget);
     }
 }
 
-/// A spare row no list item holds, if there is one.
-fn take_spare(spare: &RefCell<Vec<DomainRow>>) -> Option<DomainRow> {
+/// A spare `T` no list item holds, if there is one.
+fn take_spare<T: IsA<gtk::Widget>>(spare: &RefCell<Vec<gtk::Widget>>) -> Option<T> {
     let mut spare = spare.borrow_mut();
-    let free = spare.iter().rposition(|row| row.parent().is_none())?;
-    Some(spare.swap_remove(free))
+    let free = spare
+        .iter()
+        .rposition(|w| w.parent().is_none() && w.is::<T>())?;
+    spare.swap_remove(free).downcast().ok()
+}
+
+/// The widget of `item` if it is a `T`, else one from `spare` or a new one put in.
+/// A widget bound again in place is no longer spare: left among the spares, in-use
+/// widgets filled them up and freed ones were dropped (and built anew).
+fn child_or_spare<T: IsA<gtk::Widget> + Default>(
+    item: &gtk::ListItem,
+    spare: &RefCell<Vec<gtk::Widget>>,
+) -> T {
+    if let Some(child) = item.child() {
+        if let Ok(widget) = child.clone().downcast::<T>() {
+            spare.borrow_mut().retain(|w| *w != child);
+            return widget;
+        }
+        item.set_child(gtk::Widget::NONE);
+        keep_spare(spare, child);
+    }
+    let widget = take_spare::<T>(spare).unwrap_or_default();
+    item.set_child(Some(&widget));
+    widget
 }
 
 /// Puts a header or a VM row into a recycled list item, whichever its item is
-/// (a VM's row from `spare` when there is one); returns the VM when it is one.
-fn bind_list_item(item: &gtk::ListItem, spare: &RefCell<Vec<DomainRow>>) -> Option<DomainObject> {
+/// (from `spare` when there is one); returns the VM when it is one.
+fn bind_list_item(item: &gtk::ListItem, spare: &RefCell<Vec<gtk::Widget>>) -> Option<DomainObject> {
     let object = item.item();
     if let Some(connection) = object.and_downcast_ref::<ConnectionObject>() {
-        let header = item
-            .child()
-            .and_downcast::<ConnectionHeader>()
-            .unwrap_or_else(|| {
-                if let Some(row) = item.child().and_downcast::<DomainRow>() {
-                    item.set_child(gtk::Widget::NONE);
-                    keep_spare(spare, row);
-                }
-                let header = ConnectionHeader::default();
-                item.set_child(Some(&header));
-                header
-            });
+        let header: ConnectionHeader = child_or_spare(item, spare);
         item.set_selectable(false);
         item.set_activatable(false);
         header.bind(connection);
         None
     } else if let Some(domain) = item.item().and_downcast::<DomainObject>() {
-        let row = item.child().and_downcast::<DomainRow>().unwrap_or_else(|| {
-            let row = take_spare(spare).unwrap_or_default();
-            item.set_child(Some(&row));
-            row
-        });
+        let row: DomainRow = child_or_spare(item, spare);
         item.set_selectable(true);
         item.set_activatable(true);
         row.bind(&domain);

@@ -1,6 +1,8 @@
 //! One VM in the list: state, name, title, its live figures, and the long
 //! operation running on it (what it does now and how far it is).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use adw::subclass::prelude::*;
 use gtk::prelude::*;
 use gtk::{glib, CompositeTemplate};
@@ -63,6 +65,7 @@ mod imp {
     impl ObjectImpl for DomainRow {
         fn constructed(&self) {
             self.parent_constructed();
+            BUILT.fetch_add(1, Ordering::Relaxed);
             if let Some(layout) = self.obj().layout_manager().and_downcast::<gtk::BoxLayout>() {
                 layout.set_spacing(12);
             }
@@ -127,7 +130,16 @@ impl Default for DomainRow {
     }
 }
 
+/// Rows built from the template since the start.
+static BUILT: AtomicUsize = AtomicUsize::new(0);
+
 impl DomainRow {
+    /// How many rows were built from the template since the start: the list reuses
+    /// rows, and the list bench shows how many a change of the list still builds.
+    pub fn built_count() -> usize {
+        BUILT.load(Ordering::Relaxed)
+    }
+
     /// Shows `domain` and follows its changes until `unbind`. Only rows on screen are
     /// bound, so a list of thousands costs only what is visible.
     pub fn bind(&self, domain: &DomainObject) {
@@ -165,8 +177,8 @@ impl DomainRow {
         )));
         imp.handlers.replace(handlers);
         imp.domain.replace(Some(domain.clone()));
+        // Shows the name and state too.
         self.follow_operation(domain);
-        self.update_identity(domain);
         self.update_figures(domain);
     }
 

@@ -12,6 +12,7 @@ mod domain_actions;
 mod domain_list;
 mod domain_row;
 mod formatting;
+mod hardware;
 pub mod host;
 mod migrate_dialog;
 pub mod new_vm;
@@ -24,6 +25,8 @@ mod snapshot_questions;
 mod snapshot_row;
 mod snapshots_page;
 mod sparkline;
+mod ssh_question_dialog;
+mod vm_overview;
 mod vm_page;
 mod vm_page_consoles;
 mod window;
@@ -34,6 +37,9 @@ pub use connection_header::ConnectionHeader;
 pub use domain_actions::ListAction;
 pub use domain_list::{DomainListView, SortKey};
 pub use domain_row::DomainRow;
+pub use hardware::{
+    HardwareView, HwBootPage, HwCpuPage, HwDevicePage, HwDiskPage, HwMemoryPage, HwNicPage,
+};
 pub use host::HostPage;
 pub use migrate_dialog::MigrateDialog;
 pub use new_vm::NewVmDialog;
@@ -43,6 +49,8 @@ pub use snapshot_create_dialog::SnapshotCreateDialog;
 pub use snapshot_row::SnapshotRow;
 pub use snapshots_page::SnapshotsPage;
 pub use sparkline::Sparkline;
+pub use ssh_question_dialog::present as present_ssh_question;
+pub use vm_overview::VmOverview;
 pub use vm_page::VmPage;
 pub use window::VireoWindow;
 

@@ -13,10 +13,7 @@ use gtk::{glib, CompositeTemplate};
 use crate::model::DomainObject;
 use crate::ui::console::VncDisplay;
 use crate::ui::domain_actions::{self, ListAction};
-use crate::ui::formatting::{format_kib, state_text};
-
-/// How often a shown VM's addresses are read again.
-const ADDRESSES_EVERY_S: u32 = 10;
+use crate::ui::formatting::state_text;
 
 mod imp {
     use std::cell::RefCell;
@@ -69,28 +66,14 @@ mod imp {
         pub serial: std::cell::OnceCell<crate::ui::console::SerialConsole>,
         pub consoles: crate::ui::vm_page_consoles::ConsoleTab,
         #[template_child]
-        pub state_row: TemplateChild<adw::ActionRow>,
-        #[template_child]
-        pub cpus_row: TemplateChild<adw::ActionRow>,
-        #[template_child]
-        pub current_memory_row: TemplateChild<adw::ActionRow>,
-        #[template_child]
-        pub max_memory_row: TemplateChild<adw::ActionRow>,
-        #[template_child]
-        pub addresses_row: TemplateChild<adw::ActionRow>,
-        #[template_child]
-        pub uuid_row: TemplateChild<adw::ActionRow>,
-        #[template_child]
-        pub autostart_switch: TemplateChild<gtk::Switch>,
-        #[template_child]
         pub xml_view: TemplateChild<gtk::TextView>,
         #[template_child]
         pub operation_bar: TemplateChild<crate::ui::operation_bar::OperationBar>,
         #[template_child]
         pub snapshots_bin: TemplateChild<adw::Bin>,
+        #[template_child]
+        pub details_bin: TemplateChild<adw::Bin>,
         pub handlers: RefCell<Vec<glib::SignalHandlerId>>,
-        /// Reads the VM's addresses again while the page is on screen.
-        pub addresses_timer: RefCell<Option<glib::SourceId>>,
     }
 
     #[glib::object_subclass]
@@ -126,6 +109,8 @@ mod imp {
                     .set_child(Some(&crate::ui::snapshots_page::SnapshotsPage::new(
                         &domain,
                     )));
+                self.details_bin
+                    .set_child(Some(&crate::ui::HardwareView::new(&domain)));
             }
             obj.follow_domain();
         }
@@ -136,36 +121,14 @@ mod imp {
                     domain.disconnect(handler);
                 }
             }
+            self.obj().follow_connection_in_consoles(None);
             while let Some(child) = self.obj().first_child() {
                 child.unparent();
             }
         }
     }
 
-    impl WidgetImpl for VmPage {
-        fn map(&self) {
-            self.parent_map();
-            let obj = self.obj();
-            obj.read_addresses();
-            // Guests take addresses without any libvirt event: look again now and then.
-            let weak = obj.downgrade();
-            let id = glib::timeout_add_seconds_local(ADDRESSES_EVERY_S, move || {
-                let Some(page) = weak.upgrade() else {
-                    return glib::ControlFlow::Break;
-                };
-                page.read_addresses();
-                glib::ControlFlow::Continue
-            });
-            self.addresses_timer.replace(Some(id));
-        }
-
-        fn unmap(&self) {
-            if let Some(id) = self.addresses_timer.take() {
-                id.remove();
-            }
-            self.parent_unmap();
-        }
-    }
+    impl WidgetImpl for VmPage {}
 }
 
 glib::wrapper! {
@@ -184,6 +147,9 @@ impl VmPage {
     }
 
     pub fn show_details(&self) {
+        if let Some(hardware) = self.hardware() {
+            hardware.show_overview();
+        }
         self.imp().view_stack.set_visible_child_name("details");
     }
 
@@ -237,14 +203,7 @@ impl VmPage {
         let Some(domain) = self.domain() else { return };
         let imp = self.imp();
         let mut handlers = Vec::new();
-        for property in [
-            "state",
-            "state-description",
-            "vcpus",
-            "current-memory-kib",
-            "max-memory-kib",
-            "autostart",
-        ] {
+        for property in ["state", "state-description"] {
             handlers.push(domain.connect_notify_local(
                 Some(property),
                 glib::clone!(
@@ -254,31 +213,22 @@ impl VmPage {
                 ),
             ));
         }
-        // The XML changes with the state (live devices, ports), so it is read again then,
-        // and so are the addresses.
+        // The XML changes with the state (live devices, ports), so it is read again then.
         handlers.push(domain.connect_notify_local(
             Some("state"),
             glib::clone!(
                 #[weak(rename_to = page)]
                 self,
-                move |_, _| {
-                    page.load_xml();
-                    page.read_addresses();
-                }
+                move |_, _| page.load_xml()
             ),
         ));
-        imp.handlers.replace(handlers);
-        imp.uuid_row.set_subtitle(&domain.uuid());
-        imp.autostart_switch.connect_state_set(glib::clone!(
+        handlers.push(domain.connect_config_changed(glib::clone!(
             #[weak(rename_to = page)]
             self,
-            #[upgrade_or]
-            glib::Propagation::Proceed,
-            move |_, wanted| {
-                page.set_autostart(wanted);
-                glib::Propagation::Proceed
-            }
-        ));
+            move |_| page.load_xml()
+        )));
+        imp.handlers.replace(handlers);
+        self.follow_connection_in_consoles(domain.connection().as_ref());
         self.update();
         self.load_xml();
     }
@@ -295,15 +245,6 @@ impl VmPage {
         ] {
             label.set_label(&state_text);
             label.set_tooltip_text(Some(&state_text));
-        }
-        imp.state_row.set_subtitle(&state_text);
-        imp.cpus_row.set_subtitle(&domain.vcpus().to_string());
-        imp.current_memory_row
-            .set_subtitle(&format_kib(domain.current_memory_kib()));
-        imp.max_memory_row
-            .set_subtitle(&format_kib(domain.max_memory_kib()));
-        if imp.autostart_switch.is_active() != domain.autostart() {
-            imp.autostart_switch.set_active(domain.autostart());
         }
         // One button plays and pauses: Pause while it runs, Resume while paused, else Run.
         let pause = ListAction::Pause.applies_to(state);
@@ -332,52 +273,21 @@ impl VmPage {
         ));
     }
 
-    /// Shows the addresses the host's virtual networks handed the running VM (their
-    /// DHCP leases), or hides the row while it does not run.
-    fn read_addresses(&self) {
-        let Some(domain) = self.domain() else { return };
-        let Some(connection) = domain.connection() else {
-            return;
-        };
-        if !domain.state().is_active() {
-            self.imp().addresses_row.set_visible(false);
-            return;
-        }
-        glib::spawn_future_local(glib::clone!(
-            #[weak(rename_to = page)]
-            self,
-            async move {
-                let text = match connection.domain_leases(&domain).await {
-                    Ok(leases) if leases.is_empty() => {
-                        gettextrs::gettext("None handed out by a virtual network of the host")
-                    }
-                    Ok(leases) => leases
-                        .iter()
-                        .map(|l| {
-                            crate::i18n::gettext_f(
-                                "{address} on “{network}”",
-                                &[("address", &l.address), ("network", &l.network)],
-                            )
-                        })
-                        .collect::<Vec<_>>()
-                        .join("\n"),
-                    Err(e) => e.to_string(),
-                };
-                let row = &page.imp().addresses_row;
-                row.set_subtitle(&glib::markup_escape_text(&text));
-                row.set_visible(domain.state().is_active());
-            }
-        ));
+    /// The addresses the Details page shows, one a line (empty while it shows none).
+    pub fn addresses_text(&self) -> String {
+        self.overview()
+            .map(|o| o.addresses_text())
+            .unwrap_or_default()
     }
 
-    /// The addresses shown, one a line (empty while hidden).
-    pub fn addresses_text(&self) -> String {
-        let row = &self.imp().addresses_row;
-        if row.is_visible() {
-            row.subtitle().unwrap_or_default().to_string()
-        } else {
-            String::new()
-        }
+    /// The Details page's overview.
+    pub fn overview(&self) -> Option<crate::ui::VmOverview> {
+        self.hardware().and_then(|h| h.overview())
+    }
+
+    /// The Details page: the sidebar of the overview and the hardware, and its pages.
+    pub fn hardware(&self) -> Option<crate::ui::HardwareView> {
+        self.imp().details_bin.child().and_downcast()
     }
 
     pub(super) fn run(&self, action: ListAction) {
@@ -388,35 +298,5 @@ impl VmPage {
                 crate::ui::toast(&page, text);
             }
         });
-    }
-
-    fn set_autostart(&self, wanted: bool) {
-        let Some(domain) = self.domain() else { return };
-        if domain.autostart() == wanted {
-            return;
-        }
-        let Some(connection) = domain.connection() else {
-            return;
-        };
-        glib::spawn_future_local(glib::clone!(
-            #[weak(rename_to = page)]
-            self,
-            async move {
-                let action = crate::model::DomainAction::SetAutostart(wanted);
-                if let Err(error) = connection.run_action(&domain, action).await {
-                    crate::ui::toast(
-                        &page,
-                        &crate::i18n::gettext_f(
-                            "Could not change autostart of “{name}”: {error}",
-                            &[
-                                ("name", &domain.name()),
-                                ("error", &crate::model::error_text(&error)),
-                            ],
-                        ),
-                    );
-                    page.imp().autostart_switch.set_active(domain.autostart());
-                }
-            }
-        ));
     }
 }

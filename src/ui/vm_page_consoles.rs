@@ -20,7 +20,8 @@ use gtk::{gio, glib};
 
 use crate::display_protocol::spice::SocketSource;
 use crate::model::{
-    DomainState, GraphicsAccess, GraphicsEndpoint, GraphicsError, GraphicsProtocol,
+    ConnectionObject, ConnectionState, DisplayTunnel, DomainState, GraphicsAccess,
+    GraphicsEndpoint, GraphicsError, GraphicsProtocol,
 };
 use crate::ui::console::{ConsoleState, SerialConsole, VncDisplay};
 use crate::ui::domain_actions::ListAction;
@@ -49,6 +50,10 @@ pub struct ConsoleTab {
     switching_view: Cell<bool>,
     /// `tab.console-view`, enabled (shown in the menu) in a narrow window.
     view_action: RefCell<Option<gio::SimpleAction>>,
+    /// The SSH channel the display goes through (remote hosts); ended with the display.
+    tunnel: RefCell<Option<DisplayTunnel>>,
+    /// The host's connection and the handlers that follow its state and error.
+    connection: RefCell<Option<(glib::WeakRef<ConnectionObject>, Vec<glib::SignalHandlerId>)>>,
 }
 
 impl ConsoleTab {
@@ -175,8 +180,15 @@ impl VmPage {
             move |vnc| {
                 // The person asked: start afresh, and show that it is trying.
                 page.imp().consoles.failures.set(0);
-                vnc.set_state(ConsoleState::Connecting, None);
-                page.connect_graphics();
+                let connection = page.domain().and_then(|d| d.connection());
+                match connection {
+                    // The host first: the display follows once it is back.
+                    Some(c) if c.state() != ConnectionState::Connected => c.open(),
+                    _ => {
+                        vnc.set_state(ConsoleState::Connecting, None);
+                        page.connect_graphics();
+                    }
+                }
             }
         ));
         vnc.connect_connected(glib::clone!(
@@ -274,6 +286,70 @@ impl VmPage {
         imp.consoles.switching_view.set(false);
     }
 
+    /// Follows the host's connection: while it is lost the display says so and waits
+    /// (no attempts that cannot succeed); once it is back the display connects again.
+    pub(super) fn follow_connection_in_consoles(&self, connection: Option<&ConnectionObject>) {
+        let consoles = &self.imp().consoles;
+        if let Some((weak, handlers)) = consoles.connection.take() {
+            if let Some(old) = weak.upgrade() {
+                for handler in handlers {
+                    old.disconnect(handler);
+                }
+            }
+        }
+        let Some(connection) = connection else { return };
+        // The error too: while lost, each attempt's failure says more (libvirt's words).
+        let handlers = ["state", "error"]
+            .into_iter()
+            .map(|property| {
+                connection.connect_notify_local(
+                    Some(property),
+                    glib::clone!(
+                        #[weak(rename_to = page)]
+                        self,
+                        move |connection, _| page.connection_state_changed(connection)
+                    ),
+                )
+            })
+            .collect();
+        consoles
+            .connection
+            .replace(Some((connection.downgrade(), handlers)));
+    }
+
+    fn connection_state_changed(&self, connection: &ConnectionObject) {
+        let imp = self.imp();
+        let vnc = &imp.vnc;
+        match connection.state() {
+            ConnectionState::Connected => {
+                let running = self.domain().is_some_and(|d| d.state().is_active());
+                if running && !vnc.is_connected() {
+                    imp.consoles.failures.set(0);
+                    vnc.set_state(ConsoleState::Connecting, None);
+                    self.connect_graphics();
+                }
+            }
+            ConnectionState::Connecting => {}
+            ConnectionState::Lost | ConnectionState::Failed | ConnectionState::Disconnected => {
+                if matches!(
+                    vnc.state(),
+                    ConsoleState::NotRunning | ConsoleState::NoDisplay
+                ) {
+                    return;
+                }
+                imp.consoles.next_attempt();
+                vnc.close();
+                imp.consoles.tunnel.take();
+                let text = gettext("The connection to the host was lost.");
+                let detail = match connection.error() {
+                    Some(reason) => format!("{text} ({reason})"),
+                    None => text,
+                };
+                vnc.set_state(ConsoleState::Disconnected, Some(&detail));
+            }
+        }
+    }
+
     /// Called whenever the VM's state changes.
     pub(super) fn follow_state_in_consoles(&self, state: DomainState) {
         let imp = self.imp();
@@ -283,6 +359,7 @@ impl VmPage {
             imp.consoles.next_attempt();
             imp.consoles.failures.set(0);
             vnc.close();
+            imp.consoles.tunnel.take();
             vnc.set_state(ConsoleState::NotRunning, None);
         } else if vnc.state() == ConsoleState::NotRunning {
             vnc.set_state(ConsoleState::Connecting, None);
@@ -334,6 +411,8 @@ impl VmPage {
                 if !imp.consoles.is_current(attempt) {
                     return;
                 }
+                // A channel of an earlier attempt ends here, the display's with it.
+                imp.consoles.tunnel.take();
                 // The display widget is the same for both protocols; the session differs.
                 match endpoint {
                     Ok(GraphicsAccess {
@@ -342,6 +421,10 @@ impl VmPage {
                     }) => match endpoint {
                         GraphicsEndpoint::Socket(fd) => imp.vnc.open_fd(fd),
                         GraphicsEndpoint::Address(host, port) => imp.vnc.open_host(&host, port),
+                        GraphicsEndpoint::Tunnel(fd, tunnel) => {
+                            imp.consoles.tunnel.replace(Some(tunnel));
+                            imp.vnc.open_remote_fd(fd);
+                        }
                     },
                     Ok(GraphicsAccess {
                         protocol: GraphicsProtocol::Spice,
@@ -360,6 +443,11 @@ impl VmPage {
                         GraphicsEndpoint::Address(host, port) => {
                             imp.vnc.open_spice_host(&host, port)
                         }
+                        // The model tunnels VNC only (SPICE opens a connection per
+                        // channel); a tunnel here would be a model bug.
+                        GraphicsEndpoint::Tunnel(..) => {
+                            tracing::warn!("SPICE offered through a single SSH channel");
+                        }
                     },
                     Err(error) if error.is_permanent() => {
                         tracing::info!("no graphical console for {}: {error}", domain.name());
@@ -371,6 +459,11 @@ impl VmPage {
                             .set_state(ConsoleState::NoDisplay, detail.as_deref());
                         // Such a machine is reached through its serial port.
                         page.suggest_console_view("serial");
+                    }
+                    Err(error) if error.was_declined() => {
+                        // The person said no: Retry asks again, nothing does by itself.
+                        tracing::info!("graphical console of {}: {error}", domain.name());
+                        imp.vnc.set_state(ConsoleState::Failed, Some(&error.text()));
                     }
                     Err(error) => {
                         tracing::warn!("no graphical console for {}: {error}", domain.name());

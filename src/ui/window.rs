@@ -2,6 +2,9 @@
 //! its own, and the VM actions (`win.domain-*`), which act on the VM of the tab shown,
 //! or on the list's selection when the list is shown.
 
+use std::collections::HashSet;
+use std::rc::Rc;
+
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gettextrs::gettext;
@@ -43,7 +46,8 @@ mod imp {
         /// `--show-domain-creator` opens the assistant once, with the first host.
         pub creator_shown: std::cell::Cell<bool>,
         /// The VMs the actions act on now, each with its `notify::state` handler.
-        pub targets: std::cell::RefCell<Vec<(DomainObject, glib::SignalHandlerId)>>,
+        pub targets:
+            std::cell::RefCell<std::collections::HashMap<DomainObject, glib::SignalHandlerId>>,
     }
 
     #[glib::object_subclass]
@@ -307,20 +311,36 @@ impl VireoWindow {
         }
     }
 
-    /// Follows the state of the VMs the actions now act on.
+    /// Follows the state of the VMs the actions now act on: handlers go from the VMs
+    /// that left and come to those that came (Ctrl+A on 10,000 VMs, then a click).
     fn retarget(&self) {
-        let targets = self.action_targets();
+        let targets: HashSet<DomainObject> = self.action_targets().into_iter().collect();
         let mut watched = self.imp().targets.borrow_mut();
-        for (domain, handler) in watched.drain(..) {
-            domain.disconnect(handler);
+        let gone: Vec<DomainObject> = watched
+            .keys()
+            .filter(|domain| !targets.contains(*domain))
+            .cloned()
+            .collect();
+        for domain in gone {
+            if let Some(handler) = watched.remove(&domain) {
+                domain.disconnect(handler);
+            }
         }
+        // One weak reference for all the handlers: GLib keeps an object's weak
+        // references in a list, and 10,000 of them made each disconnection walk it
+        // (a click after Ctrl+A blocked the window for a third of a second).
+        let window = Rc::new(self.downgrade());
         for domain in targets {
-            let handler = domain.connect_state_notify(glib::clone!(
-                #[weak(rename_to = window)]
-                self,
-                move |_| window.update_action_states()
-            ));
-            watched.push((domain, handler));
+            if watched.contains_key(&domain) {
+                continue;
+            }
+            let window = window.clone();
+            let handler = domain.connect_state_notify(move |_| {
+                if let Some(window) = window.upgrade() {
+                    window.update_action_states();
+                }
+            });
+            watched.insert(domain, handler);
         }
         drop(watched);
         self.update_action_states();
@@ -347,8 +367,8 @@ impl VireoWindow {
             .imp()
             .targets
             .borrow()
-            .iter()
-            .map(|(domain, _)| domain.state())
+            .keys()
+            .map(DomainObject::state_now)
             .collect();
         let on_list = self.list_shown();
         for action in ListAction::ALL {

@@ -3,7 +3,8 @@
 //! A [`Session`] lives on its connection's worker thread. Opening registers the close
 //! callback (which reports a dropped connection as [`VirtEvent::Closed`] through the
 //! same sink as the other events) and keepalive, so a dead remote host is noticed in
-//! about 15 s instead of at the next call's TCP timeout.
+//! 12 s (a probe every 3 s, given up after 3 unanswered: libvirt closes the connection
+//! at interval x (count + 1)) instead of at the next call's TCP timeout.
 
 use std::sync::Arc;
 
@@ -17,8 +18,9 @@ use crate::ffi::libvirt_connect::{self as raw, CloseCallback};
 use crate::ffi::libvirt_domain::hostname;
 use crate::ffi::libvirt_events::PoolRefreshEvents;
 
-/// Keepalive: a probe every 5 s, the connection is dead after 3 unanswered ones.
-pub const KEEPALIVE_INTERVAL_S: i32 = 5;
+/// Keepalive: a probe every 3 s, the connection is dead after 3 unanswered ones (12 s
+/// after the host fell silent; the issue asks for 15 s at most).
+pub const KEEPALIVE_INTERVAL_S: i32 = 3;
 /// See [`KEEPALIVE_INTERVAL_S`].
 pub const KEEPALIVE_COUNT: u32 = 3;
 

@@ -65,6 +65,25 @@ pub fn parse_display_address(xml: &str, kind: &str) -> Option<(String, u16)> {
     Some((listen.to_owned(), port))
 }
 
+/// The unix socket the first `<graphics type='vnc'>` listens on, from the live XML
+/// (`<listen type='socket' socket='...'/>`, or the older `socket='...'` attribute).
+pub fn parse_vnc_socket(xml: &str) -> Option<std::path::PathBuf> {
+    let doc = roxmltree::Document::parse(xml).ok()?;
+    let graphics = doc
+        .descendants()
+        .find(|n| n.has_tag_name("graphics") && n.attribute("type") == Some("vnc"))?;
+    graphics
+        .attribute("socket")
+        .or_else(|| {
+            graphics
+                .children()
+                .find(|c| c.has_tag_name("listen") && c.attribute("type") == Some("socket"))
+                .and_then(|l| l.attribute("socket"))
+        })
+        .filter(|s| !s.is_empty())
+        .map(std::path::PathBuf::from)
+}
+
 /// Where to connect to a VNC server listening on `listen`, on the host of a libvirt
 /// connection (`remote_host`, or `None` for this machine). `None` when it listens only
 /// on a remote host's loopback, out of reach without a tunnel.
@@ -80,7 +99,26 @@ pub fn reachable_vnc_host(listen: &str, remote_host: Option<&str>) -> Option<Str
 
 #[cfg(test)]
 mod tests {
-    use super::{display_types, parse_display_address, parse_vnc_address, reachable_vnc_host};
+    use super::{
+        display_types, parse_display_address, parse_vnc_address, parse_vnc_socket,
+        reachable_vnc_host,
+    };
+
+    #[test]
+    fn reads_the_live_vnc_socket() {
+        let xml = "<domain><devices><graphics type='vnc'>\
+                   <listen type='socket' socket='/run/libvirt/qemu/vnc.sock'/></graphics>\
+                   </devices></domain>";
+        assert_eq!(
+            parse_vnc_socket(xml),
+            Some("/run/libvirt/qemu/vnc.sock".into())
+        );
+        assert_eq!(parse_vnc_address(xml), None);
+        let old = "<domain><devices><graphics type='vnc' socket='/s'/></devices></domain>";
+        assert_eq!(parse_vnc_socket(old), Some("/s".into()));
+        let tcp = "<domain><devices><graphics type='vnc' port='5900'/></devices></domain>";
+        assert_eq!(parse_vnc_socket(tcp), None);
+    }
 
     #[test]
     fn lists_the_display_types() {

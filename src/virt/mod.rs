@@ -12,6 +12,7 @@ pub mod clone;
 pub mod cloud_init;
 pub mod connection;
 pub mod console_stream;
+pub mod domain_details;
 pub mod domain_xml;
 pub mod domains;
 pub mod error;

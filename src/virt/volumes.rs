@@ -4,20 +4,24 @@
 //! and NVRAM files often live in directories no pool covers (an NVRAM directory, a
 //! disk imported from elsewhere), so [`Pools`] makes a transient `dir` pool on such a
 //! directory for as long as a job needs it; destroying a transient pool leaves its
-//! files alone, so nothing of the pool remains afterwards.
+//! files alone, so nothing of the pool remains afterwards. A directory may also belong
+//! to a defined pool that is not running (a host's `default` pool that never started):
+//! libvirt then refuses a second pool on it, so that pool is started for the job and
+//! stopped again afterwards, as it was found.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use virt::connect::Connect;
 
 use crate::ffi::libvirt_storage::{
-    pool_by_target_path, pool_create_transient, pool_destroy, pool_name, pool_of_vol, pool_refresh,
-    vol_info, vol_xml, VolInfo,
+    pool_build, pool_by_name, pool_by_target_path, pool_create_transient, pool_destroy, pool_name,
+    pool_of_vol, pool_refresh, pool_start, vol_info, vol_xml, VolInfo,
 };
 use crate::ffi::libvirt_storage::{vol_download, vol_upload};
 use crate::ffi::libvirt_stream::{Received, StreamRef};
 use crate::virt::error::{Result, VirtError};
 use crate::virt::handles::{PoolRef, VolRef};
+use crate::virt::host::pools::PoolState;
 use crate::virt::job::{CancelToken, JobError, JobResult};
 use crate::virt::xml_edits::escape;
 
@@ -35,10 +39,12 @@ pub fn file_of(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
-/// Pools found or made for a job; the transient ones go at [`Pools::release`].
+/// Pools found or made for a job; the transient ones go at [`Pools::release`], and
+/// the inactive ones started for it are stopped again.
 #[derive(Default)]
 pub struct Pools {
     transient: Vec<PoolRef>,
+    started: Vec<PoolRef>,
 }
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
@@ -59,6 +65,17 @@ impl Pools {
     pub fn for_dir_made(&mut self, conn: &Connect, dir: &str, build: bool) -> Result<PoolRef> {
         if let Ok(p) = pool_by_target_path(conn, dir) {
             return Ok(p);
+        }
+        // libvirt looks up only running pools by path.
+        if let Some(name) = inactive_pool_on(conn, dir)? {
+            let pool = pool_by_name(conn, &name)?;
+            if build {
+                pool_build(&pool)?;
+            }
+            pool_start(&pool)?;
+            tracing::debug!(dir, pool = %name, "inactive pool started for a job");
+            self.started.push(pool);
+            return pool_by_name(conn, &name);
         }
         let name = format!(
             "vireo-job-{}-{}",
@@ -91,7 +108,7 @@ impl Pools {
     /// destroyed, as pool names.
     pub fn release(self) -> Vec<String> {
         let mut left = Vec::new();
-        for p in self.transient {
+        for p in self.transient.into_iter().chain(self.started) {
             if let Err(e) = pool_destroy(&p) {
                 let name = pool_name(&p).unwrap_or_default();
                 tracing::warn!(pool = %name, error = %e, "could not remove a transient pool");
@@ -100,6 +117,15 @@ impl Pools {
         }
         left
     }
+}
+
+/// The name of a defined pool that is not running and whose directory is `dir`.
+fn inactive_pool_on(conn: &Connect, dir: &str) -> Result<Option<String>> {
+    let same = |path: &str| path.trim_end_matches('/') == dir.trim_end_matches('/');
+    Ok(crate::virt::host::pools::list(conn)?
+        .into_iter()
+        .find(|p| p.state == PoolState::Inactive && p.target_path.as_deref().is_some_and(same))
+        .map(|p| p.name))
 }
 
 /// What the host says about a volume: its figures and its format.

@@ -19,6 +19,7 @@
 //! | [`remote_host`] | a remote libvirt host on this machine (`tests/testbed/remote-host.sh`), reached over `qemu+ssh` |
 //! | [`rfb`] | a minimal VNC client: handshake and one raw frame through any socket |
 //! | [`wizard`] | the New Virtual Machine wizard found among the toplevels and driven by its titles and labels |
+//! | [`details`] | a VM's Details page: sidebar entries, rows by title, entry rows applied, the lines a change made |
 //! | [`vm_copies`] | snapshots and clones through the UI: the Snapshots page, Take Snapshot, a row's menu items and their questions |
 //!
 //! A test binary is a `[[test]]` with `harness = false` in Cargo.toml and a `main`:
@@ -55,6 +56,7 @@
 pub mod app;
 pub mod binary;
 pub mod console;
+pub mod details;
 pub mod host;
 pub mod model;
 pub mod remote_host;

@@ -366,6 +366,13 @@ impl VncDisplay {
         self.open_socket(fd);
     }
 
+    /// Connects through a socket that reaches a server on another host (an SSH
+    /// channel): compressed encodings, as over the network.
+    pub fn open_remote_fd(&self, fd: OwnedFd) {
+        self.imp().local_server.set(false);
+        self.open_socket(fd);
+    }
+
     /// Connects over TCP (the fallback when `virDomainOpenGraphicsFD` is unavailable).
     pub fn open_host(&self, host: &str, port: u16) {
         self.imp().local_server.set(is_loopback_host(host));

@@ -179,6 +179,36 @@ struct State {
     cancelled: AtomicBool,
     pending: AtomicUsize,
     asked: AtomicUsize,
+    /// `None`: a cancel refuses every later question. `Some(d)`: only those of the
+    /// next `d` (ssh's own retries of the question just refused), for a server that
+    /// lives longer than one ssh.
+    latch: Option<Duration>,
+    cancelled_at: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+impl State {
+    /// True while a cancel refuses questions without asking.
+    fn refusing(&self) -> bool {
+        if !self.cancelled.load(Ordering::SeqCst) {
+            return false;
+        }
+        let Some(latch) = self.latch else {
+            return true;
+        };
+        let at = *self
+            .cancelled_at
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        at.is_some_and(|at| at.elapsed() < latch)
+    }
+
+    fn cancel(&self) {
+        *self
+            .cancelled_at
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(std::time::Instant::now());
+        self.cancelled.store(true, Ordering::SeqCst);
+    }
 }
 
 /// Receives the helper's questions on a private socket and answers them through a
@@ -192,14 +222,29 @@ pub struct AskpassServer {
 }
 
 impl AskpassServer {
-    /// Starts a server answering with `askpass.handler`.
+    /// Starts a server answering with `askpass.handler`, for one ssh: once a question
+    /// is cancelled, every later one is refused without asking.
     pub fn start(askpass: &Askpass) -> io::Result<Self> {
+        Self::start_with(askpass, None)
+    }
+
+    /// Starts a server for many ssh runs (a process-wide `SSH_ASKPASS`): a cancelled
+    /// question refuses only those that follow within `latch` (ssh asks a refused
+    /// password again at once), so a later login can ask again.
+    pub fn start_shared(askpass: &Askpass, latch: Duration) -> io::Result<Self> {
+        Self::start_with(askpass, Some(latch))
+    }
+
+    fn start_with(askpass: &Askpass, latch: Option<Duration>) -> io::Result<Self> {
         let dir = PrivateDir::new("askpass")?;
         let program = dir.path().join("askpass");
         let socket = dir.path().join(wire::SOCKET_NAME);
         symlink(&askpass.helper, &program)?;
         let listener = UnixListener::bind(&socket)?;
-        let state = Arc::new(State::default());
+        let state = Arc::new(State {
+            latch,
+            ..State::default()
+        });
         let handler = askpass.handler.clone();
         let thread_state = state.clone();
         let thread = std::thread::Builder::new()
@@ -279,7 +324,7 @@ fn serve(listener: &UnixListener, state: &State, handler: &AskpassHandler) {
         };
         state.asked.fetch_add(1, Ordering::SeqCst);
         let question = AskpassQuestion::parse(&prompt, &hint);
-        let answer = if state.cancelled.load(Ordering::SeqCst) {
+        let answer = if state.refusing() {
             AskpassAnswer::Cancel
         } else {
             state.pending.fetch_add(1, Ordering::SeqCst);
@@ -296,7 +341,7 @@ fn serve(listener: &UnixListener, state: &State, handler: &AskpassHandler) {
             }
             (AskpassAnswer::AcceptHostKey, _) => Some("yes".to_owned()),
             (AskpassAnswer::Cancel, _) => {
-                state.cancelled.store(true, Ordering::SeqCst);
+                state.cancel();
                 None
             }
         };
@@ -473,5 +518,38 @@ mod tests {
         assert_eq!(seen.lock().unwrap().len(), 3);
         drop(server);
         assert!(!dir.exists());
+    }
+
+    #[test]
+    fn a_shared_server_refuses_only_the_retries_of_a_cancel() {
+        let asked = Arc::new(AtomicUsize::new(0));
+        let count = asked.clone();
+        let server = AskpassServer::start_shared(
+            &Askpass {
+                helper: PathBuf::from("/nonexistent/vireo-askpass"),
+                handler: Arc::new(move |_: &AskpassQuestion| {
+                    if count.fetch_add(1, Ordering::SeqCst) == 0 {
+                        AskpassAnswer::Cancel
+                    } else {
+                        AskpassAnswer::Text("again".into())
+                    }
+                }),
+            },
+            Duration::from_millis(200),
+        )
+        .unwrap();
+        let socket = server.socket().to_owned();
+        assert_eq!(wire::ask(&socket, "", "me@h's password: ").unwrap(), None);
+        // ssh's retry right after: refused without asking the person again.
+        assert_eq!(wire::ask(&socket, "", "me@h's password: ").unwrap(), None);
+        assert_eq!(asked.load(Ordering::SeqCst), 1);
+        // A later login asks again.
+        std::thread::sleep(Duration::from_millis(250));
+        assert_eq!(
+            wire::ask(&socket, "", "me@h's password: ")
+                .unwrap()
+                .as_deref(),
+            Some("again")
+        );
     }
 }

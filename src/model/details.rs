@@ -1,0 +1,224 @@
+//! A VM's configuration as its Details and Hardware pages read and change it: typed
+//! async methods of its connection that run on the connection's worker.
+//!
+//! Pages read the persistent definition as a [`DomainXml`] document, edit it in place
+//! (only the bytes of what changes) and hand it back with [`ConnectionObject::save_definition`],
+//! which defines nothing when nothing changed and refuses when the definition changed
+//! meanwhile. Changes that act on the running VM at once (media, link state, unplug)
+//! go through [`ConnectionObject::update_device`] and [`ConnectionObject::detach_device`].
+
+use gettextrs::gettext;
+
+use super::connection_object::error_text;
+use super::{ConnectionObject, DomainObject};
+use crate::virt::domain_details::{self, DeviceChange, SaveError};
+use crate::virt::domain_xml::apply::Definition;
+use crate::virt::VirtError;
+
+pub use super::device_titles::{device_icon, device_title};
+pub use crate::virt::domain_details::{AddressSource, GuestAddress};
+pub use crate::virt::domain_xml::apply::Affect;
+pub use crate::virt::domain_xml::devices::{
+    CharDevice, Controller, Disk, DiskSource, Filesystem, Graphics, Hostdev, Input, Interface,
+    InterfaceSource, Memballoon, Rng, Sound, Tpm, Video, Watchdog,
+};
+pub use crate::virt::domain_xml::{
+    Cpu, DeviceKey, DeviceKind, DomainXml, DomainXmlError, MemorySize, Os, Topology, Vcpus,
+    BOOT_DEVICES,
+};
+
+/// Why a change to a VM's configuration was not made.
+#[derive(Debug, thiserror::Error)]
+pub enum DetailsError {
+    /// The saved configuration changed since the page read it; nothing was written.
+    #[error("changed meanwhile")]
+    ChangedMeanwhile,
+    /// The edit itself could not be made to the document.
+    #[error(transparent)]
+    Document(#[from] DomainXmlError),
+    /// libvirt refused, or the connection failed.
+    #[error(transparent)]
+    Virt(#[from] VirtError),
+}
+
+impl From<SaveError> for DetailsError {
+    fn from(e: SaveError) -> Self {
+        match e {
+            SaveError::ChangedMeanwhile => Self::ChangedMeanwhile,
+            SaveError::Virt(e) => Self::Virt(e),
+        }
+    }
+}
+
+impl DetailsError {
+    /// The sentence shown to the person: libvirt's own words when libvirt refused.
+    pub fn text(&self) -> String {
+        match self {
+            Self::ChangedMeanwhile => {
+                gettext("The configuration was changed elsewhere meanwhile; it has been read again")
+            }
+            Self::Document(e) => e.to_string(),
+            Self::Virt(e) => error_text(e),
+        }
+    }
+}
+
+impl ConnectionObject {
+    /// The persistent definition of `domain` (what the next boot uses), or the
+    /// running one with `live`.
+    pub async fn domain_document(
+        &self,
+        domain: &DomainObject,
+        live: bool,
+    ) -> Result<DomainXml, VirtError> {
+        let uuid = domain.uuid();
+        let which = if live {
+            Definition::Live
+        } else {
+            Definition::Persistent
+        };
+        self.worker()
+            .run(move |st| {
+                crate::virt::domain_xml::apply::lookup(st.session()?.conn(), &uuid)?.document(which)
+            })
+            .await?
+    }
+
+    /// Saves the edited persistent definition `doc` of `domain`. Nothing is defined
+    /// when nothing changed (`Ok(false)`); when the definition changed since `doc` was
+    /// read, nothing is written and [`DetailsError::ChangedMeanwhile`] says so.
+    pub async fn save_definition(
+        &self,
+        domain: &DomainObject,
+        doc: DomainXml,
+    ) -> Result<bool, DetailsError> {
+        if !doc.is_changed() {
+            return Ok(false);
+        }
+        let uuid = domain.uuid();
+        let r = self
+            .worker()
+            .run(move |st| domain_details::save_definition(st.session()?.conn(), &uuid, &doc))
+            .await
+            .map_err(DetailsError::Virt)?;
+        self.config_touched(domain);
+        Ok(r?)
+    }
+
+    /// Renames the shut-off `domain` (libvirt refuses while it runs, in its words).
+    pub async fn rename_domain(
+        &self,
+        domain: &DomainObject,
+        new_name: &str,
+    ) -> Result<(), VirtError> {
+        let uuid = domain.uuid();
+        let new_name = new_name.to_owned();
+        let r = self
+            .worker()
+            .run(move |st| domain_details::rename(st.session()?.conn(), &uuid, &new_name))
+            .await;
+        self.config_touched(domain);
+        r?
+    }
+
+    /// Sets `domain`'s title, or its description with `description`; empty removes it.
+    pub async fn set_title_or_description(
+        &self,
+        domain: &DomainObject,
+        description: bool,
+        text: &str,
+    ) -> Result<(), VirtError> {
+        let uuid = domain.uuid();
+        let text = text.to_owned();
+        let r = self
+            .worker()
+            .run(move |st| {
+                domain_details::set_text_metadata(st.session()?.conn(), &uuid, description, &text)
+            })
+            .await;
+        self.config_touched(domain);
+        r?
+    }
+
+    /// Changes the device `device_xml` in place (media, link state) where `affect` says.
+    pub async fn update_device(
+        &self,
+        domain: &DomainObject,
+        device_xml: String,
+        affect: Affect,
+    ) -> Result<(), VirtError> {
+        self.device_job(domain, DeviceChange::Update, device_xml, affect)
+            .await
+    }
+
+    /// Removes the device `device_xml` where `affect` says (unplugs it from a running VM).
+    pub async fn detach_device(
+        &self,
+        domain: &DomainObject,
+        device_xml: String,
+        affect: Affect,
+    ) -> Result<(), VirtError> {
+        self.device_job(domain, DeviceChange::Detach, device_xml, affect)
+            .await
+    }
+
+    async fn device_job(
+        &self,
+        domain: &DomainObject,
+        change: DeviceChange,
+        device_xml: String,
+        affect: Affect,
+    ) -> Result<(), VirtError> {
+        let uuid = domain.uuid();
+        let r = self
+            .worker()
+            .run(move |st| {
+                domain_details::change_device(
+                    st.session()?.conn(),
+                    &uuid,
+                    change,
+                    &device_xml,
+                    affect,
+                )
+            })
+            .await;
+        self.config_touched(domain);
+        r?
+    }
+
+    /// The running `domain`'s addresses: guest agent, else DHCP leases, else ARP.
+    pub async fn guest_addresses(
+        &self,
+        domain: &DomainObject,
+    ) -> Result<Vec<GuestAddress>, VirtError> {
+        let uuid = domain.uuid();
+        self.worker()
+            .run(move |st| domain_details::guest_addresses(st.session()?.conn(), &uuid))
+            .await?
+    }
+
+    /// The host's memory in KiB: no guest can be given more.
+    pub async fn host_memory_kib(&self) -> Result<u64, VirtError> {
+        self.worker()
+            .run(move |st| domain_details::host_memory_kib(st.session()?.conn()))
+            .await?
+    }
+
+    /// After a change: the domain's figures are read again and its pages re-read the
+    /// XML (libvirt raises no event for some changes, and the test driver none at all).
+    fn config_touched(&self, domain: &DomainObject) {
+        self.schedule_refresh(domain.uuid());
+        domain.emit_config_changed();
+    }
+}
+
+/// The name of the OS with libosinfo id `id` (`http://debian.org/debian/12`), from the
+/// system's osinfo database; the id itself when the database does not know it.
+pub async fn os_name(id: &str) -> String {
+    match super::new_vm::os_database().await {
+        Ok(db) => db
+            .by_id(id)
+            .map_or_else(|| id.to_owned(), |os| os.name.clone()),
+        Err(_) => id.to_owned(),
+    }
+}

@@ -1,0 +1,408 @@
+//! A VM's Details through Vireo's window on libvirt's test driver (quick, no QEMU), as
+//! a person changes them: the overview's name, title and description (each with its
+//! Apply; an empty name and libvirt's refusals show inline and change nothing), the
+//! guest's addresses with their copy buttons; the hardware pages (memory, CPUs, boot
+//! order, disks, NICs, removing a device). What changed is checked in libvirt itself
+//! through a connection of the test's own. Screenshots of every page, light, dark and
+//! 360 px wide, go to `target/screenshots/`.
+
+mod kit;
+
+use adw::prelude::*;
+use kit::app::{find_widgets, TestApp};
+use kit::details::{apply_entry, changed_lines, entry, open, spin};
+use kit::screen::save_png;
+use kit::{settle, test, wait_until, Runner, EVENT};
+use vireo::model::{ConnectionState, DomainObject, DomainState};
+use vireo::ui::{
+    HardwareView, HwBootPage, HwCpuPage, HwDiskPage, HwMemoryPage, HwNicPage, VmOverview, VmPage,
+};
+
+fn main() {
+    Runner::new().gui().fresh_process().run(vec![
+        test("overview_edits_and_errors", overview_edits_and_errors),
+        test("hardware_pages_edit_the_definition", hardware_pages),
+        test("remove_a_device_after_asking", remove_a_device),
+        test(
+            "an_edit_made_meanwhile_is_not_overwritten",
+            an_edit_made_meanwhile_is_not_overwritten,
+        ),
+    ]);
+}
+
+/// Vireo on `test:///default` and its running VM "test", its tab open on Details.
+fn start() -> (TestApp, DomainObject, VmPage) {
+    let app = TestApp::start(&["--connect", "test:///default"]);
+    let connection = app.connection(0);
+    wait_until("the test host connects", EVENT, || {
+        connection.state() == ConnectionState::Connected
+    });
+    let domain = wait_until("the VM test is listed", EVENT, || {
+        kit::model::domain(&connection, "test")
+    });
+    let page = app.window().open_domain(&domain);
+    page.show_details();
+    settle();
+    (app, domain, page)
+}
+
+/// The test driver's domain XML as another client reads it (the driver is one per
+/// process: this connection sees what Vireo's does).
+fn dumpxml(name: &str, inactive: bool) -> String {
+    let conn = virt::connect::Connect::open(Some("test:///default")).expect("test driver");
+    let dom = conn.lookup_domain_by_name(name).expect("the domain");
+    let flags = if inactive {
+        virt::sys::VIR_DOMAIN_XML_INACTIVE
+    } else {
+        0
+    };
+    dom.xml_desc(flags).expect("its XML")
+}
+
+fn overview(page: &VmPage) -> VmOverview {
+    page.overview().expect("the overview")
+}
+
+fn overview_edits_and_errors() {
+    let (app, domain, page) = start();
+    let window = app.window();
+    let ov = overview(&page);
+    wait_until("the name is shown", EVENT, || {
+        entry(&ov, "Name").text() == "test"
+    });
+
+    // An empty name: an inline error, nothing changes.
+    let before = dumpxml("test", true);
+    apply_entry(&entry(&ov, "Name"), "  ");
+    assert!(
+        ov.error_text().contains("needs a name"),
+        "{}",
+        ov.error_text()
+    );
+    assert!(entry(&ov, "Name").has_css_class("error"));
+    assert_eq!(
+        dumpxml("test", true),
+        before,
+        "an empty name changes nothing"
+    );
+    save_png(&window, "details-overview-error.png");
+
+    // Renaming a running VM: libvirt's own refusal, inline; nothing changes.
+    apply_entry(&entry(&ov, "Name"), "renamed");
+    wait_until("libvirt's refusal shows", EVENT, || {
+        ov.error_text().contains("The name was not changed")
+    });
+    assert_eq!(domain.name(), "test");
+    assert_eq!(
+        dumpxml("test", true),
+        before,
+        "a refused rename changes nothing"
+    );
+
+    // Title and description reach libvirt; the error goes.
+    apply_entry(&entry(&ov, "Title"), "Web server");
+    wait_until("the title reaches libvirt", EVENT, || {
+        dumpxml("test", true).contains("<title>Web server</title>")
+    });
+    assert!(ov.error_text().is_empty(), "{}", ov.error_text());
+    assert!(!entry(&ov, "Name").has_css_class("error"));
+    wait_until("the model follows", EVENT, || {
+        domain.title() == "Web server"
+    });
+    apply_entry(&entry(&ov, "Description"), "Serves <pages> & more");
+    wait_until("the description reaches libvirt", EVENT, || {
+        dumpxml("test", false)
+            .contains("<description>Serves &lt;pages&gt; &amp; more</description>")
+    });
+    // A title on two lines: libvirt refuses in its words.
+    apply_entry(&entry(&ov, "Title"), "two\nlines");
+    wait_until("libvirt refuses the title", EVENT, || {
+        ov.error_text().contains("The title was not changed")
+    });
+    assert!(dumpxml("test", true).contains("<title>Web server</title>"));
+
+    // The guest's addresses, each with a copy button.
+    wait_until("the addresses show", EVENT, || {
+        ov.addresses_text().contains('/')
+    });
+    let copy = find_widgets::<gtk::Button>(&ov)
+        .into_iter()
+        .find(|b| b.tooltip_text().is_some_and(|t| t == "Copy Address"))
+        .expect("a copy button");
+    let label = copy.accessible_role();
+    assert_eq!(label, gtk::AccessibleRole::Button);
+    copy.emit_clicked();
+    settle();
+    let first = ov.addresses_text();
+    let first = first.split('/').next().unwrap_or_default().to_owned();
+    let copied = kit::block_on(copy.clipboard().read_text_future())
+        .ok()
+        .flatten()
+        .map(|t| t.to_string())
+        .unwrap_or_default();
+    assert_eq!(copied, first, "the copy button copies the bare address");
+
+    // Shut off, the rename goes through.
+    kit::model::act(
+        &domain.connection().unwrap(),
+        &domain,
+        vireo::model::DomainAction::ForceOff,
+    );
+    wait_until("test is shut off", EVENT, || {
+        domain.state() == DomainState::Shutoff
+    });
+    apply_entry(&entry(&ov, "Name"), "renamed");
+    wait_until("the VM is renamed", EVENT, || domain.name() == "renamed");
+    assert!(dumpxml("renamed", true).contains("<name>renamed</name>"));
+    assert!(ov.error_text().is_empty(), "{}", ov.error_text());
+
+    save_png(&window, "details-overview.png");
+    adw::StyleManager::default().set_color_scheme(adw::ColorScheme::ForceDark);
+    settle();
+    save_png(&window, "details-overview-dark.png");
+    adw::StyleManager::default().set_color_scheme(adw::ColorScheme::Default);
+    window.unmaximize();
+    window.set_default_size(360, 640);
+    wait_until("the window narrows to 360 px", EVENT, || {
+        window.width() <= 360
+    });
+    save_png(&window, "details-overview-narrow.png");
+    app.quit();
+}
+
+/// The Details page's sidebar and pages, once the definition is read.
+fn hardware(page: &VmPage) -> HardwareView {
+    let hw = page.hardware().expect("the hardware view");
+    wait_until("the sidebar lists the devices", EVENT, || {
+        hw.titles().len() > 4
+    });
+    hw
+}
+
+/// Every screenshot of a page: light, dark.
+fn shoot(window: &impl IsA<gtk::Widget>, name: &str) {
+    save_png(window, &format!("{name}.png"));
+    adw::StyleManager::default().set_color_scheme(adw::ColorScheme::ForceDark);
+    settle();
+    save_png(window, &format!("{name}-dark.png"));
+    adw::StyleManager::default().set_color_scheme(adw::ColorScheme::Default);
+    settle();
+}
+
+fn hardware_pages() {
+    let (app, _domain, page) = start();
+    let window = app.window();
+    let hw = hardware(&page);
+    let titles = hw.titles();
+    for t in [
+        "Overview",
+        "CPUs",
+        "Memory",
+        "Boot Options",
+        "VirtIO Disk vda",
+        "NIC :dd:ee:ff",
+        "Memory Balloon",
+    ] {
+        assert!(titles.iter().any(|x| x == t), "{t} missing from {titles:?}");
+    }
+
+    // Memory: more than the host has is refused inline, and nothing changes.
+    let before = dumpxml("test", true);
+    let mem: HwMemoryPage = open(&hw, "Memory");
+    let current = spin(&mem, "C_urrent Allocation (MiB)");
+    let max = spin(&mem, "_Maximum Allocation (MiB)");
+    assert_eq!(max.value() as u64, 8192);
+    assert_eq!(current.value() as u64, 2048);
+    max.set_value(16_000_000.0);
+    hw.apply();
+    assert!(
+        hw.message().contains("more than the host"),
+        "{}",
+        hw.message()
+    );
+    assert_eq!(dumpxml("test", true), before);
+    shoot(&window, "details-memory-error");
+    // Revert shows what is saved.
+    hw.revert();
+    assert_eq!(max.value() as u64, 8192);
+    assert!(hw.message().is_empty());
+    // Apply with nothing changed defines nothing.
+    hw.apply();
+    assert!(
+        hw.message().contains("Nothing to apply"),
+        "{}",
+        hw.message()
+    );
+    // A smaller current allocation reaches libvirt, that line only.
+    current.set_value(1024.0);
+    hw.apply();
+    wait_until("the memory is saved", EVENT, || {
+        dumpxml("test", true).contains("<currentMemory unit='KiB'>1048576</currentMemory>")
+    });
+    wait_until("the page says when the change applies", EVENT, || {
+        hw.message().contains("next starts")
+    });
+    let (added, gone) = changed_lines(&before, &dumpxml("test", true));
+    assert_eq!(added, ["<currentMemory unit='KiB'>1048576</currentMemory>"]);
+    assert_eq!(gone, ["<currentMemory unit='KiB'>2097152</currentMemory>"]);
+    shoot(&window, "details-memory");
+
+    // Boot order: the CD-ROM first, then the disk.
+    let before = dumpxml("test", true);
+    let boot: HwBootPage = open(&hw, "Boot Options");
+    assert_eq!(boot.boot_labels(), ["Hard Disk"]);
+    boot.set_enabled("CD-ROM", true);
+    settle();
+    boot.move_up("CD-ROM");
+    assert_eq!(boot.boot_labels(), ["CD-ROM", "Hard Disk"]);
+    hw.apply();
+    wait_until("the boot order is saved", EVENT, || {
+        dumpxml("test", true).contains("<boot dev='cdrom'/>\n    <boot dev='hd'/>")
+    });
+    let (added, gone) = changed_lines(&before, &dumpxml("test", true));
+    assert_eq!(added, ["<boot dev='cdrom'/>"], "{gone:?}");
+    assert!(gone.is_empty(), "{gone:?}");
+    shoot(&window, "details-boot");
+
+    // CPUs: four, copying the host's CPU.
+    let cpu: HwCpuPage = open(&hw, "CPUs");
+    spin(&cpu, "_Virtual CPUs").set_value(4.0);
+    find_widgets::<adw::ComboRow>(&cpu)[0].set_selected(1);
+    hw.apply();
+    wait_until("the CPUs are saved", EVENT, || {
+        let x = dumpxml("test", true);
+        x.contains(">4</vcpu>") && x.contains("host-passthrough")
+    });
+    shoot(&window, "details-cpu");
+
+    // The disk and the NIC.
+    let _disk: HwDiskPage = open(&hw, "VirtIO Disk vda");
+    shoot(&window, "details-disk");
+    let nic: HwNicPage = open(&hw, "NIC :dd:ee:ff");
+    let model = find_widgets::<adw::ComboRow>(&nic)[0].clone();
+    model.set_selected(1); // e1000e
+    nic.set_link_up(false);
+    hw.apply();
+    wait_until("the NIC is saved", EVENT, || {
+        let x = dumpxml("test", true);
+        x.contains("<model type='e1000e'/>") && x.contains("<link state='down'/>")
+    });
+    shoot(&window, "details-nic");
+
+    // 360 px: the sidebar, then a page with its Back button.
+    window.unmaximize();
+    window.set_default_size(360, 640);
+    wait_until("the window narrows to 360 px", EVENT, || {
+        window.width() <= 360
+    });
+    page.show_details();
+    settle();
+    save_png(&window, "details-overview-narrow-folded.png");
+    // Back to the list of hardware, which then has the whole width.
+    find_widgets::<gtk::Button>(&hw)
+        .into_iter()
+        .find(|b| b.tooltip_text().is_some_and(|t| t == "Back") && b.is_mapped())
+        .expect("a Back button when narrow")
+        .emit_clicked();
+    wait_until("the list takes the width", EVENT, || {
+        find_widgets::<gtk::ListBox>(&hw)
+            .first()
+            .is_some_and(|l| l.is_mapped() && l.width() > 300)
+    });
+    settle();
+    save_png(&window, "details-sidebar-narrow.png");
+    let _: HwMemoryPage = open(&hw, "Memory");
+    save_png(&window, "details-memory-narrow.png");
+    app.quit();
+}
+
+fn remove_a_device() {
+    let (app, domain, page) = start();
+    kit::model::act(
+        &domain.connection().unwrap(),
+        &domain,
+        vireo::model::DomainAction::ForceOff,
+    );
+    wait_until("test is shut off", EVENT, || {
+        domain.state() == DomainState::Shutoff
+    });
+    let hw = hardware(&page);
+    let _: HwDiskPage = open(&hw, "VirtIO Disk vda");
+    hw.remove();
+    let dialog = wait_until("the question", EVENT, || {
+        gtk::Window::list_toplevels()
+            .into_iter()
+            .find_map(|w| w.downcast::<adw::MessageDialog>().ok())
+    });
+    let heading = dialog.heading().unwrap_or_default().to_string();
+    let body = dialog.body().to_string();
+    assert_eq!(heading, "Remove VirtIO Disk vda?");
+    assert!(
+        body.contains("/guest/diskimage1 stays on the host"),
+        "{body}"
+    );
+    save_png(&dialog, "details-remove-question.png");
+    dialog.response("cancel");
+    settle();
+    assert!(!dialog.is_visible(), "the question goes away");
+    drop(dialog);
+    assert!(
+        dumpxml("test", true).contains("/guest/diskimage1"),
+        "Cancel keeps it"
+    );
+    hw.remove();
+    let dialog = wait_until("the question again", EVENT, || {
+        gtk::Window::list_toplevels().into_iter().find_map(|w| {
+            w.downcast::<adw::MessageDialog>()
+                .ok()
+                .filter(|d| d.is_visible())
+        })
+    });
+    dialog.response("remove");
+    settle();
+    assert!(!dialog.is_visible(), "the question goes away");
+    wait_until("the disk is gone", EVENT, || {
+        assert!(!hw.message().contains(' '), "{}", hw.message());
+        !dumpxml("test", true).contains("/guest/diskimage1")
+    });
+    wait_until("the sidebar follows", EVENT, || {
+        !hw.titles().iter().any(|t| t == "VirtIO Disk vda")
+    });
+    // (Not after the window is gone.)
+    drop(dialog);
+    app.quit();
+}
+
+/// A definition read, then changed by another client, then saved: Vireo refuses and
+/// writes nothing, so the other client's change stays.
+fn an_edit_made_meanwhile_is_not_overwritten() {
+    let (app, domain, _page) = start();
+    let c = domain.connection().unwrap();
+    let mut doc = kit::block_on(c.domain_document(&domain, false)).expect("the definition");
+    // Another client gives the VM a title meanwhile.
+    let other = virt::connect::Connect::open(Some("test:///default")).expect("test driver");
+    let xml = dumpxml("test", true).replacen(
+        "<name>test</name>",
+        "<name>test</name>\n  <title>theirs</title>",
+        1,
+    );
+    other
+        .define_domain_xml(&xml)
+        .expect("the other client defines");
+    doc.set_memory_kib(1024 * 1024).expect("an edit");
+    let r = kit::block_on(c.save_definition(&domain, doc));
+    assert!(
+        matches!(
+            r,
+            Err(vireo::model::details::DetailsError::ChangedMeanwhile)
+        ),
+        "{r:?}"
+    );
+    let now = dumpxml("test", true);
+    assert!(now.contains("<title>theirs</title>"), "{now}");
+    assert!(
+        !now.contains("<memory unit='KiB'>1048576</memory>"),
+        "{now}"
+    );
+    app.quit();
+}
