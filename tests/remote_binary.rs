@@ -547,9 +547,17 @@ fn iso_upload_to_remote_pool() {
         "the ISO arrives unchanged"
     );
 
-    // Cancel midway: the transfer says so and stops.
-    let vol = kit::block_on(pool.create_volume(spec("cancelled.iso"))).expect("volume");
-    let up = vol.upload(iso).unwrap();
+    // Cancel midway: the transfer says so and stops. The ISO goes by in a fraction of
+    // a second on a quiet machine (a CI run saw it finish before the cancel), so this
+    // upload is of 256 MiB without holes: seconds over ssh.
+    let big = dir.join("big.img");
+    std::fs::write(&big, vec![0xa5u8; 256 << 20]).unwrap();
+    let vol = kit::block_on(pool.create_volume(VolumeSpec {
+        capacity: 256 << 20,
+        ..spec("cancelled.img")
+    }))
+    .expect("volume");
+    let up = vol.upload(big.clone()).unwrap();
     wait_until("some progress", Duration::from_secs(60), || {
         up.done() > 0 || !up.is_running()
     });
@@ -565,5 +573,6 @@ fn iso_upload_to_remote_pool() {
     );
     assert_eq!(up.state(), TransferState::Cancelled, "{:?}", up.error());
     assert!(up.done() < up.total(), "stopped before the end");
+    let _ = std::fs::remove_file(&big);
     c.close();
 }
