@@ -365,30 +365,7 @@ impl Plain {
 
     /// The dialog whose window is named `heading`, focused.
     fn dialog(&self, heading: &str) -> String {
-        let pattern = format!("^{heading}$");
-        let pid = self.child.id().to_string();
-        let window = wait_until(
-            &format!("the dialog {heading:?}"),
-            Duration::from_secs(60),
-            || {
-                let out = Command::new("xdotool")
-                    .args([
-                        "search",
-                        "--all",
-                        "--onlyvisible",
-                        "--pid",
-                        &pid,
-                        "--name",
-                        &pattern,
-                    ])
-                    .output()
-                    .ok()?;
-                String::from_utf8_lossy(&out.stdout)
-                    .lines()
-                    .next()
-                    .map(str::to_owned)
-            },
-        );
+        let window = kit::x11::find_window(self.child.id(), heading, Duration::from_secs(60));
         kit::x11::xdotool_output(&["windowfocus", "--sync", &window]);
         window
     }

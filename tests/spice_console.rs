@@ -12,21 +12,20 @@
 //! without them it says SKIPPED and passes (fails with CI=true).
 //!
 //! Run: isolate.sh xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- cargo test --test spice_console
-// A harness, not the app: it calls libvirt directly to set up and observe.
-#![allow(unsafe_code, clippy::undocumented_unsafe_blocks)]
 
 mod kit;
 
 use gtk::prelude::*;
 use kit::app::{find_widgets, TestApp};
 use kit::screen::save_png;
-use kit::testbed::{daemon, embed_root, Boot, Guest, Need, SystemDaemon, VGA_PIXELS, VGA_SIZE};
+use kit::testbed::{daemon, embed_root, Boot, Guest, Need, SystemDaemon, VGA_SIZE};
 use kit::vnc::texture_bytes;
 use kit::x11::{press_keys, type_text};
 use kit::{settle, test, wait_until, Runner, BOOT, EVENT};
 use vireo::model::DomainObject;
 use vireo::ui::console::{ConsoleState, VncDisplay};
 use vireo::ui::{VireoWindow, VmPage};
+use vireo::virt::handles::release_connect;
 
 fn main() {
     kit::testbed::require(&[Need::Qemu, Need::Daemon, Need::Guest]);
@@ -65,38 +64,23 @@ impl Running {
 impl Drop for Running {
     fn drop(&mut self) {
         if let Some(domain) = self.domain.take() {
-            let _ = domain.destroy();
-            // virt's Drop panics on libvirt errors: free explicitly, then forget.
-            unsafe { virt::sys::virDomainFree(domain.as_ptr()) };
-            std::mem::forget(domain);
+            kit::model::destroy_and_release(domain);
         }
         if let Some(conn) = self.conn.take() {
-            unsafe { virt::sys::virConnectClose(conn.as_ptr()) };
-            std::mem::forget(conn);
+            release_connect(conn);
         }
     }
 }
 
 /// True when `display` shows the ready guest's VGA picture, left and right edges.
 fn shows_ready_picture(display: &VncDisplay) -> bool {
-    let Some(shot) = display.screenshot_texture() else {
-        return false;
-    };
-    if (shot.width() as u32, shot.height() as u32) != VGA_SIZE {
-        return false;
-    }
-    let bytes = texture_bytes(&shot);
     // The bed's points are on the left; a screen updated only in part must not pass.
     let right_edge = [
         (715, 40, [168, 0, 0]),
         (715, 100, [0, 168, 0]),
         (715, 250, [0, 0, 168]),
     ];
-    VGA_PIXELS.iter().chain(&right_edge).all(|&(x, y, rgb)| {
-        let i = ((y * VGA_SIZE.0 + x) * 4) as usize;
-        // Downloaded as BGRA.
-        [bytes[i + 2], bytes[i + 1], bytes[i]] == rgb
-    })
+    kit::vnc::shows_guest_picture(display, &right_edge)
 }
 
 /// True when the guest's 720x400 text screen is green away from its first line (the

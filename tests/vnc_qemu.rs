@@ -13,8 +13,6 @@
 //! says SKIPPED and passes (fails with CI=true).
 //!
 //! Run: isolate.sh xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- cargo test --test vnc_qemu
-// A harness, not the app: it calls libc or libvirt directly to set up and observe.
-#![allow(unsafe_code, clippy::undocumented_unsafe_blocks)]
 
 mod kit;
 
@@ -22,12 +20,13 @@ use std::time::Duration;
 
 use gtk::prelude::*;
 use kit::console::SerialConsole;
-use kit::testbed::{daemon, embed_root, Boot, Guest, Need, SystemDaemon, VGA_PIXELS, VGA_SIZE};
-use kit::vnc::{move_pointer_to, texture_bytes};
+use kit::testbed::{daemon, embed_root, Boot, Guest, Need, SystemDaemon};
+use kit::vnc::move_pointer_to;
 use kit::x11::xdotool;
 use kit::{block_on, pump, test, wait_until, Runner, EVENT};
 use vireo::model::{ConnectionObject, GraphicsEndpoint};
 use vireo::ui::console::{ConsoleState, ScaleMode, VncDisplay};
+use vireo::virt::handles::release_connect;
 
 const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -152,32 +151,17 @@ impl Drop for TestGuest {
         self.serial = None;
         self.model.close();
         if let Some(domain) = self.domain.take() {
-            let _ = domain.destroy();
-            // virt's Drop panics on libvirt errors: free explicitly, then forget.
-            unsafe { virt::sys::virDomainFree(domain.as_ptr()) };
-            std::mem::forget(domain);
+            kit::model::destroy_and_release(domain);
         }
         if let Some(conn) = self.conn.take() {
-            unsafe { virt::sys::virConnectClose(conn.as_ptr()) };
-            std::mem::forget(conn);
+            release_connect(conn);
         }
     }
 }
 
 /// True when the display shows the ready guest's picture.
 fn shows_ready_picture(display: &VncDisplay) -> bool {
-    let Some(shot) = display.screenshot_texture() else {
-        return false;
-    };
-    if (shot.width() as u32, shot.height() as u32) != VGA_SIZE {
-        return false;
-    }
-    let bytes = texture_bytes(&shot);
-    VGA_PIXELS.iter().all(|&(x, y, rgb)| {
-        let i = ((y * VGA_SIZE.0 + x) * 4) as usize;
-        // Downloaded as BGRA.
-        [bytes[i + 2], bytes[i + 1], bytes[i]] == rgb
-    })
+    kit::vnc::shows_guest_picture(display, &[])
 }
 
 /// A window with a display on `guest`, once it shows the guest's ready picture.

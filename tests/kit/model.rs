@@ -76,6 +76,15 @@ pub fn remove(c: &ConnectionObject, d: &DomainObject) {
     });
 }
 
+/// Destroys a guest started with the raw `virt` crate and gives back its reference
+/// (virt's own Drop panics on libvirt errors, such as a guest already gone).
+pub fn destroy_and_release(domain: virt::domain::Domain) {
+    let _ = domain.destroy();
+    // SAFETY: the wrapper owns one reference, given back here and never used again.
+    unsafe { virt::sys::virDomainFree(domain.as_ptr()) };
+    std::mem::forget(domain);
+}
+
 /// Defines a domain from `xml` on `conn` (a worker's connection); returns its UUID.
 /// (Vireo's `virt` layer has no plain define call: this is the raw libvirt one.)
 pub fn define_xml(conn: &virt::connect::Connect, xml: &str) -> Result<String, String> {

@@ -47,6 +47,28 @@ pub fn texture_bytes(texture: &gdk::Texture) -> Vec<u8> {
     data
 }
 
+/// True when `display` shows the test-bed guest's ready picture: its VGA size and the
+/// colours of [`super::testbed::VGA_PIXELS`], and of `more` points where a test needs
+/// them (its right edge, so that a screen updated only in part does not pass).
+pub fn shows_guest_picture(
+    display: &vireo::ui::console::VncDisplay,
+    more: &[(u32, u32, [u8; 3])],
+) -> bool {
+    use super::testbed::{VGA_PIXELS, VGA_SIZE};
+    let Some(shot) = display.screenshot_texture() else {
+        return false;
+    };
+    if (shot.width() as u32, shot.height() as u32) != VGA_SIZE {
+        return false;
+    }
+    let bytes = texture_bytes(&shot);
+    VGA_PIXELS.iter().chain(more).all(|&(x, y, rgb)| {
+        let i = ((y * VGA_SIZE.0 + x) * 4) as usize;
+        // Downloaded as BGRA.
+        [bytes[i + 2], bytes[i + 1], bytes[i]] == rgb
+    })
+}
+
 /// Compares a downloaded texture with a BGRx pattern; Err says where they differ.
 pub fn compare(texture: &gdk::Texture, expected: &[u8], width: usize) -> Result<(), String> {
     let got = texture_bytes(texture);

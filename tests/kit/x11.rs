@@ -51,6 +51,33 @@ pub fn xdotool_output(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The first visible X window of process `pid` named exactly `title`, waited for up to
+/// `timeout` (for a separate process: this process's main loop is not needed).
+pub fn find_window(pid: u32, title: &str, timeout: Duration) -> String {
+    let pid = pid.to_string();
+    let pattern = format!("^{}$", regex::escape(title));
+    wait_until(&format!("the window {title:?}"), timeout, || {
+        let out = Command::new("xdotool")
+            // --all: by default xdotool matches ANY condition, so every window of
+            // the app would match through --pid alone, the main window first.
+            .args([
+                "search",
+                "--all",
+                "--onlyvisible",
+                "--pid",
+                &pid,
+                "--name",
+                &pattern,
+            ])
+            .output()
+            .ok()?;
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .map(str::to_owned)
+    })
+}
+
 /// The X keysym name of a character typed with `xdotool key`.
 pub fn keysym(c: char) -> String {
     match c {

@@ -402,28 +402,7 @@ impl App {
 
     /// The X window of the app titled `title` (its accessible toplevel's name).
     fn x_window(&self, title: &str) -> String {
-        let pid = self.pid().to_string();
-        let pattern = format!("^{}$", regex::escape(title));
-        wait_until(&format!("vireo's window {title:?}"), EVENT, || {
-            let out = Command::new("xdotool")
-                // --all: by default xdotool matches ANY condition, so every window of
-                // the app would match through --pid alone, the main window first.
-                .args([
-                    "search",
-                    "--all",
-                    "--onlyvisible",
-                    "--pid",
-                    &pid,
-                    "--name",
-                    &pattern,
-                ])
-                .output()
-                .ok()?;
-            String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .next()
-                .map(str::to_owned)
-        })
+        super::x11::find_window(self.pid(), title, EVENT)
     }
 
     /// Where the content of the app's window number `toplevel` starts on screen: its X
