@@ -27,6 +27,7 @@ fn main() {
             "an_edit_made_meanwhile_is_not_overwritten",
             an_edit_made_meanwhile_is_not_overwritten,
         ),
+        test("xml_tab_highlights_and_searches", xml_tab),
     ]);
 }
 
@@ -404,5 +405,42 @@ fn an_edit_made_meanwhile_is_not_overwritten() {
         !now.contains("<memory unit='KiB'>1048576</memory>"),
         "{now}"
     );
+    app.quit();
+}
+
+/// The XML tab: libvirt's XML of the VM in a source view with XML highlighting, a
+/// style scheme that follows the dark style, and Ctrl+F's search bar finding text.
+fn xml_tab() {
+    let (app, _domain, page) = start();
+    let window = app.window();
+    page.show_xml();
+    let editor = page.xml_editor();
+    wait_until("the XML tab shows the VM's XML", EVENT, || {
+        editor.text().contains("<name>test</name>")
+    });
+    assert_eq!(editor.language_id().as_deref(), Some("xml"));
+    assert_eq!(editor.scheme_id().as_deref(), Some("Adwaita"));
+    adw::StyleManager::default().set_color_scheme(adw::ColorScheme::ForceDark);
+    settle();
+    assert_eq!(editor.scheme_id().as_deref(), Some("Adwaita-dark"));
+    adw::StyleManager::default().set_color_scheme(adw::ColorScheme::Default);
+    settle();
+    assert_eq!(editor.scheme_id().as_deref(), Some("Adwaita"));
+
+    // Ctrl+F is the editor's "xml.find" action.
+    assert!(!editor.search_shown());
+    assert!(editor.activate_action("xml.find", None).is_ok());
+    settle();
+    assert!(editor.search_shown(), "Ctrl+F opens the search bar");
+    editor.search_for("<memory");
+    wait_until("the search selects the match", EVENT, || {
+        editor.selected_text() == "<memory"
+    });
+    shoot(&window, "details-xml");
+    window.set_default_size(360, 640);
+    wait_until("the window narrows to 360 px", EVENT, || {
+        window.width() <= 360
+    });
+    save_png(&window, "details-xml-360.png");
     app.quit();
 }

@@ -66,7 +66,7 @@ mod imp {
         pub serial: std::cell::OnceCell<crate::ui::console::SerialConsole>,
         pub consoles: crate::ui::vm_page_consoles::ConsoleTab,
         #[template_child]
-        pub xml_view: TemplateChild<gtk::TextView>,
+        pub xml_view: TemplateChild<crate::ui::xml_editor::XmlEditor>,
         #[template_child]
         pub operation_bar: TemplateChild<crate::ui::operation_bar::OperationBar>,
         #[template_child]
@@ -84,6 +84,7 @@ mod imp {
 
         fn class_init(klass: &mut Self::Class) {
             crate::ui::operation_bar::OperationBar::ensure_type();
+            crate::ui::xml_editor::XmlEditor::ensure_type();
             klass.bind_template();
             klass.set_layout_manager_type::<gtk::BoxLayout>();
         }
@@ -151,6 +152,16 @@ impl VmPage {
             hardware.show_overview();
         }
         self.imp().view_stack.set_visible_child_name("details");
+    }
+
+    /// Shows the XML tab.
+    pub fn show_xml(&self) {
+        self.imp().view_stack.set_visible_child_name("xml");
+    }
+
+    /// The XML tab's editor.
+    pub fn xml_editor(&self) -> crate::ui::XmlEditor {
+        self.imp().xml_view.get()
     }
 
     pub fn show_snapshots(&self) {
@@ -268,7 +279,7 @@ impl VmPage {
                     Ok(xml) => xml,
                     Err(error) => crate::model::error_text(&error),
                 };
-                page.imp().xml_view.buffer().set_text(&text);
+                page.imp().xml_view.set_text(&text);
             }
         ));
     }
