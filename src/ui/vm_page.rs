@@ -224,24 +224,17 @@ impl VmPage {
                 ),
             ));
         }
-        // The XML changes with the state (live devices, ports), so it is read again then.
-        handlers.push(domain.connect_notify_local(
-            Some("state"),
-            glib::clone!(
-                #[weak(rename_to = page)]
-                self,
-                move |_, _| page.load_xml()
-            ),
-        ));
+        // The XML tab shows the saved definition: read again when it changes (an edit
+        // in progress is kept, with a notice, by the editor).
         handlers.push(domain.connect_config_changed(glib::clone!(
             #[weak(rename_to = page)]
             self,
-            move |_| page.load_xml()
+            move |_| page.imp().xml_view.reload(false)
         )));
         imp.handlers.replace(handlers);
         self.follow_connection_in_consoles(domain.connection().as_ref());
         self.update();
-        self.load_xml();
+        imp.xml_view.set_domain(&domain);
     }
 
     fn update(&self) {
@@ -264,24 +257,6 @@ impl VmPage {
         imp.resume_button.set_visible(resume);
         imp.run_button.set_visible(!pause && !resume);
         self.follow_state_in_consoles(state);
-    }
-
-    fn load_xml(&self) {
-        let Some(domain) = self.domain() else { return };
-        let Some(connection) = domain.connection() else {
-            return;
-        };
-        glib::spawn_future_local(glib::clone!(
-            #[weak(rename_to = page)]
-            self,
-            async move {
-                let text = match connection.domain_xml(&domain, false).await {
-                    Ok(xml) => xml,
-                    Err(error) => crate::model::error_text(&error),
-                };
-                page.imp().xml_view.set_text(&text);
-            }
-        ));
     }
 
     /// The addresses the Details page shows, one a line (empty while it shows none).
