@@ -344,9 +344,11 @@ impl XmlEditor {
         let mut end = start;
         end.forward_to_line_end();
         buffer.select_range(&start, &end);
+        // A mark, not an iter: the view scrolls once its layout (with the notice now
+        // shown above it) is computed; aligned a third down, at the line's start.
         self.imp()
             .view
-            .scroll_to_iter(&mut start.clone(), 0.1, false, 0.0, 0.0);
+            .scroll_to_mark(&buffer.get_insert(), 0.0, true, 0.0, 0.3);
         self.imp().view.grab_focus();
     }
 
