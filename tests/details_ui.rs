@@ -448,24 +448,9 @@ fn xml_tab() {
     app.quit();
 }
 
-/// The diff dialog Apply opens, once shown.
-fn diff_dialog() -> adw::MessageDialog {
-    wait_until("the diff dialog shows", EVENT, || {
-        gtk::Window::list_toplevels()
-            .into_iter()
-            .filter_map(|w| w.downcast::<adw::MessageDialog>().ok())
-            .find(|d| d.is_visible())
-    })
-}
-
 /// The XML tab of the VM "test", its saved definition shown.
 fn xml_editor(page: &VmPage) -> vireo::ui::XmlEditor {
-    page.show_xml();
-    let editor = page.xml_editor();
-    wait_until("the XML tab shows the VM's XML", EVENT, || {
-        editor.text().contains("<name>test</name>")
-    });
-    editor
+    kit::details::xml_tab(page, "test")
 }
 
 fn xml_edit_applies() {
@@ -477,7 +462,7 @@ fn xml_edit_applies() {
         "<on_crash>restart</on_crash>",
     ));
     editor.apply_button().emit_clicked();
-    let dialog = diff_dialog();
+    let dialog = kit::details::diff_dialog();
     shoot(&dialog, "details-xml-diff");
     dialog.response("apply");
     wait_until("libvirt holds the edit", EVENT, || {
@@ -500,7 +485,7 @@ fn xml_edit_refused() {
         .replacen("<memory unit='KiB'>", "<memory unit=KiB>", 1);
     editor.set_text(&broken);
     editor.apply_button().emit_clicked();
-    diff_dialog().response("apply");
+    kit::details::diff_dialog().response("apply");
     let notice = wait_until("libvirt's refusal shows", EVENT, || {
         let n = editor.notice();
         (!n.is_empty()).then_some(n)
@@ -541,7 +526,7 @@ fn xml_edit_meanwhile() {
     conn.define_domain_xml(&other)
         .expect("defined by the other client");
     editor.apply_button().emit_clicked();
-    diff_dialog().response("apply");
+    kit::details::diff_dialog().response("apply");
     wait_until("the change elsewhere is said", EVENT, || {
         editor.notice().contains("elsewhere")
     });
