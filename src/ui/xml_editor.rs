@@ -18,7 +18,7 @@ use crate::model::details::{unified_diff, DetailsError};
 use crate::model::DomainObject;
 
 mod imp {
-    use std::cell::{OnceCell, RefCell};
+    use std::cell::RefCell;
 
     use super::*;
 
@@ -41,7 +41,9 @@ mod imp {
         pub(super) apply_button: TemplateChild<gtk::Button>,
         #[template_child]
         pub(super) revert_button: TemplateChild<gtk::Button>,
-        pub(super) search: OnceCell<sourceview5::SearchContext>,
+        /// Dropped in `dispose`, while its buffer is alive: GtkSourceView's search
+        /// context let go after the buffer disconnects from a freed object.
+        pub(super) search: RefCell<Option<sourceview5::SearchContext>>,
         pub(super) domain: RefCell<Option<DomainObject>>,
         /// The definition as libvirt gave it last: what an edit starts from.
         pub(super) original: RefCell<String>,
@@ -74,6 +76,11 @@ mod imp {
         fn constructed(&self) {
             self.parent_constructed();
             self.obj().setup();
+        }
+
+        fn dispose(&self) {
+            self.search.take();
+            self.dispose_template();
         }
     }
 
@@ -128,7 +135,7 @@ impl XmlEditor {
             .build();
         let search = sourceview5::SearchContext::new(&buffer, Some(&settings));
         search.set_highlight(true);
-        let _ = imp.search.set(search);
+        imp.search.replace(Some(search));
         buffer.connect_modified_changed(glib::clone!(
             #[weak(rename_to = editor)]
             self,
@@ -248,9 +255,7 @@ impl XmlEditor {
     /// Replaces the text, as a person typing would (the buffer becomes modified).
     pub fn set_text(&self, text: &str) {
         let buffer = self.source_buffer();
-        buffer.begin_user_action();
         buffer.set_text(text);
-        buffer.end_user_action();
         buffer.set_modified(true);
     }
 
@@ -400,7 +405,7 @@ impl XmlEditor {
 
     /// Selects the next match after the cursor and scrolls to it.
     fn find_next(&self) {
-        let Some(search) = self.imp().search.get() else {
+        let Some(search) = self.imp().search.borrow().clone() else {
             return;
         };
         let buffer = self.source_buffer();
