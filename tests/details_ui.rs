@@ -29,6 +29,10 @@ fn main() {
             "an_edit_made_meanwhile_is_not_overwritten",
             an_edit_made_meanwhile_is_not_overwritten,
         ),
+        test("xml_tab_highlights_and_searches", xml_tab),
+        test("xml_edit_applies_after_its_diff", xml_edit_applies),
+        test("xml_edit_refused_shows_libvirts_line", xml_edit_refused),
+        test("xml_edit_meanwhile_is_not_overwritten", xml_edit_meanwhile),
     ]);
 }
 
@@ -510,5 +514,133 @@ fn add_hardware() {
     assert_eq!(added.len(), 1, "{added:?}");
     wait_until("the dialog closes", EVENT, || !dialog.is_visible());
     drop(dialog);
+    app.quit();
+}
+
+/// The XML tab: libvirt's XML of the VM in a source view with XML highlighting, a
+/// style scheme that follows the dark style, and Ctrl+F's search bar finding text.
+fn xml_tab() {
+    let (app, _domain, page) = start();
+    let window = app.window();
+    page.show_xml();
+    let editor = page.xml_editor();
+    wait_until("the XML tab shows the VM's XML", EVENT, || {
+        editor.text().contains("<name>test</name>")
+    });
+    assert_eq!(editor.language_id().as_deref(), Some("xml"));
+    assert_eq!(editor.scheme_id().as_deref(), Some("Adwaita"));
+    adw::StyleManager::default().set_color_scheme(adw::ColorScheme::ForceDark);
+    settle();
+    assert_eq!(editor.scheme_id().as_deref(), Some("Adwaita-dark"));
+    adw::StyleManager::default().set_color_scheme(adw::ColorScheme::Default);
+    settle();
+    assert_eq!(editor.scheme_id().as_deref(), Some("Adwaita"));
+
+    // Ctrl+F is the editor's "xml.find" action.
+    assert!(!editor.search_shown());
+    assert!(editor.activate_action("xml.find", None).is_ok());
+    settle();
+    assert!(editor.search_shown(), "Ctrl+F opens the search bar");
+    editor.search_for("<memory");
+    wait_until("the search selects the match", EVENT, || {
+        editor.selected_text() == "<memory"
+    });
+    shoot(&window, "details-xml");
+    window.set_default_size(360, 640);
+    wait_until("the window narrows to 360 px", EVENT, || {
+        window.width() <= 360
+    });
+    save_png(&window, "details-xml-360.png");
+    app.quit();
+}
+
+/// The XML tab of the VM "test", its saved definition shown.
+fn xml_editor(page: &VmPage) -> vireo::ui::XmlEditor {
+    kit::details::xml_tab(page, "test")
+}
+
+fn xml_edit_applies() {
+    let (app, _domain, page) = start();
+    let editor = xml_editor(&page);
+    assert_eq!(editor.text(), dumpxml("test", true));
+    editor.set_text(&editor.text().replace(
+        "<on_crash>destroy</on_crash>",
+        "<on_crash>restart</on_crash>",
+    ));
+    editor.apply_button().emit_clicked();
+    let dialog = kit::details::diff_dialog();
+    shoot(&dialog, "details-xml-diff");
+    dialog.response("apply");
+    wait_until("libvirt holds the edit", EVENT, || {
+        dumpxml("test", true).contains("<on_crash>restart</on_crash>")
+    });
+    wait_until("the tab shows libvirt's definition again", EVENT, || {
+        editor.text() == dumpxml("test", true) && !editor.apply_button().is_sensitive()
+    });
+    assert_eq!(editor.notice(), "");
+    app.quit();
+}
+
+fn xml_edit_refused() {
+    let (app, _domain, page) = start();
+    let editor = xml_editor(&page);
+    let before = dumpxml("test", true);
+    // An attribute without quotes on the <memory> line.
+    let broken = editor
+        .text()
+        .replacen("<memory unit='KiB'>", "<memory unit=KiB>", 1);
+    editor.set_text(&broken);
+    editor.apply_button().emit_clicked();
+    kit::details::diff_dialog().response("apply");
+    let notice = wait_until("libvirt's refusal shows", EVENT, || {
+        let n = editor.notice();
+        (!n.is_empty()).then_some(n)
+    });
+    assert!(
+        notice.contains("domain_definition"),
+        "libvirt's text: {notice}"
+    );
+    let line = before
+        .lines()
+        .position(|l| l.contains("<memory"))
+        .expect("a memory line") as i32
+        + 1;
+    assert!(
+        (line..=line + 2).contains(&editor.cursor_line()),
+        "the cursor goes to the line libvirt names (near {line}): {} ({notice})",
+        editor.cursor_line()
+    );
+    assert_eq!(dumpxml("test", true), before, "nothing changed");
+    assert_eq!(editor.text(), broken, "the edit is kept");
+    shoot(&app.window(), "details-xml-error");
+    app.quit();
+}
+
+fn xml_edit_meanwhile() {
+    let (app, _domain, page) = start();
+    let editor = xml_editor(&page);
+    editor.set_text(&editor.text().replace(
+        "<on_crash>destroy</on_crash>",
+        "<on_crash>restart</on_crash>",
+    ));
+    // Another client changes the definition meanwhile.
+    let conn = virt::connect::Connect::open(Some("test:///default")).expect("test driver");
+    let other = dumpxml("test", true).replace(
+        "<on_poweroff>destroy</on_poweroff>",
+        "<on_poweroff>restart</on_poweroff>",
+    );
+    conn.define_domain_xml(&other)
+        .expect("defined by the other client");
+    editor.apply_button().emit_clicked();
+    kit::details::diff_dialog().response("apply");
+    wait_until("the change elsewhere is said", EVENT, || {
+        editor.notice().contains("elsewhere")
+    });
+    let now = dumpxml("test", true);
+    assert!(now.contains("<on_poweroff>restart</on_poweroff>"));
+    assert!(
+        now.contains("<on_crash>destroy</on_crash>"),
+        "not overwritten"
+    );
     app.quit();
 }

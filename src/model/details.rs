@@ -27,6 +27,9 @@ pub use crate::virt::domain_xml::{
     BOOT_DEVICES,
 };
 
+/// The unified diff between two texts (the XML tab shows it before applying).
+pub use crate::virt::domain_xml::unified_diff;
+
 /// Why a change to a VM's configuration was not made.
 #[derive(Debug, thiserror::Error)]
 pub enum DetailsError {
@@ -113,6 +116,38 @@ impl ConnectionObject {
             .await
             .map_err(DetailsError::Virt)?;
         self.config_touched(domain);
+        Ok(r?)
+    }
+
+    /// The persistent definition of `domain` as libvirt writes it (the XML tab's text).
+    pub async fn persistent_xml(&self, domain: &DomainObject) -> Result<String, VirtError> {
+        let uuid = domain.uuid();
+        self.worker()
+            .run(move |st| {
+                crate::virt::domain_xml::apply::lookup(st.session()?.conn(), &uuid)?
+                    .xml(Definition::Persistent)
+            })
+            .await?
+    }
+
+    /// Defines the hand-edited XML `xml` of `domain`, validated by libvirt, if its
+    /// persistent definition is still `original`; else nothing is written and
+    /// [`DetailsError::ChangedMeanwhile`] says so. `Ok(false)` when nothing changed.
+    pub async fn save_xml_text(
+        &self,
+        domain: &DomainObject,
+        original: String,
+        xml: String,
+    ) -> Result<bool, DetailsError> {
+        let uuid = domain.uuid();
+        let r = self
+            .worker()
+            .run(move |st| domain_details::save_text(st.session()?.conn(), &uuid, &original, &xml))
+            .await
+            .map_err(DetailsError::Virt)?;
+        if matches!(r, Ok(true)) {
+            self.config_touched(domain);
+        }
         Ok(r?)
     }
 
