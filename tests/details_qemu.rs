@@ -3,15 +3,20 @@
 //! `virsh dumpxml` (another process) shows, and every other line of the definition,
 //! its two metadata namespaces and `<qemu:commandline>` included, stays as it was; bad
 //! input (memory above the host's, an empty name) says so inline and changes nothing;
-//! on the running guest, the CD-ROM's medium is changed and ejected live.
+//! the XML tab's edit reaches libvirt after its diff, and one libvirt refuses shows
+//! libvirt's words and changes nothing; on the running guest, the CD-ROM's medium is
+//! changed and ejected live.
 //!
 //! Needs root, QEMU, libvirtd and the test guest (run it under `isolate.sh` on a shared
 //! machine); skipped with one loud line where they are missing, except in CI.
 
 mod kit;
 
+use adw::prelude::*;
 use kit::app::TestApp;
-use kit::details::{apply_entry, changed_lines, entry, open, open_details, spin};
+use kit::details::{
+    apply_entry, changed_lines, diff_dialog, entry, open, open_details, spin, xml_tab,
+};
 use kit::model::{define, start};
 use kit::screen::save_png;
 use kit::testbed::{self, daemon, temp_dir, virsh, Boot, Guest, Need, SystemDaemon};
@@ -160,6 +165,43 @@ fn edits_reach_libvirt_and_keep_the_rest() {
         section(&after, "<libosinfo:libosinfo", "</libosinfo:libosinfo>"),
         section(&original, "<libosinfo:libosinfo", "</libosinfo:libosinfo>")
     );
+
+    // The XML tab: an edit reaches libvirt after its diff, the rest stays as it was;
+    // one libvirt refuses (an unknown value) says libvirt's words and changes nothing.
+    let editor = xml_tab(&page, NAME);
+    assert_eq!(editor.text(), after, "the tab shows the saved definition");
+    editor.set_text(&after.replacen(
+        "<on_crash>destroy</on_crash>",
+        "<on_crash>restart</on_crash>",
+        1,
+    ));
+    editor.apply_button().emit_clicked();
+    diff_dialog().response("apply");
+    wait_until("the XML edit reaches libvirt", EVENT, || {
+        dumpxml().contains("<on_crash>restart</on_crash>")
+    });
+    let edited = dumpxml();
+    let (added, gone) = changed_lines(&after, &edited);
+    assert_eq!(added, ["<on_crash>restart</on_crash>"], "{edited}");
+    assert_eq!(gone, ["<on_crash>destroy</on_crash>"], "{edited}");
+    wait_until("the tab shows libvirt's definition again", EVENT, || {
+        editor.text() == edited && !editor.apply_button().is_sensitive()
+    });
+    editor.set_text(&edited.replacen(
+        "<on_crash>restart</on_crash>",
+        "<on_crash>explode</on_crash>",
+        1,
+    ));
+    editor.apply_button().emit_clicked();
+    diff_dialog().response("apply");
+    let notice = wait_until("libvirt's refusal shows", EVENT, || {
+        let n = editor.notice();
+        (!n.is_empty()).then_some(n)
+    });
+    assert!(notice.contains("on_crash"), "libvirt's words: {notice}");
+    assert_eq!(dumpxml(), edited, "a refused edit changes nothing");
+    save_png(&window, "details-qemu-xml-refused.png");
+    page.show_details();
 
     // Running: the CD-ROM's medium changes live, and is ejected live.
     start(&c, &d);

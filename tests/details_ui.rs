@@ -15,7 +15,8 @@ use kit::screen::save_png;
 use kit::{settle, test, wait_until, Runner, EVENT};
 use vireo::model::{ConnectionState, DomainObject, DomainState};
 use vireo::ui::{
-    HardwareView, HwBootPage, HwCpuPage, HwDiskPage, HwMemoryPage, HwNicPage, VmOverview, VmPage,
+    AddHardwareDialog, HardwareView, HwBootPage, HwCpuPage, HwDiskPage, HwMemoryPage, HwNicPage,
+    VmOverview, VmPage,
 };
 
 fn main() {
@@ -23,10 +24,15 @@ fn main() {
         test("overview_edits_and_errors", overview_edits_and_errors),
         test("hardware_pages_edit_the_definition", hardware_pages),
         test("remove_a_device_after_asking", remove_a_device),
+        test("add_hardware_dialog", add_hardware),
         test(
             "an_edit_made_meanwhile_is_not_overwritten",
             an_edit_made_meanwhile_is_not_overwritten,
         ),
+        test("xml_tab_highlights_and_searches", xml_tab),
+        test("xml_edit_applies_after_its_diff", xml_edit_applies),
+        test("xml_edit_refused_shows_libvirts_line", xml_edit_refused),
+        test("xml_edit_meanwhile_is_not_overwritten", xml_edit_meanwhile),
     ]);
 }
 
@@ -403,6 +409,238 @@ fn an_edit_made_meanwhile_is_not_overwritten() {
     assert!(
         !now.contains("<memory unit='KiB'>1048576</memory>"),
         "{now}"
+    );
+    app.quit();
+}
+
+/// The Add Hardware dialog that `hw`'s button opened.
+fn open_add_dialog(hw: &HardwareView) -> AddHardwareDialog {
+    find_widgets::<gtk::Button>(hw)
+        .into_iter()
+        .find(|b| {
+            b.child()
+                .and_downcast::<adw::ButtonContent>()
+                .is_some_and(|c| c.label() == "Add _Hardware")
+        })
+        .expect("the Add Hardware button")
+        .emit_clicked();
+    let dialog = wait_until("the dialog", EVENT, || {
+        gtk::Window::list_toplevels().into_iter().find_map(|w| {
+            w.downcast::<AddHardwareDialog>()
+                .ok()
+                .filter(|d| d.is_visible())
+        })
+    });
+    settle();
+    dialog
+}
+
+/// Adds a sound card to the running VM (for its next start), then, the VM off, a
+/// watchdog; a shared directory with a relative path is refused on its field and
+/// changes nothing. Screenshots of every form, light, dark and 360 px wide.
+fn add_hardware() {
+    let (app, domain, page) = start();
+    let hw = hardware(&page);
+
+    // Running: a sound card waits for the next start, and is in the definition.
+    let dialog = open_add_dialog(&hw);
+    dialog.choose_kind("sound");
+    settle();
+    dialog.add();
+    wait_until("the sound card is saved", EVENT, || {
+        assert_eq!(dialog.problem(), "");
+        dumpxml("test", true).contains("<sound model='ich9'")
+    });
+    wait_until("the dialog closes", EVENT, || !dialog.is_visible());
+    drop(dialog);
+    wait_until("the sidebar lists it", EVENT, || {
+        hw.titles().iter().any(|t| t.contains("Sound"))
+    });
+
+    kit::model::act(
+        &domain.connection().unwrap(),
+        &domain,
+        vireo::model::DomainAction::ForceOff,
+    );
+    wait_until("test is shut off", EVENT, || {
+        domain.state() == DomainState::Shutoff
+    });
+
+    // A bad field: marked, its problem under it, nothing saved.
+    let before = dumpxml("test", true);
+    let dialog = open_add_dialog(&hw);
+    dialog.choose_kind("filesystem");
+    settle();
+    let source = entry(&dialog, "_Host Directory");
+    source.set_text("relative/dir");
+    entry(&dialog, "_Mount Tag").set_text("share");
+    dialog.add();
+    wait_until("the field says what is wrong", EVENT, || {
+        dialog.problem().contains("full path")
+    });
+    assert!(source.has_css_class("error"), "the wrong field is marked");
+    save_png(&dialog, "add-hardware-field-error.png");
+    assert_eq!(dumpxml("test", true), before, "nothing changed");
+    assert!(dialog.is_visible(), "the dialog stays");
+
+    // Every form, light and dark.
+    for kind in [
+        "disk",
+        "cdrom",
+        "nic",
+        "graphics",
+        "sound",
+        "input",
+        "rng",
+        "watchdog",
+        "tpm",
+        "serial",
+        "filesystem",
+    ] {
+        dialog.choose_kind(kind);
+        settle();
+        shoot(&dialog, &format!("add-hardware-{kind}"));
+    }
+    // Off: a watchdog is saved.
+    dialog.choose_kind("watchdog");
+    settle();
+    dialog.add();
+    wait_until("the watchdog is saved", EVENT, || {
+        assert_eq!(dialog.problem(), "");
+        dumpxml("test", true).contains("<watchdog model='i6300esb' action='reset'")
+    });
+    let (added, gone) = changed_lines(&before, &dumpxml("test", true));
+    assert!(gone.is_empty(), "only added: {gone:?}");
+    assert_eq!(added.len(), 1, "{added:?}");
+    wait_until("the dialog closes", EVENT, || !dialog.is_visible());
+    drop(dialog);
+    app.quit();
+}
+
+/// The XML tab: libvirt's XML of the VM in a source view with XML highlighting, a
+/// style scheme that follows the dark style, and Ctrl+F's search bar finding text.
+fn xml_tab() {
+    let (app, _domain, page) = start();
+    let window = app.window();
+    page.show_xml();
+    let editor = page.xml_editor();
+    wait_until("the XML tab shows the VM's XML", EVENT, || {
+        editor.text().contains("<name>test</name>")
+    });
+    assert_eq!(editor.language_id().as_deref(), Some("xml"));
+    assert_eq!(editor.scheme_id().as_deref(), Some("Adwaita"));
+    adw::StyleManager::default().set_color_scheme(adw::ColorScheme::ForceDark);
+    settle();
+    assert_eq!(editor.scheme_id().as_deref(), Some("Adwaita-dark"));
+    adw::StyleManager::default().set_color_scheme(adw::ColorScheme::Default);
+    settle();
+    assert_eq!(editor.scheme_id().as_deref(), Some("Adwaita"));
+
+    // Ctrl+F is the editor's "xml.find" action.
+    assert!(!editor.search_shown());
+    assert!(editor.activate_action("xml.find", None).is_ok());
+    settle();
+    assert!(editor.search_shown(), "Ctrl+F opens the search bar");
+    editor.search_for("<memory");
+    wait_until("the search selects the match", EVENT, || {
+        editor.selected_text() == "<memory"
+    });
+    shoot(&window, "details-xml");
+    window.set_default_size(360, 640);
+    wait_until("the window narrows to 360 px", EVENT, || {
+        window.width() <= 360
+    });
+    save_png(&window, "details-xml-360.png");
+    app.quit();
+}
+
+/// The XML tab of the VM "test", its saved definition shown.
+fn xml_editor(page: &VmPage) -> vireo::ui::XmlEditor {
+    kit::details::xml_tab(page, "test")
+}
+
+fn xml_edit_applies() {
+    let (app, _domain, page) = start();
+    let editor = xml_editor(&page);
+    assert_eq!(editor.text(), dumpxml("test", true));
+    editor.set_text(&editor.text().replace(
+        "<on_crash>destroy</on_crash>",
+        "<on_crash>restart</on_crash>",
+    ));
+    editor.apply_button().emit_clicked();
+    let dialog = kit::details::diff_dialog();
+    shoot(&dialog, "details-xml-diff");
+    dialog.response("apply");
+    wait_until("libvirt holds the edit", EVENT, || {
+        dumpxml("test", true).contains("<on_crash>restart</on_crash>")
+    });
+    wait_until("the tab shows libvirt's definition again", EVENT, || {
+        editor.text() == dumpxml("test", true) && !editor.apply_button().is_sensitive()
+    });
+    assert_eq!(editor.notice(), "");
+    app.quit();
+}
+
+fn xml_edit_refused() {
+    let (app, _domain, page) = start();
+    let editor = xml_editor(&page);
+    let before = dumpxml("test", true);
+    // An attribute without quotes on the <memory> line.
+    let broken = editor
+        .text()
+        .replacen("<memory unit='KiB'>", "<memory unit=KiB>", 1);
+    editor.set_text(&broken);
+    editor.apply_button().emit_clicked();
+    kit::details::diff_dialog().response("apply");
+    let notice = wait_until("libvirt's refusal shows", EVENT, || {
+        let n = editor.notice();
+        (!n.is_empty()).then_some(n)
+    });
+    assert!(
+        notice.contains("domain_definition"),
+        "libvirt's text: {notice}"
+    );
+    let line = before
+        .lines()
+        .position(|l| l.contains("<memory"))
+        .expect("a memory line") as i32
+        + 1;
+    assert!(
+        (line..=line + 2).contains(&editor.cursor_line()),
+        "the cursor goes to the line libvirt names (near {line}): {} ({notice})",
+        editor.cursor_line()
+    );
+    assert_eq!(dumpxml("test", true), before, "nothing changed");
+    assert_eq!(editor.text(), broken, "the edit is kept");
+    shoot(&app.window(), "details-xml-error");
+    app.quit();
+}
+
+fn xml_edit_meanwhile() {
+    let (app, _domain, page) = start();
+    let editor = xml_editor(&page);
+    editor.set_text(&editor.text().replace(
+        "<on_crash>destroy</on_crash>",
+        "<on_crash>restart</on_crash>",
+    ));
+    // Another client changes the definition meanwhile.
+    let conn = virt::connect::Connect::open(Some("test:///default")).expect("test driver");
+    let other = dumpxml("test", true).replace(
+        "<on_poweroff>destroy</on_poweroff>",
+        "<on_poweroff>restart</on_poweroff>",
+    );
+    conn.define_domain_xml(&other)
+        .expect("defined by the other client");
+    editor.apply_button().emit_clicked();
+    kit::details::diff_dialog().response("apply");
+    wait_until("the change elsewhere is said", EVENT, || {
+        editor.notice().contains("elsewhere")
+    });
+    let now = dumpxml("test", true);
+    assert!(now.contains("<on_poweroff>restart</on_poweroff>"));
+    assert!(
+        now.contains("<on_crash>destroy</on_crash>"),
+        "not overwritten"
     );
     app.quit();
 }

@@ -6,9 +6,11 @@ set -euo pipefail
 
 mode=${1:-build}
 
+# libgtksourceview-5-dev: the XML tab's editor (sourceview5 crate; it pulls the XML
+# language file and the Adwaita style schemes of libgtksourceview-5-common).
 build_pkgs=(pkg-config gettext libglib2.0-dev-bin libgtk-4-dev libadwaita-1-dev
   libvte-2.91-gtk4-dev libgvnc-1.0-dev libspice-client-glib-2.0-dev libusb-1.0-0-dev
-  libvirt-dev desktop-file-utils appstream)
+  libgtksourceview-5-dev libvirt-dev desktop-file-utils appstream)
 # libglib2.0-data: GLib's translations, which give sizes their units ("8,0 Gio").
 # openssh-client: libvirt's qemu+ssh transport and Vireo's console tunnels run ssh.
 run_pkgs=(libvirt-clients osinfo-db dbus xorriso libglib2.0-data openssh-client)

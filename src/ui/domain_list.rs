@@ -630,8 +630,12 @@ impl DomainListView {
     }
 }
 
-/// Spare widgets kept at most: more than the ~200 items a list view realizes.
-const SPARE_WIDGETS: usize = 256;
+/// Spare widgets kept at most. GTK 4.8's list view keeps ~220 items (200 around
+/// the view and the hosts' headings) and, at a change, binds the new ones before it
+/// lets the old ones go; an unbound widget joins the spares while its old item
+/// still holds it. With room for only 256, those held ones pushed the free ones
+/// out, and each search built ~74 rows from their template anew.
+const SPARE_WIDGETS: usize = 1024;
 
 /// Keeps an unbound row or heading for later. Its list item may be bound again (the
 /// widget stays its child, and leaves the spares then) or go (GTK takes the widget

@@ -12,6 +12,8 @@ use crate::model::{DomainObject, DomainState, OperationObject};
 use crate::ui::formatting::{format_kib, format_rate, state_icon_name, state_text};
 use crate::ui::Sparkline;
 
+mod row_layout;
+
 mod imp {
     use std::cell::RefCell;
 
@@ -22,6 +24,9 @@ mod imp {
     pub struct DomainRow {
         #[template_child]
         pub state_icon: TemplateChild<gtk::Image>,
+        /// The name, the subtitle and, while the VM runs one, its operation's bar.
+        #[template_child]
+        pub text_box: TemplateChild<gtk::Box>,
         #[template_child]
         pub name_label: TemplateChild<gtk::Label>,
         #[template_child]
@@ -36,8 +41,9 @@ mod imp {
         pub net_label: TemplateChild<gtk::Label>,
         #[template_child]
         pub memory_label: TemplateChild<gtk::Label>,
-        #[template_child]
-        pub operation_progress: TemplateChild<gtk::ProgressBar>,
+        /// Made when the VM first runs an operation: most rows never need one, and
+        /// GTK 4.8's list view builds ~200 rows at each change of the list.
+        pub operation_progress: RefCell<Option<gtk::ProgressBar>>,
         pub domain: RefCell<Option<DomainObject>>,
         pub handlers: RefCell<Vec<glib::SignalHandlerId>>,
         /// The operation shown and its handlers.
@@ -53,7 +59,7 @@ mod imp {
         fn class_init(klass: &mut Self::Class) {
             Sparkline::ensure_type();
             klass.bind_template();
-            klass.set_layout_manager_type::<gtk::BoxLayout>();
+            klass.set_layout_manager_type::<row_layout::RowLayout>();
             klass.set_accessible_role(gtk::AccessibleRole::Group);
         }
 
@@ -66,9 +72,6 @@ mod imp {
         fn constructed(&self) {
             self.parent_constructed();
             BUILT.fetch_add(1, Ordering::Relaxed);
-            if let Some(layout) = self.obj().layout_manager().and_downcast::<gtk::BoxLayout>() {
-                layout.set_spacing(12);
-            }
             // The columns shown are the figures Preferences collect.
             let settings = crate::settings::shared();
             for (key, widgets) in [
@@ -192,6 +195,22 @@ impl DomainRow {
         }
     }
 
+    /// Whether the name and subtitle are plain ASCII, whose height is known (see
+    /// `row_layout`).
+    fn has_plain_text(&self) -> bool {
+        let imp = self.imp();
+        imp.name_label.label().is_ascii() && imp.subtitle_label.label().is_ascii()
+    }
+
+    /// Whether the bar of a running operation shows under the name.
+    fn operation_shown(&self) -> bool {
+        self.imp()
+            .operation_progress
+            .borrow()
+            .as_ref()
+            .is_some_and(|bar| bar.is_visible())
+    }
+
     pub fn domain(&self) -> Option<DomainObject> {
         self.imp().domain.borrow().clone()
     }
@@ -242,16 +261,19 @@ impl DomainRow {
             .as_ref()
             .map(|(op, _)| op.clone())
             .filter(|op| op.running());
-        imp.operation_progress.set_visible(operation.is_some());
         if let Some(op) = &operation {
             let text = op.text();
             state_text = if text.is_empty() { op.title() } else { text };
+            let bar = self.operation_progress();
+            bar.set_visible(true);
             if op.fraction() >= 0.0 {
-                imp.operation_progress.set_fraction(op.fraction());
+                bar.set_fraction(op.fraction());
             } else {
                 // Each report moves the bar on: the row shows that work goes on.
-                imp.operation_progress.pulse();
+                bar.pulse();
             }
+        } else if let Some(bar) = imp.operation_progress.borrow().as_ref() {
+            bar.set_visible(false);
         }
         let subtitle = if title.is_empty() {
             state_text.clone()
@@ -274,6 +296,21 @@ impl DomainRow {
         imp.state_icon
             .update_property(&[gtk::accessible::Property::Label(&state_text)]);
         self.update_accessible_label(domain);
+    }
+
+    /// The bar under the name that shows how far the VM's operation is.
+    fn operation_progress(&self) -> gtk::ProgressBar {
+        let imp = self.imp();
+        if let Some(bar) = imp.operation_progress.borrow().as_ref() {
+            return bar.clone();
+        }
+        let bar = gtk::ProgressBar::builder()
+            .margin_top(3)
+            .pulse_step(0.1)
+            .build();
+        imp.text_box.append(&bar);
+        imp.operation_progress.replace(Some(bar.clone()));
+        bar
     }
 
     fn update_figures(&self, domain: &DomainObject) {

@@ -30,6 +30,7 @@ mod vm_overview;
 mod vm_page;
 mod vm_page_consoles;
 mod window;
+mod xml_editor;
 
 pub use add_connection_dialog::AddConnectionDialog;
 pub use clone_dialog::CloneDialog;
@@ -38,7 +39,8 @@ pub use domain_actions::ListAction;
 pub use domain_list::{DomainListView, SortKey};
 pub use domain_row::DomainRow;
 pub use hardware::{
-    HardwareView, HwBootPage, HwCpuPage, HwDevicePage, HwDiskPage, HwMemoryPage, HwNicPage,
+    AddHardwareDialog, HardwareView, HwBootPage, HwCpuPage, HwDevicePage, HwDiskPage, HwMemoryPage,
+    HwNicPage,
 };
 pub use host::HostPage;
 pub use migrate_dialog::MigrateDialog;
@@ -53,6 +55,7 @@ pub use ssh_question_dialog::present as present_ssh_question;
 pub use vm_overview::VmOverview;
 pub use vm_page::VmPage;
 pub use window::VireoWindow;
+pub use xml_editor::XmlEditor;
 
 /// Shows `text` as a toast in the main window that holds `widget`.
 pub fn toast(widget: &impl gtk::prelude::IsA<gtk::Widget>, text: &str) {

@@ -66,7 +66,7 @@ mod imp {
         pub serial: std::cell::OnceCell<crate::ui::console::SerialConsole>,
         pub consoles: crate::ui::vm_page_consoles::ConsoleTab,
         #[template_child]
-        pub xml_view: TemplateChild<gtk::TextView>,
+        pub xml_view: TemplateChild<crate::ui::xml_editor::XmlEditor>,
         #[template_child]
         pub operation_bar: TemplateChild<crate::ui::operation_bar::OperationBar>,
         #[template_child]
@@ -84,6 +84,7 @@ mod imp {
 
         fn class_init(klass: &mut Self::Class) {
             crate::ui::operation_bar::OperationBar::ensure_type();
+            crate::ui::xml_editor::XmlEditor::ensure_type();
             klass.bind_template();
             klass.set_layout_manager_type::<gtk::BoxLayout>();
         }
@@ -153,6 +154,16 @@ impl VmPage {
         self.imp().view_stack.set_visible_child_name("details");
     }
 
+    /// Shows the XML tab.
+    pub fn show_xml(&self) {
+        self.imp().view_stack.set_visible_child_name("xml");
+    }
+
+    /// The XML tab's editor.
+    pub fn xml_editor(&self) -> crate::ui::XmlEditor {
+        self.imp().xml_view.get()
+    }
+
     pub fn show_snapshots(&self) {
         self.imp().view_stack.set_visible_child_name("snapshots");
     }
@@ -213,24 +224,17 @@ impl VmPage {
                 ),
             ));
         }
-        // The XML changes with the state (live devices, ports), so it is read again then.
-        handlers.push(domain.connect_notify_local(
-            Some("state"),
-            glib::clone!(
-                #[weak(rename_to = page)]
-                self,
-                move |_, _| page.load_xml()
-            ),
-        ));
+        // The XML tab shows the saved definition: read again when it changes (an edit
+        // in progress is kept, with a notice, by the editor).
         handlers.push(domain.connect_config_changed(glib::clone!(
             #[weak(rename_to = page)]
             self,
-            move |_| page.load_xml()
+            move |_| page.imp().xml_view.reload(false)
         )));
         imp.handlers.replace(handlers);
         self.follow_connection_in_consoles(domain.connection().as_ref());
         self.update();
-        self.load_xml();
+        imp.xml_view.set_domain(&domain);
     }
 
     fn update(&self) {
@@ -253,24 +257,6 @@ impl VmPage {
         imp.resume_button.set_visible(resume);
         imp.run_button.set_visible(!pause && !resume);
         self.follow_state_in_consoles(state);
-    }
-
-    fn load_xml(&self) {
-        let Some(domain) = self.domain() else { return };
-        let Some(connection) = domain.connection() else {
-            return;
-        };
-        glib::spawn_future_local(glib::clone!(
-            #[weak(rename_to = page)]
-            self,
-            async move {
-                let text = match connection.domain_xml(&domain, false).await {
-                    Ok(xml) => xml,
-                    Err(error) => crate::model::error_text(&error),
-                };
-                page.imp().xml_view.buffer().set_text(&text);
-            }
-        ));
     }
 
     /// The addresses the Details page shows, one a line (empty while it shows none).

@@ -159,6 +159,26 @@ pub fn save_definition(
     Ok(true)
 }
 
+/// Defines the hand-edited text `xml` as the persistent configuration of domain
+/// `uuid`, if the definition libvirt holds is still `original` (the text the edit
+/// started from). Returns whether anything was defined.
+pub fn save_text(
+    conn: &Connect,
+    uuid: &str,
+    original: &str,
+    xml: &str,
+) -> std::result::Result<bool, SaveError> {
+    if xml == original {
+        return Ok(false);
+    }
+    let handle = apply::lookup(conn, uuid)?;
+    if handle.xml(Definition::Persistent)? != original {
+        return Err(SaveError::ChangedMeanwhile);
+    }
+    apply::define_text(conn, xml)?;
+    Ok(true)
+}
+
 /// Renames the (shut off) domain `uuid`.
 pub fn rename(conn: &Connect, uuid: &str, new_name: &str) -> Result<()> {
     apply::lookup(conn, uuid)?.rename(new_name)
@@ -167,6 +187,8 @@ pub fn rename(conn: &Connect, uuid: &str, new_name: &str) -> Result<()> {
 /// One device change handed to libvirt as the device's XML.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeviceChange {
+    /// Plug it in (hot-plug when `affect.live`).
+    Attach,
     /// Change it in place (media, link state).
     Update,
     /// Unplug or remove it.
@@ -183,6 +205,7 @@ pub fn change_device(
 ) -> Result<()> {
     let handle = apply::lookup(conn, uuid)?;
     match change {
+        DeviceChange::Attach => handle.attach_device(device_xml, affect),
         DeviceChange::Update => handle.update_device(device_xml, affect),
         DeviceChange::Detach => handle.detach_device(device_xml, affect),
     }

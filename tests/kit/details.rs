@@ -74,3 +74,24 @@ pub fn changed_lines(before: &str, after: &str) -> (Vec<String>, Vec<String>) {
         .collect();
     (added, gone)
 }
+
+/// The XML tab of `page`, once it shows the definition of the VM named `name`.
+pub fn xml_tab(page: &VmPage, name: &str) -> vireo::ui::XmlEditor {
+    page.show_xml();
+    let editor = page.xml_editor();
+    let tag = format!("<name>{name}</name>");
+    wait_until("the XML tab shows the VM's XML", EVENT, || {
+        editor.text().contains(&tag)
+    });
+    editor
+}
+
+/// The dialog with the diff that the XML tab's Apply opens, once shown.
+pub fn diff_dialog() -> adw::MessageDialog {
+    wait_until("the diff dialog shows", EVENT, || {
+        gtk::Window::list_toplevels()
+            .into_iter()
+            .filter_map(|w| w.downcast::<adw::MessageDialog>().ok())
+            .find(|d| d.is_visible())
+    })
+}

@@ -34,6 +34,29 @@ pub fn xdotool(args: &[&str]) {
     pump(Duration::from_millis(100));
 }
 
+/// Moves the X pointer to screen point (`x`, `y`) and waits until it is there.
+///
+/// `xdotool mousemove --sync` waits for the pointer to *move*, so it never returns
+/// when the pointer already stands on the target (a second click on the same
+/// button, an element at the screen's centre where Xvfb starts the pointer). Such
+/// a move is skipped.
+pub fn move_pointer(x: i32, y: i32) {
+    let location = xdotool_output(&["getmouselocation", "--shell"]);
+    let at = |name: &str| {
+        location.lines().find_map(|l| {
+            l.strip_prefix(name)?
+                .strip_prefix('=')?
+                .trim()
+                .parse::<i32>()
+                .ok()
+        })
+    };
+    if at("X") == Some(x) && at("Y") == Some(y) {
+        return;
+    }
+    xdotool(&["mousemove", "--sync", &x.to_string(), &y.to_string()]);
+}
+
 /// Runs `xdotool ARGS...` without a main loop of this process and returns its stdout
 /// (for queries: `search`, `getwindowgeometry`). Panics if it fails.
 pub fn xdotool_output(args: &[&str]) -> String {

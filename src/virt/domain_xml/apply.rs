@@ -181,3 +181,11 @@ pub fn define(conn: &Connect, doc: &DomainXml) -> Result<DomainHandle> {
         .map(DomainHandle)
         .map_err(lib_err("virDomainDefineXMLFlags"))
 }
+
+/// Defines the text `xml` as is (the XML tab's hand edit), validated by libvirt
+/// against its schema first; malformed XML is refused with libvirt's own message.
+pub fn define_text(conn: &Connect, xml: &str) -> Result<DomainHandle> {
+    conn.define_domain_xml_flags(xml, sys::VIR_DOMAIN_DEFINE_VALIDATE)
+        .map(DomainHandle)
+        .map_err(lib_err("virDomainDefineXMLFlags"))
+}

@@ -47,7 +47,7 @@ use atspi::{Helper, PYTHON};
 use super::runner::{on_cleanup, skip_or_fail};
 use super::screen::{decode, pixel, screenshot_dir};
 use super::wait::{pump, wait_until, EVENT};
-use super::x11::{xdotool, xdotool_output};
+use super::x11::{move_pointer, xdotool, xdotool_output};
 
 const BUS_LAUNCHER: &str = "/usr/libexec/at-spi-bus-launcher";
 
@@ -366,7 +366,7 @@ impl App {
         match place {
             Some(((ox, oy), [x, y, w, h])) => {
                 let (cx, cy) = (ox + x + w / 2, oy + y + h / 2);
-                xdotool(&["mousemove", "--sync", &cx.to_string(), &cy.to_string()]);
+                move_pointer(cx, cy);
                 xdotool(&["click", "1"]);
             }
             None => {
