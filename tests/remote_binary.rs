@@ -17,6 +17,10 @@
 //! - `iso_upload_to_remote_pool`: the host pages' model (in this process, over
 //!   `qemu+ssh://`) uploads the guest's ISO into a new pool of the remote host, with
 //!   progress, the bytes compared; a second upload cancelled midway.
+//! - `wizard_installs_from_a_local_iso`: in the real binary on the remote host, Ctrl+N,
+//!   "Local Install Medium" with the guest's ISO of this machine: the wizard says which
+//!   of the host's pools it goes to, Create uploads it there and the new remote VM
+//!   boots it (the guest's shell answers on its serial console).
 //!
 //! The list and the hosts' states are read through the app's diagnostics probe
 //! (`VIREO_PROBE`, `src/ui/probe.rs`): the rows the window shows.
@@ -56,6 +60,7 @@ fn main() {
         test("lost_network_and_sshd", lost_network_and_sshd).limit(400),
         test("login_questions", login_questions).limit(400),
         test("iso_upload_to_remote_pool", iso_upload_to_remote_pool).limit(300),
+        test("wizard_installs_from_a_local_iso", wizard_installs_from_a_local_iso).limit(400),
     ]);
 }
 
@@ -552,4 +557,118 @@ fn iso_upload_to_remote_pool() {
     assert!(up.done() < up.total(), "stopped before the end");
     let _ = std::fs::remove_file(&big);
     c.close();
+}
+
+// ---------------------------------------------------------------------------------
+/// The whole path of a person installing a VM on a remote host from an ISO file of
+/// this computer, in the real binary.
+fn wizard_installs_from_a_local_iso() {
+    let h = host();
+    let iso = Guest::get().expect("guest").iso.clone();
+    let iso_name = iso.file_name().unwrap().to_string_lossy().into_owned();
+    let before: Vec<String> = virsh(&h.uri, &["list", "--all", "--name"])
+        .lines()
+        .map(|l| l.trim().to_owned())
+        .filter(|l| !l.is_empty())
+        .collect();
+    let (app, _) = launch(&["--connect", &h.uri]);
+    app.wait_ready();
+    app.key("ctrl+n");
+    app.find("frame", "New Virtual Machine");
+    // "Local Install Medium" is the first choice; the file is typed into its field as
+    // the file chooser would fill it.
+    app.click(&app.find("label", "ISO File"));
+    app.type_text(&iso.to_string_lossy());
+    // The wizard says the file will be uploaded, and where.
+    let note = wait_until("the upload note", kit::EVENT, || {
+        app.find_all("label", None)
+            .into_iter()
+            .find(|l| l.name.starts_with("The file is on this computer"))
+    });
+    println!("  the wizard says: {}", note.name);
+    assert!(note.name.contains("“default”"), "{}", note.name);
+    app.screenshot("remote-wizard-upload-note.png");
+    // A generic OS (the guest is in no database), then the suggested resources, disk
+    // and name.
+    for _ in 0..4 {
+        let forward = wait_until("Forward clickable", kit::EVENT, || {
+            app.find_all("push button", Some("Forward"))
+                .into_iter()
+                .find(|b| b.on_screen() && b.is("sensitive"))
+        });
+        app.click(&forward);
+    }
+    let summary = wait_until("the summary names the upload", kit::EVENT, || {
+        app.find_all("label", None)
+            .into_iter()
+            .find(|l| l.name.contains("uploaded into the pool “default”"))
+    });
+    println!("  summary: {}", summary.name);
+    let create = wait_until("Create clickable", kit::EVENT, || {
+        app.find_all("push button", Some("Create"))
+            .into_iter()
+            .find(|b| b.on_screen() && b.is("sensitive"))
+    });
+    let t = Instant::now();
+    app.click(&create);
+    wait_until("the wizard closes", Duration::from_secs(120), || {
+        !app.find_all("frame", Some("New Virtual Machine"))
+            .iter()
+            .any(|f| f.on_screen())
+    });
+    println!(
+        "  uploaded and created in {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
+    let log = app.log();
+    assert!(
+        log.contains("the install medium's upload ended state=Finished"),
+        "the upload in the log:\n{log}"
+    );
+    // The new VM, on the remote host, installs from the uploaded volume.
+    let name = virsh(&h.uri, &["list", "--all", "--name"])
+        .lines()
+        .map(|l| l.trim().to_owned())
+        .find(|l| !l.is_empty() && !before.contains(l))
+        .expect("a new VM on the remote host");
+    println!("  new remote VM: {name}");
+    let vols = virsh(&h.uri, &["vol-list", "default"]);
+    assert!(vols.contains(&iso_name), "the ISO in the pool: {vols}");
+    let xml = virsh(&h.uri, &["dumpxml", &name]);
+    assert!(
+        xml.contains(&format!("/var/lib/libvirt/images/{iso_name}"))
+            || xml.contains(&format!("volume='{iso_name}'")),
+        "the VM's CD-ROM is the uploaded ISO: {xml}"
+    );
+    // (The guest's directory has the same path inside the host.)
+    let cmp = h.exec(&[
+        "cmp",
+        &format!("/var/lib/libvirt/images/{iso_name}"),
+        &iso.to_string_lossy(),
+    ]);
+    assert!(cmp.status.success(), "the ISO arrives unchanged: {cmp:?}");
+    // It boots the ISO: its shell answers on the serial console.
+    let c = kit::model::connect(&h.uri);
+    let d = wait_until("the new VM in the model", kit::EVENT, || {
+        kit::model::domain(&c, &name)
+    });
+    let console = kit::console::SerialConsole::of(&c, &d);
+    let answer = wait_until("the guest's shell", kit::BOOT, || {
+        if console.text().contains(READY_LINE) {
+            return Some(console.ask("WIZARD", "echo booted"));
+        }
+        let _ = console.send("\n");
+        std::thread::sleep(Duration::from_secs(1));
+        None
+    });
+    assert_eq!(answer, "booted");
+    println!(
+        "  the new VM booted the uploaded ISO {:.1} s after Create",
+        t.elapsed().as_secs_f64()
+    );
+    app.screenshot("remote-wizard-booted.png");
+    drop(console);
+    let _ = virsh(&h.uri, &["destroy", &name]);
+    c.close();
+    app.quit();
 }
