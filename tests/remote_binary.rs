@@ -7,6 +7,10 @@
 //!   loopback, reached through an SSH channel); the guest's VGA bands are read from the
 //!   X screen. Launched several times: the median time to the channel and to the first
 //!   frame are printed.
+//! - `spice_console_through_ssh`: the guest with `<graphics type='spice'>` on the
+//!   remote host's loopback: the real binary shows its picture, each SPICE channel
+//!   through an SSH channel of its own on one shared login, and keys typed into the
+//!   display reach its shell.
 //! - `lost_network_and_sshd`: with the console open, the host's network is cut, then
 //!   its sshd killed: the host's header says the connection is lost with the reason,
 //!   the console says it is disconnected; each time everything comes back by itself
@@ -57,6 +61,7 @@ fn main() {
     kit::binary::require();
     Runner::new().run(vec![
         test("console_through_ssh", console_through_ssh).limit(600),
+        test("spice_console_through_ssh", spice_console_through_ssh).limit(300),
         test("lost_network_and_sshd", lost_network_and_sshd).limit(400),
         test("login_questions", login_questions).limit(400),
         test("iso_upload_to_remote_pool", iso_upload_to_remote_pool).limit(300),
@@ -78,20 +83,26 @@ fn host() -> &'static RemoteHost {
 /// The guest on the remote host, defined and started over qemu+ssh as a person's virsh
 /// would, its display on the host's loopback (the default); waits for its ready line.
 fn remote_guest(h: &RemoteHost) {
-    if virsh(&h.uri, &["list", "--name"])
-        .lines()
-        .any(|l| l.trim() == VM)
-    {
-        return;
-    }
-    let tmp = testbed::target_dir().join("tmp");
-    std::fs::create_dir_all(&tmp).unwrap();
-    let log = tmp.join(format!("{VM}.serial.log"));
-    let _ = std::fs::remove_file(&log);
     let xml = Guest::get()
         .expect("guest")
-        .domain_xml(VM, Boot::Kernel, None)
-        .replace(
+        .domain_xml(VM, Boot::Kernel, None);
+    start_remote_guest(h, VM, xml);
+}
+
+/// The guest named `name` with `xml` on the remote host, its serial port logged to a
+/// file of this machine (returned); waits for its ready line.
+fn start_remote_guest(h: &RemoteHost, name: &str, xml: String) -> PathBuf {
+    let tmp = testbed::target_dir().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let log = tmp.join(format!("{name}.serial.log"));
+    if virsh(&h.uri, &["list", "--name"])
+        .lines()
+        .any(|l| l.trim() == name)
+    {
+        return log;
+    }
+    let _ = std::fs::remove_file(&log);
+    let xml = xml.replace(
             "<serial type='pty'>",
             &format!(
                 "<serial type='pty'><log file='{}' append='off'/>",
@@ -102,18 +113,19 @@ fn remote_guest(h: &RemoteHost) {
         xml.contains("listen='127.0.0.1'"),
         "the guest's display listens on the host's loopback"
     );
-    let file = tmp.join(format!("{VM}.xml"));
+    let file = tmp.join(format!("{name}.xml"));
     std::fs::write(&file, xml).unwrap();
     virsh(&h.uri, &["define", file.to_str().unwrap()]);
-    virsh(&h.uri, &["start", VM]);
+    virsh(&h.uri, &["start", name]);
     let t = Instant::now();
     wait_until("the remote guest's ready line", kit::BOOT, || {
         std::fs::read_to_string(&log).is_ok_and(|s| s.lines().any(|l| l.trim() == READY_LINE))
     });
     println!(
-        "  remote guest ready after {:.1} s",
+        "  remote guest {name} ready after {:.1} s",
         t.elapsed().as_secs_f64()
     );
+    log
 }
 
 /// Launches vireo with its probe writing to a file of its own.
@@ -229,6 +241,61 @@ fn console_through_ssh() {
         median(tunnels),
         median(frames)
     );
+}
+
+// ---------------------------------------------------------------------------------
+fn spice_console_through_ssh() {
+    const SPICE_VM: &str = "vireo-test-remote-spice";
+    let h = host();
+    let xml = Guest::get().expect("guest").spice_domain_xml(SPICE_VM, "vga");
+    let serial = start_remote_guest(h, SPICE_VM, xml);
+    let launched = Instant::now();
+    let (app, _) = launch(&["--connect", &h.uri, "--show-domain-console", SPICE_VM]);
+    let Some(seen) = guest_on_screen_after(launched, Duration::from_secs(60)) else {
+        app.screenshot("remote-spice-missing.png");
+        panic!("the remote SPICE guest's picture never showed; log:\n{}", app.log());
+    };
+    println!(
+        "  the SPICE guest's picture on screen {:.2} s after launch",
+        seen.as_secs_f64()
+    );
+    app.screenshot("remote-spice.png");
+    // Every channel of the session through its own SSH channel: the first, then one
+    // per further channel (display, inputs, cursor), on the one login.
+    let log = app.log();
+    assert!(log.contains("SSH channel to the display open"), "{log}");
+    let masters = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|p| std::fs::read_to_string(p.path().join("cmdline")).ok())
+        .filter(|c| c.starts_with("ssh: ") && c.contains("vireo-ssh-mux") && c.contains("[mux]"))
+        .count();
+    println!("  shared SSH logins (masters) running: {masters}");
+    assert_eq!(masters, 1, "one login to the host for all the channels");
+    // Keys: a click on the picture gives the display the keyboard; the line typed runs
+    // in the guest's VGA shell, which writes its answer to the serial port.
+    click_on_guest_picture();
+    kit::x11::xdotool_output(&["type", "--delay", "60", "echo vireo-keys-$((6*7)) >/dev/ttyS0"]);
+    kit::x11::xdotool_output(&["key", "Return"]);
+    wait_until("the typed line's answer on the serial port", kit::EVENT, || {
+        std::fs::read_to_string(&serial).is_ok_and(|s| s.contains("vireo-keys-42"))
+    });
+    println!("  keys typed into the SPICE display reached the remote guest's shell");
+    app.quit();
+    let _ = virsh(&h.uri, &["destroy", SPICE_VM]);
+}
+
+/// Clicks the middle of the guest's red band on the X screen.
+fn click_on_guest_picture() {
+    let (w, h, rgb) = kit::screen::x_screen_rgb().expect("the X screen");
+    let red: Vec<(usize, usize)> = (0..h)
+        .flat_map(|y| (0..w).map(move |x| (x, y)))
+        .filter(|(x, y)| rgb[(y * w + x) * 3..][..3] == [168, 0, 0])
+        .collect();
+    assert!(!red.is_empty(), "the guest's red band on screen");
+    let (x, y) = red[red.len() / 2];
+    kit::x11::xdotool_output(&["mousemove", &x.to_string(), &y.to_string(), "click", "1"]);
+    std::thread::sleep(Duration::from_millis(300));
 }
 
 // ---------------------------------------------------------------------------------
@@ -575,8 +642,12 @@ fn wizard_installs_from_a_local_iso() {
     app.wait_ready();
     app.key("ctrl+n");
     app.find("frame", "New Virtual Machine");
-    // "Local Install Medium" is the first choice; the file is typed into its field as
-    // the file chooser would fill it.
+    // "Local Install Medium" is the first choice; its field is below the fold: the
+    // page is scrolled down with the wheel over it, and the file typed into the field
+    // as the file chooser would fill it.
+    app.click(&app.find("label", "Install From"));
+    kit::x11::xdotool_output(&["click", "--repeat", "8", "--delay", "50", "5"]);
+    std::thread::sleep(Duration::from_millis(500));
     app.click(&app.find("label", "ISO File"));
     app.type_text(&iso.to_string_lossy());
     // The wizard says the file will be uploaded, and where.
@@ -666,6 +737,19 @@ fn wizard_installs_from_a_local_iso() {
         "  the new VM booted the uploaded ISO {:.1} s after Create",
         t.elapsed().as_secs_f64()
     );
+    // And its console, SPICE on the host's loopback, shows it through SSH channels.
+    let xml = virsh(&h.uri, &["dumpxml", &name]);
+    let graphics = xml
+        .lines()
+        .find(|l| l.contains("<graphics "))
+        .unwrap_or_default()
+        .trim()
+        .to_owned();
+    println!("  its display: {graphics}");
+    if guest_on_screen_after(Instant::now(), Duration::from_secs(60)).is_none() {
+        app.screenshot("remote-wizard-no-picture.png");
+        panic!("the new VM's picture never showed in its tab; log:\n{}", app.log());
+    }
     app.screenshot("remote-wizard-booted.png");
     drop(console);
     let _ = virsh(&h.uri, &["destroy", &name]);
