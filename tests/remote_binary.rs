@@ -11,6 +11,9 @@
 //!   remote host's loopback: the real binary shows its picture, each SPICE channel
 //!   through an SSH channel of its own on one shared login, and keys typed into the
 //!   display reach its shell.
+//! - `passphrase_asked_once_per_host`: with a key that has a passphrase, the SPICE
+//!   console's channels share one login: the passphrase is asked for libvirt's
+//!   connection and once for the console, not per channel.
 //! - `lost_network_and_sshd`: with the console open, the host's network is cut, then
 //!   its sshd killed: the host's header says the connection is lost with the reason,
 //!   the console says it is disconnected; each time everything comes back by itself
@@ -46,6 +49,8 @@ use kit::{test, wait_until, Runner};
 use serde_json::Value;
 
 const VM: &str = "vireo-test-remote-console";
+/// The guest with a SPICE display.
+const SPICE_VM: &str = "vireo-test-remote-spice";
 /// How many launches the console figures take their median from: 5 in CI, more with
 /// `VIREO_REMOTE_LAUNCHES=N` (the issue's figure is the median of 10).
 fn launches() -> usize {
@@ -62,6 +67,7 @@ fn main() {
     Runner::new().run(vec![
         test("console_through_ssh", console_through_ssh).limit(600),
         test("spice_console_through_ssh", spice_console_through_ssh).limit(300),
+        test("passphrase_asked_once_per_host", passphrase_asked_once_per_host).limit(300),
         test("lost_network_and_sshd", lost_network_and_sshd).limit(400),
         test("login_questions", login_questions).limit(400),
         test("iso_upload_to_remote_pool", iso_upload_to_remote_pool).limit(300),
@@ -155,6 +161,18 @@ fn probe(app: &App, report: &Path) -> Value {
     })
 }
 
+/// The state each row of the first host says (its words, as the window shows them).
+fn shown_states(v: &Value) -> Vec<String> {
+    v["hosts"][0]["rows"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .filter_map(|r| r["shown"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// (state, error, row names) of the first host in the probe's report.
 fn host_row(v: &Value) -> (String, String, Vec<String>) {
     let host = &v["hosts"][0];
@@ -244,11 +262,16 @@ fn console_through_ssh() {
 }
 
 // ---------------------------------------------------------------------------------
-fn spice_console_through_ssh() {
-    const SPICE_VM: &str = "vireo-test-remote-spice";
-    let h = host();
+/// The guest with `<graphics type='spice'>` (and VGA) on the remote host; its serial
+/// log.
+fn remote_spice_guest(h: &RemoteHost) -> PathBuf {
     let xml = Guest::get().expect("guest").spice_domain_xml(SPICE_VM, "vga");
-    let serial = start_remote_guest(h, SPICE_VM, xml);
+    start_remote_guest(h, SPICE_VM, xml)
+}
+
+fn spice_console_through_ssh() {
+    let h = host();
+    let serial = remote_spice_guest(h);
     let launched = Instant::now();
     let (app, _) = launch(&["--connect", &h.uri, "--show-domain-console", SPICE_VM]);
     let Some(seen) = guest_on_screen_after(launched, Duration::from_secs(60)) else {
@@ -282,6 +305,38 @@ fn spice_console_through_ssh() {
     });
     println!("  keys typed into the SPICE display reached the remote guest's shell");
     app.quit();
+}
+
+/// A key with a passphrase: libvirt's login asks for it once, and the console's
+/// login once more (libvirt's ssh is its own), then none of the SPICE display's
+/// channels asks again.
+fn passphrase_asked_once_per_host() {
+    let h = host();
+    remote_spice_guest(h);
+    let uri = h.uri_for("root", &h.ssh, &h.key_pass);
+    let app = Plain::launch_with(&["--connect", &uri, "--show-domain-console", SPICE_VM]);
+    let asked = || app.log().matches("ssh asks").count();
+    app.dialog("Unlock SSH Key");
+    app.answer(&h.passphrase);
+    println!("  {}", app.wait_log("ready:"));
+    wait_until("the console's login asks", Duration::from_secs(60), || {
+        asked() == 2
+    });
+    app.dialog("Unlock SSH Key");
+    app.answer(&h.passphrase);
+    guest_on_screen_after(Instant::now(), Duration::from_secs(60)).unwrap_or_else(|| {
+        panic!("the SPICE guest's picture never showed; log:\n{}", app.log())
+    });
+    // The display's further channels opened meanwhile; give a late one time to ask.
+    std::thread::sleep(Duration::from_secs(3));
+    let channels = app.log().matches("SSH channel to the display open").count();
+    println!(
+        "  passphrase asked {} times (libvirt's login and the console's); display open",
+        asked()
+    );
+    assert_eq!(channels, 1, "one display session");
+    assert_eq!(asked(), 2, "no question per SPICE channel:\n{}", app.log());
+    drop(app);
     let _ = virsh(&h.uri, &["destroy", SPICE_VM]);
 }
 
@@ -344,6 +399,15 @@ fn lost_network_and_sshd() {
             header.is_some(),
             "the host's header says the connection is lost"
         );
+        // The VM's state is the last one known, and says so (in its row and tab).
+        let shown = shown_states(&probe(&app, &report));
+        println!("  {what}: the row says {shown:?}");
+        assert_eq!(
+            shown,
+            vec!["Host unreachable · last known: Running".to_owned()],
+            "not plainly Running while the host is away"
+        );
+        app.find("label", "Host unreachable · last known: Running");
         if what == "network cut" {
             app.screenshot("remote-network-lost.png");
         }
@@ -366,6 +430,11 @@ fn lost_network_and_sshd() {
              after {picture:.1} s; rows {rows:?}"
         );
         assert_eq!(rows, vec![VM.to_owned()], "no duplicate or ghost VMs");
+        assert_eq!(
+            shown_states(&probe(&app, &report)),
+            vec!["Running".to_owned()],
+            "the live state again"
+        );
     }
     app.screenshot("remote-recovered.png");
     app.quit();
@@ -392,12 +461,16 @@ struct Plain {
 
 impl Plain {
     fn launch(uri: &str) -> Plain {
+        Plain::launch_with(&["--connect", uri])
+    }
+
+    fn launch_with(args: &[&str]) -> Plain {
         let dir = testbed::temp_dir("remote-login");
         let log = dir.join("vireo.log");
         let report = dir.join("probe.json");
         let _ = std::fs::remove_file(&report);
         let child = Command::new(env!("CARGO_BIN_EXE_vireo"))
-            .args(["--connect", uri])
+            .args(args)
             .env("GSETTINGS_BACKEND", "memory")
             .env("RUST_LOG", "info")
             .env("VIREO_PROBE", &report)
@@ -413,7 +486,7 @@ impl Plain {
                 .stderr(std::process::Stdio::null())
                 .status();
         });
-        println!("  launched vireo --connect {uri} (pid {pid})");
+        println!("  launched vireo {} (pid {pid})", args.join(" "));
         Plain { child, log, report }
     }
 
@@ -682,10 +755,11 @@ fn wizard_installs_from_a_local_iso() {
     });
     let t = Instant::now();
     app.click(&create);
-    wait_until("the wizard closes", Duration::from_secs(120), || {
-        !app.find_all("frame", Some("New Virtual Machine"))
-            .iter()
-            .any(|f| f.on_screen())
+    // Followed in the log, not the accessible tree: GTK 4.8 crashes (SIGSEGV in its
+    // AT-SPI reply, a NULL object path) when the tree is read while the new VM's tab
+    // is being built (see the notes).
+    wait_until("the VM is created", Duration::from_secs(120), || {
+        app.log().contains("created a VM")
     });
     println!(
         "  uploaded and created in {:.2} s",
@@ -747,8 +821,9 @@ fn wizard_installs_from_a_local_iso() {
         .to_owned();
     println!("  its display: {graphics}");
     if guest_on_screen_after(Instant::now(), Duration::from_secs(60)).is_none() {
+        eprintln!("vireo's log:\n{}", app.log());
         app.screenshot("remote-wizard-no-picture.png");
-        panic!("the new VM's picture never showed in its tab; log:\n{}", app.log());
+        panic!("the new VM's picture never showed in its tab");
     }
     app.screenshot("remote-wizard-booted.png");
     drop(console);
