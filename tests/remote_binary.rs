@@ -67,11 +67,19 @@ fn main() {
     Runner::new().run(vec![
         test("console_through_ssh", console_through_ssh).limit(600),
         test("spice_console_through_ssh", spice_console_through_ssh).limit(300),
-        test("passphrase_asked_once_per_host", passphrase_asked_once_per_host).limit(300),
+        test(
+            "passphrase_asked_once_per_host",
+            passphrase_asked_once_per_host,
+        )
+        .limit(300),
         test("lost_network_and_sshd", lost_network_and_sshd).limit(400),
         test("login_questions", login_questions).limit(400),
         test("iso_upload_to_remote_pool", iso_upload_to_remote_pool).limit(300),
-        test("wizard_installs_from_a_local_iso", wizard_installs_from_a_local_iso).limit(400),
+        test(
+            "wizard_installs_from_a_local_iso",
+            wizard_installs_from_a_local_iso,
+        )
+        .limit(400),
     ]);
 }
 
@@ -109,12 +117,12 @@ fn start_remote_guest(h: &RemoteHost, name: &str, xml: String) -> PathBuf {
     }
     let _ = std::fs::remove_file(&log);
     let xml = xml.replace(
-            "<serial type='pty'>",
-            &format!(
-                "<serial type='pty'><log file='{}' append='off'/>",
-                log.display()
-            ),
-        );
+        "<serial type='pty'>",
+        &format!(
+            "<serial type='pty'><log file='{}' append='off'/>",
+            log.display()
+        ),
+    );
     assert!(
         xml.contains("listen='127.0.0.1'"),
         "the guest's display listens on the host's loopback"
@@ -265,7 +273,9 @@ fn console_through_ssh() {
 /// The guest with `<graphics type='spice'>` (and VGA) on the remote host; its serial
 /// log.
 fn remote_spice_guest(h: &RemoteHost) -> PathBuf {
-    let xml = Guest::get().expect("guest").spice_domain_xml(SPICE_VM, "vga");
+    let xml = Guest::get()
+        .expect("guest")
+        .spice_domain_xml(SPICE_VM, "vga");
     start_remote_guest(h, SPICE_VM, xml)
 }
 
@@ -276,7 +286,10 @@ fn spice_console_through_ssh() {
     let (app, _) = launch(&["--connect", &h.uri, "--show-domain-console", SPICE_VM]);
     let Some(seen) = guest_on_screen_after(launched, Duration::from_secs(60)) else {
         app.screenshot("remote-spice-missing.png");
-        panic!("the remote SPICE guest's picture never showed; log:\n{}", app.log());
+        panic!(
+            "the remote SPICE guest's picture never showed; log:\n{}",
+            app.log()
+        );
     };
     println!(
         "  the SPICE guest's picture on screen {:.2} s after launch",
@@ -298,11 +311,18 @@ fn spice_console_through_ssh() {
     // Keys: a click on the picture gives the display the keyboard; the line typed runs
     // in the guest's VGA shell, which writes its answer to the serial port.
     click_on_guest_picture();
-    kit::x11::xdotool_output(&["type", "--delay", "60", "echo vireo-keys-$((6*7)) >/dev/ttyS0"]);
+    kit::x11::xdotool_output(&[
+        "type",
+        "--delay",
+        "60",
+        "echo vireo-keys-$((6*7)) >/dev/ttyS0",
+    ]);
     kit::x11::xdotool_output(&["key", "Return"]);
-    wait_until("the typed line's answer on the serial port", kit::EVENT, || {
-        std::fs::read_to_string(&serial).is_ok_and(|s| s.contains("vireo-keys-42"))
-    });
+    wait_until(
+        "the typed line's answer on the serial port",
+        kit::EVENT,
+        || std::fs::read_to_string(&serial).is_ok_and(|s| s.contains("vireo-keys-42")),
+    );
     println!("  keys typed into the SPICE display reached the remote guest's shell");
     app.quit();
 }
@@ -325,7 +345,10 @@ fn passphrase_asked_once_per_host() {
     app.dialog("Unlock SSH Key");
     app.answer(&h.passphrase);
     guest_on_screen_after(Instant::now(), Duration::from_secs(60)).unwrap_or_else(|| {
-        panic!("the SPICE guest's picture never showed; log:\n{}", app.log())
+        panic!(
+            "the SPICE guest's picture never showed; log:\n{}",
+            app.log()
+        )
     });
     // The display's further channels opened meanwhile; give a late one time to ask.
     std::thread::sleep(Duration::from_secs(3));

@@ -33,7 +33,10 @@ pub fn state_text(domain: &DomainObject) -> String {
         description
     };
     if domain.host_unreachable() {
-        gettext_f("Host unreachable · last known: {state}", &[("state", &state)])
+        gettext_f(
+            "Host unreachable · last known: {state}",
+            &[("state", &state)],
+        )
     } else {
         state
     }

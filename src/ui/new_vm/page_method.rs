@@ -480,8 +480,8 @@ impl MethodPage {
     /// On a remote host, says which of its pools a local medium is uploaded into.
     fn show_upload_pool(&self, install: &InstallMethod) {
         let imp = self.imp();
-        let uploading = self.is_remote()
-            && matches!(install, InstallMethod::LocalMedia(MediaSource::Path(_)));
+        let uploading =
+            self.is_remote() && matches!(install, InstallMethod::LocalMedia(MediaSource::Path(_)));
         let pool = match (uploading, self.connection()) {
             (true, Some(c)) => {
                 let pool = c.media_upload_pool();
