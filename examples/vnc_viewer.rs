@@ -6,7 +6,7 @@
 //!
 //! Same process set-up as `vireo` (`vireo::startup::prepare_process`: logging,
 //! resources, renderer-dependent settings) and the same display configuration as a VM
-//! tab (`VncDisplay::follow_settings` on Vireo's settings: scale mode and clipboard as
+//! tab (`GuestDisplay::follow_settings` on Vireo's settings: scale mode and clipboard as
 //! the person set them, "fit" by default), nothing tuned for the benchmark. The
 //! allocator setting is the app's too: the display, when it maps under GTK's cairo
 //! renderer, keeps frame-sized heap blocks (`ffi::malloc::keep_frame_sized_blocks`);
@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use adw::prelude::*;
 use gtk::glib;
-use vireo::ui::console::VncDisplay;
+use vireo::ui::console::GuestDisplay;
 
 fn main() -> glib::ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -37,7 +37,7 @@ fn main() -> glib::ExitCode {
     vireo::i18n::init();
     vireo::startup::prepare_process(std::env::var_os("VIREO_DEBUG").is_some());
     adw::init().expect("a display");
-    let display = VncDisplay::new();
+    let display = GuestDisplay::new();
     display.follow_settings(&vireo::settings::shared());
     let window = gtk::Window::builder()
         .title(format!("Vireo VNC {target}"))

@@ -18,7 +18,7 @@
 //!             │                         GtkActionBar for the selected VM
 //!             └── VireoVmPage           one tab per opened VM: header (run, pause,
 //!                 │                     view switcher), AdwViewStack of
-//!                 ├── Console           GtkStack: VncDisplay | SerialConsole
+//!                 ├── Console           GtkStack: GuestDisplay | SerialConsole
 //!                 ├── Details           AdwPreferencesPage
 //!                 └── XML               GtkTextView of the live definition
 //! ```

@@ -23,7 +23,7 @@ use kit::vnc::texture_bytes;
 use kit::x11::{press_keys, type_text};
 use kit::{settle, test, wait_until, Runner, BOOT, EVENT};
 use vireo::model::DomainObject;
-use vireo::ui::console::{ConsoleState, VncDisplay};
+use vireo::ui::console::{ConsoleState, GuestDisplay};
 use vireo::ui::{VireoWindow, VmPage};
 use vireo::virt::handles::release_connect;
 
@@ -73,7 +73,7 @@ impl Drop for Running {
 }
 
 /// True when `display` shows the ready guest's VGA picture, left and right edges.
-fn shows_ready_picture(display: &VncDisplay) -> bool {
+fn shows_ready_picture(display: &GuestDisplay) -> bool {
     // The bed's points are on the left; a screen updated only in part must not pass.
     let right_edge = [
         (715, 40, [168, 0, 0]),
@@ -85,7 +85,7 @@ fn shows_ready_picture(display: &VncDisplay) -> bool {
 
 /// True when the guest's 720x400 text screen is green away from its first line (the
 /// ready picture is blue, red, green, grey and blue bands).
-fn shows_green_screen(display: &VncDisplay) -> bool {
+fn shows_green_screen(display: &GuestDisplay) -> bool {
     let Some(shot) = display.screenshot_texture() else {
         return false;
     };
@@ -127,7 +127,7 @@ fn spice_tab(host: Host, with_vnc_beside: bool) {
     let window = app.window();
     window.set_default_size(1000, 700);
     let page = tab_of(&window, &name);
-    let display = page.vnc_display();
+    let display = page.guest_display();
     wait_until("the tab's display connects", BOOT, || {
         (display.state() == ConsoleState::Connected).then_some(())
     });
@@ -229,7 +229,7 @@ fn vnc_beside(
     window: &VireoWindow,
     uri: &str,
     spice_name: &str,
-    spice_display: &VncDisplay,
+    spice_display: &GuestDisplay,
 ) {
     let name = format!("vireo-test-vnc-tab-{}", std::process::id());
     let guest = Guest::get().expect("guest");
@@ -245,7 +245,7 @@ fn vnc_beside(
     // What Ctrl+O on its row does.
     let page = window.open_domain(&domain);
     page.show_console();
-    let display = page.vnc_display();
+    let display = page.guest_display();
     wait_until("the VNC tab's ready picture", BOOT, || {
         shows_ready_picture(&display)
     });

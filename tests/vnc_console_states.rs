@@ -120,7 +120,7 @@ fn screenshots(window: &VireoWindow, name: &str) {
 
 /// The views' stack (Graphical, Serial) of `page`.
 fn console_stack(page: &VmPage) -> Result<gtk::Stack, String> {
-    page.vnc_display()
+    page.guest_display()
         .parent()
         .and_downcast::<gtk::Stack>()
         .ok_or_else(|| "the display is not in a stack".into())
@@ -165,7 +165,7 @@ fn no_display_no_serial() -> Result<(), String> {
     let node = node_with("no-devices", None);
     let (app, window) = app_on(&node);
     let page = open_tab(&app, &window, "no-devices");
-    let vnc = page.vnc_display();
+    let vnc = page.guest_display();
     let serial = page.serial_console().ok_or("no serial console")?;
     wait_until("the graphical view says there is no display", EVENT, || {
         vnc.state() == ConsoleState::NoDisplay
@@ -336,7 +336,7 @@ fn silent_display_fails_then_retries() -> Result<(), String> {
     let (app, window) = app_on(&node);
     let opened = Instant::now();
     let page = open_tab(&app, &window, "silent-display");
-    let vnc = page.vnc_display();
+    let vnc = page.guest_display();
     wait_until("the display connects", EVENT, || silent.accepted() >= 1);
     if vnc.state() != ConsoleState::Connecting {
         return Err(format!("while the server is silent: {:?}", vnc.state()));
@@ -393,7 +393,7 @@ fn display_out_of_reach_is_not_retried() -> Result<(), String> {
     );
     let (app, window) = app_on(&node);
     let page = open_tab(&app, &window, "out-of-reach");
-    let vnc = page.vnc_display();
+    let vnc = page.guest_display();
     wait_until("the display says it cannot be reached", EVENT, || {
         vnc.state() == ConsoleState::NoDisplay
     });

@@ -15,7 +15,7 @@ use gtk::graphene;
 use gtk::prelude::*;
 use kit::vnc::{canvas_of, compare, pattern, RawServer};
 use kit::{pump, test, wait_until, Runner};
-use vireo::ui::console::{ConsoleState, ScaleMode, VncDisplay};
+use vireo::ui::console::{ConsoleState, GuestDisplay, ScaleMode};
 
 const W: usize = 320;
 const H: usize = 240;
@@ -33,7 +33,7 @@ fn main() {
     ]);
 }
 
-fn window_with(display: &VncDisplay) -> gtk::Window {
+fn window_with(display: &GuestDisplay) -> gtk::Window {
     display.set_scale_mode(ScaleMode::OneToOne);
     gtk::Window::builder()
         .default_width(400)
@@ -45,7 +45,7 @@ fn window_with(display: &VncDisplay) -> gtk::Window {
 fn one_to_one_is_exact_in_device_pixels() -> Result<(), String> {
     let picture = pattern(W, H, 3);
     let server = RawServer::start(W, H, &picture, &[])?;
-    let display = VncDisplay::new();
+    let display = GuestDisplay::new();
     let window = window_with(&display);
     window.present();
     display.open_host("127.0.0.1", server.port);
@@ -58,7 +58,7 @@ fn one_to_one_is_exact_in_device_pixels() -> Result<(), String> {
 fn shown_after_connecting() -> Result<(), String> {
     let picture = pattern(W, H, 4);
     let server = RawServer::start(W, H, &picture, &[])?;
-    let display = VncDisplay::new();
+    let display = GuestDisplay::new();
     let window = window_with(&display);
     display.open_host("127.0.0.1", server.port);
     wait_until("connected while hidden", Duration::from_secs(15), || {
@@ -75,7 +75,7 @@ fn shown_after_connecting() -> Result<(), String> {
     result
 }
 
-fn check(window: &gtk::Window, display: &VncDisplay, picture: &[u8]) -> Result<(), String> {
+fn check(window: &gtk::Window, display: &GuestDisplay, picture: &[u8]) -> Result<(), String> {
     wait_until("connected, a frame shown", Duration::from_secs(15), || {
         if display.state() == ConsoleState::Connected && display.frames_shown() > 0 {
             Ok(())

@@ -25,7 +25,7 @@ use kit::vnc::move_pointer_to;
 use kit::x11::xdotool;
 use kit::{block_on, pump, test, wait_until, Runner, EVENT};
 use vireo::model::{ConnectionObject, GraphicsEndpoint};
-use vireo::ui::console::{ConsoleState, ScaleMode, VncDisplay};
+use vireo::ui::console::{ConsoleState, GuestDisplay, ScaleMode};
 use vireo::virt::handles::release_connect;
 
 const BOOT_TIMEOUT: Duration = Duration::from_secs(120);
@@ -124,7 +124,7 @@ impl TestGuest {
     }
 
     /// Opens `display` on the guest the way the VM tab does.
-    fn open_display(&self, display: &VncDisplay) -> Result<(), String> {
+    fn open_display(&self, display: &GuestDisplay) -> Result<(), String> {
         let domain = self
             .model
             .domains()
@@ -160,13 +160,13 @@ impl Drop for TestGuest {
 }
 
 /// True when the display shows the ready guest's picture.
-fn shows_ready_picture(display: &VncDisplay) -> bool {
+fn shows_ready_picture(display: &GuestDisplay) -> bool {
     kit::vnc::shows_guest_picture(display, &[])
 }
 
 /// A window with a display on `guest`, once it shows the guest's ready picture.
-fn show(guest: &TestGuest) -> Result<(gtk::Window, VncDisplay), String> {
-    let display = VncDisplay::new();
+fn show(guest: &TestGuest) -> Result<(gtk::Window, GuestDisplay), String> {
+    let display = GuestDisplay::new();
     display.set_scale_mode(ScaleMode::OneToOne);
     // Room for the whole 720x400 picture at 1:1 (a window sized before the first frame
     // stays small and scrolls it).
@@ -227,7 +227,7 @@ fn relative_pointer_moves_the_guest_mouse(host: Host) -> Result<(), String> {
 fn relative_pointer_checks(
     serial: &SerialConsole,
     window: &gtk::Window,
-    display: &VncDisplay,
+    display: &GuestDisplay,
 ) -> Result<(), String> {
     // The marker is computed so that the echo of the command line does not match it.
     serial.send("echo VIREO-MICE-$((6*7)); od -An -td1 -w3 -v /dev/input/mice\n")?;

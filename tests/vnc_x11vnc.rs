@@ -15,7 +15,7 @@ use gtk::{glib, graphene};
 use kit::vnc::{canvas_of, compare, move_pointer_to, pattern, RawServer};
 use kit::x11::xdotool;
 use kit::{pump, test, wait_until, Runner};
-use vireo::ui::console::{ConsoleState, ScaleMode, VncDisplay};
+use vireo::ui::console::{ConsoleState, GuestDisplay, ScaleMode};
 
 const W: usize = 640;
 const H: usize = 480;
@@ -39,8 +39,8 @@ fn main() {
 }
 
 /// A window with a display connected to `server`, once its first frame is shown.
-fn connected(server: &RawServer, mode: ScaleMode) -> Result<(gtk::Window, VncDisplay), String> {
-    let display = VncDisplay::new();
+fn connected(server: &RawServer, mode: ScaleMode) -> Result<(gtk::Window, GuestDisplay), String> {
+    let display = GuestDisplay::new();
     display.set_scale_mode(mode);
     let window = gtk::Window::builder()
         .default_width(800)
@@ -61,12 +61,12 @@ fn connected(server: &RawServer, mode: ScaleMode) -> Result<(gtk::Window, VncDis
 }
 
 /// Waits until the texture on screen equals `expected`.
-fn wait_for_picture(display: &VncDisplay, expected: &[u8]) -> Result<(), String> {
+fn wait_for_picture(display: &GuestDisplay, expected: &[u8]) -> Result<(), String> {
     wait_for_picture_of_width(display, expected, W)
 }
 
 fn wait_for_picture_of_width(
-    display: &VncDisplay,
+    display: &GuestDisplay,
     expected: &[u8],
     width: usize,
 ) -> Result<(), String> {
@@ -208,8 +208,8 @@ fn fit_keeps_aspect_ratio() -> Result<(), String> {
     window.set_default_size(1000, 500);
     pump(Duration::from_millis(300));
     let canvas = canvas_of(&display)?
-        .downcast::<vireo::ui::console::vnc::canvas::VncCanvas>()
-        .map_err(|_| "the canvas is not a VncCanvas")?;
+        .downcast::<vireo::ui::console::display::canvas::DisplayCanvas>()
+        .map_err(|_| "the canvas is not a DisplayCanvas")?;
     let rect = canvas.frame_rect().ok_or("no frame rect")?;
     let (cw, ch) = (canvas.width() as f32, canvas.height() as f32);
     let aspect = rect.width() / rect.height();
@@ -339,7 +339,7 @@ fn pointer_reaches_the_server() -> Result<(), String> {
 
 fn password_auth() -> Result<(), String> {
     let server = RawServer::start(W, H, &pattern(W, H, 8), &["-passwd", "s3cret"])?;
-    let display = VncDisplay::new();
+    let display = GuestDisplay::new();
     display.set_password(Some("s3cret"));
     let window = gtk::Window::builder().child(&display).build();
     window.present();
@@ -357,7 +357,7 @@ fn password_auth() -> Result<(), String> {
 
 fn wrong_password_is_reported() -> Result<(), String> {
     let server = RawServer::start(W, H, &pattern(W, H, 9), &["-passwd", "s3cret"])?;
-    let display = VncDisplay::new();
+    let display = GuestDisplay::new();
     display.set_password(Some("wrong"));
     let window = gtk::Window::builder().child(&display).build();
     window.present();

@@ -4,7 +4,7 @@
 #!
 #! Vireo's viewer is examples/vnc_viewer.rs: the display in a window, with the process
 #! set up by the app's own start-up code (vireo::startup::prepare_process) and the
-#! display configured as a VM tab configures it (VncDisplay::follow_settings, default
+#! display configured as a VM tab configures it (GuestDisplay::follow_settings, default
 #! settings): the app's configuration, nothing tuned for the benchmark.
 #!   vireo       GSK_RENDERER=cairo, over TCP: like for like with gvncviewer (GTK 3
 #!               draws with cairo)

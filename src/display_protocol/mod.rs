@@ -5,26 +5,26 @@
 //! it) but no GTK, so it is tested against real servers without a window.
 //!
 //! Today only SPICE lives here ([`spice::SpiceSession`]); the VNC half of
-//! `ui::console::VncDisplay` (its gvnc connection, framebuffer and update requests)
-//! is still inside the widget and may move in beside it as a `vnc::VncSession`.
+//! `ui::console::GuestDisplay` (its gvnc connection, framebuffer and update requests)
+//! is still inside the widget and may move in beside it as a `display::VncSession`.
 //!
 //! # The shared display
 //!
-//! One widget, `ui::console::VncDisplay`, serves both protocols: a VM tab shows a SPICE
-//! VM through it with a `Rc<dyn DisplaySession>` (`ui/console/vnc/session.rs` is the
+//! One widget, `ui::console::GuestDisplay`, serves both protocols: a VM tab shows a SPICE
+//! VM through it with a `Rc<dyn DisplaySession>` (`ui/console/display/session.rs` is the
 //! seam: keys and the pointer leave by gvnc or by the session; the session's events
 //! become the widget's states and frames). Everything that does not depend on the
 //! protocol is shared as it is:
 //!
 //! | part (today's file) | shared as | protocol-specific |
 //! |---|---|---|
-//! | canvas, fit / 1:1 / HiDPI (`vnc/canvas.rs`) | as is | nothing |
-//! | frame pipeline, texture pool (`vnc/frames.rs`, `framebuffer.rs`) | `Damage` marks dirty, one texture per tick from [`DisplaySession::with_pixels`] | VNC asks for updates ([`DisplaySession::set_visible`]); SPICE pushes |
-//! | X11 shared memory (`vnc/x11_shm.rs`) | VNC only: gvnc decodes into memory we give it | SPICE decodes into its own memory: textures (or a cairo image over it) |
-//! | keyboard: grab, inhibit, release hint, held keys (`vnc/input.rs`), qnum table (`keymap.rs`) | as is, keys leave as [`DisplaySession::key`]`(down, keyval, qnum)` | VNC sends keysym + qnum; SPICE sends the XT scancode (E0 keys as 0x100 + code) |
-//! | pointer (`vnc/input.rs`) | widget coordinates -> surface pixels; mode from [`SessionEvent::PointerMode`] | VNC's relative mode is gtk-vnc's 0x7fff origin trick; SPICE has real motion messages |
-//! | Send Key menu, type text, screenshot, fullscreen, scale actions (`vnc/actions.rs`) | as is, through `key` and `with_pixels` | nothing |
-//! | states drawn over it (`vnc/status.rs`) | as is; `Connected` / `Disconnected(reason)` come from [`SessionEvent`] | VNC: password dialog (`vnc/auth.rs`); SPICE: password from the XML or the same dialog |
+//! | canvas, fit / 1:1 / HiDPI (`display/canvas.rs`) | as is | nothing |
+//! | frame pipeline, texture pool (`display/frames.rs`, `framebuffer.rs`) | `Damage` marks dirty, one texture per tick from [`DisplaySession::with_pixels`] | VNC asks for updates ([`DisplaySession::set_visible`]); SPICE pushes |
+//! | X11 shared memory (`display/x11_shm.rs`) | VNC only: gvnc decodes into memory we give it | SPICE decodes into its own memory: textures (or a cairo image over it) |
+//! | keyboard: grab, inhibit, release hint, held keys (`display/input.rs`), qnum table (`keymap.rs`) | as is, keys leave as [`DisplaySession::key`]`(down, keyval, qnum)` | VNC sends keysym + qnum; SPICE sends the XT scancode (E0 keys as 0x100 + code) |
+//! | pointer (`display/input.rs`) | widget coordinates -> surface pixels; mode from [`SessionEvent::PointerMode`] | VNC's relative mode is gtk-vnc's 0x7fff origin trick; SPICE has real motion messages |
+//! | Send Key menu, type text, screenshot, fullscreen, scale actions (`display/actions.rs`) | as is, through `key` and `with_pixels` | nothing |
+//! | states drawn over it (`display/status.rs`) | as is; `Connected` / `Disconnected(reason)` come from [`SessionEvent`] | VNC: password dialog (`display/auth.rs`); SPICE: password from the XML or the same dialog |
 //! | clipboard | one Preferences switch; [`SessionEvent::GuestClipboard`] and [`DisplaySession::send_clipboard`] | VNC: cut text, always; SPICE: only with the agent |
 //! | guest resize | the widget asks on size-allocate (debounced) with [`DisplaySession::resize_guest`] | VNC: not offered (QEMU's VNC cannot); SPICE: agent with monitor config |
 //! | cursor | [`SessionEvent::Cursor`] -> `gdk::Cursor` from a texture | SPICE's cursor channel in client mode; VNC's cursor pseudo-encoding |
@@ -200,7 +200,7 @@ pub trait DisplaySession {
     /// iterate the main loop.
     fn with_pixels(&self, f: &mut dyn FnMut(Pixels<'_>)) -> Option<()>;
     /// A key, as its keysym (VNC) and its XT "qnum" scancode (E0 keys with bit 7 set,
-    /// as `ui::console::vnc::keymap` gives them).
+    /// as `ui::console::display::keymap` gives them).
     fn key(&self, down: bool, keyval: u32, qnum: u16);
     /// The pointer at a pixel of the screen (absolute mode).
     fn pointer_position(&self, x: i32, y: i32);

@@ -13,7 +13,7 @@
 //! The X11 entry points are looked up at run time, so Vireo neither links libX11 nor
 //! needs GTK's X11 backend: on Wayland, or where anything is missing, there is simply no
 //! shared image and the framebuffer lives in ordinary memory. Used by the VNC console's
-//! canvas (`ui::console::vnc::canvas`).
+//! canvas (`ui::console::display::canvas`).
 
 use std::ffi::{c_char, c_int, c_ulong, c_void, CStr};
 

@@ -11,7 +11,7 @@ use adw::subclass::prelude::*;
 use gtk::{glib, CompositeTemplate};
 
 use crate::model::DomainObject;
-use crate::ui::console::VncDisplay;
+use crate::ui::console::GuestDisplay;
 use crate::ui::domain_actions::{self, ListAction};
 use crate::ui::formatting::state_text;
 
@@ -62,7 +62,7 @@ mod imp {
         pub send_keys_button: TemplateChild<gtk::MenuButton>,
         #[template_child]
         pub fullscreen_button: TemplateChild<gtk::ToggleButton>,
-        pub vnc: VncDisplay,
+        pub vnc: GuestDisplay,
         pub serial: std::cell::OnceCell<crate::ui::console::SerialConsole>,
         pub consoles: crate::ui::vm_page_consoles::ConsoleTab,
         #[template_child]

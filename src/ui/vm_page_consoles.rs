@@ -23,7 +23,7 @@ use crate::model::{
     ConnectionObject, ConnectionState, DisplayTunnel, DomainState, GraphicsAccess,
     GraphicsEndpoint, GraphicsError, GraphicsProtocol,
 };
-use crate::ui::console::{ConsoleState, SerialConsole, VncDisplay};
+use crate::ui::console::{ConsoleState, GuestDisplay, SerialConsole};
 use crate::ui::domain_actions::ListAction;
 use crate::ui::VmPage;
 
@@ -112,7 +112,7 @@ impl VmPage {
         page.set_icon_name("utilities-terminal-symbolic");
         let _ = imp.serial.set(serial);
         imp.send_keys_button
-            .set_menu_model(Some(&VncDisplay::send_keys_menu()));
+            .set_menu_model(Some(&GuestDisplay::send_keys_menu()));
 
         let view_action = gio::SimpleAction::new_stateful(
             CONSOLE_VIEW_ACTION,
@@ -534,7 +534,7 @@ impl VmPage {
     }
 
     /// The graphical console widget of this tab.
-    pub fn vnc_display(&self) -> VncDisplay {
+    pub fn guest_display(&self) -> GuestDisplay {
         self.imp().vnc.clone()
     }
 }

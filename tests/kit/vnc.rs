@@ -1,7 +1,7 @@
 //! VNC helpers: x11vnc serving a known raw framebuffer (killed on drop) whose input
 //! events are logged through `-pipeinput`, test pictures in which any offset, swap or
 //! scaling shows, their comparison with what the display shows, and the pointer moved
-//! over a framebuffer pixel of an in-process `VncDisplay`.
+//! over a framebuffer pixel of an in-process `GuestDisplay`.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -14,8 +14,8 @@ use gtk::prelude::*;
 use super::wait::pump;
 use super::x11::xdotool;
 
-/// The widget inside a `VncDisplay` that draws the frame.
-pub fn canvas_of(display: &vireo::ui::console::VncDisplay) -> Result<gtk::Widget, String> {
+/// The widget inside a `GuestDisplay` that draws the frame.
+pub fn canvas_of(display: &vireo::ui::console::GuestDisplay) -> Result<gtk::Widget, String> {
     display
         .first_child()
         .and_then(|overlay| overlay.first_child())
@@ -51,7 +51,7 @@ pub fn texture_bytes(texture: &gdk::Texture) -> Vec<u8> {
 /// colours of [`super::testbed::VGA_PIXELS`], and of `more` points where a test needs
 /// them (its right edge, so that a screen updated only in part does not pass).
 pub fn shows_guest_picture(
-    display: &vireo::ui::console::VncDisplay,
+    display: &vireo::ui::console::GuestDisplay,
     more: &[(u32, u32, [u8; 3])],
 ) -> bool {
     use super::testbed::{VGA_PIXELS, VGA_SIZE};
@@ -268,7 +268,7 @@ impl Drop for RawServer {
 /// Moves the X pointer over framebuffer pixel (`fx`, `fy`) of `display` in `window`.
 pub fn move_pointer_to(
     window: &gtk::Window,
-    display: &vireo::ui::console::VncDisplay,
+    display: &vireo::ui::console::GuestDisplay,
     fx: f32,
     fy: f32,
 ) -> Result<(), String> {
@@ -294,13 +294,13 @@ pub fn move_pointer_to(
 /// coordinates (what `xdotool mousemove --window` takes).
 fn window_point(
     window: &gtk::Window,
-    display: &vireo::ui::console::VncDisplay,
+    display: &vireo::ui::console::GuestDisplay,
     fx: f32,
     fy: f32,
 ) -> Result<(i32, i32), String> {
     let canvas = canvas_of(display)?
-        .downcast::<vireo::ui::console::vnc::canvas::VncCanvas>()
-        .map_err(|_| "the canvas is not a VncCanvas")?;
+        .downcast::<vireo::ui::console::display::canvas::DisplayCanvas>()
+        .map_err(|_| "the canvas is not a DisplayCanvas")?;
     let rect = canvas.frame_rect().ok_or("no frame")?;
     let point = canvas
         .compute_point(

@@ -1,13 +1,14 @@
-//! The consoles shown in a VM's tab: the graphical one (VNC) and the serial one.
+//! The consoles shown in a VM's tab: the graphical one (VNC or SPICE, one `GuestDisplay`)
+//! and the serial one.
 
+pub mod display;
+mod guest_display;
 mod serial;
 mod serial_console;
 mod spinner;
-pub mod vnc;
-mod vnc_display;
 
+pub use display::canvas::ScaleMode;
+pub use display::status::ConsoleState;
+pub use guest_display::GuestDisplay;
 pub use serial::session::device_label;
 pub use serial_console::{SerialConsole, SerialStatus};
-pub use vnc::canvas::ScaleMode;
-pub use vnc::status::ConsoleState;
-pub use vnc_display::VncDisplay;

@@ -11,7 +11,7 @@ use gettextrs::gettext;
 use gtk::glib;
 
 use crate::ui::console::spinner::PatientSpinner;
-use crate::ui::console::VncDisplay;
+use crate::ui::console::GuestDisplay;
 
 /// The state of a console, drawn over the display.
 #[derive(glib::Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
@@ -53,7 +53,7 @@ pub struct StatusOverlay {
 }
 
 impl StatusOverlay {
-    pub fn new(display: &VncDisplay) -> Self {
+    pub fn new(display: &GuestDisplay) -> Self {
         let spinner = PatientSpinner::default();
         spinner.set_halign(gtk::Align::Center);
         spinner.update_property(&[gtk::accessible::Property::Label(&gettext("Connecting"))]);
@@ -234,7 +234,10 @@ fn pill(label: &str, accessible: &str) -> gtk::Button {
 
 /// Asks for the VNC password in a dialog over the display's window; `done` gets None
 /// when the user cancels.
-pub fn ask_password(display: &VncDisplay, done: impl Fn(&VncDisplay, Option<String>) + 'static) {
+pub fn ask_password(
+    display: &GuestDisplay,
+    done: impl Fn(&GuestDisplay, Option<String>) + 'static,
+) {
     let window = display.root().and_downcast::<gtk::Window>();
     let dialog = adw::MessageDialog::new(
         window.as_ref(),

@@ -1,4 +1,4 @@
-//! Keyboard and pointer input of `VncDisplay`: keys go to the guest with their
+//! Keyboard and pointer input of `GuestDisplay`: keys go to the guest with their
 //! scancodes while the display holds the keyboard grab (desktop shortcuts inhibited,
 //! Ctrl+Alt releases it, a hint says so); pointer in absolute or relative mode, buttons
 //! and the scroll wheel (buttons 4 to 7).
@@ -11,7 +11,7 @@ use gettextrs::gettext;
 use gtk::{gdk, glib};
 
 use super::keymap::hardware_keycode_to_qnum;
-use crate::ui::console::VncDisplay;
+use crate::ui::console::GuestDisplay;
 
 /// How long the grab hint stays on screen.
 const HINT_TIME: Duration = Duration::from_secs(4);
@@ -37,7 +37,7 @@ fn button_bit(button: u32) -> u8 {
     }
 }
 
-impl VncDisplay {
+impl GuestDisplay {
     pub(crate) fn setup_input(&self) {
         let keys = gtk::EventControllerKey::new();
         // Capture: the guest gets its keys before any accelerator of the window.

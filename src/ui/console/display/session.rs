@@ -1,4 +1,4 @@
-//! `VncDisplay` over a protocol session ([`DisplaySession`]): SPICE today. Everything
+//! `GuestDisplay` over a protocol session ([`DisplaySession`]): SPICE today. Everything
 //! else of the widget (canvas and scaling, keyboard grab and scancodes, pointer, Send
 //! Key menu, screenshot, fullscreen, the states drawn over it) is the VNC display's
 //! own and serves both; this file opens the session, turns its events into the
@@ -25,7 +25,7 @@ use crate::display_protocol::{
     AgentState, Button, CursorImage, DisplaySession, PointerMode, SessionEvent, Wheel,
 };
 use crate::model::is_loopback_host;
-use crate::ui::console::VncDisplay;
+use crate::ui::console::GuestDisplay;
 
 /// How long the agent may take to say hello after the display is up before the
 /// widget says it is missing (spice-vdagent starts late in a booting guest).
@@ -33,7 +33,7 @@ const AGENT_GRACE: Duration = Duration::from_secs(5);
 /// Size requests to the guest wait for the widget to stop changing size this long.
 const RESIZE_SETTLE: Duration = Duration::from_millis(300);
 
-impl VncDisplay {
+impl GuestDisplay {
     /// Connects to a SPICE server through `fd`, a socket from libvirt's
     /// `virDomainOpenGraphicsFD`; each further channel (display, inputs, cursor) gets
     /// its own socket from `more`.

@@ -1,4 +1,4 @@
-//! The parts of the VNC console widget: key translation, encodings, framebuffer and
+//! The parts of the guest display widget (VNC or SPICE): key translation, encodings, framebuffer and
 //! textures, the frame pipeline, the drawing canvas, authentication, input, states and actions.
 
 pub mod actions;

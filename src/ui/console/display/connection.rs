@@ -1,4 +1,4 @@
-//! The life of `VncDisplay`'s gvnc connection: opening it, wiring gvnc's signals to
+//! The life of `GuestDisplay`'s gvnc connection: opening it, wiring gvnc's signals to
 //! the widget, the handshake deadline, and ending it with a reason.
 //!
 //! gvnc reports everything (authentication, "initialized", errors, "disconnected")
@@ -19,15 +19,15 @@ use gtk::glib;
 
 use super::status::ConsoleState;
 use crate::i18n::ngettext_f;
-use crate::ui::console::VncDisplay;
+use crate::ui::console::GuestDisplay;
 
 /// How long a server on this machine may take from the socket to a working display.
 const LOCAL_HANDSHAKE: Duration = Duration::from_secs(5);
 /// The same for a remote server (a slow link, a busy host).
 const REMOTE_HANDSHAKE: Duration = Duration::from_secs(15);
 
-impl VncDisplay {
-    /// Opens the display through `fd`, a connected socket (see `VncDisplay::open_fd`).
+impl GuestDisplay {
+    /// Opens the display through `fd`, a connected socket (see `GuestDisplay::open_fd`).
     pub(crate) fn open_socket(&self, fd: OwnedFd) {
         let connection = self.new_connection();
         // A second handle on the socket, to shut it down for good even if gvnc never
@@ -43,7 +43,7 @@ impl VncDisplay {
         }
     }
 
-    /// Opens the display over TCP (see `VncDisplay::open_host`).
+    /// Opens the display over TCP (see `GuestDisplay::open_host`).
     pub(crate) fn open_address(&self, host: &str, port: u16) {
         let connection = self.new_connection();
         if let Err(err) = connection.open_host(host, &port.to_string()) {

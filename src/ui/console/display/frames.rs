@@ -1,4 +1,4 @@
-//! The frame pipeline of `VncDisplay`: damage from gvnc marks the display dirty, the
+//! The frame pipeline of `GuestDisplay`: damage from gvnc marks the display dirty, the
 //! frame clock turns it into one drawn frame per tick, and update requests keep the
 //! server sending while the display is shown (a watchdog asks again if it goes quiet).
 
@@ -7,13 +7,13 @@ use adw::subclass::prelude::*;
 use gtk::glib;
 
 use super::canvas::Frame;
-use crate::ui::console::VncDisplay;
+use crate::ui::console::GuestDisplay;
 
 /// Ask again for an update when none was asked for this long (a server may answer a
 /// request with a message that carries no framebuffer rectangle).
 const WATCHDOG: std::time::Duration = std::time::Duration::from_millis(1000);
 
-impl VncDisplay {
+impl GuestDisplay {
     /// Notes a change; the next frame-clock tick shows it.
     pub(crate) fn mark_dirty(&self) {
         let imp = self.imp();

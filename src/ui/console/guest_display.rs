@@ -1,9 +1,10 @@
-//! `VncDisplay`: Vireo's GTK4 VNC console widget over gvnc (the connection, the frame
+//! `GuestDisplay`: Vireo's GTK4 console widget for a guest's screen, VNC over gvnc or SPICE
+//! through a `display_protocol` session (the connection, the frame
 //! pipeline and the public API). Frames, authentication, input, states and actions
-//! live in `vnc/`.
+//! live in `display/`.
 //!
 //! Encodings: raw pixels from a server on this machine, compressed ones from a remote
-//! one (`vnc::encodings`).
+//! one (`display::encodings`).
 //!
 //! Frames: gvnc decodes into our framebuffer and reports damaged rectangles; we only
 //! note that something changed. On the next frame-clock tick one texture is built from
@@ -13,14 +14,14 @@
 //! once per tick, and a hidden display (no ticks) stops asking the server for frames.
 //!
 //! Connecting: a handshake that does not reach "initialized" within a few seconds ends
-//! in `ConsoleState::Failed` with the reason (`vnc::connection`); nothing waits for good.
+//! in `ConsoleState::Failed` with the reason (`display::connection`); nothing waits for good.
 //!
 //! Embedding it in a VM tab:
 //!
 //! ```ignore
-//! let display = VncDisplay::new();
+//! let display = GuestDisplay::new();
 //! tab.insert_action_group("vnc", Some(&display.action_group()));
-//! send_key_button.set_menu_model(Some(&VncDisplay::send_keys_menu()));
+//! send_key_button.set_menu_model(Some(&GuestDisplay::send_keys_menu()));
 //! display.connect_run_requested(|_| /* start the domain */);
 //! display.connect_reconnect_requested(|_| /* Retry or Reconnect: connect again */);
 //! display.connect_disconnected(|display, reason| /* display.state(): Failed or Disconnected */);
@@ -41,10 +42,10 @@ use gettextrs::gettext;
 use glib::translate::IntoGlib;
 use gtk::{gdk, gio, glib};
 
-use super::vnc::canvas::{ScaleMode, VncCanvas};
-use super::vnc::encodings::encodings;
-use super::vnc::framebuffer::{local_pixel_format, Framebuffer, TexturePool};
-use super::vnc::status::ConsoleState;
+use super::display::canvas::{DisplayCanvas, ScaleMode};
+use super::display::encodings::encodings;
+use super::display::framebuffer::{local_pixel_format, Framebuffer, TexturePool};
+use super::display::status::ConsoleState;
 use crate::model::is_loopback_host;
 
 pub(crate) mod imp {
@@ -55,8 +56,8 @@ pub(crate) mod imp {
     use super::*;
 
     #[derive(glib::Properties, Default)]
-    #[properties(wrapper_type = super::VncDisplay)]
-    pub struct VncDisplay {
+    #[properties(wrapper_type = super::GuestDisplay)]
+    pub struct GuestDisplay {
         #[property(get, set = Self::set_scale_mode, builder(ScaleMode::default()))]
         pub scale_mode: Cell<ScaleMode>,
         #[property(get, set, default = true)]
@@ -86,17 +87,17 @@ pub(crate) mod imp {
 
         pub overlay: gtk::Overlay,
         pub scroller: gtk::ScrolledWindow,
-        pub canvas: VncCanvas,
-        pub status: RefCell<Option<super::super::vnc::status::StatusOverlay>>,
+        pub canvas: DisplayCanvas,
+        pub status: RefCell<Option<super::super::display::status::StatusOverlay>>,
         pub hint: gtk::Revealer,
         pub hint_label: gtk::Label,
         pub hint_timeout: RefCell<Option<glib::SourceId>>,
 
         pub connection: RefCell<Option<gvnc::Connection>>,
         pub handlers: RefCell<Vec<glib::SignalHandlerId>>,
-        /// Our own handle on the socket given to gvnc, to shut it down (`vnc::connection`).
+        /// Our own handle on the socket given to gvnc, to shut it down (`display::connection`).
         pub socket: RefCell<Option<UnixStream>>,
-        /// The handshake's deadline (`vnc::connection`).
+        /// The handshake's deadline (`display::connection`).
         pub handshake: RefCell<Option<glib::SourceId>>,
         /// The current connection reached "initialized".
         pub initialized: Cell<bool>,
@@ -124,7 +125,7 @@ pub(crate) mod imp {
         pub pressed_keys: RefCell<Vec<(u32, u16)>>,
         pub actions: gio::SimpleActionGroup,
 
-        /// The protocol session shown instead of a gvnc connection (SPICE; `vnc::session`).
+        /// The protocol session shown instead of a gvnc connection (SPICE; `display::session`).
         pub session: RefCell<Option<std::rc::Rc<dyn crate::display_protocol::DisplaySession>>>,
         /// What the session's guest agent offers (None: no session).
         pub agent: Cell<Option<crate::display_protocol::AgentState>>,
@@ -132,16 +133,16 @@ pub(crate) mod imp {
         pub agent_grace_over: Cell<bool>,
         pub agent_check: RefCell<Option<glib::SourceId>>,
         pub resize_pending: RefCell<Option<glib::SourceId>>,
-        /// What the display cannot do, in words (see `VncDisplay::notes`).
+        /// What the display cannot do, in words (see `GuestDisplay::notes`).
         pub notes: RefCell<String>,
         /// The last text the guest put on the desktop's clipboard.
         pub clipboard_from_guest: RefCell<Option<String>>,
     }
 
     #[glib::object_subclass]
-    impl ObjectSubclass for VncDisplay {
-        const NAME: &'static str = "VireoVncDisplay";
-        type Type = super::VncDisplay;
+    impl ObjectSubclass for GuestDisplay {
+        const NAME: &'static str = "VireoGuestDisplay";
+        type Type = super::GuestDisplay;
         type ParentType = gtk::Widget;
 
         fn class_init(klass: &mut Self::Class) {
@@ -152,7 +153,7 @@ pub(crate) mod imp {
     }
 
     #[glib::derived_properties]
-    impl ObjectImpl for VncDisplay {
+    impl ObjectImpl for GuestDisplay {
         fn signals() -> &'static [Signal] {
             static SIGNALS: OnceLock<Vec<Signal>> = OnceLock::new();
             SIGNALS.get_or_init(|| {
@@ -174,7 +175,7 @@ pub(crate) mod imp {
                     Signal::builder("desktop-resized")
                         .param_types([i32::static_type(), i32::static_type()])
                         .build(),
-                    // What the display cannot do changed (`VncDisplay::notes`).
+                    // What the display cannot do changed (`GuestDisplay::notes`).
                     Signal::builder("notes-changed").build(),
                 ]
             })
@@ -216,7 +217,7 @@ pub(crate) mod imp {
         }
     }
 
-    impl WidgetImpl for VncDisplay {
+    impl WidgetImpl for GuestDisplay {
         fn size_allocate(&self, width: i32, height: i32, baseline: i32) {
             self.parent_size_allocate(width, height, baseline);
             self.obj().queue_guest_resize();
@@ -254,7 +255,7 @@ pub(crate) mod imp {
         }
     }
 
-    impl VncDisplay {
+    impl GuestDisplay {
         fn set_lossy_encoding(&self, lossy: bool) {
             if self.lossy_encoding.replace(lossy) != lossy {
                 self.obj().send_encodings();
@@ -281,18 +282,18 @@ pub(crate) mod imp {
 
 glib::wrapper! {
     /// A VNC console: draws a remote screen and sends it keys and pointer events.
-    pub struct VncDisplay(ObjectSubclass<imp::VncDisplay>)
+    pub struct GuestDisplay(ObjectSubclass<imp::GuestDisplay>)
         @extends gtk::Widget,
         @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
 }
 
-impl Default for VncDisplay {
+impl Default for GuestDisplay {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl VncDisplay {
+impl GuestDisplay {
     pub fn new() -> Self {
         glib::Object::new()
     }
@@ -318,7 +319,7 @@ impl VncDisplay {
             .set_transition_type(gtk::RevealerTransitionType::Crossfade);
         imp.overlay.add_overlay(&imp.hint);
 
-        let status = super::vnc::status::StatusOverlay::new(self);
+        let status = super::display::status::StatusOverlay::new(self);
         imp.overlay.add_overlay(status.widget());
         imp.status.replace(Some(status));
         imp.overlay.set_parent(self);

@@ -1,4 +1,4 @@
-//! Actions of `VncDisplay`: key combinations the desktop would catch (the Send Key
+//! Actions of `GuestDisplay`: key combinations the desktop would catch (the Send Key
 //! menu), typing text as key presses, screenshots, scale mode, fullscreen and releasing
 //! the grab.
 
@@ -9,7 +9,7 @@ use gtk::{gdk, gio, glib};
 
 use super::canvas::ScaleMode;
 use super::keymap::hardware_keycode_to_qnum;
-use crate::ui::console::VncDisplay;
+use crate::ui::console::GuestDisplay;
 
 /// The key combinations of the Send Key menu: (action target, keys).
 const COMBOS: &[(&str, &[gdk::Key])] = &[
@@ -75,7 +75,7 @@ const COMBOS: &[(&str, &[gdk::Key])] = &[
 /// Scancodes of keys the typed text may need whatever the keymap says.
 const SHIFT_L: (gdk::Key, u16) = (gdk::Key::Shift_L, 0x2a);
 
-impl VncDisplay {
+impl GuestDisplay {
     pub(crate) fn setup_actions(&self) {
         let group = self.imp().actions.clone();
         let weak = self.downgrade();
@@ -100,11 +100,11 @@ impl VncDisplay {
 
         // Actions that only call one method of the display; those that talk to the
         // guest are disabled while there is none.
-        type Method = fn(&VncDisplay);
+        type Method = fn(&GuestDisplay);
         let plain: [(&str, Method, bool); 3] = [
-            ("type-clipboard", VncDisplay::type_clipboard, true),
-            ("screenshot", VncDisplay::save_screenshot_dialog, true),
-            ("release-keyboard", VncDisplay::ungrab_keyboard, false),
+            ("type-clipboard", GuestDisplay::type_clipboard, true),
+            ("screenshot", GuestDisplay::save_screenshot_dialog, true),
+            ("release-keyboard", GuestDisplay::ungrab_keyboard, false),
         ];
         let mut need_guest = vec![send.clone()];
         for (name, method, needs_guest) in plain {

@@ -1,12 +1,12 @@
-//! Typed ways to connect to `VncDisplay`'s signals (instead of `connect_local` with a
+//! Typed ways to connect to `GuestDisplay`'s signals (instead of `connect_local` with a
 //! name and arguments read by index).
 
 use gtk::glib;
 use gtk::prelude::*;
 
-use crate::ui::console::VncDisplay;
+use crate::ui::console::GuestDisplay;
 
-impl VncDisplay {
+impl GuestDisplay {
     /// The person pressed Run on the "not running" page.
     pub fn connect_run_requested<F: Fn(&Self) + 'static>(&self, f: F) -> glib::SignalHandlerId {
         self.connect_closure(

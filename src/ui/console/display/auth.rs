@@ -1,4 +1,4 @@
-//! The VNC security handshake of `VncDisplay`: which authentication to use (none, or
+//! The VNC security handshake of `GuestDisplay`: which authentication to use (none, or
 //! VNC's password scheme) and the credentials, asking the user for the password when
 //! none is known.
 
@@ -6,9 +6,9 @@ use gettextrs::gettext;
 use glib::translate::IntoGlib;
 use gtk::glib;
 
-use crate::ui::console::VncDisplay;
+use crate::ui::console::GuestDisplay;
 
-impl VncDisplay {
+impl GuestDisplay {
     pub(crate) fn choose_auth(&self, types: &glib::ValueArray) {
         let offered: Vec<gvnc::ConnectionAuth> = types
             .iter()

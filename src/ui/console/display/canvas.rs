@@ -43,15 +43,15 @@ mod imp {
     use super::*;
 
     #[derive(Default)]
-    pub struct VncCanvas {
+    pub struct DisplayCanvas {
         pub frame: RefCell<Option<Frame>>,
         pub scale_mode: Cell<ScaleMode>,
     }
 
     #[glib::object_subclass]
-    impl ObjectSubclass for VncCanvas {
-        const NAME: &'static str = "VireoVncCanvas";
-        type Type = super::VncCanvas;
+    impl ObjectSubclass for DisplayCanvas {
+        const NAME: &'static str = "VireoDisplayCanvas";
+        type Type = super::DisplayCanvas;
         type ParentType = gtk::Widget;
 
         fn class_init(klass: &mut Self::Class) {
@@ -59,7 +59,7 @@ mod imp {
         }
     }
 
-    impl ObjectImpl for VncCanvas {
+    impl ObjectImpl for DisplayCanvas {
         fn constructed(&self) {
             self.parent_constructed();
             let obj = self.obj();
@@ -71,7 +71,7 @@ mod imp {
         }
     }
 
-    impl WidgetImpl for VncCanvas {
+    impl WidgetImpl for DisplayCanvas {
         fn measure(&self, orientation: gtk::Orientation, _for_size: i32) -> (i32, i32, i32, i32) {
             let obj = self.obj();
             let Some((width, height)) = self.frame.borrow().as_ref().map(Frame::size) else {
@@ -124,18 +124,18 @@ mod imp {
 }
 
 glib::wrapper! {
-    pub struct VncCanvas(ObjectSubclass<imp::VncCanvas>)
+    pub struct DisplayCanvas(ObjectSubclass<imp::DisplayCanvas>)
         @extends gtk::Widget,
         @implements gtk::Accessible, gtk::Buildable, gtk::ConstraintTarget;
 }
 
-impl Default for VncCanvas {
+impl Default for DisplayCanvas {
     fn default() -> Self {
         glib::Object::new()
     }
 }
 
-impl VncCanvas {
+impl DisplayCanvas {
     /// Shows a new frame; resizes only when the frame size changed.
     pub fn set_frame(&self, frame: Option<Frame>) {
         let size = frame.as_ref().map(Frame::size);
