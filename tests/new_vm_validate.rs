@@ -70,12 +70,24 @@ fn each_problem_on_its_field() {
 #[test]
 fn remote_paths_are_not_checked_here() {
     let mut s = spec();
-    s.install = InstallMethod::LocalMedia(MediaSource::Path("/on/the/remote/host.iso".into()));
+    s.install = InstallMethod::ImportDisk {
+        format: DiskFormat::Raw,
+        path: "/on/the/remote/host.img".into(),
+    };
+    s.storage = Storage::None;
     let h = HostLimits {
         local_files: false,
         ..host()
     };
     assert_eq!(validate(&s, &h), vec![]);
+    // An install medium is a file of this computer even for a remote host: the wizard
+    // uploads it into one of the host's pools.
+    s.install = InstallMethod::LocalMedia(MediaSource::Path("/nonexistent/x.iso".into()));
+    s.storage = spec().storage;
+    assert!(matches!(
+        validate(&s, &h).as_slice(),
+        [(Field::Media, Problem::Unreadable(_))]
+    ));
 }
 
 #[test]

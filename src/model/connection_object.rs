@@ -474,6 +474,11 @@ impl ConnectionObject {
         }
         if imp.state.get() != state {
             imp.state.set(state);
+            // While the host is lost its VMs keep their last known state, marked so.
+            let lost = state == ConnectionState::Lost;
+            for d in imp.domains.snapshot() {
+                d.set_host_unreachable(lost);
+            }
             self.notify_state();
         }
     }

@@ -1,6 +1,7 @@
 //! The ways into a VM's consoles, run on the connection's worker thread.
 
 use std::os::fd::OwnedFd;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use gettextrs::gettext;
 
@@ -29,11 +30,64 @@ pub enum GraphicsEndpoint {
     Tunnel(OwnedFd, DisplayTunnel),
 }
 
-/// The `ssh` that carries a console's channel to a remote host; stopped on drop.
+/// The SSH channels of a console to a remote host (the first one, and those
+/// [`MoreChannels`] opened since); their `ssh` processes stop on drop.
 #[derive(Debug)]
 pub struct DisplayTunnel {
-    /// Held, never read: the channel lives as long as its ssh.
-    _ssh: SshProcess,
+    shared: Arc<TunnelShared>,
+}
+
+#[derive(Debug)]
+struct TunnelShared {
+    target: SshTarget,
+    endpoint: Endpoint,
+    options: TunnelOptions,
+    /// Held, never read: each channel lives as long as its ssh.
+    channels: Mutex<Vec<SshProcess>>,
+}
+
+impl TunnelShared {
+    /// Opens one more channel (blocks: on GLib's thread pool) and keeps its ssh.
+    async fn open_channel(self: &Arc<Self>) -> Result<OwnedFd, SshError> {
+        let shared = self.clone();
+        let tunnel = gio::spawn_blocking(move || {
+            SshTunnel::open(&shared.target, &shared.endpoint, &shared.options)
+        })
+        .await
+        .map_err(|_| SshError::Local("the channel's thread panicked".into()))??;
+        self.channels
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(tunnel.process);
+        Ok(tunnel.socket)
+    }
+}
+
+impl DisplayTunnel {
+    /// Opens further channels to the same display (SPICE: one per channel kind), for
+    /// as long as this tunnel lives.
+    pub fn more_channels(&self) -> MoreChannels {
+        MoreChannels(Arc::downgrade(&self.shared))
+    }
+}
+
+/// Opens another SSH channel to a tunnelled display; kept by the display's session,
+/// it does not keep the tunnel alive.
+#[derive(Debug, Clone)]
+pub struct MoreChannels(Weak<TunnelShared>);
+
+impl MoreChannels {
+    /// A socket through a new channel (through the host's shared login: no question
+    /// again); ssh's reason in words when it cannot open.
+    pub async fn open(&self) -> Result<OwnedFd, String> {
+        let Some(shared) = self.0.upgrade() else {
+            return Err(gettext("The display’s SSH connection was closed"));
+        };
+        shared
+            .open_channel()
+            .await
+            .map_err(|e| tunnel_error_text(&e))
+    }
 }
 
 /// The protocol a VM's graphical console speaks (its `<graphics type=…>`).
@@ -188,11 +242,12 @@ enum Way {
 impl ConnectionObject {
     /// A way into `domain`'s graphical console and its protocol: libvirt's socket to
     /// the first display when it can give one (VMs on this machine); for a
-    /// `qemu+ssh://` host's VNC display, an SSH channel with the connection's user,
-    /// port and key to the display's address or socket as the host sees them (asking
-    /// the person through [`super::SshLogin`] when ssh needs to); else the address of
-    /// the first VNC or SPICE display in the live XML. (SPICE opens one connection per
-    /// channel, so it is not carried through a single SSH channel.)
+    /// `qemu+ssh://` host's display, an SSH channel with the connection's user, port
+    /// and key to the display's address (or a VNC display's socket) as the host sees
+    /// them (asking the person through [`super::SshLogin`] when ssh needs to; further
+    /// channels of a SPICE display through [`DisplayTunnel::more_channels`], on the
+    /// same login); else the address of the first VNC or SPICE display in the live
+    /// XML.
     pub async fn open_graphics(
         &self,
         domain: &DomainObject,
@@ -231,8 +286,8 @@ impl ConnectionObject {
                 else {
                     return Err(GraphicsError::Unsupported(first.clone()));
                 };
-                let tunnel = over_ssh && protocol == GraphicsProtocol::Vnc;
-                if tunnel {
+                let tunnel = over_ssh;
+                if tunnel && protocol == GraphicsProtocol::Vnc {
                     if let Some(path) = graphics::parse_vnc_socket(&xml) {
                         return Ok((protocol, Way::ThroughSsh(Endpoint::Unix(path))));
                     }
@@ -270,26 +325,27 @@ impl ConnectionObject {
         };
         // ssh may wait for the person's answer: a thread of its own, not the
         // connection's worker, which keeps serving the list meanwhile.
+        // One login per host for every channel (a passphrase is asked once).
         let options = TunnelOptions {
             askpass: super::ssh_login::askpass(),
+            share: crate::virt::ssh::mux::control_dir(),
             ..TunnelOptions::default()
         };
+        let shared = Arc::new(TunnelShared {
+            target,
+            endpoint,
+            options,
+            channels: Mutex::default(),
+        });
         let started = std::time::Instant::now();
-        let tunnel = gio::spawn_blocking(move || SshTunnel::open(&target, &endpoint, &options))
-            .await
-            .map_err(|_| SshError::Local("the channel's thread panicked".into()))??;
+        let socket = shared.open_channel().await?;
         tracing::info!(
             seconds = started.elapsed().as_secs_f64(),
             "SSH channel to the display open"
         );
         Ok(GraphicsAccess {
             protocol,
-            endpoint: GraphicsEndpoint::Tunnel(
-                tunnel.socket,
-                DisplayTunnel {
-                    _ssh: tunnel.process,
-                },
-            ),
+            endpoint: GraphicsEndpoint::Tunnel(socket, DisplayTunnel { shared }),
         })
     }
 

@@ -88,6 +88,9 @@ mod imp {
         /// the reason adds nothing to the state's own name.
         #[property(get)]
         pub(super) state_description: RefCell<String>,
+        /// The host stopped answering: `state` is the last one known, not the present.
+        #[property(get)]
+        pub(super) host_unreachable: Cell<bool>,
         #[property(get)]
         pub(super) vcpus: Cell<u32>,
         /// The most memory the guest may have (`<memory>`), KiB.
@@ -340,6 +343,15 @@ impl DomainObject {
             self.imp().folded.take();
         }
         set_string!(self, description, description, notify_description);
+    }
+
+    /// Marks the state as the last known one while the host does not answer (`true`)
+    /// or as live again. Views that show the state's words hear `state-description`.
+    pub(crate) fn set_host_unreachable(&self, unreachable: bool) {
+        if self.imp().host_unreachable.replace(unreachable) != unreachable {
+            self.notify_host_unreachable();
+            self.notify_state_description();
+        }
     }
 
     /// Sets state and reason; clears the figures when the domain stops.

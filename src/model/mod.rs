@@ -30,7 +30,7 @@ pub use crate::virt::VirtError;
 pub use actions::{DomainAction, StorageInfo};
 pub use connection_object::{error_text, ConnectionObject, ConnectionState, StatsCost};
 pub use consoles::{
-    DisplayTunnel, GraphicsAccess, GraphicsEndpoint, GraphicsError, GraphicsProtocol,
+    DisplayTunnel, GraphicsAccess, GraphicsEndpoint, GraphicsError, GraphicsProtocol, MoreChannels,
 };
 pub use credentials_request::CredentialsRequest;
 pub use domain_list::DomainList;

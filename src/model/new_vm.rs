@@ -30,6 +30,9 @@ pub use crate::virt::new_vm::{
 };
 pub use crate::virt::osinfo::{OsDb, OsInfo, OsinfoError, Resources};
 pub use crate::virt::uri::UriInfo;
+pub use media_upload::{MediumUpload, DEFAULT_POOL};
+
+mod media_upload;
 
 /// Why a request of the wizard failed. Its text is what the wizard shows: libvirt's
 /// own message when libvirt refused.
@@ -47,6 +50,9 @@ pub enum NewVmError {
     /// A local file (seed, fetched kernel) could not be read.
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    /// The host's pools refused (uploading a local install medium).
+    #[error(transparent)]
+    Host(#[from] super::host::HostError),
 }
 
 impl ConnectionObject {
@@ -88,12 +94,7 @@ impl ConnectionObject {
     /// are removed again and the failing step's error is returned; temporary files
     /// (seed, fetched kernel) never stay.
     pub async fn create_vm(&self, spec: NewVmSpec, start: bool) -> Result<Created, NewVmError> {
-        let pool_path = if crate::virt::uri::UriInfo::parse(&self.uri()).is_session() {
-            glib::user_data_dir().join("libvirt/images")
-        } else {
-            PathBuf::from("/var/lib/libvirt/images")
-        };
-        let pool_path = pool_path.to_string_lossy().into_owned();
+        let pool_path = self.default_pool_path();
         // cloud-init runs again in a guest whose instance id changes: make it unique.
         let instance_id = format!("{}-{}", spec.name, glib::real_time());
         self.on_worker(move |c| {

@@ -99,6 +99,8 @@ pub fn uninstall() {
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .take();
+    // The consoles' shared logins (see `virt::ssh::mux`) end with the app.
+    crate::virt::ssh::mux::close_masters();
 }
 
 mod imp {

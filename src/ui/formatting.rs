@@ -23,13 +23,22 @@ pub fn state_label(state: DomainState) -> String {
 }
 
 /// The state with its reason when the reason says more ("Paused by the user"), else
-/// the state's name alone ("Running").
+/// the state's name alone ("Running"); while the host does not answer, marked as the
+/// last known one.
 pub fn state_text(domain: &DomainObject) -> String {
     let description = domain.state_description();
-    if description.is_empty() {
+    let state = if description.is_empty() {
         state_label(domain.state())
     } else {
         description
+    };
+    if domain.host_unreachable() {
+        gettext_f(
+            "Host unreachable · last known: {state}",
+            &[("state", &state)],
+        )
+    } else {
+        state
     }
 }
 

@@ -25,7 +25,7 @@ use gtk::glib;
 use gtk::prelude::*;
 use serde_json::{json, Value};
 
-use super::formatting::state_label;
+use super::formatting::state_text;
 use crate::application::VireoApplication;
 use crate::model::{ConnectionObject, DomainObject, DomainState};
 use crate::ui::VireoWindow;
@@ -280,7 +280,7 @@ fn shown_rows(app: &VireoApplication) -> Vec<Value> {
             rows.push(json!({
                 "name": d.name(),
                 "state": virsh_state(d.state()),
-                "shown": state_label(d.state()),
+                "shown": state_text(d),
             }));
         }
     }

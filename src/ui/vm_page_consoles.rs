@@ -443,10 +443,16 @@ impl VmPage {
                         GraphicsEndpoint::Address(host, port) => {
                             imp.vnc.open_spice_host(&host, port)
                         }
-                        // The model tunnels VNC only (SPICE opens a connection per
-                        // channel); a tunnel here would be a model bug.
-                        GraphicsEndpoint::Tunnel(..) => {
-                            tracing::warn!("SPICE offered through a single SSH channel");
+                        // A remote host's display: each further channel through an
+                        // SSH channel of its own, on the host's one login.
+                        GraphicsEndpoint::Tunnel(fd, tunnel) => {
+                            let more = tunnel.more_channels();
+                            imp.consoles.tunnel.replace(Some(tunnel));
+                            let source: SocketSource = Rc::new(move || {
+                                let more = more.clone();
+                                Box::pin(async move { more.open().await })
+                            });
+                            imp.vnc.open_spice_fd(fd, source);
                         }
                     },
                     Err(error) if error.is_permanent() => {

@@ -228,4 +228,20 @@ impl Transfer {
     pub fn is_running(&self) -> bool {
         self.state() == TransferState::Running
     }
+
+    /// Waits (on the main loop) until the transfer ends; its last state.
+    pub async fn ended(&self) -> TransferState {
+        if !self.is_running() {
+            return self.state();
+        }
+        let (tx, rx) = async_channel::bounded::<()>(1);
+        let id = self.connect_state_notify(move |t| {
+            if !t.is_running() {
+                let _ = tx.try_send(());
+            }
+        });
+        let _ = rx.recv().await;
+        self.disconnect(id);
+        self.state()
+    }
 }

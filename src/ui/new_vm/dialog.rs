@@ -19,6 +19,7 @@ use super::page_resources::ResourcesPage;
 use super::page_storage::StoragePage;
 use super::parts::CreatedPart;
 use crate::i18n::gettext_f;
+use crate::model::host::Transfer;
 use crate::model::new_vm::{Created, HostInfo, InstallMethod};
 use crate::model::ConnectionObject;
 
@@ -69,6 +70,12 @@ mod imp {
         #[template_child]
         pub banner_label: TemplateChild<gtk::Label>,
         #[template_child]
+        pub upload_bar: TemplateChild<gtk::Revealer>,
+        #[template_child]
+        pub upload_label: TemplateChild<gtk::Label>,
+        #[template_child]
+        pub upload_progress: TemplateChild<gtk::ProgressBar>,
+        #[template_child]
         pub stack: TemplateChild<gtk::Stack>,
         #[template_child]
         pub method_page: TemplateChild<MethodPage>,
@@ -84,6 +91,8 @@ mod imp {
         pub host: RefCell<Option<HostInfo>>,
         /// Bumped at every host change: an older host's answers are dropped.
         pub host_generation: Cell<u64>,
+        /// The install medium's upload to a remote host, while it runs.
+        pub upload: RefCell<Option<Transfer>>,
     }
 
     #[glib::object_subclass]
@@ -103,6 +112,11 @@ mod imp {
             klass.install_action("wizard.back", None, |dialog, _, _| dialog.go_back());
             klass.install_action("wizard.forward", None, |dialog, _, _| dialog.go_forward());
             klass.install_action("wizard.create", None, |dialog, _, _| dialog.start_create());
+            klass.install_action("wizard.stop-upload", None, |dialog, _, _| {
+                if let Some(t) = dialog.imp().upload.borrow().as_ref() {
+                    t.cancel();
+                }
+            });
             let none = gtk::gdk::ModifierType::empty();
             let alt = gtk::gdk::ModifierType::ALT_MASK;
             klass.add_binding_action(gtk::gdk::Key::Escape, none, "window.close");
@@ -140,6 +154,7 @@ mod imp {
             obj.wire_pages();
             self.method_page.set_connections(obj.connections());
             obj.show_step();
+            obj.action_set_enabled("wizard.stop-upload", false);
             // Keyboard users start in the page, not on Cancel.
             obj.connect_map(|dialog| dialog.focus_page());
         }

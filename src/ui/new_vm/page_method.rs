@@ -10,6 +10,7 @@ use gtk::{gio, glib, CompositeTemplate};
 use super::messages::problems_text;
 use super::parts::InstallPart;
 use super::{choose_file, show_error, string_list};
+use crate::i18n::gettext_f;
 use crate::model::new_vm::{
     CloudInit, DiskFormat, Field, HostCapabilities, HostInfo, InstallMethod, MediaSource, Problem,
     UriInfo,
@@ -44,6 +45,10 @@ mod imp {
         /// The install medium as a local file whose OS can be detected ("" otherwise).
         #[property(get)]
         pub media_path: RefCell<String>,
+        /// The remote host's pool the local install medium is uploaded into ("" when
+        /// nothing is uploaded: a local host reads the file itself).
+        #[property(get)]
+        pub upload_pool: RefCell<String>,
         /// No problem on this page, and the host is read.
         #[property(get)]
         pub valid: Cell<bool>,
@@ -77,6 +82,8 @@ mod imp {
         pub iso_row: TemplateChild<adw::EntryRow>,
         #[template_child]
         pub iso_volume_row: TemplateChild<VolumePicker>,
+        #[template_child]
+        pub media_upload_note: TemplateChild<gtk::Label>,
         #[template_child]
         pub media_error: TemplateChild<gtk::Label>,
         #[template_child]
@@ -159,7 +166,8 @@ mod imp {
                     move |row| {
                         let chosen = row.selected_item().and_downcast::<ConnectionObject>();
                         if *obj.imp().connection.borrow() != chosen {
-                            // Install media in the pools of the chosen host.
+                            // Install media in the pools of the chosen host; the
+                            // pool a local medium goes to follows its pools.
                             if let Some(c) = &chosen {
                                 obj.imp().iso_volume_row.set_host(
                                     &c.host(),
@@ -167,6 +175,11 @@ mod imp {
                                         v.name().to_ascii_lowercase().ends_with(".iso")
                                     })),
                                 );
+                                c.host().pools().connect_items_changed(glib::clone!(
+                                    #[weak]
+                                    obj,
+                                    move |_, _, _, _| obj.update()
+                                ));
                             }
                             obj.imp().connection.replace(chosen);
                             obj.set_host(None);
@@ -447,10 +460,12 @@ impl MethodPage {
             self.notify_machine();
         }
         let install = self.read_install();
+        // The medium is a file of this computer, on every host.
         let media_path = match &install {
-            InstallMethod::LocalMedia(MediaSource::Path(p)) if !self.is_remote() => p.clone(),
+            InstallMethod::LocalMedia(MediaSource::Path(p)) => p.clone(),
             _ => String::new(),
         };
+        self.show_upload_pool(&install);
         if imp.install.borrow().0 != install {
             imp.install.replace(InstallPart(install));
             self.notify_install();
@@ -460,6 +475,29 @@ impl MethodPage {
             self.notify_media_path();
         }
         self.update_valid();
+    }
+
+    /// On a remote host, says which of its pools a local medium is uploaded into.
+    fn show_upload_pool(&self, install: &InstallMethod) {
+        let imp = self.imp();
+        let uploading =
+            self.is_remote() && matches!(install, InstallMethod::LocalMedia(MediaSource::Path(_)));
+        let pool = match (uploading, self.connection()) {
+            (true, Some(c)) => {
+                let pool = c.media_upload_pool();
+                imp.media_upload_note.set_label(&gettext_f(
+                    "The file is on this computer: creating the virtual machine first uploads it into the storage pool “{pool}” of {host}.",
+                    &[("pool", &pool), ("host", &c.display_name())],
+                ));
+                pool
+            }
+            _ => String::new(),
+        };
+        imp.media_upload_note.set_visible(!pool.is_empty());
+        if *imp.upload_pool.borrow() != pool {
+            imp.upload_pool.replace(pool);
+            self.notify_upload_pool();
+        }
     }
 
     fn update_valid(&self) {

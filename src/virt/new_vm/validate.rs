@@ -124,7 +124,8 @@ pub fn validate(spec: &NewVmSpec, host: &HostLimits) -> Vec<(Field, Problem)> {
     }
     match &spec.install {
         InstallMethod::LocalMedia(MediaSource::Path(p)) => {
-            if let Some(p) = path_problem(p, host.local_files) {
+            // A file of this computer, also for a remote host (uploaded into its pool).
+            if let Some(p) = path_problem(p, true) {
                 out.push((Field::Media, p));
             }
         }

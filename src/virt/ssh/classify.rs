@@ -119,6 +119,19 @@ impl Diagnostics {
                 stderr,
             };
         }
+        // Through a shared connection: "Stdio forwarding request failed: Session open
+        // refused by peer".
+        if let Some(line) = find("Stdio forwarding request failed: ") {
+            let reason = line
+                .split_once("request failed: ")
+                .map_or("", |(_, r)| r)
+                .to_owned();
+            return SshError::ForwardFailed {
+                endpoint: endpoint.to_owned(),
+                reason,
+                stderr,
+            };
+        }
         if has("stdio forwarding failed") {
             return SshError::ForwardFailed {
                 endpoint: endpoint.to_owned(),

@@ -35,6 +35,7 @@
 
 pub mod askpass;
 mod classify;
+pub mod mux;
 mod target;
 mod tunnel;
 

@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::os::fd::OwnedFd;
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStderr, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -57,6 +57,11 @@ pub struct TunnelOptions {
     pub alive_interval: Duration,
     /// ...and given up after this many unanswered probes (`ServerAliveCountMax`).
     pub alive_count: u32,
+    /// Share one login per host through the master sockets in this directory
+    /// ([`super::mux`]); `None`: the channel logs in by itself. (A unix-socket
+    /// endpoint always does: OpenSSH's multiplexing client leaves its forward in the
+    /// master.)
+    pub share: Option<PathBuf>,
 }
 
 impl Default for TunnelOptions {
@@ -68,6 +73,7 @@ impl Default for TunnelOptions {
             connect_timeout: Duration::from_secs(10),
             alive_interval: Duration::from_secs(5),
             alive_count: 2,
+            share: None,
         }
     }
 }
@@ -115,8 +121,12 @@ impl SshTunnel {
             Some(a) => Some(AskpassServer::start(a).map_err(|e| SshError::Local(e.to_string()))?),
             None => None,
         };
+        let share = match endpoint {
+            Endpoint::Tcp { .. } => options.share.as_deref(),
+            Endpoint::Unix(_) => None,
+        };
         let mut cmd = Command::new(&target.program);
-        cmd.args(common_args(options, askpass.is_none()))
+        cmd.args(common_args(options, askpass.is_none(), share))
             .args(target.login_args())
             .stderr(Stdio::piped())
             // Never let ssh take a terminal, and keep Ctrl+C of a terminal that
@@ -180,8 +190,9 @@ fn local(e: std::io::Error) -> SshError {
     SshError::Local(e.to_string())
 }
 
-/// Options of every tunnel's ssh, before the target's own.
-fn common_args(options: &TunnelOptions, batch: bool) -> Vec<OsString> {
+/// Options of every tunnel's ssh, before the target's own; `share`: the directory of
+/// the shared connections' sockets.
+fn common_args(options: &TunnelOptions, batch: bool, share: Option<&Path>) -> Vec<OsString> {
     let opt = |s: String| -> [OsString; 2] { ["-o".into(), s.into()] };
     let mut args: Vec<OsString> = vec!["-x".into(), "-a".into(), "-T".into()];
     for o in [
@@ -202,12 +213,15 @@ fn common_args(options: &TunnelOptions, batch: bool) -> Vec<OsString> {
             options.alive_count.max(1)
         )),
         opt("ExitOnForwardFailure=yes".into()),
-        // Use a connection the person's ssh already multiplexes, never become a master
-        // (it would outlive the tunnel).
-        opt("ControlMaster=no".into()),
         opt("PermitLocalCommand=no".into()),
     ] {
         args.extend(o);
+    }
+    match share {
+        Some(dir) => args.extend(super::mux::share_args(dir)),
+        // Use a connection the person's ssh already multiplexes, never become a master
+        // (it would outlive the tunnel).
+        None => args.extend(opt("ControlMaster=no".into())),
     }
     args
 }
@@ -406,7 +420,7 @@ mod tests {
     fn batch_mode_unless_asking() {
         let options = TunnelOptions::default();
         let text = |batch| {
-            common_args(&options, batch)
+            common_args(&options, batch, None)
                 .iter()
                 .map(|a| a.to_string_lossy().into_owned())
                 .collect::<Vec<_>>()

@@ -120,7 +120,17 @@ impl NewVmDialog {
     pub(super) fn update_summary(&self) {
         let s = self.spec();
         let install = match &s.install {
-            InstallMethod::LocalMedia(MediaSource::Path(p)) => p.clone(),
+            InstallMethod::LocalMedia(MediaSource::Path(p)) => {
+                let pool = self.imp().method_page.upload_pool();
+                if pool.is_empty() {
+                    p.clone()
+                } else {
+                    gettext_f(
+                        "{file}, uploaded into the pool “{pool}”",
+                        &[("file", p), ("pool", &pool)],
+                    )
+                }
+            }
             InstallMethod::LocalMedia(MediaSource::Volume { pool, volume }) => {
                 format!("{pool}/{volume}")
             }
