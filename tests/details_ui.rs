@@ -15,7 +15,8 @@ use kit::screen::save_png;
 use kit::{settle, test, wait_until, Runner, EVENT};
 use vireo::model::{ConnectionState, DomainObject, DomainState};
 use vireo::ui::{
-    HardwareView, HwBootPage, HwCpuPage, HwDiskPage, HwMemoryPage, HwNicPage, VmOverview, VmPage,
+    AddHardwareDialog, HardwareView, HwBootPage, HwCpuPage, HwDiskPage, HwMemoryPage, HwNicPage,
+    VmOverview, VmPage,
 };
 
 fn main() {
@@ -23,6 +24,7 @@ fn main() {
         test("overview_edits_and_errors", overview_edits_and_errors),
         test("hardware_pages_edit_the_definition", hardware_pages),
         test("remove_a_device_after_asking", remove_a_device),
+        test("add_hardware_dialog", add_hardware),
         test(
             "an_edit_made_meanwhile_is_not_overwritten",
             an_edit_made_meanwhile_is_not_overwritten,
@@ -408,6 +410,110 @@ fn an_edit_made_meanwhile_is_not_overwritten() {
         !now.contains("<memory unit='KiB'>1048576</memory>"),
         "{now}"
     );
+    app.quit();
+}
+
+/// The Add Hardware dialog that `hw`'s button opened.
+fn open_add_dialog(hw: &HardwareView) -> AddHardwareDialog {
+    find_widgets::<gtk::Button>(hw)
+        .into_iter()
+        .find(|b| {
+            b.child()
+                .and_downcast::<adw::ButtonContent>()
+                .is_some_and(|c| c.label() == "Add _Hardware")
+        })
+        .expect("the Add Hardware button")
+        .emit_clicked();
+    let dialog = wait_until("the dialog", EVENT, || {
+        gtk::Window::list_toplevels().into_iter().find_map(|w| {
+            w.downcast::<AddHardwareDialog>()
+                .ok()
+                .filter(|d| d.is_visible())
+        })
+    });
+    settle();
+    dialog
+}
+
+/// Adds a sound card to the running VM (for its next start), then, the VM off, a
+/// watchdog; a shared directory with a relative path is refused on its field and
+/// changes nothing. Screenshots of every form, light, dark and 360 px wide.
+fn add_hardware() {
+    let (app, domain, page) = start();
+    let hw = hardware(&page);
+
+    // Running: a sound card waits for the next start, and is in the definition.
+    let dialog = open_add_dialog(&hw);
+    dialog.choose_kind("sound");
+    settle();
+    dialog.add();
+    wait_until("the sound card is saved", EVENT, || {
+        assert_eq!(dialog.problem(), "");
+        dumpxml("test", true).contains("<sound model='ich9'")
+    });
+    wait_until("the dialog closes", EVENT, || !dialog.is_visible());
+    drop(dialog);
+    wait_until("the sidebar lists it", EVENT, || {
+        hw.titles().iter().any(|t| t.contains("Sound"))
+    });
+
+    kit::model::act(
+        &domain.connection().unwrap(),
+        &domain,
+        vireo::model::DomainAction::ForceOff,
+    );
+    wait_until("test is shut off", EVENT, || {
+        domain.state() == DomainState::Shutoff
+    });
+
+    // A bad field: marked, its problem under it, nothing saved.
+    let before = dumpxml("test", true);
+    let dialog = open_add_dialog(&hw);
+    dialog.choose_kind("filesystem");
+    settle();
+    let source = entry(&dialog, "_Host Directory");
+    source.set_text("relative/dir");
+    entry(&dialog, "_Mount Tag").set_text("share");
+    dialog.add();
+    wait_until("the field says what is wrong", EVENT, || {
+        dialog.problem().contains("full path")
+    });
+    assert!(source.has_css_class("error"), "the wrong field is marked");
+    save_png(&dialog, "add-hardware-field-error.png");
+    assert_eq!(dumpxml("test", true), before, "nothing changed");
+    assert!(dialog.is_visible(), "the dialog stays");
+
+    // Every form, light and dark.
+    for kind in [
+        "disk",
+        "cdrom",
+        "nic",
+        "graphics",
+        "sound",
+        "input",
+        "rng",
+        "watchdog",
+        "tpm",
+        "serial",
+        "filesystem",
+    ] {
+        dialog.choose_kind(kind);
+        settle();
+        shoot(&dialog, &format!("add-hardware-{kind}"));
+    }
+    // Off: a watchdog is saved.
+    dialog.choose_kind("watchdog");
+    settle();
+    dialog.add();
+    wait_until("the watchdog is saved", EVENT, || {
+        assert_eq!(dialog.problem(), "");
+        dumpxml("test", true).contains("<watchdog model='i6300esb' action='reset'")
+    });
+    let (added, gone) = changed_lines(&before, &dumpxml("test", true));
+    assert!(gone.is_empty(), "only added: {gone:?}");
+    assert_eq!(added.len(), 1, "{added:?}");
+    wait_until("the dialog closes", EVENT, || !dialog.is_visible());
+    drop(dialog);
     app.quit();
 }
 

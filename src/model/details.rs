@@ -20,7 +20,7 @@ pub use crate::virt::domain_details::{AddressSource, GuestAddress};
 pub use crate::virt::domain_xml::apply::Affect;
 pub use crate::virt::domain_xml::devices::{
     CharDevice, Controller, Disk, DiskSource, Filesystem, Graphics, Hostdev, Input, Interface,
-    InterfaceSource, Memballoon, Rng, Sound, Tpm, Video, Watchdog,
+    InterfaceSource, Listen, Memballoon, Rng, Sound, Tpm, Video, Watchdog,
 };
 pub use crate::virt::domain_xml::{
     Cpu, DeviceKey, DeviceKind, DomainXml, DomainXmlError, MemorySize, Os, Topology, Vcpus,
@@ -51,6 +51,17 @@ impl From<SaveError> for DetailsError {
             SaveError::Virt(e) => Self::Virt(e),
         }
     }
+}
+
+/// When a change takes effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applies {
+    /// Now, and for the next starts.
+    Now,
+    /// The VM runs: at its next start.
+    NextBoot,
+    /// The VM is off: saved, for its next start.
+    Saved,
 }
 
 impl DetailsError {
@@ -184,6 +195,37 @@ impl ConnectionObject {
     ) -> Result<(), VirtError> {
         self.device_job(domain, DeviceChange::Update, device_xml, affect)
             .await
+    }
+
+    /// Adds the device `key` of the edited persistent definition `doc` to `domain`.
+    /// With `hotplug` on a running VM it is plugged in now and saved for the next
+    /// starts (libvirt refuses both when it cannot plug it in, in its words);
+    /// otherwise the definition is saved (refused when it changed meanwhile) and the
+    /// device comes at the next start. Returns when it applies.
+    pub async fn add_device(
+        &self,
+        domain: &DomainObject,
+        doc: DomainXml,
+        key: &DeviceKey,
+        hotplug: bool,
+    ) -> Result<Applies, DetailsError> {
+        if hotplug && domain.state().is_active() {
+            let xml = doc.device_xml(key)?;
+            let affect = Affect {
+                live: true,
+                config: domain.persistent(),
+            };
+            self.device_job(domain, DeviceChange::Attach, xml, affect)
+                .await?;
+            Ok(Applies::Now)
+        } else {
+            self.save_definition(domain, doc).await?;
+            Ok(if domain.state().is_active() {
+                Applies::NextBoot
+            } else {
+                Applies::Saved
+            })
+        }
     }
 
     /// Removes the device `device_xml` where `affect` says (unplugs it from a running VM).

@@ -39,7 +39,8 @@ pub use domain_actions::ListAction;
 pub use domain_list::{DomainListView, SortKey};
 pub use domain_row::DomainRow;
 pub use hardware::{
-    HardwareView, HwBootPage, HwCpuPage, HwDevicePage, HwDiskPage, HwMemoryPage, HwNicPage,
+    AddHardwareDialog, HardwareView, HwBootPage, HwCpuPage, HwDevicePage, HwDiskPage, HwMemoryPage,
+    HwNicPage,
 };
 pub use host::HostPage;
 pub use migrate_dialog::MigrateDialog;

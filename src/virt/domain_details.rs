@@ -187,6 +187,8 @@ pub fn rename(conn: &Connect, uuid: &str, new_name: &str) -> Result<()> {
 /// One device change handed to libvirt as the device's XML.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeviceChange {
+    /// Plug it in (hot-plug when `affect.live`).
+    Attach,
     /// Change it in place (media, link state).
     Update,
     /// Unplug or remove it.
@@ -203,6 +205,7 @@ pub fn change_device(
 ) -> Result<()> {
     let handle = apply::lookup(conn, uuid)?;
     match change {
+        DeviceChange::Attach => handle.attach_device(device_xml, affect),
         DeviceChange::Update => handle.update_device(device_xml, affect),
         DeviceChange::Detach => handle.detach_device(device_xml, affect),
     }

@@ -14,6 +14,7 @@ use adw::subclass::prelude::*;
 use gettextrs::gettext;
 use gtk::{glib, CompositeTemplate};
 
+use super::add_hardware_dialog::AddHardwareDialog;
 use super::boot_page::HwBootPage;
 use super::cpu_page::HwCpuPage;
 use super::device_page::HwDevicePage;
@@ -63,6 +64,8 @@ mod imp {
         pub(super) action_bar: TemplateChild<gtk::ActionBar>,
         #[template_child]
         pub(super) remove_button: TemplateChild<gtk::Button>,
+        #[template_child]
+        pub(super) add_button: TemplateChild<gtk::Button>,
         #[template_child]
         pub(super) apply_button: TemplateChild<gtk::Button>,
         #[template_child]
@@ -195,6 +198,23 @@ impl HardwareView {
         self.imp().revert_button.emit_clicked();
     }
 
+    /// Opens the Add Hardware dialog (its button under the sidebar) and returns it.
+    pub fn add_hardware(&self) -> Option<AddHardwareDialog> {
+        let domain = self.domain()?;
+        let parent = self.root().and_downcast::<gtk::Window>();
+        let dialog = AddHardwareDialog::new(&domain, parent.as_ref());
+        dialog.connect_added(glib::clone!(
+            #[weak(rename_to = view)]
+            self,
+            move |_, text| {
+                crate::ui::toast(&view, text);
+                view.load();
+            }
+        ));
+        dialog.present();
+        Some(dialog)
+    }
+
     /// Asks to remove the device shown (its Remove button).
     pub fn remove(&self) {
         self.imp().remove_button.emit_clicked();
@@ -256,6 +276,13 @@ impl HardwareView {
             #[weak(rename_to = view)]
             self,
             move |_| view.revert_page()
+        ));
+        imp.add_button.connect_clicked(glib::clone!(
+            #[weak(rename_to = view)]
+            self,
+            move |_| {
+                view.add_hardware();
+            }
         ));
         imp.remove_button.connect_clicked(glib::clone!(
             #[weak(rename_to = view)]

@@ -8,6 +8,7 @@
 //! for what a running VM can change at once (media, link state), hands libvirt the
 //! one device.
 
+mod add_hardware_dialog;
 mod boot_page;
 mod cpu_page;
 mod device_page;
@@ -16,6 +17,7 @@ mod hardware_view;
 mod memory_page;
 mod nic_page;
 
+pub use add_hardware_dialog::AddHardwareDialog;
 pub use boot_page::HwBootPage;
 pub use cpu_page::HwCpuPage;
 pub use device_page::HwDevicePage;
