@@ -175,14 +175,17 @@ impl ConnectionHeader {
             imp.status_label.remove_css_class("error");
             imp.status_label.add_css_class("dim-label");
         }
-        // set_label puts a new label in the button: the mnemonic must stay one.
-        imp.reconnect_button.set_use_underline(true);
-        imp.reconnect_button
-            .set_label(&if state == ConnectionState::Disconnected {
-                gettextrs::gettext("_Connect")
-            } else {
-                gettextrs::gettext("_Reconnect")
-            });
+        let reconnect = if state == ConnectionState::Disconnected {
+            gettextrs::gettext("_Connect")
+        } else {
+            gettextrs::gettext("_Reconnect")
+        };
+        // set_label puts a new label widget in the button (the mnemonic must stay
+        // one): only when the words change, not at each bind of a list item.
+        if imp.reconnect_button.label().as_deref() != Some(reconnect.as_str()) {
+            imp.reconnect_button.set_use_underline(true);
+            imp.reconnect_button.set_label(&reconnect);
+        }
         self.action_set_enabled(
             "connection.disconnect",
             matches!(

@@ -48,6 +48,10 @@ mod imp {
         pub handlers: RefCell<Vec<glib::SignalHandlerId>>,
         /// The operation shown and its handlers.
         pub operation: RefCell<Option<(OperationObject, Vec<glib::SignalHandlerId>)>>,
+        /// The accessible texts last set (the row's label, the state icon's label, the
+        /// memory column's description): each set is a message to screen readers, and
+        /// a search binds ~200 rows, so only a change is passed on.
+        pub accessible_texts: RefCell<[String; 3]>,
     }
 
     #[glib::object_subclass]
@@ -132,6 +136,11 @@ impl Default for DomainRow {
         glib::Object::new()
     }
 }
+
+/// Which of `accessible_texts`.
+const ROW_LABEL: usize = 0;
+const STATE_ICON_LABEL: usize = 1;
+const MEMORY_DESCRIPTION: usize = 2;
 
 /// Rows built from the template since the start.
 static BUILT: AtomicUsize = AtomicUsize::new(0);
@@ -293,8 +302,10 @@ impl DomainRow {
                 imp.state_icon.remove_css_class(class);
             }
         }
-        imp.state_icon
-            .update_property(&[gtk::accessible::Property::Label(&state_text)]);
+        if self.accessible_text_changed(STATE_ICON_LABEL, &state_text) {
+            imp.state_icon
+                .update_property(&[gtk::accessible::Property::Label(&state_text)]);
+        }
         self.update_accessible_label(domain);
     }
 
@@ -338,10 +349,11 @@ impl DomainRow {
             format_kib(domain.current_memory_kib())
         };
         imp.memory_label.set_label(&memory);
-        imp.memory_label
-            .update_property(&[gtk::accessible::Property::Description(&memory_tooltip(
-                domain,
-            ))]);
+        let description = memory_tooltip(domain);
+        if self.accessible_text_changed(MEMORY_DESCRIPTION, &description) {
+            imp.memory_label
+                .update_property(&[gtk::accessible::Property::Description(&description)]);
+        }
         let (disk, net) = if active {
             (
                 format!(
@@ -371,7 +383,20 @@ impl DomainRow {
         if !cpu.is_empty() {
             parts.push(gettext_f("CPU {percent}", &[("percent", &cpu)]));
         }
-        self.update_property(&[gtk::accessible::Property::Label(&parts.join(", "))]);
+        let label = parts.join(", ");
+        if self.accessible_text_changed(ROW_LABEL, &label) {
+            self.update_property(&[gtk::accessible::Property::Label(&label)]);
+        }
+    }
+
+    /// Whether `text` differs from the accessible text `which` last set; remembers it.
+    fn accessible_text_changed(&self, which: usize, text: &str) -> bool {
+        let mut texts = self.imp().accessible_texts.borrow_mut();
+        if texts[which] == text {
+            return false;
+        }
+        texts[which] = text.to_owned();
+        true
     }
 }
 

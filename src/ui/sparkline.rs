@@ -19,6 +19,8 @@ mod imp {
         #[property(get, set, minimum = 2, default = 40)]
         pub capacity: Cell<u32>,
         pub values: RefCell<Vec<f64>>,
+        /// The accessible label last set.
+        pub description: RefCell<String>,
     }
 
     impl Sparkline {
@@ -123,10 +125,19 @@ impl Default for Sparkline {
 
 impl Sparkline {
     /// Replaces the values drawn (oldest first) and describes them for screen readers.
+    ///
+    /// Only what changed is passed on: a list binds hundreds of rows at a search, and
+    /// each accessible property set is a message to screen readers.
     pub fn set_values(&self, values: Vec<f64>, description: &str) {
-        self.imp().values.replace(values);
-        self.update_property(&[gtk::accessible::Property::Label(description)]);
-        self.queue_draw();
+        let imp = self.imp();
+        if *imp.values.borrow() != values {
+            imp.values.replace(values);
+            self.queue_draw();
+        }
+        if *imp.description.borrow() != description {
+            imp.description.replace(description.to_owned());
+            self.update_property(&[gtk::accessible::Property::Label(description)]);
+        }
     }
 }
 
