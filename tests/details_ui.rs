@@ -33,6 +33,11 @@ fn main() {
         test("xml_edit_applies_after_its_diff", xml_edit_applies),
         test("xml_edit_refused_shows_libvirts_line", xml_edit_refused),
         test("xml_edit_meanwhile_is_not_overwritten", xml_edit_meanwhile),
+        test(
+            "overview_shows_what_waits_for_the_next_start",
+            overview_pending_changes,
+        ),
+        test("overview_uptime_and_graphs", overview_uptime_and_graphs),
     ]);
 }
 
@@ -642,5 +647,105 @@ fn xml_edit_meanwhile() {
         now.contains("<on_crash>destroy</on_crash>"),
         "not overwritten"
     );
+    app.quit();
+}
+
+/// Another client saves a different configuration for the running VM: the overview
+/// lists what its next start changes, in the model's words, and the list goes when the
+/// VM restarts with it.
+fn overview_pending_changes() {
+    let (app, domain, page) = start();
+    let window = app.window();
+    let ov = overview(&page);
+    wait_until("the overview shows the running VM", EVENT, || {
+        !ov.uptime_text().0.is_empty()
+    });
+    assert_eq!(ov.pending_text(), "", "live and saved agree at first");
+
+    let other = virt::connect::Connect::open(Some("test:///default")).expect("test driver");
+    let xml = dumpxml("test", true)
+        .replace(
+            "<memory unit='KiB'>8388608</memory>",
+            "<memory unit='KiB'>4194304</memory>",
+        )
+        .replace(
+            "<source network='default'/>",
+            "<source network='default'/>\n      <model type='e1000e'/>",
+        );
+    other
+        .define_domain_xml(&xml)
+        .expect("the other client defines");
+    wait_until("the notice lists the changes", EVENT, || {
+        ov.pending_text().contains("Memory: Now 8.0 GiB, at the next start 4.0 GiB")
+    });
+    let text = ov.pending_text();
+    assert!(
+        text.contains("NIC :dd:ee:ff: model: Now none, at the next start e1000e"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 2, "{text}");
+    shoot(&window, "details-overview-pending");
+    window.set_default_size(360, 700);
+    settle();
+    save_png(&window, "details-overview-pending-360.png");
+    window.set_default_size(1000, 700);
+
+    // A restart takes the saved configuration: nothing waits any more.
+    let c = domain.connection().unwrap();
+    kit::block_on(c.run_action(&domain, vireo::model::DomainAction::ForceOff)).expect("off");
+    wait_until("the notice hides while off", EVENT, || {
+        ov.pending_text().is_empty() && domain.state() == DomainState::Shutoff
+    });
+    kit::block_on(c.run_action(&domain, vireo::model::DomainAction::Start)).expect("start");
+    wait_until("the VM runs again", EVENT, || {
+        domain.state() == DomainState::Running && !ov.uptime_text().0.is_empty()
+    });
+    settle();
+    assert_eq!(ov.pending_text(), "");
+    app.quit();
+}
+
+/// The overview of a running VM says how long it has run (a lower bound when it ran
+/// before Vireo connected; exact once Vireo saw it start, and the tooltip says which)
+/// and draws the model's histories; a stopped VM shows neither.
+fn overview_uptime_and_graphs() {
+    let (app, domain, page) = start();
+    let window = app.window();
+    let ov = overview(&page);
+    wait_until("the uptime shows", EVENT, || !ov.uptime_text().0.is_empty());
+    let (text, tooltip) = ov.uptime_text();
+    assert_eq!(text, "at least since Vireo connected");
+    assert!(tooltip.contains("already running when Vireo connected"), "{tooltip}");
+    wait_until("the graphs have figures", EVENT, || {
+        domain.cpu_history().len() >= 2
+    });
+    wait_until("the graphs follow the stats ticks", EVENT, || {
+        ov.performance_text().contains("CPU: ")
+    });
+    let perf = ov.performance_text();
+    for what in ["CPU: ", "Memory: ", "Disk I/O: read ", "Network I/O: received "] {
+        assert!(perf.contains(what), "{what} in {perf}");
+    }
+    let graphs = find_widgets::<vireo::ui::Sparkline>(&ov);
+    assert_eq!(graphs.len(), 4);
+    for g in &graphs {
+        assert_eq!(g.accessible_role(), gtk::AccessibleRole::Img);
+    }
+    shoot(&window, "details-overview-running");
+    window.set_default_size(360, 700);
+    settle();
+    save_png(&window, "details-overview-running-360.png");
+    window.set_default_size(1000, 700);
+
+    let c = domain.connection().unwrap();
+    kit::block_on(c.run_action(&domain, vireo::model::DomainAction::ForceOff)).expect("off");
+    wait_until("uptime and graphs hide while off", EVENT, || {
+        ov.uptime_text().0.is_empty() && ov.performance_text().is_empty()
+    });
+    kit::block_on(c.run_action(&domain, vireo::model::DomainAction::Start)).expect("start");
+    wait_until("the uptime shows again", EVENT, || !ov.uptime_text().0.is_empty());
+    let (text, tooltip) = ov.uptime_text();
+    assert_eq!(text, "less than a minute");
+    assert!(tooltip.contains("saw the virtual machine start"), "{tooltip}");
     app.quit();
 }

@@ -27,6 +27,10 @@ pub use crate::virt::domain_xml::{
     BOOT_DEVICES,
 };
 
+pub use crate::virt::domain_xml::drift::{
+    DeviceField, Drift, Setting, Value as DriftValue,
+};
+
 /// The unified diff between two texts (the XML tab shows it before applying).
 pub use crate::virt::domain_xml::unified_diff;
 
@@ -50,6 +54,28 @@ impl From<SaveError> for DetailsError {
             SaveError::ChangedMeanwhile => Self::ChangedMeanwhile,
             SaveError::Virt(e) => Self::Virt(e),
         }
+    }
+}
+
+/// One difference between a running VM and its saved configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingChange {
+    /// What differs.
+    pub drift: Drift,
+    /// The device it concerns, as the Hardware list names it (`None`: a setting).
+    pub device: Option<String>,
+}
+
+impl PendingChange {
+    fn new(drift: Drift, live: &DomainXml, saved: &DomainXml) -> Self {
+        let device = match &drift {
+            Drift::DeviceAdded(key) | Drift::DeviceChanged { key, .. } => {
+                Some(device_title(saved, key))
+            }
+            Drift::DeviceRemoved(key) => Some(device_title(live, key)),
+            Drift::Setting { .. } => None,
+        };
+        PendingChange { drift, device }
     }
 }
 
@@ -271,6 +297,33 @@ impl ConnectionObject {
         let uuid = domain.uuid();
         self.worker()
             .run(move |st| domain_details::guest_addresses(st.session()?.conn(), &uuid))
+            .await?
+    }
+
+    /// What differs between the running `domain` and its saved configuration (what
+    /// its next start changes), each device named as the Hardware list names it. Empty
+    /// for a VM that does not run or has no saved configuration.
+    pub async fn pending_changes(
+        &self,
+        domain: &DomainObject,
+    ) -> Result<Vec<PendingChange>, VirtError> {
+        if !domain.state().is_active() || !domain.persistent() {
+            return Ok(Vec::new());
+        }
+        let uuid = domain.uuid();
+        self.worker()
+            .run(move |st| {
+                let handle = crate::virt::domain_xml::apply::lookup(st.session()?.conn(), &uuid)?;
+                if !handle.is_active()? {
+                    return Ok(Vec::new());
+                }
+                let live = handle.document(Definition::Live)?;
+                let saved = handle.document(Definition::Persistent)?;
+                Ok(crate::virt::domain_xml::drift::drift(&live, &saved)
+                    .into_iter()
+                    .map(|drift| PendingChange::new(drift, &live, &saved))
+                    .collect())
+            })
             .await?
     }
 

@@ -7,7 +7,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use glib::prelude::*;
 use glib::subclass::prelude::*;
@@ -18,6 +18,17 @@ use super::state_text::state_description;
 use super::{ConnectionObject, OperationObject};
 use crate::virt::domains::{DomainRecord, RunState};
 use crate::virt::stats::{cpu_percent_of, DomainRates};
+
+/// Since when a domain runs, as far as Vireo knows: libvirt does not say when a domain
+/// started, so the model notes the moment it saw it become active.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActiveSince {
+    /// When Vireo saw the domain running first (its start, or the connection).
+    pub since: SystemTime,
+    /// True when Vireo saw it start (it was off before); false when it already ran
+    /// when Vireo first read it, so it may have started earlier.
+    pub start_seen: bool,
+}
 
 /// A domain's state (mirrors virDomainState).
 #[derive(glib::Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
@@ -129,6 +140,10 @@ mod imp {
         pub(super) connection: glib::WeakRef<ConnectionObject>,
         pub(super) history: RefCell<History>,
         pub(super) last_event: Cell<Option<Instant>>,
+        /// Since when the domain runs (`None` while it does not).
+        pub(super) active_since: Cell<Option<ActiveSince>>,
+        /// A state has been applied (the first one read says nothing about a start).
+        pub(super) state_known: Cell<bool>,
         /// Name, title and state description in lower case, made again when one of
         /// them changes: sorting and searching compare them thousands of times.
         pub(super) folded: RefCell<Option<Folded>>,
@@ -289,6 +304,11 @@ impl DomainObject {
         f(folded.as_ref().expect("made above"))
     }
 
+    /// Since when the domain runs, as Vireo saw it (`None` while it does not run).
+    pub fn active_since(&self) -> Option<ActiveSince> {
+        self.imp().active_since.get()
+    }
+
     /// When the libvirt callback of the latest event about this domain ran (used for
     /// latency figures).
     pub fn last_event_instant(&self) -> Option<Instant> {
@@ -364,6 +384,17 @@ impl DomainObject {
             notify_state_description
         ) {
             self.imp().folded.take();
+        }
+        let imp = self.imp();
+        let seen_before = imp.state_known.replace(true);
+        let was_active = imp.state.get().is_active();
+        if !state.is_active() {
+            imp.active_since.set(None);
+        } else if !was_active || imp.active_since.get().is_none() {
+            imp.active_since.set(Some(ActiveSince {
+                since: SystemTime::now(),
+                start_seen: seen_before && !was_active,
+            }));
         }
         set_cell!(self, state, state, notify_state);
         if !state.is_active() {
@@ -512,5 +543,27 @@ mod tests {
         assert!(a.text_contains(&a.state_description().to_lowercase()));
         assert!(a.text_contains("by the user"));
         assert_eq!(a.state_now(), DomainState::Paused);
+    }
+
+    /// A VM that already runs when first read may have started earlier; one seen
+    /// starting was; a stop forgets it, and a pause keeps it.
+    #[test]
+    fn active_since_says_whether_the_start_was_seen() {
+        let running = DomainRecord {
+            state: RunState::Running,
+            ..record("up", "")
+        };
+        let a = DomainObject::new(&running, None);
+        let first = a.active_since().expect("it runs");
+        assert!(!first.start_seen);
+        a.apply_state(RunState::Paused, 1);
+        assert_eq!(a.active_since(), Some(first));
+        a.apply_state(RunState::Shutoff, 1);
+        assert_eq!(a.active_since(), None);
+        a.apply_state(RunState::Running, 1);
+        assert!(a.active_since().expect("it runs again").start_seen);
+
+        let off = DomainObject::new(&record("off", ""), None);
+        assert_eq!(off.active_since(), None);
     }
 }

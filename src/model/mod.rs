@@ -34,7 +34,7 @@ pub use consoles::{
 };
 pub use credentials_request::CredentialsRequest;
 pub use domain_list::DomainList;
-pub use domain_object::{DomainObject, DomainState};
+pub use domain_object::{ActiveSince, DomainObject, DomainState};
 pub use history::{StatKind, HISTORY_LEN};
 pub use operation::{OperationError, OperationObject};
 pub use ssh_login::{LoginQuestion, SshLogin, SshQuestion};

@@ -2,7 +2,13 @@
 //! Apply button; a wrong value or libvirt's refusal shows under the list and changes
 //! nothing), the state, the OS from the libosinfo metadata, CPUs, memory, UUID,
 //! autostart, and the guest's addresses (guest agent, else DHCP leases, else ARP) with
-//! a copy button each.
+//! a copy button each. A running VM also shows how long it has run, graphs of its
+//! recent use, and, when its saved configuration differs from the live one, what its
+//! next start changes (read by the model on the connection's worker, again at each
+//! configuration or state change).
+
+mod pending;
+mod performance;
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
@@ -13,9 +19,13 @@ use crate::i18n::gettext_f;
 use crate::model::details::{AddressSource, GuestAddress};
 use crate::model::{error_text, DomainObject};
 use crate::ui::formatting::{format_kib, state_text};
+use crate::ui::Sparkline;
 
 /// How often a shown VM's addresses are read again.
 const ADDRESSES_EVERY_S: u32 = 10;
+
+/// How often the uptime is written again (it shows minutes).
+const UPTIME_EVERY_S: u32 = 20;
 
 /// Which of the texts a row edits.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -62,6 +72,38 @@ mod imp {
         pub(super) addresses_group: TemplateChild<adw::PreferencesGroup>,
         #[template_child]
         pub(super) addresses_list: TemplateChild<gtk::ListBox>,
+        #[template_child]
+        pub(super) pending_group: TemplateChild<adw::PreferencesGroup>,
+        #[template_child]
+        pub(super) pending_list: TemplateChild<gtk::ListBox>,
+        #[template_child]
+        pub(super) uptime_row: TemplateChild<adw::ActionRow>,
+        #[template_child]
+        pub(super) performance_group: TemplateChild<adw::PreferencesGroup>,
+        #[template_child]
+        pub(super) cpu_graph_row: TemplateChild<adw::ActionRow>,
+        #[template_child]
+        pub(super) cpu_graph: TemplateChild<Sparkline>,
+        #[template_child]
+        pub(super) memory_graph_row: TemplateChild<adw::ActionRow>,
+        #[template_child]
+        pub(super) memory_graph: TemplateChild<Sparkline>,
+        #[template_child]
+        pub(super) disk_graph_row: TemplateChild<adw::ActionRow>,
+        #[template_child]
+        pub(super) disk_graph: TemplateChild<Sparkline>,
+        #[template_child]
+        pub(super) net_graph_row: TemplateChild<adw::ActionRow>,
+        #[template_child]
+        pub(super) net_graph: TemplateChild<Sparkline>,
+        /// Writes the uptime again while the page is on screen.
+        pub(super) uptime_timer: RefCell<Option<glib::SourceId>>,
+        /// The pending changes shown, one a line (tests, accessible description).
+        pub(super) pending_text: RefCell<String>,
+        /// The performance figures shown, one a line.
+        pub(super) performance_text: RefCell<String>,
+        /// Counts the reads of the pending changes, so that only the latest shows.
+        pub(super) pending_generation: std::cell::Cell<u64>,
         pub(super) handlers: RefCell<Vec<glib::SignalHandlerId>>,
         /// Reads the VM's addresses again while the page is on screen.
         pub(super) addresses_timer: RefCell<Option<glib::SourceId>>,
@@ -76,6 +118,7 @@ mod imp {
         type ParentType = gtk::Widget;
 
         fn class_init(klass: &mut Self::Class) {
+            Sparkline::ensure_type();
             klass.bind_template();
             klass.set_layout_manager_type::<gtk::BinLayout>();
         }
@@ -119,10 +162,25 @@ mod imp {
                 glib::ControlFlow::Continue
             });
             self.addresses_timer.replace(Some(id));
+            obj.read_pending_changes();
+            obj.show_uptime();
+            obj.show_performance();
+            let weak = obj.downgrade();
+            let id = glib::timeout_add_seconds_local(UPTIME_EVERY_S, move || {
+                let Some(page) = weak.upgrade() else {
+                    return glib::ControlFlow::Break;
+                };
+                page.show_uptime();
+                glib::ControlFlow::Continue
+            });
+            self.uptime_timer.replace(Some(id));
         }
 
         fn unmap(&self) {
             if let Some(id) = self.addresses_timer.take() {
+                id.remove();
+            }
+            if let Some(id) = self.uptime_timer.take() {
                 id.remove();
             }
             self.parent_unmap();
@@ -147,6 +205,37 @@ impl VmOverview {
     pub fn addresses_text(&self) -> String {
         if self.imp().addresses_group.is_visible() {
             self.imp().addresses_text.borrow().clone()
+        } else {
+            String::new()
+        }
+    }
+
+    /// The changes waiting for the next start, one a line ("what: now…, at the next
+    /// start…"); empty when the notice is hidden.
+    pub fn pending_text(&self) -> String {
+        if self.imp().pending_group.is_visible() {
+            self.imp().pending_text.borrow().clone()
+        } else {
+            String::new()
+        }
+    }
+
+    /// The uptime shown and its tooltip (empty while the VM does not run).
+    pub fn uptime_text(&self) -> (String, String) {
+        let row = &self.imp().uptime_row;
+        if !row.is_visible() {
+            return Default::default();
+        }
+        (
+            row.subtitle().unwrap_or_default().to_string(),
+            row.tooltip_text().unwrap_or_default().to_string(),
+        )
+    }
+
+    /// The performance figures shown, one a line (empty while the VM does not run).
+    pub fn performance_text(&self) -> String {
+        if self.imp().performance_group.is_visible() {
+            self.imp().performance_text.borrow().clone()
         } else {
             String::new()
         }
@@ -189,7 +278,15 @@ impl VmOverview {
         handlers.push(domain.connect_config_changed(glib::clone!(
             #[weak(rename_to = page)]
             self,
-            move |_| page.read_os()
+            move |_| {
+                page.read_os();
+                page.read_pending_changes();
+            }
+        )));
+        handlers.push(domain.connect_stats_updated(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            move |_| page.show_performance()
         )));
         imp.handlers.replace(handlers);
         imp.uuid_row.set_subtitle(&domain.uuid());
@@ -245,7 +342,92 @@ impl VmOverview {
         }
         if changed == Some("state") {
             self.read_addresses();
+            self.read_pending_changes();
+            self.show_uptime();
+            self.show_performance();
         }
+    }
+
+    /// Shows how long the VM has run (hidden while it does not).
+    fn show_uptime(&self) {
+        let Some(domain) = self.domain() else { return };
+        let row = &self.imp().uptime_row;
+        match domain.active_since().filter(|_| domain.state().is_active()) {
+            Some(active) => {
+                let (text, tooltip) =
+                    performance::uptime_texts(active, std::time::SystemTime::now());
+                row.set_subtitle(&text);
+                row.set_tooltip_text(Some(&tooltip));
+                row.update_property(&[gtk::accessible::Property::Description(&tooltip)]);
+                row.set_visible(true);
+            }
+            None => row.set_visible(false),
+        }
+    }
+
+    /// Draws the model's histories (on each stats tick while the page is on screen).
+    fn show_performance(&self) {
+        let Some(domain) = self.domain() else { return };
+        let imp = self.imp();
+        let active = domain.state().is_active();
+        imp.performance_group.set_visible(active);
+        if !active || !self.is_mapped() {
+            return;
+        }
+        let graphs = performance::Graphs {
+            cpu: (&imp.cpu_graph_row, &imp.cpu_graph),
+            memory: (&imp.memory_graph_row, &imp.memory_graph),
+            disk: (&imp.disk_graph_row, &imp.disk_graph),
+            net: (&imp.net_graph_row, &imp.net_graph),
+        };
+        imp.performance_text
+            .replace(performance::show(&domain, &graphs));
+    }
+
+    /// Asks the model what differs between the running VM and its saved
+    /// configuration, and lists it (the group hides when nothing does).
+    fn read_pending_changes(&self) {
+        let Some(domain) = self.domain() else { return };
+        let Some(connection) = domain.connection() else {
+            return;
+        };
+        let imp = self.imp();
+        if !domain.state().is_active() {
+            imp.pending_group.set_visible(false);
+            return;
+        }
+        if !self.is_mapped() {
+            return;
+        }
+        let generation = imp.pending_generation.get() + 1;
+        imp.pending_generation.set(generation);
+        glib::spawn_future_local(glib::clone!(
+            #[weak(rename_to = page)]
+            self,
+            async move {
+                let r = connection.pending_changes(&domain).await;
+                let imp = page.imp();
+                if imp.pending_generation.get() != generation {
+                    return;
+                }
+                match r {
+                    Ok(changes) => {
+                        let text = pending::fill(&imp.pending_list, &changes);
+                        imp.pending_list.update_property(&[
+                            gtk::accessible::Property::Description(&text),
+                        ]);
+                        imp.pending_text.replace(text);
+                        imp.pending_group
+                            .set_visible(!changes.is_empty() && domain.state().is_active());
+                    }
+                    Err(e) => {
+                        // The VM stopped meanwhile, or the host went: nothing to say.
+                        tracing::debug!(error = %e, "no pending changes read");
+                        imp.pending_group.set_visible(false);
+                    }
+                }
+            }
+        ));
     }
 
     fn show_error(&self, field: Option<Field>, text: &str) {

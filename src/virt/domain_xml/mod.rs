@@ -55,6 +55,7 @@ mod units;
 
 pub mod apply;
 pub mod devices;
+pub mod drift;
 
 pub use cpu_os::{Cpu, CpuFeature, Os, Topology, BOOT_DEVICES};
 pub use devices::{DeviceKey, DeviceKind, DeviceView};
