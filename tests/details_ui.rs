@@ -650,6 +650,19 @@ fn xml_edit_meanwhile() {
     app.quit();
 }
 
+/// A screenshot of the overview in a window 360 px wide (the page takes the width).
+fn narrow_shot(window: &vireo::ui::VireoWindow, page: &VmPage, name: &str) {
+    window.unmaximize();
+    window.set_default_size(360, 640);
+    wait_until("the window narrows to 360 px", EVENT, || {
+        window.width() <= 360
+    });
+    let hw = hardware(page);
+    assert!(hw.select("CPUs") && hw.select("Overview"));
+    settle();
+    save_png(window, name);
+}
+
 /// Another client saves a different configuration for the running VM: the overview
 /// lists what its next start changes, in the model's words, and the list goes when the
 /// VM restarts with it.
@@ -676,19 +689,21 @@ fn overview_pending_changes() {
         .define_domain_xml(&xml)
         .expect("the other client defines");
     wait_until("the notice lists the changes", EVENT, || {
-        ov.pending_text().contains("Memory: Now 8.0 GiB, at the next start 4.0 GiB")
+        ov.pending_text().contains("NIC")
     });
-    let text = ov.pending_text();
+    // GLib joins a size's figure and unit with a no-break space.
+    let text = ov.pending_text().replace('\u{a0}', " ");
+    assert!(
+        text.contains("Memory: Now 8.0 GiB, at the next start 4.0 GiB"),
+        "{text}"
+    );
     assert!(
         text.contains("NIC :dd:ee:ff: model: Now none, at the next start e1000e"),
         "{text}"
     );
     assert_eq!(text.lines().count(), 2, "{text}");
     shoot(&window, "details-overview-pending");
-    window.set_default_size(360, 700);
-    settle();
-    save_png(&window, "details-overview-pending-360.png");
-    window.set_default_size(1000, 700);
+    narrow_shot(&window, &page, "details-overview-pending-360.png");
 
     // A restart takes the saved configuration: nothing waits any more.
     let c = domain.connection().unwrap();
@@ -731,11 +746,14 @@ fn overview_uptime_and_graphs() {
     for g in &graphs {
         assert_eq!(g.accessible_role(), gtk::AccessibleRole::Img);
     }
-    shoot(&window, "details-overview-running");
-    window.set_default_size(360, 700);
+    // The graphs sit under the overview's other groups.
+    for scrolled in find_widgets::<gtk::ScrolledWindow>(&ov) {
+        let adjustment = scrolled.vadjustment();
+        adjustment.set_value(adjustment.upper());
+    }
     settle();
-    save_png(&window, "details-overview-running-360.png");
-    window.set_default_size(1000, 700);
+    shoot(&window, "details-overview-running");
+    narrow_shot(&window, &page, "details-overview-running-360.png");
 
     let c = domain.connection().unwrap();
     kit::block_on(c.run_action(&domain, vireo::model::DomainAction::ForceOff)).expect("off");

@@ -95,18 +95,19 @@ pub(super) fn show(domain: &DomainObject, graphs: &Graphs<'_>) -> String {
         "{percent} %",
         &[("percent", &format!("{:.0}", domain.cpu_percent()))],
     );
-    let memory_now = if domain.memory_used_kib() > 0 {
-        domain.memory_used_kib()
+    let total = format_kib(domain.current_memory_kib());
+    let memory = if domain.memory_used_kib() > 0 {
+        gettext_f(
+            "{used} of {total}",
+            &[
+                ("used", &format_kib(domain.memory_used_kib())),
+                ("total", &total),
+            ],
+        )
     } else {
-        domain.current_memory_kib()
+        // Without a balloon driver in the guest, only what it was given is known.
+        gettext_f("{total} given, use not reported", &[("total", &total)])
     };
-    let memory = gettext_f(
-        "{used} of {total}",
-        &[
-            ("used", &format_kib(memory_now)),
-            ("total", &format_kib(domain.current_memory_kib())),
-        ],
-    );
     let disk = gettext_f(
         "read {read}, write {write}",
         &[
