@@ -5,7 +5,11 @@
 //! input (memory above the host's, an empty name) says so inline and changes nothing;
 //! the XML tab's edit reaches libvirt after its diff, and one libvirt refuses shows
 //! libvirt's words and changes nothing; on the running guest, the CD-ROM's medium is
-//! changed and ejected live.
+//! changed and ejected live. The overview of the running guest: no change waits at
+//! first (what libvirt adds to a live definition is no difference), then one made on
+//! the Memory page and one made by `virsh define` from another process are listed as
+//! waiting for the next start; the uptime counts from the start Vireo saw; the graphs
+//! follow the stats ticks.
 //!
 //! Needs root, QEMU, libvirtd and the test guest (run it under `isolate.sh` on a shared
 //! machine); skipped with one loud line where they are missing, except in CI.
@@ -30,11 +34,18 @@ const NAME: &str = "vireo-test-details";
 
 fn main() {
     testbed::require(&[Need::Qemu, Need::Daemon, Need::Guest]);
-    Runner::new().gui().fresh_process().run(vec![test(
-        "edits_reach_libvirt_and_keep_the_rest",
-        edits_reach_libvirt_and_keep_the_rest,
-    )
-    .limit(300)]);
+    Runner::new().gui().fresh_process().run(vec![
+        test(
+            "edits_reach_libvirt_and_keep_the_rest",
+            edits_reach_libvirt_and_keep_the_rest,
+        )
+        .limit(300),
+        test(
+            "running_guest_overview_pending_uptime_graphs",
+            running_guest_overview,
+        )
+        .limit(300),
+    ]);
 }
 
 /// What another application keeps in the definition, which Vireo must not touch.
@@ -228,5 +239,87 @@ fn edits_reach_libvirt_and_keep_the_rest() {
             .lines()
             .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["hdc", "-"])
     });
+    app.quit();
+}
+
+fn running_guest_overview() {
+    let guest = Guest::get().unwrap();
+    daemon();
+    let app = TestApp::start(&["--connect", URI]);
+    let window = app.window();
+    let c = app.connection(0);
+    wait_until("qemu:///system connects", EVENT, || {
+        c.state() == ConnectionState::Connected
+    });
+    let d = define(&c, domain_xml(guest));
+    let (page, hw) = open_details(&app, &d);
+    let ov = page.overview().expect("the overview");
+    start(&c, &d);
+
+    // Nothing waits: the live XML's aliases, ports, backing chains and expanded CPU
+    // are no change of a person's.
+    let pending = kit::block_on(c.pending_changes(&d)).expect("the model compares");
+    assert_eq!(pending, Vec::new());
+    let (uptime, tooltip) = wait_until("the uptime shows", EVENT, || {
+        let u = ov.uptime_text();
+        (!u.0.is_empty()).then_some(u)
+    });
+    assert_eq!(uptime, "less than a minute");
+    assert!(tooltip.contains("saw the virtual machine start"), "{tooltip}");
+
+    // A change on the Memory page is saved for the next start and listed.
+    let mem: HwMemoryPage = open(&hw, "Memory");
+    spin(&mem, "C_urrent Allocation (MiB)").set_value(160.0);
+    hw.apply();
+    wait_until("the memory is saved", EVENT, || {
+        dumpxml().contains("<currentMemory unit='KiB'>163840</currentMemory>")
+    });
+    // Another process changes the saved CD-ROM.
+    let medium = temp_dir("details-qemu").join("next.iso");
+    std::fs::write(&medium, vec![0u8; 1 << 20]).unwrap();
+    let medium = medium.to_str().unwrap().to_owned();
+    let xml_path = temp_dir("details-qemu").join("next.xml");
+    std::fs::write(
+        &xml_path,
+        dumpxml().replacen(
+            "<target dev='hdc' bus='ide'/>",
+            &format!("<source file='{medium}'/>\n      <target dev='hdc' bus='ide'/>"),
+            1,
+        ),
+    )
+    .unwrap();
+    virsh(URI, &["define", xml_path.to_str().unwrap()]);
+    hw.select("Overview");
+    settle();
+    let text = wait_until("the overview lists both changes", EVENT, || {
+        let t = ov.pending_text().replace('\u{a0}', " ");
+        (t.contains("Current memory") && t.contains("CD-ROM")).then_some(t)
+    });
+    assert!(
+        text.contains("Current memory: Now 192.0 MiB, at the next start 160.0 MiB"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "IDE CD-ROM hdc: source: Now none, at the next start {medium}"
+        )),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 2, "{text}");
+    save_png(&window, "details-qemu-pending.png");
+
+    // The graphs follow the model's stats ticks.
+    wait_until("a few stats ticks", EVENT, || d.cpu_history().len() >= 5);
+    let perf = wait_until("the graphs show figures", EVENT, || {
+        let p = ov.performance_text();
+        p.contains("CPU: ").then_some(p)
+    });
+    assert!(perf.contains("Network I/O: "), "{perf}");
+    for scrolled in kit::app::find_widgets::<gtk::ScrolledWindow>(&ov) {
+        let adjustment = scrolled.vadjustment();
+        adjustment.set_value(adjustment.upper());
+    }
+    settle();
+    save_png(&window, "details-qemu-performance.png");
     app.quit();
 }

@@ -231,13 +231,16 @@ fn disk_fields(key: &DeviceKey, now: &Disk, next: &Disk, out: &mut Vec<Drift>) {
         next.bus.clone().into(),
         out,
     );
-    push_field(
-        key,
-        DeviceField::Format,
-        now.format.clone().into(),
-        next.format.clone().into(),
-        out,
-    );
+    // A running empty drive loses its format: it has no image to have one.
+    if now.source.is_some() && next.source.is_some() {
+        push_field(
+            key,
+            DeviceField::Format,
+            now.format.clone().into(),
+            next.format.clone().into(),
+            out,
+        );
+    }
     push_field(
         key,
         DeviceField::Cache,
@@ -345,7 +348,7 @@ mod tests {
       <address type='pci' domain='0x0000' bus='0x04' slot='0x00' function='0x0'/>
     </disk>
     <disk type='file' device='cdrom'>
-      <driver name='qemu' type='raw'/>
+      <driver name='qemu'/>
       <target dev='sda' bus='sata'/>
       <readonly/>
       <alias name='sata0-0-0'/>
