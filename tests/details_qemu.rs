@@ -265,7 +265,10 @@ fn running_guest_overview() {
         (!u.0.is_empty()).then_some(u)
     });
     assert_eq!(uptime, "less than a minute");
-    assert!(tooltip.contains("saw the virtual machine start"), "{tooltip}");
+    assert!(
+        tooltip.contains("saw the virtual machine start"),
+        "{tooltip}"
+    );
 
     // A change on the Memory page is saved for the next start and listed.
     let mem: HwMemoryPage = open(&hw, "Memory");

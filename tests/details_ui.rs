@@ -730,7 +730,10 @@ fn overview_uptime_and_graphs() {
     wait_until("the uptime shows", EVENT, || !ov.uptime_text().0.is_empty());
     let (text, tooltip) = ov.uptime_text();
     assert_eq!(text, "at least since Vireo connected");
-    assert!(tooltip.contains("already running when Vireo connected"), "{tooltip}");
+    assert!(
+        tooltip.contains("already running when Vireo connected"),
+        "{tooltip}"
+    );
     wait_until("the graphs have figures", EVENT, || {
         domain.cpu_history().len() >= 2
     });
@@ -738,7 +741,12 @@ fn overview_uptime_and_graphs() {
         ov.performance_text().contains("CPU: ")
     });
     let perf = ov.performance_text();
-    for what in ["CPU: ", "Memory: ", "Disk I/O: read ", "Network I/O: received "] {
+    for what in [
+        "CPU: ",
+        "Memory: ",
+        "Disk I/O: read ",
+        "Network I/O: received ",
+    ] {
         assert!(perf.contains(what), "{what} in {perf}");
     }
     let graphs = find_widgets::<vireo::ui::Sparkline>(&ov);
@@ -761,9 +769,14 @@ fn overview_uptime_and_graphs() {
         ov.uptime_text().0.is_empty() && ov.performance_text().is_empty()
     });
     kit::block_on(c.run_action(&domain, vireo::model::DomainAction::Start)).expect("start");
-    wait_until("the uptime shows again", EVENT, || !ov.uptime_text().0.is_empty());
+    wait_until("the uptime shows again", EVENT, || {
+        !ov.uptime_text().0.is_empty()
+    });
     let (text, tooltip) = ov.uptime_text();
     assert_eq!(text, "less than a minute");
-    assert!(tooltip.contains("saw the virtual machine start"), "{tooltip}");
+    assert!(
+        tooltip.contains("saw the virtual machine start"),
+        "{tooltip}"
+    );
     app.quit();
 }

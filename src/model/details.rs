@@ -27,9 +27,7 @@ pub use crate::virt::domain_xml::{
     BOOT_DEVICES,
 };
 
-pub use crate::virt::domain_xml::drift::{
-    DeviceField, Drift, Setting, Value as DriftValue,
-};
+pub use crate::virt::domain_xml::drift::{DeviceField, Drift, Setting, Value as DriftValue};
 
 /// The unified diff between two texts (the XML tab shows it before applying).
 pub use crate::virt::domain_xml::unified_diff;

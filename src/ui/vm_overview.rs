@@ -413,9 +413,8 @@ impl VmOverview {
                 match r {
                     Ok(changes) => {
                         let text = pending::fill(&imp.pending_list, &changes);
-                        imp.pending_list.update_property(&[
-                            gtk::accessible::Property::Description(&text),
-                        ]);
+                        imp.pending_list
+                            .update_property(&[gtk::accessible::Property::Description(&text)]);
                         imp.pending_text.replace(text);
                         imp.pending_group
                             .set_visible(!changes.is_empty() && domain.state().is_active());

@@ -4,9 +4,9 @@
 
 use std::time::{Duration, SystemTime};
 
+use adw::prelude::*;
 use gettextrs::gettext;
 use gtk::glib;
-use adw::prelude::*;
 
 use crate::i18n::{gettext_f, ngettext_f};
 use crate::model::{ActiveSince, DomainObject};
@@ -155,7 +155,10 @@ mod tests {
     fn durations_read_as_people_say_them() {
         assert_eq!(duration_text(Duration::from_secs(20)), "less than a minute");
         assert_eq!(duration_text(Duration::from_secs(7 * 60 + 5)), "7 min");
-        assert_eq!(duration_text(Duration::from_secs(2 * 3600 + 5 * 60)), "2 h 05 min");
+        assert_eq!(
+            duration_text(Duration::from_secs(2 * 3600 + 5 * 60)),
+            "2 h 05 min"
+        );
         assert_eq!(
             duration_text(Duration::from_secs(3 * 86400 + 4 * 3600 + 59)),
             "3 days 4 h"

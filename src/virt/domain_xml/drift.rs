@@ -138,7 +138,7 @@ fn settings(live: &DomainXml, saved: &DomainXml, out: &mut Vec<Drift>) {
     if sc.mode.as_deref() != Some("host-model") {
         let mode = |m: &Option<String>| Value::Text(m.clone().unwrap_or_else(|| "custom".into()));
         setting(Setting::CpuMode, mode(&lc.mode), mode(&sc.mode));
-        let custom = |m: &Option<String>| m.as_deref().is_none_or(|m| m == "custom");
+        let custom = |m: &Option<String>| m.as_deref().map_or(true, |m| m == "custom");
         if custom(&lc.mode) && custom(&sc.mode) {
             setting(
                 Setting::CpuModel,
@@ -197,13 +197,7 @@ fn ignored(kind: DeviceKind) -> bool {
     matches!(kind, DeviceKind::Audio | DeviceKind::Lease)
 }
 
-fn push_field(
-    key: &DeviceKey,
-    field: DeviceField,
-    now: Value,
-    next: Value,
-    out: &mut Vec<Drift>,
-) {
+fn push_field(key: &DeviceKey, field: DeviceField, now: Value, next: Value, out: &mut Vec<Drift>) {
     if now != next {
         out.push(Drift::DeviceChanged {
             key: key.clone(),
@@ -218,9 +212,9 @@ fn disk_fields(key: &DeviceKey, now: &Disk, next: &Disk, out: &mut Vec<Drift>) {
     let source = |d: &Disk| match &d.source {
         None => Value::Unset,
         Some(DiskSource::Volume { pool, volume }) => Value::Text(format!("{pool}/{volume}")),
-        Some(DiskSource::Network {
-            protocol, name, ..
-        }) => Value::Text(format!("{protocol}:{}", name.as_deref().unwrap_or(""))),
+        Some(DiskSource::Network { protocol, name, .. }) => {
+            Value::Text(format!("{protocol}:{}", name.as_deref().unwrap_or("")))
+        }
         Some(_) => d.path().map_or(Value::Unset, |p| Value::Text(p.to_owned())),
     };
     push_field(key, DeviceField::Source, source(now), source(next), out);
@@ -464,7 +458,10 @@ mod tests {
             fields,
             vec![
                 ("disk sda".to_owned(), DeviceField::Source),
-                ("interface 52:54:00:aa:bb:cc".to_owned(), DeviceField::Source),
+                (
+                    "interface 52:54:00:aa:bb:cc".to_owned(),
+                    DeviceField::Source
+                ),
                 ("interface 52:54:00:aa:bb:cc".to_owned(), DeviceField::Model),
                 ("interface 52:54:00:aa:bb:cc".to_owned(), DeviceField::Link),
             ]
