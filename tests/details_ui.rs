@@ -38,6 +38,7 @@ fn main() {
             overview_pending_changes,
         ),
         test("overview_uptime_and_graphs", overview_uptime_and_graphs),
+        test("cpu_topology_checked_against_the_count", cpu_topology),
     ]);
 }
 
@@ -778,5 +779,69 @@ fn overview_uptime_and_graphs() {
         tooltip.contains("saw the virtual machine start"),
         "{tooltip}"
     );
+    app.quit();
+}
+
+/// A manual CPU topology that does not make the number of vCPUs says so under it as the
+/// numbers change, and Apply then changes nothing; one that does is saved, only its
+/// lines changing.
+fn cpu_topology() {
+    let (app, _domain, page) = start();
+    let window = app.window();
+    let hw = hardware(&page);
+    let cpu: HwCpuPage = open(&hw, "CPUs");
+    assert_eq!(cpu.topology_error(), "");
+    let before = dumpxml("test", true);
+    let topology = find_widgets::<adw::ExpanderRow>(&cpu)
+        .into_iter()
+        .find(|r| r.title() == "Manual _Topology")
+        .expect("the topology row");
+    topology.set_enable_expansion(true);
+    topology.set_expanded(true);
+    spin(&cpu, "C_ores per Socket").set_value(2.0);
+    spin(&cpu, "T_hreads per Core").set_value(2.0);
+    settle();
+    // The test VM has 2 vCPUs: 2 sockets × 2 cores × 2 threads make 8.
+    let error = cpu.topology_error();
+    assert!(
+        error.contains("makes 8 virtual CPUs, not 2"),
+        "{error}"
+    );
+    assert!(spin(&cpu, "C_ores per Socket")
+        .ancestor(adw::ActionRow::static_type())
+        .unwrap()
+        .has_css_class("error"));
+    shoot(&window, "details-cpu-topology-error");
+    hw.apply();
+    settle();
+    assert!(hw.message().contains("not 2"), "{}", hw.message());
+    assert_eq!(dumpxml("test", true), before, "a wrong topology changes nothing");
+
+    // 1 socket × 2 cores × 2 threads with 4 vCPUs fits.
+    spin(&cpu, "_Sockets").set_value(1.0);
+    spin(&cpu, "_Virtual CPUs").set_value(4.0);
+    settle();
+    assert_eq!(cpu.topology_error(), "");
+    hw.apply();
+    wait_until("the topology is saved", EVENT, || {
+        dumpxml("test", true).contains("<topology")
+    });
+    let after = dumpxml("test", true);
+    let (mut added, mut gone) = changed_lines(&before, &after);
+    added.sort();
+    gone.sort();
+    assert_eq!(
+        added,
+        [
+            "</cpu>",
+            "<cpu>",
+            // libvirt writes the dies it defaults to.
+            "<topology sockets='1' dies='1' cores='2' threads='2'/>",
+            "<vcpu placement='static'>4</vcpu>",
+        ],
+        "{after}"
+    );
+    assert_eq!(gone, ["<vcpu placement='static'>2</vcpu>"], "{after}");
+    shoot(&window, "details-cpu-topology");
     app.quit();
 }

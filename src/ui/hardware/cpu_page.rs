@@ -1,5 +1,7 @@
-//! The CPUs page: the number of virtual CPUs (a topology that described the old number
-//! is fitted to the new one) and the CPU the guest sees: the hypervisor's default, a
+//! The CPUs page: the number of virtual CPUs, their topology (sockets × cores × threads,
+//! which must make that number: an inline error says so while it does not; without a
+//! manual topology, one that described the old number is fitted to the new one) and
+//! the CPU the guest sees: the hypervisor's default, a
 //! copy of the host's (host-passthrough), one like it (host-model) or a named model.
 
 use adw::prelude::*;
@@ -9,7 +11,7 @@ use gtk::{glib, CompositeTemplate};
 
 use super::{Editor, HostLimits};
 use crate::i18n::gettext_f;
-use crate::model::details::{Cpu, DomainXml};
+use crate::model::details::{Cpu, DomainXml, Topology};
 
 /// The CPU modes in the order of the model row's items.
 const MODES: [Option<&str>; 4] = [
@@ -39,7 +41,23 @@ mod imp {
         #[template_child]
         pub(super) count_spin: TemplateChild<gtk::SpinButton>,
         #[template_child]
-        pub(super) topology_row: TemplateChild<adw::ActionRow>,
+        pub(super) topology_row: TemplateChild<adw::ExpanderRow>,
+        #[template_child]
+        pub(super) sockets_row: TemplateChild<adw::ActionRow>,
+        #[template_child]
+        pub(super) sockets_spin: TemplateChild<gtk::SpinButton>,
+        #[template_child]
+        pub(super) cores_row: TemplateChild<adw::ActionRow>,
+        #[template_child]
+        pub(super) cores_spin: TemplateChild<gtk::SpinButton>,
+        #[template_child]
+        pub(super) threads_row: TemplateChild<adw::ActionRow>,
+        #[template_child]
+        pub(super) threads_spin: TemplateChild<gtk::SpinButton>,
+        #[template_child]
+        pub(super) topology_error: TemplateChild<gtk::Label>,
+        /// The `dies` of the topology read (kept as it was: the page does not edit it).
+        pub(super) dies: std::cell::Cell<Option<u32>>,
         #[template_child]
         pub(super) mode_row: TemplateChild<adw::ComboRow>,
         #[template_child]
@@ -69,6 +87,25 @@ mod imp {
             self.mode_row.connect_selected_notify(move |row| {
                 model_row.set_visible(row.selected() == 3);
             });
+            // The topology is checked as the numbers change.
+            let obj = self.obj();
+            for spin in [
+                &*self.count_spin,
+                &*self.sockets_spin,
+                &*self.cores_spin,
+                &*self.threads_spin,
+            ] {
+                spin.connect_value_changed(glib::clone!(
+                    #[weak]
+                    obj,
+                    move |_| obj.check_topology()
+                ));
+            }
+            self.topology_row.connect_enable_expansion_notify(glib::clone!(
+                #[weak]
+                obj,
+                move |_| obj.check_topology()
+            ));
         }
     }
     impl WidgetImpl for HwCpuPage {}
@@ -88,6 +125,72 @@ impl Default for HwCpuPage {
     }
 }
 
+impl HwCpuPage {
+    /// The topology asked for (`None`: no manual topology).
+    fn topology(&self) -> Option<Topology> {
+        let imp = self.imp();
+        if !imp.topology_row.enables_expansion() {
+            return None;
+        }
+        let n = |spin: &gtk::SpinButton| {
+            spin.update();
+            spin.value() as u32
+        };
+        Some(Topology {
+            sockets: n(&imp.sockets_spin),
+            dies: imp.dies.get(),
+            cores: n(&imp.cores_spin),
+            threads: n(&imp.threads_spin),
+        })
+    }
+
+    /// Why the topology asked for does not fit the number of vCPUs (`None`: it does,
+    /// or there is none).
+    fn topology_problem(&self) -> Option<String> {
+        let t = self.topology()?;
+        let count = self.imp().count_spin.value() as u32;
+        (t.total() != count).then(|| {
+            gettext_f(
+                "{sockets} × {cores} × {threads} makes {total} virtual CPUs, not {count}: change the topology or the number of virtual CPUs.",
+                &[
+                    ("sockets", &t.sockets.to_string()),
+                    ("cores", &(t.dies.unwrap_or(1) * t.cores).to_string()),
+                    ("threads", &t.threads.to_string()),
+                    ("total", &t.total().to_string()),
+                    ("count", &count.to_string()),
+                ],
+            )
+        })
+    }
+
+    /// Shows the topology's problem under it and marks its rows (clears both when
+    /// it fits).
+    fn check_topology(&self) {
+        let imp = self.imp();
+        let problem = self.topology_problem();
+        imp.topology_error
+            .set_label(problem.as_deref().unwrap_or_default());
+        imp.topology_error.set_visible(problem.is_some());
+        for row in [&imp.sockets_row, &imp.cores_row, &imp.threads_row] {
+            if problem.is_some() {
+                row.add_css_class("error");
+            } else {
+                row.remove_css_class("error");
+            }
+        }
+    }
+
+    /// The error under the topology (empty: none), as a person reads it.
+    pub fn topology_error(&self) -> String {
+        let label = &self.imp().topology_error;
+        if label.is_visible() {
+            label.label().to_string()
+        } else {
+            String::new()
+        }
+    }
+}
+
 impl Editor for HwCpuPage {
     fn widget(&self) -> gtk::Widget {
         self.clone().upcast()
@@ -98,20 +201,20 @@ impl Editor for HwCpuPage {
         imp.count_spin
             .set_value(dom.vcpus().map_or(1, |v| v.max) as f64);
         let cpu = dom.cpu();
-        match cpu.topology {
-            Some(t) => {
-                imp.topology_row.set_subtitle(&gettext_f(
-                    "{sockets} sockets × {cores} cores × {threads} threads",
-                    &[
-                        ("sockets", &t.sockets.to_string()),
-                        ("cores", &t.cores.to_string()),
-                        ("threads", &t.threads.to_string()),
-                    ],
-                ));
-                imp.topology_row.set_visible(true);
-            }
-            None => imp.topology_row.set_visible(false),
-        }
+        let t = cpu.topology.unwrap_or(Topology {
+            sockets: dom.vcpus().map_or(1, |v| v.max),
+            dies: None,
+            cores: 1,
+            threads: 1,
+        });
+        imp.dies.set(t.dies);
+        imp.sockets_spin.set_value(t.sockets as f64);
+        imp.cores_spin.set_value(t.cores as f64);
+        imp.threads_spin.set_value(t.threads as f64);
+        imp.topology_row
+            .set_enable_expansion(cpu.topology.is_some());
+        imp.topology_row.set_expanded(cpu.topology.is_some());
+        self.check_topology();
         let mode = mode_index(&cpu);
         imp.mode_row.set_selected(mode);
         imp.model_row.set_text(cpu.model.as_deref().unwrap_or(""));
@@ -122,6 +225,16 @@ impl Editor for HwCpuPage {
         let imp = self.imp();
         imp.count_spin.update();
         let count = imp.count_spin.value() as u32;
+        if let Some(problem) = self.topology_problem() {
+            return Err(problem);
+        }
+        // The topology first: the count then fits it (without one, set_vcpus fits
+        // the old topology to the new count where it can).
+        let topology = self.topology();
+        if dom.cpu().topology != topology {
+            dom.set_topology(topology.as_ref())
+                .map_err(|e| e.to_string())?;
+        }
         if dom.vcpus().map(|v| v.max) != Some(count) {
             dom.set_vcpus(count, None).map_err(|e| e.to_string())?;
         }
