@@ -39,6 +39,7 @@ fn main() {
         ),
         test("overview_uptime_and_graphs", overview_uptime_and_graphs),
         test("cpu_topology_checked_against_the_count", cpu_topology),
+        test("nic_network_chosen_from_the_hosts_list", nic_network),
     ]);
 }
 
@@ -291,7 +292,7 @@ fn hardware_pages() {
     let _disk: HwDiskPage = open(&hw, "VirtIO Disk vda");
     shoot(&window, "details-disk");
     let nic: HwNicPage = open(&hw, "NIC :dd:ee:ff");
-    let model = find_widgets::<adw::ComboRow>(&nic)[0].clone();
+    let model = combo(&nic, "_Model");
     model.set_selected(1); // e1000e
     nic.set_link_up(false);
     hw.apply();
@@ -803,10 +804,7 @@ fn cpu_topology() {
     settle();
     // The test VM has 2 vCPUs: 2 sockets × 2 cores × 2 threads make 8.
     let error = cpu.topology_error();
-    assert!(
-        error.contains("makes 8 virtual CPUs, not 2"),
-        "{error}"
-    );
+    assert!(error.contains("makes 8 virtual CPUs, not 2"), "{error}");
     assert!(spin(&cpu, "C_ores per Socket")
         .ancestor(adw::ActionRow::static_type())
         .unwrap()
@@ -815,7 +813,11 @@ fn cpu_topology() {
     hw.apply();
     settle();
     assert!(hw.message().contains("not 2"), "{}", hw.message());
-    assert_eq!(dumpxml("test", true), before, "a wrong topology changes nothing");
+    assert_eq!(
+        dumpxml("test", true),
+        before,
+        "a wrong topology changes nothing"
+    );
 
     // 1 socket × 2 cores × 2 threads with 4 vCPUs fits.
     spin(&cpu, "_Sockets").set_value(1.0);
@@ -843,5 +845,73 @@ fn cpu_topology() {
     );
     assert_eq!(gone, ["<vcpu placement='static'>2</vcpu>"], "{after}");
     shoot(&window, "details-cpu-topology");
+    app.quit();
+}
+
+/// The combo row titled `title` (with its mnemonic underscore).
+fn combo(root: &impl IsA<gtk::Widget>, title: &str) -> adw::ComboRow {
+    find_widgets::<adw::ComboRow>(root)
+        .into_iter()
+        .find(|r| r.title() == title)
+        .unwrap_or_else(|| panic!("no combo row “{title}”"))
+}
+
+/// The labels a combo row offers.
+fn combo_labels(row: &adw::ComboRow) -> Vec<String> {
+    let model = row.model().expect("a model");
+    (0..model.n_items())
+        .filter_map(|i| model.item(i).and_downcast::<gtk::StringObject>())
+        .map(|s| s.string().to_string())
+        .collect()
+}
+
+/// The NIC's network is chosen among the host's virtual networks (the chooser of Add
+/// Hardware): the one it is on shows chosen, another one is saved, only its line
+/// changing.
+fn nic_network() {
+    // Another virtual network on the host, running.
+    let other = virt::connect::Connect::open(Some("test:///default")).expect("test driver");
+    let net = other.define_network_xml(
+        "<network><name>isolated</name><ip address='192.168.150.1' netmask='255.255.255.0'/></network>",
+    )
+        .expect("a second network");
+    net.create().expect("it runs");
+    let (app, _domain, page) = start();
+    let window = app.window();
+    let hw = hardware(&page);
+    let nic: HwNicPage = open(&hw, "NIC :dd:ee:ff");
+    let network = combo(&nic, "_Network");
+    wait_until("the host's networks are offered", EVENT, || {
+        combo_labels(&network).contains(&"Virtual network “isolated”".to_owned())
+    });
+    let labels = combo_labels(&network);
+    assert_eq!(
+        labels[network.selected() as usize],
+        "Virtual network “default”",
+        "the NIC's own network is chosen: {labels:?}"
+    );
+    let before = dumpxml("test", true);
+    hw.apply();
+    settle();
+    assert_eq!(
+        dumpxml("test", true),
+        before,
+        "nothing changed, nothing saved"
+    );
+
+    let isolated = labels
+        .iter()
+        .position(|l| l == "Virtual network “isolated”")
+        .unwrap();
+    network.set_selected(isolated as u32);
+    settle();
+    shoot(&window, "details-nic-network");
+    hw.apply();
+    wait_until("the NIC's network is saved", EVENT, || {
+        dumpxml("test", true).contains("<source network='isolated'/>")
+    });
+    let (added, gone) = changed_lines(&before, &dumpxml("test", true));
+    assert_eq!(added, ["<source network='isolated'/>"]);
+    assert_eq!(gone, ["<source network='default'/>"]);
     app.quit();
 }

@@ -101,11 +101,12 @@ mod imp {
                     move |_| obj.check_topology()
                 ));
             }
-            self.topology_row.connect_enable_expansion_notify(glib::clone!(
-                #[weak]
-                obj,
-                move |_| obj.check_topology()
-            ));
+            self.topology_row
+                .connect_enable_expansion_notify(glib::clone!(
+                    #[weak]
+                    obj,
+                    move |_| obj.check_topology()
+                ));
         }
     }
     impl WidgetImpl for HwCpuPage {}

@@ -1,5 +1,6 @@
-//! A network card's page: what it is connected to (a virtual network or a host
-//! bridge, by name), its model, its MAC address, and its link state, which a running
+//! A network card's page: what it is connected to (one of the host's virtual networks,
+//! a host bridge or user-mode networking, with the network chooser of Add Hardware),
+//! its model, its MAC address, and its link state, which a running
 //! VM changes at once.
 
 use std::cell::RefCell;
@@ -9,8 +10,10 @@ use adw::subclass::prelude::*;
 use gettextrs::gettext;
 use gtk::{glib, CompositeTemplate};
 
-use super::{combo_fill, combo_value, Editor, HostLimits};
+use super::{combo_fill, combo_value, Editor, HardwareView, HostLimits};
 use crate::model::details::{DeviceKey, DomainXml, Interface, InterfaceSource};
+use crate::model::new_vm::NetworkChoice;
+use crate::ui::pickers::NetworkChooser;
 
 const MODELS: [&str; 4] = ["virtio", "e1000e", "e1000", "rtl8139"];
 
@@ -21,9 +24,9 @@ mod imp {
     #[template(resource = "/io/github/vireo/Vireo/ui/hw-nic-page.ui")]
     pub struct HwNicPage {
         #[template_child]
-        pub(super) type_row: TemplateChild<adw::ActionRow>,
+        pub(super) network_chooser: TemplateChild<NetworkChooser>,
         #[template_child]
-        pub(super) source_row: TemplateChild<adw::EntryRow>,
+        pub(super) type_row: TemplateChild<adw::ActionRow>,
         #[template_child]
         pub(super) model_row: TemplateChild<adw::ComboRow>,
         #[template_child]
@@ -31,6 +34,9 @@ mod imp {
         #[template_child]
         pub(super) link_switch: TemplateChild<gtk::Switch>,
         pub(super) key: RefCell<Option<DeviceKey>>,
+        /// The model row's value as loaded: a NIC without a model shows the first one,
+        /// which is no change of a person's.
+        pub(super) shown_model: RefCell<Option<String>>,
     }
 
     #[glib::object_subclass]
@@ -40,6 +46,7 @@ mod imp {
         type ParentType = adw::Bin;
 
         fn class_init(klass: &mut Self::Class) {
+            NetworkChooser::ensure_type();
             klass.bind_template();
         }
 
@@ -49,7 +56,22 @@ mod imp {
     }
 
     impl ObjectImpl for HwNicPage {}
-    impl WidgetImpl for HwNicPage {}
+
+    impl WidgetImpl for HwNicPage {
+        fn map(&self) {
+            self.parent_map();
+            // The host's networks are offered once the page knows its VM's host.
+            if self.network_chooser.connection().is_none() {
+                let connection = self
+                    .obj()
+                    .ancestor(HardwareView::static_type())
+                    .and_downcast::<HardwareView>()
+                    .and_then(|view| view.domain())
+                    .and_then(|domain| domain.connection());
+                self.network_chooser.set_connection(connection);
+            }
+        }
+    }
     impl BinImpl for HwNicPage {}
 }
 
@@ -87,25 +109,28 @@ impl Editor for HwNicPage {
             return;
         };
         let imp = self.imp();
-        let (kind, source, editable) = match &nic.source {
-            InterfaceSource::Network(n) => (gettext("Virtual network"), n.clone(), true),
-            InterfaceSource::Bridge(b) => (gettext("Host bridge"), b.clone(), true),
+        let choice = match &nic.source {
+            InterfaceSource::Network(n) => Some(NetworkChoice::Nat { network: n.clone() }),
+            InterfaceSource::Bridge(b) => Some(NetworkChoice::Bridge { name: b.clone() }),
+            InterfaceSource::User => Some(NetworkChoice::User),
+            InterfaceSource::Direct { .. } | InterfaceSource::Other(_) => None,
+        };
+        // macvtap and other types stay as they are, shown but not offered.
+        let kind = match &nic.source {
             InterfaceSource::Direct { dev, .. } => {
-                (gettext("Host device (macvtap)"), dev.clone(), false)
+                format!("{} · {dev}", gettext("Host device (macvtap)"))
             }
-            InterfaceSource::User => (gettext("Usermode networking"), String::new(), false),
-            InterfaceSource::Other(t) => (t.clone(), String::new(), false),
+            InterfaceSource::Other(t) => t.clone(),
+            _ => String::new(),
         };
         imp.type_row.set_subtitle(&kind);
-        imp.source_row.set_title(&match nic.source {
-            InterfaceSource::Bridge(_) => gettext("Bridge"),
-            InterfaceSource::Direct { .. } => gettext("Device"),
-            _ => gettext("Network"),
-        });
-        imp.source_row.set_text(&source);
-        imp.source_row.set_visible(!source.is_empty() || editable);
-        imp.source_row.set_editable(editable);
+        imp.type_row.set_visible(choice.is_none());
+        imp.network_chooser.set_visible(choice.is_some());
+        if let Some(choice) = choice {
+            imp.network_chooser.choose(&choice);
+        }
         combo_fill(&imp.model_row, &MODELS, nic.model.as_deref());
+        imp.shown_model.replace(combo_value(&imp.model_row));
         imp.mac_row.set_subtitle(nic.mac.as_deref().unwrap_or("—"));
         imp.link_switch.set_active(nic.link_up.unwrap_or(true));
     }
@@ -117,26 +142,25 @@ impl Editor for HwNicPage {
         let imp = self.imp();
         let old = dom.device::<Interface>(&key).map_err(|e| e.to_string())?;
         let mut nic = old.clone();
-        let text = imp.source_row.text().trim().to_owned();
-        match &old.source {
-            InterfaceSource::Network(n) if *n != text => {
-                if text.is_empty() {
+        let chooser = &imp.network_chooser;
+        if chooser.is_visible() && chooser.settled() {
+            let source = match chooser.network().0 {
+                NetworkChoice::Nat { network } => InterfaceSource::Network(network),
+                NetworkChoice::Bridge { name } if name.is_empty() => {
+                    return Err(gettext("Enter the name of the host bridge (br0)."));
+                }
+                NetworkChoice::Bridge { name } => InterfaceSource::Bridge(name),
+                NetworkChoice::User => InterfaceSource::User,
+                NetworkChoice::None => {
                     return Err(gettext(
-                        "The network card needs the name of a virtual network.",
+                        "A network card is connected to something; to take it away, use Remove.",
                     ));
                 }
-                nic.source = InterfaceSource::Network(text);
-            }
-            InterfaceSource::Bridge(b) if *b != text => {
-                if text.is_empty() {
-                    return Err(gettext("The network card needs the name of a host bridge."));
-                }
-                nic.source = InterfaceSource::Bridge(text);
-            }
-            _ => {}
+            };
+            nic.source = source;
         }
         let model = combo_value(&imp.model_row);
-        if model != old.model && model.is_some() {
+        if model != *imp.shown_model.borrow() && model != old.model && model.is_some() {
             nic.model = model;
         }
         let up = imp.link_switch.is_active();

@@ -83,6 +83,8 @@ mod imp {
         pub(super) entries: RefCell<Vec<Entry>>,
         pub loaded: Cell<bool>,
         pub starting: Cell<bool>,
+        /// A choice asked for before the host's networks are read (a NIC's network).
+        pub(super) wanted: RefCell<Option<NetworkChoice>>,
     }
 
     #[glib::object_subclass]
@@ -207,6 +209,23 @@ impl NetworkChooser {
         self.set_networks(networks, session, host.loaded());
     }
 
+    /// Chooses `choice` (what a NIC is plugged into now): at once when the host's
+    /// networks are read, else as soon as they are.
+    pub fn choose(&self, choice: &NetworkChoice) {
+        let imp = self.imp();
+        if let NetworkChoice::Bridge { name } = choice {
+            imp.bridge_row.set_text(name);
+        }
+        imp.wanted.replace(Some(choice.clone()));
+        self.reload();
+    }
+
+    /// False while a choice asked for with [`NetworkChooser::choose`] waits for the
+    /// host's networks (what it shows then is not that choice).
+    pub fn settled(&self) -> bool {
+        self.imp().wanted.borrow().is_none()
+    }
+
     /// Lists `networks` with user-mode networking, a bridge and none. A session daemon
     /// cannot make taps, so user-mode comes first there.
     fn set_networks(&self, networks: Vec<NetworkObject>, session: bool, loaded: bool) {
@@ -223,7 +242,20 @@ impl NetworkChooser {
             entries.push(Entry::User);
         }
         entries.extend([Entry::Bridge, Entry::None]);
-        let kept = previous.and_then(|p| entries.iter().position(|e| e.same_choice(&p)));
+        let wanted = imp.wanted.borrow().as_ref().and_then(|w| {
+            entries.iter().position(|e| match (e, w) {
+                (Entry::Network(n), NetworkChoice::Nat { network }) => n.name() == *network,
+                (Entry::Bridge, NetworkChoice::Bridge { .. }) => true,
+                (Entry::User, NetworkChoice::User) => true,
+                (Entry::None, NetworkChoice::None) => true,
+                _ => false,
+            })
+        });
+        if wanted.is_some() {
+            imp.wanted.take();
+        }
+        let kept = wanted
+            .or_else(|| previous.and_then(|p| entries.iter().position(|e| e.same_choice(&p))));
         // A running virtual network first; when none runs, user-mode networking, which
         // needs nothing started (a stopped network would make the first start fail).
         let default = kept
