@@ -40,6 +40,7 @@ fn main() {
         test("overview_uptime_and_graphs", overview_uptime_and_graphs),
         test("cpu_topology_checked_against_the_count", cpu_topology),
         test("nic_network_chosen_from_the_hosts_list", nic_network),
+        test("disk_size_shown_and_shrink_refused", disk_size),
     ]);
 }
 
@@ -927,5 +928,85 @@ fn nic_network() {
     let (added, gone) = changed_lines(&before, &dumpxml("test", true));
     assert_eq!(added, ["<source network='isolated'/>"]);
     assert_eq!(gone, ["<source network='default'/>"]);
+    app.quit();
+}
+
+/// A disk whose image is a pool volume shows its size; a smaller size is refused on
+/// the field with nothing asked of libvirt, and a larger one reaches libvirt (the test
+/// driver cannot resize: its own words show under the field).
+fn disk_size() {
+    let other = virt::connect::Connect::open(Some("test:///default")).expect("test driver");
+    let pool = other
+        .lookup_storage_pool_by_name("default-pool")
+        .expect("the test driver's pool");
+    let vol = virt::storage_vol::StorageVol::create_xml(
+        &pool,
+        "<volume><name>grow.img</name><capacity unit='GiB'>2</capacity></volume>",
+        0,
+    )
+    .expect("a volume");
+    let path = vol.path().expect("its path");
+    let (app, _domain, page) = start();
+    let window = app.window();
+    let xml = dumpxml("test", true).replacen(
+        "    <interface",
+        &format!(
+            "    <disk type='file' device='disk'>\n      <source file='{path}'/>\n      \
+             <target dev='vdb' bus='virtio'/>\n    </disk>\n    <interface"
+        ),
+        1,
+    );
+    other.define_domain_xml(&xml).expect("the disk is added");
+    let hw = hardware(&page);
+    wait_until("the sidebar lists the new disk", EVENT, || {
+        hw.titles().iter().any(|t| t == "VirtIO Disk vdb")
+    });
+    let disk: HwDiskPage = open(&hw, "VirtIO Disk vdb");
+    let size = wait_until("the size shows", EVENT, || {
+        let s = disk.size_text().replace('\u{a0}', " ");
+        (!s.is_empty()).then_some(s)
+    });
+    assert!(size.starts_with("2.0 GiB, "), "{size}");
+    // The other disk's image is in no pool: no size to show.
+    let vda: HwDiskPage = open(&hw, "VirtIO Disk vda");
+    settle();
+    assert_eq!(vda.size_text(), "");
+
+    let disk: HwDiskPage = open(&hw, "VirtIO Disk vdb");
+    wait_until("the size shows again", EVENT, || {
+        !disk.size_text().is_empty()
+    });
+    let before = dumpxml("test", true);
+    disk.set_size_gib(1.0);
+    find_widgets::<gtk::Button>(&disk)
+        .into_iter()
+        .find(|b| b.label().is_some_and(|l| l == "_Resize"))
+        .expect("the Resize button")
+        .emit_clicked();
+    settle();
+    let (text, error) = disk.size_message();
+    assert!(error && text.contains("cannot shrink"), "{text}");
+    shoot(&window, "details-disk-shrink-refused");
+    assert_eq!(
+        vol.info().expect("the volume").capacity,
+        2 << 30,
+        "a refused shrink changes nothing"
+    );
+    assert_eq!(dumpxml("test", true), before);
+
+    disk.set_size_gib(3.0);
+    find_widgets::<gtk::Button>(&disk)
+        .into_iter()
+        .find(|b| b.label().is_some_and(|l| l == "_Resize"))
+        .expect("the Resize button")
+        .emit_clicked();
+    let (text, error) = wait_until("libvirt answers", EVENT, || {
+        let m = disk.size_message();
+        m.0.contains("not resized").then_some(m)
+    });
+    assert!(
+        error && text.contains("not supported"),
+        "libvirt's words: {text}"
+    );
     app.quit();
 }

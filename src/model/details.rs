@@ -16,7 +16,7 @@ use crate::virt::domain_xml::apply::Definition;
 use crate::virt::VirtError;
 
 pub use super::device_titles::{device_icon, device_title};
-pub use crate::virt::domain_details::{AddressSource, GuestAddress};
+pub use crate::virt::domain_details::{AddressSource, DiskSize, GuestAddress};
 pub use crate::virt::domain_xml::apply::Affect;
 pub use crate::virt::domain_xml::devices::{
     CharDevice, Controller, Disk, DiskSource, Filesystem, Graphics, Hostdev, Input, Interface,
@@ -323,6 +323,35 @@ impl ConnectionObject {
                     .collect())
             })
             .await?
+    }
+
+    /// The size of the disk whose image is `source`; `None` when it is no volume of
+    /// one of the host's storage pools (its size is then not libvirt's to change).
+    pub async fn disk_size(&self, source: DiskSource) -> Result<Option<DiskSize>, VirtError> {
+        self.worker()
+            .run(move |st| domain_details::disk_size(st.session()?.conn(), &source))
+            .await?
+    }
+
+    /// Grows `domain`'s disk `target`, whose image is the pool volume `source`, to
+    /// `bytes`: at once in a running guest, else in its pool. Shrinking is the
+    /// caller's to refuse (libvirt would cut the guest's data).
+    pub async fn resize_disk(
+        &self,
+        domain: &DomainObject,
+        target: String,
+        source: DiskSource,
+        bytes: u64,
+    ) -> Result<(), VirtError> {
+        let uuid = domain.uuid();
+        let r = self
+            .worker()
+            .run(move |st| {
+                domain_details::resize_disk(st.session()?.conn(), &uuid, &target, &source, bytes)
+            })
+            .await;
+        self.config_touched(domain);
+        r?
     }
 
     /// The host's memory in KiB: no guest can be given more.

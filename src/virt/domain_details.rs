@@ -1,14 +1,17 @@
 //! What a VM's Details pages ask of libvirt beyond reading its XML: the guest's
 //! addresses, title and description, saving an edited definition without overwriting
-//! a change made meanwhile, and one device changed, unplugged or renamed.
+//! a change made meanwhile, one device changed, unplugged or renamed, and a pool
+//! volume's disk measured and grown.
 //!
 //! These calls block (a remote host can take seconds): the model runs them on the
 //! connection's worker. They use the `virt` crate's safe API only.
 
 use virt::connect::Connect;
+use virt::storage_vol::StorageVol;
 use virt::sys;
 
 use super::domain_xml::apply::{self, Affect, Definition};
+use super::domain_xml::devices::DiskSource;
 use super::domain_xml::DomainXml;
 use super::error::{Result, VirtError};
 
@@ -216,4 +219,70 @@ pub fn host_memory_kib(conn: &Connect) -> Result<u64> {
     conn.node_info()
         .map(|i| i.memory)
         .map_err(VirtError::from_crate("virNodeGetInfo"))
+}
+
+/// A disk's size, when its image is a volume of one of the host's storage pools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DiskSize {
+    /// What the guest sees, bytes.
+    pub capacity: u64,
+    /// What it takes on the host, bytes.
+    pub allocation: u64,
+}
+
+/// The pool volume behind a disk's `source` (a path libvirt knows as a volume, or a
+/// pool and volume name).
+fn volume_of(conn: &Connect, source: &DiskSource) -> Result<Option<StorageVol>> {
+    let vol = match source {
+        DiskSource::File(path) | DiskSource::Block(path) => conn.lookup_storage_vol_by_path(path),
+        DiskSource::Volume { pool, volume } => conn
+            .lookup_storage_pool_by_name(pool)
+            .and_then(|p| p.lookup_storage_vol_by_name(volume)),
+        _ => return Ok(None),
+    };
+    match vol {
+        Ok(vol) => Ok(Some(vol)),
+        // Not in any pool: its size is not libvirt's to tell or change.
+        Err(e) if e.code().to_raw() == sys::VIR_ERR_NO_STORAGE_VOL as u32 => Ok(None),
+        Err(e) => Err(VirtError::from_crate("virStorageVolLookupByPath")(e)),
+    }
+}
+
+/// The size of the disk whose image is `source`, `None` when it is no pool volume.
+pub fn disk_size(conn: &Connect, source: &DiskSource) -> Result<Option<DiskSize>> {
+    let Some(vol) = volume_of(conn, source)? else {
+        return Ok(None);
+    };
+    let info = vol
+        .info()
+        .map_err(VirtError::from_crate("virStorageVolGetInfo"))?;
+    Ok(Some(DiskSize {
+        capacity: info.capacity,
+        allocation: info.allocation,
+    }))
+}
+
+/// Grows the disk `target` of domain `uuid`, whose image is the pool volume `source`,
+/// to `bytes`: through QEMU while the domain runs (`virDomainBlockResize`, the guest
+/// sees it at once), else through its pool (`virStorageVolResize`).
+pub fn resize_disk(
+    conn: &Connect,
+    uuid: &str,
+    target: &str,
+    source: &DiskSource,
+    bytes: u64,
+) -> Result<()> {
+    let dom = conn
+        .lookup_domain_by_uuid_string(uuid)
+        .map_err(VirtError::from_crate("virDomainLookupByUUIDString"))?;
+    if dom.is_active().unwrap_or(false) {
+        return dom
+            .block_resize(target, bytes, sys::VIR_DOMAIN_BLOCK_RESIZE_BYTES)
+            .map_err(VirtError::from_crate("virDomainBlockResize"));
+    }
+    let vol = volume_of(conn, source)?.ok_or_else(|| {
+        VirtError::InvalidArgument("the disk’s image is no volume of a storage pool".into())
+    })?;
+    vol.resize(bytes, 0)
+        .map_err(VirtError::from_crate("virStorageVolResize"))
 }
