@@ -9,7 +9,9 @@
 //! first (what libvirt adds to a live definition is no difference), then one made on
 //! the Memory page and one made by `virsh define` from another process are listed as
 //! waiting for the next start; the uptime counts from the start Vireo saw; the graphs
-//! follow the stats ticks.
+//! follow the stats ticks. A disk whose image is a pool volume grows on its page: in
+//! its pool while the VM is off, through QEMU while it runs (`virsh vol-info` and
+//! `domblkinfo` from another process see it).
 //!
 //! Needs root, QEMU, libvirtd and the test guest (run it under `isolate.sh` on a shared
 //! machine); skipped with one loud line where they are missing, except in CI.
@@ -45,6 +47,7 @@ fn main() {
             running_guest_overview,
         )
         .limit(300),
+        test("a_pool_volume_disk_grows_off_and_running", disk_grows).limit(300),
     ]);
 }
 
@@ -324,5 +327,103 @@ fn running_guest_overview() {
     }
     settle();
     save_png(&window, "details-qemu-performance.png");
+    app.quit();
+}
+
+/// The capacity in bytes of `what` in `virsh` output lines "Capacity: N".
+fn capacity_of(text: &str) -> u64 {
+    text.lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            (k.trim() == "Capacity").then(|| v.trim().split_whitespace().next()?.parse().ok())?
+        })
+        .unwrap_or_else(|| panic!("no capacity in {text}"))
+}
+
+fn press_resize(disk: &HwDiskPage) {
+    kit::app::find_widgets::<gtk::Button>(disk)
+        .into_iter()
+        .find(|b| b.label().is_some_and(|l| l == "_Resize"))
+        .expect("the Resize button")
+        .emit_clicked();
+}
+
+fn disk_grows() {
+    let guest = Guest::get().unwrap();
+    daemon();
+    let dir = temp_dir("details-qemu-pool");
+    let dir_text = dir.to_str().unwrap().to_owned();
+    virsh(
+        URI,
+        &[
+            "pool-create-as",
+            "vireo-test-grow",
+            "dir",
+            "--target",
+            &dir_text,
+        ],
+    );
+    virsh(
+        URI,
+        &[
+            "vol-create-as",
+            "vireo-test-grow",
+            "grow.qcow2",
+            "1G",
+            "--format",
+            "qcow2",
+        ],
+    );
+    let image = format!("{dir_text}/grow.qcow2");
+    let app = TestApp::start(&["--connect", URI]);
+    let c = app.connection(0);
+    wait_until("qemu:///system connects", EVENT, || {
+        c.state() == ConnectionState::Connected
+    });
+    let xml = domain_xml(guest).replacen(
+        "</devices>",
+        &format!(
+            "<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>\
+             <source file='{image}'/><target dev='vdb' bus='virtio'/></disk></devices>"
+        ),
+        1,
+    );
+    let d = define(&c, xml);
+    let (_page, hw) = open_details(&app, &d);
+    let vol_info = || virsh(URI, &["vol-info", "--bytes", &image]);
+
+    // Off: the volume grows in its pool.
+    let disk: HwDiskPage = open(&hw, "VirtIO Disk vdb");
+    wait_until("the size shows", EVENT, || !disk.size_text().is_empty());
+    disk.set_size_gib(1.5);
+    press_resize(&disk);
+    wait_until("the volume grew", EVENT, || {
+        capacity_of(&vol_info()) == 3 << 29
+    });
+    let (text, error) = wait_until("the page says so", EVENT, || {
+        let m = disk.size_message();
+        (!m.0.is_empty()).then_some(m)
+    });
+    assert!(!error && text.starts_with("Grown to"), "{text}");
+
+    // Running: QEMU grows it, the guest's disk has the new size now.
+    start(&c, &d);
+    let disk: HwDiskPage = open(&hw, "VirtIO Disk vdb");
+    wait_until("the size shows", EVENT, || {
+        disk.size_text()
+            .replace('\u{a0}', " ")
+            .starts_with("1.5 GiB")
+    });
+    disk.set_size_gib(2.0);
+    press_resize(&disk);
+    wait_until("the running disk grew", EVENT, || {
+        capacity_of(&virsh(URI, &["domblkinfo", NAME, "vdb"])) == 2 << 30
+    });
+    let (text, error) = wait_until("the page says so", EVENT, || {
+        let m = disk.size_message();
+        (!m.0.is_empty()).then_some(m)
+    });
+    assert!(!error && text.contains("sees the new size now"), "{text}");
+    save_png(&app.window(), "details-qemu-disk-grown.png");
     app.quit();
 }

@@ -236,6 +236,7 @@ impl HwDiskPage {
             return;
         };
         imp.size_spin.update();
+        self.say_size("", false);
         let wanted = (imp.size_spin.value() * GIB).round() as u64;
         // The field shows tenths of a GiB: a size it cannot show exactly is the same.
         if (wanted as f64 - size.capacity as f64).abs() < GIB / 20.0 {
@@ -359,6 +360,10 @@ impl Editor for HwDiskPage {
             }
             _ => None,
         };
+        if *imp.sized.borrow() != sized {
+            // Another disk: the last one's Resize said nothing about it.
+            self.say_size("", false);
+        }
         imp.sized.replace(sized);
         if self.is_mapped() {
             self.read_size();
