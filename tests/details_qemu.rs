@@ -330,12 +330,12 @@ fn running_guest_overview() {
     app.quit();
 }
 
-/// The capacity in bytes of `what` in `virsh` output lines "Capacity: N".
+/// The capacity in bytes that `virsh` output says on its line "Capacity: N".
 fn capacity_of(text: &str) -> u64 {
     text.lines()
         .find_map(|l| {
             let (k, v) = l.split_once(':')?;
-            (k.trim() == "Capacity").then(|| v.trim().split_whitespace().next()?.parse().ok())?
+            (k.trim() == "Capacity").then(|| v.split_whitespace().next()?.parse().ok())?
         })
         .unwrap_or_else(|| panic!("no capacity in {text}"))
 }

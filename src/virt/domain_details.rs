@@ -243,7 +243,7 @@ fn volume_of(conn: &Connect, source: &DiskSource) -> Result<Option<StorageVol>> 
     match vol {
         Ok(vol) => Ok(Some(vol)),
         // Not in any pool: its size is not libvirt's to tell or change.
-        Err(e) if e.code().to_raw() == sys::VIR_ERR_NO_STORAGE_VOL as u32 => Ok(None),
+        Err(e) if e.code().to_raw() == sys::VIR_ERR_NO_STORAGE_VOL => Ok(None),
         Err(e) => Err(VirtError::from_crate("virStorageVolLookupByPath")(e)),
     }
 }
