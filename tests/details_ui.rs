@@ -669,13 +669,25 @@ fn xml_edit_meanwhile() {
 
 /// A screenshot of the overview in a window 360 px wide (the page takes the width).
 fn narrow_shot(window: &vireo::ui::VireoWindow, page: &VmPage, name: &str) {
+    narrow_page_shot(window, page, "Overview", name);
+}
+
+/// A screenshot of the sidebar's entry `entry` in a window 360 px wide (the page
+/// takes the width).
+fn narrow_page_shot(window: &vireo::ui::VireoWindow, page: &VmPage, entry: &str, name: &str) {
     window.unmaximize();
     window.set_default_size(360, 640);
     wait_until("the window narrows to 360 px", EVENT, || {
         window.width() <= 360
     });
     let hw = hardware(page);
-    assert!(hw.select("CPUs") && hw.select("Overview"));
+    // Another entry first: selecting the one already selected shows nothing new.
+    let other = if entry == "Overview" {
+        "CPUs"
+    } else {
+        "Overview"
+    };
+    assert!(hw.select(other) && hw.select(entry));
     settle();
     save_png(window, name);
 }
@@ -860,6 +872,7 @@ fn cpu_topology() {
     );
     assert_eq!(gone, ["<vcpu placement='static'>2</vcpu>"], "{after}");
     shoot(&window, "details-cpu-topology");
+    narrow_page_shot(&window, &page, "CPUs", "details-cpu-topology-360.png");
     app.quit();
 }
 
@@ -928,6 +941,12 @@ fn nic_network() {
     let (added, gone) = changed_lines(&before, &dumpxml("test", true));
     assert_eq!(added, ["<source network='isolated'/>"]);
     assert_eq!(gone, ["<source network='default'/>"]);
+    narrow_page_shot(
+        &window,
+        &page,
+        "NIC :dd:ee:ff",
+        "details-nic-network-360.png",
+    );
     app.quit();
 }
 
@@ -1007,6 +1026,13 @@ fn disk_size() {
     assert!(
         error && text.contains("not supported"),
         "libvirt's words: {text}"
+    );
+    shoot(&window, "details-disk-resize-refused-by-libvirt");
+    narrow_page_shot(
+        &window,
+        &page,
+        "VirtIO Disk vdb",
+        "details-disk-size-360.png",
     );
     app.quit();
 }
