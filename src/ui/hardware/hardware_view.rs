@@ -19,8 +19,15 @@ use super::boot_page::HwBootPage;
 use super::cpu_page::HwCpuPage;
 use super::device_page::HwDevicePage;
 use super::disk_page::HwDiskPage;
+use super::graphics_page::HwGraphicsPage;
+use super::input_page::HwInputPage;
 use super::memory_page::HwMemoryPage;
 use super::nic_page::HwNicPage;
+use super::rng_page::HwRngPage;
+use super::sound_page::HwSoundPage;
+use super::tpm_page::HwTpmPage;
+use super::video_page::HwVideoPage;
+use super::watchdog_page::HwWatchdogPage;
 use super::{Editor, HostLimits};
 use crate::i18n::gettext_f;
 use crate::model::details::{
@@ -28,6 +35,23 @@ use crate::model::details::{
 };
 use crate::model::{error_text, DomainObject};
 use crate::ui::vm_overview::VmOverview;
+
+/// The page that edits the device `key`: a typed page for the kinds Vireo edits,
+/// else the device's XML.
+fn device_page(key: &DeviceKey) -> Box<dyn Editor> {
+    match key.kind {
+        DeviceKind::Disk => Box::new(HwDiskPage::new(key)),
+        DeviceKind::Interface => Box::new(HwNicPage::new(key)),
+        DeviceKind::Graphics => Box::new(HwGraphicsPage::new(key)),
+        DeviceKind::Video => Box::new(HwVideoPage::new(key)),
+        DeviceKind::Sound => Box::new(HwSoundPage::new(key)),
+        DeviceKind::Input => Box::new(HwInputPage::new(key)),
+        DeviceKind::Watchdog => Box::new(HwWatchdogPage::new(key)),
+        DeviceKind::Rng => Box::new(HwRngPage::new(key)),
+        DeviceKind::Tpm => Box::new(HwTpmPage::new(key)),
+        _ => Box::new(HwDevicePage::new(key)),
+    }
+}
 
 /// What a sidebar row opens.
 #[derive(Debug, Clone, PartialEq)]
@@ -465,11 +489,7 @@ impl HardwareView {
                 Box::new(page)
             }
             Entry::Boot => Box::new(HwBootPage::default()),
-            Entry::Device(key) if key.kind == DeviceKind::Disk => Box::new(HwDiskPage::new(key)),
-            Entry::Device(key) if key.kind == DeviceKind::Interface => {
-                Box::new(HwNicPage::new(key))
-            }
-            Entry::Device(key) => Box::new(HwDevicePage::new(key)),
+            Entry::Device(key) => device_page(key),
         };
         if let Some(doc) = imp.doc.borrow().as_ref() {
             editor.load(doc);
@@ -527,7 +547,13 @@ impl HardwareView {
             .map(|e| e.write(&mut after, &imp.limits.get()))
             .unwrap_or(Ok(()));
         if let Err(text) = written {
-            self.say(&text, true);
+            // A page that marks the wrong field says it there.
+            let inline = imp
+                .editor
+                .borrow()
+                .as_ref()
+                .is_some_and(|e| e.shows_errors_inline());
+            self.say(if inline { "" } else { &text }, true);
             return;
         }
         if !after.is_changed() {
