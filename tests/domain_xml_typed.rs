@@ -48,6 +48,8 @@ const MANY: &str = "virt-manager/compare/virt-install-many-devices.xml";
 const Q35: &str = "virt-manager/compare/virt-install-amd-sev.xml";
 const CRLF: &str = "domain_xml/nasty-crlf-tabs.xml";
 const SELF_CLOSING: &str = "domain_xml/nasty-self-closing.xml";
+/// A serial port with its console twin, a USB 2 controller with companions, a 9p share.
+const SERIAL_USB2_9P: &str = "domain_xml/serial-usb2-9p.xml";
 /// A VM with a VNC display (and no SPICE channel).
 const VNC: &str = "virt-manager/compare/virt-install-funny-passwords.xml";
 
@@ -593,4 +595,71 @@ fn golden_controller_model() {
         })
         .unwrap();
     });
+}
+
+#[test]
+fn golden_serial_controller_filesystem() {
+    // The serial port writes to a file, and its console twin with it; USB 3 replaces
+    // USB 2 and its companions; the 9p share becomes virtiofs, with shared memory.
+    golden(SERIAL_USB2_9P, "serial-usb2-9p--file-usb3-virtiofs", |d| {
+        let serial = first::<CharDevice>(d);
+        d.set_char_source(&serial, "file", Some("/var/log/guest.log"))
+            .unwrap();
+        let console = nth::<CharDevice>(d, |c| c.kind == DeviceKind::Console);
+        assert_eq!(
+            d.device::<CharDevice>(&console)
+                .unwrap()
+                .source_path
+                .as_deref(),
+            Some("/var/log/guest.log")
+        );
+        let usb = first::<Controller>(d);
+        d.set_controller_model(&usb, "qemu-xhci").unwrap();
+        assert_eq!(d.devices_of::<Controller>().len(), 1, "the companions go");
+        let fs = first::<Filesystem>(d);
+        d.set_filesystem_driver(&fs, "virtiofs").unwrap();
+    });
+    // A USB serial port: libvirt picks its model again.
+    golden(SERIAL_USB2_9P, "serial-usb2-9p--usb-serial", |d| {
+        let serial = first::<CharDevice>(d);
+        d.set_char_target_type(&serial, "usb-serial").unwrap();
+    });
+    round_trip(
+        SERIAL_USB2_9P,
+        "serial to a socket and back",
+        |d| {
+            let serial = first::<CharDevice>(d);
+            d.set_char_source(&serial, "unix", Some("/run/guest.sock"))
+                .unwrap();
+            let s: CharDevice = d.device(&serial).unwrap();
+            assert_eq!(
+                (s.char_type.as_str(), s.source_path.as_deref()),
+                ("unix", Some("/run/guest.sock"))
+            );
+        },
+        |d| {
+            let serial = first::<CharDevice>(d);
+            d.set_char_source(&serial, "pty", None).unwrap();
+        },
+    );
+    round_trip(
+        SERIAL_USB2_9P,
+        "the share's tag and source and back",
+        |d| {
+            let fs = first::<Filesystem>(d);
+            d.edit_device(&fs, |f: &mut Filesystem| {
+                f.source_dir = Some("/srv/other".into());
+                f.target_dir = Some("other".into());
+            })
+            .unwrap();
+        },
+        |d| {
+            let fs = first::<Filesystem>(d);
+            d.edit_device(&fs, |f: &mut Filesystem| {
+                f.source_dir = Some("/srv/share".into());
+                f.target_dir = Some("share".into());
+            })
+            .unwrap();
+        },
+    );
 }

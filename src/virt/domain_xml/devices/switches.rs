@@ -197,3 +197,148 @@ impl DomainXml {
         Ok(())
     }
 }
+
+/// USB controller models that take a `ports` count (the xHCI ones).
+const XHCI: &[&str] = &["qemu-xhci", "nec-xhci"];
+
+impl DomainXml {
+    /// Connects the character device `key` (a serial port, console, channel or
+    /// parallel port) to the host as `char_type`: `pty` (a pseudo terminal), `file`
+    /// (its output written to `path`) or `unix` (a socket at `path` the host side
+    /// listens on). What the old type alone had (`<source>`'s other settings, a
+    /// `<protocol>`) goes. A serial port's console twin (the `<console>` libvirt
+    /// writes as a copy of serial port 0) follows it, so the two stay one device.
+    pub fn set_char_source(
+        &mut self,
+        key: &DeviceKey,
+        char_type: &str,
+        path: Option<&str>,
+    ) -> Result<()> {
+        let el = self.resolve(key)?;
+        let twin = (key.kind == DeviceKind::Serial)
+            .then(|| super::chardev::console_twin(self, el))
+            .flatten()
+            .filter(|&c| self.doc().attr(c, "type") == self.doc().attr(el, "type"));
+        for node in std::iter::once(el).chain(twin) {
+            self.set_one_char_source(node, char_type, path)?;
+        }
+        Ok(())
+    }
+
+    fn set_one_char_source(
+        &mut self,
+        el: NodeId,
+        char_type: &str,
+        path: Option<&str>,
+    ) -> Result<()> {
+        let doc = self.doc_mut();
+        let switched = doc.attr(el, "type") != Some(char_type);
+        if switched {
+            doc.set_attr(el, "type", char_type)?;
+            let drop: Vec<NodeId> = doc
+                .children(el)
+                .filter(|&c| matches!(doc.name(c), "source" | "protocol"))
+                .collect();
+            for c in drop {
+                doc.remove(c)?;
+            }
+        }
+        match char_type {
+            "file" | "unix" => {
+                doc.put(el, "source", "path", path)?;
+                if char_type == "unix" && doc.get(el, "source", "mode").is_none() {
+                    doc.put(el, "source", "mode", Some("bind"))?;
+                }
+            }
+            _ => {}
+        }
+        doc.close_if_empty(el);
+        Ok(())
+    }
+
+    /// Gives the character device `key` the guest side `target_type` (`isa-serial`,
+    /// `usb-serial`, `pci-serial` for a serial port; `serial`, `virtio` for a
+    /// console). The old type's `<model>` goes: libvirt picks the one that matches.
+    pub fn set_char_target_type(&mut self, key: &DeviceKey, target_type: &str) -> Result<()> {
+        let el = self.resolve(key)?;
+        let doc = self.doc_mut();
+        if doc.get(el, "target", "type").as_deref() == Some(target_type) {
+            return Ok(());
+        }
+        doc.put(el, "target", "type", Some(target_type))?;
+        if let Some(model) = doc.at(el, "target/model") {
+            let target = doc.parent(model);
+            doc.remove(model)?;
+            if let Some(t) = target {
+                doc.close_if_empty(t);
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives the controller `key` the model `model`. A `ports` count stays only on an
+    /// xHCI USB controller (the others have a fixed number); a USB controller that
+    /// becomes xHCI replaces the companion controllers of its index (the USB 1 halves
+    /// an EHCI controller needs), as virt-manager does.
+    pub fn set_controller_model(&mut self, key: &DeviceKey, model: &str) -> Result<()> {
+        let el = self.resolve(key)?;
+        let doc = self.doc();
+        if doc.attr(el, "model") == Some(model) {
+            return Ok(());
+        }
+        let usb = doc.attr(el, "type") == Some("usb");
+        let index = doc.attr(el, "index").unwrap_or("0").to_owned();
+        let companions: Vec<NodeId> = if usb && XHCI.contains(&model) {
+            self.device_elements(DeviceKind::Controller)
+                .into_iter()
+                .filter(|&c| {
+                    c != el
+                        && doc.attr(c, "type") == Some("usb")
+                        && doc.attr(c, "index").unwrap_or("0") == index
+                        && doc.child(c, "master").is_some()
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let doc = self.doc_mut();
+        doc.set_attr(el, "model", model)?;
+        if !XHCI.contains(&model) {
+            doc.remove_attr(el, "ports")?;
+        }
+        for c in companions {
+            doc.remove(c)?;
+        }
+        Ok(())
+    }
+
+    /// Shares the filesystem `key` through `driver`: `virtiofs` (which needs the
+    /// guest's memory shared with the host: added as virt-manager adds it, and the
+    /// `passthrough` access mode) or `path` (9p).
+    pub fn set_filesystem_driver(&mut self, key: &DeviceKey, driver: &str) -> Result<()> {
+        let el = self.resolve(key)?;
+        let doc = self.doc_mut();
+        if doc.get(el, "driver", "type").as_deref() == Some(driver) {
+            return Ok(());
+        }
+        doc.put(el, "driver", "type", Some(driver))?;
+        if driver == "virtiofs" {
+            if let Some(d) = doc.child(el, "driver") {
+                // 9p's settings mean nothing to virtiofs.
+                for attr in ["format", "wrpolicy"] {
+                    doc.remove_attr(d, attr)?;
+                }
+            }
+            if doc
+                .attr(el, "accessmode")
+                .is_some_and(|m| m != "passthrough")
+            {
+                doc.set_attr(el, "accessmode", "passthrough")?;
+            }
+            let mut fs: super::Filesystem = self.device(key)?;
+            use super::DeviceView;
+            fs.complete(self)?;
+        }
+        Ok(())
+    }
+}
