@@ -44,6 +44,7 @@ fn main() {
             "device_pages_edit_the_definition",
             device_pages::device_pages,
         ),
+        test("port_pages_edit_the_definition", device_pages::port_pages),
     ]);
 }
 

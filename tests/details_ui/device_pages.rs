@@ -7,8 +7,8 @@
 use adw::prelude::*;
 use vireo::model::{DomainObject, DomainState};
 use vireo::ui::{
-    HardwareView, HwGraphicsPage, HwInputPage, HwRngPage, HwSoundPage, HwTpmPage, HwVideoPage,
-    HwWatchdogPage,
+    HardwareView, HwCharDevicePage, HwControllerPage, HwFilesystemPage, HwGraphicsPage,
+    HwInputPage, HwRngPage, HwSoundPage, HwTpmPage, HwVideoPage, HwWatchdogPage,
 };
 
 use super::kit::app::{find_widgets, TestApp};
@@ -43,15 +43,50 @@ const DEVICES_VM: &str = "<domain type='test'>
 </domain>
 ";
 
+/// A VM with a serial port and its console, a USB 2 controller and a shared directory.
+const PORTS_VM: &str = "<domain type='test'>
+  <name>ports</name>
+  <memory unit='MiB'>512</memory>
+  <memoryBacking>
+    <source type='memfd'/>
+    <access mode='shared'/>
+  </memoryBacking>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64'>hvm</type>
+  </os>
+  <devices>
+    <controller type='usb' index='0' model='ich9-ehci1'/>
+    <filesystem type='mount' accessmode='passthrough'>
+      <driver type='virtiofs'/>
+      <source dir='/srv/share'/>
+      <target dir='share'/>
+    </filesystem>
+    <serial type='pty'>
+      <target port='0'/>
+    </serial>
+    <console type='pty'>
+      <target type='serial' port='0'/>
+    </console>
+  </devices>
+</domain>
+";
+
 /// Vireo on the test driver with the VM "devices" defined (running with `running`),
 /// its Details open.
 fn start_devices(running: bool) -> (TestApp, DomainObject, HardwareView) {
+    start_vm(DEVICES_VM, running)
+}
+
+/// Vireo on the test driver with the VM `xml` defined (running with `running`), its
+/// Details open.
+fn start_vm(xml: &str, running: bool) -> (TestApp, DomainObject, HardwareView) {
     let app = TestApp::start(&["--connect", "test:///default"]);
     let connection = app.connection(0);
     wait_until("the test host connects", EVENT, || {
         connection.state() == vireo::model::ConnectionState::Connected
     });
-    let domain = kit::model::define(&connection, DEVICES_VM.to_owned());
+    let domain = kit::model::define(&connection, xml.to_owned());
     if running {
         kit::model::start(&connection, &domain);
     }
@@ -78,10 +113,11 @@ fn open_listed<W: IsA<gtk::Widget>>(hw: &HardwareView, title: &str) -> W {
 /// Applies the page shown, waits until libvirt's persistent XML changes, and returns
 /// the lines added and removed.
 fn apply_and_diff(hw: &HardwareView, what: &str) -> (Vec<String>, Vec<String>) {
-    let before = dumpxml("devices", true);
+    let name = hw.domain().map(|d| d.name()).unwrap_or_default();
+    let before = dumpxml(&name, true);
     hw.apply();
     let after = wait_until(what, EVENT, || {
-        let now = dumpxml("devices", true);
+        let now = dumpxml(&name, true);
         (now != before).then_some(now)
     });
     changed_lines(&before, &after)
@@ -244,6 +280,110 @@ pub fn device_pages() {
         ("Watchdog", "watchdog"),
         ("Random Number Generator", "rng"),
         ("TPM", "tpm"),
+    ] {
+        assert!(hw.select(title), "no “{title}” in {:?}", hw.titles());
+        settle();
+        save_png(&window, &format!("details-{name}-narrow.png"));
+    }
+    app.quit();
+}
+
+/// The serial port, its console, the USB controller and the shared directory: a
+/// relative path is refused on its field; the serial port writes to a file (its
+/// console with it), USB 2 becomes USB 3, the share gets another directory and tag
+/// and its page stays open; each checked in libvirt's XML. Screenshots light, dark
+/// and 360 px.
+pub fn port_pages() {
+    let (app, _domain, hw) = start_vm(PORTS_VM, false);
+    let window = app.window();
+
+    let serial: HwCharDevicePage = open(&hw, "Serial 1");
+    shoot(&window, "details-serial");
+    let before = dumpxml("ports", true);
+    serial.set_host_side("file", "guest.log");
+    hw.apply();
+    settle();
+    assert!(
+        serial.problem().contains("full path"),
+        "{}",
+        serial.problem()
+    );
+    assert!(entry(&serial, "_Path").has_css_class("error"));
+    assert_eq!(dumpxml("ports", true), before, "nothing changed");
+    shoot(&window, "details-serial-error");
+    serial.set_host_side("file", "/var/log/ports.log");
+    let (added, gone) = apply_and_diff(&hw, "the serial port is saved");
+    assert_eq!(
+        gone,
+        ["<serial type='pty'>", "<console type='pty'>"],
+        "{added:?}"
+    );
+    assert_eq!(
+        added,
+        [
+            "<serial type='file'>",
+            "<source path='/var/log/ports.log'/>",
+            "<console type='file'>",
+            "<source path='/var/log/ports.log'/>",
+        ],
+        "{gone:?}"
+    );
+
+    // The console is the serial port seen again: changed there.
+    let console: HwCharDevicePage = open(&hw, "Console 1");
+    let rows = find_widgets::<adw::ComboRow>(&console);
+    assert!(
+        rows.iter().all(|r| !r.is_sensitive()),
+        "the console follows the serial port"
+    );
+    shoot(&window, "details-console");
+
+    let usb: HwControllerPage = open(&hw, "Controller USB 0");
+    usb.set_model("qemu-xhci");
+    let (added, gone) = apply_and_diff(&hw, "the controller is saved");
+    assert_eq!(
+        gone,
+        ["<controller type='usb' index='0' model='ich9-ehci1'/>"],
+        "{added:?}"
+    );
+    assert_eq!(
+        added,
+        ["<controller type='usb' index='0' model='qemu-xhci'/>"],
+        "{gone:?}"
+    );
+    shoot(&window, "details-controller");
+
+    let share: HwFilesystemPage = open(&hw, "Filesystem share");
+    share.set_share("/srv/other", "other");
+    let (added, gone) = apply_and_diff(&hw, "the share is saved");
+    assert_eq!(
+        gone,
+        ["<source dir='/srv/share'/>", "<target dir='share'/>"]
+    );
+    assert_eq!(
+        added,
+        ["<source dir='/srv/other'/>", "<target dir='other'/>"]
+    );
+    wait_until("the sidebar follows the new tag", EVENT, || {
+        hw.titles().iter().any(|t| t == "Filesystem other")
+    });
+    settle();
+    assert!(
+        hw.page().and_downcast::<HwFilesystemPage>().is_some(),
+        "its page stays open"
+    );
+    shoot(&window, "details-filesystem");
+
+    window.unmaximize();
+    window.set_default_size(360, 640);
+    wait_until("the window narrows to 360 px", EVENT, || {
+        window.width() <= 360
+    });
+    for (title, name) in [
+        ("Serial 1", "serial"),
+        ("Console 1", "console"),
+        ("Controller USB 0", "controller"),
+        ("Filesystem other", "filesystem"),
     ] {
         assert!(hw.select(title), "no “{title}” in {:?}", hw.titles());
         settle();

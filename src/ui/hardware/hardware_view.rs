@@ -16,9 +16,12 @@ use gtk::{glib, CompositeTemplate};
 
 use super::add_hardware_dialog::AddHardwareDialog;
 use super::boot_page::HwBootPage;
+use super::chardev_page::HwCharDevicePage;
+use super::controller_page::HwControllerPage;
 use super::cpu_page::HwCpuPage;
 use super::device_page::HwDevicePage;
 use super::disk_page::HwDiskPage;
+use super::filesystem_page::HwFilesystemPage;
 use super::graphics_page::HwGraphicsPage;
 use super::input_page::HwInputPage;
 use super::memory_page::HwMemoryPage;
@@ -49,7 +52,21 @@ fn device_page(key: &DeviceKey) -> Box<dyn Editor> {
         DeviceKind::Watchdog => Box::new(HwWatchdogPage::new(key)),
         DeviceKind::Rng => Box::new(HwRngPage::new(key)),
         DeviceKind::Tpm => Box::new(HwTpmPage::new(key)),
+        DeviceKind::Serial | DeviceKind::Console | DeviceKind::Channel | DeviceKind::Parallel => {
+            Box::new(HwCharDevicePage::new(key))
+        }
+        DeviceKind::Controller => Box::new(HwControllerPage::new(key)),
+        DeviceKind::Filesystem => Box::new(HwFilesystemPage::new(key)),
         _ => Box::new(HwDevicePage::new(key)),
+    }
+}
+
+/// True when `a` and `b` open the same page: the same entry, or the same device
+/// whose identity (a share's mount tag) was edited.
+fn same_place(a: Option<&Entry>, b: Option<&Entry>) -> bool {
+    match (a, b) {
+        (Some(Entry::Device(x)), Some(Entry::Device(y))) => x.kind == y.kind && x.index == y.index,
+        _ => a == b,
     }
 }
 
@@ -429,9 +446,24 @@ impl HardwareView {
             sidebar.append(&item);
         }
         let selected = imp.selected.borrow().clone();
+        // A device whose identity was edited (a share's mount tag) is still the one
+        // at its place among its kind.
         let index = entries
             .iter()
-            .position(|(e, _)| Some(e) == selected.as_ref());
+            .position(|(e, _)| Some(e) == selected.as_ref())
+            .or_else(|| match &selected {
+                Some(old @ Entry::Device(_)) => entries
+                    .iter()
+                    .position(|(e, _)| same_place(Some(e), Some(old))),
+                _ => None,
+            });
+        if let Some(entry) = index.map(|i| entries[i].0.clone()) {
+            if selected.as_ref() != Some(&entry) {
+                // Its page opens again on the new key, keeping what it said.
+                imp.selected.replace(Some(entry));
+                imp.editor.replace(None);
+            }
+        }
         imp.entries.replace(entries);
         imp.doc.replace(Some(doc));
         if let Some(row) = sidebar.row_at_index(index.unwrap_or(0) as i32) {
@@ -573,6 +605,7 @@ impl HardwareView {
             None
         };
         imp.apply_button.set_sensitive(false);
+        let applied_on = imp.selected.borrow().clone();
         glib::spawn_future_local(glib::clone!(
             #[weak(rename_to = view)]
             self,
@@ -598,14 +631,21 @@ impl HardwareView {
                     }),
                 };
                 view.imp().apply_button.set_sensitive(true);
-                match r {
-                    Ok(text) => view.say(&text, false),
+                let (text, error) = match r {
+                    Ok(text) => (text, false),
                     Err(e) => {
                         if matches!(e, DetailsError::ChangedMeanwhile) {
                             view.load();
                         }
-                        view.say(&e.text(), true);
+                        (e.text(), true)
                     }
+                };
+                // Another page opened meanwhile: the answer must not read as its own.
+                let shown = view.imp().selected.borrow().clone();
+                if same_place(shown.as_ref(), applied_on.as_ref()) {
+                    view.say(&text, error);
+                } else {
+                    crate::ui::toast(&view, &text);
                 }
             }
         ));

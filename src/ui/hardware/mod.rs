@@ -10,9 +10,12 @@
 
 mod add_hardware_dialog;
 mod boot_page;
+mod chardev_page;
+mod controller_page;
 mod cpu_page;
 mod device_page;
 mod disk_page;
+mod filesystem_page;
 mod graphics_page;
 mod hardware_view;
 mod input_page;
@@ -26,9 +29,12 @@ mod watchdog_page;
 
 pub use add_hardware_dialog::AddHardwareDialog;
 pub use boot_page::HwBootPage;
+pub use chardev_page::HwCharDevicePage;
+pub use controller_page::HwControllerPage;
 pub use cpu_page::HwCpuPage;
 pub use device_page::HwDevicePage;
 pub use disk_page::HwDiskPage;
+pub use filesystem_page::HwFilesystemPage;
 pub use graphics_page::HwGraphicsPage;
 pub use hardware_view::HardwareView;
 pub use input_page::HwInputPage;
