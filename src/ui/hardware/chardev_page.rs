@@ -228,7 +228,7 @@ impl Editor for HwCharDevicePage {
         Ok(())
     }
 
-    fn shows_errors_inline(&self) -> bool {
+    fn shows_problems_on_fields(&self) -> bool {
         true
     }
 }

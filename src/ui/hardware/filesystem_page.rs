@@ -186,7 +186,7 @@ impl Editor for HwFilesystemPage {
         dom.update_device(&key, &fs).map_err(|e| e.to_string())
     }
 
-    fn shows_errors_inline(&self) -> bool {
+    fn shows_problems_on_fields(&self) -> bool {
         true
     }
 }

@@ -296,7 +296,7 @@ impl Editor for HwGraphicsPage {
         dom.update_device(&key, &g).map_err(|e| e.to_string())
     }
 
-    fn shows_errors_inline(&self) -> bool {
+    fn shows_problems_on_fields(&self) -> bool {
         true
     }
 }

@@ -579,13 +579,12 @@ impl HardwareView {
             .map(|e| e.write(&mut after, &imp.limits.get()))
             .unwrap_or(Ok(()));
         if let Err(text) = written {
-            // A page that marks the wrong field says it there.
-            let inline = imp
+            let on_field = imp
                 .editor
                 .borrow()
                 .as_ref()
-                .is_some_and(|e| e.shows_errors_inline());
-            self.say(if inline { "" } else { &text }, true);
+                .is_some_and(|e| e.shows_problems_on_fields());
+            self.say(if on_field { "" } else { &text }, true);
             return;
         }
         if !after.is_changed() {

@@ -65,16 +65,17 @@ pub(crate) trait Editor {
     fn load(&self, dom: &DomainXml);
     /// Writes the page's values into `dom`; `Err` says which value is wrong and why.
     fn write(&self, dom: &mut DomainXml, limits: &HostLimits) -> Result<(), String>;
+    /// Whether the page shows `write`'s problems itself, on the wrong field with the
+    /// text under it (and clears them on `load` and the next `write`); the view's
+    /// message line then stays empty instead of repeating them.
+    fn shows_problems_on_fields(&self) -> bool {
+        false
+    }
     /// For a running VM: the device's new XML when everything that changed between
     /// `before` and `after` can change at once (media, link state); `None` when the
     /// change waits for the next boot.
     fn live_update(&self, _before: &DomainXml, _after: &DomainXml) -> Option<String> {
         None
-    }
-    /// True when the page shows what [`Editor::write`] refuses on the wrong field
-    /// itself, so the view does not say it a second time under the page.
-    fn shows_errors_inline(&self) -> bool {
-        false
     }
 }
 
@@ -140,12 +141,10 @@ pub(crate) fn field_error(
     text: String,
 ) -> String {
     use gtk::prelude::*;
-    row.add_css_class("error");
+    crate::ui::show_error(label, Some(row.upcast_ref()), Some(text.clone()));
     row.update_state(&[gtk::accessible::State::Invalid(
         gtk::AccessibleInvalidState::True,
     )]);
-    label.set_label(&text);
-    label.set_visible(true);
     text
 }
 
@@ -153,10 +152,22 @@ pub(crate) fn field_error(
 pub(crate) fn clear_field_errors(rows: &[&gtk::Widget], label: &gtk::Label) {
     use gtk::prelude::*;
     for row in rows {
-        row.remove_css_class("error");
+        crate::ui::show_error(label, Some(row), None);
         row.reset_state(gtk::AccessibleState::Invalid);
     }
-    label.set_visible(false);
+    crate::ui::show_error(label, None, None);
+}
+
+/// Clears the error [`field_error`] put on the entry row `row` as soon as it is
+/// edited again.
+pub(crate) fn clear_error_on_edit(row: &adw::EntryRow, label: &gtk::Label) {
+    use adw::prelude::*;
+    let label = label.clone();
+    row.connect_changed(move |row| {
+        if row.has_css_class("error") {
+            clear_field_errors(&[row.upcast_ref()], &label);
+        }
+    });
 }
 
 /// Selects the value `value` of a row that [`combo_fill`] filled (as a click does).
@@ -172,16 +183,4 @@ pub(crate) fn combo_select(row: &adw::ComboRow, value: &str) {
     if let Some(i) = index {
         row.set_selected(i);
     }
-}
-
-/// Clears the error [`field_error`] put on the entry row `row` as soon as it is
-/// edited again.
-pub(crate) fn clear_error_on_edit(row: &adw::EntryRow, label: &gtk::Label) {
-    use adw::prelude::*;
-    let label = label.clone();
-    row.connect_changed(move |row| {
-        if row.has_css_class("error") {
-            clear_field_errors(&[row.upcast_ref()], &label);
-        }
-    });
 }

@@ -169,7 +169,7 @@ impl Editor for HwRngPage {
             .map_err(|e| e.to_string())
     }
 
-    fn shows_errors_inline(&self) -> bool {
+    fn shows_problems_on_fields(&self) -> bool {
         true
     }
 }
