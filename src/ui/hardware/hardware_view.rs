@@ -16,21 +16,9 @@ use gtk::{glib, CompositeTemplate};
 
 use super::add_hardware_dialog::AddHardwareDialog;
 use super::boot_page::HwBootPage;
-use super::chardev_page::HwCharDevicePage;
-use super::controller_page::HwControllerPage;
 use super::cpu_page::HwCpuPage;
-use super::device_page::HwDevicePage;
-use super::disk_page::HwDiskPage;
-use super::filesystem_page::HwFilesystemPage;
-use super::graphics_page::HwGraphicsPage;
-use super::input_page::HwInputPage;
 use super::memory_page::HwMemoryPage;
-use super::nic_page::HwNicPage;
-use super::rng_page::HwRngPage;
-use super::sound_page::HwSoundPage;
-use super::tpm_page::HwTpmPage;
-use super::video_page::HwVideoPage;
-use super::watchdog_page::HwWatchdogPage;
+use super::page_for::device_page;
 use super::{Editor, HostLimits};
 use crate::i18n::gettext_f;
 use crate::model::details::{
@@ -38,28 +26,6 @@ use crate::model::details::{
 };
 use crate::model::{error_text, DomainObject};
 use crate::ui::vm_overview::VmOverview;
-
-/// The page that edits the device `key`: a typed page for the kinds Vireo edits,
-/// else the device's XML.
-fn device_page(key: &DeviceKey) -> Box<dyn Editor> {
-    match key.kind {
-        DeviceKind::Disk => Box::new(HwDiskPage::new(key)),
-        DeviceKind::Interface => Box::new(HwNicPage::new(key)),
-        DeviceKind::Graphics => Box::new(HwGraphicsPage::new(key)),
-        DeviceKind::Video => Box::new(HwVideoPage::new(key)),
-        DeviceKind::Sound => Box::new(HwSoundPage::new(key)),
-        DeviceKind::Input => Box::new(HwInputPage::new(key)),
-        DeviceKind::Watchdog => Box::new(HwWatchdogPage::new(key)),
-        DeviceKind::Rng => Box::new(HwRngPage::new(key)),
-        DeviceKind::Tpm => Box::new(HwTpmPage::new(key)),
-        DeviceKind::Serial | DeviceKind::Console | DeviceKind::Channel | DeviceKind::Parallel => {
-            Box::new(HwCharDevicePage::new(key))
-        }
-        DeviceKind::Controller => Box::new(HwControllerPage::new(key)),
-        DeviceKind::Filesystem => Box::new(HwFilesystemPage::new(key)),
-        _ => Box::new(HwDevicePage::new(key)),
-    }
-}
 
 /// True when `a` and `b` open the same page: the same entry, or the same device
 /// whose identity (a share's mount tag) was edited.

@@ -21,6 +21,7 @@ mod hardware_view;
 mod input_page;
 mod memory_page;
 mod nic_page;
+mod page_for;
 mod rng_page;
 mod sound_page;
 mod tpm_page;
