@@ -264,9 +264,14 @@ fn running_guest() -> Running {
 const GUEST_SEES: Duration = Duration::from_secs(60);
 
 /// Chooses `kind` in the Add Hardware dialog, checks it says the device is plugged in
-/// now, lets `fill` fill the form, presses Add and returns what the dialog said when
-/// it closed.
-fn add_live(hw: &HardwareView, kind: &str, fill: impl FnOnce(&AddHardwareDialog)) -> String {
+/// now, lets `fill` fill the form, saves the dialog to the screenshot `shot`, presses
+/// Add and returns what the dialog said when it closed.
+fn add_live(
+    hw: &HardwareView,
+    kind: &str,
+    shot: &str,
+    fill: impl FnOnce(&AddHardwareDialog),
+) -> String {
     let dialog = add_hardware(hw);
     dialog.choose_kind(kind);
     settle();
@@ -278,7 +283,7 @@ fn add_live(hw: &HardwareView, kind: &str, fill: impl FnOnce(&AddHardwareDialog)
         "the dialog says the {kind} is plugged in now"
     );
     fill(&dialog);
-    save_png(&dialog, &format!("details-qemu-add-{kind}.png"));
+    save_png(&dialog, shot);
     let said = std::rc::Rc::new(std::cell::RefCell::new(None::<String>));
     let s = said.clone();
     dialog.connect_added(move |_, text| *s.borrow_mut() = Some(text.to_owned()));
@@ -329,7 +334,7 @@ fn hot_plugged_disks_and_nic_seen_in_the_guest() {
     );
 
     // A new volume in the pool.
-    let said = add_live(&r.hw, "disk", |dialog| {
+    let said = add_live(&r.hw, "disk", "details-qemu-add-volume.png", |dialog| {
         select(dialog, "Storage _Pool", pool_name);
         spin(dialog, "_Size (GiB)").set_value(1.0);
         select(dialog, "_Bus", "virtio");
@@ -357,7 +362,7 @@ fn hot_plugged_disks_and_nic_seen_in_the_guest() {
     // An existing image.
     let image = Guest::get().unwrap().overlay(&work.join("existing.qcow2"));
     let image = image.to_str().unwrap().to_owned();
-    add_live(&r.hw, "disk", |dialog| {
+    add_live(&r.hw, "disk", "details-qemu-add-image.png", |dialog| {
         choose(dialog, "_Existing Disk");
         entry(dialog, "Disk Image or Device Path").set_text(&image);
         settle();
@@ -375,7 +380,7 @@ fn hot_plugged_disks_and_nic_seen_in_the_guest() {
 
     // A network card.
     let before = macs(&virsh(URI, &["dumpxml", NAME]));
-    add_live(&r.hw, "nic", |dialog| {
+    add_live(&r.hw, "nic", "details-qemu-add-nic.png", |dialog| {
         select(dialog, "_Network", "User-mode networking");
         select(dialog, "_Model", "virtio");
     });
