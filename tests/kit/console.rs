@@ -199,8 +199,8 @@ impl SerialConsole {
     }
 
     /// Runs `command` in the guest's shell again and again (keys `KEY-1`, `KEY-2`, ...)
-    /// until `check` accepts its answer, which it returns; panics with the last answer
-    /// after `limit`. For what the guest sees a moment after the host changed it (a
+    /// until `check` accepts its answer, which it returns (and prints, with the time it
+    /// took); panics with the last answer after `limit`. For what the guest sees a moment after the host changed it (a
     /// device plugged in, a medium changed), and for a shell that has just started and
     /// may drop what is typed before it reads its terminal.
     pub fn ask_until(
@@ -210,7 +210,8 @@ impl SerialConsole {
         limit: Duration,
         check: impl Fn(&str) -> bool,
     ) -> String {
-        let end = Instant::now() + limit;
+        let start = Instant::now();
+        let end = start + limit;
         let mut last = None;
         for attempt in 1.. {
             let key = format!("{key}-{attempt}");
@@ -220,6 +221,10 @@ impl SerialConsole {
                 super::wait::pump(Duration::from_millis(50));
                 if let Some(answer) = self.answer(&key) {
                     if check(&answer) {
+                        println!(
+                            "  the guest's answer {key}: {answer:?} after {:.1} s",
+                            start.elapsed().as_secs_f64()
+                        );
                         return answer;
                     }
                     last = Some(answer);
