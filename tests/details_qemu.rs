@@ -297,6 +297,27 @@ fn add_live(
     said
 }
 
+/// Removes the device `title` of the running VM with the page's Remove, after the
+/// question that says it is unplugged now.
+fn remove_live(hw: &HardwareView, title: &str) {
+    let _: gtk::Widget = open(hw, title);
+    hw.remove();
+    let question = wait_until("the question", EVENT, || {
+        gtk::Window::list_toplevels().into_iter().find_map(|w| {
+            w.downcast::<adw::MessageDialog>()
+                .ok()
+                .filter(|d| d.is_visible())
+        })
+    });
+    let body = question.body().to_string();
+    assert!(body.contains("is unplugged from"), "{body}");
+    question.response("remove");
+    settle();
+    wait_until(&format!("{title} removed"), EVENT, || {
+        !hw.titles().iter().any(|t| t == title)
+    });
+}
+
 /// The MAC addresses in `xml`, in order.
 fn macs(xml: &str) -> Vec<String> {
     xml.split("<mac address='")
@@ -311,7 +332,8 @@ fn macs(xml: &str) -> Vec<String> {
 /// guest's data disk) and a virtio network card on user-mode networking. Each is
 /// plugged in now and kept in the definition, and the guest sees it: /sys/block/vdb
 /// of 1 GiB, /dev/vdc starting with the data disk's marker, eth1 with the MAC address
-/// the dialog gave the card.
+/// the dialog gave the card. Then the card and vdb are removed with the page's Remove:
+/// unplugged from the guest (eth1 and vdb gone there) and from the definition.
 fn hot_plugged_disks_and_nic_seen_in_the_guest() {
     let pool_name = "vireo-test-hotplug";
     remove_at_cleanup(URI, &[], &[pool_name]);
@@ -410,6 +432,37 @@ fn hot_plugged_disks_and_nic_seen_in_the_guest() {
         "the card in {titles:?}"
     );
     save_png(&r.app.window(), "details-qemu-hot-plugged.png");
+
+    // Removed again: unplugged from the guest, gone from the definition.
+    let nic = titles
+        .iter()
+        .find(|t| t.starts_with("NIC") && t.ends_with(suffix))
+        .unwrap()
+        .clone();
+    for (title, gone_from_guest, gone_from_xml) in [
+        (
+            nic.as_str(),
+            "ls /sys/class/net | tr '\\n' ' '",
+            mac.as_str(),
+        ),
+        (
+            "VirtIO Disk vdb",
+            "ls /sys/block | tr '\\n' ' '",
+            volume.path().as_str(),
+        ),
+    ] {
+        remove_live(&r.hw, title);
+        wait_until(&format!("{title} gone from the definition"), EVENT, || {
+            !dumpxml().contains(gone_from_xml)
+        });
+        let gone = if title == nic { "eth1" } else { "vdb" };
+        r.console.ask_until(
+            &format!("RM{}", gone.to_uppercase()),
+            gone_from_guest,
+            GUEST_SEES,
+            |a| !a.is_empty() && !a.split(' ').any(|d| d == gone),
+        );
+    }
     narrow_add_hardware(&r);
     drop(r.page);
     r.app.quit();
