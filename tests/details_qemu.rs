@@ -463,48 +463,8 @@ fn hot_plugged_disks_and_nic_seen_in_the_guest() {
             |a| !a.is_empty() && !a.split(' ').any(|d| d == gone),
         );
     }
-    narrow_add_hardware(&r);
     drop(r.page);
     r.app.quit();
-}
-
-/// The window at 360 px, as on a phone: the Add Hardware dialog fits in that width
-/// with each of its forms (none asks more), each saved as a screenshot there. Closed
-/// without adding.
-fn narrow_add_hardware(r: &Running) {
-    let window = r.app.window();
-    window.unmaximize();
-    window.set_default_size(360, 720);
-    wait_until("the window narrows to 360 px", EVENT, || {
-        window.width() <= 360
-    });
-    let dialog = add_hardware(&r.hw);
-    dialog.set_default_size(360, 720);
-    for kind in [
-        "disk",
-        "cdrom",
-        "nic",
-        "graphics",
-        "sound",
-        "input",
-        "rng",
-        "watchdog",
-        "tpm",
-        "serial",
-        "filesystem",
-    ] {
-        dialog.choose_kind(kind);
-        settle();
-        let (least, _, _, _) = dialog.measure(gtk::Orientation::Horizontal, -1);
-        assert!(least <= 360, "the {kind} form needs {least} px");
-        wait_until("the dialog narrows to 360 px", EVENT, || {
-            dialog.width() <= 360
-        });
-        save_png(&dialog, &format!("details-qemu-add-{kind}-360.png"));
-    }
-    save_png(&window, "details-qemu-hot-plugged-360.png");
-    dialog.close();
-    settle();
 }
 
 /// An ISO of one small file whose volume id is `label`.
