@@ -23,7 +23,8 @@
 #     writable file system a test can make on its own data disk overlay with busybox's
 #     mke2fs and mount, e.g. to see a file come back after reverting a snapshot),
 #     ata_piix and sr_mod (an IDE CD-ROM drive is /dev/sr0: a test reads the medium
-#     in it, sees it change live and sees it ejected), starts busybox acpid (ACPI power button -> poweroff), reads the data disk, then
+#     in it, sees it change live and sees it ejected), starts busybox acpid (ACPI
+#     power button -> poweroff), reads the data disk, then
 #     prints, on ttyS0 (= /dev/console):
 #         VIREO-GUEST-DISK vda VIREO-DATA-DISK      (only when a virtio disk is attached)
 #         VIREO-GUEST-UPTIME <seconds since kernel start>

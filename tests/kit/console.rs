@@ -200,9 +200,10 @@ impl SerialConsole {
 
     /// Runs `command` in the guest's shell again and again (keys `KEY-1`, `KEY-2`, ...)
     /// until `check` accepts its answer, which it returns (and prints, with the time it
-    /// took); panics with the last answer after `limit`. For what the guest sees a moment after the host changed it (a
-    /// device plugged in, a medium changed), and for a shell that has just started and
-    /// may drop what is typed before it reads its terminal.
+    /// took); panics with the last answer after `limit`. For what the guest sees a
+    /// moment after the host changed it (a device plugged in, a medium changed), and for
+    /// a shell that has just started and may drop what is typed before it reads its
+    /// terminal.
     pub fn ask_until(
         &self,
         key: &str,
