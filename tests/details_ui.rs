@@ -8,6 +8,9 @@
 
 mod kit;
 
+#[path = "details_ui/device_pages.rs"]
+mod device_pages;
+
 use adw::prelude::*;
 use kit::app::{find_widgets, TestApp};
 use kit::details::{apply_entry, changed_lines, entry, open, spin};
@@ -41,6 +44,15 @@ fn main() {
         test("cpu_topology_checked_against_the_count", cpu_topology),
         test("nic_network_chosen_from_the_hosts_list", nic_network),
         test("disk_size_shown_and_shrink_refused", disk_size),
+        test(
+            "graphics_page_switches_to_spice",
+            device_pages::graphics_page,
+        ),
+        test(
+            "device_pages_edit_the_definition",
+            device_pages::device_pages,
+        ),
+        test("port_pages_edit_the_definition", device_pages::port_pages),
     ]);
 }
 
