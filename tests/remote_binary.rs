@@ -602,7 +602,10 @@ fn key_in_the_agent() {
         .expect("ssh-agent");
     let pid = agent.id();
     kit::runner::on_cleanup(move || {
-        let _ = Command::new("kill").arg(pid.to_string()).status();
+        let _ = Command::new("kill")
+            .arg(pid.to_string())
+            .stderr(std::process::Stdio::null())
+            .status();
     });
     wait_until("the agent's socket", kit::EVENT, || socket.exists());
     // The passphrase typed once into the agent (ssh-add asks through askpass).
