@@ -484,22 +484,20 @@ fn add_hardware() {
     assert!(dialog.is_visible(), "the dialog stays");
 
     // Every form, light and dark.
-    for kind in [
-        "disk",
-        "cdrom",
-        "nic",
-        "graphics",
-        "sound",
-        "input",
-        "rng",
-        "watchdog",
-        "tpm",
-        "serial",
-        "filesystem",
-    ] {
+    for kind in AddHardwareDialog::KINDS {
         dialog.choose_kind(kind);
         settle();
         shoot(&dialog, &format!("add-hardware-{kind}"));
+    }
+    // 360 px: the longest forms still fit, nothing cut.
+    dialog.set_default_size(360, 600);
+    wait_until("the dialog narrows to 360 px", EVENT, || {
+        dialog.width() <= 360
+    });
+    for kind in ["disk", "nic", "graphics", "filesystem"] {
+        dialog.choose_kind(kind);
+        settle();
+        save_png(&dialog, &format!("add-hardware-{kind}-360.png"));
     }
     // Off: a watchdog is saved.
     dialog.choose_kind("watchdog");
@@ -571,6 +569,8 @@ fn xml_edit_applies() {
     let dialog = kit::details::diff_dialog();
     shoot(&dialog, "details-xml-diff");
     dialog.response("apply");
+    // Held here, the dialog would outlive the window it is transient for.
+    drop(dialog);
     wait_until("libvirt holds the edit", EVENT, || {
         dumpxml("test", true).contains("<on_crash>restart</on_crash>")
     });

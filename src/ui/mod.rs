@@ -79,6 +79,15 @@ pub async fn choose(dialog: &adw::MessageDialog) -> String {
     receiver.recv().await.unwrap_or_default()
 }
 
+/// Escape closes a dialog window, as its Cancel button does.
+pub(crate) fn close_on_escape(klass: &mut impl gtk::subclass::widget::WidgetClassExt) {
+    klass.add_binding_action(
+        gtk::gdk::Key::Escape,
+        gtk::gdk::ModifierType::empty(),
+        "window.close",
+    );
+}
+
 /// Shows (or hides, for `None`) an inline error label and marks `field` as wrong.
 pub(crate) fn show_error(label: &gtk::Label, field: Option<&gtk::Widget>, text: Option<String>) {
     use gtk::prelude::*;
