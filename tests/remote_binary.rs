@@ -5,8 +5,8 @@
 //! - `console_through_ssh`: `vireo --connect qemu+ssh://… --show-domain-console NAME`
 //!   shows the remote guest's picture (its display listens on the remote host's
 //!   loopback, reached through an SSH channel); the guest's VGA bands are read from the
-//!   X screen. Launched several times: the median time to the channel and to the first
-//!   frame are printed.
+//!   X screen, and keys typed into it reach the guest's shell. Launched several
+//!   times: the median time to the channel and to the first frame are printed.
 //! - `spice_console_through_ssh`: the guest with `<graphics type='spice'>` on the
 //!   remote host's loopback: the real binary shows its picture, each SPICE channel
 //!   through an SSH channel of its own on one shared login, and keys typed into the
@@ -41,7 +41,7 @@
 
 mod kit;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -103,11 +103,12 @@ fn host() -> &'static RemoteHost {
 
 /// The guest on the remote host, defined and started over qemu+ssh as a person's virsh
 /// would, its display on the host's loopback (the default); waits for its ready line.
-fn remote_guest(h: &RemoteHost) {
+/// Its serial log.
+fn remote_guest(h: &RemoteHost) -> PathBuf {
     let xml = Guest::get()
         .expect("guest")
         .domain_xml(VM, Boot::Kernel, None);
-    h.start_guest(VM, xml);
+    h.start_guest(VM, xml)
 }
 
 /// How long after `since` the guest's picture is on the X screen (None past `limit`).
@@ -141,7 +142,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 // ---------------------------------------------------------------------------------
 fn console_through_ssh() {
     let h = host();
-    remote_guest(h);
+    let serial = remote_guest(h);
     let (mut tunnels, mut frames) = (Vec::new(), Vec::new());
     let launches = launches();
     for i in 1..=launches {
@@ -169,6 +170,7 @@ fn console_through_ssh() {
             app.screenshot("remote-console.png");
             // What the tab says to a screen reader: the VM's name, not an error.
             app.find("label", VM);
+            type_into_the_guest(&serial, "vnc");
         }
         app.quit();
     }
@@ -219,23 +221,29 @@ fn spice_console_through_ssh() {
         .count();
     println!("  shared SSH logins (masters) running: {masters}");
     assert_eq!(masters, 1, "one login to the host for all the channels");
-    // Keys: a click on the picture gives the display the keyboard; the line typed runs
-    // in the guest's VGA shell, which writes its answer to the serial port.
+    type_into_the_guest(&serial, "spice");
+    app.quit();
+}
+
+/// Keys: a click on the picture gives the display the keyboard; the line typed runs
+/// in the guest's VGA shell, which writes its answer to the serial port (`serial`, its
+/// log on this machine).
+fn type_into_the_guest(serial: &Path, display: &str) {
     click_on_guest_picture();
     kit::x11::xdotool_output(&[
         "type",
         "--delay",
         "60",
-        "echo vireo-keys-$((6*7)) >/dev/ttyS0",
+        &format!("echo vireo-keys-{display}-$((6*7)) >/dev/ttyS0"),
     ]);
     kit::x11::xdotool_output(&["key", "Return"]);
+    let answer = format!("vireo-keys-{display}-42");
     wait_until(
         "the typed line's answer on the serial port",
         kit::EVENT,
-        || std::fs::read_to_string(&serial).is_ok_and(|s| s.contains("vireo-keys-42")),
+        || std::fs::read_to_string(serial).is_ok_and(|s| s.contains(&answer)),
     );
-    println!("  keys typed into the SPICE display reached the remote guest's shell");
-    app.quit();
+    println!("  keys typed into the {display} display reached the remote guest's shell");
 }
 
 /// A key with a passphrase: libvirt's login asks for it once, and the console's

@@ -482,6 +482,8 @@ impl VireoWindow {
             return;
         };
         shortcuts.set_transient_for(Some(self));
+        // Its entries read their keys from the application's accelerators.
+        shortcuts.set_application(self.application().as_ref());
         shortcuts.present();
     }
 

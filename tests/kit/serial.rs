@@ -91,9 +91,24 @@ impl Bed {
 
     pub fn wait_ready(&self, n: usize) {
         let t = Instant::now();
-        wait_until(&format!("{READY_LINE} x{n} from the stream"), BOOT, || {
-            self.count_tapped(READY_LINE) >= n
-        });
+        let seen = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            wait_until(&format!("{READY_LINE} x{n} from the stream"), BOOT, || {
+                self.count_tapped(READY_LINE) >= n
+            })
+        }));
+        if let Err(panic) = seen {
+            // What the console got and says, for the one who reads the failure.
+            let text = self.tapped_text();
+            let tail: String = text.chars().rev().take(600).collect();
+            eprintln!(
+                "the console: {:?} ({}); {} bytes from the stream, ending: {:?}",
+                self.console.status(),
+                self.console.status_text(),
+                text.len(),
+                tail.chars().rev().collect::<String>()
+            );
+            std::panic::resume_unwind(panic);
+        }
         // The terminal parses fed bytes on its own idle: give it a moment.
         wait_until(&format!("{READY_LINE} x{n} in the terminal"), EVENT, || {
             self.count_screen(READY_LINE) >= n
