@@ -482,8 +482,11 @@ impl VireoWindow {
             return;
         };
         shortcuts.set_transient_for(Some(self));
-        // Its entries read their keys from the application's accelerators.
-        shortcuts.set_application(self.application().as_ref());
+        // Its entries name actions; their keys are the application's accelerators.
+        // (GTK fills them in only for the help overlay of an application window.)
+        if let Some(app) = self.application() {
+            show_accels(shortcuts.upcast_ref(), &app);
+        }
         shortcuts.present();
     }
 
@@ -705,5 +708,23 @@ impl VireoWindow {
         let _ = settings.set_int("window-width", width);
         let _ = settings.set_int("window-height", height);
         let _ = settings.set_boolean("window-maximized", self.is_maximized());
+    }
+}
+
+/// Gives each `GtkShortcutsShortcut` under `widget` that names an action the keys
+/// `app` has for it.
+fn show_accels(widget: &gtk::Widget, app: &gtk::Application) {
+    if let Some(shortcut) = widget.downcast_ref::<gtk::ShortcutsShortcut>() {
+        if let Some(action) = shortcut.property::<Option<String>>("action-name") {
+            let accels = app.accels_for_action(&action);
+            if !accels.is_empty() {
+                shortcut.set_property("accelerator", accels.join(" "));
+            }
+        }
+    }
+    let mut child = widget.first_child();
+    while let Some(c) = child {
+        show_accels(&c, app);
+        child = c.next_sibling();
     }
 }
