@@ -108,9 +108,9 @@ fn edits_reach_libvirt_and_keep_the_rest() {
     spin(&mem, "_Maximum Allocation (MiB)").set_value(16_000_000.0);
     hw.apply();
     assert!(
-        hw.message().contains("more than the host"),
+        mem.problem().contains("more than the host"),
         "{}",
-        hw.message()
+        mem.problem()
     );
     save_png(&window, "details-qemu-memory-error.png");
     hw.revert();

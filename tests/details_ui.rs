@@ -186,6 +186,14 @@ fn hardware(page: &VmPage) -> HardwareView {
 }
 
 /// Every screenshot of a page: light, dark.
+/// The list row a field sits in.
+fn row_of(field: &impl IsA<gtk::Widget>) -> adw::ActionRow {
+    field
+        .ancestor(adw::ActionRow::static_type())
+        .and_downcast()
+        .expect("the field sits in a row")
+}
+
 fn shoot(window: &impl IsA<gtk::Widget>, name: &str) {
     save_png(window, &format!("{name}.png"));
     adw::StyleManager::default().set_color_scheme(adw::ColorScheme::ForceDark);
@@ -221,17 +229,23 @@ fn hardware_pages() {
     assert_eq!(current.value() as u64, 2048);
     max.set_value(16_000_000.0);
     hw.apply();
+    // Said under the fields, with the wrong one marked; not repeated below.
     assert!(
-        hw.message().contains("more than the host"),
+        mem.problem().contains("more than the host"),
         "{}",
-        hw.message()
+        mem.problem()
     );
+    assert!(row_of(&max).has_css_class("error"), "the maximum is marked");
+    assert!(!row_of(&current).has_css_class("error"));
+    assert_eq!(hw.message(), "");
     assert_eq!(dumpxml("test", true), before);
     shoot(&window, "details-memory-error");
-    // Revert shows what is saved.
+    // Revert shows what is saved, and the mark goes.
     hw.revert();
     assert_eq!(max.value() as u64, 8192);
     assert!(hw.message().is_empty());
+    assert_eq!(mem.problem(), "");
+    assert!(!row_of(&max).has_css_class("error"));
     // Apply with nothing changed defines nothing.
     hw.apply();
     assert!(

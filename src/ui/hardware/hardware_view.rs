@@ -527,7 +527,12 @@ impl HardwareView {
             .map(|e| e.write(&mut after, &imp.limits.get()))
             .unwrap_or(Ok(()));
         if let Err(text) = written {
-            self.say(&text, true);
+            let on_field = imp
+                .editor
+                .borrow()
+                .as_ref()
+                .is_some_and(|e| e.shows_problems_on_fields());
+            self.say(if on_field { "" } else { &text }, true);
             return;
         }
         if !after.is_changed() {

@@ -43,6 +43,12 @@ pub(crate) trait Editor {
     fn load(&self, dom: &DomainXml);
     /// Writes the page's values into `dom`; `Err` says which value is wrong and why.
     fn write(&self, dom: &mut DomainXml, limits: &HostLimits) -> Result<(), String>;
+    /// Whether the page shows `write`'s problems itself, on the wrong field with the
+    /// text under it (and clears them on `load` and the next `write`); the view's
+    /// message line then stays empty instead of repeating them.
+    fn shows_problems_on_fields(&self) -> bool {
+        false
+    }
     /// For a running VM: the device's new XML when everything that changed between
     /// `before` and `after` can change at once (media, link state); `None` when the
     /// change waits for the next boot.
