@@ -8,6 +8,9 @@
 
 mod kit;
 
+#[path = "details_ui/device_pages.rs"]
+mod device_pages;
+
 use adw::prelude::*;
 use kit::app::{find_widgets, TestApp};
 use kit::details::{apply_entry, changed_lines, entry, open, spin};
@@ -33,6 +36,15 @@ fn main() {
         test("xml_edit_applies_after_its_diff", xml_edit_applies),
         test("xml_edit_refused_shows_libvirts_line", xml_edit_refused),
         test("xml_edit_meanwhile_is_not_overwritten", xml_edit_meanwhile),
+        test(
+            "graphics_page_switches_to_spice",
+            device_pages::graphics_page,
+        ),
+        test(
+            "device_pages_edit_the_definition",
+            device_pages::device_pages,
+        ),
+        test("port_pages_edit_the_definition", device_pages::port_pages),
     ]);
 }
 

@@ -39,8 +39,9 @@ pub use domain_actions::ListAction;
 pub use domain_list::{DomainListView, SortKey};
 pub use domain_row::DomainRow;
 pub use hardware::{
-    AddHardwareDialog, HardwareView, HwBootPage, HwCpuPage, HwDevicePage, HwDiskPage, HwMemoryPage,
-    HwNicPage,
+    AddHardwareDialog, HardwareView, HwBootPage, HwCharDevicePage, HwControllerPage, HwCpuPage,
+    HwDevicePage, HwDiskPage, HwFilesystemPage, HwGraphicsPage, HwInputPage, HwMemoryPage,
+    HwNicPage, HwRngPage, HwSoundPage, HwTpmPage, HwVideoPage, HwWatchdogPage,
 };
 pub use host::HostPage;
 pub use migrate_dialog::MigrateDialog;
