@@ -542,7 +542,7 @@ fn add_hardware() {
     // A new disk on the "default" pool the host does not have yet: the pool is
     // made, as the wizard makes it, and the disk's volume is in it.
     let conn = virt::connect::Connect::open(Some("test:///default")).expect("test driver");
-    assert!(virt::storage_pool::StoragePool::lookup_by_name(&conn, "default").is_err());
+    assert!(conn.lookup_storage_pool_by_name("default").is_err());
     let dialog = open_add_dialog(&hw);
     dialog.choose_kind("disk");
     settle();
@@ -551,7 +551,8 @@ fn add_hardware() {
         assert_eq!(dialog.problem(), "");
         dumpxml("test", true).contains("/test-1.qcow2'/>")
     });
-    let pool = virt::storage_pool::StoragePool::lookup_by_name(&conn, "default")
+    let pool = conn
+        .lookup_storage_pool_by_name("default")
         .expect("the default pool is made");
     assert!(pool
         .list_volumes()

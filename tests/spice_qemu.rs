@@ -179,7 +179,7 @@ fn picture_keys_reboot(conn: &virt::connect::Connect, name: &str, video: &str) {
         if serial.text().contains("vireo-spice-42") {
             return true;
         }
-        if typed.is_none_or(|t| t.elapsed() > Duration::from_secs(5)) {
+        if typed.map_or(true, |t| t.elapsed() > Duration::from_secs(5)) {
             if typed.is_some() {
                 println!("  no output yet: typing the line again");
             }
