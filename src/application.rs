@@ -362,6 +362,7 @@ impl VireoApplication {
         self.set_accels_for_action("win.search", &["<Control>f"]);
         self.set_accels_for_action("win.add-connection", &["<Control><Shift>n"]);
         self.set_accels_for_action("win.new-vm", &["<Control>n"]);
+        self.set_accels_for_action("win.show-help-overlay", &["<Control>question"]);
         for action in crate::ui::ListAction::ALL {
             if action != crate::ui::ListAction::Delete {
                 self.set_accels_for_action(

@@ -41,7 +41,60 @@ fn main() {
             "waiting_login_leaves_the_cpu_idle",
             waiting_login_leaves_the_cpu_idle,
         ),
+        test(
+            "dialogs_close_while_a_screen_reader_reads",
+            dialogs_close_while_a_screen_reader_reads,
+        ),
     ]);
+}
+
+/// A screen reader walks the accessible tree while a dialog closes under it (Escape):
+/// the app lives on. GTK 4.8 answers a window index that the closing dialog freed
+/// with the last toplevel; GTK's own help overlay was such a toplevel, hidden and
+/// without an accessible path, and the app died (SIGSEGV in the AT-SPI reply) on the
+/// first close. Vireo builds its shortcuts window only when asked.
+fn dialogs_close_while_a_screen_reader_reads() {
+    let app = demo();
+    for (keys, role, name) in [
+        ("ctrl+comma", "frame", "Preferences"),
+        ("ctrl+n", "frame", "New Virtual Machine"),
+        ("ctrl+question", "frame", "Keyboard Shortcuts"),
+    ] {
+        for round in 0..3u64 {
+            app.key(keys);
+            app.find(role, name);
+            // Escape lands at a different moment of the walk each round.
+            let delay = Duration::from_millis(100 + 200 * round);
+            let reads = std::thread::scope(|s| {
+                s.spawn(|| {
+                    std::thread::sleep(delay);
+                    kit::x11::xdotool_output(&["key", "Escape"]);
+                });
+                let t = std::time::Instant::now();
+                let (mut reads, mut failed) = (0, 0);
+                while t.elapsed() < delay + Duration::from_secs(1) {
+                    // A walk may fail on an object that went away meanwhile (the
+                    // reader's problem, not the app's); the app must live on.
+                    if app.try_find_all("label", None).is_err() {
+                        failed += 1;
+                    }
+                    reads += 1;
+                    assert!(
+                        app.is_running(),
+                        "vireo died while {name} closed under a read of its tree:\n{}",
+                        app.log()
+                    );
+                }
+                (reads, failed)
+            });
+            app.wait_gone(role, name);
+            println!(
+                "  {name} closed by Escape during {} reads of the tree ({} cut short): app alive",
+                reads.0, reads.1
+            );
+        }
+    }
+    app.quit();
 }
 
 /// The app on the demo host, once its VMs are listed.

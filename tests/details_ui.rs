@@ -546,6 +546,28 @@ fn add_hardware() {
     assert_eq!(added.len(), 1, "{added:?}");
     wait_until("the dialog closes", EVENT, || !dialog.is_visible());
     drop(dialog);
+
+    // A new disk on the "default" pool the host does not have yet: the pool is
+    // made, as the wizard makes it, and the disk's volume is in it.
+    let conn = virt::connect::Connect::open(Some("test:///default")).expect("test driver");
+    assert!(conn.lookup_storage_pool_by_name("default").is_err());
+    let dialog = open_add_dialog(&hw);
+    dialog.choose_kind("disk");
+    settle();
+    dialog.add();
+    wait_until("the disk is saved", EVENT, || {
+        assert_eq!(dialog.problem(), "");
+        dumpxml("test", true).contains("/test-1.qcow2'/>")
+    });
+    let pool = conn
+        .lookup_storage_pool_by_name("default")
+        .expect("the default pool is made");
+    assert!(pool
+        .list_volumes()
+        .expect("its volumes")
+        .contains(&"test-1.qcow2".to_owned()));
+    wait_until("the dialog closes", EVENT, || !dialog.is_visible());
+    drop(dialog);
     app.quit();
 }
 

@@ -7,7 +7,10 @@
 //! - `virsh reboot` in another process: the terminal shows the new boot;
 //! - `virsh destroy` + `virsh start`: the widget says the VM stopped, then reattaches;
 //! - the daemon restarted under the open console: the widget says the connection is
-//!   gone, then reattaches once the model has reconnected.
+//!   gone, then reattaches once the model has reconnected;
+//! - `console_over_ssh`: the same widget on a VM of the test bed's remote host over
+//!   `qemu+ssh://` (the stream crosses ssh too): the guest's shell answers, 256 KiB
+//!   arrive intact.
 //!
 //! Run: `xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- cargo test --test
 //! serial_remote`. Needs root, QEMU and libvirtd; skipped with one loud line where they
@@ -17,6 +20,7 @@ mod kit;
 
 use std::time::{Duration, Instant};
 
+use kit::remote_host::RemoteHost;
 use kit::serial::{flood_check, random_tag, Bed};
 use kit::testbed::{self, daemon, virsh, Need, SystemDaemon};
 use kit::{test, wait_until, Runner, EVENT};
@@ -101,10 +105,26 @@ fn daemon_restart_reattaches() {
     });
 }
 
+fn console_over_ssh() {
+    let host = RemoteHost::up("serial");
+    let bed = Bed::new(&host.uri, "vireo-test-serial-ssh");
+    bed.start();
+    bed.console.set_domain(Some(&bed.domain));
+    bed.wait_ready(1);
+    let tag = random_tag();
+    bed.type_text(&format!("echo {tag}\r"));
+    wait_until("the answer over ssh", EVENT, || bed.count_screen(&tag) >= 1);
+    let mib_s = flood_check(&bed, 256 * 1024);
+    println!("  through qemu+ssh: {mib_s:.3} MiB/s");
+    // The bed goes before its host.
+    drop(bed);
+}
+
 fn main() {
-    testbed::require(&[Need::Daemon, Need::Guest]);
+    testbed::require(&[Need::Daemon, Need::Guest, Need::RemoteHost]);
     Runner::new().gui().run(vec![
         test("console_over_the_daemon", console_over_the_daemon).limit(400),
         test("daemon_restart_reattaches", daemon_restart_reattaches).limit(300),
+        test("console_over_ssh", console_over_ssh).limit(300),
     ]);
 }

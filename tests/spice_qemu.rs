@@ -171,9 +171,22 @@ fn picture_keys_reboot(conn: &virt::connect::Connect, name: &str, video: &str) {
 
     // Keys typed on the VGA console's shell: its output goes to the serial console
     // (after the serial shell's prompt), where the typed line itself never shows.
-    type_text(&session, "echo vireo-spice-$((6*7)) >/dev/ttyS0\n");
-    wait_until("the typed command's output on ttyS0", QUICK, || {
-        serial.text().contains("vireo-spice-42")
+    // The inputs channel and the VGA console's shell can come up after the picture,
+    // and keys sent before then are lost: the line is typed again (on a fresh line)
+    // every 5 s until its output shows.
+    let mut typed: Option<Instant> = None;
+    wait_until("the typed command's output on ttyS0", QUICK * 3, || {
+        if serial.text().contains("vireo-spice-42") {
+            return true;
+        }
+        if typed.map_or(true, |t| t.elapsed() > Duration::from_secs(5)) {
+            if typed.is_some() {
+                println!("  no output yet: typing the line again");
+            }
+            type_text(&session, "\necho vireo-spice-$((6*7)) >/dev/ttyS0\n");
+            typed = Some(Instant::now());
+        }
+        false
     });
 
     // The guest reboots: its picture goes, then comes back on the same session.

@@ -269,6 +269,11 @@ impl DomainObject {
         self.imp().state.get()
     }
 
+    /// `host_unreachable` without going through GValue (see [`Self::state_now`]).
+    pub fn host_unreachable_now(&self) -> bool {
+        self.imp().host_unreachable.get()
+    }
+
     /// `cpu_percent` without going through GValue (see [`Self::state_now`]).
     pub fn cpu_percent_now(&self) -> f64 {
         self.imp().cpu_percent.get()

@@ -108,6 +108,12 @@ impl ListAction {
         }
     }
 
+    /// Whether the action asks the VM's host (all but Open: a tab shows what is known
+    /// of a VM whose host does not answer).
+    pub fn needs_host(self) -> bool {
+        self != ListAction::Open
+    }
+
     /// The actions whose dialog is about one VM.
     pub fn one_vm_only(self) -> bool {
         matches!(

@@ -45,9 +45,10 @@ mod imp {
         pub list: OnceCell<DomainListView>,
         /// `--show-domain-creator` opens the assistant once, with the first host.
         pub creator_shown: std::cell::Cell<bool>,
-        /// The VMs the actions act on now, each with its `notify::state` handler.
+        /// The VMs the actions act on now, each with its `notify::state` and
+        /// `notify::host-unreachable` handlers.
         pub targets:
-            std::cell::RefCell<std::collections::HashMap<DomainObject, glib::SignalHandlerId>>,
+            std::cell::RefCell<std::collections::HashMap<DomainObject, [glib::SignalHandlerId; 2]>>,
     }
 
     #[glib::object_subclass]
@@ -63,6 +64,9 @@ mod imp {
             });
             klass.install_action("win.new-vm", None, |window, _, _| {
                 window.open_new_vm_dialog();
+            });
+            klass.install_action("win.show-help-overlay", None, |window, _, _| {
+                window.show_shortcuts();
             });
             // The host page of the connection with this URI (the hosts' headings in
             // the list and their menus).
@@ -322,7 +326,7 @@ impl VireoWindow {
             .cloned()
             .collect();
         for domain in gone {
-            if let Some(handler) = watched.remove(&domain) {
+            for handler in watched.remove(&domain).into_iter().flatten() {
                 domain.disconnect(handler);
             }
         }
@@ -334,13 +338,19 @@ impl VireoWindow {
             if watched.contains_key(&domain) {
                 continue;
             }
-            let window = window.clone();
-            let handler = domain.connect_state_notify(move |_| {
-                if let Some(window) = window.upgrade() {
-                    window.update_action_states();
+            let update = {
+                let window = window.clone();
+                move |_: &DomainObject| {
+                    if let Some(window) = window.upgrade() {
+                        window.update_action_states();
+                    }
                 }
-            });
-            watched.insert(domain, handler);
+            };
+            let handlers = [
+                domain.connect_state_notify(update.clone()),
+                domain.connect_host_unreachable_notify(update),
+            ];
+            watched.insert(domain, handlers);
         }
         drop(watched);
         self.update_action_states();
@@ -361,18 +371,27 @@ impl VireoWindow {
     }
 
     /// Each action is enabled only where it applies to one of the VMs it acts on;
-    /// Open only from the list.
+    /// Open only from the list. While a VM's host does not answer, what would ask that
+    /// host is disabled for it rather than failing (its state is only the last known).
     fn update_action_states(&self) {
-        let states: Vec<_> = self
-            .imp()
-            .targets
-            .borrow()
+        let targets = self.imp().targets.borrow();
+        let states: Vec<_> = targets.keys().map(DomainObject::state_now).collect();
+        let reachable: Vec<_> = targets
             .keys()
+            .filter(|d| !d.host_unreachable_now())
             .map(DomainObject::state_now)
             .collect();
+        drop(targets);
+        let some_unreachable = reachable.len() < states.len();
         let on_list = self.list_shown();
         for action in ListAction::ALL {
-            let enabled = action.enabled_for(&states) && (on_list || action != ListAction::Open);
+            let enabled = if action.needs_host() {
+                // (A one-VM dialog must not open on the unreachable one of two.)
+                !(action.one_vm_only() && some_unreachable) && action.enabled_for(&reachable)
+            } else {
+                action.enabled_for(&states)
+            };
+            let enabled = enabled && (on_list || action != ListAction::Open);
             self.action_set_enabled(&format!("win.{}", action.action_name()), enabled);
         }
         self.list().show_run_and_resume(
@@ -448,6 +467,27 @@ impl VireoWindow {
                 }
             }
         ));
+    }
+
+    /// The Keyboard Shortcuts window, built when asked and gone when closed. (Not
+    /// GTK's automatic help overlay from `gtk/help-overlay.ui`: that one is a hidden
+    /// toplevel for the app's whole life, and GTK 4.8 crashes (a NULL object path in
+    /// its AT-SPI reply) when a screen reader asks for a window index that a closing
+    /// dialog has just freed: it answers with the last toplevel, that hidden window
+    /// without an accessible path.)
+    fn show_shortcuts(&self) {
+        let builder = gtk::Builder::from_resource("/io/github/vireo/Vireo/ui/shortcuts-window.ui");
+        let Some(shortcuts) = builder.object::<gtk::ShortcutsWindow>("help_overlay") else {
+            tracing::error!("the shortcuts window's resource has no help_overlay");
+            return;
+        };
+        shortcuts.set_transient_for(Some(self));
+        // Its entries name actions; their keys are the application's accelerators.
+        // (GTK fills them in only for the help overlay of an application window.)
+        if let Some(app) = self.application() {
+            show_accels(shortcuts.upcast_ref(), &app);
+        }
+        shortcuts.present();
     }
 
     /// The New Virtual Machine assistant; the machine it makes opens in its tab, on the
@@ -668,5 +708,23 @@ impl VireoWindow {
         let _ = settings.set_int("window-width", width);
         let _ = settings.set_int("window-height", height);
         let _ = settings.set_boolean("window-maximized", self.is_maximized());
+    }
+}
+
+/// Gives each `GtkShortcutsShortcut` under `widget` that names an action the keys
+/// `app` has for it.
+fn show_accels(widget: &gtk::Widget, app: &gtk::Application) {
+    if let Some(shortcut) = widget.downcast_ref::<gtk::ShortcutsShortcut>() {
+        if let Some(action) = shortcut.property::<Option<String>>("action-name") {
+            let accels = app.accels_for_action(&action);
+            if !accels.is_empty() {
+                shortcut.set_property("accelerator", accels.join(" "));
+            }
+        }
+    }
+    let mut child = widget.first_child();
+    while let Some(c) = child {
+        show_accels(&c, app);
+        child = c.next_sibling();
     }
 }

@@ -59,6 +59,7 @@ pub mod console;
 pub mod details;
 pub mod host;
 pub mod model;
+pub mod probe;
 pub mod remote_host;
 pub mod rfb;
 pub mod runner;

@@ -10,7 +10,8 @@ use std::process::{Command, Output};
 use std::time::Instant;
 
 use super::runner::on_cleanup;
-use super::testbed::{repo, run, run_ok, state_dir};
+use super::testbed::{self, repo, run, run_ok, state_dir, READY_LINE};
+use super::wait::{wait_until, BOOT};
 
 /// One remote host (`remote-host.sh up NAME`), with what its `host.env` says.
 pub struct RemoteHost {
@@ -26,6 +27,9 @@ pub struct RemoteHost {
     pub ssh: PathBuf,
     /// The ssh wrapper whose known_hosts (emptied at `up`) does not.
     pub ssh_unknown: PathBuf,
+    /// The ssh wrapper that knows the host's key and uses the agent of the
+    /// environment (`SSH_AUTH_SOCK`); the others use none.
+    pub ssh_agent: PathBuf,
     /// The known_hosts file of [`Self::ssh`].
     pub known_hosts: PathBuf,
     /// The known_hosts file of [`Self::ssh_unknown`].
@@ -109,6 +113,7 @@ impl RemoteHost {
             uri: var("URI"),
             ssh: var("SSH").into(),
             ssh_unknown: var("SSH_UNKNOWN").into(),
+            ssh_agent: var("SSH_AGENT").into(),
             known_hosts: var("KNOWN_HOSTS").into(),
             known_hosts_unknown: var("KNOWN_HOSTS_UNKNOWN").into(),
             key: var("KEY").into(),
@@ -156,6 +161,45 @@ impl RemoteHost {
         run_ok(&mut command(&all))
     }
 
+    /// The guest named `name` with `xml` (its display on the host's loopback) defined
+    /// and started over `qemu+ssh://` as a person's virsh would, its serial port logged
+    /// to a file of this machine (returned); waits for its ready line. Left as it is
+    /// when it already runs.
+    pub fn start_guest(&self, name: &str, xml: String) -> PathBuf {
+        let tmp = testbed::target_dir().join("tmp");
+        std::fs::create_dir_all(&tmp).unwrap();
+        let log = tmp.join(format!("{name}.serial.log"));
+        if testbed::virsh(&self.uri, &["list", "--name"])
+            .lines()
+            .any(|l| l.trim() == name)
+        {
+            return log;
+        }
+        let _ = std::fs::remove_file(&log);
+        let xml = xml.replace(
+            "<serial type='pty'>",
+            &format!(
+                "<serial type='pty'><log file='{}' append='off'/>",
+                log.display()
+            ),
+        );
+        assert!(
+            xml.contains("listen='127.0.0.1'"),
+            "the guest's display listens on the host's loopback"
+        );
+        let file = tmp.join(format!("{name}.xml"));
+        std::fs::write(&file, xml).unwrap();
+        testbed::virsh(&self.uri, &["define", file.to_str().unwrap()]);
+        testbed::virsh(&self.uri, &["start", name]);
+        let t = Instant::now();
+        wait_until_ready(&log);
+        println!(
+            "  remote guest {name} ready after {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
+        log
+    }
+
     /// Cuts (`false`) or restores (`true`) the host's network.
     pub fn set_network(&self, up: bool) {
         run_ok(&mut command(&[
@@ -186,4 +230,11 @@ impl Drop for RemoteHost {
             );
         }
     }
+}
+
+/// Waits until the guest's serial log `log` has its ready line (a new boot truncates it).
+pub fn wait_until_ready(log: &Path) {
+    wait_until("the remote guest's ready line", BOOT, || {
+        std::fs::read_to_string(log).is_ok_and(|s| s.lines().any(|l| l.trim() == READY_LINE))
+    });
 }

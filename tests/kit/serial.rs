@@ -91,9 +91,24 @@ impl Bed {
 
     pub fn wait_ready(&self, n: usize) {
         let t = Instant::now();
-        wait_until(&format!("{READY_LINE} x{n} from the stream"), BOOT, || {
-            self.count_tapped(READY_LINE) >= n
-        });
+        let seen = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            wait_until(&format!("{READY_LINE} x{n} from the stream"), BOOT, || {
+                self.count_tapped(READY_LINE) >= n
+            })
+        }));
+        if let Err(panic) = seen {
+            // What the console got and says, for the one who reads the failure.
+            let text = self.tapped_text();
+            let tail: String = text.chars().rev().take(600).collect();
+            eprintln!(
+                "the console: {:?} ({}); {} bytes from the stream, ending: {:?}",
+                self.console.status(),
+                self.console.status_text(),
+                text.len(),
+                tail.chars().rev().collect::<String>()
+            );
+            std::panic::resume_unwind(panic);
+        }
         // The terminal parses fed bytes on its own idle: give it a moment.
         wait_until(&format!("{READY_LINE} x{n} in the terminal"), EVENT, || {
             self.count_screen(READY_LINE) >= n
@@ -273,6 +288,15 @@ impl StallMeter {
     }
 }
 
+/// The flood's end marker line as the guest's tty sends it.
+const FLOOD_END: &[u8] = b"\nFLOOD-END\r\n";
+
+/// `bytes` as text up to its last line end: the lines that have arrived whole.
+fn whole_lines(bytes: &[u8]) -> String {
+    let end = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    String::from_utf8_lossy(&bytes[..end]).into_owned()
+}
+
 pub fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
     let a = text.find(start)? + start.len();
     let b = text[a..].find(end)? + a;
@@ -311,9 +335,11 @@ pub fn flood_check(bed: &Bed, raw_bytes: usize) -> f64 {
         bed.type_text(&format!(
             "head -c {raw_bytes} /dev/urandom | base64 > /tmp/b; md5sum /tmp/b; echo SIZE=$(wc -c < /tmp/b)\r"
         ));
-        let answer = || String::from_utf8_lossy(&bed.tapped.borrow()[from..]).into_owned();
         // Only whole answer lines count: the shell's echo of the long command line may
-        // wrap anywhere, "SIZE=$(wc" at the start of a line included.
+        // wrap anywhere, "SIZE=$(wc" at the start of a line included, and the stream
+        // hands over whatever the serial port has sent so far ("SIZE=13" of
+        // "SIZE=1398102"), so a line counts once its line end is there.
+        let answer = || whole_lines(&bed.tapped.borrow()[from..]);
         let guest_md5 = wait_until("the guest's md5sum", Duration::from_secs(60), || {
             answer().lines().find_map(|l| {
                 let (sum, file) = l.trim_end().split_once("  ")?;
@@ -339,7 +365,11 @@ pub fn flood_check(bed: &Bed, raw_bytes: usize) -> f64 {
     // The markers are built by the shell so that the echoed command line has neither.
     bed.type_text("M=FLOOD; echo $M-BEGIN; cat /tmp/b; echo $M-END\r");
     // Only the new bytes are scanned at each turn, so that the test's own work does
-    // not count as a stall.
+    // not count as a stall. The end marker counts with its line end: the guest's tty
+    // sends "\r\n" for it, byte by byte through the serial port, and the stream may
+    // hand over the "\r" in one piece and the "\n" in the next (through the daemon, 43
+    // of 2172 pieces of a flood ended in "\r"): stopping between them left no whole
+    // "FLOOD-END" line to find ("markers" failures of serial_remote).
     let mut scanned = before;
     wait_until(
         "the end marker from the stream",
@@ -348,7 +378,9 @@ pub fn flood_check(bed: &Bed, raw_bytes: usize) -> f64 {
             let tapped = bed.tapped.borrow();
             let from = scanned.saturating_sub(16);
             scanned = tapped.len();
-            tapped[from..].windows(11).any(|w| w == b"\nFLOOD-END\r")
+            tapped[from..]
+                .windows(FLOOD_END.len())
+                .any(|w| w == FLOOD_END)
         },
     );
     let secs = t.elapsed().as_secs_f64();
@@ -362,7 +394,12 @@ pub fn flood_check(bed: &Bed, raw_bytes: usize) -> f64 {
         stalls.own_loop_gap * 1e3
     );
     let stream_text = String::from_utf8_lossy(&bed.tapped.borrow()[before..]).replace('\r', "");
-    let payload = between(&stream_text, "\nFLOOD-BEGIN\n", "FLOOD-END\n").expect("markers");
+    let payload = between(&stream_text, "\nFLOOD-BEGIN\n", "FLOOD-END\n").unwrap_or_else(|| {
+        let head: String = stream_text.chars().take(300).collect();
+        let tail: String = stream_text.chars().rev().take(300).collect();
+        let tail: String = tail.chars().rev().collect();
+        panic!("markers in the stream's text: begins {head:?}, ends {tail:?}")
+    });
     assert_eq!(payload.len(), size, "every byte arrived");
     assert_eq!(
         md5(payload.as_bytes()),

@@ -21,7 +21,7 @@
 #   client/id_ed25519_pass     client key with passphrase "vireo-passphrase", authorized too
 #   client/id_ed25519_stranger client key authorized nowhere
 #   NAME/host.env     ADDR, HOSTNAME, URI (qemu+ssh with the ssh wrapper and key), SSH,
-#                     SSH_CONFIG, KNOWN_HOSTS, KEY, KEY_PASS, PASSPHRASE, PASSWORD_USER,
+#                     SSH_AGENT, SSH_CONFIG, KNOWN_HOSTS, KEY, KEY_PASS, PASSPHRASE, PASSWORD_USER,
 #                     PASSWORD, HOST_KEY_FP (sourceable)
 #   NAME/ssh          `ssh -F NAME/ssh_config "$@"`: libvirt's `command=` URI parameter
 #                     (libvirt's ssh transport takes no known_hosts parameter; the config
@@ -29,6 +29,8 @@
 #                     only the keys given with -i, i.e. the URI's keyfile=)
 #   NAME/ssh-unknown  the same with NAME/known_hosts.unknown (empty at `up`): the host key
 #                     is not known, for the unknown-host-key path
+#   NAME/ssh-agent    the same as NAME/ssh with the agent of the environment
+#                     (SSH_AUTH_SOCK) allowed: for a key unlocked in an agent
 #   NAME/host.log, NAME/sshd.log, NAME/log/ (the host's /var/log: libvirt, QEMU)
 #   NAME/cache/       the host's /var/cache/libvirt (QEMU capabilities), kept between runs
 #
@@ -204,10 +206,13 @@ write_files() {
   c=$(readlink -f "$state_root/client")
   echo "$addr $(cut -d' ' -f1,2 "$dir/ssh_host_ed25519_key.pub")" >"$dir/known_hosts"
   : >"$dir/known_hosts.unknown"
-  for variant in known unknown; do
-    local kh=$dir/known_hosts cfg=$dir/ssh_config wrapper=$dir/ssh
+  for variant in known unknown agent; do
+    local kh=$dir/known_hosts cfg=$dir/ssh_config wrapper=$dir/ssh agent=none
     if [ $variant = unknown ]; then
       kh=$dir/known_hosts.unknown cfg=$dir/ssh_config.unknown wrapper=$dir/ssh-unknown
+    elif [ $variant = agent ]; then
+      # The agent of the environment (SSH_AUTH_SOCK): a test starts its own.
+      cfg=$dir/ssh_config.agent wrapper=$dir/ssh-agent agent=SSH_AUTH_SOCK
     fi
     # The machine's own keys, agent and known hosts stay out of the tests.
     cat >"$cfg" <<EOF
@@ -216,7 +221,7 @@ Host *
   UserKnownHostsFile $kh
   GlobalKnownHostsFile /dev/null
   IdentitiesOnly yes
-  IdentityAgent none
+  IdentityAgent $agent
   ConnectTimeout 10
 EOF
     printf '#!/bin/sh\nexec ssh -F %s "$@"\n' "$cfg" >"$wrapper"
@@ -229,6 +234,7 @@ HOSTNAME=vireo-remote-$name
 URI='qemu+ssh://root@$addr/system?command=$dir/ssh&keyfile=$c/id_ed25519'
 SSH=$dir/ssh
 SSH_UNKNOWN=$dir/ssh-unknown
+SSH_AGENT=$dir/ssh-agent
 SSH_CONFIG=$dir/ssh_config
 KNOWN_HOSTS=$dir/known_hosts
 KNOWN_HOSTS_UNKNOWN=$dir/known_hosts.unknown

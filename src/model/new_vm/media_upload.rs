@@ -57,26 +57,7 @@ impl ConnectionObject {
         pool: String,
     ) -> Result<MediumUpload, NewVmError> {
         let size = std::fs::metadata(&file)?.len();
-        let host = self.host();
-        if !host.loaded() {
-            host.load().await?;
-        }
-        let pool_object = match find_pool(&host, &pool) {
-            Some(p) => p,
-            None if pool == DEFAULT_POOL => {
-                host.create_pool(PoolSpec {
-                    name: pool.clone(),
-                    source: PoolSource::Dir {
-                        target: self.default_pool_path(),
-                    },
-                    autostart: true,
-                    format_devices: false,
-                })
-                .await?
-            }
-            None => return Err(HostError::Gone.into()),
-        };
-        pool_object.load_volumes().await?;
+        let pool_object = self.pool_for_new_volume(&pool).await?;
         let name = unique_volume_name(&file, &pool_object.volume_names());
         let volume = pool_object
             .create_volume(VolumeSpec {
@@ -97,6 +78,33 @@ impl ConnectionObject {
                 Err(e.into())
             }
         }
+    }
+
+    /// The pool `name` with its volumes read, for a new volume in it: made first
+    /// when it is the "default" pool the host does not have yet (as the wizard and
+    /// virt-manager do; it stays).
+    pub async fn pool_for_new_volume(&self, name: &str) -> Result<PoolObject, NewVmError> {
+        let host = self.host();
+        if !host.loaded() {
+            host.load().await?;
+        }
+        let pool = match find_pool(&host, name) {
+            Some(p) => p,
+            None if name == DEFAULT_POOL => {
+                host.create_pool(PoolSpec {
+                    name: name.to_owned(),
+                    source: PoolSource::Dir {
+                        target: self.default_pool_path(),
+                    },
+                    autostart: true,
+                    format_devices: false,
+                })
+                .await?
+            }
+            None => return Err(HostError::Gone.into()),
+        };
+        pool.load_volumes().await?;
+        Ok(pool)
     }
 
     /// Where the "default" pool is made: virt-manager's directory for the system

@@ -274,6 +274,16 @@ impl DiskChooser {
         self.update();
     }
 
+    /// The problem shown under the chooser; empty when none.
+    pub fn error(&self) -> String {
+        let label = &self.imp().error;
+        if label.is_visible() {
+            label.label().to_string()
+        } else {
+            String::new()
+        }
+    }
+
     /// Shows (or clears) a problem under the chooser, marking the field it is about.
     pub fn set_error(&self, text: Option<String>) {
         let imp = self.imp();

@@ -279,6 +279,24 @@ impl App {
         self.query(role, name, None)
     }
 
+    /// [`Self::find_all`] that returns a failed read instead of panicking: a walk of
+    /// the tree meets objects that went away while it ran (a dialog closing under it).
+    pub fn try_find_all(&self, role: &str, name: Option<&str>) -> Result<Vec<Element>, String> {
+        self.ask(json!({"op": "find", "role": role, "name": name, "within": null}))
+            .map(|v| {
+                v.as_array()
+                    .map(|a| a.iter().map(Element::from_json).collect())
+                    .unwrap_or_default()
+            })
+    }
+
+    /// Whether the app still runs (it has not ended nor crashed).
+    pub fn is_running(&self) -> bool {
+        self.vireo_lock()
+            .as_mut()
+            .is_some_and(|g| g.child.try_wait().ok().flatten().is_none())
+    }
+
     /// Every element inside `within` (at any depth) with `role` (and `name`).
     pub fn find_in(&self, within: &Element, role: &str, name: Option<&str>) -> Vec<Element> {
         self.query(role, name, Some(within))

@@ -21,8 +21,8 @@ use gtk::{glib, CompositeTemplate};
 use super::{combo_fill, combo_value};
 use crate::i18n::gettext_f;
 use crate::model::details::Applies;
-use crate::model::host::{DiskFormat, VolumeSpec};
-use crate::model::new_vm::Storage;
+use crate::model::host::{DiskFormat, HostError, VolumeSpec};
+use crate::model::new_vm::{NewVmError, Storage};
 use crate::model::DomainObject;
 use crate::ui::pickers::{DiskChooser, NetworkChooser};
 use crate::ui::show_error;
@@ -226,7 +226,7 @@ impl AddHardwareDialog {
         .iter()
         .find(|l| l.is_visible())
         .map(|l| l.label().to_string())
-        .unwrap_or_default()
+        .unwrap_or_else(|| imp.disk_chooser.error())
     }
 
     /// Connects to the device being added: `f` gets what the dialog says of when it
@@ -343,12 +343,19 @@ impl AddHardwareDialog {
         self.set_busy(true);
         let mut volume = None;
         if let Some((pool, size_gib)) = new_volume {
-            let Some(pool) = connection.host().pool(&pool) else {
-                imp.disk_chooser.set_error(Some(gettext_f(
-                    "The pool “{pool}” is not there.",
-                    &[("pool", &pool)],
-                )));
-                return self.set_busy(false);
+            let pool = match connection.pool_for_new_volume(&pool).await {
+                Ok(pool) => pool,
+                Err(NewVmError::Host(HostError::Gone)) => {
+                    imp.disk_chooser.set_error(Some(gettext_f(
+                        "The pool “{pool}” is not there.",
+                        &[("pool", &pool)],
+                    )));
+                    return self.set_busy(false);
+                }
+                Err(e) => {
+                    imp.disk_chooser.set_error(Some(e.to_string()));
+                    return self.set_busy(false);
+                }
             };
             let taken = pool.volume_names();
             let name = (1..)
