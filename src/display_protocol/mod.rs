@@ -144,7 +144,8 @@ pub enum SessionEvent {
         width: i32,
         height: i32,
     },
-    /// The remote screen is gone (mode change, reset); a new one follows.
+    /// The remote screen is going (mode change, reset); a new one follows. Its pixels
+    /// and `image` are readable until the handlers return, no longer.
     SurfaceDestroyed,
     /// These pixels changed.
     Damage(Rect),
@@ -199,6 +200,13 @@ pub trait DisplaySession {
     /// Runs `f` on the screen's pixels; None before the first surface. `f` must not
     /// iterate the main loop.
     fn with_pixels(&self, f: &mut dyn FnMut(Pixels<'_>)) -> Option<()>;
+    /// The screen as a cairo `RGB24` image over the protocol library's own memory, for
+    /// drawing with no copy (GTK's cairo renderer): its pixels change as updates
+    /// arrive (`Damage` says where), and it is finished, so inert, once the handlers
+    /// of `SurfaceDestroyed` have run (they may still copy it); ask again after the
+    /// next `SurfaceCreated`. None before the
+    /// first surface or where the screen is not in that format.
+    fn image(&self) -> Option<gtk::cairo::ImageSurface>;
     /// A key, as its keysym (VNC) and its XT "qnum" scancode (E0 keys with bit 7 set,
     /// as `ui::console::display::keymap` gives them).
     fn key(&self, down: bool, keyval: u32, qnum: u16);

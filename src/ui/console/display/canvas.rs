@@ -146,6 +146,29 @@ impl DisplayCanvas {
         self.queue_draw();
     }
 
+    /// Makes the frame shown independent of the memory it is drawn from (that memory
+    /// is about to go): an image over someone else's pixels becomes a private copy.
+    pub fn keep_own_copy(&self) {
+        let imp = self.imp();
+        let Some(Frame::Surface(image)) = imp.frame.borrow().clone() else {
+            return;
+        };
+        let copy = cairo::ImageSurface::create(image.format(), image.width(), image.height())
+            .and_then(|copy| {
+                let cr = cairo::Context::new(&copy)?;
+                cr.set_source_surface(&image, 0.0, 0.0)?;
+                cr.set_operator(cairo::Operator::Source);
+                cr.paint()?;
+                drop(cr);
+                Ok(copy)
+            });
+        // Without a copy (no memory) the finished image draws nothing until the next
+        // frame.
+        if let Ok(copy) = copy {
+            imp.frame.replace(Some(Frame::Surface(copy)));
+        }
+    }
+
     pub fn frame(&self) -> Option<Frame> {
         self.imp().frame.borrow().clone()
     }

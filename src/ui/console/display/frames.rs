@@ -1,5 +1,5 @@
-//! The frame pipeline of `GuestDisplay`: damage from gvnc marks the display dirty, the
-//! frame clock turns it into one drawn frame per tick, and update requests keep the
+//! The frame pipeline of `GuestDisplay`: damage from gvnc or a session marks the display
+//! dirty, the frame clock turns it into one drawn frame per tick, and update requests keep the
 //! server sending while the display is shown (a watchdog asks again if it goes quiet).
 
 use adw::prelude::*;
@@ -44,19 +44,14 @@ impl GuestDisplay {
         }
         imp.dirty.set(false);
         let started = std::time::Instant::now();
-        let frame = if self.is_session() {
-            // A session's screen lives in the protocol library's memory: one copy.
-            self.session_texture().map(Frame::Texture)
-        } else {
-            let framebuffer = imp.framebuffer.borrow();
-            framebuffer.as_ref().map(|fb| {
-                if imp.canvas.renders_with_cairo() {
-                    Frame::Surface(fb.surface().clone())
-                } else {
-                    Frame::Texture(imp.pool.texture(fb))
-                }
-            })
-        };
+        // Under cairo the canvas draws straight from the memory the screen is decoded
+        // into (ours for VNC, the protocol library's for a session): no copy at all.
+        // GL needs a texture: one copy of the whole screen.
+        let frame = match imp.canvas.renders_with_cairo() {
+            true => self.screen_image().map(Frame::Surface),
+            false => None,
+        }
+        .or_else(|| self.screenshot_texture().map(Frame::Texture));
         tracing::trace!("frame built in {:?}", started.elapsed());
         if let Some(frame) = frame {
             if imp.first_frame_pending.replace(false) {
@@ -72,6 +67,17 @@ impl GuestDisplay {
             imp.canvas.set_frame(Some(frame));
             imp.frames_shown.set(imp.frames_shown.get() + 1);
         }
+    }
+
+    /// The remote screen as a cairo image over the memory it is decoded into, or None
+    /// before the first frame.
+    fn screen_image(&self) -> Option<gtk::cairo::ImageSurface> {
+        let imp = self.imp();
+        if let Some(session) = imp.session.borrow().as_ref() {
+            return session.image();
+        }
+        let framebuffer = imp.framebuffer.borrow();
+        framebuffer.as_ref().map(|fb| fb.surface().clone())
     }
 
     /// A rectangle arrived: the server is answering, so ask for the next update at once

@@ -122,8 +122,9 @@ impl GuestDisplay {
                 self.mark_dirty();
                 self.emit_by_name::<()>("desktop-resized", &[width, height]);
             }
-            // A new surface follows; the last picture stays until then.
-            SessionEvent::SurfaceDestroyed => {}
+            // A new surface follows; the last picture stays until then (copied out of
+            // the session's memory, which goes now).
+            SessionEvent::SurfaceDestroyed => imp.canvas.keep_own_copy(),
             SessionEvent::Damage(_) => {
                 imp.last_rect.set(Some(std::time::Instant::now()));
                 self.mark_dirty();
