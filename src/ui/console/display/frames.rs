@@ -14,8 +14,21 @@ use crate::ui::console::GuestDisplay;
 const WATCHDOG: std::time::Duration = std::time::Duration::from_millis(1000);
 
 impl GuestDisplay {
-    /// Notes a change; the next frame-clock tick shows it.
+    /// Notes that anything on the screen may have changed; the next frame-clock tick
+    /// shows it.
     pub(crate) fn mark_dirty(&self) {
+        self.imp().canvas.damage_all();
+        self.schedule_frame();
+    }
+
+    /// Notes that these pixels of the remote screen changed; the next frame-clock
+    /// tick shows them (under cairo, redrawing only what they touch).
+    pub(crate) fn mark_damaged(&self, x: i32, y: i32, width: i32, height: i32) {
+        self.imp().canvas.damage(x, y, width, height);
+        self.schedule_frame();
+    }
+
+    fn schedule_frame(&self) {
         let imp = self.imp();
         imp.dirty.set(true);
         imp.idle_ticks.set(0);
@@ -84,10 +97,10 @@ impl GuestDisplay {
     /// (as gtk-vnc does). Servers merge pending requests, and a request that is already
     /// pending keeps the server sending as soon as it has changes, while we decode. A
     /// hidden display stops asking: it catches up when mapped again.
-    pub(crate) fn on_rect(&self) {
+    pub(crate) fn on_rect(&self, x: i32, y: i32, width: i32, height: i32) {
         let imp = self.imp();
         imp.last_rect.set(Some(std::time::Instant::now()));
-        self.mark_dirty();
+        self.mark_damaged(x, y, width, height);
         if self.is_mapped() {
             self.request_update(true);
         }

@@ -125,9 +125,9 @@ impl GuestDisplay {
             // A new surface follows; the last picture stays until then (copied out of
             // the session's memory, which goes now).
             SessionEvent::SurfaceDestroyed => imp.canvas.keep_own_copy(),
-            SessionEvent::Damage(_) => {
+            SessionEvent::Damage(r) => {
                 imp.last_rect.set(Some(std::time::Instant::now()));
-                self.mark_dirty();
+                self.mark_damaged(r.x, r.y, r.width, r.height);
             }
             SessionEvent::Cursor(image) => self.set_session_cursor(image.as_ref()),
             SessionEvent::PointerMode(mode) => {
