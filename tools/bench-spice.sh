@@ -31,7 +31,7 @@
 #! core; QEMU's is the server side (and the guest painting), shown for reference.
 #!
 #! Usage: tools/bench-spice.sh [SIZE...]            (default: 1280x800 1920x1080)
-#! Env:   CLIENTS="remote-viewer vireo-decode vireo-decode-copy" VIDEO=vga|qxl
+#! Env:   CLIENTS="remote-viewer vireo vireo-gl" (also vireo-decode*) VIDEO=vga|qxl
 #!        WINDOW=20 REPS=3 WARMUP=5 FPS=60 SPICE_PORT=5970 VIEW_DISPLAY=61 RESULTS=file
 #!        KEEP=1 (keep the serial, QEMU and client logs)
 #! Needs: tools/install-deps.sh bench (virt-viewer, python3-xlib, python3-numpy), QEMU,
@@ -40,7 +40,7 @@ set -u
 cd "$(dirname "$0")/.."
 HERE=$(pwd)
 SIZES=("$@"); [ ${#SIZES[@]} -eq 0 ] && SIZES=(1280x800 1920x1080)
-CLIENTS=${CLIENTS:-"remote-viewer vireo-decode vireo-decode-copy"}
+CLIENTS=${CLIENTS:-"remote-viewer vireo vireo-gl"}
 VIDEO=${VIDEO:-vga}
 WINDOW=${WINDOW:-20}; REPS=${REPS:-3}; WARMUP=${WARMUP:-5}; FPS=${FPS:-60}
 SPICE_PORT=${SPICE_PORT:-5970}; VIEW_DISPLAY=${VIEW_DISPLAY:-61}

@@ -7,7 +7,8 @@
 //! nodes of unchanged tiles are the very same objects in the next frame, so GTK's
 //! damage is the changed tiles only, and the protocol's damage rectangles decide
 //! which tiles those are. Each node draws straight from the image the screen is
-//! decoded into (no copy), clipped to its tile.
+//! decoded into (no copy), clipped to its tile. Only a picture shown 1:1 is tiled (see
+//! `TILE`).
 
 use gtk::prelude::*;
 use gtk::{cairo, graphene, gsk};
@@ -16,6 +17,12 @@ use gtk::{cairo, graphene, gsk};
 /// little, big enough that a full-screen change stays a few dozen nodes (40 at
 /// 1920x1080).
 const TILE: i32 = 256;
+/// Remote-screen pixels beyond a changed one that are redrawn with it (a filter reads
+/// its neighbours).
+const REACH: i32 = 1;
+// Only a picture drawn 1:1 is cut into tiles: scaled, cairo's filter leaves the edges
+// of each tile's node partly transparent, a visible grid of seams, so a scaled picture
+// is one node (redrawn whole on any change, as a window of another size costs anyway).
 
 /// What the cached nodes were drawn for; any change draws them all again.
 struct Placement {
@@ -38,13 +45,12 @@ impl PartialEq for Placement {
 #[derive(Default)]
 pub struct Tiles {
     placement: Option<Placement>,
+    /// The tile side for the current placement (the whole picture when scaled).
+    tile: i32,
     columns: i32,
     rows: i32,
     /// Row by row; None: to draw at the next snapshot.
     nodes: Vec<Option<gsk::RenderNode>>,
-    /// Remote-screen pixels a changed pixel reaches on screen through the scaling
-    /// filter (beyond its own).
-    reach: i32,
 }
 
 impl Tiles {
@@ -60,8 +66,8 @@ impl Tiles {
             return;
         }
         let span = |start: i32, len: i32, count: i32| {
-            let first = ((start - self.reach).max(0) / TILE).min(count - 1);
-            let last = ((start + len - 1 + self.reach).max(0) / TILE).min(count - 1);
+            let first = ((start - REACH).max(0) / self.tile).min(count - 1);
+            let last = ((start + len - 1 + REACH).max(0) / self.tile).min(count - 1);
             first..=last
         };
         for row in span(y, height, self.rows) {
@@ -89,26 +95,24 @@ impl Tiles {
             rect: [rect.x(), rect.y(), rect.width(), rect.height()].map(f32::to_bits),
             scale_factor,
         };
+        let device = scale_factor.max(1) as f64;
+        let exact = (rect.width() as f64 * device - width as f64).abs() < 0.01;
         if self.placement.as_ref() != Some(&placement) {
-            self.columns = (width + TILE - 1) / TILE;
-            self.rows = (height + TILE - 1) / TILE;
+            self.tile = if exact { TILE } else { width.max(height) };
+            self.columns = (width + self.tile - 1) / self.tile;
+            self.rows = (height + self.tile - 1) / self.tile;
             self.nodes = vec![None; (self.columns * self.rows) as usize];
-            // Scaled down, one screen pixel averages 1/scale remote pixels (and the
-            // filter a neighbour); scaled up, a remote pixel bleeds into the next.
-            let scale = rect.width() as f64 * scale_factor as f64 / width as f64;
-            self.reach = (1.0 / scale).ceil() as i32 + 1;
             self.placement = Some(placement);
         }
-        let device = scale_factor.max(1) as f64;
         let (sx, sy) = (
             rect.width() as f64 / width as f64,
             rect.height() as f64 / height as f64,
         );
-        // Tile edges on device pixels, shared by neighbours: no seams, no overlaps.
+        // Tile edges on device pixels, shared by neighbours: no gaps, no overlaps.
+        let tile = self.tile;
         let edge = |origin: f32, scale: f64, k: i32, len: i32| {
-            ((origin as f64 + (k * TILE).min(len) as f64 * scale) * device).round() / device
+            ((origin as f64 + (k * tile).min(len) as f64 * scale) * device).round() / device
         };
-        let exact = (rect.width() as f64 * device - width as f64).abs() < 0.01;
         let filter = if exact {
             cairo::Filter::Nearest
         } else {
