@@ -8,6 +8,9 @@
 
 mod kit;
 
+#[path = "details_ui/device_pages.rs"]
+mod device_pages;
+
 use adw::prelude::*;
 use kit::app::{find_widgets, TestApp};
 use kit::details::{apply_entry, changed_lines, entry, open, spin};
@@ -33,6 +36,15 @@ fn main() {
         test("xml_edit_applies_after_its_diff", xml_edit_applies),
         test("xml_edit_refused_shows_libvirts_line", xml_edit_refused),
         test("xml_edit_meanwhile_is_not_overwritten", xml_edit_meanwhile),
+        test(
+            "graphics_page_switches_to_spice",
+            device_pages::graphics_page,
+        ),
+        test(
+            "device_pages_edit_the_definition",
+            device_pages::device_pages,
+        ),
+        test("port_pages_edit_the_definition", device_pages::port_pages),
     ]);
 }
 
@@ -186,6 +198,14 @@ fn hardware(page: &VmPage) -> HardwareView {
 }
 
 /// Every screenshot of a page: light, dark.
+/// The list row a field sits in.
+fn row_of(field: &impl IsA<gtk::Widget>) -> adw::ActionRow {
+    field
+        .ancestor(adw::ActionRow::static_type())
+        .and_downcast()
+        .expect("the field sits in a row")
+}
+
 fn shoot(window: &impl IsA<gtk::Widget>, name: &str) {
     save_png(window, &format!("{name}.png"));
     adw::StyleManager::default().set_color_scheme(adw::ColorScheme::ForceDark);
@@ -221,17 +241,23 @@ fn hardware_pages() {
     assert_eq!(current.value() as u64, 2048);
     max.set_value(16_000_000.0);
     hw.apply();
+    // Said under the fields, with the wrong one marked; not repeated below.
     assert!(
-        hw.message().contains("more than the host"),
+        mem.problem().contains("more than the host"),
         "{}",
-        hw.message()
+        mem.problem()
     );
+    assert!(row_of(&max).has_css_class("error"), "the maximum is marked");
+    assert!(!row_of(&current).has_css_class("error"));
+    assert_eq!(hw.message(), "");
     assert_eq!(dumpxml("test", true), before);
     shoot(&window, "details-memory-error");
-    // Revert shows what is saved.
+    // Revert shows what is saved, and the mark goes.
     hw.revert();
     assert_eq!(max.value() as u64, 8192);
     assert!(hw.message().is_empty());
+    assert_eq!(mem.problem(), "");
+    assert!(!row_of(&max).has_css_class("error"));
     // Apply with nothing changed defines nothing.
     hw.apply();
     assert!(
@@ -484,22 +510,20 @@ fn add_hardware() {
     assert!(dialog.is_visible(), "the dialog stays");
 
     // Every form, light and dark.
-    for kind in [
-        "disk",
-        "cdrom",
-        "nic",
-        "graphics",
-        "sound",
-        "input",
-        "rng",
-        "watchdog",
-        "tpm",
-        "serial",
-        "filesystem",
-    ] {
+    for kind in AddHardwareDialog::KINDS {
         dialog.choose_kind(kind);
         settle();
         shoot(&dialog, &format!("add-hardware-{kind}"));
+    }
+    // 360 px: the longest forms still fit, nothing cut.
+    dialog.set_default_size(360, 600);
+    wait_until("the dialog narrows to 360 px", EVENT, || {
+        dialog.width() <= 360
+    });
+    for kind in ["disk", "nic", "graphics", "filesystem"] {
+        dialog.choose_kind(kind);
+        settle();
+        save_png(&dialog, &format!("add-hardware-{kind}-360.png"));
     }
     // Off: a watchdog is saved.
     dialog.choose_kind("watchdog");
@@ -571,6 +595,8 @@ fn xml_edit_applies() {
     let dialog = kit::details::diff_dialog();
     shoot(&dialog, "details-xml-diff");
     dialog.response("apply");
+    // Held here, the dialog would outlive the window it is transient for.
+    drop(dialog);
     wait_until("libvirt holds the edit", EVENT, || {
         dumpxml("test", true).contains("<on_crash>restart</on_crash>")
     });

@@ -6,7 +6,8 @@
 use std::path::{Path, PathBuf};
 
 use vireo::virt::domain_xml::devices::{
-    CharDevice, Disk, DiskSource, Filesystem, Graphics, Interface, Listen,
+    CharDevice, Controller, Disk, DiskSource, Filesystem, Graphics, Input, Interface, Listen, Rng,
+    Sound, Tpm, Video, Watchdog,
 };
 use vireo::virt::domain_xml::{
     DeviceKind, DomainXml, DomainXmlError, MemorySize, Topology, LIBOSINFO_NS,
@@ -47,6 +48,10 @@ const MANY: &str = "virt-manager/compare/virt-install-many-devices.xml";
 const Q35: &str = "virt-manager/compare/virt-install-amd-sev.xml";
 const CRLF: &str = "domain_xml/nasty-crlf-tabs.xml";
 const SELF_CLOSING: &str = "domain_xml/nasty-self-closing.xml";
+/// A serial port with its console twin, a USB 2 controller with companions, a 9p share.
+const SERIAL_USB2_9P: &str = "domain_xml/serial-usb2-9p.xml";
+/// A VM with a VNC display (and no SPICE channel).
+const VNC: &str = "virt-manager/compare/virt-install-funny-passwords.xml";
 
 fn first<T: vireo::virt::domain_xml::DeviceView>(
     dom: &DomainXml,
@@ -374,4 +379,287 @@ fn metadata_of_others_is_left_alone() {
     d.set_vireo_setting("console-scale", None).unwrap();
     d.set_vireo_setting("last-tab", None).unwrap();
     assert!(!d.is_changed(), "{}", d.diff());
+}
+
+/// Applies `forth`, which must change something, then `back`, which must give the
+/// original document byte for byte.
+fn round_trip(
+    rel: &str,
+    what: &str,
+    forth: impl FnOnce(&mut DomainXml),
+    back: impl FnOnce(&mut DomainXml),
+) {
+    let text = data(rel);
+    let mut dom = DomainXml::parse(text.clone()).unwrap();
+    forth(&mut dom);
+    dom.doc().check_index().unwrap();
+    assert!(dom.is_changed(), "{what}: the edit changed nothing");
+    back(&mut dom);
+    dom.doc().check_index().unwrap();
+    assert!(
+        dom.text() == text,
+        "{what}: undoing does not give the original:\n{}",
+        dom.diff()
+    );
+}
+
+fn nth<T: vireo::virt::domain_xml::DeviceView>(
+    dom: &DomainXml,
+    pick: impl Fn(&T) -> bool,
+) -> vireo::virt::domain_xml::DeviceKey {
+    dom.devices_of::<T>()
+        .into_iter()
+        .find(|(_, d)| pick(d))
+        .expect("such a device")
+        .0
+}
+
+#[test]
+fn golden_graphics_type_switch() {
+    // SPICE to VNC: SPICE's own attribute and child go, with the agent channel and
+    // the USB redirectors nothing would serve; port and autoport stay.
+    golden(Q35, "q35--graphics-spice-to-vnc", |d| {
+        let key = first::<Graphics>(d);
+        d.set_graphics_type(&key, "vnc").unwrap();
+        assert_eq!(d.device::<Graphics>(&key).unwrap().graphics_type, "vnc");
+    });
+    // VNC to SPICE: the type, and the agent's channel; the password stays.
+    golden(VNC, "vnc--graphics-to-spice", |d| {
+        let key = first::<Graphics>(d);
+        d.set_graphics_type(&key, "spice").unwrap();
+        let g: Graphics = d.device(&key).unwrap();
+        assert_eq!(g.password.as_deref(), Some("&\""));
+    });
+    round_trip(
+        VNC,
+        "VNC to SPICE and back",
+        |d| {
+            let key = first::<Graphics>(d);
+            d.set_graphics_type(&key, "spice").unwrap();
+        },
+        |d| {
+            let key = first::<Graphics>(d);
+            d.set_graphics_type(&key, "vnc").unwrap();
+        },
+    );
+    // VNC's websocket goes on SPICE; a second SPICE display keeps the channels.
+    let mut d = DomainXml::parse(data(MANY)).unwrap();
+    let key = nth::<Graphics>(&d, |g| g.graphics_type == "vnc");
+    let channels = d.devices_of::<CharDevice>().len();
+    d.set_graphics_type(&key, "spice").unwrap();
+    d.set_graphics_type(&key, "vnc").unwrap();
+    assert_eq!(
+        d.devices_of::<CharDevice>().len(),
+        channels,
+        "other SPICE displays use them"
+    );
+    // The same type changes nothing.
+    let mut d = DomainXml::parse(data(VNC)).unwrap();
+    let key = first::<Graphics>(&d);
+    d.set_graphics_type(&key, "vnc").unwrap();
+    assert!(!d.is_changed());
+}
+
+#[test]
+fn golden_video_model() {
+    golden(Q35, "q35--video-qxl-vram", |d| {
+        let key = first::<Video>(d);
+        d.set_video_model(&key, "qxl").unwrap();
+        d.edit_device(&key, |v: &mut Video| v.vram = Some(65536))
+            .unwrap();
+    });
+    // QXL's sizes and heads go to virtio, which keeps its 3D acceleration.
+    golden(MANY, "many-devices--video-qxl-to-virtio", |d| {
+        let key = nth::<Video>(d, |v| v.model.as_deref() == Some("qxl"));
+        d.set_video_model(&key, "virtio").unwrap();
+        let v: Video = d.device(&key).unwrap();
+        assert_eq!((v.vram, v.heads, v.accel3d), (None, None, Some(true)));
+    });
+    round_trip(
+        Q35,
+        "virtio to VGA and back",
+        |d| {
+            let key = first::<Video>(d);
+            d.set_video_model(&key, "vga").unwrap();
+        },
+        |d| {
+            let key = first::<Video>(d);
+            d.set_video_model(&key, "virtio").unwrap();
+        },
+    );
+}
+
+#[test]
+fn golden_sound_input_watchdog() {
+    golden(MANY, "many-devices--sound-input-watchdog", |d| {
+        let sound = first::<Sound>(d);
+        d.edit_device(&sound, |s: &mut Sound| s.model = Some("ac97".into()))
+            .unwrap();
+        let tablet = nth::<Input>(d, |i| i.input_type.as_deref() == Some("tablet"));
+        d.edit_device(&tablet, |i: &mut Input| i.bus = Some("virtio".into()))
+            .unwrap();
+        let dog = first::<Watchdog>(d);
+        d.edit_device(&dog, |w: &mut Watchdog| {
+            w.model = Some("i6300esb".into());
+            w.action = Some("reset".into());
+        })
+        .unwrap();
+    });
+    round_trip(
+        MANY,
+        "sound, input and watchdog and back",
+        |d| {
+            let sound = first::<Sound>(d);
+            d.edit_device(&sound, |s: &mut Sound| s.model = Some("ac97".into()))
+                .unwrap();
+            let dog = first::<Watchdog>(d);
+            d.edit_device(&dog, |w: &mut Watchdog| w.action = Some("reset".into()))
+                .unwrap();
+            let tablet = nth::<Input>(d, |i| i.input_type.as_deref() == Some("tablet"));
+            d.edit_device(&tablet, |i: &mut Input| i.bus = Some("usb".into()))
+                .unwrap();
+        },
+        |d| {
+            let sound = first::<Sound>(d);
+            d.edit_device(&sound, |s: &mut Sound| s.model = Some("ich9".into()))
+                .unwrap();
+            let dog = first::<Watchdog>(d);
+            d.edit_device(&dog, |w: &mut Watchdog| w.action = Some("pause".into()))
+                .unwrap();
+            let tablet = nth::<Input>(d, |i| i.input_type.as_deref() == Some("tablet"));
+            d.edit_device(&tablet, |i: &mut Input| i.bus = None)
+                .unwrap();
+        },
+    );
+}
+
+#[test]
+fn golden_rng_and_tpm_backends() {
+    golden(Q35, "q35--rng-source-tpm-version", |d| {
+        let rng = first::<Rng>(d);
+        d.set_rng_backend(&rng, "random", Some("/dev/random"))
+            .unwrap();
+        let tpm = first::<Tpm>(d);
+        d.set_tpm_backend(&tpm, "emulator", Some("2.0"), None)
+            .unwrap();
+        d.edit_device(&tpm, |t: &mut Tpm| t.model = Some("tpm-tis".into()))
+            .unwrap();
+    });
+    // Passthrough to the emulator: the host device, the encryption secret and the PCR
+    // banks go; the model stays.
+    golden(MANY, "many-devices--tpm-passthrough-to-emulator", |d| {
+        let tpm = first::<Tpm>(d);
+        d.set_tpm_backend(&tpm, "emulator", Some("2.0"), None)
+            .unwrap();
+        let t: Tpm = d.device(&tpm).unwrap();
+        assert_eq!(t.device_path, None);
+        assert_eq!(t.model.as_deref(), Some("tpm-crb"));
+    });
+    round_trip(
+        Q35,
+        "RNG builtin and back",
+        |d| {
+            let rng = first::<Rng>(d);
+            d.set_rng_backend(&rng, "builtin", None).unwrap();
+            assert_eq!(d.device::<Rng>(&rng).unwrap().backend_path, None);
+        },
+        |d| {
+            let rng = first::<Rng>(d);
+            d.set_rng_backend(&rng, "random", None).unwrap();
+        },
+    );
+    round_trip(
+        Q35,
+        "TPM passthrough and back",
+        |d| {
+            let tpm = first::<Tpm>(d);
+            d.set_tpm_backend(&tpm, "passthrough", None, Some("/dev/tpm0"))
+                .unwrap();
+            let t: Tpm = d.device(&tpm).unwrap();
+            assert_eq!(t.device_path.as_deref(), Some("/dev/tpm0"));
+        },
+        |d| {
+            let tpm = first::<Tpm>(d);
+            d.set_tpm_backend(&tpm, "emulator", None, None).unwrap();
+        },
+    );
+}
+
+#[test]
+fn golden_controller_model() {
+    golden(Q35, "q35--usb-controller-model", |d| {
+        let usb = nth::<Controller>(d, |c| c.controller_type.as_deref() == Some("usb"));
+        d.edit_device(&usb, |c: &mut Controller| {
+            c.model = Some("ich9-ehci1".into());
+            c.ports = None;
+        })
+        .unwrap();
+    });
+}
+
+#[test]
+fn golden_serial_controller_filesystem() {
+    // The serial port writes to a file, and its console twin with it; USB 3 replaces
+    // USB 2 and its companions; the 9p share becomes virtiofs, with shared memory.
+    golden(SERIAL_USB2_9P, "serial-usb2-9p--file-usb3-virtiofs", |d| {
+        let serial = first::<CharDevice>(d);
+        d.set_char_source(&serial, "file", Some("/var/log/guest.log"))
+            .unwrap();
+        let console = nth::<CharDevice>(d, |c| c.kind == DeviceKind::Console);
+        assert_eq!(
+            d.device::<CharDevice>(&console)
+                .unwrap()
+                .source_path
+                .as_deref(),
+            Some("/var/log/guest.log")
+        );
+        let usb = first::<Controller>(d);
+        d.set_controller_model(&usb, "qemu-xhci").unwrap();
+        assert_eq!(d.devices_of::<Controller>().len(), 1, "the companions go");
+        let fs = first::<Filesystem>(d);
+        d.set_filesystem_driver(&fs, "virtiofs").unwrap();
+    });
+    // A USB serial port: libvirt picks its model again.
+    golden(SERIAL_USB2_9P, "serial-usb2-9p--usb-serial", |d| {
+        let serial = first::<CharDevice>(d);
+        d.set_char_target_type(&serial, "usb-serial").unwrap();
+    });
+    round_trip(
+        SERIAL_USB2_9P,
+        "serial to a socket and back",
+        |d| {
+            let serial = first::<CharDevice>(d);
+            d.set_char_source(&serial, "unix", Some("/run/guest.sock"))
+                .unwrap();
+            let s: CharDevice = d.device(&serial).unwrap();
+            assert_eq!(
+                (s.char_type.as_str(), s.source_path.as_deref()),
+                ("unix", Some("/run/guest.sock"))
+            );
+        },
+        |d| {
+            let serial = first::<CharDevice>(d);
+            d.set_char_source(&serial, "pty", None).unwrap();
+        },
+    );
+    round_trip(
+        SERIAL_USB2_9P,
+        "the share's tag and source and back",
+        |d| {
+            let fs = first::<Filesystem>(d);
+            d.edit_device(&fs, |f: &mut Filesystem| {
+                f.source_dir = Some("/srv/other".into());
+                f.target_dir = Some("other".into());
+            })
+            .unwrap();
+        },
+        |d| {
+            let fs = first::<Filesystem>(d);
+            d.edit_device(&fs, |f: &mut Filesystem| {
+                f.source_dir = Some("/srv/share".into());
+                f.target_dir = Some("share".into());
+            })
+            .unwrap();
+        },
+    );
 }

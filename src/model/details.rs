@@ -20,7 +20,7 @@ pub use crate::virt::domain_details::{AddressSource, GuestAddress};
 pub use crate::virt::domain_xml::apply::Affect;
 pub use crate::virt::domain_xml::devices::{
     CharDevice, Controller, Disk, DiskSource, Filesystem, Graphics, Hostdev, Input, Interface,
-    InterfaceSource, Listen, Memballoon, Rng, Sound, Tpm, Video, Watchdog,
+    InterfaceSource, Listen, Memballoon, Rng, Sound, Tpm, Video, Watchdog, RNG_DEFAULT_SOURCE,
 };
 pub use crate::virt::domain_xml::{
     Cpu, DeviceKey, DeviceKind, DomainXml, DomainXmlError, MemorySize, Os, Topology, Vcpus,

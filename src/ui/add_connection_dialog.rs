@@ -47,11 +47,7 @@ mod imp {
             klass.install_action("dialog.connect", None, |dialog, _, _| {
                 dialog.connect_clicked()
             });
-            klass.add_binding_action(
-                gtk::gdk::Key::Escape,
-                gtk::gdk::ModifierType::empty(),
-                "window.close",
-            );
+            crate::ui::close_on_escape(klass);
         }
 
         fn instance_init(obj: &glib::subclass::InitializingObject<Self>) {

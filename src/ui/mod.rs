@@ -39,8 +39,9 @@ pub use domain_actions::ListAction;
 pub use domain_list::{DomainListView, SortKey};
 pub use domain_row::DomainRow;
 pub use hardware::{
-    AddHardwareDialog, HardwareView, HwBootPage, HwCpuPage, HwDevicePage, HwDiskPage, HwMemoryPage,
-    HwNicPage,
+    AddHardwareDialog, HardwareView, HwBootPage, HwCharDevicePage, HwControllerPage, HwCpuPage,
+    HwDevicePage, HwDiskPage, HwFilesystemPage, HwGraphicsPage, HwInputPage, HwMemoryPage,
+    HwNicPage, HwRngPage, HwSoundPage, HwTpmPage, HwVideoPage, HwWatchdogPage,
 };
 pub use host::HostPage;
 pub use migrate_dialog::MigrateDialog;
@@ -77,6 +78,15 @@ pub async fn choose(dialog: &adw::MessageDialog) -> String {
     });
     dialog.present();
     receiver.recv().await.unwrap_or_default()
+}
+
+/// Escape closes a dialog window, as its Cancel button does.
+pub(crate) fn close_on_escape(klass: &mut impl gtk::subclass::widget::WidgetClassExt) {
+    klass.add_binding_action(
+        gtk::gdk::Key::Escape,
+        gtk::gdk::ModifierType::empty(),
+        "window.close",
+    );
 }
 
 /// Shows (or hides, for `None`) an inline error label and marks `field` as wrong.

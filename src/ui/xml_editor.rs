@@ -15,7 +15,7 @@ use gtk::{glib, CompositeTemplate};
 use sourceview5::prelude::*;
 
 use crate::model::details::{unified_diff, DetailsError};
-use crate::model::DomainObject;
+use crate::model::{ConnectionObject, DomainObject};
 
 mod imp {
     use std::cell::RefCell;
@@ -193,13 +193,18 @@ impl XmlEditor {
         self.reload(true);
     }
 
+    /// The VM shown and its host's connection; `None` before `set_domain` or once the
+    /// host is gone.
+    fn domain_and_connection(&self) -> Option<(DomainObject, ConnectionObject)> {
+        let domain = self.imp().domain.borrow().clone()?;
+        let connection = domain.connection()?;
+        Some((domain, connection))
+    }
+
     /// Reads the definition again. Without `force`, an edit in progress is kept and a
     /// notice says the definition changed elsewhere (with Reload) when it did.
     pub fn reload(&self, force: bool) {
-        let Some(domain) = self.imp().domain.borrow().clone() else {
-            return;
-        };
-        let Some(connection) = domain.connection() else {
+        let Some((domain, connection)) = self.domain_and_connection() else {
             return;
         };
         glib::spawn_future_local(glib::clone!(
@@ -312,10 +317,7 @@ impl XmlEditor {
     }
 
     fn apply(&self, original: String, text: String) {
-        let Some(domain) = self.imp().domain.borrow().clone() else {
-            return;
-        };
-        let Some(connection) = domain.connection() else {
+        let Some((domain, connection)) = self.domain_and_connection() else {
             return;
         };
         glib::spawn_future_local(glib::clone!(

@@ -22,7 +22,9 @@
 #     kernel package (psmouse: the PS/2 mouse, read through /dev/input/mice; ext4: a
 #     writable file system a test can make on its own data disk overlay with busybox's
 #     mke2fs and mount, e.g. to see a file come back after reverting a snapshot),
-#     starts busybox acpid (ACPI power button -> poweroff), reads the data disk, then
+#     ata_piix and sr_mod (an IDE CD-ROM drive is /dev/sr0: a test reads the medium
+#     in it, sees it change live and sees it ejected), starts busybox acpid (ACPI
+#     power button -> poweroff), reads the data disk, then
 #     prints, on ttyS0 (= /dev/console):
 #         VIREO-GUEST-DISK vda VIREO-DATA-DISK      (only when a virtio disk is attached)
 #         VIREO-GUEST-UPTIME <seconds since kernel start>
@@ -130,7 +132,7 @@ done
 
 # Modules in load order (dependencies first), each copied once.
 modules=(virtio_pci virtio_blk virtio_net virtio_console virtio_balloon virtio_rng evdev button
-  psmouse ext4)
+  psmouse ext4 ata_piix sr_mod)
 : >"$root/etc/modules.order"
 for m in "${modules[@]}"; do
   modprobe -d "$PWD/k" -S "$kver" --show-depends "$m" | while read -r kind path _; do

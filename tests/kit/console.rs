@@ -190,22 +190,72 @@ impl SerialConsole {
     /// prints `KEY=<answer>` for `echo "KEY=$(command)"`, and only a whole line that
     /// is not the echo of the typed command counts (`key` must be unique in the test).
     pub fn ask(&self, key: &str, command: &str) -> String {
-        self.send(&format!("echo \"{key}=$({command})\"\n"))
-            .unwrap_or_else(|e| panic!("typing into the guest's shell: {e}"));
-        let prefix = format!("{key}=");
+        self.type_question(key, command);
         wait_until(
             &format!("the guest's answer to {command}"),
             Duration::from_secs(30),
-            || {
-                let text = self.text();
-                // Whole lines only: an answer may still be arriving.
-                let whole = &text[..text.rfind('\n').unwrap_or(0)];
-                whole
-                    .lines()
-                    .find(|l| l.starts_with(&prefix) && !l.contains("$("))
-                    .map(|l| l[prefix.len()..].trim_end().to_owned())
-            },
+            || self.answer(key),
         )
+    }
+
+    /// Runs `command` in the guest's shell again and again (keys `KEY-1`, `KEY-2`, ...)
+    /// until `check` accepts its answer, which it returns (and prints, with the time it
+    /// took); panics with the last answer after `limit`. For what the guest sees a
+    /// moment after the host changed it (a device plugged in, a medium changed), and for
+    /// a shell that has just started and may drop what is typed before it reads its
+    /// terminal.
+    pub fn ask_until(
+        &self,
+        key: &str,
+        command: &str,
+        limit: Duration,
+        check: impl Fn(&str) -> bool,
+    ) -> String {
+        let start = Instant::now();
+        let end = start + limit;
+        let mut last = None;
+        for attempt in 1.. {
+            let key = format!("{key}-{attempt}");
+            self.type_question(&key, command);
+            let asked = Instant::now();
+            while asked.elapsed() < Duration::from_secs(3) {
+                super::wait::pump(Duration::from_millis(50));
+                if let Some(answer) = self.answer(&key) {
+                    if check(&answer) {
+                        println!(
+                            "  the guest's answer {key}: {answer:?} after {:.1} s",
+                            start.elapsed().as_secs_f64()
+                        );
+                        return answer;
+                    }
+                    last = Some(answer);
+                    break;
+                }
+            }
+            if Instant::now() > end {
+                break;
+            }
+            // Give what is awaited a moment before asking again.
+            super::wait::pump(Duration::from_millis(300));
+        }
+        panic!("the guest's answer to {command} never came right in {limit:?}; last: {last:?}");
+    }
+
+    fn type_question(&self, key: &str, command: &str) {
+        self.send(&format!("echo \"{key}=$({command})\"\n"))
+            .unwrap_or_else(|e| panic!("typing into the guest's shell: {e}"));
+    }
+
+    /// The answer to the question `key`, once its whole line has come: not the echo of
+    /// the typed command, which holds `$(`.
+    fn answer(&self, key: &str) -> Option<String> {
+        let prefix = format!("{key}=");
+        let text = self.text();
+        let whole = &text[..text.rfind('\n').unwrap_or(0)];
+        whole
+            .lines()
+            .find(|l| l.starts_with(&prefix) && !l.contains("$("))
+            .map(|l| l[prefix.len()..].trim_end().to_owned())
     }
 
     /// Types `text` into the guest's serial console (a blocking send of a few bytes).

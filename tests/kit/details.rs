@@ -1,10 +1,10 @@
 //! A VM's Details page as a person uses it: its entries opened from the sidebar, rows
-//! found by their titles, entry rows applied, and the lines a change made to libvirt's
-//! XML.
+//! found by their titles, entry rows applied, combo rows chosen from, the Add Hardware
+//! dialog opened with its button, and the lines a change made to libvirt's XML.
 
 use adw::prelude::*;
 use vireo::model::DomainObject;
-use vireo::ui::{HardwareView, VmPage};
+use vireo::ui::{AddHardwareDialog, HardwareView, VmPage};
 
 use super::app::{find_widgets, TestApp};
 use super::wait::{settle, wait_until, EVENT};
@@ -48,6 +48,67 @@ pub fn entry(root: &impl IsA<gtk::Widget>, title: &str) -> adw::EntryRow {
         .into_iter()
         .find(|r| r.title() == title && r.is_mapped())
         .unwrap_or_else(|| panic!("no entry row “{title}”"))
+}
+
+/// The shown row of `root` titled `title` (with its mnemonic underscore).
+pub fn row<W: IsA<adw::PreferencesRow> + IsA<gtk::Widget>>(
+    root: &impl IsA<gtk::Widget>,
+    title: &str,
+) -> W {
+    find_widgets::<W>(root)
+        .into_iter()
+        .find(|r| r.title() == title && r.is_mapped())
+        .unwrap_or_else(|| panic!("no row “{title}”"))
+}
+
+/// What the combo row offers, as its list shows it.
+pub fn combo_items(row: &adw::ComboRow) -> Vec<String> {
+    let Some(model) = row.model() else {
+        return Vec::new();
+    };
+    (0..model.n_items())
+        .filter_map(|i| model.item(i).and_downcast::<gtk::StringObject>())
+        .map(|s| s.string().to_string())
+        .collect()
+}
+
+/// Chooses the item of the combo row `title` that contains `item`, once it is offered
+/// (a pool or a network appears when the host model has read it).
+pub fn select(root: &impl IsA<gtk::Widget>, title: &str, item: &str) {
+    let combo: adw::ComboRow = row(root, title);
+    let i = wait_until(&format!("“{title}” offers “{item}”"), EVENT, || {
+        combo_items(&combo).iter().position(|s| s.contains(item))
+    });
+    combo.set_selected(i as u32);
+    settle();
+}
+
+/// Clicks the row `title` (its check button, for a choice among rows).
+pub fn choose(root: &impl IsA<gtk::Widget>, title: &str) {
+    ActionRowExt::activate(&row::<adw::ActionRow>(root, title));
+    settle();
+}
+
+/// Opens the Add Hardware dialog with the button under `hw`'s sidebar.
+pub fn add_hardware(hw: &HardwareView) -> AddHardwareDialog {
+    find_widgets::<gtk::Button>(hw)
+        .into_iter()
+        .find(|b| {
+            b.child()
+                .and_downcast::<adw::ButtonContent>()
+                .is_some_and(|c| c.label() == "Add _Hardware")
+        })
+        .expect("the Add Hardware button")
+        .emit_clicked();
+    let dialog = wait_until("the Add Hardware dialog", EVENT, || {
+        gtk::Window::list_toplevels().into_iter().find_map(|w| {
+            w.downcast::<AddHardwareDialog>()
+                .ok()
+                .filter(|d| d.is_visible())
+        })
+    });
+    settle();
+    dialog
 }
 
 /// Types `text` into the row and presses its Apply.

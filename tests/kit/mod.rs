@@ -9,7 +9,7 @@
 //! | [`testbed`] | the guest, the private `qemu:///system` daemon, the embedded root, the unprivileged user, [`testbed::require`] |
 //! | [`host`] | a host's pools and networks as tests make them: specs, this run's own bridge and subnet, clean-up |
 //! | [`model`] | Vireo's model on a host: connect, define, start, remove a domain |
-//! | [`console`] | a guest's serial console read by the test itself (ready line, a shell command's answer with `ask`) |
+//! | [`console`] | a guest's serial console read by the test itself (ready line, a shell command's answer with `ask`, asked again until right with `ask_until`) |
 //! | [`screen`] | screenshots (`target/screenshots/`), a widget to PNG, a domain's display through libvirt, the X screen, pixels, the guest's VGA bands |
 //! | [`app`] | the application inside the test process (tier 3): [`app::TestApp`] from a command line or a first start, its actions, widgets found by type |
 //! | [`binary`] | the real `vireo` binary from outside (tier 5): [`binary::App`] through AT-SPI, xdotool and screenshots |
@@ -19,7 +19,7 @@
 //! | [`remote_host`] | a remote libvirt host on this machine (`tests/testbed/remote-host.sh`), reached over `qemu+ssh` |
 //! | [`rfb`] | a minimal VNC client: handshake and one raw frame through any socket |
 //! | [`wizard`] | the New Virtual Machine wizard found among the toplevels and driven by its titles and labels |
-//! | [`details`] | a VM's Details page: sidebar entries, rows by title, entry rows applied, the lines a change made |
+//! | [`details`] | a VM's Details page: sidebar entries, rows by title, entry rows applied, combo rows chosen from, the Add Hardware dialog, the lines a change made |
 //! | [`vm_copies`] | snapshots and clones through the UI: the Snapshots page, Take Snapshot, a row's menu items and their questions |
 //!
 //! A test binary is a `[[test]]` with `harness = false` in Cargo.toml and a `main`:

@@ -17,10 +17,8 @@ use gtk::{glib, CompositeTemplate};
 use super::add_hardware_dialog::AddHardwareDialog;
 use super::boot_page::HwBootPage;
 use super::cpu_page::HwCpuPage;
-use super::device_page::HwDevicePage;
-use super::disk_page::HwDiskPage;
 use super::memory_page::HwMemoryPage;
-use super::nic_page::HwNicPage;
+use super::page_for::device_page;
 use super::{Editor, HostLimits};
 use crate::i18n::gettext_f;
 use crate::model::details::{
@@ -28,6 +26,15 @@ use crate::model::details::{
 };
 use crate::model::{error_text, DomainObject};
 use crate::ui::vm_overview::VmOverview;
+
+/// True when `a` and `b` open the same page: the same entry, or the same device
+/// whose identity (a share's mount tag) was edited.
+fn same_place(a: Option<&Entry>, b: Option<&Entry>) -> bool {
+    match (a, b) {
+        (Some(Entry::Device(x)), Some(Entry::Device(y))) => x.kind == y.kind && x.index == y.index,
+        _ => a == b,
+    }
+}
 
 /// What a sidebar row opens.
 #[derive(Debug, Clone, PartialEq)]
@@ -405,9 +412,24 @@ impl HardwareView {
             sidebar.append(&item);
         }
         let selected = imp.selected.borrow().clone();
+        // A device whose identity was edited (a share's mount tag) is still the one
+        // at its place among its kind.
         let index = entries
             .iter()
-            .position(|(e, _)| Some(e) == selected.as_ref());
+            .position(|(e, _)| Some(e) == selected.as_ref())
+            .or_else(|| match &selected {
+                Some(old @ Entry::Device(_)) => entries
+                    .iter()
+                    .position(|(e, _)| same_place(Some(e), Some(old))),
+                _ => None,
+            });
+        if let Some(entry) = index.map(|i| entries[i].0.clone()) {
+            if selected.as_ref() != Some(&entry) {
+                // Its page opens again on the new key, keeping what it said.
+                imp.selected.replace(Some(entry));
+                imp.editor.replace(None);
+            }
+        }
         imp.entries.replace(entries);
         imp.doc.replace(Some(doc));
         if let Some(row) = sidebar.row_at_index(index.unwrap_or(0) as i32) {
@@ -465,11 +487,7 @@ impl HardwareView {
                 Box::new(page)
             }
             Entry::Boot => Box::new(HwBootPage::default()),
-            Entry::Device(key) if key.kind == DeviceKind::Disk => Box::new(HwDiskPage::new(key)),
-            Entry::Device(key) if key.kind == DeviceKind::Interface => {
-                Box::new(HwNicPage::new(key))
-            }
-            Entry::Device(key) => Box::new(HwDevicePage::new(key)),
+            Entry::Device(key) => device_page(key),
         };
         if let Some(doc) = imp.doc.borrow().as_ref() {
             editor.load(doc);
@@ -527,7 +545,12 @@ impl HardwareView {
             .map(|e| e.write(&mut after, &imp.limits.get()))
             .unwrap_or(Ok(()));
         if let Err(text) = written {
-            self.say(&text, true);
+            let on_field = imp
+                .editor
+                .borrow()
+                .as_ref()
+                .is_some_and(|e| e.shows_problems_on_fields());
+            self.say(if on_field { "" } else { &text }, true);
             return;
         }
         if !after.is_changed() {
@@ -547,6 +570,7 @@ impl HardwareView {
             None
         };
         imp.apply_button.set_sensitive(false);
+        let applied_on = imp.selected.borrow().clone();
         glib::spawn_future_local(glib::clone!(
             #[weak(rename_to = view)]
             self,
@@ -572,14 +596,21 @@ impl HardwareView {
                     }),
                 };
                 view.imp().apply_button.set_sensitive(true);
-                match r {
-                    Ok(text) => view.say(&text, false),
+                let (text, error) = match r {
+                    Ok(text) => (text, false),
                     Err(e) => {
                         if matches!(e, DetailsError::ChangedMeanwhile) {
                             view.load();
                         }
-                        view.say(&e.text(), true);
+                        (e.text(), true)
                     }
+                };
+                // Another page opened meanwhile: the answer must not read as its own.
+                let shown = view.imp().selected.borrow().clone();
+                if same_place(shown.as_ref(), applied_on.as_ref()) {
+                    view.say(&text, error);
+                } else {
+                    crate::ui::toast(&view, &text);
                 }
             }
         ));

@@ -243,12 +243,3 @@ trait Form: IsA<gtk::Window> {
         });
     }
 }
-
-/// Escape closes the form, as its Cancel button does.
-fn close_on_escape(klass: &mut impl gtk::subclass::widget::WidgetClassExt) {
-    klass.add_binding_action(
-        gtk::gdk::Key::Escape,
-        gtk::gdk::ModifierType::empty(),
-        "window.close",
-    );
-}

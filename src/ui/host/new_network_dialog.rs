@@ -13,12 +13,13 @@ use gettextrs::gettext;
 use gtk::{glib, CompositeTemplate};
 
 use super::messages::{forward_mode_label, network_problem_text};
-use super::{close_on_escape, problem_lines, show_lines, string_list, Form};
+use super::{problem_lines, show_lines, string_list, Form};
 use crate::i18n::gettext_f;
 use crate::model::host::{
     validate_network, Cidr, ForwardMode, HostObject, IpSpec, NetworkField, NetworkObject,
     NetworkProblem, NetworkSpec,
 };
+use crate::ui::close_on_escape;
 
 /// The modes offered, in order.
 const MODES: [ForwardMode; 5] = [

@@ -13,12 +13,13 @@ use gettextrs::gettext;
 use gtk::{glib, CompositeTemplate};
 
 use super::messages::{pool_problem_text, pool_type_label};
-use super::{close_on_escape, problem_lines, show_lines, string_list, Form};
+use super::{problem_lines, show_lines, string_list, Form};
 use crate::i18n::gettext_f;
 use crate::model::host::{
     validate_pool, HostObject, PoolField, PoolProblem, PoolSource, PoolSpec, PoolType,
     PoolTypeOffer,
 };
+use crate::ui::close_on_escape;
 
 mod imp {
     use super::*;

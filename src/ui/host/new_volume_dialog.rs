@@ -10,11 +10,12 @@ use gettextrs::gettext;
 use gtk::{glib, CompositeTemplate};
 
 use super::messages::volume_problem_text;
-use super::{close_on_escape, problem_lines, show_lines, string_list, Form};
+use super::{problem_lines, show_lines, string_list, Form};
 use crate::i18n::gettext_f;
 use crate::model::host::{
     validate_volume, DiskFormat, PoolObject, VolumeField, VolumeProblem, VolumeSpec,
 };
+use crate::ui::close_on_escape;
 use crate::ui::formatting::format_size;
 use crate::ui::pickers::VolumePicker;
 

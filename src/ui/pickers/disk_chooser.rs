@@ -37,6 +37,10 @@ mod imp {
         /// Only a new volume will do (a cloud image's changes need one).
         #[property(get, set = Self::set_new_only)]
         pub new_only: Cell<bool>,
+        /// "No Disk" is not offered: the wizard's VM may have no disk, but a disk
+        /// being added must be one.
+        #[property(get, set = Self::set_hides_none)]
+        pub hides_none: Cell<bool>,
         #[template_child]
         pub new_check: TemplateChild<gtk::CheckButton>,
         #[template_child]
@@ -117,6 +121,14 @@ mod imp {
             self.existing_row.set_sensitive(!new_only);
             self.none_row.set_sensitive(!new_only);
             self.obj().update();
+        }
+
+        fn set_hides_none(&self, hides: bool) {
+            self.hides_none.set(hides);
+            if hides && self.none_check.is_active() {
+                self.new_check.set_active(true);
+            }
+            self.none_row.set_visible(!hides);
         }
     }
 

@@ -231,8 +231,21 @@ impl XmlDoc {
     /// Turns an element that Vireo opened (it was self-closing) and that is empty again
     /// back into `<name .../>`.
     fn close_again(&mut self, id: NodeId) {
+        if self.nodes[id.index()].reopened {
+            self.close_if_empty(id);
+        }
+    }
+
+    /// Writes an element that has nothing left but white space (its children were
+    /// removed) as `<name .../>`; any other element stays as it is.
+    pub(super) fn close_if_empty(&mut self, id: NodeId) {
         let n = &self.nodes[id.index()];
-        if !n.reopened || !n.text.trim().is_empty() || self.source(id).contains("<!--") {
+        if n.self_closing
+            || !n.children.is_empty()
+            || !n.text.trim().is_empty()
+            || self.source(id).contains("<!--")
+            || self.source(id).contains("<![CDATA[")
+        {
             return;
         }
         let at = n.head_end - 1;

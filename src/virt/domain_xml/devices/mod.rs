@@ -12,6 +12,7 @@ mod graphics;
 mod hostdev;
 mod interface;
 mod misc;
+mod switches;
 
 use std::fmt;
 
@@ -21,6 +22,7 @@ pub use graphics::{Graphics, Listen, Video};
 pub use hostdev::{Hostdev, HostdevSource};
 pub use interface::{random_mac, Interface, InterfaceSource};
 pub use misc::{Controller, Filesystem, Input, Memballoon, Rng, Sound, Tpm, Watchdog};
+pub use switches::{RNG_DEFAULT_SOURCE, SPICE_AGENT_CHANNEL};
 
 use super::document::{NodeId, XmlDoc};
 use super::domain::DomainXml;
