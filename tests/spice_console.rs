@@ -6,7 +6,9 @@
 //! information button says what is missing without the guest agent. Once on the
 //! private daemon's `qemu:///system` (where every channel's socket crosses libvirt's
 //! RPC), then with a VNC VM opened beside it in a second tab; once on
-//! `qemu:///embed`. Screenshots (light and dark) go to `target/screenshots/`.
+//! `qemu:///embed`, drawn by GTK's cairo renderer. Each picture is also looked for on
+//! the X screen: what the tab really shows. Screenshots (light and dark) go to
+//! `target/screenshots/`.
 //!
 //! Needs root, QEMU, libvirtd and the test guest (built by the kit), a display;
 //! without them it says SKIPPED and passes (fails with CI=true).
@@ -17,7 +19,7 @@ mod kit;
 
 use gtk::prelude::*;
 use kit::app::{find_widgets, TestApp};
-use kit::screen::save_png;
+use kit::screen::{save_png, x_screen_rgb, x_screen_shows_guest};
 use kit::testbed::{daemon, embed_root, Boot, Guest, Need, SystemDaemon, VGA_SIZE};
 use kit::vnc::texture_bytes;
 use kit::x11::{press_keys, type_text};
@@ -34,7 +36,12 @@ fn main() {
             spice_tab(Host::System, true)
         })
         .limit(420),
-        test("embed_spice_tab", || spice_tab(Host::Embed, false)).limit(300),
+        // Drawn with GTK's cairo renderer (the other case takes the default, GL):
+        // the picture on the X screen comes straight from spice-gtk's memory, redrawn
+        // where the guest changed it.
+        test("embed_spice_tab", || spice_tab(Host::Embed, false))
+            .limit(300)
+            .cairo(),
     ]);
 }
 
@@ -101,6 +108,22 @@ fn shows_green_screen(display: &GuestDisplay) -> bool {
         })
 }
 
+/// True when the X screen shows the guest's green screen: more green pixels than the
+/// ready picture's green band can have in the test's window, however it is scaled.
+fn x_screen_shows_green() -> bool {
+    x_screen_rgb().is_some_and(|(_, _, rgb)| {
+        rgb.chunks_exact(3).filter(|p| *p == [0, 168, 0]).count() > 200_000
+    })
+}
+
+/// Waits until the X screen shows what `what` says (`check` reads the screen).
+fn wait_on_screen(what: &str, check: fn() -> bool) {
+    wait_until(&format!("{what} on the X screen"), EVENT, || {
+        kit::pump(std::time::Duration::from_millis(100));
+        check()
+    });
+}
+
 /// The tab the app opened for `name`, once it is shown.
 fn tab_of(window: &VireoWindow, name: &str) -> VmPage {
     wait_until(&format!("{name}'s tab is shown"), EVENT, || {
@@ -135,6 +158,7 @@ fn spice_tab(host: Host, with_vnc_beside: bool) {
     wait_until("the guest's ready picture in the tab", BOOT, || {
         shows_ready_picture(&display)
     });
+    wait_on_screen("the guest's ready picture", x_screen_shows_guest);
     println!("  {host:?}: the SPICE tab shows the guest's picture");
 
     // The busybox guest has no spice-vdagent: the header says what that costs.
@@ -196,6 +220,7 @@ fn spice_tab(host: Host, with_vnc_beside: bool) {
         shows_green_screen(&display),
         "the typed command clears the guest's screen to green"
     );
+    wait_on_screen("the green screen", x_screen_shows_green);
     println!("  {host:?}: keys typed in the tab reached the guest's shell");
 
     // The guest reboots: the picture goes, then comes back in the same tab.
@@ -207,6 +232,7 @@ fn spice_tab(host: Host, with_vnc_beside: bool) {
     wait_until("the ready picture after the reboot", BOOT, || {
         shows_ready_picture(&display)
     });
+    wait_on_screen("the ready picture after the reboot", x_screen_shows_guest);
     assert_eq!(display.state(), ConsoleState::Connected);
     println!("  {host:?}: the picture came back after the reboot");
 

@@ -16,7 +16,11 @@
 #! Clients, each alone against the running guest:
 #!   remote-viewer       on its own Xvfb; the counter read off its screen = frames SHOWN
 #!   vireo               examples/vnc_viewer.rs spice://…: Vireo's display widget (the VM
-#!                       tab's), on its own Xvfb, read off its screen like remote-viewer
+#!                       tab's), on its own Xvfb, read off its screen like remote-viewer;
+#!                       GSK_RENDERER=cairo: like for like with remote-viewer (GTK 3 draws
+#!                       with cairo)
+#!   vireo-gl            the same with GTK's default renderer, as the app starts by
+#!                       default (GL; Mesa's software llvmpipe under Xvfb)
 #!   vireo-decode        examples/spice_decode.rs: Vireo's SpiceSession, NO widget; the
 #!                       counter read from the session's pixels at 60 Hz = frames DECODED
 #!   vireo-decode-copy   the same plus one opaque copy of the screen per frame (what
@@ -27,7 +31,7 @@
 #! core; QEMU's is the server side (and the guest painting), shown for reference.
 #!
 #! Usage: tools/bench-spice.sh [SIZE...]            (default: 1280x800 1920x1080)
-#! Env:   CLIENTS="remote-viewer vireo-decode vireo-decode-copy" VIDEO=vga|qxl
+#! Env:   CLIENTS="remote-viewer vireo vireo-gl" (also vireo-decode*) VIDEO=vga|qxl
 #!        WINDOW=20 REPS=3 WARMUP=5 FPS=60 SPICE_PORT=5970 VIEW_DISPLAY=61 RESULTS=file
 #!        KEEP=1 (keep the serial, QEMU and client logs)
 #! Needs: tools/install-deps.sh bench (virt-viewer, python3-xlib, python3-numpy), QEMU,
@@ -36,7 +40,7 @@ set -u
 cd "$(dirname "$0")/.."
 HERE=$(pwd)
 SIZES=("$@"); [ ${#SIZES[@]} -eq 0 ] && SIZES=(1280x800 1920x1080)
-CLIENTS=${CLIENTS:-"remote-viewer vireo-decode vireo-decode-copy"}
+CLIENTS=${CLIENTS:-"remote-viewer vireo vireo-gl"}
 VIDEO=${VIDEO:-vga}
 WINDOW=${WINDOW:-20}; REPS=${REPS:-3}; WARMUP=${WARMUP:-5}; FPS=${FPS:-60}
 SPICE_PORT=${SPICE_PORT:-5970}; VIEW_DISPLAY=${VIEW_DISPLAY:-61}
@@ -55,7 +59,7 @@ $PY -c 'import Xlib, numpy' 2>/dev/null || { echo "need python3-xlib python3-num
 case " $CLIENTS " in *" vireo-decode"*)
   [ -x "$DECODE_BIN" ] || { echo "build first: cargo build --release --example spice_decode" >&2; exit 1; } ;;
 esac
-case " $CLIENTS " in *" vireo "*)
+case " $CLIENTS " in *" vireo "*|*" vireo-gl "*)
   [ -x "$VIEWER_BIN" ] || { echo "build first: cargo build --release --example vnc_viewer" >&2; exit 1; } ;;
 esac
 
@@ -158,16 +162,18 @@ run_client() {
   local args=(--pid qemu=$QPID --window "$WINDOW" --reps "$REPS"
     --warmup "$WARMUP" --label "$label $size ($VIDEO)" --results "$RESULTS")
   case $label in
-    remote-viewer|vireo)
+    remote-viewer|vireo|vireo-gl)
       [ -e /tmp/.X$VIEW_DISPLAY-lock ] && { echo "display :$VIEW_DISPLAY in use" >&2; return 1; }
       Xvfb :$VIEW_DISPLAY -screen 0 $((w+320))x$((h+240))x24 -nolisten tcp >"$T/xview.log" 2>&1 &
       PIDS+=($!)
       wait_socket $VIEW_DISPLAY || { echo "Xvfb failed" >&2; return 1; }
-      local viewer=(remote-viewer "spice://127.0.0.1:$SPICE_PORT")
+      local viewer=(remote-viewer "spice://127.0.0.1:$SPICE_PORT") renderer=()
       # Vireo's own display widget, as a VM tab shows a SPICE VM.
-      [ $label = vireo ] && viewer=("$VIEWER_BIN" "spice://127.0.0.1:$SPICE_PORT" --size "${w}x$((h+40))")
+      [ $label != remote-viewer ] &&
+        viewer=("$VIEWER_BIN" "spice://127.0.0.1:$SPICE_PORT" --size "${w}x$((h+40))")
+      [ $label = vireo ] && renderer=(GSK_RENDERER=cairo)
       setsid env DISPLAY=:$VIEW_DISPLAY NO_AT_BRIDGE=1 GDK_BACKEND=x11 GSETTINGS_BACKEND=memory \
-        "${viewer[@]}" >"$T/client.log" 2>&1 &
+        "${renderer[@]}" "${viewer[@]}" >"$T/client.log" 2>&1 &
       CPID=$!
       args+=(--view-display :$VIEW_DISPLAY) ;;
     vireo-decode|vireo-decode-copy|vireo-decode-compressed)
@@ -203,5 +209,5 @@ print(f"\n{'client':<40}{'fps':>7}{'guest fps':>10}{'client CPU %':>13}{'QEMU CP
 for r in rows:
     print(f"{r['label']:<40}{r.get('fps', 0):>7.1f}{r.get('guest_fps') or 0:>10.1f}"
           f"{r.get('cpu_client', 0):>13.1f}{r.get('cpu_qemu', 0):>11.1f}{r.get('client_peak_rss_MiB', 0):>9.1f}")
-print("fps: remote-viewer, vireo = frames shown on their screens; vireo-decode* = frames decoded, NO widget")
+print("fps: remote-viewer, vireo, vireo-gl = frames shown on their screens; vireo-decode* = frames decoded, NO widget")
 PYEOF

@@ -19,8 +19,8 @@
 //! | part (today's file) | shared as | protocol-specific |
 //! |---|---|---|
 //! | canvas, fit / 1:1 / HiDPI (`display/canvas.rs`) | as is | nothing |
-//! | frame pipeline, texture pool (`display/frames.rs`, `framebuffer.rs`) | `Damage` marks dirty, one texture per tick from [`DisplaySession::with_pixels`] | VNC asks for updates ([`DisplaySession::set_visible`]); SPICE pushes |
-//! | X11 shared memory (`display/x11_shm.rs`) | VNC only: gvnc decodes into memory we give it | SPICE decodes into its own memory: textures (or a cairo image over it) |
+//! | frame pipeline, texture pool (`display/frames.rs`, `framebuffer.rs`) | `Damage` marks its tiles dirty; per tick, under cairo the canvas draws [`DisplaySession::image`] (no copy), under GL one texture from [`DisplaySession::with_pixels`] | VNC asks for updates ([`DisplaySession::set_visible`]); SPICE pushes |
+//! | X11 shared memory (`display/x11_shm.rs`) | VNC only: gvnc decodes into memory we give it | SPICE decodes into its own memory: a cairo image over it (`ffi::spice::PrimaryImage`), or textures |
 //! | keyboard: grab, inhibit, release hint, held keys (`display/input.rs`), qnum table (`keymap.rs`) | as is, keys leave as [`DisplaySession::key`]`(down, keyval, qnum)` | VNC sends keysym + qnum; SPICE sends the XT scancode (E0 keys as 0x100 + code) |
 //! | pointer (`display/input.rs`) | widget coordinates -> surface pixels; mode from [`SessionEvent::PointerMode`] | VNC's relative mode is gtk-vnc's 0x7fff origin trick; SPICE has real motion messages |
 //! | Send Key menu, type text, screenshot, fullscreen, scale actions (`display/actions.rs`) | as is, through `key` and `with_pixels` | nothing |
@@ -31,13 +31,15 @@
 //!
 //! **Frames.** Both protocols end in "damage, then one frame per tick". A VNC session
 //! decodes into memory the widget gives it (X11 shared memory under cairo); a SPICE
-//! session decodes into spice-gtk's own primary surface, so its widget copies it into
-//! a pooled texture per tick (GL) or, under the cairo renderer, draws a cairo image
-//! made over that memory (an `ffi` wrapper, dropped on `SurfaceDestroyed`). A local
-//! SPICE server is asked for raw pixels ([`spice::SessionOptions::local`]): measured
-//! with `tools/bench-spice.sh`, 1280x800 full-screen changes, decode-only, that is 26
-//! frames/s for 6 % of a core against 13 frames/s for 19 % with QEMU's default image
-//! compression (remote-viewer: 13 frames/s shown for 26 %).
+//! session decodes into spice-gtk's own primary surface. Under GTK's cairo renderer the
+//! canvas draws either straight from that memory ([`DisplaySession::image`], an `ffi`
+//! wrapper finished when the surface goes), tile by tile, redrawing only the tiles the
+//! damage touched (`display/tiles.rs`); under GL it copies the screen into a pooled
+//! texture per tick. A local SPICE server is asked for raw pixels
+//! ([`spice::SessionOptions::local`]): decoding raw pixels costs far less than QEMU's
+//! default image compression. `tools/bench-spice.sh`, full-screen changes, cairo,
+//! frames shown: 1280x800 26.6 frames/s for 9.5 % of a core (remote-viewer 18.5 for
+//! 23.9 %); at the same rate (the guest painting 15 frames/s) 6.8 % against 23.2 %.
 //!
 //! **Where this lives.** `src/display_protocol/` beside `virt/` and `model/`: `ui/`
 //! uses it, `model/` and `virt/` never do (sockets reach it as plain `OwnedFd`s from
@@ -144,7 +146,8 @@ pub enum SessionEvent {
         width: i32,
         height: i32,
     },
-    /// The remote screen is gone (mode change, reset); a new one follows.
+    /// The remote screen is going (mode change, reset); a new one follows. Its pixels
+    /// and `image` are readable until the handlers return, no longer.
     SurfaceDestroyed,
     /// These pixels changed.
     Damage(Rect),
@@ -199,6 +202,13 @@ pub trait DisplaySession {
     /// Runs `f` on the screen's pixels; None before the first surface. `f` must not
     /// iterate the main loop.
     fn with_pixels(&self, f: &mut dyn FnMut(Pixels<'_>)) -> Option<()>;
+    /// The screen as a cairo `RGB24` image over the protocol library's own memory, for
+    /// drawing with no copy (GTK's cairo renderer): its pixels change as updates
+    /// arrive (`Damage` says where), and it is finished, so inert, once the handlers
+    /// of `SurfaceDestroyed` have run (they may still copy it); ask again after the
+    /// next `SurfaceCreated`. None before the
+    /// first surface or where the screen is not in that format.
+    fn image(&self) -> Option<gtk::cairo::ImageSurface>;
     /// A key, as its keysym (VNC) and its XT "qnum" scancode (E0 keys with bit 7 set,
     /// as `ui::console::display::keymap` gives them).
     fn key(&self, down: bool, keyval: u32, qnum: u16);

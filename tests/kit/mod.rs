@@ -4,7 +4,7 @@
 //!
 //! | part | what it is for |
 //! |---|---|
-//! | [`runner`] | the runner of `harness = false` binaries: [`Runner`], [`test`] (`.limit`, `.french`), watchdog, skip-or-fail, cleanup hooks |
+//! | [`runner`] | the runner of `harness = false` binaries: [`Runner`], [`test`] (`.limit`, `.french`, `.cairo`), watchdog, skip-or-fail, cleanup hooks |
 //! | [`wait`] | the one main-loop pump and the one [`wait_until`]; [`block_on`], [`settle`]; the [`EVENT`] and [`BOOT`] limits |
 //! | [`testbed`] | the guest, the private `qemu:///system` daemon, the embedded root, the unprivileged user, [`testbed::require`] |
 //! | [`host`] | a host's pools and networks as tests make them: specs, this run's own bridge and subnet, clean-up |

@@ -14,6 +14,9 @@
 //! - a test's body returns `()` (and asserts) or `Result<(), E: Display>`;
 //! - [`Test::french`] runs a test in French (`fr_FR.UTF-8`: words, units, decimal
 //!   comma); it needs `.fresh_process()`, as the locale is set when a process starts;
+//! - [`Test::cairo`] runs a test with GTK's cairo renderer (`GSK_RENDERER=cairo`, as on
+//!   a machine without GL) instead of the default (GL; llvmpipe under Xvfb); it needs
+//!   `.fresh_process()` too;
 //! - each test has a time limit (120 s unless [`Test::limit`] says more); past it, the
 //!   cleanup hooks ([`on_cleanup`]) run and the process exits, so a hang never leaves
 //!   daemons or QEMUs behind. SIGINT and SIGTERM do the same; the hooks also run when
@@ -49,6 +52,7 @@ pub struct Test {
     name: &'static str,
     limit: Duration,
     french: bool,
+    cairo: bool,
     body: Box<dyn Fn() -> Result<(), String>>,
 }
 
@@ -58,6 +62,7 @@ pub fn test<R: Outcome + 'static>(name: &'static str, body: fn() -> R) -> Test {
         name,
         limit: Duration::from_secs(120),
         french: false,
+        cairo: false,
         body: Box::new(move || body().into_result()),
     }
 }
@@ -72,6 +77,12 @@ impl Test {
     /// Runs the test in French, in a process of its own (see [`french_env`]).
     pub fn french(mut self) -> Test {
         self.french = true;
+        self
+    }
+
+    /// Runs the test with GTK's cairo renderer, in a process of its own.
+    pub fn cairo(mut self) -> Test {
+        self.cairo = true;
         self
     }
 }
@@ -209,9 +220,9 @@ impl Runner {
         for test in &chosen {
             let ok = if self.fresh_process {
                 run_in_child(&args[0], test)
-            } else if test.french {
+            } else if test.french || test.cairo {
                 println!(
-                    "test {} ... FAILED: French needs .fresh_process()",
+                    "test {} ... FAILED: French or cairo needs .fresh_process()",
                     test.name
                 );
                 false
@@ -330,6 +341,9 @@ fn run_in_child(exe: &str, test: &Test) -> bool {
     let started = Instant::now();
     let mut command = Command::new(exe);
     command.args([CASE_ARG, test.name]);
+    if test.cairo {
+        command.env("GSK_RENDERER", "cairo");
+    }
     if test.french {
         match french_env() {
             Ok(env) => {

@@ -59,6 +59,9 @@ type Handler = Rc<dyn Fn(&SessionEvent)>;
 pub(super) struct Inner {
     pub session: spice::Session,
     pub channels: RefCell<Channels>,
+    /// The screen as a cairo image over the primary surface's memory, made on first
+    /// use and dropped (finished) when that surface is destroyed.
+    image: RefCell<Option<ffi::PrimaryImage>>,
     handlers: RefCell<Vec<Handler>>,
     sockets: RefCell<Option<SocketSource>>,
     pub share_clipboard: Cell<bool>,
@@ -87,6 +90,7 @@ impl SpiceSession {
         let inner = Rc::new(Inner {
             session,
             channels: RefCell::default(),
+            image: RefCell::default(),
             handlers: RefCell::default(),
             sockets: RefCell::default(),
             share_clipboard: Cell::new(options.share_clipboard),
@@ -163,6 +167,7 @@ impl Drop for SpiceSession {
     fn drop(&mut self) {
         // Late signals find no Inner (weak references) and do nothing.
         self.inner.ended.set(true);
+        self.inner.image.take();
         if let Some(id) = self.inner.key_timer.take() {
             id.remove();
         }
@@ -195,6 +200,15 @@ impl DisplaySession for SpiceSession {
             Some(())
         })
         .flatten()
+    }
+
+    fn image(&self) -> Option<gtk::cairo::ImageSurface> {
+        let mut image = self.inner.image.borrow_mut();
+        if image.is_none() {
+            let display = self.inner.channels.borrow().display.clone()?;
+            *image = ffi::PrimaryImage::new(&display);
+        }
+        image.as_ref().map(|i| i.surface().clone())
     }
 
     fn key(&self, down: bool, _keyval: u32, qnum: u16) {
@@ -304,6 +318,7 @@ impl Inner {
         }
         if same(channels.display.as_ref().map(|c| c.upcast_ref())) {
             channels.display = None;
+            self.image.take();
         }
         if same(channels.inputs.as_ref().map(|c| c.upcast_ref())) {
             channels.inputs = None;
@@ -388,7 +403,10 @@ impl Inner {
             }
         }));
         display.connect_display_primary_destroy(while_alive!(self, |me, _| {
-            me.emit(SessionEvent::SurfaceDestroyed)
+            // The memory is still there while handlers run (they may copy the last
+            // picture out of the image); spice-gtk frees it once this returns.
+            me.emit(SessionEvent::SurfaceDestroyed);
+            me.image.take();
         }));
         display.connect_display_invalidate(while_alive!(self, |me, _, x, y, width, height| {
             me.emit(SessionEvent::Damage(Rect {

@@ -6,10 +6,11 @@
 //! Encodings: raw pixels from a server on this machine, compressed ones from a remote
 //! one (`display::encodings`).
 //!
-//! Frames: gvnc decodes into our framebuffer and reports damaged rectangles; we only
-//! note that something changed. On the next frame-clock tick one texture is built from
-//! the whole framebuffer, so however many rectangles the server sends, the widget costs
-//! one upload per displayed frame. The next incremental update is requested as soon as
+//! Frames: gvnc (or a SPICE session) decodes into memory and reports damaged
+//! rectangles; we only note what changed. On the next frame-clock tick the canvas shows
+//! it: under GTK's cairo renderer drawn straight from that memory, only the tiles the
+//! rectangles touched; under GL one texture built from the whole screen. However many
+//! rectangles the server sends, the widget costs at most one redraw per displayed frame. The next incremental update is requested as soon as
 //! an update starts arriving (so the server prepares it while we decode) but at most
 //! once per tick, and a hidden display (no ticks) stops asking the server for frames.
 //!

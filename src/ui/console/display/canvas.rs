@@ -3,11 +3,14 @@
 //! framebuffer pixels for the pointer.
 //!
 //! It draws either a texture (GL renderer) or, under the cairo renderer, the
-//! framebuffer's own cairo surface: no copy at all per frame.
+//! framebuffer's own cairo surface: no copy at all per frame, and only the tiles the
+//! remote screen's damage touched (`tiles.rs`).
 
 use gtk::prelude::*;
 use gtk::subclass::prelude::*;
 use gtk::{cairo, gdk, glib, graphene};
+
+use super::tiles::Tiles;
 
 /// What the canvas shows.
 #[derive(Clone)]
@@ -46,6 +49,8 @@ mod imp {
     pub struct DisplayCanvas {
         pub frame: RefCell<Option<Frame>>,
         pub scale_mode: Cell<ScaleMode>,
+        /// The render nodes of an image frame, kept while their pixels do not change.
+        pub tiles: RefCell<Tiles>,
     }
 
     #[glib::object_subclass]
@@ -95,28 +100,11 @@ mod imp {
             };
             match frame {
                 Frame::Texture(texture) => snapshot.append_texture(texture, &rect),
-                Frame::Surface(surface) => {
-                    let cr = snapshot.append_cairo(&rect);
-                    let (w, h) = frame.size();
-                    cr.translate(rect.x() as f64, rect.y() as f64);
-                    cr.scale(
-                        rect.width() as f64 / w as f64,
-                        rect.height() as f64 / h as f64,
-                    );
-                    if cr.set_source_surface(surface, 0.0, 0.0).is_ok() {
-                        let exact = (rect.width() as f64 * self.obj().scale_factor() as f64
-                            - w as f64)
-                            .abs()
-                            < 0.01;
-                        let filter = if exact {
-                            cairo::Filter::Nearest
-                        } else {
-                            cairo::Filter::Good
-                        };
-                        cr.source().set_filter(filter);
-                        cr.set_operator(cairo::Operator::Source);
-                        let _ = cr.paint();
-                    }
+                Frame::Surface(image) => {
+                    let scale_factor = self.obj().scale_factor();
+                    self.tiles
+                        .borrow_mut()
+                        .snapshot(snapshot, image, &rect, scale_factor);
                 }
             }
         }
@@ -139,11 +127,48 @@ impl DisplayCanvas {
     /// Shows a new frame; resizes only when the frame size changed.
     pub fn set_frame(&self, frame: Option<Frame>) {
         let size = frame.as_ref().map(Frame::size);
+        if !matches!(frame, Some(Frame::Surface(_))) {
+            self.imp().tiles.borrow_mut().invalidate_all();
+        }
         let old = self.imp().frame.replace(frame);
         if old.as_ref().map(Frame::size) != size {
             self.queue_resize();
         }
         self.queue_draw();
+    }
+
+    /// Makes the frame shown independent of the memory it is drawn from (that memory
+    /// is about to go): an image over someone else's pixels becomes a private copy.
+    pub fn keep_own_copy(&self) {
+        let imp = self.imp();
+        let Some(Frame::Surface(image)) = imp.frame.borrow().clone() else {
+            return;
+        };
+        let copy = cairo::ImageSurface::create(image.format(), image.width(), image.height())
+            .and_then(|copy| {
+                let cr = cairo::Context::new(&copy)?;
+                cr.set_source_surface(&image, 0.0, 0.0)?;
+                cr.set_operator(cairo::Operator::Source);
+                cr.paint()?;
+                drop(cr);
+                Ok(copy)
+            });
+        // Without a copy (no memory) the finished image draws nothing until the next
+        // frame.
+        if let Ok(copy) = copy {
+            imp.frame.replace(Some(Frame::Surface(copy)));
+        }
+    }
+
+    /// These pixels of the frame changed (an image frame shows them at the next
+    /// draw; a texture frame is new each time anyway).
+    pub fn damage(&self, x: i32, y: i32, width: i32, height: i32) {
+        self.imp().tiles.borrow_mut().damage(x, y, width, height);
+    }
+
+    /// Any pixel of the frame may have changed.
+    pub fn damage_all(&self) {
+        self.imp().tiles.borrow_mut().invalidate_all();
     }
 
     pub fn frame(&self) -> Option<Frame> {

@@ -244,7 +244,7 @@ impl GuestDisplay {
         on!(connect_vnc_initialized, |d| d.on_initialized());
         on!(connect_vnc_framebuffer_update, |d, x, y, w, h| {
             tracing::trace!("update {x},{y} {w}x{h}");
-            d.on_rect();
+            d.on_rect(x, y, w, h);
         });
         on!(connect_vnc_desktop_resize, |d, w, h| d
             .on_desktop_resize(w, h));

@@ -1,5 +1,5 @@
-//! The frame pipeline of `GuestDisplay`: damage from gvnc marks the display dirty, the
-//! frame clock turns it into one drawn frame per tick, and update requests keep the
+//! The frame pipeline of `GuestDisplay`: damage from gvnc or a session marks the display
+//! dirty, the frame clock turns it into one drawn frame per tick, and update requests keep the
 //! server sending while the display is shown (a watchdog asks again if it goes quiet).
 
 use adw::prelude::*;
@@ -14,8 +14,21 @@ use crate::ui::console::GuestDisplay;
 const WATCHDOG: std::time::Duration = std::time::Duration::from_millis(1000);
 
 impl GuestDisplay {
-    /// Notes a change; the next frame-clock tick shows it.
+    /// Notes that anything on the screen may have changed; the next frame-clock tick
+    /// shows it.
     pub(crate) fn mark_dirty(&self) {
+        self.imp().canvas.damage_all();
+        self.schedule_frame();
+    }
+
+    /// Notes that these pixels of the remote screen changed; the next frame-clock
+    /// tick shows them (under cairo, redrawing only what they touch).
+    pub(crate) fn mark_damaged(&self, x: i32, y: i32, width: i32, height: i32) {
+        self.imp().canvas.damage(x, y, width, height);
+        self.schedule_frame();
+    }
+
+    fn schedule_frame(&self) {
         let imp = self.imp();
         imp.dirty.set(true);
         imp.idle_ticks.set(0);
@@ -44,19 +57,14 @@ impl GuestDisplay {
         }
         imp.dirty.set(false);
         let started = std::time::Instant::now();
-        let frame = if self.is_session() {
-            // A session's screen lives in the protocol library's memory: one copy.
-            self.session_texture().map(Frame::Texture)
-        } else {
-            let framebuffer = imp.framebuffer.borrow();
-            framebuffer.as_ref().map(|fb| {
-                if imp.canvas.renders_with_cairo() {
-                    Frame::Surface(fb.surface().clone())
-                } else {
-                    Frame::Texture(imp.pool.texture(fb))
-                }
-            })
-        };
+        // Under cairo the canvas draws straight from the memory the screen is decoded
+        // into (ours for VNC, the protocol library's for a session): no copy at all.
+        // GL needs a texture: one copy of the whole screen.
+        let frame = match imp.canvas.renders_with_cairo() {
+            true => self.screen_image().map(Frame::Surface),
+            false => None,
+        }
+        .or_else(|| self.screenshot_texture().map(Frame::Texture));
         tracing::trace!("frame built in {:?}", started.elapsed());
         if let Some(frame) = frame {
             if imp.first_frame_pending.replace(false) {
@@ -74,14 +82,25 @@ impl GuestDisplay {
         }
     }
 
+    /// The remote screen as a cairo image over the memory it is decoded into, or None
+    /// before the first frame.
+    fn screen_image(&self) -> Option<gtk::cairo::ImageSurface> {
+        let imp = self.imp();
+        if let Some(session) = imp.session.borrow().as_ref() {
+            return session.image();
+        }
+        let framebuffer = imp.framebuffer.borrow();
+        framebuffer.as_ref().map(|fb| fb.surface().clone())
+    }
+
     /// A rectangle arrived: the server is answering, so ask for the next update at once
     /// (as gtk-vnc does). Servers merge pending requests, and a request that is already
     /// pending keeps the server sending as soon as it has changes, while we decode. A
     /// hidden display stops asking: it catches up when mapped again.
-    pub(crate) fn on_rect(&self) {
+    pub(crate) fn on_rect(&self, x: i32, y: i32, width: i32, height: i32) {
         let imp = self.imp();
         imp.last_rect.set(Some(std::time::Instant::now()));
-        self.mark_dirty();
+        self.mark_damaged(x, y, width, height);
         if self.is_mapped() {
             self.request_update(true);
         }

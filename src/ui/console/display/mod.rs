@@ -1,5 +1,5 @@
 //! The parts of the guest display widget (VNC or SPICE): key translation, encodings, framebuffer and
-//! textures, the frame pipeline, the drawing canvas, authentication, input, states and actions.
+//! textures, the frame pipeline, the drawing canvas and its tiles, authentication, input, states and actions.
 
 pub mod actions;
 pub mod auth;
@@ -13,3 +13,4 @@ pub mod keymap;
 pub mod session;
 mod signals;
 pub mod status;
+mod tiles;

@@ -122,11 +122,12 @@ impl GuestDisplay {
                 self.mark_dirty();
                 self.emit_by_name::<()>("desktop-resized", &[width, height]);
             }
-            // A new surface follows; the last picture stays until then.
-            SessionEvent::SurfaceDestroyed => {}
-            SessionEvent::Damage(_) => {
+            // A new surface follows; the last picture stays until then (copied out of
+            // the session's memory, which goes now).
+            SessionEvent::SurfaceDestroyed => imp.canvas.keep_own_copy(),
+            SessionEvent::Damage(r) => {
                 imp.last_rect.set(Some(std::time::Instant::now()));
-                self.mark_dirty();
+                self.mark_damaged(r.x, r.y, r.width, r.height);
             }
             SessionEvent::Cursor(image) => self.set_session_cursor(image.as_ref()),
             SessionEvent::PointerMode(mode) => {
