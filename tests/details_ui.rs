@@ -447,28 +447,6 @@ fn an_edit_made_meanwhile_is_not_overwritten() {
     app.quit();
 }
 
-/// The Add Hardware dialog that `hw`'s button opened.
-fn open_add_dialog(hw: &HardwareView) -> AddHardwareDialog {
-    find_widgets::<gtk::Button>(hw)
-        .into_iter()
-        .find(|b| {
-            b.child()
-                .and_downcast::<adw::ButtonContent>()
-                .is_some_and(|c| c.label() == "Add _Hardware")
-        })
-        .expect("the Add Hardware button")
-        .emit_clicked();
-    let dialog = wait_until("the dialog", EVENT, || {
-        gtk::Window::list_toplevels().into_iter().find_map(|w| {
-            w.downcast::<AddHardwareDialog>()
-                .ok()
-                .filter(|d| d.is_visible())
-        })
-    });
-    settle();
-    dialog
-}
-
 /// Adds a sound card to the running VM (for its next start), then, the VM off, a
 /// watchdog; a shared directory with a relative path is refused on its field and
 /// changes nothing. Screenshots of every form, light, dark and 360 px wide.
@@ -477,7 +455,7 @@ fn add_hardware() {
     let hw = hardware(&page);
 
     // Running: a sound card waits for the next start, and is in the definition.
-    let dialog = open_add_dialog(&hw);
+    let dialog = kit::details::add_hardware(&hw);
     dialog.choose_kind("sound");
     settle();
     dialog.add();
@@ -502,7 +480,7 @@ fn add_hardware() {
 
     // A bad field: marked, its problem under it, nothing saved.
     let before = dumpxml("test", true);
-    let dialog = open_add_dialog(&hw);
+    let dialog = kit::details::add_hardware(&hw);
     dialog.choose_kind("filesystem");
     settle();
     let source = entry(&dialog, "_Host Directory");
@@ -551,7 +529,7 @@ fn add_hardware() {
     // made, as the wizard makes it, and the disk's volume is in it.
     let conn = virt::connect::Connect::open(Some("test:///default")).expect("test driver");
     assert!(conn.lookup_storage_pool_by_name("default").is_err());
-    let dialog = open_add_dialog(&hw);
+    let dialog = kit::details::add_hardware(&hw);
     dialog.choose_kind("disk");
     settle();
     dialog.add();
