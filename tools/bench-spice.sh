@@ -17,10 +17,11 @@
 #!   remote-viewer       on its own Xvfb; the counter read off its screen = frames SHOWN
 #!   vireo               examples/vnc_viewer.rs spice://…: Vireo's display widget (the VM
 #!                       tab's), on its own Xvfb, read off its screen like remote-viewer;
-#!                       GSK_RENDERER=cairo: like for like with remote-viewer (GTK 3 draws
-#!                       with cairo)
-#!   vireo-gl            the same with GTK's default renderer, as the app starts by
-#!                       default (GL; Mesa's software llvmpipe under Xvfb)
+#!                       no renderer set, so it draws with what the app chooses itself
+#!                       (`vireo::startup::renderer`: cairo, as GL under Xvfb is llvmpipe)
+#!   vireo-cairo         the same with GSK_RENDERER=cairo set by hand
+#!   vireo-gl            the same with GSK_RENDERER=gl: GTK's GL renderer on Mesa's
+#!                       software llvmpipe, what GTK alone would pick here
 #!   vireo-decode        examples/spice_decode.rs: Vireo's SpiceSession, NO widget; the
 #!                       counter read from the session's pixels at 60 Hz = frames DECODED
 #!   vireo-decode-copy   the same plus one opaque copy of the screen per frame (what
@@ -59,7 +60,7 @@ $PY -c 'import Xlib, numpy' 2>/dev/null || { echo "need python3-xlib python3-num
 case " $CLIENTS " in *" vireo-decode"*)
   [ -x "$DECODE_BIN" ] || { echo "build first: cargo build --release --example spice_decode" >&2; exit 1; } ;;
 esac
-case " $CLIENTS " in *" vireo "*|*" vireo-gl "*)
+case " $CLIENTS " in *" vireo "*|*" vireo-cairo "*|*" vireo-gl "*)
   [ -x "$VIEWER_BIN" ] || { echo "build first: cargo build --release --example vnc_viewer" >&2; exit 1; } ;;
 esac
 
@@ -162,7 +163,7 @@ run_client() {
   local args=(--pid qemu=$QPID --window "$WINDOW" --reps "$REPS"
     --warmup "$WARMUP" --label "$label $size ($VIDEO)" --results "$RESULTS")
   case $label in
-    remote-viewer|vireo|vireo-gl)
+    remote-viewer|vireo|vireo-cairo|vireo-gl)
       [ -e /tmp/.X$VIEW_DISPLAY-lock ] && { echo "display :$VIEW_DISPLAY in use" >&2; return 1; }
       Xvfb :$VIEW_DISPLAY -screen 0 $((w+320))x$((h+240))x24 -nolisten tcp >"$T/xview.log" 2>&1 &
       PIDS+=($!)
@@ -171,7 +172,8 @@ run_client() {
       # Vireo's own display widget, as a VM tab shows a SPICE VM.
       [ $label != remote-viewer ] &&
         viewer=("$VIEWER_BIN" "spice://127.0.0.1:$SPICE_PORT" --size "${w}x$((h+40))")
-      [ $label = vireo ] && renderer=(GSK_RENDERER=cairo)
+      [ $label = vireo-cairo ] && renderer=(GSK_RENDERER=cairo)
+      [ $label = vireo-gl ] && renderer=(GSK_RENDERER=gl)
       setsid env DISPLAY=:$VIEW_DISPLAY NO_AT_BRIDGE=1 GDK_BACKEND=x11 GSETTINGS_BACKEND=memory \
         "${renderer[@]}" "${viewer[@]}" >"$T/client.log" 2>&1 &
       CPID=$!

@@ -3,7 +3,8 @@
 #! libvirt's test driver under Xvfb (benches/harness/measure.sh), at the same 3-second
 #! stats interval with only CPU figures collected. Prints each app's medians and the
 #! ratios. Usage: tools/bench-startup.sh [N...]   (default: 100 1000)
-#! Env: RUNS (3), IDLE_SECS (30), RENDERER (cairo; "gl" for GTK's GL renderer).
+#! Env: RUNS (3), IDLE_SECS (30), RENDERER (unset: the app's own choice, cairo under
+#! Xvfb; "cairo" or "gl" sets GSK_RENDERER).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -26,8 +27,7 @@ stats-disk=false
 stats-network=false
 connections-initialized=true
 KEYS
-renderer=${RENDERER:-cairo}
-gsk=""; [ "$renderer" = cairo ] && gsk="GSK_RENDERER=cairo"
+gsk=""; [ -n "${RENDERER:-}" ] && gsk="GSK_RENDERER=$RENDERER"
 
 export NODE_DIR=$work/nodes OUTDIR=$work/runs RUNS=${RUNS:-3} IDLE_SECS=${IDLE_SECS:-30}
 for n in "${sizes[@]}"; do

@@ -6,12 +6,12 @@
 #! set up by the app's own start-up code (vireo::startup::prepare_process) and the
 #! display configured as a VM tab configures it (GuestDisplay::follow_settings, default
 #! settings): the app's configuration, nothing tuned for the benchmark.
-#!   vireo       GSK_RENDERER=cairo, over TCP: like for like with gvncviewer (GTK 3
-#!               draws with cairo)
-#!   vireo-gl    GTK's default renderer, as the app starts by default (GL; Mesa's
-#!               software llvmpipe under Xvfb)
-#!   vireo-unix  cairo, over a unix socket: how a VM on this host is reached (libvirt
-#!               hands over a socket; gvncviewer has no such mode to set beside it)
+#!   vireo       over TCP, with the renderer the app chooses itself (cairo here, as GL
+#!               under Xvfb is Mesa's software llvmpipe: vireo::startup::renderer);
+#!               like for like with gvncviewer (GTK 3 draws with cairo)
+#!   vireo-gl    GSK_RENDERER=gl: GTK's GL renderer on llvmpipe, what GTK alone picks
+#!   vireo-unix  over a unix socket: how a VM on this host is reached (libvirt hands
+#!               over a socket; gvncviewer has no such mode to set beside it)
 #!
 #! An Xvfb whose whole picture changes 60 times a second (with a frame counter in its
 #! corner, see tools/bench-vnc.py) is served by x11vnc; each viewer runs alone on a
@@ -98,9 +98,9 @@ for size in "${SIZES[@]}"; do
   for v in $VIEWERS; do
     case $v in
       gvncviewer) run_one gvncviewer "$size" "" gvncviewer 127.0.0.1:{DISP} ;;
-      vireo) run_one vireo "$size" GSK_RENDERER=cairo "$VIREO_BIN" 127.0.0.1:{PORT} --size {SIZE} ;;
-      vireo-unix) run_one vireo-unix "$size" GSK_RENDERER=cairo "$VIREO_BIN" unix:{SOCK} --size {SIZE} ;;
-      vireo-gl) run_one vireo-gl "$size" "" "$VIREO_BIN" 127.0.0.1:{PORT} --size {SIZE} ;;
+      vireo) run_one vireo "$size" "" "$VIREO_BIN" 127.0.0.1:{PORT} --size {SIZE} ;;
+      vireo-unix) run_one vireo-unix "$size" "" "$VIREO_BIN" unix:{SOCK} --size {SIZE} ;;
+      vireo-gl) run_one vireo-gl "$size" GSK_RENDERER=gl "$VIREO_BIN" 127.0.0.1:{PORT} --size {SIZE} ;;
       *) echo "unknown viewer $v" >&2 ;;
     esac
   done

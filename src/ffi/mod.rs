@@ -2,14 +2,17 @@
 //! leave out or wrap with panicking destructors: libvirt's connections, domains, events,
 //! statistics, snapshots, storage, streams and migration, node statistics, DHCP leases,
 //! storage pool capabilities; gvnc's framebuffer constructor, SPICE's channels and
-//! surfaces, X11 shared memory through cairo, glibc's allocator settings. Every other
-//! module is safe Rust (the crate denies `unsafe_code`, this module allows it); each
-//! `unsafe` block here says in a `// SAFETY:` comment why it is sound.
+//! surfaces, X11 shared memory through cairo, glibc's allocator settings, the GL
+//! renderer's name, and questions asked in a forked child. Every other module is safe
+//! Rust (the crate denies `unsafe_code`, this module allows it); each `unsafe` block here
+//! says in a `// SAFETY:` comment why it is sound.
 //!
 //! The libvirt wrappers return [`crate::virt::VirtError`] with libvirt's own message and
 //! hold their handles in owned types that free themselves without panicking.
 #![allow(unsafe_code)]
 
+pub mod fork;
+pub mod gl;
 pub mod gvnc;
 pub mod libvirt_connect;
 pub mod libvirt_domain;

@@ -14,9 +14,10 @@
 //! - a test's body returns `()` (and asserts) or `Result<(), E: Display>`;
 //! - [`Test::french`] runs a test in French (`fr_FR.UTF-8`: words, units, decimal
 //!   comma); it needs `.fresh_process()`, as the locale is set when a process starts;
-//! - [`Test::cairo`] runs a test with GTK's cairo renderer (`GSK_RENDERER=cairo`, as on
-//!   a machine without GL) instead of the default (GL; llvmpipe under Xvfb); it needs
-//!   `.fresh_process()` too;
+//! - GUI binaries draw with the renderer `vireo` would choose on the display (cairo under
+//!   Xvfb, whose GL is llvmpipe: `vireo::startup::renderer`); [`Test::cairo`] sets
+//!   `GSK_RENDERER=cairo` whatever the display (a machine without GL, or a desktop with a
+//!   GPU); it needs `.fresh_process()` too;
 //! - each test has a time limit (120 s unless [`Test::limit`] says more); past it, the
 //!   cleanup hooks ([`on_cleanup`]) run and the process exits, so a hang never leaves
 //!   daemons or QEMUs behind. SIGINT and SIGTERM do the same; the hooks also run when
@@ -80,7 +81,8 @@ impl Test {
         self
     }
 
-    /// Runs the test with GTK's cairo renderer, in a process of its own.
+    /// Runs the test with GTK's cairo renderer whatever the display's GL, in a process of
+    /// its own.
     pub fn cairo(mut self) -> Test {
         self.cairo = true;
         self

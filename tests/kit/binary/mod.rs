@@ -141,6 +141,12 @@ impl App {
     /// Starts `vireo ARGS...` (the binary cargo built for these tests) with a session
     /// bus and an AT-SPI bus of its own, in-memory settings, and its output collected.
     pub fn launch(args: &[&str]) -> App {
+        App::launch_with_env(args, &[])
+    }
+
+    /// [`App::launch`] with `extra` added to the app's environment (`("GSK_RENDERER",
+    /// "gl")`: a user's own setting).
+    pub fn launch_with_env(args: &[&str], extra: &[(&str, &str)]) -> App {
         // The session bus: its first line of output is its address.
         let mut session = Group::spawn(
             Command::new("dbus-daemon")
@@ -181,6 +187,7 @@ impl App {
                 .env("RUST_LOG", rust_log)
                 .env_remove("GTK_A11Y")
                 .env_remove("NO_AT_BRIDGE")
+                .envs(extra.iter().copied())
                 .stdin(Stdio::null())
                 .stdout(Stdio::piped())
                 .stderr(Stdio::piped()),
