@@ -32,6 +32,10 @@ fn main() {
             "an_edit_made_meanwhile_is_not_overwritten",
             an_edit_made_meanwhile_is_not_overwritten,
         ),
+        test(
+            "a_change_elsewhere_replaces_unapplied_values_and_says_so",
+            a_change_elsewhere_replaces_unapplied_values,
+        ),
         test("xml_tab_highlights_and_searches", xml_tab),
         test("xml_edit_applies_after_its_diff", xml_edit_applies),
         test("xml_edit_refused_shows_libvirts_line", xml_edit_refused),
@@ -444,6 +448,46 @@ fn an_edit_made_meanwhile_is_not_overwritten() {
         !now.contains("<memory unit='KiB'>1048576</memory>"),
         "{now}"
     );
+    app.quit();
+}
+
+/// A value typed on a page and not applied, then another client changes the VM: the
+/// page shows the new definition and says that the typed value is gone. After Vireo's
+/// own Apply, the event that follows says nothing of the kind.
+fn a_change_elsewhere_replaces_unapplied_values() {
+    let (app, _domain, page) = start();
+    let hw = hardware(&page);
+    let cpu: HwCpuPage = open(&hw, "CPUs");
+    let vcpus = spin(&cpu, "_Virtual CPUs");
+    vcpus.set_value(3.0);
+    hw.apply();
+    wait_until("the count is saved", EVENT, || {
+        dumpxml("test", true).contains(">3</vcpu>")
+    });
+    settle();
+    assert!(
+        hw.message().contains("Saved"),
+        "own Apply: {}",
+        hw.message()
+    );
+
+    vcpus.set_value(1.0);
+    let other = virt::connect::Connect::open(Some("test:///default")).expect("test driver");
+    let xml = dumpxml("test", true).replacen(
+        "<name>test</name>",
+        "<name>test</name>\n  <title>theirs</title>",
+        1,
+    );
+    other
+        .define_domain_xml(&xml)
+        .expect("the other client defines");
+    wait_until("the page says what it dropped", EVENT, || {
+        hw.message().contains("changed elsewhere")
+    });
+    assert_eq!(vcpus.value() as u32, 3, "the page shows the saved count");
+    let now = dumpxml("test", true);
+    assert!(now.contains("<title>theirs</title>") && now.contains(">3</vcpu>"));
+    shoot(&app.window(), "details-changed-elsewhere");
     app.quit();
 }
 

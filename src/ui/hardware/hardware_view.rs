@@ -375,6 +375,9 @@ impl HardwareView {
         {
             return;
         }
+        // Another client (or Vireo's own save of another page) changed the definition:
+        // the page shown takes the new values, and says what it dropped.
+        let dropped_edits = self.page_edits_lost_by(&doc);
         let mut entries = vec![
             (Entry::Overview, gettext("Overview")),
             (Entry::Cpu, gettext("CPUs")),
@@ -452,6 +455,32 @@ impl HardwareView {
             // Its device went: the overview.
             None => self.open(Entry::Overview),
         }
+        if dropped_edits {
+            self.say(
+                &gettext("The configuration was changed elsewhere. The page shows it now; what you had not applied is gone."),
+                true,
+            );
+        }
+    }
+
+    /// True when the page shown holds values that are not saved (written into the
+    /// definition it was loaded from, they change it) and that `new` lacks too: showing
+    /// `new` loses them. After Vireo's own Apply, `new` has them. A value that cannot be
+    /// written (half typed) counts as one that would be lost.
+    fn page_edits_lost_by(&self, new: &DomainXml) -> bool {
+        let imp = self.imp();
+        let (editor, old) = (imp.editor.borrow(), imp.doc.borrow());
+        let (Some(editor), Some(old)) = (editor.as_ref(), old.as_ref()) else {
+            return false;
+        };
+        let limits = imp.limits.get();
+        let changes = |doc: &DomainXml| {
+            let mut copy = doc.clone();
+            editor
+                .write(&mut copy, &limits)
+                .map_or(true, |()| copy.is_changed())
+        };
+        changes(old) && changes(new)
     }
 
     /// Shows the page of `entry`.
