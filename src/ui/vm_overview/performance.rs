@@ -89,6 +89,7 @@ pub(super) struct Graphs<'a> {
 }
 
 /// Draws `domain`'s histories in `graphs`, its latest figures as the rows' subtitles
+/// (with the top of the scale for the rates, whose graphs scale to their largest value)
 /// and the graphs' accessible labels. Returns the four texts, one a line.
 pub(super) fn show(domain: &DomainObject, graphs: &Graphs<'_>) -> String {
     let cpu = gettext_f(
@@ -135,6 +136,7 @@ pub(super) fn show(domain: &DomainObject, graphs: &Graphs<'_>) -> String {
         (graphs.disk, domain.disk_history(), 0.0, disk),
         (graphs.net, domain.net_history(), 0.0, net),
     ] {
+        let text = with_scale(text, &values, maximum);
         row.set_subtitle(&text);
         graph.set_maximum(maximum);
         let label = gettext_f(
@@ -147,9 +149,35 @@ pub(super) fn show(domain: &DomainObject, graphs: &Graphs<'_>) -> String {
     lines.join("\n")
 }
 
+/// `figures`, and for a rate graph (`maximum` 0: it scales to its largest value) what
+/// the top of that scale stands for, once there is anything to draw.
+fn with_scale(figures: String, values: &[f64], maximum: f64) -> String {
+    let peak = values.iter().copied().fold(0.0, f64::max);
+    if maximum == 0.0 && peak > 0.0 {
+        gettext_f(
+            "{figures} · graph up to {peak}",
+            &[("figures", &figures), ("peak", &format_rate(peak))],
+        )
+    } else {
+        figures
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rate_graphs_say_the_top_of_their_scale() {
+        let rates = [0.0, 2_500_000.0, 1_000.0];
+        assert_eq!(
+            with_scale("read 1.0 kB/s".into(), &rates, 0.0),
+            format!("read 1.0 kB/s · graph up to {}", format_rate(2_500_000.0))
+        );
+        // Nothing drawn yet, or a graph with a fixed top (CPU's 100 %): the figures.
+        assert_eq!(with_scale("x".into(), &[0.0, 0.0], 0.0), "x");
+        assert_eq!(with_scale("5 %".into(), &[5.0], 100.0), "5 %");
+    }
 
     #[test]
     fn durations_read_as_people_say_them() {
