@@ -556,7 +556,7 @@ fn hot_plugged_disks_and_nic_seen_in_the_guest() {
     let said = add_live(&r.hw, "disk", "details-qemu-add-volume.png", |dialog| {
         select(dialog, "Storage _Pool", pool_name);
         spin(dialog, "_Size (GiB)").set_value(1.0);
-        select(dialog, "_Bus", "virtio");
+        select(dialog, "_Bus", "VirtIO");
     });
     assert_eq!(said, "Added now, and for the next starts.");
     let volume = wait_until("the new volume in the pool", EVENT, || {
@@ -601,7 +601,7 @@ fn hot_plugged_disks_and_nic_seen_in_the_guest() {
     let before = macs(&virsh(URI, &["dumpxml", NAME]));
     add_live(&r.hw, "nic", "details-qemu-add-nic.png", |dialog| {
         select(dialog, "_Network", "User-mode networking");
-        select(dialog, "_Model", "virtio");
+        select(dialog, "_Model", "VirtIO");
     });
     let mac = wait_until("the new card's MAC address", EVENT, || {
         macs(&virsh(URI, &["dumpxml", NAME]))

@@ -15,7 +15,7 @@ use crate::virt::domain_details::{self, DeviceChange, SaveError};
 use crate::virt::domain_xml::apply::Definition;
 use crate::virt::VirtError;
 
-pub use super::device_titles::{device_icon, device_title};
+pub use super::device_titles::{device_icon, device_title, value_name, value_names};
 pub use crate::virt::domain_details::{AddressSource, DiskSize, GuestAddress};
 pub use crate::virt::domain_xml::apply::Affect;
 pub use crate::virt::domain_xml::devices::{

@@ -7,23 +7,72 @@ use gettextrs::gettext;
 use crate::i18n::gettext_f;
 use crate::virt::domain_xml::{DeviceKey, DeviceKind, DomainXml};
 
-/// A bus or model written as people read it (`virtio` → `VirtIO`, `sata` → `SATA`).
+/// Names people know libvirt's values by, where they differ from the value: buses,
+/// protocols and models in their usual spelling, words translated. The Hardware
+/// list's titles and the pages' choices both read them; the names are unique, so a
+/// choice's value is found back from its name.
+pub fn value_names() -> Vec<(&'static str, String)> {
+    vec![
+        ("virtio", "VirtIO".to_owned()),
+        ("sata", "SATA".to_owned()),
+        ("scsi", "SCSI".to_owned()),
+        ("ide", "IDE".to_owned()),
+        ("usb", "USB".to_owned()),
+        ("sd", "SD".to_owned()),
+        ("pci", "PCI".to_owned()),
+        ("ps2", "PS/2".to_owned()),
+        ("xen", "Xen".to_owned()),
+        ("fdc", gettext("Floppy")),
+        ("vnc", "VNC".to_owned()),
+        ("spice", "SPICE".to_owned()),
+        ("qxl", "QXL".to_owned()),
+        ("vga", "VGA".to_owned()),
+        ("bochs", "Bochs".to_owned()),
+        ("tpm", "TPM".to_owned()),
+        ("rng", "RNG".to_owned()),
+        ("tablet", gettext("Tablet")),
+        ("mouse", gettext("Mouse")),
+        ("keyboard", gettext("Keyboard")),
+        ("serial", gettext("Serial port")),
+        ("isa-serial", "ISA".to_owned()),
+        ("usb-serial", gettext("USB serial adapter")),
+        ("pci-serial", gettext("PCI serial card")),
+        ("ich9", "ICH9 (HD Audio)".to_owned()),
+        ("ich6", "ICH6 (HD Audio)".to_owned()),
+        ("ac97", "AC'97".to_owned()),
+        ("i6300esb", "i6300ESB".to_owned()),
+        ("itco", "iTCO".to_owned()),
+        ("ib700", "IB700".to_owned()),
+        ("tpm-crb", "CRB".to_owned()),
+        ("tpm-tis", "TIS".to_owned()),
+        ("rtl8139", "RTL8139".to_owned()),
+        // A disk's cache modes.
+        ("default", gettext("Hypervisor default")),
+        ("none", gettext("None")),
+        ("writethrough", gettext("Write-through")),
+        ("writeback", gettext("Write-back")),
+        ("directsync", gettext("Direct sync")),
+        ("unsafe", gettext("Unsafe")),
+    ]
+}
+
+/// The name people know `value` by, when it is not the value itself.
+pub fn value_name(value: &str) -> Option<String> {
+    value_names()
+        .into_iter()
+        .find(|(v, _)| *v == value)
+        .map(|(_, name)| name)
+}
+
+/// A bus or model written as people read it (`virtio` → `VirtIO`, `sata` → `SATA`),
+/// else capitalised.
 fn pretty(word: &str) -> String {
-    match word {
-        "virtio" => "VirtIO".into(),
-        "sata" | "scsi" | "ide" | "usb" | "sd" | "vnc" | "qxl" | "vga" | "tpm" | "rng" | "pci" => {
-            word.to_uppercase()
-        }
-        "spice" => "Spice".into(),
-        "bochs" => "Bochs".into(),
-        "fdc" => gettext("Floppy"),
-        other => {
-            let mut c = other.chars();
-            c.next()
-                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-                .unwrap_or_default()
-        }
-    }
+    value_name(word).unwrap_or_else(|| {
+        let mut c = word.chars();
+        c.next()
+            .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+            .unwrap_or_default()
+    })
 }
 
 /// What the Hardware list calls the device `key` of `dom`.
@@ -78,7 +127,7 @@ pub fn device_title(dom: &DomainXml, key: &DeviceKey) -> String {
         ),
         DeviceKind::Sound => gettext_f(
             "Sound {model}",
-            &[("model", &attr("", "model").unwrap_or_default())],
+            &[("model", &pretty(&attr("", "model").unwrap_or_default()))],
         ),
         DeviceKind::Controller => {
             let kind = pretty(&attr("", "type").unwrap_or_default());
@@ -132,6 +181,33 @@ pub fn device_icon(kind: DeviceKind, disk_device: Option<&str>) -> &'static str 
             "utilities-terminal-symbolic"
         }
         (DeviceKind::Hostdev | DeviceKind::Redirdev, _) => "media-removable-symbolic",
+        (DeviceKind::Memballoon, _) => "drive-multidisk-symbolic",
+        (DeviceKind::Filesystem, _) => "folder-symbolic",
+        (DeviceKind::Tpm | DeviceKind::Smartcard, _) => "security-high-symbolic",
+        (DeviceKind::Watchdog, _) => "alarm-symbolic",
+        (DeviceKind::Rng, _) => "media-playlist-shuffle-symbolic",
+        (DeviceKind::Panic, _) => "dialog-warning-symbolic",
         _ => "application-x-firmware-symbolic",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_value_has_its_own_name() {
+        let names = value_names();
+        for (i, (value, name)) in names.iter().enumerate() {
+            assert!(
+                names[i + 1..].iter().all(|(v, n)| v != value && n != name),
+                "{value} / {name} twice"
+            );
+            // A name that read as another value would find the wrong value back.
+            assert!(names.iter().all(|(v, _)| v == value || v != name), "{name}");
+        }
+        assert_eq!(pretty("virtio"), "VirtIO");
+        assert_eq!(pretty("e1000e"), "E1000e");
+        assert_eq!(value_name("e1000e"), None);
     }
 }

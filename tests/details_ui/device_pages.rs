@@ -183,7 +183,7 @@ pub fn graphics_page() {
         hw.message().contains("next starts")
     });
     wait_until("the sidebar follows", EVENT, || {
-        hw.titles().iter().any(|t| t == "Display Spice")
+        hw.titles().iter().any(|t| t == "Display SPICE")
     });
     app.quit();
 }
@@ -212,12 +212,12 @@ pub fn device_pages() {
     shoot(&window, "details-video");
     drop(video);
 
-    let sound: HwSoundPage = open(&hw, "Sound ich9");
+    let sound: HwSoundPage = open(&hw, "Sound ICH9 (HD Audio)");
     sound.set_model("ac97");
     let (added, gone) = apply_and_diff(&hw, "the sound card is saved");
     assert_eq!(gone, ["<sound model='ich9'/>"]);
     assert_eq!(added, ["<sound model='ac97'/>"]);
-    let _: HwSoundPage = open_listed(&hw, "Sound ac97");
+    let _: HwSoundPage = open_listed(&hw, "Sound AC'97");
     shoot(&window, "details-sound");
 
     let input: HwInputPage = open(&hw, "Tablet");
@@ -275,7 +275,7 @@ pub fn device_pages() {
     for (title, name) in [
         ("Display VNC", "graphics"),
         ("Video QXL", "video"),
-        ("Sound ac97", "sound"),
+        ("Sound AC'97", "sound"),
         ("Tablet", "input"),
         ("Watchdog", "watchdog"),
         ("Random Number Generator", "rng"),

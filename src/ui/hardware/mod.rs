@@ -49,7 +49,7 @@ pub use watchdog_page::HwWatchdogPage;
 
 use gtk::prelude::IsA;
 
-use crate::model::details::DomainXml;
+use crate::model::details::{value_name, value_names, DomainXml};
 
 /// What a page is told of the host.
 #[derive(Debug, Clone, Copy, Default)]
@@ -80,23 +80,38 @@ pub(crate) trait Editor {
     }
 }
 
-/// The selected string of a combo row whose model is a `GtkStringList`.
-pub(crate) fn combo_value(row: &adw::ComboRow) -> Option<String> {
-    use adw::prelude::*;
-    row.selected_item()
-        .and_downcast::<gtk::StringObject>()
-        .map(|s| s.string().to_string())
+/// The name `value` shows by in a row's list (`virtio` → `VirtIO`, see
+/// [`value_names`]); a value without one shows as libvirt writes it (`e1000e`).
+fn value_label(value: &str) -> String {
+    value_name(value).unwrap_or_else(|| value.to_owned())
 }
 
-/// Fills `row` with `values` (and `current` when it is not among them) and selects
-/// `current` (the first value when `None`).
+/// The libvirt value of the choice selected in a row that [`combo_fill`] filled.
+pub(crate) fn combo_value(row: &adw::ComboRow) -> Option<String> {
+    use adw::prelude::*;
+    let shown = row
+        .selected_item()
+        .and_downcast::<gtk::StringObject>()?
+        .string();
+    Some(
+        value_names()
+            .into_iter()
+            .find(|(_, name)| *name == shown)
+            .map_or_else(|| shown.to_string(), |(value, _)| value.to_owned()),
+    )
+}
+
+/// Fills `row` with `values` (and `current` when it is not among them), each shown by
+/// its name ([`value_names`]), and selects `current` (the first value when `None`).
 pub(crate) fn combo_fill(row: &adw::ComboRow, values: &[&str], current: Option<&str>) {
     use adw::prelude::*;
     let mut all: Vec<&str> = values.to_vec();
     if let Some(c) = current.filter(|c| !values.contains(c)) {
         all.push(c);
     }
-    let list = gtk::StringList::new(&all);
+    let labels: Vec<String> = all.iter().map(|v| value_label(v)).collect();
+    let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
+    let list = gtk::StringList::new(&labels);
     row.set_model(Some(&list));
     let index = current
         .and_then(|c| all.iter().position(|v| *v == c))
@@ -179,7 +194,7 @@ pub(crate) fn combo_select(row: &adw::ComboRow, value: &str) {
         model
             .item(i)
             .and_downcast::<gtk::StringObject>()
-            .is_some_and(|s| s.string() == value)
+            .is_some_and(|s| s.string() == value_label(value))
     });
     if let Some(i) = index {
         row.set_selected(i);
