@@ -533,10 +533,12 @@ fn macs(xml: &str) -> Vec<String> {
 /// unplugged from the guest (eth1 and vdb gone there) and from the definition.
 fn hot_plugged_disks_and_nic_seen_in_the_guest() {
     let pool_name = "vireo-test-hotplug";
-    remove_at_cleanup(URI, &[], &[pool_name]);
     let work = temp_dir("details-qemu-hotplug");
     let target = work.join("pool");
     let r = running_guest();
+    // After the daemon's start: the hooks run last registered first, and the pool
+    // (kept in /etc/libvirt/storage) must go while the daemon still answers.
+    remove_at_cleanup(URI, &[], &[pool_name]);
     let pool = block_on(
         r.connection
             .host()
