@@ -19,10 +19,16 @@
 //! off, through QEMU while it runs (`virsh vol-info` and `domblkinfo` from another
 //! process see it).
 //!
+//! The real host's USB and PCI devices: listed as sysfs has them, and one PCI function
+//! given to a stopped VM (`details_qemu/host_devices.rs`).
+//!
 //! Needs root, QEMU, libvirtd and the test guest (run it under `isolate.sh` on a shared
 //! machine); skipped with one loud line where they are missing, except in CI.
 
 mod kit;
+
+#[path = "details_qemu/host_devices.rs"]
+mod host_devices;
 
 use adw::prelude::*;
 use std::time::Duration;
@@ -69,6 +75,11 @@ fn main() {
         )
         .limit(300),
         test("a_pool_volume_disk_grows_off_and_running", disk_grows).limit(300),
+        test(
+            "host_devices_of_the_real_host",
+            host_devices::host_devices_of_the_real_host,
+        )
+        .limit(300),
     ]);
 }
 

@@ -10,6 +10,8 @@ mod kit;
 
 #[path = "details_ui/device_pages.rs"]
 mod device_pages;
+#[path = "details_ui/host_devices.rs"]
+mod host_devices;
 
 use adw::prelude::*;
 use kit::app::{find_widgets, TestApp};
@@ -57,6 +59,11 @@ fn main() {
             device_pages::device_pages,
         ),
         test("port_pages_edit_the_definition", device_pages::port_pages),
+        test(
+            "host_devices_chosen_from_the_hosts_list",
+            host_devices::host_devices,
+        ),
+        test("no_usb_devices_said", host_devices::no_usb_devices_said),
     ]);
 }
 

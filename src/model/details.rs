@@ -16,11 +16,13 @@ use crate::virt::domain_xml::apply::Definition;
 use crate::virt::VirtError;
 
 pub use super::device_titles::{device_icon, device_title, value_name, value_names};
+pub use super::host_devices::{HostAddress, HostDevice, NamedId};
 pub use crate::virt::domain_details::{AddressSource, DiskSize, GuestAddress};
 pub use crate::virt::domain_xml::apply::Affect;
 pub use crate::virt::domain_xml::devices::{
-    CharDevice, Controller, Disk, DiskSource, Filesystem, Graphics, Hostdev, Input, Interface,
-    InterfaceSource, Listen, Memballoon, Rng, Sound, Tpm, Video, Watchdog, RNG_DEFAULT_SOURCE,
+    CharDevice, Controller, Disk, DiskSource, Filesystem, Graphics, Hostdev, HostdevSource, Input,
+    Interface, InterfaceSource, Listen, Memballoon, Rng, Sound, Tpm, Video, Watchdog,
+    RNG_DEFAULT_SOURCE,
 };
 pub use crate::virt::domain_xml::{
     Cpu, DeviceKey, DeviceKind, DomainXml, DomainXmlError, MemorySize, Os, Topology, Vcpus,

@@ -144,13 +144,38 @@ pub fn device_title(dom: &DomainXml, key: &DeviceKey) -> String {
             Some(name) => gettext_f("Channel {name}", &[("name", &name)]),
             None => gettext_f("Channel {n}", &[("n", &n)]),
         },
-        DeviceKind::Hostdev => gettext_f(
-            "Host Device {kind} {n}",
-            &[
-                ("kind", &pretty(&attr("", "type").unwrap_or_default())),
-                ("n", &n),
-            ],
-        ),
+        // As virt-manager names them: the USB ids, the PCI address.
+        DeviceKind::Hostdev => {
+            let kind = attr("", "type").unwrap_or_default();
+            let source = |tag: &str, name: &str| {
+                d.child(el, "source")
+                    .and_then(|s| d.child(s, tag))
+                    .and_then(|c| d.attr(c, name))
+                    .map(|v| v.trim_start_matches("0x").to_owned())
+            };
+            match (
+                kind.as_str(),
+                source("vendor", "id"),
+                source("product", "id"),
+            ) {
+                ("usb", Some(vendor), Some(product)) => format!("USB {vendor}:{product}"),
+                ("pci", ..) => match (
+                    source("address", "domain"),
+                    source("address", "bus"),
+                    source("address", "slot"),
+                    source("address", "function"),
+                ) {
+                    (Some(dom), Some(bus), Some(slot), Some(function)) => {
+                        format!("PCI {dom:0>4}:{bus:0>2}:{slot:0>2}.{function}")
+                    }
+                    _ => gettext_f("Host Device PCI {n}", &[("n", &n)]),
+                },
+                _ => gettext_f(
+                    "Host Device {kind} {n}",
+                    &[("kind", &pretty(&kind)), ("n", &n)],
+                ),
+            }
+        }
         DeviceKind::Redirdev => gettext_f("USB Redirector {n}", &[("n", &n)]),
         DeviceKind::Tpm => gettext("TPM"),
         DeviceKind::Rng => gettext("Random Number Generator"),

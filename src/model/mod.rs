@@ -15,6 +15,7 @@ mod domain_list;
 mod domain_object;
 mod history;
 pub mod host;
+mod host_devices;
 pub mod migration;
 pub mod new_vm;
 mod operation;

@@ -40,8 +40,8 @@ pub use domain_list::{DomainListView, SortKey};
 pub use domain_row::DomainRow;
 pub use hardware::{
     AddHardwareDialog, HardwareView, HwBootPage, HwCharDevicePage, HwControllerPage, HwCpuPage,
-    HwDevicePage, HwDiskPage, HwFilesystemPage, HwGraphicsPage, HwInputPage, HwMemoryPage,
-    HwNicPage, HwRngPage, HwSoundPage, HwTpmPage, HwVideoPage, HwWatchdogPage,
+    HwDevicePage, HwDiskPage, HwFilesystemPage, HwGraphicsPage, HwHostdevPage, HwInputPage,
+    HwMemoryPage, HwNicPage, HwRngPage, HwSoundPage, HwTpmPage, HwVideoPage, HwWatchdogPage,
 };
 pub use host::HostPage;
 pub use migrate_dialog::MigrateDialog;

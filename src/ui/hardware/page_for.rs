@@ -7,6 +7,7 @@ use super::device_page::HwDevicePage;
 use super::disk_page::HwDiskPage;
 use super::filesystem_page::HwFilesystemPage;
 use super::graphics_page::HwGraphicsPage;
+use super::hostdev_page::HwHostdevPage;
 use super::input_page::HwInputPage;
 use super::nic_page::HwNicPage;
 use super::rng_page::HwRngPage;
@@ -35,6 +36,7 @@ pub(super) fn device_page(key: &DeviceKey) -> Box<dyn Editor> {
         }
         DeviceKind::Controller => Box::new(HwControllerPage::new(key)),
         DeviceKind::Filesystem => Box::new(HwFilesystemPage::new(key)),
+        DeviceKind::Hostdev => Box::new(HwHostdevPage::new(key)),
         _ => Box::new(HwDevicePage::new(key)),
     }
 }

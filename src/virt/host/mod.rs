@@ -1,7 +1,7 @@
 //! A host's own side, as the host page shows it: its facts and CPU/memory load, its
-//! storage pools and their volumes, its virtual networks and their DHCP leases, and
-//! which domains use what. GTK-free; every call here blocks and runs on a connection's
-//! worker (or, for volume transfers, on a thread of its own).
+//! storage pools and their volumes, its virtual networks and their DHCP leases, its USB
+//! and PCI devices, and which domains use what. GTK-free; every call here blocks and runs
+//! on a connection's worker (or, for volume transfers, on a thread of its own).
 //!
 //! Each area has pure parts (XML read and written, forms checked) tested without
 //! libvirt, and the libvirt calls that use them.
@@ -9,6 +9,7 @@
 pub mod facts;
 pub mod ip;
 pub mod networks;
+pub mod node_devices;
 pub mod pools;
 pub mod transfer;
 pub mod usage;

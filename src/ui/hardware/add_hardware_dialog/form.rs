@@ -9,8 +9,8 @@ use gettextrs::gettext;
 use super::super::combo_value;
 use super::AddHardwareDialog;
 use crate::model::details::{
-    CharDevice, DeviceKey, DeviceKind, Disk, DiskSource, DomainXml, Filesystem, Graphics, Input,
-    Interface, InterfaceSource, Listen, Rng, Sound, Tpm, Watchdog,
+    CharDevice, DeviceKey, DeviceKind, Disk, DiskSource, DomainXml, Filesystem, Graphics, Hostdev,
+    Input, Interface, InterfaceSource, Listen, Rng, Sound, Tpm, Watchdog,
 };
 use crate::model::new_vm::{NetworkChoice, Storage};
 use crate::ui::show_error;
@@ -27,6 +27,7 @@ impl AddHardwareDialog {
         let imp = self.imp();
         show_error(&imp.failure_label, None, None);
         imp.disk_chooser.set_error(None);
+        imp.host_device_chooser.set_error(None);
         for (label, rows) in [
             (
                 &imp.cdrom_error,
@@ -258,6 +259,27 @@ impl AddHardwareDialog {
                     dev.target_type = Some("virtio".into());
                 }
                 doc.add_device(&dev).map_err(doc_error)?
+            }
+            "usb-host" | "pci-host" => {
+                let chooser = &imp.host_device_chooser;
+                let Some((device, same_model_present)) = chooser.chosen() else {
+                    chooser.set_error(Some(gettext("Choose one of the host's devices.")));
+                    return Err(self.field_error(
+                        &chooser.problem_widget(),
+                        &imp.failure_label,
+                        String::new(),
+                    ));
+                };
+                doc.add_device(&Hostdev {
+                    source: device.source(same_model_present),
+                    // libvirt then takes a PCI function from its host driver when the
+                    // VM starts and gives it back when it stops, as virt-manager does.
+                    managed: (!device.is_usb()).then_some(true),
+                    driver: None,
+                    boot_order: None,
+                    alias: None,
+                })
+                .map_err(doc_error)?
             }
             _ => {
                 let source = self.absolute_path(

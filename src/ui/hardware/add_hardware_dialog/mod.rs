@@ -2,12 +2,12 @@
 //! disk (a new volume in a pool, or an existing image), a CD-ROM drive, a network card
 //! on one of the host's networks or a bridge, a display, a sound card, an input
 //! device, a random number generator, a watchdog, a TPM, a serial port or console,
-//! or a shared directory (virtiofs).
+//! a shared directory (virtiofs), or one of the host's USB devices or PCI functions.
 //!
 //! The device is written into a copy of the persistent definition (so its target
 //! name, MAC address and place among the devices follow what is there), then either
 //! plugged into the running VM and saved at once (disks, network cards, input
-//! devices, RNGs: what QEMU hot-plugs) or saved for the next start. A refusal shows
+//! devices, RNGs, host devices: what QEMU hot-plugs) or saved for the next start. A refusal shows
 //! libvirt's own words in the dialog and changes nothing; a wrong field is marked, with
 //! what is wrong under it.
 
@@ -20,11 +20,11 @@ use gtk::{glib, CompositeTemplate};
 
 use super::{combo_fill, combo_value};
 use crate::i18n::gettext_f;
-use crate::model::details::Applies;
+use crate::model::details::{Applies, Hostdev};
 use crate::model::host::{DiskFormat, HostError, VolumeSpec};
 use crate::model::new_vm::{NewVmError, Storage};
 use crate::model::DomainObject;
-use crate::ui::pickers::{DiskChooser, NetworkChooser};
+use crate::ui::pickers::{DiskChooser, HostDeviceChooser, NetworkChooser};
 use crate::ui::show_error;
 
 mod form;
@@ -42,15 +42,18 @@ fn kind_label(kind: &str) -> String {
         "watchdog" => gettext("Watchdog"),
         "tpm" => gettext("TPM"),
         "serial" => gettext("Serial Port or Console"),
+        "usb-host" => gettext("USB Host Device"),
+        "pci-host" => gettext("PCI Host Device"),
         _ => gettext("Shared Directory"),
     }
 }
 
 /// What QEMU plugs into a running VM (attached live as well): network cards, input
-/// devices, RNGs, and drives on a bus that hot-plugs (not SATA or IDE).
+/// devices, RNGs, the host's USB and PCI devices, and drives on a bus that hot-plugs
+/// (not SATA or IDE).
 fn hotplugs(kind: &str, bus: Option<&str>) -> bool {
     match kind {
-        "nic" | "input" | "rng" => true,
+        "nic" | "input" | "rng" | "usb-host" | "pci-host" => true,
         "disk" | "cdrom" => matches!(bus, Some("virtio" | "scsi" | "usb")),
         _ => false,
     }
@@ -79,6 +82,8 @@ mod imp {
         pub(super) failure_label: TemplateChild<gtk::Label>,
         #[template_child]
         pub(super) disk_chooser: TemplateChild<DiskChooser>,
+        #[template_child]
+        pub(super) host_device_chooser: TemplateChild<HostDeviceChooser>,
         #[template_child]
         pub(super) disk_bus_row: TemplateChild<adw::ComboRow>,
         #[template_child]
@@ -135,6 +140,7 @@ mod imp {
 
         fn class_init(klass: &mut Self::Class) {
             DiskChooser::ensure_type();
+            HostDeviceChooser::ensure_type();
             NetworkChooser::ensure_type();
             klass.bind_template();
             crate::ui::close_on_escape(klass);
@@ -179,7 +185,7 @@ glib::wrapper! {
 impl AddHardwareDialog {
     /// The kinds of device offered, in the order of the list, by the name of their
     /// form: what [`Self::choose_kind`] takes.
-    pub const KINDS: [&'static str; 11] = [
+    pub const KINDS: [&'static str; 13] = [
         "disk",
         "cdrom",
         "nic",
@@ -191,6 +197,8 @@ impl AddHardwareDialog {
         "tpm",
         "serial",
         "filesystem",
+        "usb-host",
+        "pci-host",
     ];
 
     /// The dialog for `domain`, over `parent`.
@@ -205,6 +213,11 @@ impl AddHardwareDialog {
         if let Some(i) = Self::KINDS.iter().position(|k| *k == kind) {
             self.imp().kind_row.set_selected(i as u32);
         }
+    }
+
+    /// The host device form's chooser (USB and PCI host devices).
+    pub fn host_device_chooser(&self) -> HostDeviceChooser {
+        self.imp().host_device_chooser.get()
     }
 
     /// Presses Add.
@@ -226,6 +239,7 @@ impl AddHardwareDialog {
         .iter()
         .find(|l| l.is_visible())
         .map(|l| l.label().to_string())
+        .or_else(|| imp.host_device_chooser.error())
         .unwrap_or_else(|| imp.disk_chooser.error())
     }
 
@@ -273,6 +287,7 @@ impl AddHardwareDialog {
             imp.disk_chooser.set_connection(Some(connection.clone()));
             imp.network_chooser.set_connection(Some(connection));
         }
+        self.read_host_devices();
         imp.add_button.connect_clicked(glib::clone!(
             #[weak(rename_to = dialog)]
             self,
@@ -303,7 +318,13 @@ impl AddHardwareDialog {
     fn kind_changed(&self) {
         let imp = self.imp();
         let kind = self.kind();
-        imp.forms.set_visible_child_name(kind);
+        // USB and PCI share one form: the host's devices of that bus.
+        let host_device = matches!(kind, "usb-host" | "pci-host");
+        imp.forms
+            .set_visible_child_name(if host_device { "hostdev" } else { kind });
+        if host_device {
+            imp.host_device_chooser.set_usb(kind == "usb-host");
+        }
         self.clear_problems();
         let running = self.domain().is_some_and(|d| d.state().is_active());
         imp.where_label
@@ -414,6 +435,29 @@ impl AddHardwareDialog {
                 self.fail(&e.text());
             }
         }
+    }
+
+    /// Lists the host's devices in the host device form, marking those the VM has.
+    fn read_host_devices(&self) {
+        let Some(domain) = self.domain() else { return };
+        let Some(connection) = domain.connection() else {
+            return;
+        };
+        self.imp().host_device_chooser.load(&connection);
+        glib::spawn_future_local(glib::clone!(
+            #[weak(rename_to = dialog)]
+            self,
+            async move {
+                if let Ok(doc) = connection.domain_document(&domain, false).await {
+                    let taken = doc
+                        .devices_of::<Hostdev>()
+                        .into_iter()
+                        .map(|(_, h)| h.source)
+                        .collect();
+                    dialog.imp().host_device_chooser.set_taken(taken);
+                }
+            }
+        ));
     }
 
     fn fail(&self, text: &str) {
