@@ -73,6 +73,10 @@ fn typing_reaches_the_guest() {
     );
     assert_eq!(bed.console.device(), "serial0");
 
+    // Typed before the shell's first prompt, the echo would have the prompt in it.
+    wait_until("the shell's prompt", BOOT, || {
+        bed.console.text().contains(kit::testbed::PROMPT.trim_end())
+    });
     let tag = random_tag();
     bed.type_text(&format!("echo {tag} > /tmp/typed; cat /tmp/typed\r"));
     wait_until("the guest's answer in the terminal", EVENT, || {
