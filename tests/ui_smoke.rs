@@ -528,7 +528,12 @@ fn preferences_hide_nothing() -> Result<(), String> {
     settle();
     save_png(&prefs, "preferences-figures-dark.png");
     adw::StyleManager::default().set_color_scheme(adw::ColorScheme::Default);
+    // The window's widgets go with it, before the app: held past its end, they were
+    // disposed after their settings (GLib criticals at exit).
+    drop((spin, page, safety));
     prefs.close();
+    drop(prefs);
+    settle();
     app.quit();
     Ok(())
 }
