@@ -424,13 +424,8 @@ fn remove_a_device() {
     app.quit();
 }
 
-/// A definition read, then changed by another client, then saved: Vireo refuses and
-/// writes nothing, so the other client's change stays.
-fn an_edit_made_meanwhile_is_not_overwritten() {
-    let (app, domain, _page) = start();
-    let c = domain.connection().unwrap();
-    let mut doc = kit::block_on(c.domain_document(&domain, false)).expect("the definition");
-    // Another client gives the VM a title meanwhile.
+/// Another client (a connection of its own) gives the VM "test" the title "theirs".
+fn another_client_gives_a_title() {
     let other = virt::connect::Connect::open(Some("test:///default")).expect("test driver");
     let xml = dumpxml("test", true).replacen(
         "<name>test</name>",
@@ -440,6 +435,15 @@ fn an_edit_made_meanwhile_is_not_overwritten() {
     other
         .define_domain_xml(&xml)
         .expect("the other client defines");
+}
+
+/// A definition read, then changed by another client, then saved: Vireo refuses and
+/// writes nothing, so the other client's change stays.
+fn an_edit_made_meanwhile_is_not_overwritten() {
+    let (app, domain, _page) = start();
+    let c = domain.connection().unwrap();
+    let mut doc = kit::block_on(c.domain_document(&domain, false)).expect("the definition");
+    another_client_gives_a_title();
     doc.set_memory_kib(1024 * 1024).expect("an edit");
     let r = kit::block_on(c.save_definition(&domain, doc));
     assert!(
@@ -479,15 +483,7 @@ fn a_change_elsewhere_replaces_unapplied_values() {
     );
 
     vcpus.set_value(1.0);
-    let other = virt::connect::Connect::open(Some("test:///default")).expect("test driver");
-    let xml = dumpxml("test", true).replacen(
-        "<name>test</name>",
-        "<name>test</name>\n  <title>theirs</title>",
-        1,
-    );
-    other
-        .define_domain_xml(&xml)
-        .expect("the other client defines");
+    another_client_gives_a_title();
     wait_until("the page says what it dropped", EVENT, || {
         hw.message().contains("changed elsewhere")
     });

@@ -9,6 +9,7 @@
 use adw::prelude::*;
 use vireo::model::details::DomainXml;
 use vireo::model::ConnectionState;
+use vireo::ui::pickers::HostDeviceChooser;
 use vireo::ui::{AddHardwareDialog, HardwareView, HwHostdevPage};
 
 use super::kit::app::TestApp;
@@ -103,6 +104,27 @@ fn host_form(hw: &HardwareView, kind: &str) -> AddHardwareDialog {
     dialog
 }
 
+/// The chooser offers exactly the expected devices of its bus (USB: `usb`).
+fn assert_offers(chooser: &HostDeviceChooser, expected: &[(String, bool)], usb: bool) {
+    let mut offered = chooser.offered();
+    let mut want: Vec<String> = expected
+        .iter()
+        .filter(|(_, u)| *u == usb)
+        .map(|(d, _)| d.clone())
+        .collect();
+    offered.sort();
+    want.sort();
+    assert_eq!(offered, want, "the devices offered (USB: {usb})");
+}
+
+/// The page of the sidebar's entry `title`, once it is listed.
+fn listed_page(hw: &HardwareView, title: &str) -> HwHostdevPage {
+    wait_until(&format!("the sidebar lists {title}"), EVENT, || {
+        hw.titles().iter().any(|t| t == title).then_some(())
+    });
+    open(hw, title)
+}
+
 pub(super) fn host_devices() {
     let (uri, expected) = host_with_devices();
     let app = TestApp::start(&["--connect", &uri]);
@@ -118,15 +140,7 @@ pub(super) fn host_devices() {
     // USB: exactly the host's devices, without its root hubs.
     let dialog = host_form(&hw, "usb-host");
     let chooser = dialog.host_device_chooser();
-    let mut offered = chooser.offered();
-    let mut want: Vec<String> = expected
-        .iter()
-        .filter(|(_, usb)| *usb)
-        .map(|(d, _)| d.clone())
-        .collect();
-    offered.sort();
-    want.sort();
-    assert_eq!(offered, want, "the USB devices offered");
+    assert_offers(&chooser, &expected, true);
     // Add without a choice: said on the list, nothing changes.
     dialog.add();
     settle();
@@ -160,12 +174,7 @@ pub(super) fn host_devices() {
     assert!(now.contains("<product id='0x5151'/>"), "{now}");
 
     // Its page names it from the host's list.
-    let title = wait_until("the sidebar lists it", EVENT, || {
-        hw.titles()
-            .into_iter()
-            .find(|t| t.contains("USB") && t.contains("Host"))
-    });
-    let page: HwHostdevPage = open(&hw, &title);
+    let page = listed_page(&hw, "USB 0781:5151");
     wait_until("the page names the device", EVENT, || {
         page.device_text().contains("Cruzer Micro")
     });
@@ -187,15 +196,7 @@ pub(super) fn host_devices() {
     // PCI: exactly the host's functions; one given to the VM by its address.
     let dialog = host_form(&hw, "pci-host");
     let chooser = dialog.host_device_chooser();
-    let mut offered = chooser.offered();
-    let mut want: Vec<String> = expected
-        .iter()
-        .filter(|(_, usb)| !*usb)
-        .map(|(d, _)| d.clone())
-        .collect();
-    offered.sort();
-    want.sort();
-    assert_eq!(offered, want, "the PCI functions offered");
+    assert_offers(&chooser, &expected, false);
     shoot(&dialog, "add-hardware-pci-host");
     assert!(chooser.choose("82566MM Gigabit Network Connection"));
     dialog.add();
@@ -208,12 +209,7 @@ pub(super) fn host_devices() {
         now.contains("<hostdev mode='subsystem' type='pci' managed='yes'>"),
         "{now}"
     );
-    let title = wait_until("the sidebar lists it", EVENT, || {
-        hw.titles()
-            .into_iter()
-            .find(|t| t.contains("PCI") && t.contains("Host"))
-    });
-    let page: HwHostdevPage = open(&hw, &title);
+    let page = listed_page(&hw, "PCI 0000:00:19.0");
     wait_until("the page names the device", EVENT, || {
         page.device_text().contains("82566MM")
     });
