@@ -12,8 +12,10 @@
 //! ejected.
 //!
 //! The overview of the running guest: no change waits at first (what libvirt adds to
-//! a live definition is no difference), then one made on the Memory page and one made
-//! by `virsh define` from another process are listed as waiting for the next start;
+//! a live definition is no difference); the Memory page's current allocation changes
+//! the running guest at once through its balloon (libvirt's live XML and the page's
+//! row follow); then the maximum changed on that page and a CD-ROM changed by `virsh
+//! define` from another process are listed as waiting for the next start;
 //! the uptime counts from the start Vireo saw; the graphs follow the stats ticks. A
 //! disk whose image is a pool volume grows on its page: in its pool while the VM is
 //! off, through QEMU while it runs (`virsh vol-info` and `domblkinfo` from another
@@ -278,12 +280,39 @@ fn running_guest_overview() {
         "{tooltip}"
     );
 
-    // A change on the Memory page is saved for the next start and listed.
+    // The current allocation changes now, through the balloon (the guest's
+    // virtio_balloon gives the memory back, and libvirt's live XML follows), and for
+    // the next starts.
     let mem: HwMemoryPage = open(&hw, "Memory");
+    wait_until("the row says what the guest has", EVENT, || {
+        mem.guest_memory_text().contains("now")
+    });
     spin(&mem, "C_urrent Allocation (MiB)").set_value(160.0);
     hw.apply();
-    wait_until("the memory is saved", EVENT, || {
-        dumpxml().contains("<currentMemory unit='KiB'>163840</currentMemory>")
+    wait_until("the page says it applies now", EVENT, || {
+        hw.message()
+            .contains("Changed now, and for the next starts")
+    });
+    wait_until(
+        "the guest has 160 MiB now and at the next start",
+        BOOT,
+        || {
+            virsh(URI, &["dumpxml", NAME])
+                .contains("<currentMemory unit='KiB'>163840</currentMemory>")
+                && dumpxml().contains("<currentMemory unit='KiB'>163840</currentMemory>")
+        },
+    );
+    wait_until("the row follows the balloon", BOOT, || {
+        mem.guest_memory_text()
+            .replace('\u{a0}', " ")
+            .contains("160.0 MiB now")
+    });
+    save_png(&window, "details-qemu-memory-live.png");
+    // The maximum waits for the next start, and is listed as waiting.
+    spin(&mem, "_Maximum Allocation (MiB)").set_value(256.0);
+    hw.apply();
+    wait_until("the maximum is saved", EVENT, || {
+        dumpxml().contains("<memory unit='KiB'>262144</memory>")
     });
     // Another process changes the saved CD-ROM.
     let medium = temp_dir("details-qemu").join("next.iso");
@@ -304,10 +333,10 @@ fn running_guest_overview() {
     settle();
     let text = wait_until("the overview lists both changes", EVENT, || {
         let t = ov.pending_text().replace('\u{a0}', " ");
-        (t.contains("Current memory") && t.contains("CD-ROM")).then_some(t)
+        (t.contains("Memory") && t.contains("CD-ROM")).then_some(t)
     });
     assert!(
-        text.contains("Current memory: Now 192.0 MiB, at the next start 160.0 MiB"),
+        text.contains("Memory: Now 192.0 MiB, at the next start 256.0 MiB"),
         "{text}"
     );
     assert!(

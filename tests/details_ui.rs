@@ -284,14 +284,33 @@ fn hardware_pages() {
         "{}",
         hw.message()
     );
-    // A smaller current allocation reaches libvirt, that line only.
+    // The running VM: the row says what its guest has now.
+    assert!(
+        mem.guest_memory_text()
+            .replace('\u{a0}', " ")
+            .contains("2.0 GiB now"),
+        "{}",
+        mem.guest_memory_text()
+    );
+    // A smaller current allocation reaches libvirt now, through the balloon, and for
+    // the next starts: that line only.
     current.set_value(1024.0);
     hw.apply();
     wait_until("the memory is saved", EVENT, || {
         dumpxml("test", true).contains("<currentMemory unit='KiB'>1048576</currentMemory>")
     });
     wait_until("the page says when the change applies", EVENT, || {
-        hw.message().contains("next starts")
+        hw.message()
+            .contains("Changed now, and for the next starts")
+    });
+    assert!(
+        dumpxml("test", false).contains("<currentMemory unit='KiB'>1048576</currentMemory>"),
+        "the running VM has it now"
+    );
+    wait_until("the row follows what the guest has", EVENT, || {
+        mem.guest_memory_text()
+            .replace('\u{a0}', " ")
+            .contains("1.0 GiB now")
     });
     let (added, gone) = changed_lines(&before, &dumpxml("test", true));
     assert_eq!(added, ["<currentMemory unit='KiB'>1048576</currentMemory>"]);

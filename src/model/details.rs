@@ -289,6 +289,25 @@ impl ConnectionObject {
         r?
     }
 
+    /// Gives the running `domain` `kib` KiB of memory now, through its balloon, and
+    /// for the next starts too when `affect.config`; libvirt's refusal in its words.
+    pub async fn set_current_memory(
+        &self,
+        domain: &DomainObject,
+        kib: u64,
+        affect: Affect,
+    ) -> Result<(), VirtError> {
+        let uuid = domain.uuid();
+        let r = self
+            .worker()
+            .run(move |st| {
+                domain_details::set_current_memory(st.session()?.conn(), &uuid, kib, affect)
+            })
+            .await;
+        self.config_touched(domain);
+        r?
+    }
+
     /// The running `domain`'s addresses: guest agent, else DHCP leases, else ARP.
     pub async fn guest_addresses(
         &self,

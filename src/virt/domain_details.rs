@@ -214,6 +214,20 @@ pub fn change_device(
     }
 }
 
+/// Sets domain `uuid`'s current memory (KiB) where `affect` says: on a running VM,
+/// now, through its balloon.
+pub fn set_current_memory(conn: &Connect, uuid: &str, kib: u64, affect: Affect) -> Result<()> {
+    let handle = apply::lookup(conn, uuid)?;
+    // One call each: some drivers (the test driver) refuse LIVE and CONFIG together.
+    if affect.live {
+        handle.set_current_memory(kib, Affect::LIVE)?;
+    }
+    if affect.config {
+        handle.set_current_memory(kib, Affect::CONFIG)?;
+    }
+    Ok(())
+}
+
 /// The host's memory in KiB (`virNodeGetInfo`), the most a guest may be given.
 pub fn host_memory_kib(conn: &Connect) -> Result<u64> {
     conn.node_info()

@@ -590,13 +590,12 @@ impl HardwareView {
             return;
         }
         let running = domain.state().is_active();
-        let live = if running {
-            imp.editor
-                .borrow()
-                .as_ref()
-                .and_then(|e| e.live_update(&before, &after))
-        } else {
-            None
+        let (live, live_memory) = match imp.editor.borrow().as_ref() {
+            Some(e) if running => (
+                e.live_update(&before, &after),
+                e.live_memory(&before, &after),
+            ),
+            _ => (None, None),
         };
         imp.apply_button.set_sensitive(false);
         let applied_on = imp.selected.borrow().clone();
@@ -604,19 +603,22 @@ impl HardwareView {
             #[weak(rename_to = view)]
             self,
             async move {
-                let r = match live {
-                    Some(xml) => {
-                        let affect = Affect {
-                            live: true,
-                            config: domain.persistent(),
-                        };
-                        connection
-                            .update_device(&domain, xml, affect)
-                            .await
-                            .map(|()| gettext("Changed now, and for the next starts."))
-                            .map_err(DetailsError::Virt)
-                    }
-                    None => connection.save_definition(&domain, after).await.map(|_| {
+                let now = Affect {
+                    live: true,
+                    config: domain.persistent(),
+                };
+                let r = match (live, live_memory) {
+                    (Some(xml), _) => connection
+                        .update_device(&domain, xml, now)
+                        .await
+                        .map(|()| gettext("Changed now, and for the next starts."))
+                        .map_err(DetailsError::Virt),
+                    (None, Some(kib)) => connection
+                        .set_current_memory(&domain, kib, now)
+                        .await
+                        .map(|()| gettext("Changed now, and for the next starts."))
+                        .map_err(DetailsError::Virt),
+                    (None, None) => connection.save_definition(&domain, after).await.map(|_| {
                         if running {
                             gettext("Saved. The change takes effect when the virtual machine next starts.")
                         } else {

@@ -1,15 +1,21 @@
 //! The Memory page: the memory the VM has at boot and the most it may be given, in
 //! MiB; more than the host has, or a current allocation above the maximum, is refused
-//! before anything is written.
+//! before anything is written. On a running VM the current allocation changes now,
+//! through the memory balloon (and for the next starts), and the page shows what the
+//! guest has now; the maximum changes at the next start. A VM without a balloon says
+//! so on the field.
 
 use adw::prelude::*;
 use adw::subclass::prelude::*;
 use gettextrs::gettext;
 use gtk::{glib, CompositeTemplate};
 
-use super::{Editor, HostLimits};
+use std::cell::{Cell, RefCell};
+
+use super::{Editor, HardwareView, HostLimits};
 use crate::i18n::gettext_f;
-use crate::model::details::DomainXml;
+use crate::model::details::{DomainXml, Memballoon};
+use crate::model::DomainObject;
 use crate::ui::formatting::format_kib;
 use crate::ui::show_error;
 
@@ -31,6 +37,10 @@ mod imp {
         pub(super) max_spin: TemplateChild<gtk::SpinButton>,
         #[template_child]
         pub(super) problem_label: TemplateChild<gtk::Label>,
+        /// The VM followed for what its guest has now, and the handlers on it.
+        pub(super) followed: RefCell<Option<(DomainObject, Vec<glib::SignalHandlerId>)>>,
+        /// Whether the VM has a memory balloon (libvirt gives one unless told `none`).
+        pub(super) balloon: Cell<bool>,
     }
 
     #[glib::object_subclass]
@@ -48,8 +58,22 @@ mod imp {
         }
     }
 
-    impl ObjectImpl for HwMemoryPage {}
-    impl WidgetImpl for HwMemoryPage {}
+    impl ObjectImpl for HwMemoryPage {
+        fn dispose(&self) {
+            if let Some((domain, handlers)) = self.followed.take() {
+                for h in handlers {
+                    domain.disconnect(h);
+                }
+            }
+        }
+    }
+
+    impl WidgetImpl for HwMemoryPage {
+        fn map(&self) {
+            self.parent_map();
+            self.obj().follow_domain();
+        }
+    }
     impl BinImpl for HwMemoryPage {}
 }
 
@@ -75,6 +99,66 @@ impl HwMemoryPage {
                 &[("memory", &format_kib(limits.memory_kib))],
             )));
         }
+    }
+
+    /// Follows the page's VM: while it runs, the current allocation's row says what the
+    /// guest has now (libvirt's figure, which the balloon moves).
+    fn follow_domain(&self) {
+        if self.imp().followed.borrow().is_some() {
+            return;
+        }
+        let Some(domain) = self
+            .ancestor(HardwareView::static_type())
+            .and_downcast::<HardwareView>()
+            .and_then(|view| view.domain())
+        else {
+            return;
+        };
+        let handlers = ["current-memory-kib", "state"]
+            .into_iter()
+            .map(|property| {
+                domain.connect_notify_local(
+                    Some(property),
+                    glib::clone!(
+                        #[weak(rename_to = page)]
+                        self,
+                        move |d, _| page.show_guest_memory(d)
+                    ),
+                )
+            })
+            .collect();
+        self.show_guest_memory(&domain);
+        self.imp().followed.replace(Some((domain, handlers)));
+    }
+
+    fn show_guest_memory(&self, domain: &DomainObject) {
+        let text = match (domain.state().is_active(), self.imp().balloon.get()) {
+            (false, _) => String::new(),
+            (true, true) => gettext_f(
+                "The guest has {memory} now; a change applies at once",
+                &[("memory", &format_kib(domain.current_memory_kib()))],
+            ),
+            (true, false) => gettext_f(
+                "The guest has {memory}. Without a memory balloon, a change waits for the next start",
+                &[("memory", &format_kib(domain.current_memory_kib()))],
+            ),
+        };
+        let imp = self.imp();
+        imp.current_row.set_subtitle(&text);
+        imp.max_row.set_subtitle(&if domain.state().is_active() {
+            gettext("A change waits for the next start")
+        } else {
+            String::new()
+        });
+    }
+
+    /// What the row of the current allocation says (what the guest has now).
+    pub fn guest_memory_text(&self) -> String {
+        self.imp()
+            .current_row
+            .subtitle()
+            .unwrap_or_default()
+            .to_string()
     }
 
     /// What the page says is wrong under its fields; empty when nothing.
@@ -111,6 +195,10 @@ impl Editor for HwMemoryPage {
 
     fn load(&self, dom: &DomainXml) {
         let imp = self.imp();
+        imp.balloon.set(has_balloon(dom));
+        if let Some((domain, _)) = imp.followed.borrow().as_ref() {
+            self.show_guest_memory(domain);
+        }
         self.show_problem(None, None);
         let max = dom.memory_kib().unwrap_or(0);
         let current = dom.current_memory_kib().unwrap_or(max);
@@ -163,4 +251,23 @@ impl Editor for HwMemoryPage {
     fn shows_problems_on_fields(&self) -> bool {
         true
     }
+
+    fn live_memory(&self, before: &DomainXml, after: &DomainXml) -> Option<u64> {
+        let current = after.current_memory_kib()?;
+        if current == before.current_memory_kib()? || after.memory_kib() != before.memory_kib() {
+            return None;
+        }
+        // Without a balloon the change waits for the next start (the row says so).
+        if !has_balloon(before) {
+            return None;
+        }
+        Some(current)
+    }
+}
+
+/// True unless the VM's balloon is `<memballoon model='none'/>`.
+fn has_balloon(dom: &DomainXml) -> bool {
+    !dom.devices_of::<Memballoon>()
+        .iter()
+        .any(|(_, b)| b.model.as_deref() == Some("none"))
 }

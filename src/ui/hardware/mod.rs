@@ -80,6 +80,12 @@ pub(crate) trait Editor {
     fn live_update(&self, _before: &DomainXml, _after: &DomainXml) -> Option<String> {
         None
     }
+    /// For a running VM: the memory (KiB) to give it now through its balloon, when
+    /// the page's change between `before` and `after` is the current allocation alone
+    /// and the VM has a balloon; `None` when the change waits for the next start.
+    fn live_memory(&self, _before: &DomainXml, _after: &DomainXml) -> Option<u64> {
+        None
+    }
 }
 
 /// The name `value` shows by in a row's list (`virtio` → `VirtIO`, see

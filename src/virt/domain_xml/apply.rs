@@ -165,6 +165,13 @@ impl DomainHandle {
             .map_err(lib_err("virDomainUpdateDeviceFlags"))
     }
 
+    /// Sets the memory the guest has (KiB), through the balloon when `affect.live`.
+    pub fn set_current_memory(&self, kib: u64, affect: Affect) -> Result<()> {
+        self.0
+            .set_memory_flags(kib, affect.flags())
+            .map_err(lib_err("virDomainSetMemoryFlags"))
+    }
+
     /// Removes a device (hot-unplug when `affect.live`).
     pub fn detach_device(&self, xml: &str, affect: Affect) -> Result<()> {
         self.0
