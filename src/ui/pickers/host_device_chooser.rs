@@ -246,6 +246,8 @@ impl HostDeviceChooser {
     /// Shows the rows the search matches, or says why there is nothing to choose.
     fn filter(&self) {
         let imp = self.imp();
+        // Nothing to search among: no search entry.
+        imp.search_entry.set_visible(!imp.rows.borrow().is_empty());
         let needle = imp.search_entry.text().to_lowercase();
         let mut shown = 0;
         for (device, row, _) in imp.rows.borrow().iter() {
