@@ -43,9 +43,10 @@
 # Inside the host (private mount namespace, propagation private): tmpfs on /run, /root
 # (/root/.ssh/authorized_keys with the client keys) and /home (user `vireo-remote`,
 # password "vireo-password", group libvirt); private copies of /etc/passwd, /etc/group,
-# /etc/shadow; /etc/libvirt (fresh copy of the caller's, no domains, no autostart
-# networks, qemu.conf: QEMU as root without relabelling, so two daemons never chown the
-# shared guest files, and namespaces = []), /var/lib/libvirt (fresh), /var/cache/libvirt
+# /etc/shadow; /etc/libvirt (fresh copy of the caller's, no domains, no storage pools
+# (a host's "default" pool would clash with the tests' own), no autostart networks,
+# qemu.conf: QEMU as root without relabelling, so two daemons never chown the shared
+# guest files, and namespaces = []), /var/lib/libvirt (fresh), /var/cache/libvirt
 # and /var/log (state dir); a /dev without kvm (VIREO_TEST_KVM=1: the machine's /dev).
 # Everything else, including the guest files (tests/guest/build.sh) and /tmp, is the
 # caller's: the same paths work inside. libvirtd serves qemu:///system on the host's own
@@ -268,7 +269,8 @@ init() {
   rm -rf "$dir/etc-libvirt" "$dir/lib-libvirt" "$dir/log" "$dir/etc"
   cp -a /etc/libvirt "$dir/etc-libvirt"
   rm -rf "$dir"/etc-libvirt/qemu/*.xml "$dir/etc-libvirt/qemu/autostart" \
-    "$dir/etc-libvirt/qemu/networks/autostart"
+    "$dir/etc-libvirt/qemu/networks/autostart" \
+    "$dir"/etc-libvirt/storage/*.xml "$dir/etc-libvirt/storage/autostart"
   cat >"$dir/etc-libvirt/libvirtd.conf" <<EOF
 # Vireo remote test host $name: local unix sockets only (clients come through ssh).
 listen_tls = 0
