@@ -313,7 +313,12 @@ impl App {
         let request =
             json!({"op": "find", "role": role, "name": name, "within": within.map(|w| w.id)});
         self.ask(request)
-            .unwrap_or_else(|e| panic!("finding {role} {name:?}: {e}"))
+            .unwrap_or_else(|e| {
+                // An app that ended says why in its output.
+                std::thread::sleep(Duration::from_millis(300));
+                self.assert_running();
+                panic!("finding {role} {name:?}: {e}")
+            })
             .as_array()
             .map(|a| a.iter().map(Element::from_json).collect())
             .unwrap_or_default()
